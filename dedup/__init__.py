@@ -1,0 +1,15 @@
+"""near-dups: find near-duplicate documents, verified by exact Jaccard.
+
+>>> import dedup
+>>> idx = dedup.index({"a": "the quick brown fox jumps over the lazy dog",
+...                    "b": "The quick brown fox jumps over the lazy dog!"})
+>>> idx.pairs()
+[('a', 'b', 1.0)]
+"""
+
+from ._config import Config
+from ._index import Index, index, shingles
+from ._lsh import choose_bands, s_curve
+
+__all__ = ["Config", "Index", "choose_bands", "index", "s_curve", "shingles"]
+__version__ = "0.1.0"

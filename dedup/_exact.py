@@ -1,0 +1,121 @@
+"""Exact duplicates: same normalized text, found by xxh3 digest before LSH.
+
+Only one representative of each group of identical normalized texts goes
+through LSH; the pairs found for it are then expanded to every member, and the
+members of a group pair with each other at score 1.0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xxhash
+from numba import njit
+
+from . import _jaccard
+
+
+def digests(buf: np.ndarray, offs: np.ndarray) -> np.ndarray:
+    """xxh3-64 of each normalized text ``buf[offs[i]:offs[i+1]]`` (uint64, shape (n,))."""
+    view = memoryview(buf)
+    bounds = offs.tolist()
+    return np.fromiter(
+        (xxhash.xxh3_64_intdigest(view[a:b]) for a, b in zip(bounds[:-1], bounds[1:])),
+        dtype=np.uint64,
+        count=len(bounds) - 1,
+    )
+
+
+def exact_groups(digests: np.ndarray, nbytes: np.ndarray, indptr: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Representative of every document's exact-duplicate group.
+
+    Returns
+    -------
+    int64 array ``rep``, shape (n,): ``rep[x]`` is the first document with the
+    same normalized text as ``x`` (``x`` itself if none before it), or -1 for
+    a document with no shingles (never a duplicate of anything).
+
+    Equal digest and length make a group; each member is then checked to have
+    the same shingle set as its representative, so a 64-bit digest collision
+    cannot merge different texts.
+    """
+    n = digests.shape[0]
+    empty = np.diff(indptr) == 0
+    order = np.lexsort((np.arange(n), nbytes, digests))
+    d, L = digests[order], nbytes[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (d[1:] != d[:-1]) | (L[1:] != L[:-1])
+    first = order[np.maximum.accumulate(np.where(new, np.arange(n), 0))]
+    rep = np.empty(n, dtype=np.int64)
+    rep[order] = first
+    dup = np.flatnonzero(rep != np.arange(n))
+    if dup.shape[0]:
+        same = _jaccard.jaccard_pairs(indptr, values, rep[dup], dup, 0.0) == 1.0
+        rep[dup[~same]] = dup[~same]
+    rep[empty] = -1
+    return rep
+
+
+@njit(cache=True)
+def _group_csr(rep):
+    """Members of each representative's group, as CSR keyed by representative."""
+    n = rep.shape[0]
+    count = np.zeros(n + 1, dtype=np.int64)
+    for x in range(n):
+        if rep[x] >= 0:
+            count[rep[x] + 1] += 1
+    for x in range(n):
+        count[x + 1] += count[x]
+    members = np.empty(count[n], dtype=np.int64)
+    fill = count[:-1].copy()
+    for x in range(n):  # ascending: members of a group in input order
+        r = rep[x]
+        if r >= 0:
+            members[fill[r]] = x
+            fill[r] += 1
+    return count, members
+
+
+@njit(cache=True)
+def _expand(rep, ri, rj, rs):
+    start, members = _group_csr(rep)
+    total = 0
+    for p in range(ri.shape[0]):
+        total += (start[ri[p] + 1] - start[ri[p]]) * (start[rj[p] + 1] - start[rj[p]])
+    for r in range(rep.shape[0]):
+        m = start[r + 1] - start[r]
+        total += m * (m - 1) // 2
+    i = np.empty(total, dtype=np.int64)
+    j = np.empty(total, dtype=np.int64)
+    s = np.empty(total, dtype=np.float64)
+    o = 0
+    for p in range(ri.shape[0]):
+        for x in members[start[ri[p]] : start[ri[p] + 1]]:
+            for y in members[start[rj[p]] : start[rj[p] + 1]]:
+                i[o] = min(x, y)
+                j[o] = max(x, y)
+                s[o] = rs[p]
+                o += 1
+    for r in range(rep.shape[0]):
+        g = members[start[r] : start[r + 1]]
+        for a in range(g.shape[0]):
+            for b in range(a + 1, g.shape[0]):
+                i[o] = g[a]
+                j[o] = g[b]
+                s[o] = 1.0
+                o += 1
+    return i, j, s
+
+
+def expand_pairs(rep, ri, rj, rs):
+    """Pairs between representatives -> pairs between all members, sorted by (i, j)."""
+    i, j, s = _expand(rep, ri, rj, rs)
+    order = np.lexsort((j, i))
+    return i[order], j[order], s[order]
+
+
+def expand_members(rep, docs, scores):
+    """Each representative in ``docs`` -> all members of its group, same score."""
+    start, members = _group_csr(rep)
+    counts = start[docs + 1] - start[docs]
+    pos = np.concatenate([members[start[d] : start[d + 1]] for d in docs.tolist()]) if docs.shape[0] else docs
+    return pos, np.repeat(scores, counts)

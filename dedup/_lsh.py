@@ -1,0 +1,189 @@
+"""LSH banding: signatures -> band keys -> candidate pairs.
+
+A signature of ``bands * rows`` MinHash values is cut into ``bands`` bands of
+``rows`` values; two documents become a candidate pair when all ``rows``
+values of at least one band agree. For a pair of Jaccard similarity ``s`` that
+happens with probability ``1 - (1 - s**rows)**bands`` (the S-curve; Leskovec,
+Rajaraman & Ullman, *Mining of Massive Datasets*, ch. 3.4).
+
+Buckets are found by sorting each band's keys (numpy ``argsort``), never with a
+Python dict per document.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._hashing import combine
+
+_BAND_SEED = np.uint64(0x62616E646B657921)  # "bandkey!"
+
+
+def s_curve(similarity, bands: int, rows: int):
+    """Probability that a pair of Jaccard ``similarity`` becomes a candidate.
+
+    ``1 - (1 - s**rows)**bands``; ``similarity`` may be a float or an array.
+
+    >>> round(float(s_curve(0.8, 21, 6)), 4)
+    0.9983
+    """
+    s = np.asarray(similarity, dtype=np.float64)
+    return 1.0 - (1.0 - s**rows) ** bands
+
+
+def _false_positive_area(threshold: float, bands: int, rows: int) -> float:
+    """Integral of the S-curve over [0, threshold): expected spurious candidates."""
+    xs = np.linspace(0.0, threshold, 257)
+    ys = s_curve(xs, bands, rows)
+    return float(np.sum((ys[1:] + ys[:-1]) * 0.5) * (xs[1] - xs[0]))
+
+
+def choose_bands(threshold: float, num_perm: int, min_prob: float) -> tuple[int, int]:
+    """Pick ``(bands, rows)`` with ``bands * rows <= num_perm``.
+
+    Among the choices whose candidate probability at ``threshold`` is at least
+    ``min_prob``, take the one with the least false-positive area below the
+    threshold (fewest spurious candidates to verify). If none reaches
+    ``min_prob`` (too few permutations), take the one with the highest
+    probability at the threshold.
+
+    >>> choose_bands(0.8, 128, 0.99)
+    (21, 6)
+    """
+    best = None
+    fallback = None
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        p = float(s_curve(threshold, bands, rows))
+        if fallback is None or p > fallback[0] + 1e-12:
+            fallback = (p, bands, rows)
+        if p >= min_prob:
+            area = _false_positive_area(threshold, bands, rows)
+            if best is None or area < best[0] - 1e-15:
+                best = (area, bands, rows)
+    if best is not None:
+        return best[1], best[2]
+    return fallback[1], fallback[2]
+
+
+@njit(cache=True, parallel=True)
+def band_keys(sig, bands, rows):
+    """Hash each band of each signature to one uint64 key.
+
+    Parameters
+    ----------
+    sig : uint64 array, shape (n, num_perm)
+    bands, rows : ints with ``bands * rows <= num_perm``
+
+    Returns
+    -------
+    uint64 array, shape (bands, n): band-major, so each band sorts contiguously.
+    """
+    n = sig.shape[0]
+    out = np.empty((bands, n), dtype=np.uint64)
+    for d in prange(n):
+        for b in range(bands):
+            h = _BAND_SEED
+            for r in range(b * rows, (b + 1) * rows):
+                h = combine(h, sig[d, r])
+            out[b, d] = h
+    return out
+
+
+def sort_bands(keys):
+    """Per band, the order that sorts its keys and the sorted keys.
+
+    Returns ``(order, sorted_keys)``, both shape (bands, n); ``order`` is int64
+    from a stable sort, so equal keys keep input order.
+    """
+    order = np.argsort(keys, axis=1, kind="stable")
+    return order, np.take_along_axis(keys, order, axis=1)
+
+
+@njit(cache=True)
+def _count_bucket_pairs(sorted_keys):
+    total = 0
+    n = sorted_keys.shape[0]
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and sorted_keys[j] == sorted_keys[i]:
+            j += 1
+        m = j - i
+        total += m * (m - 1) // 2
+        i = j
+    return total
+
+
+@njit(cache=True)
+def _emit_bucket_pairs(sorted_keys, order, members, out, o):
+    n = sorted_keys.shape[0]
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and sorted_keys[j] == sorted_keys[i]:
+            j += 1
+        for x in range(i, j):
+            for y in range(x + 1, j):
+                a = members[order[x]]
+                b = members[order[y]]
+                if a > b:
+                    a, b = b, a
+                out[o] = (np.uint64(a) << np.uint64(32)) | np.uint64(b)
+                o += 1
+        i = j
+    return o
+
+
+def candidate_pairs(order, sorted_keys, members):
+    """All pairs that share a bucket in at least one band.
+
+    Parameters
+    ----------
+    order, sorted_keys : from ``sort_bands``, shape (bands, m).
+    members : int64 array, shape (m,): the document number of each column.
+
+    Returns
+    -------
+    i, j : int64 arrays of document numbers with ``i < j``, sorted by (i, j)
+        and unique. Document numbers must be below 2**32.
+    """
+    counts = [_count_bucket_pairs(sorted_keys[b]) for b in range(sorted_keys.shape[0])]
+    packed = np.empty(int(sum(counts)), dtype=np.uint64)
+    o = 0
+    for b in range(sorted_keys.shape[0]):
+        o = _emit_bucket_pairs(sorted_keys[b], order[b], members, packed, o)
+    packed = np.unique(packed)
+    return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+
+
+@njit(cache=True)
+def lookup(sorted_keys, order, query_keys):
+    """Columns sharing a bucket with a query's band keys (may repeat across bands)."""
+    bands = sorted_keys.shape[0]
+    total = 0
+    for b in range(bands):
+        lo = np.searchsorted(sorted_keys[b], query_keys[b], side="left")
+        hi = np.searchsorted(sorted_keys[b], query_keys[b], side="right")
+        total += hi - lo
+    out = np.empty(total, dtype=np.int64)
+    o = 0
+    for b in range(bands):
+        lo = np.searchsorted(sorted_keys[b], query_keys[b], side="left")
+        hi = np.searchsorted(sorted_keys[b], query_keys[b], side="right")
+        for x in range(lo, hi):
+            out[o] = order[b, x]
+            o += 1
+    return out
+
+
+def describe(threshold: float, bands: int, rows: int) -> str:
+    """One line describing the LSH choice, for reprs and logs."""
+    return (
+        f"{bands} bands x {rows} rows: P(candidate) = {float(s_curve(threshold, bands, rows)):.4f} "
+        f"at s = {threshold:g}, 50% at s = {math.pow(1 - 0.5 ** (1 / bands), 1 / rows):.3f}"
+    )
+
