@@ -1,0 +1,145 @@
+"""Slow, obviously correct references for the kernels: plain Python, sets, loops.
+
+Written from the documented rules (``dedup/_normalize.py``, ``_shingle.py``,
+``_minhash.py``, ``_lsh.py``), not from the kernels' code, so a kernel that
+drifts from its documentation fails the comparison.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+MASK = (1 << 64) - 1
+FNV_OFFSET = 0xCBF29CE484222325
+FNV_PRIME = 0x100000001B3
+POLY = 0x9E3779B97F4A7C15
+WIDTH_TAG = 0x6E6561722D647570
+BAND_SEED = 0x62616E646B657921
+GOLDEN = 0x9E3779B97F4A7C15
+
+SOLO_RANGES = [(0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x4DBF),
+               (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF)]
+
+
+def fmix64(h: int) -> int:
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & MASK
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & MASK
+    h ^= h >> 33
+    return h
+
+
+def fnv1a64(data: bytes) -> int:
+    h = FNV_OFFSET
+    for byte in data:
+        h = ((h ^ byte) * FNV_PRIME) & MASK
+    return h
+
+
+def combine(h: int, v: int) -> int:
+    return fmix64((((h ^ v) * GOLDEN) + FNV_PRIME) & MASK)
+
+
+def char_class(c: str) -> int:
+    """0 separator, 1 word character, 2 a token on its own."""
+    if not (c.isalnum() or unicodedata.category(c).startswith("M")):
+        return 0
+    cp = ord(c)
+    return 2 if any(lo <= cp <= hi for lo, hi in SOLO_RANGES) else 1
+
+
+def tokens(text: str) -> list[str]:
+    s = unicodedata.normalize("NFKC", text).casefold()
+    out, cur = [], ""
+    for c in s:
+        k = char_class(c)
+        if k == 1:
+            cur += c
+            continue
+        if cur:
+            out.append(cur)
+            cur = ""
+        if k == 2:
+            out.append(c)
+    if cur:
+        out.append(cur)
+    return out
+
+
+def units(text: str, shingle: str = "word") -> list[int]:
+    if shingle == "word":
+        return [fmix64(fnv1a64(t.encode("utf-8", "surrogatepass"))) for t in tokens(text)]
+    s = unicodedata.normalize("NFKC", text).casefold()
+    out, gap = [], False
+    for c in s:
+        if char_class(c) == 0:
+            gap = bool(out)
+            continue
+        if gap:
+            out.append(32)
+            gap = False
+        out.append(ord(c))
+    return out
+
+
+def window_hash(window: list[int]) -> int:
+    h = 0
+    for u in window:
+        h = (h * POLY + u) & MASK
+    return fmix64((h + WIDTH_TAG * len(window)) & MASK)
+
+
+def shingles(text: str, ngram: int = 5, shingle: str = "word") -> list[int]:
+    u = units(text, shingle)
+    if not u:
+        return []
+    if len(u) < ngram:
+        return [window_hash(u)]
+    return sorted({window_hash(u[i : i + ngram]) for i in range(len(u) - ngram + 1)})
+
+
+def jaccard(a, b) -> float:
+    a, b = set(a), set(b)
+    if not a and not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def permutations(num_perm: int, seed: int):
+    base = (seed * GOLDEN) & MASK
+    stream = [fmix64((base + (k + 1) * GOLDEN) & MASK) for k in range(2 * num_perm)]
+    return [x | 1 for x in stream[0::2]], stream[1::2]
+
+
+def signature(values, a, b):
+    return [min(((ak * x + bk) & MASK for x in values), default=MASK) for ak, bk in zip(a, b)]
+
+
+def band_key(sig, band: int, rows: int) -> int:
+    h = BAND_SEED
+    for v in sig[band * rows : (band + 1) * rows]:
+        h = combine(h, v)
+    return h
+
+
+def components(n: int, edges) -> list[int]:
+    """Label of each node = smallest node reachable from it (BFS)."""
+    adj = [[] for _ in range(n)]
+    for a, b in edges:
+        adj[a].append(b)
+        adj[b].append(a)
+    label = [-1] * n
+    for s in range(n):
+        if label[s] >= 0:
+            continue
+        stack, comp = [s], [s]
+        label[s] = s
+        while stack:
+            x = stack.pop()
+            for y in adj[x]:
+                if label[y] < 0:
+                    label[y] = s
+                    stack.append(y)
+                    comp.append(y)
+    return label

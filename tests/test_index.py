@@ -1,0 +1,196 @@
+"""``dedup.index`` end to end: exact scores, recall against brute force, the API's shapes and errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+import reference as ref
+from conftest import load_jsonl
+from planted import planted_corpus
+
+import dedup
+from dedup import _index, _jaccard
+
+
+def brute_force_pairs(idx, threshold):
+    """All pairs with exact Jaccard >= threshold, by scoring every pair of documents."""
+    n = len(idx)
+    i, j = (x.astype(np.int64) for x in np.triu_indices(n, 1))
+    s = _jaccard.jaccard_pairs(idx._indptr, idx._values, i, j, threshold)
+    sizes = np.diff(idx._indptr)
+    ok = (s >= threshold) & (sizes[i] > 0) & (sizes[j] > 0)
+    return set(zip(i[ok].tolist(), j[ok].tolist()))
+
+
+def recall(idx, threshold):
+    truth = brute_force_pairs(idx, threshold)
+    pi, pj, _ = idx.pair_arrays()
+    found = set(zip(pi.tolist(), pj.tolist()))
+    assert found <= truth, "every reported pair must be verified"
+    return len(found & truth) / len(truth) if truth else 1.0, len(truth)
+
+
+# ------------------------------------------------------------------ recall
+@pytest.mark.parametrize("threshold", [0.5, 0.8])
+def test_recall_on_planted_corpus(threshold):
+    docs = planted_corpus()
+    idx = dedup.index(docs, threshold=threshold)
+    r, n_true = recall(idx, threshold)
+    assert n_true >= 50, "the planted corpus must contain pairs at this threshold"
+    assert r >= 0.99
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.8])
+@pytest.mark.parametrize("corpus", ["newsgroups", "reuters"])
+def test_recall_on_real_corpora(corpus, threshold):
+    rows = load_jsonl(f"{corpus}.jsonl.gz", limit=4000)
+    docs = [r["title"] + "\n" + r["text"] if corpus == "reuters" else r["text"] for r in rows]
+    idx = dedup.index(docs, threshold=threshold)
+    r, n_true = recall(idx, threshold)
+    assert n_true >= 10
+    assert r >= 0.99
+
+
+def test_every_score_is_the_exact_jaccard_of_dedup_shingles():
+    docs = planted_corpus(n_base=60, n_copies=60, seed=5)
+    idx = dedup.index(docs, threshold=0.5)
+    i, j, s = idx.pair_arrays()
+    assert i.size > 20
+    for a, b, score in zip(i.tolist(), j.tolist(), s.tolist()):
+        assert score == ref.jaccard(dedup.shingles(docs[a]).tolist(), dedup.shingles(docs[b]).tolist())
+        assert score >= 0.5
+
+
+# ------------------------------------------------------------------ API
+def test_pairs_clusters_duplicates_and_query():
+    base = "the quick brown fox jumps over the lazy dog near the river bank today"
+    docs = {
+        "a": base,
+        "b": "A completely different text about something else entirely, nothing shared.",
+        "c": base.upper() + "!!",  # same normalized words as a: exact duplicate
+        "d": base + " again",  # near-duplicate of a and c
+        "e": "",  # empty: never a duplicate
+        "f": "   ...   ",  # no letters: never a duplicate
+    }
+    idx = dedup.index(docs, threshold=0.7)
+    sa, sd = dedup.shingles(base), dedup.shingles(docs["d"])
+    j_ad = ref.jaccard(sa.tolist(), sd.tolist())
+    assert idx.pairs() == [("a", "c", 1.0), ("a", "d", j_ad), ("c", "d", j_ad)]
+    assert idx.clusters() == [["a", "c", "d"]]
+    assert idx.duplicates() == ["c", "d"]
+    assert idx.duplicates(keep="longest") == ["a", "c"]
+    assert idx.duplicates(keep={"a": 0, "b": 0, "c": 0, "d": 5, "e": 0, "f": 0}) == ["a", "c"]
+    assert idx.labels().tolist() == [0, 1, 0, 0, 4, 5]
+    assert idx.query(base + " again") == [("d", 1.0), ("a", j_ad), ("c", j_ad)]
+    assert idx.query("") == []
+    assert idx.query("nothing like it at all in the index, no no no") == []
+    with pytest.warns(UserWarning, match="below the index threshold"):
+        idx.query(base, threshold=0.5)
+
+
+def test_input_shapes_give_the_same_answer():
+    texts = planted_corpus(n_base=30, n_copies=30, seed=2)
+    by_list = dedup.index(texts, threshold=0.6)
+    by_pairs = dedup.index(list(enumerate(texts)), threshold=0.6)
+    by_map = dedup.index(dict(enumerate(texts)), threshold=0.6)
+    by_gen = dedup.index((t for t in texts), threshold=0.6)
+    assert by_list.pairs() == by_pairs.pairs() == by_map.pairs() == by_gen.pairs()
+    assert by_list.pairs()
+
+
+def test_empty_and_tiny_corpora():
+    assert dedup.index([]).pairs() == []
+    assert dedup.index([]).clusters() == []
+    assert dedup.index(["only one"]).duplicates() == []
+    assert dedup.index(["", ""]).pairs() == []
+    assert dedup.index(["short", "short"]).pairs() == [(0, 1, 1.0)]
+
+
+@pytest.mark.parametrize(
+    "call, exc, message",
+    [
+        (lambda: dedup.index("one document"), TypeError, "got a single str; wrap one document in a list"),
+        (lambda: dedup.index(b"bytes"), TypeError, "single bytes"),
+        (lambda: dedup.index(42), TypeError, "iterable"),
+        (lambda: dedup.index(["ok", 3]), TypeError, "document 1: text must be str, got int"),
+        (lambda: dedup.index([("a", "x"), "y"]), TypeError, "document 1: expected an \\(id, text\\) pair"),
+        (lambda: dedup.index([("a", b"x")]), TypeError, "decode bytes"),
+        (lambda: dedup.index([("a", "x"), ("a", "y")]), ValueError, "duplicate document id 'a' at positions 0 and 1"),
+        (lambda: dedup.index([([1], "x")]), TypeError, "hashable"),
+        (lambda: dedup.index(["x"], threshold=1.5), ValueError, r"threshold must be in \(0, 1\], got 1.5"),
+        (lambda: dedup.index(["x"], threshold=0), ValueError, "threshold must be in"),
+        (lambda: dedup.index(["x"], threshold="0.8"), TypeError, "threshold must be a number"),
+        (lambda: dedup.index(["x"], ngram=0), ValueError, "ngram must be >= 1, got 0"),
+        (lambda: dedup.index(["x"], num_perm=0), ValueError, "num_perm must be >= 1, got 0"),
+        (lambda: dedup.index(["x"], num_perm=2.5), TypeError, "num_perm must be an int"),
+        (lambda: dedup.index(["x"], seed=-1), ValueError, "seed must be in"),
+        (lambda: dedup.index(["x"], shingle="token"), ValueError, "shingle must be one of"),
+        (lambda: dedup.index(["x"], bands=4), ValueError, "both bands and rows"),
+        (lambda: dedup.index(["x"], bands=20, rows=10), ValueError, "bands \\* rows must be <= num_perm"),
+        (lambda: dedup.index(["x"], keep="last"), ValueError, "keep must be one of"),
+        (lambda: dedup.index(["x", "y"], keep=[1]), ValueError, "expected 2 priorities"),
+        (lambda: dedup.index({"a": "x"}, keep={"b": 1}), ValueError, "no priority for document id 'a'"),
+        (lambda: dedup.shingles(["x"]), TypeError, "text must be str"),
+        (lambda: dedup.index(["x"]).query(3), TypeError, "text must be str"),
+    ],
+)
+def test_bad_input_names_the_problem(call, exc, message):
+    with pytest.raises(exc, match=message):
+        call()
+
+
+def test_options_are_keyword_only():
+    with pytest.raises(TypeError):
+        dedup.index(["a"], 0.8)  # noqa
+
+
+# ------------------------------------------------------------------ determinism
+def _fingerprint(idx):
+    i, j, s = idx.pair_arrays()
+    return (i.tolist(), j.tolist(), s.tolist(), idx.labels().tolist(), idx.duplicates())
+
+
+def test_batches_do_not_change_the_answer(monkeypatch):
+    docs = planted_corpus(n_base=80, n_copies=80, seed=9)
+    whole = _fingerprint(dedup.index(docs, threshold=0.6))
+    monkeypatch.setattr(_index, "BATCH_CHARS", 500)  # many tiny kernel batches
+    assert _fingerprint(dedup.index(docs, threshold=0.6)) == whole
+
+
+def test_same_answer_on_one_and_two_threads():
+    docs = planted_corpus(seed=4)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _fingerprint(dedup.index(docs, threshold=0.5))
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = _fingerprint(dedup.index(docs, threshold=0.5))
+    finally:
+        numba.set_num_threads(before)
+    assert one == two and one[0]
+
+
+def test_same_answer_in_another_process():
+    code = (
+        "import json, sys; sys.path.insert(0, 'tests'); import dedup; from planted import planted_corpus; "
+        "idx = dedup.index(planted_corpus(seed=4), threshold=0.5, seed=123); "
+        "print(json.dumps([idx.pairs(), dedup.shingles('Hello wide world of text').tolist()]))"
+    )
+    here = dedup.index(planted_corpus(seed=4), threshold=0.5, seed=123)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONHASHSEED": "77", "NUMBA_NUM_THREADS": "1", "PATH": ""})
+    pairs, sh = json.loads(out.stdout)
+    assert [tuple(p) for p in pairs] == here.pairs()
+    assert sh == dedup.shingles("Hello wide world of text").tolist()
+
+
+def test_seed_changes_signatures_not_the_verified_answer():
+    docs = planted_corpus(seed=6)
+    a = dedup.index(docs, threshold=0.8, seed=1)
+    b = dedup.index(docs, threshold=0.8, seed=2)
+    assert set(a.pairs()) == set(b.pairs())
