@@ -10,11 +10,17 @@
 3. Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer,
    Myanmar) make one token per character, as is usual for shingling them.
 
-Steps 1 is done per document by CPython's C code (one call per document);
-steps 2-3 are done by the numba kernels in ``_shingle`` over the UTF-8 bytes,
-using the class table built here. The table is derived from the running
-Python's Unicode database (``unicodedata.unidata_version``), computed once per
-process and never modified.
+Step 1 runs in a numba kernel (``_fold``) over UTF-8 bytes with a table of
+``casefold(NFKC(c))`` for every code point ``c``. That is exact whenever every
+character of a text has a *normalization boundary* before it (its full
+decomposition starts with a starter that cannot compose with what precedes it;
+Unicode UAX #15, "Detecting normalization forms"), since NFKC then acts on each
+character alone. A text holding a character without that boundary (a
+combining mark, a Hangul jamo vowel, ...) is normalized by CPython instead, so
+the result always equals ``unicodedata.normalize("NFKC", text).casefold()``.
+Steps 2-3 are done by the kernels in ``_shingle``. The tables are derived from
+the running Python's Unicode database (``unicodedata.unidata_version``),
+computed once per process and never modified.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit, prange
 
 SEPARATOR = 0
 WORD = 1
@@ -79,6 +86,115 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+IDENTITY = -1  # fold table: the code point maps to itself
+NO_BOUNDARY = -2  # fold table: the text must be normalized by CPython
+
+
+def _composition_seconds() -> set[int]:
+    """Code points that can compose with a preceding starter (NFC_QC=Maybe, or more)."""
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))  # Hangul V and T jamo
+    for cp in range(0x20000):
+        d = unicodedata.decomposition(chr(cp))
+        if d and not d.startswith("<"):
+            parts = d.split()
+            if len(parts) == 2:
+                seconds.add(int(parts[1], 16))
+    return seconds
+
+
+@functools.cache
+def fold_table() -> tuple[np.ndarray, np.ndarray]:
+    """``casefold(NFKC(c))`` of every code point, as UTF-8, for the ``_fold`` kernel.
+
+    Returns
+    -------
+    table : int32 array, shape (0x110000,): ``IDENTITY``, ``NO_BOUNDARY``, or
+        ``offset << 8 | length`` of the mapping's UTF-8 bytes in ``data``.
+    data : uint8 array of the concatenated mappings.
+    """
+    table = np.full(MAX_CODEPOINT, IDENTITY, dtype=np.int32)
+    seconds = _composition_seconds()
+    nfkd, nfkc, combining = (functools.partial(unicodedata.normalize, "NFKD"),
+                             functools.partial(unicodedata.normalize, "NFKC"), unicodedata.combining)
+    everything = "".join(map(chr, range(MAX_CODEPOINT)))
+    chunks = []
+    size = 0
+    step = 64
+    for lo in range(0, MAX_CODEPOINT, step):
+        chunk = everything[lo : lo + step]
+        if unicodedata.is_normalized("NFKD", chunk) and chunk.casefold() == chunk:
+            continue  # every character maps to itself and decomposes to itself
+        for cp in range(lo, min(lo + step, MAX_CODEPOINT)):
+            c = everything[cp]
+            first = nfkd(c)[:1]
+            if first and (combining(first) or ord(first) in seconds):
+                table[cp] = NO_BOUNDARY
+                continue
+            folded = nfkc(c).casefold()
+            if folded != c:
+                b = folded.encode("utf-8", "surrogatepass")
+                table[cp] = (size << 8) | len(b)
+                chunks.append(b)
+                size += len(b)
+    for cp in seconds:  # a starter that composes backwards has no boundary before it
+        table[cp] = NO_BOUNDARY
+    data = np.frombuffer(b"".join(chunks), dtype=np.uint8).copy()
+    table.setflags(write=False)
+    data.setflags(write=False)
+    return table, data
+
+
+@njit(cache=True, parallel=True)
+def _fold(buf, offs, table, data, out, out_offs, write):
+    """Map every code point through ``table``; count (``write=False``) or write.
+
+    Returns the folded byte length of each text, or -1 for a text that holds a
+    code point without a normalization boundary before it.
+    """
+    n = offs.shape[0] - 1
+    lengths = np.empty(n, dtype=np.int64)
+    for d in prange(n):
+        i = offs[d]
+        end = offs[d + 1]
+        o = out_offs[d] if write else 0
+        size = 0
+        while i < end:
+            b0 = buf[i]
+            if b0 < 0x80:
+                cp = np.int64(b0)
+                w = 1
+            elif b0 >= 0xF0:
+                cp = ((np.int64(b0) & 0x07) << 18) | ((np.int64(buf[i + 1]) & 0x3F) << 12) | (
+                    (np.int64(buf[i + 2]) & 0x3F) << 6) | (np.int64(buf[i + 3]) & 0x3F)
+                w = 4
+            elif b0 >= 0xE0:
+                cp = ((np.int64(b0) & 0x0F) << 12) | ((np.int64(buf[i + 1]) & 0x3F) << 6) | (
+                    np.int64(buf[i + 2]) & 0x3F)
+                w = 3
+            else:
+                cp = ((np.int64(b0) & 0x1F) << 6) | (np.int64(buf[i + 1]) & 0x3F)
+                w = 2
+            t = table[cp]
+            if t == -1:
+                if write:
+                    for k in range(w):
+                        out[o + size + k] = buf[i + k]
+                size += w
+            elif t == -2:
+                size = -1
+                break
+            else:
+                m = t & 0xFF
+                if write:
+                    start = t >> 8
+                    for k in range(m):
+                        out[o + size + k] = data[start + k]
+                size += m
+            i += w
+        lengths[d] = size
+    return lengths
+
+
 def encode_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Normalize and UTF-8 encode many texts into one byte buffer.
 
@@ -88,15 +204,31 @@ def encode_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    buf : uint8 array, the concatenated normalized UTF-8 bytes.
+    buf : uint8 array, the concatenated normalized UTF-8 bytes: text ``i``
+        is ``normalize(texts[i]).encode("utf-8", "surrogatepass")``.
     indptr : int64 array, shape (len(texts) + 1,); text ``i`` is
         ``buf[indptr[i]:indptr[i+1]]``.
 
     Lone surrogates (invalid in UTF-8) are kept with ``surrogatepass`` and act
-    as separators, so no input text raises here.
+    as separators, so no input text raises here. Python-level work is one
+    ``encode`` per text, plus CPython's NFKC for the rare text the table
+    cannot fold exactly.
     """
-    encoded = [normalize(t).encode("utf-8", "surrogatepass") for t in texts]
-    indptr = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=indptr[1:])
-    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    n = len(texts)
+    raw = [t.encode("utf-8", "surrogatepass") for t in texts]
+    offs = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, raw), dtype=np.int64, count=n), out=offs[1:])
+    rawbuf = np.frombuffer(b"".join(raw), dtype=np.uint8)
+    del raw
+    table, data = fold_table()
+    lengths = _fold(rawbuf, offs, table, data, np.empty(0, dtype=np.uint8), offs, False)
+    slow = np.flatnonzero(lengths < 0)
+    slow_bytes = [normalize(texts[k]).encode("utf-8", "surrogatepass") for k in slow.tolist()]
+    lengths[slow] = [len(b) for b in slow_bytes]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    buf = np.empty(indptr[-1], dtype=np.uint8)
+    _fold(rawbuf, offs, table, data, buf, indptr, True)  # writes the fast texts; slow ones stop early
+    for k, b in zip(slow.tolist(), slow_bytes):
+        buf[indptr[k] : indptr[k + 1]] = np.frombuffer(b, dtype=np.uint8)
     return buf, indptr

@@ -17,8 +17,9 @@ from dedup._config import SHINGLE_MODES
 # German sharp s (casefold), and every kind of whitespace.
 ALPHABET = st.sampled_from(
     list("abcXYZ019 .,;'\"-_\n\t") + ["é", "e\u0301", "ﬁ", "Ａ", "ß", "Σ", "ς", "中", "文", "ก", "\u0e31", "😀",
-                                      "\u00a0", "\u2009", "’", "½", "क", "\u093f", "\ufeff"]
-)
+                                      "\u00a0", "\u2009", "’", "½", "क", "\u093f", "\ufeff", "ǅ", "\u0344",
+                                      "ᄀ", "\u1161", "\u11a8", "한", "\u0b3e", "ୋ", "İ", "ﬀ", "\u0345", "ΐ"]
+) | st.characters()
 TEXTS = st.lists(ALPHABET, max_size=80).map("".join)
 
 
@@ -34,6 +35,24 @@ def test_char_classes_match_reference_on_every_code_point():
     assert table.shape == (0x110000,) and not table.flags.writeable
     mismatched = [cp for cp in range(0x110000) if table[cp] != ref.char_class(chr(cp))]
     assert mismatched == []
+
+
+def test_fold_kernel_equals_cpython_on_every_code_point():
+    """Each code point alone, and between two letters, normalizes as CPython does."""
+    texts = [chr(cp) for cp in range(0x110000)] + ["a" + chr(cp) + "b" for cp in range(0, 0x110000, 7)]
+    buf, offs = _normalize.encode_batch(texts)
+    expected = [_normalize.normalize(t).encode("utf-8", "surrogatepass") for t in texts]
+    got = bytes(buf)
+    bad = [t for k, t in enumerate(texts) if got[offs[k] : offs[k + 1]] != expected[k]]
+    assert bad == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(TEXTS, max_size=8))
+def test_fold_kernel_equals_cpython_on_mixed_text(texts):
+    buf, offs = _normalize.encode_batch(texts)
+    for k, t in enumerate(texts):
+        assert bytes(buf[offs[k] : offs[k + 1]]) == _normalize.normalize(t).encode("utf-8", "surrogatepass")
 
 
 # ------------------------------------------------------------------ shingles
