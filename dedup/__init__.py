@@ -7,9 +7,13 @@
 [('a', 'b', 1.0)]
 """
 
+from ._collapse import BlockGroup, CollapseConfig, CollapsedDoc, Removal, Span, blocks, collapse
 from ._config import Config
 from ._index import Index, index, shingles
 from ._lsh import choose_bands, s_curve
 
-__all__ = ["Config", "Index", "choose_bands", "index", "s_curve", "shingles"]
+__all__ = [
+    "BlockGroup", "CollapseConfig", "CollapsedDoc", "Config", "Index", "Removal", "Span",
+    "blocks", "choose_bands", "collapse", "index", "s_curve", "shingles",
+]
 __version__ = "0.1.0"

@@ -1,0 +1,268 @@
+"""Repeated-block groups -> what each occurrence is, which copy is kept, and the text edits.
+
+Input: the group label of every block (``_cluster.components`` over exact and
+verified near-duplicate edges, so a label is the group's first block), the
+document of every block (blocks sorted by document, then by position), and
+each block's word count and shingle count.
+
+Kinds of a removed block (``KINDS``):
+
+* ``repeat``: the kept copy is in the same document;
+* ``boilerplate``: the group occurs in at least ``min_docs`` documents;
+* ``syndicated``: the group occurs in 2 .. ``min_docs - 1`` documents and
+  the block has at least ``min_words`` words (a shared two-word heading is
+  not syndication);
+* ``separator``: a block without letters or digits ("|", "---") whose
+  neighbouring blocks are removed (or the document's edge), so removing a menu
+  does not leave a column of pipes.
+
+Protecting main content: a block is *anchored* when a *substantial unique*
+block (one that occurs nowhere else and has ``anchor_words`` words or more)
+lies within ``window`` blocks of it in its document. A headline on its own
+page sits next to its article; the same line as a teaser in another page's
+"related" list sits among menus and other teasers. Among the copies of a
+short block (fewer than ``protect_words`` words) the kept one is the first
+anchored copy, else the first copy; and an anchored short block is never
+removed for occurring in another document. Repeats inside one document are
+removed whatever their context (a doubled header, a "read more" after every
+entry of a list).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+KEPT = 0
+REPEAT = 1
+SYNDICATED = 2
+BOILERPLATE = 3
+SEPARATOR = 4
+
+#: Kind code -> name used in ``Removal.kind``.
+KINDS = ("kept", "repeat", "syndicated", "boilerplate", "separator")
+
+KEEP_FIRST = 0
+REMOVE_ALL = 1
+
+
+@njit(cache=True)
+def group_stats(labels, bdoc):
+    """Occurrences and distinct documents of every group.
+
+    Returns int64 arrays ``size`` and ``ndocs``, shape (n,), indexed by label
+    (entries of non-label blocks are 0). Needs blocks sorted by document.
+    """
+    n = labels.shape[0]
+    size = np.zeros(n, dtype=np.int64)
+    ndocs = np.zeros(n, dtype=np.int64)
+    last = np.full(n, -1, dtype=np.int64)
+    for x in range(n):
+        g = labels[x]
+        size[g] += 1
+        if last[g] != bdoc[x]:
+            ndocs[g] += 1
+            last[g] = bdoc[x]
+    return size, ndocs
+
+
+@njit(cache=True)
+def anchored(bptr, labels, size, words, window, anchor_words):
+    """True for blocks with a substantial unique block within ``window`` blocks in their document."""
+    n = labels.shape[0]
+    sub = np.zeros(n + 1, dtype=np.int64)  # prefix count of substantial unique blocks
+    for x in range(n):
+        sub[x + 1] = sub[x] + (1 if size[labels[x]] == 1 and words[x] >= anchor_words else 0)
+    out = np.zeros(n, dtype=np.bool_)
+    for d in range(bptr.shape[0] - 1):
+        a = bptr[d]
+        b = bptr[d + 1]
+        for x in range(a, b):
+            lo = max(a, x - window)
+            hi = min(b, x + window + 1)
+            own = sub[x + 1] - sub[x]
+            out[x] = sub[hi] - sub[lo] - own > 0
+    return out
+
+
+@njit(cache=True)
+def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_words, protect_words, enabled):
+    """Kind and source of every block.
+
+    Parameters
+    ----------
+    bptr : int64 (n_docs + 1,), blocks per document; bdoc : int64 (n,).
+    labels : int64 (n,), group label (first block of the group).
+    words, nshingles : int64 (n,).
+    anchor : bool (n,), from ``anchored``.
+    mode : ``KEEP_FIRST`` or ``REMOVE_ALL`` (remove every unprotected copy of
+        boilerplate, as CCNet does; repeats and syndicated copies keep one).
+    min_docs, min_words, protect_words : see the module doc.
+    enabled : bool (5,), indexed by kind code: kinds that are removed
+        (a disabled kind leaves its blocks kept).
+
+    Returns
+    -------
+    kind : int8 (n,), a code of ``KINDS`` (``KEPT`` for kept blocks).
+    source : int64 (n,), the block a removed block copies (-1 for kept blocks
+        and separators). In ``KEEP_FIRST`` it is always a kept block; in
+        ``REMOVE_ALL`` an unprotected boilerplate group has no kept copy and
+        its blocks point to the group's chosen copy (itself removed), which
+        points to the next copy.
+    """
+    n = labels.shape[0]
+    size, ndocs = group_stats(labels, bdoc)
+    keeper = np.full(n, -1, dtype=np.int64)
+    second = np.full(n, -1, dtype=np.int64)
+    for x in range(n):
+        g = labels[x]
+        if size[g] < 2:
+            continue
+        k = keeper[g]
+        if k < 0:
+            keeper[g] = x
+        elif anchor[x] and not anchor[k] and words[x] < protect_words:
+            keeper[g] = x
+    for x in range(n):
+        g = labels[x]
+        if size[g] >= 2 and x != keeper[g] and second[g] < 0:
+            second[g] = x
+    kind = np.zeros(n, dtype=np.int8)
+    source = np.full(n, -1, dtype=np.int64)
+    for x in range(n):
+        g = labels[x]
+        if size[g] < 2 or nshingles[x] == 0:
+            continue
+        k = keeper[g]
+        boiler = ndocs[g] >= min_docs
+        protected = anchor[x] and words[x] < protect_words
+        if x == k:
+            if mode == REMOVE_ALL and boiler and not protected and enabled[BOILERPLATE]:
+                kind[x] = BOILERPLATE
+                source[x] = second[g]
+            continue
+        if bdoc[x] == bdoc[k]:
+            kind[x] = REPEAT
+        elif protected:
+            continue
+        elif boiler:
+            kind[x] = BOILERPLATE
+        elif words[x] >= min_words:
+            kind[x] = SYNDICATED
+        else:
+            continue
+        source[x] = k
+    for x in range(n):
+        if not enabled[kind[x]]:
+            kind[x] = KEPT
+            source[x] = -1
+    _separators(bptr, nshingles, kind)
+    return kind, source
+
+
+@njit(cache=True)
+def _separators(bptr, nshingles, kind):
+    """Mark blocks without shingles whose nearest blocks with shingles are removed or absent."""
+    n = kind.shape[0]
+    prev_removed = np.zeros(n, dtype=np.int8)  # 0 edge, 1 removed, 2 kept
+    for d in range(bptr.shape[0] - 1):
+        state = 0
+        for x in range(bptr[d], bptr[d + 1]):
+            if nshingles[x] == 0:
+                prev_removed[x] = state
+            else:
+                state = 1 if kind[x] != KEPT else 2
+        state = 0
+        for x in range(bptr[d + 1] - 1, bptr[d] - 1, -1):
+            if nshingles[x] == 0:
+                before = prev_removed[x]
+                if before != 2 and state != 2 and (before == 1 or state == 1):
+                    kind[x] = SEPARATOR
+            else:
+                state = 1 if kind[x] != KEPT else 2
+
+
+@njit(cache=True, inline="always")
+def _newlines(cps, a, b):
+    n = 0
+    for i in range(a, b):
+        if cps[i] == 10:
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def edits(cps, doc_ptr, bptr, starts, ends, kind):
+    """Replacements that cut the removed blocks out of each document, keeping whitespace tidy.
+
+    A run of removed blocks between two kept blocks is replaced, together with
+    the whitespace around it, by the one gap of that stretch holding the most
+    line breaks (the first such), so paragraph breaks survive and no blank
+    lines pile up. A run at the start of a document keeps the leading
+    whitespace, a run at its end keeps the trailing whitespace, and a
+    document with every block removed becomes empty.
+
+    Returns
+    -------
+    eptr : int64 (n_docs + 1,), edits per document.
+    cut0, cut1, keep0, keep1 : int64 arrays, absolute code-point offsets:
+        ``cps[cut0:cut1]`` is replaced by ``cps[keep0:keep1]`` (a sub-range of
+        the cut, possibly empty). Edits of a document are sorted and disjoint.
+    empty : bool (n_docs,), True for documents that had blocks and lost all.
+    """
+    n_docs = doc_ptr.shape[0] - 1
+    m = kind.shape[0]
+    eptr = np.zeros(n_docs + 1, dtype=np.int64)
+    cut0 = np.empty(m, dtype=np.int64)
+    cut1 = np.empty(m, dtype=np.int64)
+    keep0 = np.empty(m, dtype=np.int64)
+    keep1 = np.empty(m, dtype=np.int64)
+    empty = np.zeros(n_docs, dtype=np.bool_)
+    o = 0
+    for d in range(n_docs):
+        a = bptr[d]
+        b = bptr[d + 1]
+        x = a
+        while x < b:
+            if kind[x] == KEPT:
+                x += 1
+                continue
+            y = x
+            while y + 1 < b and kind[y + 1] != KEPT:
+                y += 1
+            if x == a and y == b - 1:
+                cut0[o] = doc_ptr[d]
+                cut1[o] = doc_ptr[d + 1]
+                keep0[o] = doc_ptr[d]
+                keep1[o] = doc_ptr[d]
+                empty[d] = True
+            elif x == a:
+                cut0[o] = starts[x]
+                cut1[o] = starts[y + 1]
+                keep0[o] = starts[x]
+                keep1[o] = starts[x]
+            elif y == b - 1:
+                cut0[o] = ends[x - 1]
+                cut1[o] = ends[y]
+                keep0[o] = ends[y]
+                keep1[o] = ends[y]
+            else:
+                best = -1
+                g0 = ends[x - 1]
+                g1 = starts[x]
+                for z in range(x, y + 2):
+                    lo = ends[z - 1]
+                    hi = starts[z]
+                    nl = _newlines(cps, lo, hi)
+                    if nl > best:
+                        best = nl
+                        g0 = lo
+                        g1 = hi
+                cut0[o] = ends[x - 1]
+                cut1[o] = starts[y + 1]
+                keep0[o] = g0
+                keep1[o] = g1
+            o += 1
+            x = y + 1
+        eptr[d + 1] = o
+    return eptr, cut0[:o], cut1[:o], keep0[:o], keep1[:o], empty
