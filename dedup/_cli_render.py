@@ -1,0 +1,243 @@
+"""What the command line prints: results turned into records, then into text, JSONL, CSV or JSON.
+
+Records are plain dicts of JSON types, built from the API's results; the
+human-readable text is drawn from the same records, so every format says the
+same thing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+
+import numpy as np
+
+FORMATS = ("text", "jsonl", "csv", "json")
+
+
+# --------------------------------------------------------------------------- style
+class Style:
+    """ANSI styling on a terminal (not with NO_COLOR set), plain text elsewhere."""
+
+    CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "hl": "1;33"}
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    @classmethod
+    def for_stream(cls, stream) -> "Style":
+        isatty = getattr(stream, "isatty", lambda: False)()
+        return cls(bool(isatty) and not os.environ.get("NO_COLOR"))
+
+    def __call__(self, text: str, style: str) -> str:
+        if not self.enabled:
+            return text
+        return f"\x1b[{self.CODES[style]}m{text}\x1b[0m"
+
+
+def width() -> int:
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
+
+
+def first_words(text: str, limit: int) -> str:
+    """The start of ``text`` on one line, at most ``limit`` characters."""
+    words = " ".join(text[: limit * 4].split())
+    if len(words) <= limit:
+        return words
+    return words[: max(1, limit - 1)].rstrip() + "…"
+
+
+def jsonable(x):
+    """An id as JSON has it: numbers stay numbers, anything else becomes str."""
+    return x if isinstance(x, (str, int, float)) and not isinstance(x, bool) else str(x)
+
+
+# --------------------------------------------------------------------------- writing records
+def write_records(out, records: list[dict], fmt: str, columns: list[str]) -> None:
+    """``records`` as JSON Lines, one JSON array, or CSV (nested values as JSON text)."""
+    if fmt == "jsonl":
+        for r in records:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    elif fmt == "json":
+        json.dump(records, out, ensure_ascii=False, indent=1)
+        out.write("\n")
+    elif fmt == "csv":
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(columns)
+        for r in records:
+            w.writerow([v if isinstance(v, (str, int, float)) else json.dumps(v, ensure_ascii=False)
+                        for v in (r.get(c) for c in columns)])
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+
+
+# --------------------------------------------------------------------------- find
+CLUSTER_COLUMNS = ["cluster", "size", "keep", "ids", "pairs"]
+
+
+def cluster_records(idx, keep: str) -> tuple[list[dict], list[list[int]]]:
+    """One record per cluster of ``idx``, and each cluster's member positions.
+
+    Record: ``cluster`` (1, 2, ... in order of first member), ``size``,
+    ``keep`` (the id kept under ``keep``), ``ids`` (input order) and
+    ``pairs`` (``[id_a, id_b, jaccard]`` for every verified pair inside it).
+    """
+    labels = idx.labels()
+    kept = idx.keep_mask(keep)
+    i, j, score = idx.pair_arrays()
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    groups = [g for g in np.split(order, bounds) if g.shape[0] > 1]
+    by_label: dict = {}
+    for a, b, s in zip(i.tolist(), j.tolist(), score.tolist()):
+        by_label.setdefault(int(labels[a]), []).append((a, b, s))
+    ids = idx.ids
+    records, members = [], []
+    for k, g in enumerate(groups, 1):
+        pos = g.tolist()
+        keeper = next(p for p in pos if kept[p])
+        records.append({
+            "cluster": k,
+            "size": len(pos),
+            "keep": jsonable(ids[keeper]),
+            "ids": [jsonable(ids[p]) for p in pos],
+            "pairs": [[jsonable(ids[a]), jsonable(ids[b]), round(s, 6)] for a, b, s in by_label[int(labels[pos[0]])]],
+        })
+        members.append(pos)
+    return records, members
+
+
+def render_clusters(out, records, members, texts, *, n_docs: int, threshold: float, ngram: int,
+                    style: Style) -> None:
+    """The human-readable list of clusters (or a clear 'none found')."""
+    if not records:
+        out.write(f"No near-duplicates among {n_docs} document{'s' if n_docs != 1 else ''} at --threshold {threshold:g} "
+                  f"(Jaccard similarity of {ngram}-word shingles).\n"
+                  "Lower --threshold (or --ngram) to look for looser matches, or run "
+                  "`near-dups explain A B` to see how similar two documents are.\n")
+        return
+    n_dup = sum(r["size"] - 1 for r in records)
+    out.write(f"{len(records)} cluster(s) of near-duplicates among {n_docs} documents "
+              f"({n_dup} would be dropped) at --threshold {threshold:g}, {ngram}-word shingles:\n")
+    w = width()
+    for r, pos in zip(records, members):
+        best: dict = {}
+        for a, b, s in r["pairs"]:
+            best[a] = max(best.get(a, 0.0), s)
+            best[b] = max(best.get(b, 0.0), s)
+        scores = [p[2] for p in r["pairs"]]
+        sim = f"{min(scores):.3f}" if min(scores) == max(scores) else f"{min(scores):.3f}-{max(scores):.3f}"
+        out.write("\n" + style(f"cluster {r['cluster']}", "bold") + f": {r['size']} documents, jaccard {sim}\n")
+        id_width = min(max(len(str(x)) for x in r["ids"]), w // 2)
+        for doc_id, p in zip(r["ids"], pos):
+            mark = style("keep", "green") if doc_id == r["keep"] else style("drop", "red")
+            name = str(doc_id)
+            room = w - 2 - 4 - 2 - max(id_width, len(name)) - 2 - 5 - 2
+            out.write(f"  {mark}  {name:<{id_width}}  {best[doc_id]:.3f}  "
+                      + style(first_words(texts[p], max(room, 20)), "dim") + "\n")
+
+
+# --------------------------------------------------------------------------- dedup report
+REPORT_COLUMNS = ["id", "source", "cluster", "kept", "matched", "jaccard", "reason"]
+
+
+def dropped_records(records, where_of) -> list[dict]:
+    """One record per dropped document: which cluster, who was kept, its best match and score."""
+    out = []
+    for r in records:
+        best: dict = {}  # id -> (its pair with the kept document, else its closest match)
+        for a, b, s in r["pairs"]:
+            for x, y in ((a, b), (b, a)):
+                rank = (y == r["keep"], s)
+                if x not in best or rank > best[x][2]:
+                    best[x] = (y, s, rank)
+        for doc_id in r["ids"]:
+            if doc_id == r["keep"]:
+                continue
+            matched, s, _ = best[doc_id]
+            reason = "same text" if s == 1.0 else f"near-duplicate (jaccard {s:.3f} with {matched})"
+            out.append({"id": doc_id, "source": where_of(doc_id), "cluster": r["cluster"], "kept": r["keep"],
+                        "matched": matched, "jaccard": s, "reason": reason})
+    return out
+
+
+# --------------------------------------------------------------------------- collapse and blocks
+REMOVAL_COLUMNS = ["id", "start", "end", "kind", "similarity", "source", "text"]
+BLOCK_COLUMNS = ["block", "count", "documents", "length", "text", "occurrences"]
+
+
+def _field(obj, name, pos):
+    """``obj.name``, or ``obj[pos]`` for tuples (the API's results are small records)."""
+    if hasattr(obj, name):
+        return getattr(obj, name)
+    if isinstance(obj, dict):
+        return obj[name]
+    return obj[pos]
+
+
+def removal_records(results, original: dict) -> list[dict]:
+    """One record per removal of ``dedup.collapse`` results; ``original`` maps id -> text."""
+    out = []
+    for doc in results:
+        doc_id = _field(doc, "id", 0)
+        text = original.get(doc_id, "")
+        for rm in _field(doc, "removed", 2) or ():
+            start, end = int(_field(rm, "start", 0)), int(_field(rm, "end", 1))
+            src = _field(rm, "source", 3)
+            src_rec = None
+            if src is not None:
+                sid, ss, se = (_field(src, "id", 0), _field(src, "start", 1), _field(src, "end", 2))
+                src_rec = {"id": jsonable(sid), "start": int(ss), "end": int(se)}
+            sim = _field(rm, "similarity", 4)
+            out.append({"id": jsonable(doc_id), "start": start, "end": end, "kind": str(_field(rm, "kind", 2)),
+                        "similarity": None if sim is None else round(float(sim), 6),
+                        "source": src_rec, "text": text[start:end]})
+    return out
+
+
+def render_removals(out, removals, *, n_docs: int, style: Style) -> None:
+    if not removals:
+        out.write(f"Nothing to collapse in {n_docs} documents.\n")
+        return
+    docs = len({json.dumps(r["id"]) for r in removals})
+    out.write(f"{len(removals)} repeated passage(s) to remove from {docs} of {n_docs} documents:\n\n")
+    w = width()
+    for r in removals:
+        src = r["source"]
+        seen = f"{src['id']}:{src['start']}-{src['end']}" if src else "elsewhere"
+        sim = "" if r["similarity"] is None else f", similarity {r['similarity']:.3f}"
+        out.write(style(f"{r['id']}:{r['start']}-{r['end']}", "bold") + f"  {r['kind']}, repeats {seen}{sim}\n")
+        out.write("    " + style(first_words(r["text"], w - 6), "dim") + "\n")
+
+
+def block_records(groups, texts_by_id: dict) -> list[dict]:
+    """One record per group of ``dedup.blocks``: its text and every (id, start, end) where it occurs."""
+    out = []
+    for k, g in enumerate(groups, 1):
+        occ = []
+        for o in _field(g, "occurrences", 1):
+            occ.append({"id": jsonable(_field(o, "id", 0)), "start": int(_field(o, "start", 1)),
+                        "end": int(_field(o, "end", 2))})
+        text = getattr(g, "text", None)
+        if text is None and occ:
+            first = occ[0]
+            text = texts_by_id.get(first["id"], "")[first["start"]:first["end"]]
+        out.append({"block": k, "count": len(occ), "documents": len({json.dumps(o["id"]) for o in occ}),
+                    "length": len(text or ""), "text": text, "occurrences": occ})
+    return out
+
+
+def render_blocks(out, blocks, *, n_docs: int, style: Style) -> None:
+    if not blocks:
+        out.write(f"No repeated blocks in {n_docs} documents.\n")
+        return
+    out.write(f"{len(blocks)} repeated block(s) in {n_docs} documents:\n")
+    w = width()
+    for b in blocks:
+        out.write("\n" + style(f"block {b['block']}", "bold")
+                  + f": {b['count']} occurrences in {b['documents']} document(s), {b['length']} characters\n")
+        out.write("    " + style(first_words(b["text"] or "", w - 6), "dim") + "\n")
+        for o in b["occurrences"]:
+            out.write(f"  {o['id']}:{o['start']}-{o['end']}\n")

@@ -1,0 +1,564 @@
+"""The ``near-dups`` command: parse arguments, read the corpus, call the API, write results.
+
+Each command is one small function from parsed arguments to an exit code;
+reading and writing live in ``_io``, formatting in ``_cli_render``. Nothing
+here decides what is a duplicate: that is ``dedup.index``, ``dedup.collapse``
+and ``dedup.blocks``.
+
+Exit codes: 0 success, 1 ``--fail-on-duplicates`` found some, 2 usage or
+input error (one message, no traceback), 3 internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import sys
+import time
+import traceback
+
+import dedup
+
+from . import _cli_explain, _cli_render
+from ._cli_render import FORMATS, Style
+from ._io import STDIN_FORMATS, InputError, read_corpus, source_lengths, write_corpus
+
+COMMANDS = ("find", "dedup", "collapse", "blocks", "explain")
+#: Defaults of the shared options; ``None`` in argparse means "not given".
+DEFAULTS = {"threshold": 0.8, "ngram": 5, "num_perm": 128, "seed": 0}
+UNITS = ("line", "paragraph")
+KEEP = ("first", "longest")
+MAX_WARNINGS = 20  # then one line says how many more (all of them with -v)
+
+USAGE = {
+    "find": "near-dups [find] PATH...",
+    "dedup": "near-dups dedup PATH... -o OUT",
+    "collapse": "near-dups collapse PATH... (-o OUT | --dry-run)",
+    "blocks": "near-dups blocks PATH...",
+    "explain": "near-dups explain A B [--corpus PATH...]",
+}
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A bad option value: printed with the command's usage, exit code 2."""
+
+
+# =========================================================================== help texts
+INPUTS_HELP = """\
+inputs:
+  PATH is a file, a folder (searched recursively; hidden files skipped), or -
+  for standard input. Read: .txt/.md (one document per file, id = its path),
+  .jsonl/.jsonl.gz/.ndjson and .json arrays (fields --text-field, default
+  "text", and --id-field, default "id"; without an id field the id is
+  FILE:LINE), .csv (same column names), .parquet (needs: pip install
+  'near-dups[parquet]'). A file named explicitly with another suffix is read
+  as text. Standard input is JSON Lines if it starts with "{", else one text
+  document (--stdin-format lines: one document per line); it may be gzipped.
+
+bad input:
+  skipped with a warning:  files in a folder whose suffix is not read, binary
+                           files found in a folder, blank lines in JSON Lines
+  stops the run (exit 2):  a missing path, a file that is not UTF-8, a
+                           malformed JSON line or CSV row, a missing or
+                           non-string text field, a duplicate id, a truncated
+                           or corrupt .gz, a binary file named explicitly, an
+                           empty folder, no documents at all, an out-of-range
+                           option, an output that is an input
+  --skip-errors skips the unreadable file or record instead (with a warning)
+  and goes on; what was read before a truncated .gz is kept.
+
+exit codes: 0 ok, 1 duplicates found with --fail-on-duplicates, 2 usage or
+input error, 3 internal error (details with -v)."""
+
+TOP_HELP = """\
+Find near-duplicate documents (shingles -> MinHash -> LSH -> exact Jaccard),
+drop them, collapse repeated blocks, explain a pair.
+
+commands:
+  find      (default) list clusters of near-duplicate documents with scores
+  dedup     write the corpus without its duplicates, plus a report
+  collapse  write every document with repeated blocks collapsed, plus the removals
+  blocks    list repeated blocks and where they occur
+  explain   show how similar two documents are and the passages they share
+
+A path as the first argument runs find: `near-dups corpus/` is
+`near-dups find corpus/`. The first argument is a command when it is one of
+the names above; for a file or folder with such a name, write
+`near-dups find ./dedup`. Options go after the command.
+
+examples:
+  near-dups corpus/
+  near-dups data.jsonl.gz --threshold 0.7 --format jsonl > clusters.jsonl
+  near-dups dedup data.jsonl -o clean.jsonl --keep longest
+  near-dups collapse corpus/ -o collapsed/
+  near-dups blocks corpus/
+  near-dups explain corpus/000_49edabee183eff7e.txt corpus/003_b4f5a93acce34860.txt
+
+Run `near-dups COMMAND --help` for a command's options.
+
+""" + INPUTS_HELP
+
+EXAMPLES = {
+    "find": """\
+examples:
+  near-dups corpus/                      # same as: near-dups find corpus/
+  near-dups find data.jsonl.gz --threshold 0.7 --format jsonl
+  near-dups find posts.csv --text-field body --id-field url --format csv -o clusters.csv
+  zcat dump.jsonl.gz | near-dups - --fail-on-duplicates -q    # CI gate
+
+With --format jsonl|csv|json: one record per cluster with "cluster" (1, 2,
+...), "size", "ids" (input order), "keep" (the id --keep keeps) and "pairs"
+([id_a, id_b, jaccard] for every verified pair in it).""",
+    "dedup": """\
+examples:
+  near-dups dedup corpus/ -o deduped/
+  near-dups dedup data.jsonl.gz -o clean.jsonl.gz --keep longest --report dropped.jsonl
+
+One input file is written to the file OUT in the same format (records copied
+verbatim, so every field is kept); several inputs, or a folder, to the folder
+OUT (new or empty) with the same relative paths. The report has one JSON line
+per dropped document: id, source (file:line), cluster, kept, matched,
+jaccard, reason.""",
+    "collapse": """\
+examples:
+  near-dups collapse corpus/ -o collapsed/
+  near-dups collapse data.jsonl -o collapsed.jsonl --unit line
+  near-dups collapse corpus/ --dry-run
+
+Every document is written, in the input's format, with its repeated blocks
+removed; each removal is one JSON line in --removals: id, start, end (character
+offsets in the original text), kind, similarity, source ({id, start, end} of
+the copy that was kept) and the removed text.""",
+    "blocks": """\
+examples:
+  near-dups blocks corpus/
+  near-dups blocks pages.jsonl.gz --unit line --format jsonl
+
+Each block: its text, how often and where it occurs (id, start, end as
+character offsets).""",
+    "explain": """\
+examples:
+  near-dups explain corpus/000_49edabee183eff7e.txt corpus/003_b4f5a93acce34860.txt
+  near-dups explain --corpus data.jsonl.gz 1234 5678 --ngram 3
+  near-dups explain a.txt - < b.txt
+
+The similarity is the exact Jaccard of the two documents' --ngram word shingle
+sets (what find compares); passages are runs of shared shingles, longest first.""",
+}
+
+
+# =========================================================================== parser
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=30)
+
+
+def _shared_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("similarity")
+    g.add_argument("--threshold", type=float, metavar="T",
+                   help="near-duplicates have Jaccard similarity >= T, in (0, 1] (default 0.8)")
+    g.add_argument("--ngram", type=int, metavar="N", help="words per shingle, >= 1 (default 5)")
+    g.add_argument("--num-perm", type=int, metavar="K", help="MinHash permutations, >= 1 (default 128)")
+    g.add_argument("--seed", type=int, metavar="S", help="MinHash seed, in [0, 2**64) (default 0)")
+    g.add_argument("--unit", choices=UNITS,
+                   help="block unit of collapse and blocks (default: the library's); other commands ignore it")
+    g = p.add_argument_group("input")
+    g.add_argument("--text-field", default="text", metavar="NAME",
+                   help="field or column holding the text (default: text)")
+    g.add_argument("--id-field", metavar="NAME",
+                   help="field or column holding the id (default: id if present, else FILE:LINE)")
+    g.add_argument("--stdin-format", choices=STDIN_FORMATS, default="auto",
+                   help="how to read -: JSON Lines, one text, or one document per line (default: auto)")
+    g.add_argument("--skip-errors", action="store_true",
+                   help="skip unreadable files and records with a warning instead of stopping")
+    g = p.add_argument_group("run")
+    g.add_argument("--jobs", type=int, metavar="N", help="threads for the numba kernels (default: all cores)")
+    g.add_argument("--fail-on-duplicates", action="store_true",
+                   help="exit 1 when any duplicate (collapse: removal, blocks: block) is found")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings or summary")
+    g.add_argument("-v", "--verbose", action="count", default=0, help="timings and details; tracebacks on errors")
+    return p
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+    parser = argparse.ArgumentParser(
+        prog="near-dups", usage="near-dups [COMMAND] PATH... [options]", description=TOP_HELP,
+        formatter_class=_Formatter)
+    parser.add_argument("--version", action="version", version=f"near-dups {dedup.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    shared = _shared_options()
+    subs = {}
+
+    def command(name, help_, doc):
+        usage = USAGE[name] + " [options]"
+        p = sub.add_parser(name, help=help_, description=doc, parents=[shared], formatter_class=_Formatter,
+                           prog=f"near-dups {name}", usage=usage,
+                           epilog=EXAMPLES[name] + ("\n\n" + INPUTS_HELP if name != "explain" else ""))
+        subs[name] = p
+        return p
+
+    def paths(p):
+        p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for standard input")
+
+    def fmt(p, choices=FORMATS):
+        p.add_argument("--format", choices=choices, default="text",
+                       help="output format (default: text, for people)")
+
+    p = command("find", "list clusters of near-duplicate documents (the default command)",
+                "List clusters of near-duplicate documents, with their Jaccard similarities.")
+    paths(p)
+    fmt(p)
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
+    p.add_argument("--keep", choices=KEEP, default="first", help="which member each cluster keeps (default: first)")
+
+    p = command("dedup", "write the corpus without its near-duplicates",
+                "Write the corpus with near-duplicates dropped, in the input's format, and a report of "
+                "what was dropped and why.")
+    paths(p)
+    p.add_argument("-o", "--output", metavar="OUT", required=True, help="output file (one input) or folder")
+    p.add_argument("--keep", choices=KEEP, default="first",
+                   help="which member of a cluster to keep: first in input order, or longest text (default: first)")
+    p.add_argument("--report", metavar="FILE", help="where the JSONL report goes (default: OUT.dropped.jsonl)")
+
+    p = command("collapse", "write every document with repeated blocks collapsed",
+                "Write every document with repeated blocks and syndicated paragraphs removed, and the "
+                "removals as JSON Lines.")
+    paths(p)
+    fmt(p)
+    p.add_argument("-o", "--output", metavar="OUT", help="output file (one input) or folder; required unless --dry-run")
+    p.add_argument("--removals", metavar="FILE", help="where the JSONL removals go (default: OUT.removals.jsonl)")
+    p.add_argument("--dry-run", action="store_true", help="write nothing; print the removals (in --format)")
+
+    p = command("blocks", "list repeated blocks and where they occur",
+                "List blocks (lines or paragraphs) that occur more than once, and where.")
+    paths(p)
+    fmt(p)
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
+
+    p = command("explain", "show two documents' similarity and shared passages",
+                "Show how similar two documents are and the passages they share (highlighted on a terminal).")
+    p.add_argument("a", metavar="A", help="a text file or - (or, with --corpus, a document id)")
+    p.add_argument("b", metavar="B", help="a text file or - (or, with --corpus, a document id)")
+    p.add_argument("--corpus", nargs="+", metavar="PATH", help="read A and B as ids of documents in these inputs")
+    fmt(p, ("text", "json", "jsonl"))
+    return parser, subs
+
+
+# =========================================================================== running
+class UI:
+    """Messages on standard error: warnings, progress bar, verbose notes and the summary line."""
+
+    def __init__(self, args):
+        self.quiet = args.quiet
+        self.verbose = args.verbose
+        self.warnings = 0
+        self.start = time.perf_counter()
+        self.interactive = sys.stderr.isatty() and not self.quiet
+
+    def _write(self, msg: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(msg, file=sys.stderr)  # keeps a running progress bar intact
+
+    def warn(self, msg: str) -> None:
+        self.warnings += 1
+        if self.quiet:
+            return
+        if self.warnings <= MAX_WARNINGS or self.verbose:
+            self._write(f"near-dups: warning: {msg}")
+        elif self.warnings == MAX_WARNINGS + 1:
+            self._write("near-dups: warning: more warnings follow; -v shows them all")
+
+    def note(self, msg: str) -> None:
+        if self.verbose and not self.quiet:
+            self._write(f"near-dups: {msg} ({time.perf_counter() - self.start:.2f} s)")
+
+    def progress(self, total: int, desc: str):
+        from tqdm import tqdm
+
+        return tqdm(total=total or None, desc=desc, unit="B", unit_scale=True, leave=False,
+                    file=sys.stderr, disable=not self.interactive, dynamic_ncols=True)
+
+    def summary(self, corpus, what: str) -> None:
+        if self.quiet:
+            return
+        skipped = f", {corpus.skipped} skipped" if corpus.skipped else ""
+        print(f"near-dups: {plural(len(corpus), 'document')}{skipped}, {corpus.nbytes / 1e6:.2f} MB, {what}, "
+              f"{time.perf_counter() - self.start:.2f} s", file=sys.stderr)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 document``, ``2 documents``, ``0 documents``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _option(args, name):
+    value = getattr(args, name, None)
+    return DEFAULTS[name] if value is None else value
+
+
+def check_options(args) -> None:
+    """Validate the shared options with the API's own checks; UsageError names the option."""
+    try:
+        dedup.Config(**{k: _option(args, k) for k in DEFAULTS})
+    except (ValueError, TypeError) as e:
+        name = str(e).split(" ", 1)[0]
+        raise UsageError("--" + name.replace("_", "-") + " " + str(e).split(" ", 1)[1]) from None
+    if args.jobs is not None:
+        import numba
+
+        top = numba.config.NUMBA_NUM_THREADS
+        if not 1 <= args.jobs <= top:
+            raise UsageError(f"--jobs must be in [1, {top}] (the cores numba may use), got {args.jobs}")
+        numba.set_num_threads(args.jobs)
+
+
+def read(args, ui, paths):
+    """Read ``paths`` with a progress bar; the corpus must be closed by the caller."""
+    with ui.progress(source_lengths(paths), "reading") as bar:
+        corpus = read_corpus(paths, text_field=args.text_field, id_field=args.id_field or "id",
+                             id_field_given=args.id_field is not None, stdin_format=args.stdin_format,
+                             skip_errors=args.skip_errors, warn=ui.warn, progress=bar.update)
+    ui.note(f"read {len(corpus)} documents from {len(corpus.sources)} file(s), {corpus.nbytes / 1e6:.2f} MB")
+    return corpus
+
+
+def build_index(args, ui, corpus, keep="first"):
+    ui.note(f"indexing {len(corpus)} documents")
+    try:
+        idx = dedup.index(zip(corpus.ids, corpus.texts), keep=keep, **{k: _option(args, k) for k in DEFAULTS})
+    except (ValueError, TypeError) as e:
+        raise UsageError(str(e)) from None
+    ui.note(f"indexed: {idx.bands} bands x {idx.rows} rows, {idx.n_candidates} candidate pairs")
+    return idx
+
+
+def _call_block_api(name: str, args, ui, corpus):
+    """``dedup.collapse``/``dedup.blocks`` with the options they accept (given ones only)."""
+    fn = getattr(dedup, name, None)
+    if fn is None:
+        raise InputError(f"`near-dups {name}` needs dedup.{name}, which this version of near-dups "
+                         "does not have yet")
+    params = inspect.signature(fn).parameters
+    given = {k: getattr(args, k) for k in (*DEFAULTS, "unit") if getattr(args, k, None) is not None}
+    kwargs = {k: v for k, v in given.items() if k in params}
+    for k in given.keys() - kwargs.keys():
+        ui.warn(f"--{k.replace('_', '-')} is not used by {name}; ignored")
+    ui.note(f"dedup.{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})")
+    try:
+        return list(fn(list(zip(corpus.ids, corpus.texts)), **kwargs))
+    except (ValueError, TypeError) as e:
+        raise UsageError(str(e)) from None
+
+
+def _sidecar(out: str, what: str) -> str:
+    """``clean.jsonl.gz`` -> ``clean.dropped.jsonl``; ``clean/`` -> ``clean.dropped.jsonl``."""
+    base = out.rstrip("/\\") or out
+    for suffix in (".jsonl.gz", ".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".txt", ".md", ".gz"):
+        if base.lower().endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    return f"{base}.{what}.jsonl"
+
+
+def _emit(args, write) -> None:
+    """Call ``write(out, style)`` on -o FILE (atomically) or standard output."""
+    from ._io import atomic_file
+
+    dest = getattr(args, "output", None) or "-"
+    style = Style.for_stream(sys.stdout) if dest == "-" else Style(False)
+    with atomic_file(dest, "w") as out:
+        write(out, style)
+
+
+# =========================================================================== commands
+def cmd_find(args, ui) -> int:
+    corpus = read(args, ui, args.paths)
+    try:
+        idx = build_index(args, ui, corpus, keep=args.keep)
+        records, members = _cli_render.cluster_records(idx, args.keep)
+
+        def write(out, style):
+            if args.format == "text":
+                _cli_render.render_clusters(out, records, members, corpus.texts, n_docs=len(corpus),
+                                            threshold=_option(args, "threshold"), ngram=_option(args, "ngram"),
+                                            style=style)
+            else:
+                _cli_render.write_records(out, records, args.format, _cli_render.CLUSTER_COLUMNS)
+
+        _emit(args, write)
+        n_dup = sum(r["size"] - 1 for r in records)
+        ui.summary(corpus, f"{plural(len(records), 'cluster')} ({plural(n_dup, 'duplicate')})")
+    finally:
+        corpus.close()
+    return EXIT_FOUND if args.fail_on_duplicates and records else EXIT_OK
+
+
+def cmd_dedup(args, ui) -> int:
+    from ._io import atomic_file, check_output
+
+    corpus = read(args, ui, args.paths)
+    try:
+        check_output(args.output, corpus.sources)
+        idx = build_index(args, ui, corpus, keep=args.keep)
+        records, _ = _cli_render.cluster_records(idx, args.keep)
+        where = dict(zip(corpus.ids, range(len(corpus))))
+        dropped = _cli_render.dropped_records(records, lambda i: corpus.where(where[i]))
+        written = write_corpus(corpus, args.output, keep=idx.keep_mask(args.keep), text_field=args.text_field)
+        report = args.report or _sidecar(args.output, "dropped")
+        with atomic_file(report, "w") as out:
+            _cli_render.write_records(out, dropped, "jsonl", _cli_render.REPORT_COLUMNS)
+        ui.summary(corpus, f"{plural(len(records), 'cluster')}, {len(dropped)} dropped, {written} written to "
+                           f"{args.output}, report in {report}")
+    finally:
+        corpus.close()
+    return EXIT_FOUND if args.fail_on_duplicates and dropped else EXIT_OK
+
+
+def cmd_collapse(args, ui) -> int:
+    from ._io import atomic_file, check_output
+
+    if not args.dry_run and not args.output:
+        raise UsageError("-o/--output is required (or --dry-run to only report)")
+    corpus = read(args, ui, args.paths)
+    try:
+        if not args.dry_run:
+            check_output(args.output, corpus.sources)
+        results = _call_block_api("collapse", args, ui, corpus)
+        by_id = {_cli_render._field(r, "id", 0): r for r in results}
+        texts = [_cli_render._field(by_id[i], "text", 1) if i in by_id else t
+                 for i, t in zip(corpus.ids, corpus.texts)]
+        removals = _cli_render.removal_records(results, dict(zip(corpus.ids, corpus.texts)))
+        touched = len({str(r["id"]) for r in removals})
+        if args.dry_run:
+            _emit(args, lambda out, style: (
+                _cli_render.render_removals(out, removals, n_docs=len(corpus), style=style)
+                if args.format == "text"
+                else _cli_render.write_records(out, removals, args.format, _cli_render.REMOVAL_COLUMNS)))
+            where = "dry run, nothing written"
+        else:
+            write_corpus(corpus, args.output, texts=texts, text_field=args.text_field)
+            path = args.removals or _sidecar(args.output, "removals")
+            with atomic_file(path, "w") as out:
+                _cli_render.write_records(out, removals, "jsonl", _cli_render.REMOVAL_COLUMNS)
+            where = f"written to {args.output}, removals in {path}"
+        ui.summary(corpus, f"{plural(len(removals), 'removal')} in {plural(touched, 'document')}, {where}")
+    finally:
+        corpus.close()
+    return EXIT_FOUND if args.fail_on_duplicates and removals else EXIT_OK
+
+
+def cmd_blocks(args, ui) -> int:
+    corpus = read(args, ui, args.paths)
+    try:
+        groups = _call_block_api("blocks", args, ui, corpus)
+        blocks = _cli_render.block_records(groups, dict(zip(corpus.ids, corpus.texts)))
+        _emit(args, lambda out, style: (
+            _cli_render.render_blocks(out, blocks, n_docs=len(corpus), style=style)
+            if args.format == "text"
+            else _cli_render.write_records(out, blocks, args.format, _cli_render.BLOCK_COLUMNS)))
+        ui.summary(corpus, f"{plural(len(blocks), 'repeated block')}")
+    finally:
+        corpus.close()
+    return EXIT_FOUND if args.fail_on_duplicates and blocks else EXIT_OK
+
+
+def _one_document(args, ui, path):
+    corpus = read(args, ui, [path])
+    try:
+        if len(corpus) != 1:
+            raise InputError(f"{path}: holds {len(corpus)} documents; to compare two of them, give their ids: "
+                             f"near-dups explain --corpus {path} ID_A ID_B")
+        return corpus.ids[0], corpus.texts[0]
+    finally:
+        corpus.close()
+
+
+def _pick(corpus, wanted: str, paths):
+    for i, doc_id in enumerate(corpus.ids):
+        if str(doc_id) == wanted:
+            return doc_id, corpus.texts[i]
+    sample = ", ".join(repr(str(x)) for x in corpus.ids[:3])
+    raise InputError(f"no document with id {wanted!r} in {' '.join(paths)} (ids look like {sample})")
+
+
+def cmd_explain(args, ui) -> int:
+    if args.corpus:
+        corpus = read(args, ui, args.corpus)
+        try:
+            (a_id, a), (b_id, b) = _pick(corpus, args.a, args.corpus), _pick(corpus, args.b, args.corpus)
+        finally:
+            corpus.close()
+    else:
+        if args.a == "-" and args.b == "-":
+            raise UsageError("A and B cannot both be standard input")
+        (a_id, a), (b_id, b) = _one_document(args, ui, args.a), _one_document(args, ui, args.b)
+    rec = _cli_explain.explain(a_id, a, b_id, b, ngram=_option(args, "ngram"), threshold=_option(args, "threshold"))
+    _emit(args, lambda out, style: (
+        _cli_explain.render(out, rec, a, style) if args.format == "text"
+        else _cli_render.write_records(out, [rec], args.format, [])))
+    return EXIT_FOUND if args.fail_on_duplicates and rec["near_duplicates"] else EXIT_OK
+
+
+RUN = {"find": cmd_find, "dedup": cmd_dedup, "collapse": cmd_collapse, "blocks": cmd_blocks,
+       "explain": cmd_explain}
+
+
+# =========================================================================== entry point
+def _dispatch_argv(argv: list[str]) -> list[str]:
+    """A first argument that is not a command (nor --help/--version) means ``find``."""
+    if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        return ["find", *argv]
+    return argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``near-dups`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    argv = _dispatch_argv(list(sys.argv[1:] if argv is None else argv))
+    parser, subs = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse has printed usage and the error (or the help)
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        print("near-dups: error: give a PATH to search (or a command); near-dups --help explains", file=sys.stderr)
+        return EXIT_USAGE
+    ui = UI(args)
+    try:
+        check_options(args)
+        return RUN[args.command](args, ui)
+    except UsageError as e:
+        subs[args.command].print_usage(sys.stderr)
+        print(f"near-dups {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except InputError as e:
+        print(f"near-dups: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("near-dups: interrupted; no output was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `near-dups corpus/ | head`: the reader left, which is fine
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as e:  # disk full, permission denied, ...: name the file
+        print(f"near-dups: error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}",
+              file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return EXIT_USAGE
+    except Exception as e:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"near-dups: internal error: {type(e).__name__}: {e} (run with -v for the traceback; "
+              "please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
