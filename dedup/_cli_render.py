@@ -165,7 +165,7 @@ def dropped_records(records, where_of) -> list[dict]:
 
 # --------------------------------------------------------------------------- collapse and blocks
 REMOVAL_COLUMNS = ["id", "start", "end", "kind", "similarity", "source", "text"]
-BLOCK_COLUMNS = ["block", "count", "documents", "length", "text", "occurrences"]
+BLOCK_COLUMNS = ["block", "kind", "count", "documents", "length", "text", "occurrences"]
 
 
 def _field(obj, name, pos):
@@ -206,9 +206,9 @@ def render_removals(out, removals, *, n_docs: int, style: Style) -> None:
     w = width()
     for r in removals:
         src = r["source"]
-        seen = f"{src['id']}:{src['start']}-{src['end']}" if src else "elsewhere"
-        sim = "" if r["similarity"] is None else f", similarity {r['similarity']:.3f}"
-        out.write(style(f"{r['id']}:{r['start']}-{r['end']}", "bold") + f"  {r['kind']}, repeats {seen}{sim}\n")
+        kept = f", kept copy at {src['id']}:{src['start']}-{src['end']}" if src else ""
+        sim = "" if r["similarity"] is None or not src else f", similarity {r['similarity']:.3f}"
+        out.write(style(f"{r['id']}:{r['start']}-{r['end']}", "bold") + f"  {r['kind']}{kept}{sim}\n")
         out.write("    " + style(first_words(r["text"], w - 6), "dim") + "\n")
 
 
@@ -224,7 +224,8 @@ def block_records(groups, texts_by_id: dict) -> list[dict]:
         if text is None and occ:
             first = occ[0]
             text = texts_by_id.get(first["id"], "")[first["start"]:first["end"]]
-        out.append({"block": k, "count": len(occ), "documents": len({json.dumps(o["id"]) for o in occ}),
+        n_docs = getattr(g, "n_docs", None) or len({json.dumps(o["id"]) for o in occ})
+        out.append({"block": k, "kind": getattr(g, "kind", None), "count": len(occ), "documents": n_docs,
                     "length": len(text or ""), "text": text, "occurrences": occ})
     return out
 
@@ -236,8 +237,10 @@ def render_blocks(out, blocks, *, n_docs: int, style: Style) -> None:
     out.write(f"{len(blocks)} repeated block(s) in {n_docs} documents:\n")
     w = width()
     for b in blocks:
+        kind = f" ({b['kind']})" if b["kind"] else ""
+        docs = "1 document" if b["documents"] == 1 else f"{b['documents']} documents"
         out.write("\n" + style(f"block {b['block']}", "bold")
-                  + f": {b['count']} occurrences in {b['documents']} document(s), {b['length']} characters\n")
+                  + f"{kind}: {b['count']} occurrences in {docs}, {b['length']} characters\n")
         out.write("    " + style(first_words(b["text"] or "", w - 6), "dim") + "\n")
         for o in b["occurrences"]:
             out.write(f"  {o['id']}:{o['start']}-{o['end']}\n")

@@ -341,7 +341,7 @@ class _Reader:
                     return self.bad(f"{src.name}: no column {self.id_field!r} (columns: {', '.join(header)}); "
                                     "choose one with --id-field")
                 for row, values in enumerate(reader, 1):
-                    where = f"{src.name} row {row} (line {reader.line_num})"
+                    where = f"{src.name} row {row}"
                     if len(values) <= max(ti, ii or 0):
                         self.bad(f"{where}: {len(values)} fields, expected {len(header)}")
                         continue

@@ -27,7 +27,9 @@ from ._io import STDIN_FORMATS, InputError, read_corpus, source_lengths, write_c
 COMMANDS = ("find", "dedup", "collapse", "blocks", "explain")
 #: Defaults of the shared options; ``None`` in argparse means "not given".
 DEFAULTS = {"threshold": 0.8, "ngram": 5, "num_perm": 128, "seed": 0}
-UNITS = ("line", "paragraph")
+UNITS = ("line", "paragraph", "sentence")  # dedup.collapse's units
+MODES = ("keep_first", "remove_all")  # dedup.collapse's modes that change the text
+KINDS = ("repeat", "syndicated", "boilerplate")  # what dedup.collapse may remove
 KEEP = ("first", "longest")
 MAX_WARNINGS = 20  # then one line says how many more (all of them with -v)
 
@@ -36,7 +38,7 @@ USAGE = {
     "dedup": "near-dups dedup PATH... -o OUT",
     "collapse": "near-dups collapse PATH... (-o OUT | --dry-run)",
     "blocks": "near-dups blocks PATH...",
-    "explain": "near-dups explain A B [--corpus PATH...]",
+    "explain": "near-dups explain A B [--corpus PATH]...",
 }
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -160,12 +162,15 @@ def _shared_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("similarity")
     g.add_argument("--threshold", type=float, metavar="T",
-                   help="near-duplicates have Jaccard similarity >= T, in (0, 1] (default 0.8)")
-    g.add_argument("--ngram", type=int, metavar="N", help="words per shingle, >= 1 (default 5)")
-    g.add_argument("--num-perm", type=int, metavar="K", help="MinHash permutations, >= 1 (default 128)")
+                   help="near-duplicates have Jaccard similarity >= T, in (0, 1] (default 0.8; "
+                        "collapse/blocks: 0.7)")
+    g.add_argument("--ngram", type=int, metavar="N",
+                   help="words per shingle, >= 1 (default 5; collapse/blocks: 3)")
+    g.add_argument("--num-perm", type=int, metavar="K",
+                   help="MinHash permutations, >= 1 (default 128; collapse/blocks: 64)")
     g.add_argument("--seed", type=int, metavar="S", help="MinHash seed, in [0, 2**64) (default 0)")
     g.add_argument("--unit", choices=UNITS,
-                   help="block unit of collapse and blocks (default: the library's); other commands ignore it")
+                   help="what a block is, for collapse and blocks (default: line); other commands ignore it")
     g = p.add_argument_group("input")
     g.add_argument("--text-field", default="text", metavar="NAME",
                    help="field or column holding the text (default: text)")
@@ -182,6 +187,14 @@ def _shared_options() -> argparse.ArgumentParser:
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings or summary")
     g.add_argument("-v", "--verbose", action="count", default=0, help="timings and details; tracebacks on errors")
     return p
+
+
+def _kinds(value: str) -> tuple:
+    kinds = tuple(k.strip() for k in value.split(",") if k.strip())
+    bad = [k for k in kinds if k not in KINDS]
+    if bad or not kinds:
+        raise argparse.ArgumentTypeError(f"kinds must be from {','.join(KINDS)}, got {value!r}")
+    return kinds
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
@@ -232,6 +245,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     p.add_argument("-o", "--output", metavar="OUT", help="output file (one input) or folder; required unless --dry-run")
     p.add_argument("--removals", metavar="FILE", help="where the JSONL removals go (default: OUT.removals.jsonl)")
     p.add_argument("--dry-run", action="store_true", help="write nothing; print the removals (in --format)")
+    p.add_argument("--mode", choices=MODES,
+                   help="keep the first copy of each repeated block, or remove every copy of boilerplate "
+                        "(default: keep_first)")
+    p.add_argument("--remove", type=_kinds, metavar="KINDS",
+                   help=f"comma-separated kinds to remove, from {','.join(KINDS)} (default: all)")
 
     p = command("blocks", "list repeated blocks and where they occur",
                 "List blocks (lines or paragraphs) that occur more than once, and where.")
@@ -243,7 +261,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
                 "Show how similar two documents are and the passages they share (highlighted on a terminal).")
     p.add_argument("a", metavar="A", help="a text file or - (or, with --corpus, a document id)")
     p.add_argument("b", metavar="B", help="a text file or - (or, with --corpus, a document id)")
-    p.add_argument("--corpus", nargs="+", metavar="PATH", help="read A and B as ids of documents in these inputs")
+    p.add_argument("--corpus", action="append", metavar="PATH",
+                   help="read A and B as ids of documents in PATH (repeatable)")
     fmt(p, ("text", "json", "jsonl"))
     return parser, subs
 
@@ -344,8 +363,10 @@ def _call_block_api(name: str, args, ui, corpus):
         raise InputError(f"`near-dups {name}` needs dedup.{name}, which this version of near-dups "
                          "does not have yet")
     params = inspect.signature(fn).parameters
-    given = {k: getattr(args, k) for k in (*DEFAULTS, "unit") if getattr(args, k, None) is not None}
-    kwargs = {k: v for k, v in given.items() if k in params}
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    given = {k: getattr(args, k) for k in (*DEFAULTS, "unit", "mode", "remove")
+             if getattr(args, k, None) is not None}
+    kwargs = {k: v for k, v in given.items() if open_ended or k in params}
     for k in given.keys() - kwargs.keys():
         ui.warn(f"--{k.replace('_', '-')} is not used by {name}; ignored")
     ui.note(f"dedup.{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})")
