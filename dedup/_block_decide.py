@@ -23,9 +23,13 @@ page sits next to its article; the same line as a teaser in another page's
 "related" list sits among menus and other teasers. Among the copies of a
 short block (fewer than ``protect_words`` words) the kept one is the first
 anchored copy, else the first copy; and an anchored short block is never
-removed for occurring in another document. Repeats inside one document are
-removed whatever their context (a doubled header, a "read more" after every
-entry of a list).
+removed for occurring in another document. A short block is removed for
+occurring in other documents only inside a *run*: when the block before or
+after it (among blocks with words) also occurs in another document. Menus,
+footers and share buttons come in runs; a comment "Nice!" or a date line
+that happens to recur elsewhere sits alone among unique text. Repeats inside
+one document are removed whatever their context (a doubled header, a "read
+more" after every entry of a list).
 """
 
 from __future__ import annotations
@@ -127,6 +131,10 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
         g = labels[x]
         if size[g] >= 2 and x != keeper[g] and second[g] < 0:
             second[g] = x
+    shared = np.zeros(n, dtype=np.bool_)
+    for x in range(n):
+        shared[x] = ndocs[labels[x]] >= 2
+    in_run = _in_run(bptr, nshingles, shared)
     kind = np.zeros(n, dtype=np.int8)
     source = np.full(n, -1, dtype=np.int64)
     for x in range(n):
@@ -135,7 +143,8 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
             continue
         k = keeper[g]
         boiler = ndocs[g] >= min_docs
-        protected = anchor[x] and words[x] < protect_words
+        short = words[x] < min_words
+        protected = (anchor[x] and words[x] < protect_words) or (short and not in_run[x])
         if x == k:
             if mode == REMOVE_ALL and boiler and not protected and enabled[BOILERPLATE]:
                 kind[x] = BOILERPLATE
@@ -147,7 +156,7 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
             continue
         elif boiler:
             kind[x] = BOILERPLATE
-        elif words[x] >= min_words:
+        elif not short:
             kind[x] = SYNDICATED
         else:
             continue
@@ -158,6 +167,24 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
             source[x] = -1
     _separators(bptr, nshingles, kind)
     return kind, source
+
+
+@njit(cache=True)
+def _in_run(bptr, nshingles, shared):
+    """True for blocks whose previous or next block with shingles (same document) is ``shared``."""
+    n = shared.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    for d in range(bptr.shape[0] - 1):
+        last = -1
+        for x in range(bptr[d], bptr[d + 1]):
+            if nshingles[x] == 0:
+                continue
+            if last >= 0 and shared[last]:
+                out[x] = True
+            if last >= 0 and shared[x]:
+                out[last] = True
+            last = x
+    return out
 
 
 @njit(cache=True)
