@@ -1,0 +1,58 @@
+"""Corpus loading for the benchmarks.
+
+The real corpora live outside the repo, in ``../shared/data`` next to the
+checkout (see its README); they are never copied here. Every fixture that
+needs one skips its test cleanly when the file is absent, so
+``pytest benchmarks/ --benchmark-only`` on a bare checkout reports skips, not
+errors.
+
+Run:
+
+    pytest benchmarks/ --benchmark-only --benchmark-json=bench.json
+    python benchmarks/report.py bench.json > table.md
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the helpers (_corpus, _peers) import by plain name
+    sys.path.insert(0, str(HERE))
+
+from _corpus import DATA_DIR, Corpus, load  # noqa: E402
+
+
+def _corpus_or_skip(name: str, limit: int | None = None) -> Corpus:
+    path = DATA_DIR / f"{name}.jsonl.gz"
+    if not path.exists():
+        pytest.skip(f"corpus {path} not found (benchmarks need ../shared/data next to the repo)")
+    return load(name, limit=limit)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not DATA_DIR.is_dir():
+        pytest.skip(f"{DATA_DIR} not found (benchmarks need ../shared/data next to the repo)")
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def newsgroups() -> Corpus:
+    """20 Newsgroups, all 18,846 posts (field ``text``): the end-to-end corpus."""
+    return _corpus_or_skip("newsgroups")
+
+
+@pytest.fixture(scope="session")
+def wikipedia() -> Corpus:
+    """8,000 Wikipedia articles, about 127 MB of UTF-8: the throughput corpus."""
+    return _corpus_or_skip("wikipedia")
+
+
+@pytest.fixture(scope="session")
+def pair_results() -> dict:
+    """``{(contender, n_docs): pairs}`` kept by the end-to-end runs for the agreement check."""
+    return {}
