@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
 
@@ -38,6 +39,9 @@ class Style:
 
 
 def width() -> int:
+    """Columns to fill: the terminal's, or 100 when standard output is not a terminal."""
+    if not sys.stdout.isatty():
+        return 100
     return max(40, shutil.get_terminal_size((100, 24)).columns)
 
 

@@ -287,9 +287,9 @@ class _Reader:
                     if text is None:
                         continue
                     try:
-                        rec = json.loads(text)
+                        rec = json.loads(text.rstrip("\r\n"))
                     except json.JSONDecodeError as e:
-                        self.bad(f"{where}: malformed JSON: {e.msg} at column {e.colno}")
+                        self.bad(f"{where}: malformed JSON: {e.msg.removesuffix(' at')} at column {e.colno}")
                         continue
                     got = self.take(rec, where, f"{src.name}:{lineno}")
                     del rec
@@ -311,7 +311,8 @@ class _Reader:
         try:
             records = json.loads(text)
         except json.JSONDecodeError as e:
-            return self.bad(f"{src.name}:{e.lineno}: malformed JSON: {e.msg} at column {e.colno}")
+            return self.bad(f"{src.name}:{e.lineno}: malformed JSON: {e.msg.removesuffix(' at')} "
+                            f"at column {e.colno}")
         if not isinstance(records, list):
             return self.bad(f"{src.name}: expected a JSON array of objects, got {type(records).__name__} "
                             "(for one object per line, name the file .jsonl)")

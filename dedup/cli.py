@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import sys
 import time
@@ -22,7 +23,8 @@ import dedup
 
 from . import _cli_explain, _cli_render
 from ._cli_render import FORMATS, Style
-from ._io import STDIN_FORMATS, InputError, read_corpus, source_lengths, write_corpus
+from ._io import (STDIN_FORMATS, InputError, atomic_file, check_output, find_sources, read_corpus, source_lengths,
+                  write_corpus)
 
 COMMANDS = ("find", "dedup", "collapse", "blocks", "explain")
 #: Defaults of the shared options; ``None`` in argparse means "not given".
@@ -296,6 +298,12 @@ class UI:
         if self.verbose and not self.quiet:
             self._write(f"near-dups: {msg} ({time.perf_counter() - self.start:.2f} s)")
 
+    def status(self, msg: str | None) -> None:
+        """A one-line status on a terminal for a step without a progress bar; None clears it."""
+        if self.interactive:
+            sys.stderr.write("\r\x1b[K" + (f"{msg}…" if msg else ""))
+            sys.stderr.flush()
+
     def progress(self, total: int, desc: str):
         from tqdm import tqdm
 
@@ -336,23 +344,33 @@ def check_options(args) -> None:
         numba.set_num_threads(args.jobs)
 
 
-def read(args, ui, paths):
-    """Read ``paths`` with a progress bar; the corpus must be closed by the caller."""
+def read(args, ui, paths, output: str | None = None):
+    """Read ``paths`` with a progress bar; the corpus must be closed by the caller.
+
+    With ``output``, a bad output path (an input, a non-empty folder) is
+    refused before a long read rather than after it.
+    """
+    sources = find_sources(paths, warn=ui.warn, skip_errors=args.skip_errors)
+    if output is not None and all(s.kind != "stdin" for s in sources):
+        check_output(output, sources)
     with ui.progress(source_lengths(paths), "reading") as bar:
         corpus = read_corpus(paths, text_field=args.text_field, id_field=args.id_field or "id",
                              id_field_given=args.id_field is not None, stdin_format=args.stdin_format,
-                             skip_errors=args.skip_errors, warn=ui.warn, progress=bar.update)
+                             skip_errors=args.skip_errors, warn=ui.warn, progress=bar.update, sources=sources)
     ui.note(f"read {len(corpus)} documents from {len(corpus.sources)} file(s), {corpus.nbytes / 1e6:.2f} MB")
     return corpus
 
 
 def build_index(args, ui, corpus, keep="first"):
     ui.note(f"indexing {len(corpus)} documents")
+    ui.status(f"indexing {len(corpus)} documents")
     try:
         idx = dedup.index(zip(corpus.ids, corpus.texts), keep=keep, **{k: _option(args, k) for k in DEFAULTS})
     except (ValueError, TypeError) as e:
         raise UsageError(str(e)) from None
-    ui.note(f"indexed: {idx.bands} bands x {idx.rows} rows, {idx.n_candidates} candidate pairs")
+    finally:
+        ui.status(None)
+    ui.note(f"indexed: {idx!r}")
     return idx
 
 
@@ -370,10 +388,13 @@ def _call_block_api(name: str, args, ui, corpus):
     for k in given.keys() - kwargs.keys():
         ui.warn(f"--{k.replace('_', '-')} is not used by {name}; ignored")
     ui.note(f"dedup.{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})")
+    ui.status(f"{name}: {len(corpus)} documents")
     try:
-        return list(fn(list(zip(corpus.ids, corpus.texts)), **kwargs))
+        return list(fn(zip(corpus.ids, corpus.texts), **kwargs))
     except (ValueError, TypeError) as e:
         raise UsageError(str(e)) from None
+    finally:
+        ui.status(None)
 
 
 def _sidecar(out: str, what: str) -> str:
@@ -388,8 +409,6 @@ def _sidecar(out: str, what: str) -> str:
 
 def _emit(args, write) -> None:
     """Call ``write(out, style)`` on -o FILE (atomically) or standard output."""
-    from ._io import atomic_file
-
     dest = getattr(args, "output", None) or "-"
     style = Style.for_stream(sys.stdout) if dest == "-" else Style(False)
     with atomic_file(dest, "w") as out:
@@ -420,11 +439,8 @@ def cmd_find(args, ui) -> int:
 
 
 def cmd_dedup(args, ui) -> int:
-    from ._io import atomic_file, check_output
-
-    corpus = read(args, ui, args.paths)
+    corpus = read(args, ui, args.paths, output=args.output)
     try:
-        check_output(args.output, corpus.sources)
         idx = build_index(args, ui, corpus, keep=args.keep)
         records, _ = _cli_render.cluster_records(idx, args.keep)
         where = dict(zip(corpus.ids, range(len(corpus))))
@@ -441,14 +457,10 @@ def cmd_dedup(args, ui) -> int:
 
 
 def cmd_collapse(args, ui) -> int:
-    from ._io import atomic_file, check_output
-
     if not args.dry_run and not args.output:
         raise UsageError("-o/--output is required (or --dry-run to only report)")
-    corpus = read(args, ui, args.paths)
+    corpus = read(args, ui, args.paths, output=None if args.dry_run else args.output)
     try:
-        if not args.dry_run:
-            check_output(args.output, corpus.sources)
         results = _call_block_api("collapse", args, ui, corpus)
         by_id = {_cli_render._field(r, "id", 0): r for r in results}
         texts = [_cli_render._field(by_id[i], "text", 1) if i in by_id else t
@@ -521,7 +533,7 @@ def cmd_explain(args, ui) -> int:
     rec = _cli_explain.explain(a_id, a, b_id, b, ngram=_option(args, "ngram"), threshold=_option(args, "threshold"))
     _emit(args, lambda out, style: (
         _cli_explain.render(out, rec, a, style) if args.format == "text"
-        else _cli_render.write_records(out, [rec], args.format, [])))
+        else out.write(json.dumps(rec, ensure_ascii=False, indent=1 if args.format == "json" else None) + "\n")))
     return EXIT_FOUND if args.fail_on_duplicates and rec["near_duplicates"] else EXIT_OK
 
 

@@ -1,0 +1,291 @@
+"""The installed ``near-dups`` command, run as a subprocess on corpus/ and on bad input.
+
+Every subprocess pays numba's cached start-up (about a second), so checks that
+need no separate process (help texts, formats, the dispatch rule) call
+``dedup.cli.main`` in process instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import dedup
+from dedup import cli
+
+from conftest import CORPUS
+
+SEEDS = sorted(p.name for p in CORPUS.glob("*.txt"))
+S000, S001, S003 = (str(CORPUS / n) for n in SEEDS)
+HAS_BLOCKS = hasattr(dedup, "collapse") and hasattr(dedup, "blocks")
+needs_blocks = pytest.mark.skipif(not HAS_BLOCKS, reason="dedup.collapse/dedup.blocks not in this version yet")
+
+
+def _command() -> list[str]:
+    script = shutil.which("near-dups", path=os.path.dirname(sys.executable))
+    return [script] if script else [sys.executable, "-m", "dedup.cli"]
+
+
+def run(*args, stdin: bytes | None = None, cwd=None, code: int | None = 0):
+    """Run near-dups; check the exit code and that no traceback was printed."""
+    p = subprocess.run([*_command(), *map(str, args)], input=stdin, capture_output=True, cwd=cwd, timeout=120)
+    out, err = p.stdout.decode(), p.stderr.decode()
+    assert "Traceback" not in err, err
+    if code is not None:
+        assert p.returncode == code, (p.returncode, out, err)
+    return p.returncode, out, err
+
+
+def call(argv, capsys):
+    """``cli.main`` in process: (exit code, stdout, stderr)."""
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _seed_jsonl(path, copies=()):
+    """The seeds as JSON Lines (id = file name), plus exact copies of ``copies`` under new ids."""
+    rows = [{"id": n, "title": n[:3], "text": (CORPUS / n).read_text(encoding="utf-8")} for n in SEEDS]
+    rows += [dict(rows[k], id=f"copy-of-{rows[k]['id']}") for k in copies]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return rows
+
+
+# =========================================================================== help (in process)
+@pytest.mark.parametrize("command", cli.COMMANDS)
+def test_each_command_help_has_an_example(command, capsys):
+    code, out, _ = call([command, "--help"], capsys)
+    assert code == 0
+    assert "examples:" in out and f"near-dups {command}" in out or (command == "find" and "near-dups corpus/" in out)
+    for option in ("--threshold", "--ngram", "--num-perm", "--seed", "--unit", "--text-field", "--id-field",
+                   "--jobs", "--quiet", "--verbose"):
+        assert option in out
+    if command != "explain":
+        assert "skipped with a warning" in out and "stops the run" in out
+
+
+def test_top_level_help_as_installed():
+    _, out, _ = run("--help")
+    assert "near-dups corpus/" in out and "examples:" in out
+    for command in cli.COMMANDS:
+        assert f"\n  {command} " in out
+    assert "skipped with a warning" in out and "stops the run (exit 2)" in out
+
+
+def test_a_path_first_means_find_and_a_command_name_must_be_first(tmp_path, capsys, monkeypatch):
+    assert cli._dispatch_argv([str(CORPUS)]) == ["find", str(CORPUS)]
+    assert cli._dispatch_argv(["-q", "dedup"]) == ["find", "-q", "dedup"]
+    assert cli._dispatch_argv(["dedup", "x", "-o", "y"])[0] == "dedup"
+    # a folder literally named like a command is reached as ./dedup or with find
+    (tmp_path / "dedup").mkdir()
+    shutil.copy(S000, tmp_path / "dedup" / "a.txt")
+    shutil.copy(S000, tmp_path / "dedup" / "b.txt")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = call(["find", "dedup", "--format", "jsonl", "-q"], capsys)
+    assert code == 0 and json.loads(out)["ids"] == ["dedup/a.txt", "dedup/b.txt"]
+    code, out2, _ = call(["./dedup", "--format", "jsonl", "-q"], capsys)
+    assert out2 == out
+    code, _, err = call([], capsys)
+    assert code == 2 and "give a PATH" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--threshold", "1.5"], "--threshold must be in (0, 1], got 1.5"),
+    (["--threshold", "0"], "--threshold must be in (0, 1], got 0.0"),
+    (["--ngram", "0"], "--ngram must be >= 1, got 0"),
+    (["--num-perm", "-3"], "--num-perm must be >= 1, got -3"),
+    (["--seed", "-1"], "--seed must be in [0, 18446744073709551615], got -1"),
+    (["--jobs", "0"], "--jobs must be in [1, "),
+    (["--ngram", "x"], "argument --ngram: invalid int value: 'x'"),
+    (["--format", "xml"], "argument --format: invalid choice: 'xml'"),
+    (["--unit", "word"], "argument --unit: invalid choice: 'word'"),
+])
+def test_out_of_range_options_name_the_option(argv, message, capsys):
+    code, out, err = call([CORPUS, *argv], capsys)
+    assert code == 2 and message in err and out == ""
+    assert "usage: near-dups [find] PATH..." in err
+
+
+def test_machine_formats_say_the_same_thing(capsys):
+    base = [CORPUS, "--threshold", "0.25", "--ngram", "1", "-q"]
+    _, jl, _ = call([*base, "--format", "jsonl"], capsys)
+    _, js, _ = call([*base, "--format", "json"], capsys)
+    _, cs, _ = call([*base, "--format", "csv"], capsys)
+    records = [json.loads(x) for x in jl.splitlines()]
+    assert json.loads(js) == records
+    rows = list(csv.DictReader(io.StringIO(cs)))
+    assert [json.loads(r["ids"]) for r in rows] == [r["ids"] for r in records]
+    assert [r["keep"] for r in rows] == [r["keep"] for r in records]
+
+
+# =========================================================================== each command on corpus/
+def test_find_on_corpus_says_clearly_when_there_is_nothing():
+    _, out, err = run(CORPUS)
+    assert out.startswith("No near-duplicates among 3 documents at --threshold 0.8")
+    assert err.startswith("near-dups: 3 documents, 0.01 MB, 0 clusters (0 duplicates), ")
+    assert err.rstrip().endswith(" s") and err.count("\n") == 1  # the one-line summary
+
+
+def test_find_with_a_lower_threshold_jsonl_and_fail_on_duplicates():
+    _, out, err = run("find", CORPUS, "--threshold", "0.25", "--ngram", "1", "--format", "jsonl",
+                      "--fail-on-duplicates", "--jobs", "1", code=1)
+    (rec,) = [json.loads(x) for x in out.splitlines()]
+    assert rec["cluster"] == 1 and rec["ids"] == [os.path.normpath(S000), os.path.normpath(S001)]
+    assert rec["keep"] == rec["ids"][0]
+    (a, b, score), = rec["pairs"]
+    assert (a, b) == tuple(rec["ids"]) and 0.25 <= score < 0.3
+    assert "1 cluster (1 duplicate)" in err
+
+
+def test_dedup_a_folder_writes_the_kept_files_and_a_report(tmp_path):
+    out = tmp_path / "deduped"
+    _, _, err = run("dedup", CORPUS, "-o", out, "--threshold", "0.25", "--ngram", "1")
+    assert sorted(os.listdir(out)) == [SEEDS[0], SEEDS[2]]
+    assert (out / SEEDS[2]).read_bytes() == (CORPUS / SEEDS[2]).read_bytes()
+    (rep,) = [json.loads(x) for x in (tmp_path / "deduped.dropped.jsonl").read_text().splitlines()]
+    assert rep["id"] == os.path.normpath(S001) and rep["kept"] == os.path.normpath(S000)
+    assert rep["matched"] == rep["kept"] and rep["reason"].startswith("near-duplicate (jaccard 0.27")
+    assert "1 dropped, 2 written to" in err
+
+
+def test_dedup_jsonl_from_stdin_keeps_records_verbatim(tmp_path):
+    src = tmp_path / "seeds.jsonl"
+    rows = _seed_jsonl(src, copies=(2,))
+    run("dedup", "-", "-o", tmp_path / "clean.jsonl.gz", "--keep", "longest", "--report", tmp_path / "why.jsonl",
+        "--fail-on-duplicates", stdin=gzip.compress(src.read_bytes()), code=1)
+    kept = gzip.decompress((tmp_path / "clean.jsonl.gz").read_bytes()).decode().splitlines()
+    assert kept == src.read_text(encoding="utf-8").splitlines()[:3]  # byte for byte, all fields
+    (why,) = [json.loads(x) for x in (tmp_path / "why.jsonl").read_text().splitlines()]
+    assert why == {"id": "copy-of-" + rows[2]["id"], "source": "-:4", "cluster": 1, "kept": rows[2]["id"],
+                   "matched": rows[2]["id"], "jaccard": 1.0, "reason": "same text"}
+
+
+@needs_blocks
+def test_collapse_corpus_removes_003s_doubled_header(tmp_path):
+    out = tmp_path / "collapsed"
+    _, _, err = run("collapse", CORPUS, "-o", out)
+    original = (CORPUS / SEEDS[2]).read_text(encoding="utf-8")
+    header = original.split("\n", 1)[0]
+    assert original.count(header) == 2
+    collapsed = (out / SEEDS[2]).read_text(encoding="utf-8")
+    assert collapsed.count(header) == 1 and len(collapsed) < len(original)
+    assert (out / SEEDS[0]).read_bytes() == (CORPUS / SEEDS[0]).read_bytes()
+    removals = [json.loads(x) for x in (tmp_path / "collapsed.removals.jsonl").read_text().splitlines()]
+    first = removals[0]
+    assert first["id"] == os.path.normpath(S003) and first["text"] == header and first["kind"] == "repeat"
+    assert original[first["source"]["start"]:first["source"]["end"]] == header
+    assert all(original[r["start"]:r["end"]] == r["text"] for r in removals)
+    assert f"{len(removals)} removals in 1 document" in err
+
+
+@needs_blocks
+def test_collapse_dry_run_and_blocks_report_without_writing(tmp_path):
+    shutil.copytree(CORPUS, tmp_path / "c")
+    _, out, _ = run("collapse", "--dry-run", "c", "--format", "jsonl", "--unit", "paragraph", "-q",
+                    cwd=tmp_path)
+    removals = [json.loads(x) for x in out.splitlines()]
+    assert removals and {r["id"] for r in removals} == {os.path.join("c", SEEDS[2])}
+    assert sorted(os.listdir(tmp_path)) == ["c"]  # nothing written
+    _, out, _ = run("blocks", "c", "-q", cwd=tmp_path)
+    header = (CORPUS / SEEDS[2]).read_text(encoding="utf-8").split("\n", 1)[0]
+    assert "repeated block(s) in 3 documents" in out and header in out
+    assert f"c/{SEEDS[2]}:0-{len(header)}" in out
+
+
+def test_explain_000_and_003_shows_the_shared_passages():
+    _, out, _ = run("explain", S000, S003)
+    assert out.startswith(f"{os.path.normpath(S000)}  vs  {os.path.normpath(S003)}\njaccard 0.016")
+    assert "not near-duplicates at --threshold 0.8" in out
+    assert "On the sidelines of the NATO summit in Madrid" in out
+
+
+def test_explain_reads_one_side_from_stdin_and_ids_from_a_corpus(tmp_path, capsys):
+    text = (CORPUS / SEEDS[0]).read_text(encoding="utf-8")
+    _, out, _ = run("explain", S000, "-", "--format", "json", stdin=text.encode())
+    rec = json.loads(out)
+    assert rec["jaccard"] == 1.0 and rec["near_duplicates"] and rec["b"] == "-"
+    src = tmp_path / "s.jsonl"
+    _seed_jsonl(src)
+    code, out, _ = call(["explain", "--corpus", src, SEEDS[0], SEEDS[2], "--format", "jsonl"], capsys)
+    assert code == 0 and json.loads(out)["shared_shingles"] == 20
+    code, _, err = call(["explain", "--corpus", src, "nope", SEEDS[2]], capsys)
+    assert code == 2 and "no document with id 'nope'" in err
+    code, _, err = call(["explain", src, S000], capsys)
+    assert code == 2 and "holds 3 documents" in err
+
+
+def test_stdin_text_lines_and_jsonl(capsys, monkeypatch):
+    _, out, _ = run("-", "--stdin-format", "lines", "--format", "jsonl", "-q",
+                    stdin=b"one two three four five six\nsomething else\none two three four five six!\n")
+    assert json.loads(out)["ids"] == [1, 3]
+
+
+# =========================================================================== bad input
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    (d / "folder").mkdir()
+    shutil.copy(S000, d / "folder" / "a.txt")
+    shutil.copy(S000, d / "folder" / "b.txt")
+    (d / "folder" / "core.txt").write_bytes(b"\x7fELF\x02\x01\x00\x00binary")
+    (d / "folder" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (d / "latin1.txt").write_bytes("a first line\nun café crème\n".encode("latin-1"))
+    (d / "bad.jsonl").write_text('{"id": 1, "text": "fine"}\n{"id": 2, "text": "cut\n{"id": 3, "text": "x"}\n')
+    (d / "nofield.jsonl").write_text('{"id": 1, "text": "fine"}\n{"id": 2, "body": "x"}\n')
+    rows = "".join(json.dumps({"id": i, "text": f"words of document {i} " * 30}) + "\n" for i in range(2000))
+    z = gzip.compress(rows.encode())
+    (d / "cut.jsonl.gz").write_bytes(z[: len(z) // 2])
+    (d / "empty").mkdir()
+    return d
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing.txt"], "near-dups: error: missing.txt: no such file or folder\n"),
+    (["latin1.txt"], "near-dups: error: latin1.txt:2: not UTF-8 (byte 0xe9 at offset 19)"),
+    (["bad.jsonl"], "near-dups: error: bad.jsonl:2: malformed JSON: Unterminated string"),
+    (["nofield.jsonl"], "near-dups: error: nofield.jsonl:2: no field 'text' (fields: id, body); "
+                        "choose one with --text-field"),
+    (["cut.jsonl.gz"], "near-dups: error: cut.jsonl.gz: truncated or corrupt gzip after line "),
+    (["empty"], "near-dups: error: empty: no .txt/.md/"),
+    (["dedup", "nofield.jsonl", "-o", "nofield.jsonl"],
+     "near-dups: error: -o nofield.jsonl: is an input; the input is never modified"),
+    (["dedup", "folder", "-o", "latin1.txt", "-q"], "near-dups: error: -o latin1.txt: exists and is not a folder"),
+])
+def test_bad_input_stops_with_one_clear_message(bad, args, message):
+    _, out, err = run(*args, cwd=bad, code=2)
+    assert err.startswith(message) and err.count("\n") == 1, err
+    assert out == ""
+    assert sorted(os.listdir(bad)) == ["bad.jsonl", "cut.jsonl.gz", "empty", "folder", "latin1.txt",
+                                       "nofield.jsonl"]
+
+
+def test_what_is_skipped_with_a_warning_and_the_run_goes_on(bad):
+    _, out, err = run("folder", "bad.jsonl", "cut.jsonl.gz", "--skip-errors", "--format", "jsonl",
+                      "--id-field", "id", cwd=bad)
+    assert "warning: folder: skipped 1 file(s) that are not .txt/" in err and "logo.png" in err
+    assert "warning: folder/core.txt: binary file (NUL byte at offset 6), not UTF-8 text; skipped" in err
+    assert "warning: bad.jsonl:2: malformed JSON" in err
+    assert "warning: cut.jsonl.gz: truncated or corrupt gzip after line" in err and "kept the" in err
+    assert json.loads(out.splitlines()[0])["ids"] == ["folder/a.txt", "folder/b.txt"]
+    assert "warning: cut.jsonl.gz:2: duplicate id 1, first used at bad.jsonl:1" in err
+    assert ", 5 skipped, " in err.splitlines()[-1]
+
+
+def test_a_failed_run_keeps_the_old_output_and_leaves_no_temporary_file(bad, tmp_path):
+    shutil.copy(bad / "nofield.jsonl", tmp_path / "in.jsonl")
+    (tmp_path / "out.jsonl").write_text("previous result\n")
+    run("dedup", "in.jsonl", "-o", "out.jsonl", cwd=tmp_path, code=2)
+    assert (tmp_path / "out.jsonl").read_text() == "previous result\n"
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.jsonl"]
+    # the same run that succeeds replaces it whole
+    run("dedup", "in.jsonl", "-o", "out.jsonl", "--skip-errors", "-q", cwd=tmp_path)
+    assert (tmp_path / "out.jsonl").read_text() == '{"id": 1, "text": "fine"}\n'
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.dropped.jsonl", "out.jsonl"]
