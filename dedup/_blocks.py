@@ -174,10 +174,13 @@ def _starts_item(cps, s, e):
 @njit(cache=True)
 def _continues(cps, ls, cs, ce, k, width):
     """Does line ``k`` continue the paragraph of line ``k - 1`` in a wrapped text?"""
-    first = cs[k]
+    word = cs[k]
+    while word < ce[k] and (cps[word] == _GT or is_space(cps[word])):
+        word += 1  # the first word after the quote marks
+    first = word
     while first < ce[k] and not is_space(cps[first]):
         first += 1
-    if (ce[k - 1] - ls[k - 1]) + 1 + (first - cs[k]) <= width:
+    if (ce[k - 1] - ls[k - 1]) + 1 + (first - word) <= width:
         return False  # the next word would have fitted: a real break
     if _quote_depth(cps, ls[k - 1], ce[k - 1]) != _quote_depth(cps, ls[k], ce[k]):
         return False

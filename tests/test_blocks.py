@@ -1,0 +1,408 @@
+"""Block kernels against slow, obviously correct pure-Python references."""
+
+from __future__ import annotations
+
+import re
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numba import njit
+
+from dedup import _block_decide as bd
+from dedup import _blocks, _normalize
+from dedup._index import shingles
+
+# ----------------------------------------------------------------- references
+
+
+def ref_lines(text):
+    """(line start, content start, content end) of every line, as str offsets."""
+    out = []
+    pos = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            cs = pos + (len(line) - len(line.lstrip()))
+            out.append((pos, cs, cs + len(stripped)))
+        else:
+            out.append((pos, pos + len(line), pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def ref_wrap_width(lines):
+    total = short = width = 0
+    for ls, cs, ce in lines:
+        if ce > cs:
+            total += ce - cs
+            if ce - ls <= _blocks.WRAP_CAP:
+                short += ce - cs
+                width = max(width, ce - ls)
+    return width if total and short >= _blocks.WRAPPED_SHARE * total else 0
+
+
+def ref_depth(text):
+    d = 0
+    for c in text:
+        if c == ">":
+            d += 1
+        elif not c.isspace():
+            break
+    return d
+
+
+def ref_item(s):
+    if s[:1] in ("-", "*", "\u2022") and len(s) > 1 and s[1].isspace():
+        return True
+    i = 0
+    while i < len(s) and s[i] in "0123456789":
+        i += 1
+    return i > 0 and i + 1 < len(s) and s[i] in ".)" and s[i + 1].isspace()
+
+
+def ref_sentences(text, s, e):
+    out = []
+    start = s
+    p = s
+    stops = ".!?\u3002\uff01\uff1f"
+    closers = "\"')]}\u00bb\u2019\u201d\u300d\u300f"
+    while p < e:
+        if text[p] in stops:
+            q = p + 1
+            while q < e and (text[q] in stops or text[q] in closers):
+                q += 1
+            if q < e and text[q].isspace():
+                r = q
+                while r < e and text[r].isspace():
+                    r += 1
+                if r < e and not ("a" <= text[r] <= "z"):
+                    out.append((start, q))
+                    start = p = r
+                    continue
+            p = q
+            continue
+        p += 1
+    out.append((start, e))
+    return out
+
+
+def ref_segment(text, unit):
+    lines = ref_lines(text)
+    width = 0 if unit == "line" else ref_wrap_width(lines)
+    paras = []
+    for k, (ls, cs, ce) in enumerate(lines):
+        if ce == cs:
+            continue
+        if width and paras and k > 0 and lines[k - 1][2] > lines[k - 1][1] and paras[-1][1] == lines[k - 1][2]:
+            pls, pcs, pce = lines[k - 1]
+            first = (text[cs:ce].lstrip("> \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002"
+                     "\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000").split() or [""])[0]
+            joins = (pce - pls) + 1 + len(first) > width
+            joins = joins and ref_depth(text[pls:pce]) == ref_depth(text[ls:ce]) and not ref_item(text[cs:ce])
+            if joins:
+                paras[-1] = (paras[-1][0], ce)
+                continue
+        paras.append((cs, ce))
+    if unit != "sentence":
+        return paras
+    return [sent for s, e in paras for sent in ref_sentences(text, s, e)]
+
+
+def run_segment(texts, unit):
+    doc_ptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in texts], out=doc_ptr[1:])
+    cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    bptr, s, e, w = _blocks.segment(cps, doc_ptr, _blocks.UNITS[unit], _normalize.char_classes())
+    return doc_ptr, cps, bptr, s, e, w
+
+
+# Text from lines that exercise every rule: blank and indented lines, quotes,
+# list items, sentence ends, NFKC-changing characters (ligature, sharp s,
+# NBSP, full-width), a non-BMP character, CJK.
+LINE_PIECES = st.sampled_from([
+    "", "   ", "\t", "word", "The quick brown fox.", "jumps over the lazy dog", "> quoted line here",
+    ">> deeper", "- item one", "12. item", "Mr. Smith went. He left!", "e.g. this one? yes. No!",
+    "\ufb01ne \u00df stra\u00dfe", "\u00a0nbsp\u00a0line", "\uff21\uff22\uff23 full", "emoji \U0001f600 here",
+    "\u65e5\u672c\u8a9e\u3002\u6587", "|", "a" * 40 + " " + "b" * 30, "x " * 45, "\u201cQuoted.\u201d Then",
+])
+TEXTS = st.lists(LINE_PIECES, max_size=25).map("\n".join)
+
+
+@njit
+def _space_table(n):
+    out = np.zeros(n, dtype=np.bool_)
+    for c in range(n):
+        out[c] = _blocks.is_space(c)
+    return out
+
+
+def test_is_space_matches_python_everywhere():
+    table = _space_table(0x110000)
+    expected = np.array([chr(c).isspace() for c in range(0x110000)])
+    assert np.array_equal(table, expected)
+
+
+@pytest.mark.parametrize("unit", list(_blocks.UNITS))
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(TEXTS, max_size=6))
+def test_segment_matches_reference(unit, texts):
+    doc_ptr, _, bptr, s, e, w = run_segment(texts, unit)
+    classes = _normalize.char_classes()
+    for d, text in enumerate(texts):
+        got = [(a - doc_ptr[d], b - doc_ptr[d]) for a, b in zip(s[bptr[d]:bptr[d + 1]], e[bptr[d]:bptr[d + 1]])]
+        assert got == ref_segment(text, unit)
+        for (a, b), words in zip(got, w[bptr[d]:bptr[d + 1]].tolist()):
+            units = "".join(" " if classes[ord(c)] == 0 else ("\x00 " if classes[ord(c)] == 2 else c)
+                            for c in text[a:b])
+            assert words == len(units.split())
+
+
+@pytest.mark.parametrize("unit", list(_blocks.UNITS))
+def test_segment_sizes(unit):
+    for texts in ([], [""], ["\n\n  \n"], ["one"], ["one\ntwo\n\nthree four. Five"] * 50):
+        doc_ptr, _, bptr, s, e, _ = run_segment(texts, unit)
+        assert bptr.shape == (len(texts) + 1,)
+        for d, text in enumerate(texts):
+            got = [(a - doc_ptr[d], b - doc_ptr[d]) for a, b in zip(s[bptr[d]:bptr[d + 1]], e[bptr[d]:bptr[d + 1]])]
+            assert got == ref_segment(text, unit)
+
+
+def test_paragraphs_of_wrapped_and_web_text():
+    wrapped = ("From: someone\nSubject: a test\n\nThis paragraph is wrapped at a fixed\nwidth so that every "
+               "line but the last\nis full to the margin.\n> quoted text that is also full to\n> wrapped for sure\n"
+               "-- \nSig line\n")
+    doc_ptr, _, bptr, s, e, _ = run_segment([wrapped], "paragraph")
+    got = [wrapped[a:b] for a, b in zip(s.tolist(), e.tolist())]
+    assert got == ["From: someone", "Subject: a test",
+                   "This paragraph is wrapped at a fixed\nwidth so that every line but the last\nis full to the margin.",
+                   "> quoted text that is also full to\n> wrapped for sure", "--", "Sig line"]
+    web = "A heading\n" + "A long web paragraph on one line. " * 6 + "\nAnother one on its own line. " * 1
+    _, _, _, s, e, _ = run_segment([web], "paragraph")
+    assert len(s) == 3
+
+
+@pytest.mark.parametrize("unit", ["line", "paragraph"])
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(TEXTS, max_size=5))
+def test_normalized_spans_shingle_like_the_block_text(unit, texts):
+    doc_ptr, cps, bptr, s, e, _ = run_segment(texts, unit)
+    buf, norm_ptr = _normalize.encode_batch(texts)
+    ns, ne = _blocks.normalized_spans(cps, doc_ptr, buf, norm_ptr, bptr, s, e)
+    raw = bytes(buf)
+    for x in range(s.shape[0]):
+        d = int(np.searchsorted(bptr, x, side="right") - 1)
+        block = texts[d][s[x] - doc_ptr[d]: e[x] - doc_ptr[d]]
+        mapped = raw[ns[x]:ne[x]].decode("utf-8", "surrogatepass")
+        assert np.array_equal(shingles(mapped, ngram=3), shingles(block, ngram=3))
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(st.lists(st.sampled_from(["Alpha beta. Gamma delta!", "x y z? Q r", "plain words here",
+                                                "", "end. Start"]), max_size=8).map("\n".join), max_size=4))
+def test_sentence_spans_map_exactly_when_normalization_keeps_length(texts):
+    doc_ptr, cps, bptr, s, e, _ = run_segment(texts, "sentence")
+    buf, norm_ptr = _normalize.encode_batch(texts)
+    ns, ne = _blocks.normalized_spans(cps, doc_ptr, buf, norm_ptr, bptr, s, e)
+    joined = "".join(texts)
+    for x in range(s.shape[0]):
+        assert bytes(buf[ns[x]:ne[x]]).decode() == _normalize.normalize(joined[s[x]:e[x]])
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.lists(st.integers(0, 30), max_size=6).map(lambda r: sorted(set(r))), max_size=12))
+def test_set_digests_and_take_rows(rows):
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=indptr[1:])
+    values = np.array([v for r in rows for v in r], dtype=np.uint64)
+    dig = _blocks.set_digests(indptr, values)
+    for a in range(len(rows)):
+        for b in range(len(rows)):
+            if rows[a] == rows[b]:
+                assert dig[a] == dig[b]
+    pick = np.arange(len(rows), dtype=np.int64)[::-1].copy()
+    sub_ptr, sub = _blocks.take_rows(indptr, values, pick)
+    for k, r in enumerate(pick.tolist()):
+        assert sub[sub_ptr[k]:sub_ptr[k + 1]].tolist() == rows[r]
+
+
+# --------------------------------------------------------------- decisions
+
+
+def ref_decide(docs_blocks, labels, words, nsh, mode, min_docs, min_words, protect_words, window, anchor_words,
+               enabled):
+    """Plain-Python statement of the rules in ``_block_decide``'s module doc."""
+    n = len(labels)
+    bdoc = [d for d, m in enumerate(docs_blocks) for _ in range(m)]
+    starts = [sum(docs_blocks[:d]) for d in range(len(docs_blocks))]
+    groups = {}
+    for x in range(n):
+        groups.setdefault(labels[x], []).append(x)
+    size = {g: len(m) for g, m in groups.items()}
+    ndocs = {g: len({bdoc[x] for x in m}) for g, m in groups.items()}
+    subst = [size[labels[x]] == 1 and words[x] >= anchor_words for x in range(n)]
+    anchor = []
+    for x in range(n):
+        d = bdoc[x]
+        lo, hi = max(starts[d], x - window), min(starts[d] + docs_blocks[d], x + window + 1)
+        anchor.append(any(subst[y] for y in range(lo, hi) if y != x))
+    shared = [ndocs[labels[x]] >= 2 for x in range(n)]
+    in_run = []
+    for x in range(n):
+        same = [y for y in range(starts[bdoc[x]], starts[bdoc[x]] + docs_blocks[bdoc[x]]) if nsh[y] > 0]
+        i = same.index(x) if x in same else None
+        near = [] if i is None else same[max(0, i - 1):i] + same[i + 1:i + 2]
+        in_run.append(any(shared[y] for y in near))
+    kind = [0] * n
+    source = [-1] * n
+    for g, members in groups.items():
+        if len(members) < 2:
+            continue
+        keeper = members[0]
+        for x in members:
+            if anchor[x] and not anchor[keeper] and words[x] < protect_words:
+                keeper = x
+        others = [x for x in members if x != keeper]
+        for x in members:
+            if nsh[x] == 0:
+                continue
+            boiler = ndocs[g] >= min_docs
+            short = words[x] < min_words
+            protected = (anchor[x] and words[x] < protect_words) or (short and not in_run[x])
+            if x == keeper:
+                if mode == bd.REMOVE_ALL and boiler and not protected and enabled[bd.BOILERPLATE]:
+                    kind[x], source[x] = bd.BOILERPLATE, others[0]
+                continue
+            if bdoc[x] == bdoc[keeper]:
+                k = bd.REPEAT
+            elif protected:
+                continue
+            elif boiler:
+                k = bd.BOILERPLATE
+            elif not short:
+                k = bd.SYNDICATED
+            else:
+                continue
+            kind[x], source[x] = k, keeper
+    for x in range(n):
+        if not enabled[kind[x]]:
+            kind[x], source[x] = 0, -1
+    for d in range(len(docs_blocks)):
+        xs = list(range(starts[d], starts[d] + docs_blocks[d]))
+        for i, x in enumerate(xs):
+            if nsh[x] != 0:
+                continue
+            before = [y for y in xs[:i] if nsh[y] > 0]
+            after = [y for y in xs[i + 1:] if nsh[y] > 0]
+            b = "edge" if not before else ("removed" if kind[before[-1]] else "kept")
+            a = "edge" if not after else ("removed" if kind[after[0]] else "kept")
+            if "kept" not in (a, b) and "removed" in (a, b):
+                kind[x] = bd.SEPARATOR
+    return kind, source
+
+
+BLOCK_SETS = st.integers(1, 30).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.integers(0, 5), min_size=n, max_size=n),  # group id per block
+    st.lists(st.integers(0, 30), min_size=n, max_size=n),  # words
+    st.lists(st.booleans(), min_size=n, max_size=n),  # has shingles
+    st.lists(st.integers(0, 4), min_size=1, max_size=8),  # blocks per doc, rescaled below
+))
+
+
+@pytest.mark.parametrize("mode", [bd.KEEP_FIRST, bd.REMOVE_ALL])
+@settings(max_examples=300, deadline=None)
+@given(data=BLOCK_SETS, enabled=st.lists(st.booleans(), min_size=3, max_size=3))
+def test_decide_matches_reference(mode, data, enabled):
+    n, gid, words, has, per = data
+    # blocks per document summing to n
+    docs_blocks = []
+    left = n
+    for p in per:
+        take = min(left, p)
+        docs_blocks.append(take)
+        left -= take
+    docs_blocks.append(left)
+    nsh = [3 if h else 0 for h in has]
+    # a label is the first block of its group; blocks without shingles stand alone
+    first = {}
+    labels = []
+    for x in range(n):
+        if nsh[x] == 0:
+            labels.append(x)
+        else:
+            labels.append(first.setdefault(gid[x], x))
+    en = np.array([False] + enabled + [True])
+    bptr = np.zeros(len(docs_blocks) + 1, dtype=np.int64)
+    np.cumsum(docs_blocks, out=bptr[1:])
+    bdoc = np.repeat(np.arange(len(docs_blocks)), docs_blocks).astype(np.int64)
+    lab = np.array(labels, dtype=np.int64)
+    w = np.array(words, dtype=np.int64)
+    size, ndocs = bd.group_stats(lab, bdoc)
+    anchor = bd.anchored(bptr, lab, size, w, 1, 20)
+    kind, source = bd.decide(bptr, bdoc, lab, w, np.array(nsh, dtype=np.int64), anchor, mode, 3, 8, 15, en)
+    rk, rs = ref_decide(docs_blocks, labels, words, nsh, mode, 3, 8, 15, 1, 20, en)
+    assert kind.tolist() == rk
+    assert source.tolist() == rs
+    if mode == bd.KEEP_FIRST:
+        for x in np.flatnonzero(source >= 0).tolist():
+            assert kind[source[x]] == bd.KEPT and labels[source[x]] == labels[x]
+
+
+def longest_break(text):
+    return max((len(m) for m in re.findall(r"(?:\n[^\S\n]*)+", text)), default=0)
+
+
+def ref_clean(text, spans, removed):
+    """Cut removed blocks out; gaps as the ``edits`` docstring says."""
+    if not spans:
+        return text, False
+    if all(removed):
+        return "", True
+    gaps = [text[:spans[0][0]]] + [text[spans[i - 1][1]:spans[i][0]] for i in range(1, len(spans))]
+    gaps.append(text[spans[-1][1]:])
+    out = gaps[0]
+    kept = [i for i, r in enumerate(removed) if not r]
+    for a, b in zip(kept, kept[1:]):
+        out += text[spans[a][0]:spans[a][1]]
+        between = gaps[a + 1:b + 1]
+        out += max(between, key=lambda g: g.count("\n")) if b > a + 1 else between[0]
+    out += text[spans[kept[-1]][0]:spans[kept[-1]][1]]
+    return out + gaps[-1], False
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(TEXTS, min_size=1, max_size=4), seed=st.integers(0, 2**32 - 1))
+def test_edits_match_reference(texts, seed):
+    from dedup._collapse import _apply
+
+    doc_ptr, cps, bptr, s, e, _ = run_segment(texts, "line")
+    rng = np.random.default_rng(seed)
+    kind = (rng.random(s.shape[0]) < 0.5).astype(np.int8)
+    eptr, c0, c1, k0, k1, empty = bd.edits(cps, doc_ptr, bptr, s, e, kind)
+    for d, text in enumerate(texts):
+        a, b = bptr[d], bptr[d + 1]
+        spans = [(x - doc_ptr[d], y - doc_ptr[d]) for x, y in zip(s[a:b].tolist(), e[a:b].tolist())]
+        want, want_empty = ref_clean(text, spans, kind[a:b].tolist())
+        got = _apply(text, int(doc_ptr[d]), c0[eptr[d]:eptr[d + 1]], c1[eptr[d]:eptr[d + 1]],
+                     k0[eptr[d]:eptr[d + 1]], k1[eptr[d]:eptr[d + 1]])
+        assert got == want
+        assert bool(empty[d]) == want_empty
+        # tidy: no longer run of line breaks than the original had
+        assert longest_break(got) <= longest_break(text)
+
+
+def test_segment_same_on_one_and_two_threads():
+    texts = ["one\ntwo\n\nthree four. Five six!\n> q\n> r"] * 300
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = run_segment(texts, "sentence")
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        b = run_segment(texts, "sentence")
+    finally:
+        numba.set_num_threads(before)
+    for x, y in zip(a, b):
+        assert np.array_equal(x, y)
