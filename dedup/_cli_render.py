@@ -117,7 +117,8 @@ def render_clusters(out, records, members, texts, *, n_docs: int, threshold: flo
                     style: Style) -> None:
     """The human-readable list of clusters (or a clear 'none found')."""
     if not records:
-        out.write(f"No near-duplicates among {n_docs} document{'s' if n_docs != 1 else ''} at --threshold {threshold:g} "
+        docs = f"{n_docs} document" + ("s" if n_docs != 1 else "")
+        out.write(f"No near-duplicates among {docs} at --threshold {threshold:g} "
                   f"(Jaccard similarity of {ngram}-word shingles).\n"
                   "Lower --threshold (or --ngram) to look for looser matches, or run "
                   "`near-dups explain A B` to see how similar two documents are.\n")
@@ -181,12 +182,11 @@ def _field(obj, name, pos):
     return obj[pos]
 
 
-def removal_records(results, original: dict) -> list[dict]:
-    """One record per removal of ``dedup.collapse`` results; ``original`` maps id -> text."""
+def removal_records(results, originals) -> list[dict]:
+    """One record per removal of ``dedup.collapse`` results; ``originals[k]`` is document k's text."""
     out = []
-    for doc in results:
+    for doc, text in zip(results, originals):
         doc_id = _field(doc, "id", 0)
-        text = original.get(doc_id, "")
         for rm in _field(doc, "removed", 2) or ():
             start, end = int(_field(rm, "start", 0)), int(_field(rm, "end", 1))
             src = _field(rm, "source", 3)
@@ -216,7 +216,7 @@ def render_removals(out, removals, *, n_docs: int, style: Style) -> None:
         out.write("    " + style(first_words(r["text"], w - 6), "dim") + "\n")
 
 
-def block_records(groups, texts_by_id: dict) -> list[dict]:
+def block_records(groups) -> list[dict]:
     """One record per group of ``dedup.blocks``: its text and every (id, start, end) where it occurs."""
     out = []
     for k, g in enumerate(groups, 1):
@@ -224,10 +224,7 @@ def block_records(groups, texts_by_id: dict) -> list[dict]:
         for o in _field(g, "occurrences", 1):
             occ.append({"id": jsonable(_field(o, "id", 0)), "start": int(_field(o, "start", 1)),
                         "end": int(_field(o, "end", 2))})
-        text = getattr(g, "text", None)
-        if text is None and occ:
-            first = occ[0]
-            text = texts_by_id.get(first["id"], "")[first["start"]:first["end"]]
+        text = _field(g, "text", 0)
         n_docs = getattr(g, "n_docs", None) or len({json.dumps(o["id"]) for o in occ})
         out.append({"block": k, "kind": getattr(g, "kind", None), "count": len(occ), "documents": n_docs,
                     "length": len(text or ""), "text": text, "occurrences": occ})

@@ -64,7 +64,8 @@ inputs:
 
 bad input:
   skipped with a warning:  files in a folder whose suffix is not read, binary
-                           files found in a folder, blank lines in JSON Lines
+                           files found in a folder (hidden files and blank
+                           JSON lines are skipped silently)
   stops the run (exit 2):  a missing path, a file that is not UTF-8, a
                            malformed JSON line or CSV row, a missing or
                            non-string text field, a duplicate id, a truncated
@@ -442,8 +443,8 @@ def cmd_dedup(args, ui) -> int:
     corpus = read(args, ui, args.paths, output=args.output)
     try:
         idx = build_index(args, ui, corpus, keep=args.keep)
-        records, _ = _cli_render.cluster_records(idx, args.keep)
-        where = dict(zip(corpus.ids, range(len(corpus))))
+        records, members = _cli_render.cluster_records(idx, args.keep)
+        where = {corpus.ids[p]: p for pos in members for p in pos}  # cluster members only
         dropped = _cli_render.dropped_records(records, lambda i: corpus.where(where[i]))
         written = write_corpus(corpus, args.output, keep=idx.keep_mask(args.keep), text_field=args.text_field)
         report = args.report or _sidecar(args.output, "dropped")
@@ -462,10 +463,10 @@ def cmd_collapse(args, ui) -> int:
     corpus = read(args, ui, args.paths, output=None if args.dry_run else args.output)
     try:
         results = _call_block_api("collapse", args, ui, corpus)
-        by_id = {_cli_render._field(r, "id", 0): r for r in results}
-        texts = [_cli_render._field(by_id[i], "text", 1) if i in by_id else t
-                 for i, t in zip(corpus.ids, corpus.texts)]
-        removals = _cli_render.removal_records(results, dict(zip(corpus.ids, corpus.texts)))
+        if len(results) != len(corpus):
+            raise RuntimeError(f"dedup.collapse returned {len(results)} documents for {len(corpus)}")
+        texts = [r.text for r in results]  # one per document, in input order
+        removals = _cli_render.removal_records(results, corpus.texts)
         touched = len({str(r["id"]) for r in removals})
         if args.dry_run:
             _emit(args, lambda out, style: (
@@ -489,7 +490,7 @@ def cmd_blocks(args, ui) -> int:
     corpus = read(args, ui, args.paths)
     try:
         groups = _call_block_api("blocks", args, ui, corpus)
-        blocks = _cli_render.block_records(groups, dict(zip(corpus.ids, corpus.texts)))
+        blocks = _cli_render.block_records(groups)
         _emit(args, lambda out, style: (
             _cli_render.render_blocks(out, blocks, n_docs=len(corpus), style=style)
             if args.format == "text"
