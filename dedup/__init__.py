@@ -11,9 +11,10 @@ from ._collapse import BlockGroup, CollapseConfig, CollapsedDoc, Removal, Span, 
 from ._config import Config
 from ._index import Index, index, shingles
 from ._lsh import choose_bands, s_curve
+from ._store import IndexFormatError, load
 
 __all__ = [
-    "BlockGroup", "CollapseConfig", "CollapsedDoc", "Config", "Index", "Removal", "Span",
-    "blocks", "choose_bands", "collapse", "index", "s_curve", "shingles",
+    "BlockGroup", "CollapseConfig", "CollapsedDoc", "Config", "Index", "IndexFormatError", "Removal", "Span",
+    "blocks", "choose_bands", "collapse", "index", "load", "s_curve", "shingles",
 ]
 __version__ = "0.1.0"

@@ -56,7 +56,7 @@ def exact_groups(digests: np.ndarray, nbytes: np.ndarray, indptr: np.ndarray, va
 
 
 @njit(cache=True)
-def _group_csr(rep):
+def group_members(rep):
     """Members of each representative's group, as CSR keyed by representative."""
     n = rep.shape[0]
     count = np.zeros(n + 1, dtype=np.int64)
@@ -77,7 +77,7 @@ def _group_csr(rep):
 
 @njit(cache=True)
 def _expand(rep, ri, rj, rs):
-    start, members = _group_csr(rep)
+    start, members = group_members(rep)
     total = 0
     for p in range(ri.shape[0]):
         total += (start[ri[p] + 1] - start[ri[p]]) * (start[rj[p] + 1] - start[rj[p]])
@@ -113,9 +113,38 @@ def expand_pairs(rep, ri, rj, rs):
     return i[order], j[order], s[order]
 
 
-def expand_members(rep, docs, scores):
-    """Each representative in ``docs`` -> all members of its group, same score."""
-    start, members = _group_csr(rep)
-    counts = start[docs + 1] - start[docs]
-    pos = np.concatenate([members[start[d] : start[d + 1]] for d in docs.tolist()]) if docs.shape[0] else docs
-    return pos, np.repeat(scores, counts)
+@njit(cache=True)
+def gather_members(start, members, docs):
+    """Concatenated members of each group in ``docs`` (CSR from ``group_members``)."""
+    total = 0
+    for d in docs:
+        total += start[d + 1] - start[d]
+    out = np.empty(total, dtype=np.int64)
+    o = 0
+    for d in docs:
+        for x in range(start[d], start[d + 1]):
+            out[o] = members[x]
+            o += 1
+    return out
+
+
+@njit(cache=True)
+def first_unmatched(seen, i, j):
+    """Documents let through when judged one at a time, in order.
+
+    ``seen[k]`` marks documents that match something already indexed; ``(i, j)``
+    are verified pairs inside the batch, sorted by ``i``, with ``i < j``. A
+    document is let through unless it is seen or pairs with an earlier
+    document that was let through.
+    """
+    n = seen.shape[0]
+    held = seen.copy()
+    new = np.zeros(n, dtype=np.bool_)
+    p = 0
+    for k in range(n):
+        new[k] = not held[k]
+        while p < i.shape[0] and i[p] == k:
+            if new[k]:
+                held[j[p]] = True
+            p += 1
+    return new

@@ -14,7 +14,7 @@ Data flows one way, one stage per module, every stage a function over arrays:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -186,15 +186,48 @@ def index(docs, *, threshold: float = 0.8, ngram: int = 5, shingle: str = "word"
                     bands=bands, rows=rows, min_prob=min_prob)
     ids, texts = as_documents(docs)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    policy = keep if isinstance(keep, str) else "priority"
     priority = _priority(keep, ids, lengths)
-    if len(ids) >= 2**32:
-        raise ValueError(f"at most 2**32 - 1 documents per index, got {len(ids)}")
+    _check_size(len(ids))
     indptr, values, digests, nbytes, keys = shingle_texts(texts, config)
-    return Index._build(config, ids, lengths, priority, indptr, values, digests, nbytes, keys)
+    base = dict(lengths=lengths, priority=priority, indptr=indptr, values=values, digests=digests,
+                nbytes=nbytes, keys=keys)
+    return Index._from_arrays(config, ids, policy, base)
+
+
+def _check_size(n: int) -> None:
+    if n >= 2**32:
+        raise ValueError(f"at most 2**32 - 1 documents per index, got {n}")
+
+
+#: Per-document arrays an index is made of; everything else derives from them.
+BASE_ARRAYS = ("lengths", "priority", "indptr", "values", "digests", "nbytes", "keys")
+#: Arrays derived from the base ones, saved so that a loaded index needs no work.
+DERIVED_ARRAYS = ("rep", "reps", "order", "sorted_keys", "pair_i", "pair_j", "pair_s")
+
+
+def derive(base: dict, config: Config) -> dict:
+    """Exact groups, sorted LSH bands and verified representative pairs of ``base``."""
+    indptr, values = base["indptr"], base["values"]
+    n = indptr.shape[0] - 1
+    rep = _exact.exact_groups(base["digests"], base["nbytes"], indptr, values)
+    reps = np.flatnonzero(rep == np.arange(n))
+    order, sorted_keys = _lsh.sort_bands(base["keys"][:, reps])
+    ci, cj = _lsh.candidate_pairs(order, sorted_keys, reps)
+    scores = _jaccard.jaccard_pairs(indptr, values, ci, cj, config.threshold)
+    ok = scores >= config.threshold
+    return dict(rep=rep, reps=reps, order=order, sorted_keys=sorted_keys,
+                pair_i=ci[ok], pair_j=cj[ok], pair_s=scores[ok])
+
+
+def _concat_csr(indptr_a, values_a, indptr_b, values_b):
+    indptr = np.concatenate([indptr_a, indptr_b[1:] + indptr_a[-1]])
+    return indptr, np.concatenate([values_a, values_b])
 
 
 class Index:
-    """Near-duplicate index over a fixed set of documents. Build with ``dedup.index``.
+    """Near-duplicate index over a set of documents. Build with ``dedup.index``,
+    open a saved one with ``dedup.load``.
 
     Attributes
     ----------
@@ -204,36 +237,43 @@ class Index:
     """
 
     def __init__(self):
-        raise TypeError("build an Index with dedup.index(docs)")
+        raise TypeError("build an Index with dedup.index(docs), or open one with dedup.load(path)")
 
     @classmethod
-    def _build(cls, config, ids, lengths, priority, indptr, values, digests, nbytes, keys):
+    def _from_arrays(cls, config, ids, policy, base, derived=None):
         self = object.__new__(cls)
         self.config = config
         self.ids = ids
-        self.bands, self.rows = keys.shape[0], lsh_shape(config)[1]
-        self._lengths = lengths
-        self._priority = priority
-        self._indptr = indptr
-        self._values = values
-        self._rep = _exact.exact_groups(digests, nbytes, indptr, values)
-        self._reps = np.flatnonzero(self._rep == np.arange(len(ids)))
-        self._order, self._sorted_keys = _lsh.sort_bands(keys[:, self._reps])
-        ci, cj = _lsh.candidate_pairs(self._order, self._sorted_keys, self._reps)
-        scores = _jaccard.jaccard_pairs(indptr, values, ci, cj, config.threshold)
-        ok = scores >= config.threshold
-        self._rep_pairs = (ci[ok], cj[ok], scores[ok])
-        self.n_candidates = int(ci.shape[0])
+        self._policy = policy
+        self._a = dict(base)
+        self._a.update(derive(base, config) if derived is None else derived)
+        self.bands, self.rows = lsh_shape(config)
         self._pairs = None
         self._labels = None
+        self._positions = None
         return self
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __repr__(self) -> str:
-        return (f"<dedup.Index: {len(self)} documents, {self._rep_pairs[0].shape[0]} verified pairs "
-                f"among {self._reps.shape[0]} distinct texts; {self.config}>")
+        return (f"<dedup.Index: {len(self)} documents, {self._a['pair_i'].shape[0]} verified pairs "
+                f"among {self._a['reps'].shape[0]} distinct texts; {self.config}>")
+
+    def _changed(self):
+        self._pairs = self._labels = self._positions = None
+
+    def _check_config(self, options: dict) -> None:
+        """Refuse options that differ from how the index was built."""
+        for name, value in options.items():
+            if name not in ("ngram", "shingle", "num_perm", "seed", "threshold", "bands", "rows", "min_prob"):
+                raise TypeError(f"unexpected option {name!r}")
+            have = getattr(self.config, name)
+            if value != have:
+                raise ValueError(
+                    f"this index was built with {name}={have!r}, got {name}={value!r}: shingles and "
+                    "signatures made with other settings cannot be compared; build a new index instead"
+                )
 
     # ----------------------------------------------------------------- arrays
     def pair_arrays(self):
@@ -245,8 +285,17 @@ class Index:
         score : float64 array, the exact Jaccard of each pair (>= threshold).
         """
         if self._pairs is None:
-            self._pairs = _exact.expand_pairs(self._rep, *self._rep_pairs)
+            a = self._a
+            self._pairs = _exact.expand_pairs(a["rep"], a["pair_i"], a["pair_j"], a["pair_s"])
         return self._pairs
+
+    def shingle_arrays(self):
+        """Every document's shingle set as CSR: ``(indptr, values)``.
+
+        Row ``k`` is ``values[indptr[k]:indptr[k+1]]``, sorted unique uint64,
+        equal to ``dedup.shingles(text_k, ...)`` with the index's settings.
+        """
+        return self._a["indptr"], self._a["values"]
 
     def labels(self) -> np.ndarray:
         """Cluster label of every document: the position of its cluster's first member.
@@ -254,18 +303,18 @@ class Index:
         A document with no near-duplicate is labelled with its own position.
         """
         if self._labels is None:
-            n = len(self.ids)
-            members = np.flatnonzero(self._rep >= 0)
-            ri, rj, _ = self._rep_pairs
-            i = np.concatenate([ri, self._rep[members]])
-            j = np.concatenate([rj, members])
-            self._labels = _cluster.components(n, i, j)
+            a = self._a
+            rep = a["rep"]
+            members = np.flatnonzero(rep >= 0)
+            i = np.concatenate([a["pair_i"], rep[members]])
+            j = np.concatenate([a["pair_j"], members])
+            self._labels = _cluster.components(len(self.ids), i, j)
         return self._labels
 
     def keep_mask(self, keep=None) -> np.ndarray:
         """Boolean array, True for documents kept under the keep policy."""
         labels = self.labels()
-        prio = self._priority if keep is None else _priority(keep, self.ids, self._lengths)
+        prio = self._a["priority"] if keep is None else _priority(keep, self.ids, self._a["lengths"])
         kept = _cluster.keepers(labels, prio)
         return kept[labels] == np.arange(labels.shape[0])
 
@@ -307,31 +356,223 @@ class Index:
         """Probability that a pair of this Jaccard similarity becomes an LSH candidate."""
         return _lsh.s_curve(similarity, self.bands, self.rows)
 
-    def query(self, text: str, threshold: float | None = None) -> list[tuple]:
-        """Indexed documents near a new text: ``[(id, jaccard), ...]``, best first.
-
-        Scores are exact. Candidates come from the LSH tuned for the index's
-        threshold; with a lower ``threshold`` a pair below the index's
-        threshold is found with the probability ``s_curve`` gives.
-        """
+    # ---------------------------------------------------------------- queries
+    def _query_threshold(self, threshold):
         t = self.config.threshold if threshold is None else check_threshold(threshold)
         if t < self.config.threshold:
             warnings.warn(
                 f"query threshold {t} is below the index threshold {self.config.threshold}: "
                 "pairs below the index threshold are found only with the probability s_curve() gives",
-                stacklevel=2,
+                stacklevel=3,
             )
+        return t
+
+    def _match(self, indptr, values, keys, threshold):
+        """Verified matches of query rows against indexed representatives.
+
+        Returns (query row, document position, score) arrays, expanded to every
+        member of matched exact-duplicate groups.
+        """
+        a = self._a
+        qptr, cols = _lsh.lookup_many(a["sorted_keys"], a["order"], keys)
+        qi = np.repeat(np.arange(qptr.shape[0] - 1), np.diff(qptr))
+        docs = a["reps"][cols]
+        scores = _jaccard.jaccard_cross(indptr, values, qi, a["indptr"], a["values"], docs, threshold)
+        ok = scores >= threshold
+        qi, docs, scores = qi[ok], docs[ok], scores[ok]
+        start, members = _exact.group_members(a["rep"])
+        counts = start[docs + 1] - start[docs]
+        pos = _exact.gather_members(start, members, docs)
+        return np.repeat(qi, counts), pos, np.repeat(scores, counts)
+
+    def query(self, text: str, threshold: float | None = None, **config) -> list[tuple]:
+        """Indexed documents near a new text: ``[(id, jaccard), ...]``, best first.
+
+        Scores are exact. Candidates come from the LSH tuned for the index's
+        threshold; with a lower ``threshold`` a pair below the index's
+        threshold is found with the probability ``s_curve`` gives. Options of
+        the index's ``Config`` may be passed to assert them (a mismatch raises).
+        """
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        indptr, values, _, _, keys = shingle_texts([text], self.config)
-        if indptr[-1] == 0 or self._reps.shape[0] == 0:
-            return []
-        cand = np.unique(_lsh.lookup(self._sorted_keys, self._order, keys[:, 0]))
-        docs = self._reps[cand]
-        scores = _jaccard.jaccard_one_many(values, self._indptr, self._values, docs)
-        ok = scores >= t
-        pos, sc = _exact.expand_members(self._rep, docs[ok], scores[ok])
-        order = np.lexsort((pos, -sc))
-        ids = self.ids
-        return [(ids[p], s) for p, s in zip(pos[order].tolist(), sc[order].tolist())]
+        return self.query_many([text], threshold, **config)[0]
 
+    def query_many(self, docs, threshold: float | None = None, **config) -> list[list[tuple]]:
+        """``query`` for many texts at once (one kernel pass): a list per text."""
+        self._check_config(config)
+        t = self._query_threshold(threshold)
+        _, texts = as_documents(docs)
+        indptr, values, _, _, keys = shingle_texts(texts, self.config)
+        qi, pos, sc = self._match(indptr, values, keys, t)
+        order = np.lexsort((pos, -sc, qi))
+        out: list[list[tuple]] = [[] for _ in texts]
+        ids = self.ids
+        for q, p, s in zip(qi[order].tolist(), pos[order].tolist(), sc[order].tolist()):
+            out[q].append((ids[p], s))
+        return out
+
+    # ---------------------------------------------------------------- updates
+    def _new_ids(self, docs):
+        """(ids, texts) of documents to add; plain strings continue the positions."""
+        if not isinstance(docs, (Mapping, str, bytes, bytearray)) and isinstance(docs, Iterable):
+            docs = list(docs)
+        ids, texts = as_documents(docs)
+        if docs and isinstance(docs, list) and isinstance(docs[0], str):
+            ids = [len(self.ids) + k for k in ids]
+        known = self._position_of()
+        for doc_id in ids:
+            if doc_id in known:
+                raise ValueError(f"document id {doc_id!r} is already in the index")
+        return ids, texts
+
+    def _position_of(self) -> dict:
+        if self._positions is None:
+            self._positions = {doc_id: k for k, doc_id in enumerate(self.ids)}
+        return self._positions
+
+    def add(self, docs, *, priority=None, **config) -> "Index":
+        """Add documents; ``pairs()`` and ``clusters()`` then cover old and new.
+
+        The result equals one ``dedup.index`` over all the documents in order:
+        old documents are not shingled again, old verified pairs stay, and only
+        pairs with a new document are looked up and verified.
+
+        Parameters
+        ----------
+        docs : as for ``dedup.index``; plain strings get the next positions as ids.
+        priority : numbers, one per new document; required when the index was
+            built with per-document priorities as its keep policy.
+
+        Returns ``self``.
+        """
+        self._check_config(config)
+        ids, texts = self._new_ids(docs)
+        if not ids:
+            return self
+        _check_size(len(self.ids) + len(ids))
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        if self._policy == "priority":
+            if priority is None:
+                raise ValueError("this index keeps by per-document priority: pass priority=[...] for the new documents")
+            prio = _priority(list(priority), ids, lengths)
+        else:
+            if priority is not None:
+                raise ValueError(f"this index keeps {self._policy!r}: priority= does not apply")
+            prio = _priority(self._policy, ids, lengths)
+        indptr, values, digests, nbytes, keys = shingle_texts(texts, self.config)
+        a = self._a
+        base = {k: a[k] for k in BASE_ARRAYS}
+        n_old = len(self.ids)
+        base["indptr"], base["values"] = _concat_csr(a["indptr"], a["values"], indptr, values)
+        base["lengths"] = np.concatenate([a["lengths"], lengths])
+        base["priority"] = np.concatenate([a["priority"], prio])
+        base["digests"] = np.concatenate([a["digests"], digests])
+        base["nbytes"] = np.concatenate([a["nbytes"], nbytes])
+        base["keys"] = np.concatenate([a["keys"], keys], axis=1)
+        derived = self._extend(base, n_old)
+        self.ids = list(self.ids) + ids
+        self._a = {**base, **derived}
+        self._changed()
+        return self
+
+    def _extend(self, base, n_old):
+        """Derived arrays after appending documents ``n_old:`` (equal to ``derive(base)``)."""
+        a = self._a
+        n = base["indptr"].shape[0] - 1
+        rep = _exact.exact_groups(base["digests"], base["nbytes"], base["indptr"], base["values"])
+        # Old representatives stay representatives (they come first); their
+        # pairs among themselves were verified already.
+        new_reps = np.flatnonzero(rep[n_old:] == np.arange(n_old, n)) + n_old
+        reps = np.concatenate([a["reps"], new_reps])
+        order, sorted_keys = _lsh.sort_bands(base["keys"][:, reps])
+        # Pairs with a new representative: look its keys up among all.
+        qptr, cols = _lsh.lookup_many(sorted_keys, order, base["keys"][:, new_reps])
+        qi = np.repeat(new_reps, np.diff(qptr))
+        other = reps[cols]
+        keep = other != qi
+        i, j = np.minimum(qi, other)[keep], np.maximum(qi, other)[keep]
+        packed = np.unique((i.astype(np.uint64) << np.uint64(32)) | j.astype(np.uint64))
+        ci = (packed >> np.uint64(32)).astype(np.int64)
+        cj = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        scores = _jaccard.jaccard_pairs(base["indptr"], base["values"], ci, cj, self.config.threshold)
+        ok = scores >= self.config.threshold
+        pi = np.concatenate([a["pair_i"], ci[ok]])
+        pj = np.concatenate([a["pair_j"], cj[ok]])
+        ps = np.concatenate([a["pair_s"], scores[ok]])
+        o = np.lexsort((pj, pi))
+        return dict(rep=rep, reps=reps, order=order, sorted_keys=sorted_keys,
+                    pair_i=pi[o], pair_j=pj[o], pair_s=ps[o])
+
+    def save(self, path):
+        """Save to the directory ``path``, atomically (see ``dedup.load``).
+
+        Ids must all be str or all be int. Returns the directory's path.
+        """
+        from ._store import save
+
+        return save(self, path)
+
+    def remove(self, ids) -> "Index":
+        """Remove documents by id; the result equals an index built without them.
+
+        Returns ``self``. Raises ``KeyError`` naming an id that is not indexed.
+        """
+        if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
+            ids = [ids]
+        where = self._position_of()
+        drop = np.zeros(len(self.ids), dtype=bool)
+        for doc_id in ids:
+            if doc_id not in where:
+                raise KeyError(f"document id {doc_id!r} is not in the index")
+            drop[where[doc_id]] = True
+        if not drop.any():
+            return self
+        keep = np.flatnonzero(~drop)
+        a = self._a
+        sizes = np.diff(a["indptr"])
+        indptr = np.zeros(keep.shape[0] + 1, dtype=np.int64)
+        np.cumsum(sizes[keep], out=indptr[1:])
+        rows = np.repeat(~drop, sizes)
+        base = dict(lengths=a["lengths"][keep], priority=a["priority"][keep], indptr=indptr,
+                    values=a["values"][rows], digests=a["digests"][keep], nbytes=a["nbytes"][keep],
+                    keys=a["keys"][:, keep])
+        self.ids = [self.ids[k] for k in keep.tolist()]
+        self._a = {**base, **derive(base, self.config)}
+        self._changed()
+        return self
+
+    def filter_new(self, docs, *, add: bool = True, threshold: float | None = None):
+        """Yield the ``(id, text)`` of documents that duplicate nothing indexed.
+
+        Documents are judged in order, as if added one at a time: one that
+        duplicates an indexed document, or an earlier document of ``docs``
+        that was let through, is held back. With ``add=True`` (default) the
+        documents let through are added to the index.
+        """
+        t = self._query_threshold(threshold)
+        if not isinstance(docs, (Mapping, str, bytes, bytearray)) and isinstance(docs, Iterable):
+            docs = list(docs)
+        plain = isinstance(docs, list) and bool(docs) and isinstance(docs[0], str)
+        ids, texts = as_documents(docs) if (plain or not add) else self._new_ids(docs)
+        if not ids:
+            return iter(())
+        indptr, values, digests, nbytes, keys = shingle_texts(texts, self.config)
+        qi, _, _ = self._match(indptr, values, keys, t)
+        seen = np.zeros(len(ids), dtype=bool)
+        seen[qi] = True
+        # Pairs inside the batch, by the same LSH + exact check.
+        rep = _exact.exact_groups(digests, nbytes, indptr, values)
+        reps = np.flatnonzero(rep == np.arange(len(ids)))
+        order, sorted_keys = _lsh.sort_bands(keys[:, reps])
+        ci, cj = _lsh.candidate_pairs(order, sorted_keys, reps)
+        sc = _jaccard.jaccard_pairs(indptr, values, ci, cj, t)
+        ok = sc >= t
+        bi, bj, _ = _exact.expand_pairs(rep, ci[ok], cj[ok], sc[ok])
+        new = _exact.first_unmatched(seen, bi, bj)
+        chosen = np.flatnonzero(new).tolist()
+        out = [(ids[k], texts[k]) for k in chosen]
+        if plain and add:  # plain strings take the next positions of the index, as add() gives them
+            out = [(len(self.ids) + r, text) for r, (_, text) in enumerate(out)]
+        if add and out:
+            self.add(out, priority=None if self._policy != "priority" else [0.0] * len(out))
+        return iter(out)

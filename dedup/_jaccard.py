@@ -79,3 +79,26 @@ def jaccard_one_many(row, indptr, values, cand):
         b1 = indptr[cand[p] + 1]
         out[p] = _score(_intersection(values, b0, b1, row, 0, nq), b1 - b0, nq)
     return out
+
+
+@njit(cache=True, parallel=True)
+def jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold):
+    """Exact Jaccard of query row ``qi[p]`` (in one CSR) with row ``j[p]`` (in another).
+
+    Like ``jaccard_pairs`` (including the size bound that gives ``-1.0``), for
+    pairs that straddle two CSR matrices.
+    """
+    m = qi.shape[0]
+    out = np.empty(m, dtype=np.float64)
+    for p in prange(m):
+        a0 = qindptr[qi[p]]
+        a1 = qindptr[qi[p] + 1]
+        b0 = indptr[j[p]]
+        b1 = indptr[j[p] + 1]
+        na = a1 - a0
+        nb = b1 - b0
+        if min(na, nb) < threshold * max(na, nb):
+            out[p] = -1.0
+            continue
+        out[p] = _score(_intersection(qvalues, a0, a1, values, b0, b1), na, nb)
+    return out

@@ -187,3 +187,50 @@ def describe(threshold: float, bands: int, rows: int) -> str:
         f"at s = {threshold:g}, 50% at s = {math.pow(1 - 0.5 ** (1 / bands), 1 / rows):.3f}"
     )
 
+
+
+@njit(cache=True)
+def lookup_many(sorted_keys, order, query_keys):
+    """``lookup`` for many queries at once, as CSR.
+
+    Parameters
+    ----------
+    sorted_keys, order : shape (bands, m), from ``sort_bands``.
+    query_keys : uint64 array, shape (bands, q).
+
+    Returns
+    -------
+    indptr : int64 (q + 1,); cols : int64, the columns sharing a bucket with
+        query ``k`` in ``cols[indptr[k]:indptr[k+1]]``, sorted and unique.
+    """
+    bands = sorted_keys.shape[0]
+    q = query_keys.shape[1]
+    counts = np.zeros(q + 1, dtype=np.int64)
+    for k in range(q):
+        for b in range(bands):
+            lo = np.searchsorted(sorted_keys[b], query_keys[b, k], side="left")
+            hi = np.searchsorted(sorted_keys[b], query_keys[b, k], side="right")
+            counts[k + 1] += hi - lo
+    for k in range(q):
+        counts[k + 1] += counts[k]
+    cols = np.empty(counts[q], dtype=np.int64)
+    indptr = np.zeros(q + 1, dtype=np.int64)
+    o = 0
+    for k in range(q):
+        start = o
+        for b in range(bands):
+            lo = np.searchsorted(sorted_keys[b], query_keys[b, k], side="left")
+            hi = np.searchsorted(sorted_keys[b], query_keys[b, k], side="right")
+            for x in range(lo, hi):
+                cols[o] = order[b, x]
+                o += 1
+        row = cols[start:o]
+        row.sort()
+        u = start
+        for x in range(start, o):
+            if u == start or cols[x] != cols[u - 1]:
+                cols[u] = cols[x]
+                u += 1
+        o = u
+        indptr[k + 1] = o
+    return indptr, cols[:o]

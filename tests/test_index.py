@@ -21,8 +21,9 @@ def brute_force_pairs(idx, threshold):
     """All pairs with exact Jaccard >= threshold, by scoring every pair of documents."""
     n = len(idx)
     i, j = (x.astype(np.int64) for x in np.triu_indices(n, 1))
-    s = _jaccard.jaccard_pairs(idx._indptr, idx._values, i, j, threshold)
-    sizes = np.diff(idx._indptr)
+    indptr, values = idx.shingle_arrays()
+    s = _jaccard.jaccard_pairs(indptr, values, i, j, threshold)
+    sizes = np.diff(indptr)
     ok = (s >= threshold) & (sizes[i] > 0) & (sizes[j] > 0)
     return set(zip(i[ok].tolist(), j[ok].tolist()))
 
