@@ -23,7 +23,9 @@ page sits next to its article; the same line as a teaser in another page's
 "related" list sits among menus and other teasers. Among the copies of a
 short block (fewer than ``protect_words`` words) the kept one is the first
 anchored copy, else the first copy; and an anchored short block is never
-removed for occurring in another document. A short block is removed for
+removed for occurring in another document, provided at most half of its
+group's copies are anchored: a menu item next to the article is anchored on
+every page of the site, a headline only on its own page. A short block is removed for
 occurring in other documents only inside a *run*: when the block before or
 after it (among blocks with words) also occurs in another document. Menus,
 footers and share buttons come in runs; a comment "Nice!" or a date line
@@ -127,10 +129,13 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
             keeper[g] = x
         elif anchor[x] and not anchor[k] and words[x] < protect_words:
             keeper[g] = x
+    n_anchored = np.zeros(n, dtype=np.int64)
     for x in range(n):
         g = labels[x]
         if size[g] >= 2 and x != keeper[g] and second[g] < 0:
             second[g] = x
+        if anchor[x] and words[x] < protect_words:
+            n_anchored[g] += 1
     shared = np.zeros(n, dtype=np.bool_)
     for x in range(n):
         shared[x] = ndocs[labels[x]] >= 2
@@ -144,7 +149,8 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
         k = keeper[g]
         boiler = ndocs[g] >= min_docs
         short = words[x] < min_words
-        protected = (anchor[x] and words[x] < protect_words) or (short and not in_run[x])
+        protected = (anchor[x] and words[x] < protect_words and 2 * n_anchored[g] <= size[g]) or (
+            short and not in_run[x])
         if x == k:
             if mode == REMOVE_ALL and boiler and not protected and enabled[BOILERPLATE]:
                 kind[x] = BOILERPLATE

@@ -1,0 +1,317 @@
+"""dedup.collapse / dedup.blocks: behaviour on the seed corpus, invariants, options and errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dedup
+from dedup._collapse import MODES
+from dedup._blocks import UNITS
+from dedup._normalize import normalize
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    return [(p.name, p.read_text(encoding="utf-8")) for p in sorted((REPO / "corpus").glob("*.txt"))]
+
+
+def canon(text):
+    return " ".join(re.findall(r"\w+", normalize(text)))
+
+
+def kept_lines(text):
+    return [canon(x) for x in text.split("\n") if canon(x)]
+
+
+def check_removals(docs, out, threshold=0.7):
+    """Every removal: its source is a kept block holding (nearly) the same text."""
+    texts = dict(docs)
+    removed = {d.id: {(r.start, r.end) for r in d.removed} for d in out}
+    for d in out:
+        for r in d.removed:
+            if r.kind == "separator":
+                assert r.source is None and not canon(texts[d.id][r.start:r.end])
+                continue
+            src = texts[r.source.id][r.source.start:r.source.end]
+            assert (r.source.start, r.source.end) not in removed[r.source.id]
+            if r.similarity == 1.0:
+                assert dedup.shingles(src, ngram=3).tolist() == dedup.shingles(
+                    texts[d.id][r.start:r.end], ngram=3).tolist()
+            else:
+                assert r.similarity >= threshold
+            assert r.kind == "repeat" if r.source.id == d.id else r.kind in ("syndicated", "boilerplate")
+
+
+def test_seed_003_keeps_one_copy_of_each_repeat(seeds):
+    out = dedup.collapse(seeds, unit="line")
+    by_id = {d.id: d for d in out}
+    doc = by_id["003_b4f5a93acce34860.txt"]
+    lines = kept_lines(doc.text)
+    title = canon("US, South Korea & Japan Increase Military Ties Over Concerns About North Korean Weapons Tests")
+    assert lines.count(title) == 1
+    assert lines.count(canon("by | Jun 29, 2022")) == 1
+    assert lines.count(canon("News Roundup 9/21/2023")) == 1
+    assert lines.count(canon("read more")) == 1
+    # the header run is removed as a run, right after its first copy
+    original = dict(seeds)["003_b4f5a93acce34860.txt"]
+    first_two = [r for r in doc.removed][:2]
+    assert [original[r.start:r.end] for r in first_two] == [original.split("\n")[4], original.split("\n")[6]]
+    check_removals(seeds, out)
+
+
+def test_seeds_keep_every_other_line(seeds):
+    out = dedup.collapse(seeds, unit="line")
+    earlier = set()
+    for (doc_id, text), doc in zip(seeds, out):
+        original = kept_lines(text)
+        kept = kept_lines(doc.text)
+        for line in dict.fromkeys(original):
+            if line not in earlier:
+                assert line in kept, (doc_id, line)
+        assert len(kept) == len(original) - len(doc.removed)
+        earlier.update(original)
+
+
+def test_doc_text_is_original_minus_removed_spans(seeds):
+    out = dedup.collapse(seeds, unit="paragraph")
+    for (doc_id, text), doc in zip(seeds, out):
+        mask = np.ones(len(text), dtype=bool)
+        for r in doc.removed:
+            mask[r.start:r.end] = False
+        left = "".join(c for c, m in zip(text, mask) if m)
+        assert doc.text.split() == left.split()
+        assert "\n\n\n" not in doc.text
+        assert doc.text.strip() == doc.text.strip("\n ").strip() and doc.text[:1] == text[:1]
+
+
+def test_report_mode_keeps_text_and_reports_the_same(seeds):
+    first = dedup.collapse(seeds, mode="keep_first")
+    report = dedup.collapse(seeds, mode="report")
+    for (doc_id, text), a, b in zip(seeds, first, report):
+        assert b.text == text and a.removed == b.removed
+
+
+def test_empty_document_is_reported_not_dropped():
+    text = "The same little note that is here and also there.\n\nAnd a second line of eight words too.\n"
+    docs = {"a": text, "b": text}
+    out = dedup.collapse(docs)
+    assert [d.id for d in out] == ["a", "b"]
+    assert out[0].text == docs["a"] and not out[0].empty
+    assert out[1].text == "" and out[1].empty
+    assert [(r.kind, r.source.id) for r in out[1].removed] == [("syndicated", "a"), ("syndicated", "a")]
+
+
+def frame(site, body):
+    menu = f"{site} Home\nNews\nSports\nWeather\nContact us"
+    foot = f"Share This\nPrivacy Policy of {site}\nCopyright {site} all rights reserved"
+    return f"{menu}\n{body}\n{foot}"
+
+
+BODIES = [" ".join(f"w{i}_{j}" for j in range(40)) for i in range(6)]
+
+
+def test_boilerplate_keep_first_and_remove_all():
+    docs = [(i, frame("Site", b)) for i, b in enumerate(BODIES)]
+    keep = dedup.collapse(docs)
+    assert keep[0].removed == ()
+    for d in keep[1:]:
+        assert {r.kind for r in d.removed} == {"boilerplate"}
+        assert d.text.strip() == BODIES[d.id]
+    check_removals(docs, keep)
+    rall = dedup.collapse(docs, mode="remove_all")
+    for d in rall:
+        assert d.text.strip() == BODIES[d.id]
+
+
+def test_main_content_not_removed_for_echoing_a_teaser():
+    headline = "Mayor opens the new bridge over the river"
+    related = "\n".join(["Tweet", "Email this", "Related Articles", headline, "Other story one here"])
+    docs = [("a", frame("S", BODIES[0] + "\n" + related)), ("b", frame("S", BODIES[1] + "\n" + related)),
+            ("c", frame("S", headline + "\n" + BODIES[2])), ("d", frame("S", BODIES[3] + "\n" + related))]
+    out = {d.id: d for d in dedup.collapse(docs)}
+    assert headline in out["c"].text
+    assert headline not in out["a"].text  # the teaser goes, with the kept headline as its source
+    assert any(r.source.id == "c" for r in out["a"].removed if r.source)
+
+
+def test_syndicated_paragraph_with_small_edits():
+    wire = ("The central bank raised its benchmark interest rate by a quarter point on Wednesday, "
+            "citing persistent inflation and a strong labour market across the region.")
+    edited = "LONDON (Reuters) - " + wire.replace("Wednesday", "Thursday").rstrip(".")
+    docs = [("x", "Local intro unique to x.\n" + wire), ("y", "Another unique lead for y.\n" + edited)]
+    out = dedup.collapse(docs)
+    (r,) = out[1].removed
+    assert r.kind == "syndicated" and r.source == dedup.Span("x", 25, 25 + len(wire))
+    assert 0.7 <= r.similarity < 1.0
+    assert dict(docs)["y"][r.start:r.end] == edited
+
+
+def test_short_blocks_match_only_exactly():
+    docs = ["read more\nfirst unique body text", "read less\nsecond unique body text"]
+    assert dedup.blocks(docs) == []
+
+
+def test_blocks_groups_every_occurrence(seeds):
+    groups = dedup.blocks(seeds)
+    texts = dict(seeds)
+    roundup = [g for g in groups if g.text == "News Roundup 9/21/2023"]
+    assert len(roundup) == 1 and roundup[0].kind == "repeat" and len(roundup[0].occurrences) == 7
+    for g in groups:
+        assert len(g.occurrences) >= 2 and g.n_docs == len({o.id for o in g.occurrences})
+        for o in g.occurrences:
+            assert canon(texts[o.id][o.start:o.end])
+
+
+def test_remove_option_limits_kinds():
+    docs = [(i, frame("Site", b + "\n" + b)) for i, b in enumerate(BODIES[:4])]
+    out = dedup.collapse(docs, remove=("boilerplate",))
+    kinds = {r.kind for d in out for r in d.removed}
+    assert kinds == {"boilerplate"}
+    assert all(d.text.count(BODIES[d.id]) == 2 for d in out)
+
+
+@pytest.mark.parametrize("unit", list(UNITS))
+@pytest.mark.parametrize("mode", list(MODES))
+def test_units_and_modes_run(unit, mode, seeds):
+    out = dedup.collapse(seeds, unit=unit, mode=mode)
+    assert [d.id for d in out] == [i for i, _ in seeds]
+    if mode != "remove_all":
+        check_removals(seeds, out)
+
+
+def test_offsets_are_str_indices_with_astral_and_nfkc_text():
+    line = "\ufb01ne \U0001f600 Stra\u00dfe caf\u00e9 here"
+    docs = [f"\U0001f600 intro\n{line}\nmid \u00a0 text\n{line.upper()}\n"]
+    (doc,) = dedup.collapse(docs)
+    (r,) = doc.removed
+    assert docs[0][r.start:r.end] == line.upper()
+    assert docs[0][r.source.start:r.source.end] == line
+
+
+def test_same_result_on_one_and_two_threads(seeds):
+    docs = seeds * 20
+    docs = [(f"{i}", t) for i, (_, t) in enumerate(docs)]
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = dedup.collapse(docs, unit="sentence")
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        b = dedup.collapse(docs, unit="sentence")
+    finally:
+        numba.set_num_threads(before)
+    assert a == b
+
+
+POOL = ["Home", "Share This", "read more", "A shared paragraph that many documents carry along with them today.",
+        "|", "", "Unique {i} line with several words in it {j}", "x {i}"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, len(POOL) - 1), st.integers(0, 3)), max_size=12), max_size=6),
+       st.sampled_from(list(UNITS)))
+def test_invariants(spec, unit):
+    docs = [(f"d{i}", "\n".join(POOL[k].format(i=i, j=j) for k, j in lines)) for i, lines in enumerate(spec)]
+    out = dedup.collapse(docs, unit=unit)
+    check_removals(docs, out)
+    for (doc_id, text), d in zip(docs, out):
+        assert d.id == doc_id
+        for r in d.removed:  # never the only copy: the source is another block
+            if r.kind != "separator":
+                assert r.source != dedup.Span(d.id, r.start, r.end)
+        assert d.empty == (d.text == "" and bool(text.strip()) and bool(d.removed))
+        assert max(map(len, re.findall(r"\n+", d.text)), default=0) <= max(map(len, re.findall(r"\n+", text)), default=0)
+
+
+@pytest.mark.parametrize("kwargs, exc, msg", [
+    (dict(unit="x"), ValueError, "unit must be one of ['line', 'paragraph', 'sentence'], got 'x'"),
+    (dict(mode="drop"), ValueError, "mode must be one of ['keep_first', 'remove_all', 'report'], got 'drop'"),
+    (dict(remove=("menus",)), ValueError, "got 'menus'"),
+    (dict(threshold=1.5), ValueError, "threshold must be in (0, 1], got 1.5"),
+    (dict(min_docs=1), ValueError, "min_docs must be >= 2, got 1"),
+    (dict(ngram="3"), TypeError, "ngram must be an int"),
+    (dict(colour=1), TypeError, "unexpected option 'colour'"),
+])
+def test_bad_options_name_the_value(kwargs, exc, msg):
+    with pytest.raises(exc) as e:
+        dedup.collapse(["a b c"], **kwargs)
+    assert msg in str(e.value)
+
+
+def test_bad_docs():
+    with pytest.raises(TypeError, match="single str"):
+        dedup.collapse("just one text")
+    with pytest.raises(TypeError, match="text must be str"):
+        dedup.collapse([("a", b"bytes")])
+    assert dedup.collapse([]) == [] and dedup.blocks([]) == []
+
+
+# ------------------------------------------------------------ real corpora
+
+
+def load(name, limit=None):
+    path = DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    rows = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            rows.append(json.loads(line))
+            if limit and len(rows) >= limit:
+                break
+    return rows
+
+
+def test_web_pages_sample_keeps_main_text():
+    # 250 pages of one dataset (the full run is benchmarks/collapse_report.py; readability
+    # alone is a poor sample: one article is copied into several of its test pages).
+    rows = [r for r in load("web_pages.jsonl.gz") if r["dataset"] == "dragnet_data"][:250]
+    out = dedup.collapse([(r["id"], r["text"]) for r in rows], remove=("boilerplate",))
+    main = kept = removed = removed_boiler = 0
+    for r, d in zip(rows, out):
+        toks = [(m.start(), m.end(), m.group().casefold()) for m in re.finditer(r"\w+", r["text"])]
+        gold = [m.group().casefold() for m in re.finditer(r"\w+", r["main_text"])]
+        # a word is main text when a word 3-gram through it occurs in main_text (linear-time
+        # stand-in for the report's difflib alignment)
+        grams = set(zip(gold, gold[1:], gold[2:]))
+        words = [t[2] for t in toks]
+        hit = np.array([g in grams for g in zip(words, words[1:], words[2:])], dtype=bool)
+        is_main = np.zeros(len(toks), dtype=bool)
+        for k in range(3):
+            is_main[k:k + hit.shape[0]] |= hit
+        starts = np.array([t[0] for t in toks], dtype=np.int64)
+        size = np.array([t[1] - t[0] for t in toks], dtype=np.int64)
+        rem = np.zeros(len(toks), dtype=bool)
+        for x in d.removed:
+            lo, hi = np.searchsorted(starts, [x.start, x.end])
+            rem[lo:hi] = True
+        main += size[is_main].sum()
+        kept += size[is_main & ~rem].sum()
+        removed += size[rem].sum()
+        removed_boiler += size[rem & ~is_main].sum()
+    assert removed > 0
+    assert kept / main >= 0.99
+    assert removed_boiler / removed >= 0.95
+
+
+def test_newsgroups_sample_finds_quoted_replies():
+    rows = [r for r in load("newsgroups.jsonl.gz", limit=3000)]
+    out = dedup.collapse([(r["id"], r["text"]) for r in rows], unit="paragraph")
+    subject = {r["id"]: re.sub(r"^(re:\s*)+", "", r["subject"].strip(), flags=re.I).lower() for r in rows}
+    found = 0
+    for r, d in zip(rows, out):
+        for x in d.removed:
+            if x.kind == "syndicated" and r["text"][x.start:x.end].lstrip().startswith(">"):
+                found += subject[x.source.id] == subject[r["id"]]
+    assert found >= 50
