@@ -110,7 +110,83 @@ def report_web():
             print(json.dumps(web_figures(rows, labels, mode, unit=unit)))
 
 
+def _thread(subject: str) -> str:
+    return re.sub(r"^(re:\s*)+", "", subject.strip(), flags=re.I).lower()
+
+
+def report_news(unit="paragraph"):
+    rows = load("newsgroups.jsonl.gz")
+    out = dedup.collapse([(r["id"], r["text"]) for r in rows], unit=unit)
+    thread = {r["id"]: _thread(r["subject"]) for r in rows}
+    quoting = found = found_thread = quoted_blocks = 0
+    original_removed = 0
+    for r, d in zip(rows, out):
+        text = r["text"]
+        has_quote = any(line.lstrip().startswith(">") for line in text.split("\n"))
+        quoting += has_quote
+        hit = hit_thread = False
+        for x in d.removed:
+            if x.kind != "syndicated":
+                continue
+            if text[x.start:x.end].lstrip().startswith(">"):
+                quoted_blocks += 1
+                hit = True
+                hit_thread |= thread[x.source.id] == thread[r["id"]]
+            else:
+                original_removed += 1
+        found += hit
+        found_thread += hit_thread
+    print(json.dumps({
+        "newsgroups_posts": len(rows), "unit": unit, "posts_with_quoted_lines": quoting,
+        "replies_with_a_quote_found_as_syndicated": found,
+        "of_which_source_in_same_thread": found_thread,
+        "quoted_blocks_removed_as_syndicated": quoted_blocks,
+        "unquoted_blocks_removed_as_syndicated": original_removed,
+    }))
+
+
+def report_speed():
+    import numba
+
+    rows = load("newsgroups.jsonl.gz")
+    docs = [(r["id"], r["text"]) for r in rows]
+    mb = sum(len(t.encode("utf-8")) for _, t in docs) / 1e6
+    numba.set_num_threads(1)
+    dedup.collapse(docs[:200])  # warm-up: compile or load cached kernels
+    for unit in ("line", "paragraph"):
+        best = min(_timed(lambda: dedup.collapse(docs, unit=unit)) for _ in range(3))
+        print(json.dumps({"corpus": "newsgroups", "MB": round(mb, 2), "unit": unit, "threads": 1,
+                          "seconds": round(best, 3), "MB_per_s": round(mb / best, 1)}))
+
+
+def _timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def report_pipeline():
+    """Document pairs on raw pages vs on pages with boilerplate removed, against pairs of main texts."""
+    rows = [r for r in load("web_pages.jsonl.gz") if r["dataset"] == "dragnet_data"]
+    gold = {(a, b) for a, b, _ in dedup.index([(r["id"], r["main_text"]) for r in rows]).pairs()}
+    raw = {(a, b) for a, b, _ in dedup.index([(r["id"], r["text"]) for r in rows]).pairs()}
+    clean = dedup.collapse([(r["id"], r["text"]) for r in rows], remove=("boilerplate",))
+    content = {(a, b) for a, b, _ in dedup.index([(d.id, d.text) for d in clean]).pairs()}
+    for name, pairs in (("raw text", raw), ("after boilerplate collapse", content)):
+        print(json.dumps({"pages": len(rows), "compared_on": name, "pairs": len(pairs),
+                          "pairs_whose_main_texts_match": len(pairs & gold),
+                          "frame_only_pairs": len(pairs - gold),
+                          "main_text_pairs_found": f"{len(pairs & gold)}/{len(gold)}"}))
+
+
 if __name__ == "__main__":
     what = set(sys.argv[1:]) or {"web", "news", "speed", "pipeline"}
     if "web" in what:
         report_web()
+    if "news" in what:
+        report_news("paragraph")
+        report_news("line")
+    if "speed" in what:
+        report_speed()
+    if "pipeline" in what:
+        report_pipeline()
