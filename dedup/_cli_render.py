@@ -114,18 +114,19 @@ def cluster_records(idx, keep: str) -> tuple[list[dict], list[list[int]]]:
 
 
 def render_clusters(out, records, members, texts, *, n_docs: int, threshold: float, ngram: int,
-                    style: Style) -> None:
+                    style: Style, shingle: str = "word") -> None:
     """The human-readable list of clusters (or a clear 'none found')."""
+    unit = "word" if shingle == "word" else "character"
     if not records:
         docs = f"{n_docs} document" + ("s" if n_docs != 1 else "")
         out.write(f"No near-duplicates among {docs} at --threshold {threshold:g} "
-                  f"(Jaccard similarity of {ngram}-word shingles).\n"
+                  f"(Jaccard similarity of {ngram}-{unit} shingles).\n"
                   "Lower --threshold (or --ngram) to look for looser matches, or run "
                   "`near-dups explain A B` to see how similar two documents are.\n")
         return
     n_dup = sum(r["size"] - 1 for r in records)
     out.write(f"{len(records)} cluster(s) of near-duplicates among {n_docs} documents "
-              f"({n_dup} would be dropped) at --threshold {threshold:g}, {ngram}-word shingles:\n")
+              f"({n_dup} would be dropped) at --threshold {threshold:g}, {ngram}-{unit} shingles:\n")
     w = width()
     for r, pos in zip(records, members):
         best: dict = {}
@@ -245,3 +246,33 @@ def render_blocks(out, blocks, *, n_docs: int, style: Style) -> None:
         out.write("    " + style(first_words(b["text"] or "", w - 6), "dim") + "\n")
         for o in b["occurrences"]:
             out.write(f"  {o['id']}:{o['start']}-{o['end']}\n")
+
+
+# --------------------------------------------------------------------------- index query
+MATCH_COLUMNS = ["id", "source", "matches"]
+
+
+def match_records(ids, found, where_of) -> list[dict]:
+    """One record per input document with matches: ``id``, ``source`` (file:line) and
+    ``matches`` (``[indexed id, jaccard]``, best first, as ``Index.query_many`` gives them)."""
+    return [{"id": jsonable(ids[k]), "source": where_of(k),
+             "matches": [[jsonable(m), round(s, 6)] for m, s in matches]}
+            for k, matches in enumerate(found) if matches]
+
+
+def render_matches(out, records, texts, *, n_docs: int, n_indexed: int, threshold: float, style: Style) -> None:
+    """The human-readable list of matches; ``texts[k]`` is record k's text."""
+    indexed = f"{n_indexed} indexed document" + ("s" if n_indexed != 1 else "")
+    if not records:
+        docs = f"{n_docs} document" + ("s" if n_docs != 1 else "")
+        out.write(f"None of {docs} has a near-duplicate among the {indexed} at --threshold {threshold:g}.\n")
+        return
+    out.write(f"{len(records)} of {n_docs} documents have near-duplicates among the {indexed} "
+              f"at --threshold {threshold:g}:\n")
+    w = width()
+    for r, text in zip(records, texts):
+        name = str(r["id"])
+        out.write("\n" + style(name, "bold") + "  " + style(first_words(text, max(w - len(name) - 2, 20)), "dim")
+                  + "\n")
+        for m, s in r["matches"]:
+            out.write(f"  {s:.3f}  {m}\n")

@@ -23,16 +23,23 @@ import dedup
 
 from . import _cli_explain, _cli_render
 from ._cli_render import FORMATS, Style
+from ._config import SHINGLE_MODES
 from ._io import (STDIN_FORMATS, InputError, atomic_file, check_output, find_sources, read_corpus, source_lengths,
                   write_corpus)
 
-COMMANDS = ("find", "dedup", "collapse", "blocks", "explain")
+COMMANDS = ("find", "dedup", "collapse", "blocks", "explain", "index")
+INDEX_COMMANDS = ("build", "add", "query", "filter")  # near-dups index COMMAND
+#: Every command that runs something: COMMANDS, with ``index`` split into its own.
+LEAVES = tuple(c for c in COMMANDS if c != "index") + tuple(f"index {c}" for c in INDEX_COMMANDS)
 #: Defaults of the shared options; ``None`` in argparse means "not given".
-DEFAULTS = {"threshold": 0.8, "ngram": 5, "num_perm": 128, "seed": 0}
+DEFAULTS = {"threshold": 0.8, "ngram": 5, "shingle": "word", "num_perm": 128, "seed": 0}
+#: Options a saved index was built with; given to ``index add/query/filter``, they must match it.
+FIXED_BY_INDEX = ("ngram", "shingle", "num_perm", "seed")
 UNITS = ("line", "paragraph", "sentence")  # dedup.collapse's units
 MODES = ("keep_first", "remove_all")  # dedup.collapse's modes that change the text
 KINDS = ("repeat", "syndicated", "boilerplate")  # what dedup.collapse may remove
 KEEP = ("first", "longest")
+SHINGLES = tuple(SHINGLE_MODES)  # dedup.index's shingle units: word, char
 MAX_WARNINGS = 20  # then one line says how many more (all of them with -v)
 
 USAGE = {
@@ -41,6 +48,10 @@ USAGE = {
     "collapse": "near-dups collapse PATH... (-o OUT | --dry-run)",
     "blocks": "near-dups blocks PATH...",
     "explain": "near-dups explain A B [--corpus PATH]...",
+    "index build": "near-dups index build PATH... -o IDX",
+    "index add": "near-dups index add IDX PATH...",
+    "index query": "near-dups index query IDX PATH...",
+    "index filter": "near-dups index filter IDX PATH... -o OUT [--add]",
 }
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -88,6 +99,8 @@ commands:
   collapse  write every document with repeated blocks collapsed, plus the removals
   blocks    list repeated blocks and where they occur
   explain   show how similar two documents are and the passages they share
+  index     keep a saved index on disk: build it, add to it, query it, filter
+            new documents against it (near-dups index --help)
 
 A path as the first argument runs find: `near-dups corpus/` is
 `near-dups find corpus/`. The first argument is a command when it is one of
@@ -101,6 +114,8 @@ examples:
   near-dups collapse corpus/ -o collapsed/
   near-dups blocks corpus/
   near-dups explain corpus/000_49edabee183eff7e.txt corpus/003_b4f5a93acce34860.txt
+  near-dups index build corpus/ -o corpus.idx
+  near-dups index query corpus.idx new/ --fail-on-duplicates
 
 Run `near-dups COMMAND --help` for a command's options.
 
@@ -152,7 +167,63 @@ examples:
 
 The similarity is the exact Jaccard of the two documents' --ngram word shingle
 sets (what find compares); passages are runs of shared shingles, longest first.""",
+    "index build": """\
+examples:
+  near-dups index build corpus/ -o corpus.idx
+  near-dups index build data.jsonl.gz -o data.idx --threshold 0.7 --ngram 3
+
+IDX is a folder of .npy arrays and a manifest (no pickle), written atomically:
+a crash leaves the previous index loadable. The similarity options are saved
+with it; `index add`, `query` and `filter` use them (giving another --ngram,
+--shingle, --num-perm or --seed to them is an error). An existing index is
+replaced only with --force.""",
+    "index add": """\
+examples:
+  near-dups index add corpus.idx more/
+  near-dups index add corpus.idx crawl.jsonl.gz --skip-existing
+
+Ids are made as by the other commands (file path, id field, or FILE:LINE) and
+must be new to the index (--skip-existing skips those that are not). The
+index is saved again atomically; it then equals one built from all the
+documents. --fail-on-duplicates exits 1 when an added document is a
+near-duplicate of another document of the index.""",
+    "index query": """\
+examples:
+  near-dups index query corpus.idx new/
+  near-dups index query corpus.idx posts.jsonl --format jsonl --threshold 0.9
+  near-dups index query corpus.idx draft.txt --fail-on-duplicates -q     # CI gate
+
+For each input document that has near-duplicates in the index: its id, where
+it was read (source), and "matches", [[indexed id, jaccard], ...] best first
+(exact Jaccard). --threshold may be raised above the index's; below it,
+matches are found only with the probability of the index's LSH.""",
+    "index filter": """\
+examples:
+  near-dups index filter corpus.idx crawl.jsonl -o fresh.jsonl
+  near-dups index filter corpus.idx new/ -o fresh/ --add
+
+Writes, in the input's format, the documents that duplicate nothing in the
+index nor an earlier document of the input (judged in input order). With
+--add they are also added to the index, which is saved after OUT is written.
+--fail-on-duplicates exits 1 when any document was held back.""",
 }
+
+INDEX_HELP = """\
+Keep a near-duplicate index on disk and check new documents against it.
+
+commands:
+  build   index documents and save the index to a folder
+  add     add documents to a saved index
+  query   list each document's near-duplicates in a saved index, with scores
+  filter  write the documents that duplicate nothing in a saved index
+
+examples:
+  near-dups index build corpus/ -o corpus.idx
+  near-dups index add corpus.idx more/
+  near-dups index query corpus.idx new/ --format jsonl
+  near-dups index filter corpus.idx crawl.jsonl -o fresh.jsonl --add
+
+Run `near-dups index COMMAND --help` for a command's options."""
 
 
 # =========================================================================== parser
@@ -166,9 +237,11 @@ def _shared_options() -> argparse.ArgumentParser:
     g = p.add_argument_group("similarity")
     g.add_argument("--threshold", type=float, metavar="T",
                    help="near-duplicates have Jaccard similarity >= T, in (0, 1] (default 0.8; "
-                        "collapse/blocks: 0.7)")
+                        "collapse/blocks: 0.7; index query/filter: the index's)")
     g.add_argument("--ngram", type=int, metavar="N",
                    help="words per shingle, >= 1 (default 5; collapse/blocks: 3)")
+    g.add_argument("--shingle", choices=SHINGLES,
+                   help="shingle unit: words, or characters (--ngram then counts characters) (default: word)")
     g.add_argument("--num-perm", type=int, metavar="K",
                    help="MinHash permutations, >= 1 (default 128; collapse/blocks: 64)")
     g.add_argument("--seed", type=int, metavar="S", help="MinHash seed, in [0, 2**64) (default 0)")
@@ -209,11 +282,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     shared = _shared_options()
     subs = {}
 
-    def command(name, help_, doc):
+    def command(name, help_, doc, within=sub):
         usage = USAGE[name] + " [options]"
-        p = sub.add_parser(name, help=help_, description=doc, parents=[shared], formatter_class=_Formatter,
-                           prog=f"near-dups {name}", usage=usage,
-                           epilog=EXAMPLES[name] + ("\n\n" + INPUTS_HELP if name != "explain" else ""))
+        p = within.add_parser(name.split()[-1], help=help_, description=doc, parents=[shared],
+                              formatter_class=_Formatter, prog=f"near-dups {name}", usage=usage,
+                              epilog=EXAMPLES[name] + ("\n\n" + INPUTS_HELP if name != "explain" else ""))
         subs[name] = p
         return p
 
@@ -267,6 +340,46 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     p.add_argument("--corpus", action="append", metavar="PATH",
                    help="read A and B as ids of documents in PATH (repeatable)")
     fmt(p, ("text", "json", "jsonl"))
+
+    p = sub.add_parser("index", help="build, add to, query and filter against a saved index",
+                       description=INDEX_HELP, formatter_class=_Formatter, prog="near-dups index",
+                       usage="near-dups index COMMAND ...")
+    subs["index"] = p
+    isub = p.add_subparsers(dest="index_command", metavar="COMMAND")
+
+    def saved(p):
+        p.add_argument("index", metavar="IDX", help="folder of a saved index (made by near-dups index build)")
+        paths(p)
+        p.add_argument("--no-verify", action="store_true",
+                       help="skip the index's checksums (faster open of a large index you wrote yourself)")
+
+    p = command("index build", "index documents and save the index to a folder",
+                "Index documents and save the index to the folder IDX.", within=isub)
+    paths(p)
+    p.add_argument("-o", "--output", metavar="IDX", required=True, help="folder to save the index in (new or empty)")
+    p.add_argument("--force", action="store_true", help="replace an index already saved in IDX")
+
+    p = command("index add", "add documents to a saved index",
+                "Add documents to the index saved in IDX and save it again, atomically.", within=isub)
+    saved(p)
+    p.add_argument("--skip-existing", action="store_true",
+                   help="skip documents whose id is already in the index (default: stop with an error)")
+
+    p = command("index query", "list each document's near-duplicates in a saved index",
+                "List, for each input document, its near-duplicates in the index saved in IDX, with their "
+                "exact Jaccard similarities. The index is not changed.", within=isub)
+    saved(p)
+    fmt(p)
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
+
+    p = command("index filter", "write the documents that duplicate nothing in a saved index",
+                "Write the input documents that are near-duplicates of nothing in the index saved in IDX "
+                "(nor of an earlier input document); with --add, add them to the index.", within=isub)
+    saved(p)
+    p.add_argument("-o", "--output", metavar="OUT", required=True, help="output file (one input) or folder")
+    p.add_argument("--add", action="store_true", help="add the documents written to the index, and save it")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="with --add: skip documents whose id is already in the index (default: an error)")
     return parser, subs
 
 
@@ -427,7 +540,7 @@ def cmd_find(args, ui) -> int:
             if args.format == "text":
                 _cli_render.render_clusters(out, records, members, corpus.texts, n_docs=len(corpus),
                                             threshold=_option(args, "threshold"), ngram=_option(args, "ngram"),
-                                            style=style)
+                                            style=style, shingle=_option(args, "shingle"))
             else:
                 _cli_render.write_records(out, records, args.format, _cli_render.CLUSTER_COLUMNS)
 
@@ -521,6 +634,9 @@ def _pick(corpus, wanted: str, paths):
 
 
 def cmd_explain(args, ui) -> int:
+    if _option(args, "shingle") != "word":
+        raise UsageError("explain compares word shingles only (its passages are runs of words); "
+                         "leave out --shingle")
     if args.corpus:
         corpus = read(args, ui, args.corpus)
         try:
@@ -538,8 +654,220 @@ def cmd_explain(args, ui) -> int:
     return EXIT_FOUND if args.fail_on_duplicates and rec["near_duplicates"] else EXIT_OK
 
 
+# =========================================================================== near-dups index
+def _given(args, names) -> dict:
+    """The options among ``names`` that were given on the command line (not their defaults)."""
+    return {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
+
+
+def _id_kind(doc_id) -> str:
+    return "int" if isinstance(doc_id, int) else "str"
+
+
+def _check_id_kinds(corpus, want: str | None = None) -> None:
+    """A saved index holds ids that are all str or all int: refuse a mix before the work, not at save."""
+    want = want or _id_kind(corpus.ids[0])
+    for k, doc_id in enumerate(corpus.ids):
+        if _id_kind(doc_id) != want:
+            raise InputError(f"{corpus.where(k)}: id {doc_id!r} is {_id_kind(doc_id)}, but the index's ids are {want}; "
+                             "the ids of one index must all be strings or all be integers (see --id-field)")
+
+
+def open_index(args, ui, fixed=FIXED_BY_INDEX):
+    """``dedup.load(IDX)``; a damaged index or a conflicting option is one clear error."""
+    ui.status(f"opening {args.index}")
+    try:
+        idx = dedup.load(args.index, verify=not args.no_verify)
+    except dedup.IndexFormatError as e:
+        if not os.path.exists(args.index):
+            raise InputError(f"{args.index}: no such index (make one with: near-dups index build PATH... "
+                             f"-o {args.index})") from None
+        hint = (f" (rebuild it with: near-dups index build PATH... -o {args.index} --force)"
+                if os.path.isfile(os.path.join(args.index, "CURRENT")) else "")
+        raise InputError(f"{e}{hint}") from None
+    finally:
+        ui.status(None)
+    ui.note(f"opened {idx!r}")
+    for name, value in _given(args, fixed).items():
+        have = getattr(idx.config, name)
+        if value != have:
+            flag = "--" + name.replace("_", "-")
+            why = ("its verified pairs and LSH bands are made for it" if name == "threshold" else
+                   "shingles and signatures made otherwise cannot be compared")
+            raise UsageError(f"{flag} {value}: the index {args.index} was built with {flag} {have}; {why} "
+                             f"(leave out {flag}, or build a new index)")
+    return idx
+
+
+def _query_threshold(args, ui, idx) -> float | None:
+    """--threshold for matching against ``idx`` (None: the index's own); warns below the index's."""
+    t = getattr(args, "threshold", None)
+    if t is not None and t < idx.config.threshold:
+        ui.warn(f"--threshold {t:g} is below the index's {idx.config.threshold:g}: a match below "
+                f"{idx.config.threshold:g} is found only with the probability of the index's LSH (Index.s_curve)")
+    return t
+
+
+def _quietly(fn, *a, **kw):
+    """Call the API with its below-the-index-threshold warning silenced (the CLI has said it once)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="query threshold")
+        try:
+            return fn(*a, **kw)
+        except (ValueError, TypeError) as e:
+            raise UsageError(str(e)) from None
+
+
+def _new_to_index(args, ui, idx, corpus) -> list[int]:
+    """Positions of the documents whose id is not in ``idx``; a known id is an error without --skip-existing."""
+    if idx.ids:
+        _check_id_kinds(corpus, _id_kind(idx.ids[0]))
+    known = set(idx.ids)
+    clash = [k for k, doc_id in enumerate(corpus.ids) if doc_id in known]
+    if clash and not args.skip_existing:
+        k = clash[0]
+        more = f" (and {len(clash) - 1} more)" if len(clash) > 1 else ""
+        raise InputError(f"{corpus.where(k)}: id {corpus.ids[k]!r} is already in the index {args.index}{more}; "
+                         "--skip-existing skips such documents")
+    if clash:
+        ui.warn(f"skipped {plural(len(clash), 'document')} whose id is already in the index "
+                f"(first: {corpus.ids[clash[0]]!r})")
+    taken = set(clash)
+    return [k for k in range(len(corpus)) if k not in taken]
+
+
+def _save(args, ui, idx, path) -> None:
+    ui.status(f"saving {path}")
+    try:
+        idx.save(path)
+    except (ValueError, TypeError) as e:
+        raise InputError(f"-o {path}: {e}" if getattr(args, "output", None) == path else str(e)) from None
+    finally:
+        ui.status(None)
+    ui.note(f"saved {path}")
+
+
+def _n_pairs(idx) -> int:
+    return int(idx.pair_arrays()[0].shape[0])
+
+
+def _check_index_output(out: str, paths, force: bool) -> None:
+    """Refuse, before reading, an -o that is an input folder, a file, another folder, or (without --force) an index."""
+    real = os.path.realpath(out)
+    for p in paths:
+        if p != "-" and os.path.isdir(p) and (real + os.sep).startswith(os.path.realpath(p) + os.sep):
+            raise InputError(f"-o {out}: is inside the input folder {p}; its files would be read as input next "
+                             "time, name a folder elsewhere")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise InputError(f"-o {out}: exists and is not a folder; an index is a folder")
+    if os.path.isfile(os.path.join(out, "CURRENT")):
+        if not force:
+            raise InputError(f"-o {out}: already holds an index; `near-dups index add {out} PATH...` adds to it, "
+                             "--force replaces it")
+    elif os.path.isdir(out) and os.listdir(out):
+        raise InputError(f"-o {out}: folder exists and is not empty; name a new or empty folder")
+
+
+def cmd_index_build(args, ui) -> int:
+    _check_index_output(args.output, args.paths, args.force)
+    corpus = read(args, ui, args.paths)
+    try:
+        _check_id_kinds(corpus)
+        idx = build_index(args, ui, corpus)
+        _save(args, ui, idx, args.output)
+        pairs = _n_pairs(idx)
+        ui.summary(corpus, f"index of {plural(len(idx), 'document')} ({plural(pairs, 'near-duplicate pair')}) "
+                           f"saved to {args.output}")
+    finally:
+        corpus.close()
+    return EXIT_FOUND if args.fail_on_duplicates and pairs else EXIT_OK
+
+
+def cmd_index_add(args, ui) -> int:
+    idx = open_index(args, ui, FIXED_BY_INDEX + ("threshold",))
+    corpus = read(args, ui, args.paths)
+    try:
+        new = _new_to_index(args, ui, idx, corpus)
+        n_old = len(idx)
+        if new:
+            ui.status(f"adding {len(new)} documents")
+            try:
+                _quietly(idx.add, [(corpus.ids[k], corpus.texts[k]) for k in new], **_given(args, FIXED_BY_INDEX))
+            finally:
+                ui.status(None)
+            _save(args, ui, idx, args.index)
+        i, j, _ = idx.pair_arrays()
+        touched = int((j >= n_old).sum())  # pairs with an added document (i < j in input order)
+        skipped = len(corpus) - len(new)
+        ui.summary(corpus, f"{len(new)} added{f' ({skipped} already indexed)' if skipped else ''}, "
+                           f"{plural(touched, 'new near-duplicate pair')}, index of "
+                           f"{plural(len(idx), 'document')} {'saved to' if new else 'unchanged in'} {args.index}")
+    finally:
+        corpus.close()
+    return EXIT_FOUND if args.fail_on_duplicates and touched else EXIT_OK
+
+
+def cmd_index_query(args, ui) -> int:
+    idx = open_index(args, ui)
+    t = _query_threshold(args, ui, idx)
+    corpus = read(args, ui, args.paths)
+    try:
+        ui.status(f"querying {len(corpus)} documents")
+        try:
+            found = _quietly(idx.query_many, corpus.texts, t, **_given(args, FIXED_BY_INDEX))
+        finally:
+            ui.status(None)
+        records = _cli_render.match_records(corpus.ids, found, corpus.where)
+        threshold = idx.config.threshold if t is None else t
+
+        def write(out, style):
+            if args.format == "text":
+                positions = [k for k, m in enumerate(found) if m]
+                _cli_render.render_matches(out, records, [corpus.texts[k] for k in positions], n_docs=len(corpus),
+                                           n_indexed=len(idx), threshold=threshold, style=style)
+            else:
+                _cli_render.write_records(out, records, args.format, _cli_render.MATCH_COLUMNS)
+
+        _emit(args, write)
+        ui.summary(corpus, f"{len(records)} with near-duplicates among the {plural(len(idx), 'indexed document')}")
+    finally:
+        corpus.close()
+    return EXIT_FOUND if args.fail_on_duplicates and records else EXIT_OK
+
+
+def cmd_index_filter(args, ui) -> int:
+    if args.skip_existing and not args.add:
+        raise UsageError("--skip-existing applies with --add only")
+    idx = open_index(args, ui)
+    t = _query_threshold(args, ui, idx)
+    corpus = read(args, ui, args.paths, output=args.output)
+    try:
+        candidates = _new_to_index(args, ui, idx, corpus) if args.add else list(range(len(corpus)))
+        ui.status(f"filtering {len(corpus)} documents")
+        try:
+            docs = [(corpus.ids[k], corpus.texts[k]) for k in candidates]
+            passed = {doc_id for doc_id, _ in _quietly(idx.filter_new, docs, add=args.add, threshold=t)}
+        finally:
+            ui.status(None)
+        keep = [doc_id in passed for doc_id in corpus.ids]  # ids are unique within a corpus
+        written = write_corpus(corpus, args.output, keep=keep, text_field=args.text_field)
+        if args.add and passed:
+            _save(args, ui, idx, args.index)
+        held = len(candidates) - len(passed)
+        skipped = f" ({len(corpus) - len(candidates)} already indexed)" if len(candidates) < len(corpus) else ""
+        added = f", added to {args.index} ({plural(len(idx), 'document')})" if args.add else ""
+        ui.summary(corpus, f"{held} held back as near-duplicates{skipped}, {written} written to "
+                           f"{args.output}{added}")
+    finally:
+        corpus.close()
+    return EXIT_FOUND if args.fail_on_duplicates and held else EXIT_OK
+
+
 RUN = {"find": cmd_find, "dedup": cmd_dedup, "collapse": cmd_collapse, "blocks": cmd_blocks,
-       "explain": cmd_explain}
+       "explain": cmd_explain, "index build": cmd_index_build, "index add": cmd_index_add,
+       "index query": cmd_index_query, "index filter": cmd_index_filter}
 
 
 # =========================================================================== entry point
@@ -562,6 +890,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("near-dups: error: give a PATH to search (or a command); near-dups --help explains", file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "index":
+        if args.index_command is None:
+            subs["index"].print_usage(sys.stderr)
+            print(f"near-dups index: error: give a command: {', '.join(INDEX_COMMANDS)}; "
+                  "near-dups index --help explains", file=sys.stderr)
+            return EXIT_USAGE
+        args.command = f"index {args.index_command}"
     ui = UI(args)
     try:
         check_options(args)
