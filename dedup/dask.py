@@ -1,0 +1,350 @@
+"""Near-duplicate detection on a Dask cluster, with the same answers as ``dedup.index``.
+
+Install with ``pip install "near-dups[dask]"``. The local engine stays the
+default; this module is for corpora that outgrow one machine. Read and write
+with Dask's own readers and writers (``dask.dataframe.read_parquet``,
+``read_json``, ``DataFrame.to_parquet``).
+
+Input order
+    A Dask DataFrame's documents are ordered by (partition index, row within
+    the partition). "First" means first in that order, which is the order of
+    ``ddf.compute()``; it is why the answers do not depend on how the input is
+    partitioned or how many workers run it.
+
+Stages, and how they map onto Dask
+    1. *Shingles, digests, band keys* (``map_partitions``, persisted): each
+       partition runs ``dedup._index.shingle_texts``, the local engine's numba
+       kernels. A document's global position is ``partition << 32 | row``.
+    2. *Exact duplicates*: ``(digest, length, position)`` rows shuffled by
+       digest; a group's first position is its representative; each member's
+       shingle set is then checked equal to its representative's (stage 4).
+    3. *LSH*: representatives' band keys exploded to ``(band, key, position)``
+       rows and shuffled by key; every pair sharing a bucket is a candidate.
+    4. *Verification by join*: candidate pairs are shuffled to the partition
+       of one member and joined with its shingle row there, then to the
+       other's, and scored by exact Jaccard. The shingle rows were computed
+       once in stage 1 and stay on their workers; only the rows of candidate
+       documents move, once per pair. Recomputing them instead would shingle
+       every candidate document again and re-read the input.
+    5. *Clusters*: the verified edges are far fewer than the documents; when
+       there are at most ``max_edges`` they are gathered to the client and
+       labelled by the local union-find (``dedup._cluster``). Beyond that,
+       connected components run on the cluster by alternating large-star and
+       small-star steps (Kiveris et al., SoCC 2014) over a fixed number of
+       partitions, persisted each round.
+"""
+
+from __future__ import annotations
+
+import time
+
+try:
+    import dask
+    import dask.dataframe as dd
+    import numpy as np
+    import pandas as pd
+    import pyarrow  # noqa: F401  (shingle rows travel as Arrow binary)
+except ImportError as e:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        f"dedup.dask needs Dask (with dask.dataframe) and pyarrow, which are not installed ({e.name} is "
+        'missing): pip install "near-dups[dask]"'
+    ) from e
+
+from . import _dask_stages as st
+from ._config import Config
+from ._index import lsh_shape
+
+__all__ = ["MAX_EDGES", "drop_duplicates", "find_duplicates"]
+
+KEEP_POLICIES = ("first", "longest")
+#: Verified edges gathered to the client for the local union-find, at most.
+#: Each costs about 48 bytes there (two positions, score, two priorities,
+#: then the union-find arrays), so the default needs about 2.4 GB on the client.
+MAX_EDGES = 50_000_000
+SHUFFLE_METHODS = ("tasks", "p2p", "disk")
+
+
+def _check_frame(ddf, text, id, keep):
+    if not isinstance(ddf, dd.DataFrame):
+        raise TypeError(f"ddf must be a dask.dataframe.DataFrame, got {type(ddf).__name__}; "
+                        "wrap pandas with dask.dataframe.from_pandas(df, npartitions=...)")
+    cols = list(ddf.columns)
+    if text not in cols:
+        raise ValueError(f"text={text!r} is not a column of ddf; columns are {cols}")
+    if id is not None and id not in cols:
+        raise ValueError(f"id={id!r} is not a column of ddf; columns are {cols} (id=None numbers documents 0, 1, ...)")
+    if not isinstance(keep, str) or (keep not in KEEP_POLICIES and keep not in cols):
+        raise ValueError(f"keep must be one of {KEEP_POLICIES} or the name of a numeric priority column, "
+                         f"got {keep!r}")
+
+
+class _Timer:
+    def __init__(self, times):
+        self.times = times
+
+    def __call__(self, name):
+        t = self
+
+        class _T:
+            def __enter__(self):
+                self.t0 = time.perf_counter()
+
+            def __exit__(self, *exc):
+                t.times[name] = t.times.get(name, 0.0) + time.perf_counter() - self.t0
+
+        return _T()
+
+
+def _persist(x):
+    (x,) = dask.persist(x)
+    return x
+
+
+def _verify(pairs, S, divs, threshold, shuffle_method):
+    """Candidate pairs ``(a, b)`` -> verified edges, by joining each side's shingle row."""
+    rows = S[["shingles", "prio"]]
+    left = pairs.set_index("a", divisions=divs, shuffle_method=shuffle_method)
+    left = left.map_partitions(st.unique_pairs, meta=left._meta)
+    m1 = left.merge(rows, left_index=True, right_index=True, how="inner")
+    m1 = m1.rename(columns={"shingles": "sh_a", "prio": "prio_a"})
+    m1.index = m1.index.rename("a")
+    m1 = m1.reset_index()
+    m2 = m1.set_index("b", divisions=divs, shuffle_method=shuffle_method)
+    m2 = m2.merge(rows, left_index=True, right_index=True, how="inner")
+    return m2.map_partitions(st.score_pairs, threshold, meta=st.EDGE_META)
+
+
+def _star_components(edges, npartitions, shuffle_method, max_rounds, times):
+    """Distributed connected components: ``(pos, label)`` of every node in ``edges``."""
+    E = edges.map_partitions(lambda p: pd.DataFrame({"hi": p["j"].to_numpy(), "lo": p["i"].to_numpy()}),
+                             meta=st.STAR_META)
+    E = _persist(E.shuffle("hi", npartitions=npartitions, shuffle_method=shuffle_method)
+                 .map_partitions(st.small_star, meta=st.STAR_META))
+    last = None
+    for _ in range(max_rounds):
+        B = E.map_partitions(st.both_directions, meta=pd.DataFrame({"src": st.POS.type(0), "dst": st.POS.type(0)},
+                                                                    index=[]))
+        L = B.shuffle("src", npartitions=npartitions, shuffle_method=shuffle_method).map_partitions(
+            st.large_star, meta=st.STAR_META)
+        E = _persist(L.shuffle("hi", npartitions=npartitions, shuffle_method=shuffle_method)
+                     .map_partitions(st.small_star, meta=st.STAR_META))
+        sums = E.map_partitions(st.edge_checksum, meta=pd.DataFrame({"n": [0], "sum": [0]}).iloc[:0]).compute()
+        check = (int(sums["n"].sum()), int(sums["sum"].sum()))
+        times["star_rounds"] = times.get("star_rounds", 0) + 1
+        if check == last:
+            break
+        last = check
+    else:
+        raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
+    return E.map_partitions(st.star_assign, meta=st.ASSIGN_META[["pos", "label"]])
+
+
+def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, rows, min_prob, keep,
+         max_edges, shuffle_method, want_pairs):
+    _check_frame(ddf, text, id, keep)
+    if shuffle_method not in SHUFFLE_METHODS:
+        raise ValueError(f"shuffle_method must be one of {SHUFFLE_METHODS}, got {shuffle_method!r}")
+    if isinstance(max_edges, bool) or not isinstance(max_edges, int) or max_edges < 0:
+        raise ValueError(f"max_edges must be an int >= 0, got {max_edges!r}")
+    config = Config(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm, seed=seed,
+                    bands=bands, rows=rows, min_prob=min_prob)
+    nb, _ = lsh_shape(config)
+    P = ddf.npartitions
+    divs = st.divisions(P)
+    times: dict = {}
+    timer = _Timer(times)
+    id_dtype = ddf[id].dtype if id is not None else np.dtype(np.int64)
+    cols = [text] + ([id] if id is not None else []) + ([keep] if keep not in KEEP_POLICIES and keep != text else [])
+    cols = list(dict.fromkeys(cols))
+
+    # 1. shingles, digests, band keys: one task per partition, kept on the workers
+    with timer("shingle"):
+        S = ddf[cols].map_partitions(st.shingle_partition, text, id, keep, config, nb,
+                                     meta=st.shingle_meta(nb, id_dtype), enforce_metadata=False)
+        S = _persist(S.set_index("pos", sorted=True, divisions=divs))
+        sizes = S.map_partitions(len).compute().to_numpy()
+    if id is None:  # documents numbered 0, 1, ... in input order
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        S = S.map_partitions(_number_ids, offsets, meta=S._meta, align_dataframes=False)
+
+    # 2. exact duplicates: shuffled by digest, members checked against their representative
+    with timer("exact"):
+        X = S[S["nsh"] > 0][["digest", "nbytes"]].reset_index()
+        ex = X.shuffle("digest", shuffle_method=shuffle_method).map_partitions(st.exact_candidates,
+                                                                              meta=st.PAIR_META)
+        exact = _verify(ex, S, divs, 1.0, shuffle_method)
+        exact = _persist(exact)
+        members = exact[["j"]].set_index("j", divisions=divs, shuffle_method=shuffle_method)
+        members = _persist(members)
+
+    # 3. LSH: representatives' band keys exploded, shuffled by key, pairs per bucket
+    with timer("lsh"):
+        keys = S[[f"k{b}" for b in range(nb)] + ["nsh"]]
+        B = keys.map_partitions(st.band_rows, members, nb, meta=st.BAND_META, align_dataframes=False)
+        cand = B.shuffle("key", shuffle_method=shuffle_method).map_partitions(st.bucket_candidates,
+                                                                             meta=st.PAIR_META)
+        cand = _persist(cand)
+    # 4. verification: each side's shingle row joined to the pair, exact Jaccard
+    with timer("verify"):
+        near = _persist(_verify(cand, S, divs, config.threshold, shuffle_method))
+        n_exact = len(exact)
+        n_near = len(near)
+    n_edges = n_exact + n_near
+    info = dict(documents=int(sizes.sum()), partitions=P, exact_edges=n_exact, near_edges=n_near,
+                candidates=None, bands=nb, gathered=n_edges <= max_edges, times=times)
+
+    # 5. clusters: local union-find on gathered edges, or distributed large-star/small-star
+    pairs = None
+    with timer("components"):
+        if n_edges <= max_edges:
+            edges_pd = pd.concat(dask.compute(exact, near), ignore_index=True)
+            is_exact = np.zeros(len(edges_pd), dtype=bool)
+            is_exact[:n_exact] = True
+            assign_pd, dense = st.local_components(edges_pd)
+            A = dd.from_pandas(assign_pd, npartitions=max(1, min(P, len(assign_pd) // 100_000 + 1)), sort=False)
+            if want_pairs:
+                pairs = st.expand_edges(edges_pd, is_exact, dense)
+        else:
+            if want_pairs:
+                raise ValueError(f"{n_edges} verified edges exceed max_edges={max_edges}: pairs=True gathers "
+                                 "them to the client; raise max_edges or use pairs=False")
+            edges = dd.concat([exact, near])
+            labels = _star_components(edges, P, shuffle_method, 200, times)
+            labels = labels.set_index("pos", divisions=divs, shuffle_method=shuffle_method)
+            labels = labels.map_partitions(lambda p: p[~p.index.duplicated()], meta=labels._meta)  # roots repeat
+            prio = labels.merge(
+                S[["prio"]], left_index=True, right_index=True).reset_index()
+            A = prio.shuffle("label", shuffle_method=shuffle_method).map_partitions(st.keep_in_groups,
+                                                                                     meta=st.ASSIGN_META)
+        A = _persist(A.set_index("pos", divisions=divs, shuffle_method=shuffle_method))
+    # 6. the id of each cluster's first member, joined back to every document
+    with timer("labels"):
+        ids = S[["id"]]
+        roots = A[["label"]].map_partitions(lambda p: p[p.index == p["label"]], meta=A._meta[["label"]])
+        root_ids = roots.merge(ids, left_index=True, right_index=True).map_partitions(
+            lambda p: pd.DataFrame({"label": p.index.to_numpy(), "cluster": p["id"].to_numpy()}),
+            meta=pd.DataFrame({"label": st.POS.type(0), "cluster": pd.Series([], dtype=id_dtype)}, index=[]))
+        Ac = A.reset_index().merge(root_ids, on="label", how="inner", shuffle_method=shuffle_method)
+        Ac = _persist(Ac.set_index("pos", divisions=divs, shuffle_method=shuffle_method))
+        meta = pd.DataFrame({"id": pd.Series([], dtype=id_dtype), "cluster": pd.Series([], dtype=id_dtype),
+                             "keep": pd.Series([], dtype=bool)})
+        out = dd.map_partitions(st.label_partition, ids, Ac, meta=meta, align_dataframes=False)
+        out = out.clear_divisions()
+        out = _persist(out)
+    if pairs is not None:
+        pos_i, pos_j, score = pairs
+        pairs = _pairs_frame(S, divs, pos_i, pos_j, score, P, shuffle_method)
+    return out, pairs, info
+
+
+def _number_ids(s, offsets, partition_info=None):
+    k = partition_info["number"] if partition_info is not None else 0
+    s = s.copy()
+    s["id"] = offsets[k] + (s.index.to_numpy() & (st.MAX_ROWS - 1))
+    return s
+
+
+def _pairs_frame(S, divs, pos_i, pos_j, score, P, shuffle_method):
+    """Verified pairs as ids ``(id_a, id_b, score)``, in input order of ``(id_a, id_b)``."""
+    nodes = np.unique(np.concatenate([pos_i, pos_j]))
+    want = dd.from_pandas(pd.DataFrame({"pos": nodes}), npartitions=max(1, min(P, nodes.shape[0] // 100_000 + 1)),
+                          sort=False).set_index("pos", divisions=divs, shuffle_method=shuffle_method)
+    found = want.merge(S[["id"]], left_index=True, right_index=True).compute()
+    ids = found["id"].reindex(nodes).to_numpy()
+    at_i, at_j = np.searchsorted(nodes, pos_i), np.searchsorted(nodes, pos_j)
+    frame = pd.DataFrame({"id_a": ids[at_i], "id_b": ids[at_j], "score": score})
+    frame = frame.astype({"id_a": S._meta["id"].dtype, "id_b": S._meta["id"].dtype})
+    return dd.from_pandas(frame, npartitions=max(1, len(frame) // 1_000_000 + 1), sort=False)
+
+
+def find_duplicates(ddf, text: str = "text", id: str | None = "id", *, threshold: float = 0.8, ngram: int = 5,
+                    shingle: str = "word", num_perm: int = 128, seed: int = 0, bands: int | None = None,
+                    rows: int | None = None, min_prob: float = 0.99, keep: str = "first", pairs: bool = False,
+                    max_edges: int = MAX_EDGES, shuffle_method: str = "tasks", return_info: bool = False):
+    """Cluster near-duplicates of a Dask DataFrame: ``id, cluster, keep`` per document.
+
+    Runs the pipeline on the current Dask scheduler (a ``distributed.Client``
+    if one is active) and returns the result persisted. Equal to
+    ``dedup.index(zip(ids, texts), ...)`` on the computed frame, whatever the
+    partitioning and number of workers.
+
+    Parameters
+    ----------
+    ddf : dask.dataframe.DataFrame
+        One document per row; its order is (partition index, row in partition).
+    text : str, default "text"
+        Column of texts (str).
+    id : str or None, default "id"
+        Column of unique document ids; None numbers documents 0, 1, ... in order.
+    threshold, ngram, shingle, num_perm, seed, bands, rows, min_prob
+        As for ``dedup.index``.
+    keep : "first", "longest", or a column name
+        Which member of a cluster is kept: the first in input order, the
+        longest text (ties: first), or the highest value of a numeric column
+        (ties: first).
+    pairs : bool, default False
+        Also return every verified pair (``id_a, id_b, score``), as
+        ``Index.pairs()`` lists them (gathered through the client).
+    max_edges : int, default ``MAX_EDGES``
+        Gather at most this many verified edges to the client for the local
+        union-find; more run distributed connected components instead.
+    shuffle_method : {"tasks", "p2p", "disk"}, default "tasks"
+        Dask's shuffle for every stage ("tasks" works on any scheduler).
+    return_info : bool, default False
+        Also return a dict of counts and per-stage wall times in seconds.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        Columns ``id`` (the id column's dtype), ``cluster`` (the id of the
+        cluster's first member; a document alone is its own cluster) and
+        ``keep`` (bool). Partition ``k`` holds the rows of input partition
+        ``k``, in order.
+    (labels, pairs) or (labels, info) or (labels, pairs, info)
+        With ``pairs=True`` and/or ``return_info=True``.
+
+    Examples
+    --------
+    >>> import pandas as pd, dask.dataframe as dd
+    >>> import dedup.dask
+    >>> df = pd.DataFrame({"id": ["a", "b", "c"],
+    ...                    "text": ["the cat sat on the mat", "The cat sat on the mat!", "a dog"]})
+    >>> out = dedup.dask.find_duplicates(dd.from_pandas(df, npartitions=2), ngram=2)
+    >>> out.compute().values.tolist()
+    [['a', 'a', True], ['b', 'a', False], ['c', 'c', True]]
+    """
+    out, pair_frame, info = _run(ddf, text=text, id=id, threshold=threshold, ngram=ngram, shingle=shingle,
+                                 num_perm=num_perm, seed=seed, bands=bands, rows=rows, min_prob=min_prob,
+                                 keep=keep, max_edges=max_edges, shuffle_method=shuffle_method,
+                                 want_pairs=pairs)
+    result = (out,) + ((pair_frame,) if pairs else ()) + ((info,) if return_info else ())
+    return result[0] if len(result) == 1 else result
+
+
+def drop_duplicates(ddf, text: str = "text", id: str | None = "id", **options):
+    """``ddf`` without its near-duplicates: each cluster keeps one document.
+
+    Takes the options of ``find_duplicates`` (``pairs`` excepted). The result
+    has ``ddf``'s columns and partitions, rows in their input order; it is
+    lazy over ``ddf``, which is read again when it is computed (persist
+    ``ddf`` first to avoid that).
+
+    Examples
+    --------
+    >>> import pandas as pd, dask.dataframe as dd
+    >>> import dedup.dask
+    >>> df = pd.DataFrame({"id": [1, 2, 3], "text": ["a b c d", "A b c d.", "x y z"]})
+    >>> dedup.dask.drop_duplicates(dd.from_pandas(df, npartitions=1), ngram=2).compute()["id"].tolist()
+    [1, 3]
+    """
+    if options.get("pairs"):
+        raise ValueError("drop_duplicates does not return pairs; use find_duplicates(..., pairs=True)")
+    options.pop("pairs", None)
+    info = options.pop("return_info", False)
+    labels, stats = find_duplicates(ddf, text, id, return_info=True, **options)
+    kept = dd.map_partitions(_take_kept, ddf, labels, meta=ddf._meta, align_dataframes=False)
+    return (kept, stats) if info else kept
+
+
+def _take_kept(part, labels):
+    return part[labels["keep"].to_numpy()]
