@@ -323,7 +323,7 @@ def collapse(docs, *, unit: str = "line", mode: str = "keep_first", **options) -
     'Title\\nBody one.\\nread more\\nOther body.\\n'
     >>> r = out[0].removed[0]
     >>> (r.start, r.end, r.kind, r.source, r.similarity)
-    (38, 47, 'repeat', Span(id=0, start=20, end=29), 1.0)
+    (38, 47, 'repeat', Span(id=0, start=16, end=25), 1.0)
     """
     cfg = _config(unit, mode, options)
     an = _analyse(docs, cfg)
