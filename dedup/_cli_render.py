@@ -13,8 +13,6 @@ import os
 import shutil
 import sys
 
-import numpy as np
-
 FORMATS = ("text", "jsonl", "csv", "json")
 
 
@@ -88,6 +86,8 @@ def cluster_records(idx, keep: str) -> tuple[list[dict], list[list[int]]]:
     ``keep`` (the id kept under ``keep``), ``ids`` (input order) and
     ``pairs`` (``[id_a, id_b, jaccard]`` for every verified pair inside it).
     """
+    import numpy as np  # here, not at import: parsing arguments should not pay for it
+
     labels = idx.labels()
     kept = idx.keep_mask(keep)
     i, j, score = idx.pair_arrays()

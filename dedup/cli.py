@@ -21,9 +21,8 @@ import traceback
 
 import dedup
 
-from . import _cli_explain, _cli_render
+from . import _cli_render
 from ._cli_render import FORMATS, Style
-from ._config import SHINGLE_MODES
 from ._io import (STDIN_FORMATS, InputError, atomic_file, check_output, find_sources, read_corpus, source_lengths,
                   write_corpus)
 
@@ -39,7 +38,9 @@ UNITS = ("line", "paragraph", "sentence")  # dedup.collapse's units
 MODES = ("keep_first", "remove_all")  # dedup.collapse's modes that change the text
 KINDS = ("repeat", "syndicated", "boilerplate")  # what dedup.collapse may remove
 KEEP = ("first", "longest")
-SHINGLES = tuple(SHINGLE_MODES)  # dedup.index's shingle units: word, char
+#: dedup.index's shingle units (the keys of _config.SHINGLE_MODES; a test checks). Spelled out so that
+#: parsing arguments (--help, --version) imports neither numpy nor numba.
+SHINGLES = ("word", "char")
 MAX_WARNINGS = 20  # then one line says how many more (all of them with -v)
 
 USAGE = {
@@ -647,6 +648,8 @@ def cmd_explain(args, ui) -> int:
         if args.a == "-" and args.b == "-":
             raise UsageError("A and B cannot both be standard input")
         (a_id, a), (b_id, b) = _one_document(args, ui, args.a), _one_document(args, ui, args.b)
+    from . import _cli_explain  # its regexes and numpy are needed only here
+
     rec = _cli_explain.explain(a_id, a, b_id, b, ngram=_option(args, "ngram"), threshold=_option(args, "threshold"))
     _emit(args, lambda out, style: (
         _cli_explain.render(out, rec, a, style) if args.format == "text"

@@ -196,3 +196,9 @@ def test_shingle_option_is_passed_to_the_index(shingle, capsys):
     assert bool(got) == (shingle == "char")  # 000 and 001 share more 5-character than 5-word shingles
     code, out, _ = call([CORPUS, "--shingle", shingle, "--threshold", "0.2", "-q"], capsys)
     assert f"5-{'word' if shingle == 'word' else 'character'} shingles" in out
+
+
+def test_the_cli_spells_out_the_shingle_units_of_the_api():
+    from dedup import cli
+
+    assert cli.SHINGLES == tuple(SHINGLE_MODES)
