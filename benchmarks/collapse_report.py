@@ -105,9 +105,10 @@ def report_web():
     t = time.perf_counter()
     labels = web_labels(rows)
     print(f"web_pages: {len(rows)} pages, labelled in {time.perf_counter() - t:.1f} s")
-    for unit in ("line", "paragraph"):
-        for mode in ("keep_first", "remove_all"):
-            print(json.dumps(web_figures(rows, labels, mode, unit=unit)))
+    for remove in (("boilerplate",), ("repeat", "syndicated", "boilerplate")):
+        for unit in ("line", "paragraph"):
+            for mode in ("keep_first", "remove_all"):
+                print(json.dumps({"remove": remove, **web_figures(rows, labels, mode, unit=unit, remove=remove)}))
 
 
 def _thread(subject: str) -> str:

@@ -176,6 +176,26 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
 
 
 @njit(cache=True)
+def demote(bptr, nshingles, kind, source, ok):
+    """Keep the removed blocks whose ``ok`` is False (``ok`` aligned with ``flatnonzero(source >= 0)``).
+
+    Groups are connected components, so a chain a~b~c can join blocks less
+    similar than the threshold; a block is removed only when its own Jaccard
+    with its source reaches it. Separators are then decided again.
+    """
+    p = 0
+    for x in range(kind.shape[0]):
+        if source[x] >= 0:
+            if not ok[p]:
+                kind[x] = KEPT
+                source[x] = -1
+            p += 1
+        if kind[x] == SEPARATOR:
+            kind[x] = KEPT
+    _separators(bptr, nshingles, kind)
+
+
+@njit(cache=True)
 def _in_run(bptr, nshingles, shared):
     """True for blocks whose previous or next block with shingles (same document) is ``shared``."""
     n = shared.shape[0]

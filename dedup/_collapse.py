@@ -336,6 +336,10 @@ def _decide(an: _Analysis, cfg: CollapseConfig):
     kind, source = _block_decide.decide(
         an.bptr, an.bdoc, an.labels, an.words, np.diff(an.indptr), an.anchor, MODES[cfg.mode][0],
         cfg.min_docs, cfg.min_words, cfg.protect_words, enabled)
+    removed = np.flatnonzero(source >= 0)
+    ok = _jaccard.jaccard_pairs(an.indptr, an.values, removed, source[removed], cfg.threshold) >= cfg.threshold
+    if not ok.all():
+        _block_decide.demote(an.bptr, np.diff(an.indptr), kind, source, ok)
     return kind, source
 
 

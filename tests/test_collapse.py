@@ -218,7 +218,7 @@ POOL = ["Home", "Share This", "read more", "A shared paragraph that many documen
         "|", "", "Unique {i} line with several words in it {j}", "x {i}"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.integers(0, len(POOL) - 1), st.integers(0, 3)), max_size=12), max_size=6),
        st.sampled_from(list(UNITS)))
 def test_invariants(spec, unit):
