@@ -23,7 +23,8 @@ from ._config import SHINGLE_MODES, Config, check_threshold
 from ._docs import as_documents
 
 #: Characters of text shingled per kernel call. The shingling scratch space is
-#: 8 bytes per input byte, so this bounds it near 8 * 16 MiB = 128 MiB.
+#: at most 8 bytes per input byte, so this bounds it near 8 * 16 MiB = 128 MiB
+#: (more for text outside ASCII, which takes 2-4 bytes per character).
 BATCH_CHARS = 1 << 24
 
 KEEP_POLICIES = ("first", "longest")
@@ -60,9 +61,13 @@ def shingle_texts(texts: Sequence[str], config: Config):
     a, b = _minhash.permutations(config.num_perm, config.seed)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     parts = []
+    scratch = None
     for start, stop in _batches(lengths, BATCH_CHARS):
         buf, offs = _normalize.encode_batch(texts[start:stop])
-        indptr, values = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, mode, classes)
+        if scratch is None or scratch.shape[0] < buf.shape[0]:
+            scratch = np.empty(buf.shape[0], dtype=np.uint64)  # >= the WORDS and CHARS bounds
+        indptr, values = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, mode, classes,
+                                                   scratch)
         sig = _minhash.signatures(indptr, values, a[: bands * rows], b[: bands * rows])
         parts.append((indptr, values, _exact.digests(buf, offs), np.diff(offs), _lsh.band_keys(sig, bands, rows)))
     if not parts:

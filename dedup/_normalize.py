@@ -145,19 +145,21 @@ def fold_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, parallel=True)
-def _fold(buf, offs, table, data, out, out_offs, write):
-    """Map every code point through ``table``; count (``write=False``) or write.
+def _fold(buf, offs, table, data, out, out_offs):
+    """Map every code point of each text through ``table`` into ``out``.
 
-    Returns the folded byte length of each text, or -1 for a text that holds a
-    code point without a normalization boundary before it.
+    Text ``d`` is written from ``out_offs[d]`` and may not pass
+    ``out_offs[d + 1]``. Returns each text's folded byte length, or -1 for a
+    text that holds a code point without a normalization boundary before it,
+    or that would not fit (it then goes through CPython).
     """
     n = offs.shape[0] - 1
     lengths = np.empty(n, dtype=np.int64)
     for d in prange(n):
         i = offs[d]
         end = offs[d + 1]
-        o = out_offs[d] if write else 0
-        size = 0
+        o = out_offs[d]
+        limit = out_offs[d + 1]
         while i < end:
             b0 = buf[i]
             if b0 < 0x80:
@@ -176,23 +178,36 @@ def _fold(buf, offs, table, data, out, out_offs, write):
                 w = 2
             t = table[cp]
             if t == -1:
-                if write:
-                    for k in range(w):
-                        out[o + size + k] = buf[i + k]
-                size += w
+                if o + w > limit:
+                    o = -1
+                    break
+                for k in range(w):
+                    out[o + k] = buf[i + k]
+                o += w
             elif t == -2:
-                size = -1
+                o = -1
                 break
             else:
                 m = t & 0xFF
-                if write:
-                    start = t >> 8
-                    for k in range(m):
-                        out[o + size + k] = data[start + k]
-                size += m
+                if o + m > limit:
+                    o = -1
+                    break
+                start = t >> 8
+                for k in range(m):
+                    out[o + k] = data[start + k]
+                o += m
             i += w
-        lengths[d] = size
+        lengths[d] = o - out_offs[d] if o >= 0 else -1
     return lengths
+
+
+@njit(cache=True, parallel=True)
+def _compact(src, src_offs, folded, dst, dst_offs):
+    """Copy each folded text (``folded[d] >= 0``) from ``src`` to its place in ``dst``."""
+    for d in prange(dst_offs.shape[0] - 1):
+        if folded[d] >= 0:
+            a = src_offs[d]
+            dst[dst_offs[d] : dst_offs[d + 1]] = src[a : a + folded[d]]
 
 
 def encode_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -212,7 +227,7 @@ def encode_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     Lone surrogates (invalid in UTF-8) are kept with ``surrogatepass`` and act
     as separators, so no input text raises here. Python-level work is one
     ``encode`` per text, plus CPython's NFKC for the rare text the table
-    cannot fold exactly.
+    cannot fold exactly or that more than doubles in size.
     """
     n = len(texts)
     raw = [t.encode("utf-8", "surrogatepass") for t in texts]
@@ -221,14 +236,17 @@ def encode_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     rawbuf = np.frombuffer(b"".join(raw), dtype=np.uint8)
     del raw
     table, data = fold_table()
-    lengths = _fold(rawbuf, offs, table, data, np.empty(0, dtype=np.uint8), offs, False)
-    slow = np.flatnonzero(lengths < 0)
+    room = 2 * offs  # folding rarely grows a text; one that would pass 2x takes the slow path
+    wide = np.empty(room[-1], dtype=np.uint8)
+    folded = _fold(rawbuf, offs, table, data, wide, room)
+    lengths = folded.copy()
+    slow = np.flatnonzero(folded < 0)
     slow_bytes = [normalize(texts[k]).encode("utf-8", "surrogatepass") for k in slow.tolist()]
     lengths[slow] = [len(b) for b in slow_bytes]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     buf = np.empty(indptr[-1], dtype=np.uint8)
-    _fold(rawbuf, offs, table, data, buf, indptr, True)  # writes the fast texts; slow ones stop early
+    _compact(wide, room, folded, buf, indptr)
     for k, b in zip(slow.tolist(), slow_bytes):
         buf[indptr[k] : indptr[k + 1]] = np.frombuffer(b, dtype=np.uint8)
     return buf, indptr

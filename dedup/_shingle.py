@@ -57,12 +57,15 @@ def _decode(buf, i, end):
 def _shingle_one(buf, start, end, ngram, mode, classes, out, o):
     """Write the shingle hashes of ``buf[start:end]`` to ``out[o:]``; return how many.
 
-    At most ``end - start`` values are written: every unit consumes at least
-    one byte (a CHARS-mode space is paid for by the separator it replaces), and
-    there are no more shingles than units. Values are in text order and may
+    At most ``_bound(end - start, mode)`` values are written: there are no
+    more shingles than units; a CHARS unit takes at least one byte (a space is
+    paid for by the separator it replaces); WORDS units are tokens of at least
+    one byte separated by at least one byte, or solo characters of at least
+    three bytes, so there are at most ``(bytes + 1) // 2`` of them. Values are in text order and may
     repeat; ``_finish_row`` sorts and dedups them.
     """
     ring = np.zeros(ngram, dtype=np.uint64)  # last ``ngram`` unit values
+    slot = 0  # == n_units % ngram, kept without a division per unit
     top = np.uint64(1)  # P**(ngram-1): weight of the unit leaving the window
     for _ in range(ngram - 1):
         top *= _POLY
@@ -98,8 +101,9 @@ def _shingle_one(buf, start, end, ngram, mode, classes, out, o):
                 have = True
             if cls == 2:
                 if have:  # flush the word that ended right here first
-                    rolling = _push(ring, n_units, ngram, rolling, unit, top)
+                    rolling = _push(ring, slot, n_units >= ngram, rolling, unit, top)
                     n_units += 1
+                    slot = 0 if slot + 1 == ngram else slot + 1
                     if n_units >= ngram:
                         out[o + n_out] = fmix64(rolling + _WIDTH_TAG * np.uint64(ngram))
                         n_out += 1
@@ -115,16 +119,18 @@ def _shingle_one(buf, start, end, ngram, mode, classes, out, o):
                 continue
             if pending_space:
                 pending_space = False
-                rolling = _push(ring, n_units, ngram, rolling, _SPACE, top)
+                rolling = _push(ring, slot, n_units >= ngram, rolling, _SPACE, top)
                 n_units += 1
+                slot = 0 if slot + 1 == ngram else slot + 1
                 if n_units >= ngram:
                     out[o + n_out] = fmix64(rolling + _WIDTH_TAG * np.uint64(ngram))
                     n_out += 1
             unit = np.uint64(cp)
             have = True
         if have:
-            rolling = _push(ring, n_units, ngram, rolling, unit, top)
+            rolling = _push(ring, slot, n_units >= ngram, rolling, unit, top)
             n_units += 1
+            slot = 0 if slot + 1 == ngram else slot + 1
             if n_units >= ngram:
                 out[o + n_out] = fmix64(rolling + _WIDTH_TAG * np.uint64(ngram))
                 n_out += 1
@@ -135,10 +141,9 @@ def _shingle_one(buf, start, end, ngram, mode, classes, out, o):
 
 
 @njit(cache=True, inline="always")
-def _push(ring, n_units, ngram, rolling, unit, top):
-    """Slide the window: drop the unit ``ngram`` back (if any), append ``unit``."""
-    slot = n_units % ngram
-    if n_units >= ngram:
+def _push(ring, slot, full, rolling, unit, top):
+    """Slide the window: drop the unit ``ngram`` back (if ``full``), append ``unit``."""
+    if full:
         rolling -= ring[slot] * top
     ring[slot] = unit
     return rolling * _POLY + unit
@@ -211,7 +216,12 @@ def _compact(offsets, values, indptr, out):
         out[a : indptr[d + 1]] = values[offsets[d] : offsets[d] + indptr[d + 1] - a]
 
 
-def shingle_segments(buf, starts, ends, ngram, mode, classes):
+def _bound(nbytes, mode):
+    """Most shingles a segment of ``nbytes`` bytes can have (see ``_shingle_one``)."""
+    return nbytes if mode == CHARS else (nbytes + 1) // 2
+
+
+def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None):
     """Shingle every byte range ``buf[starts[i]:ends[i]]``.
 
     Parameters
@@ -228,14 +238,19 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes):
     values : uint64 array; row ``i`` is ``values[indptr[i]:indptr[i+1]]``,
         sorted ascending and unique.
 
-    Scratch memory is 8 bytes per input byte (the bound on shingles per
-    segment), so callers feed bounded batches.
+    Scratch memory is 4 bytes per input byte in WORDS mode, 8 in CHARS mode
+    (the bound on shingles per segment), so callers feed bounded batches.
+    ``scratch``, a uint64 array, is used for it when large enough, so that a
+    caller shingling many batches pays the page faults of fresh memory once.
     """
     starts = np.ascontiguousarray(starts, dtype=np.int64)
     ends = np.ascontiguousarray(ends, dtype=np.int64)
     offsets = np.zeros(starts.shape[0] + 1, dtype=np.int64)
-    np.cumsum(ends - starts, out=offsets[1:])
-    values = np.empty(offsets[-1], dtype=np.uint64)
+    np.cumsum(_bound(ends - starts, mode), out=offsets[1:])
+    if scratch is not None and scratch.shape[0] >= offsets[-1]:
+        values = scratch
+    else:
+        values = np.empty(offsets[-1], dtype=np.uint64)
     counts = np.empty(starts.shape[0], dtype=np.int64)
     _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts)
     indptr = np.zeros(starts.shape[0] + 1, dtype=np.int64)
