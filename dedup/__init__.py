@@ -5,16 +5,36 @@
 ...                    "b": "The quick brown fox jumps over the lazy dog!"})
 >>> idx.pairs()
 [('a', 'b', 1.0)]
+
+The public names load on first use (PEP 562), so ``import dedup`` and the
+CLI's ``--help`` do not pay for numba until a kernel is needed.
 """
 
-from ._collapse import BlockGroup, CollapseConfig, CollapsedDoc, Removal, Span, blocks, collapse
-from ._config import Config
-from ._index import Index, index, shingles
-from ._lsh import choose_bands, s_curve
-from ._store import IndexFormatError, load
+import importlib
 
-__all__ = [
-    "BlockGroup", "CollapseConfig", "CollapsedDoc", "Config", "Index", "IndexFormatError", "Removal", "Span",
-    "blocks", "choose_bands", "collapse", "index", "load", "s_curve", "shingles",
-]
 __version__ = "0.1.0"
+
+#: public name -> private module that defines it
+_WHERE = {
+    "BlockGroup": "_collapse", "CollapseConfig": "_collapse", "CollapsedDoc": "_collapse",
+    "Removal": "_collapse", "Span": "_collapse", "blocks": "_collapse", "collapse": "_collapse",
+    "Config": "_config",
+    "Index": "_index", "index": "_index", "shingles": "_index",
+    "choose_bands": "_lsh", "s_curve": "_lsh",
+    "IndexFormatError": "_store", "load": "_store",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dedup' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -103,6 +103,27 @@ def sort_bands(keys):
     return order, np.take_along_axis(keys, order, axis=1)
 
 
+def merge_bands(order, sorted_keys, new_keys):
+    """``sort_bands`` of old columns followed by new ones, reusing the old sort.
+
+    Parameters
+    ----------
+    order, sorted_keys : shape (bands, m), from ``sort_bands`` of the old keys.
+    new_keys : shape (bands, k), keys of k columns appended after the old m.
+
+    Returns the same ``(order, sorted_keys)`` as ``sort_bands`` of all m + k
+    columns. numpy's stable sort is a timsort, which merges the two sorted
+    runs in linear time, and puts old columns first among equal keys, as a
+    stable sort of all columns would.
+    """
+    m = order.shape[1]
+    new_order, new_sorted = sort_bands(new_keys)
+    keys = np.concatenate([sorted_keys, new_sorted], axis=1)
+    cols = np.concatenate([order, new_order + m], axis=1)
+    perm = np.argsort(keys, axis=1, kind="stable")
+    return np.take_along_axis(cols, perm, axis=1), np.take_along_axis(keys, perm, axis=1)
+
+
 @njit(cache=True)
 def _count_bucket_pairs(sorted_keys):
     total = 0

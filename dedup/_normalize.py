@@ -57,6 +57,14 @@ _SOLO_RANGES = (
 _MARK_RANGES = ((0, 0x20000), (0xE0100, 0xE01F0))
 
 
+def _all_code_points() -> str:
+    """Every code point 0..0x10FFFF, in order, as one str (surrogates included).
+
+    Decoding UTF-32 in C is ~3x faster than ``"".join(map(chr, ...))``.
+    """
+    return np.arange(MAX_CODEPOINT, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+
+
 @functools.cache
 def char_classes() -> np.ndarray:
     """Class of every code point: 0 separator, 1 word character, 2 solo token.
@@ -66,7 +74,7 @@ def char_classes() -> np.ndarray:
     numpy.ndarray of uint8, shape (0x110000,), read-only.
     """
     table = np.zeros(MAX_CODEPOINT, dtype=np.uint8)
-    everything = "".join(map(chr, range(MAX_CODEPOINT)))
+    everything = _all_code_points()
     for m in re.finditer(r"[^\W_]+", everything):  # str.isalnum, in C
         table[m.start() : m.end()] = WORD
     category = unicodedata.category
@@ -116,7 +124,7 @@ def fold_table() -> tuple[np.ndarray, np.ndarray]:
     seconds = _composition_seconds()
     nfkd, nfkc, combining = (functools.partial(unicodedata.normalize, "NFKD"),
                              functools.partial(unicodedata.normalize, "NFKC"), unicodedata.combining)
-    everything = "".join(map(chr, range(MAX_CODEPOINT)))
+    everything = _all_code_points()
     chunks = []
     size = 0
     step = 64
