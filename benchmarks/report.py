@@ -6,7 +6,8 @@ One row per benchmark, grouped as the suite groups them: contender, corpus,
 docs, seconds (median over rounds; min and rounds beside it), docs/s and MB/s
 (raw UTF-8 MB, 10**6 bytes, from ``extra_info["bytes"]``), and, in groups
 that have a ``dedup`` row, the ratio ``peer seconds / dedup seconds`` (how
-many times faster dedup is). Then the tables the timings alone do not show:
+many times faster dedup is); then the median CPU seconds of the process
+(``extra_info["cpu_s"]``, see ``_timing.py``) and the same ratio over CPU time. Then the tables the timings alone do not show:
 cold start, peak memory, agreement (recall), and the issue's targets.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 
 TARGETS = {"datasketch": 20.0, "rensa": 3.0}  # end-to-end speed-up of dedup over each peer
@@ -29,6 +31,20 @@ def _fmt(x: float) -> str:
 
 def _seconds(b) -> float:
     return b["stats"]["median"]
+
+
+def _cpu(b):
+    cpu = b["extra_info"].get("cpu_s")
+    return statistics.median(cpu) if cpu else None
+
+
+def _cpu_cells(b, base) -> str:
+    c = _cpu(b)
+    if c is None:
+        return "— | —"
+    if base and b["extra_info"].get("contender") != "dedup":
+        return f"{c:.3f} | {c / base:.1f}x"
+    return f"{c:.3f} | {'1x' if base else '—'}"
 
 
 def _group_key(name: str):
@@ -49,8 +65,10 @@ def main_table(benches: list) -> list[str]:
         dedup = [r for r in rows if r["extra_info"].get("contender") == "dedup"]
         base = _seconds(dedup[0]) if dedup else None
         out += [f"### {group}", "",
-                "| contender | corpus | docs | seconds (median) | min | rounds | docs/s | MB/s | ratio vs dedup |",
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+                "| contender | corpus | docs | seconds (median) | min | rounds | docs/s | MB/s | ratio vs dedup "
+                "| CPU s (median) | CPU ratio vs dedup |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        base_cpu = _cpu(dedup[0]) if dedup else None
         for r in rows:
             e = r["extra_info"]
             s = _seconds(r)
@@ -59,7 +77,8 @@ def main_table(benches: list) -> list[str]:
             out.append(
                 f"| {e.get('contender', r['name'])} | {e.get('corpus', '')} | {docs or ''} | {s:.3f} | "
                 f"{r['stats']['min']:.3f} | {r['stats']['rounds']} | "
-                f"{_fmt(docs / s) if docs else '—'} | {_fmt(nbytes / 1e6 / s) if nbytes else '—'} | {ratio} |"
+                f"{_fmt(docs / s) if docs else '—'} | {_fmt(nbytes / 1e6 / s) if nbytes else '—'} | {ratio} | "
+                f"{_cpu_cells(r, base_cpu)} |"
             )
         out.append("")
     return out
@@ -139,6 +158,11 @@ def render(data: dict) -> str:
     head = [f"Run {data.get('datetime', '?')}, commit {c.get('id', '?')[:10]}{' (dirty)' if c.get('dirty') else ''}, "
             f"{m.get('cpu', {}).get('brand_raw', m.get('processor', '?'))}, "
             f"{m.get('cpu', {}).get('count', '?')} cores, Python {m.get('python_version', '?')}.", ""]
+    loads = [b["extra_info"][k] for b in benches for k in ("loadavg_before", "loadavg_after") if k in b["extra_info"]]
+    if loads:
+        head += [f"1-minute load average seen around the timed benchmarks: {min(loads):.2f} to {max(loads):.2f} "
+                 "(the suite itself accounts for up to 2 on this 2-core machine; more means other processes "
+                 "competed for the cores).", ""]
     return "\n".join(head + targets(benches) + main_table(benches) + extra_tables(benches))
 
 

@@ -14,6 +14,7 @@ import os
 
 import pytest
 from _peers import CONTENDERS
+from _timing import cpu_timed
 
 #: Ladder of corpus sizes (posts from the start of the file); None = all 18,846.
 SIZES = [2000, 6000, None]
@@ -42,7 +43,7 @@ def test_end_to_end(benchmark, newsgroups, pair_results, contender, size):
         contender=contender, corpus=corpus.name, docs=len(corpus), bytes=corpus.nbytes,
         description=description, loadavg_before=round(os.getloadavg()[0], 2),
     )
-    pairs = benchmark.pedantic(run, args=(texts,), rounds=ROUNDS[contender], iterations=1)
+    pairs = benchmark.pedantic(cpu_timed(benchmark, run), args=(texts,), rounds=ROUNDS[contender], iterations=1)
     benchmark.extra_info.update(pairs=len(pairs), loadavg_after=round(os.getloadavg()[0], 2))
     assert all(s >= 0.8 for s in pairs.values())
     pair_results[(contender, len(corpus))] = pairs

@@ -24,6 +24,7 @@ import os
 import numba
 import pytest
 from _stages import STAGES, Staged
+from _timing import cpu_timed
 
 import dedup
 from dedup import _index
@@ -56,7 +57,7 @@ def test_shingle_texts(benchmark, wikipedia, wiki_staged, threads):
     config = dedup.Config(threshold=0.8, ngram=5, num_perm=128)
     benchmark.group = f"throughput wikipedia n={len(wikipedia)}"
     _info(benchmark, wikipedia, f"dedup shingle_texts, {threads} thread(s)", threads=threads)
-    benchmark.pedantic(_index.shingle_texts, args=(texts, config), rounds=ROUNDS, iterations=1, warmup_rounds=0)
+    benchmark.pedantic(cpu_timed(benchmark, _index.shingle_texts), args=(texts, config), rounds=ROUNDS, iterations=1, warmup_rounds=0)
 
 
 @pytest.mark.parametrize("threads", THREADS, indirect=True, ids=[f"threads{t}" for t in THREADS])
@@ -67,7 +68,7 @@ def test_kernels(benchmark, wikipedia, wiki_staged, threads):
 
     benchmark.group = f"throughput wikipedia n={len(wikipedia)}"
     _info(benchmark, wikipedia, f"dedup kernels (shingle + signatures), {threads} thread(s)", threads=threads)
-    benchmark.pedantic(kernels, rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(cpu_timed(benchmark, kernels), rounds=ROUNDS, iterations=1)
 
 
 @pytest.fixture(scope="module")
@@ -88,4 +89,4 @@ def test_stage(benchmark, staged, stage):
     benchmark.group = f"stages {corpus.name} n={len(corpus)}"
     _info(benchmark, corpus, f"stage {STAGES.index(stage) + 1} {stage}", threads=numba.get_num_threads(),
           candidates=int(s.ci.shape[0]), verified_pairs=int(s.pairs[0].shape[0]))
-    benchmark.pedantic(getattr(s, stage), rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(cpu_timed(benchmark, getattr(s, stage)), rounds=ROUNDS, iterations=1)
