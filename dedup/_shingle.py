@@ -54,7 +54,7 @@ def _decode(buf, i, end):
 
 
 @njit(cache=True)
-def _shingle_one(buf, start, end, ngram, mode, classes, out, o):
+def _shingle_one(buf, start, end, ngram, mode, classes, out, o, ring):
     """Write the shingle hashes of ``buf[start:end]`` to ``out[o:]``; return how many.
 
     At most ``_bound(end - start, mode)`` values are written: there are no
@@ -64,7 +64,8 @@ def _shingle_one(buf, start, end, ngram, mode, classes, out, o):
     three bytes, so there are at most ``(bytes + 1) // 2`` of them. Values are in text order and may
     repeat; ``_finish_row`` sorts and dedups them.
     """
-    ring = np.zeros(ngram, dtype=np.uint64)  # last ``ngram`` unit values
+    # ``ring`` (length >= ngram, scratch of the caller) holds the last
+    # ``ngram`` unit values; a slot is read only after it was written.
     slot = 0  # == n_units % ngram, kept without a division per unit
     top = np.uint64(1)  # P**(ngram-1): weight of the unit leaving the window
     for _ in range(ngram - 1):
@@ -200,13 +201,26 @@ def _finish_row(row, tmp):
     return u
 
 
+#: Segments per parallel task: scratch is allocated once per task, not per
+#: segment, which matters for many small blocks (collapse shingles every line).
+_CHUNK = 256
+
+
 @njit(cache=True, parallel=True)
 def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts):
     n = starts.shape[0]
-    for d in prange(n):
-        o = offsets[d]
-        k = _shingle_one(buf, starts[d], ends[d], ngram, mode, classes, values, o)
-        counts[d] = _finish_row(values[o : o + k], np.empty(k, dtype=np.uint64))
+    for c in prange((n + _CHUNK - 1) // _CHUNK):
+        lo = c * _CHUNK
+        hi = min(n, lo + _CHUNK)
+        longest = 0
+        for d in range(lo, hi):
+            longest = max(longest, offsets[d + 1] - offsets[d])
+        ring = np.empty(ngram, dtype=np.uint64)
+        tmp = np.empty(longest, dtype=np.uint64)
+        for d in range(lo, hi):
+            o = offsets[d]
+            k = _shingle_one(buf, starts[d], ends[d], ngram, mode, classes, values, o, ring)
+            counts[d] = _finish_row(values[o : o + k], tmp)
 
 
 @njit(cache=True, parallel=True)
