@@ -142,9 +142,8 @@ class Span(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Removal:
-    """One removed block.
+class Removal(NamedTuple):
+    """One removed block (a NamedTuple: a corpus yields hundreds of thousands).
 
     Attributes
     ----------
@@ -162,8 +161,7 @@ class Removal:
     similarity: float
 
 
-@dataclass(frozen=True, slots=True)
-class CollapsedDoc:
+class CollapsedDoc(NamedTuple):
     """A document after collapse.
 
     Attributes
