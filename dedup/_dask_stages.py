@@ -69,8 +69,8 @@ def shingle_meta(bands: int, id_dtype) -> pd.DataFrame:
 
 
 def shingle_partition(pdf: pd.DataFrame, text: str, id: str | None, keep: str, config, bands: int,
-                      partition_info=None) -> pd.DataFrame:
-    """Stage 1 on one partition: shingles, digests, band keys, keep priority.
+                      k: int) -> pd.DataFrame:
+    """Stage 1 on partition ``k``: shingles, digests, band keys, keep priority.
 
     Returns one row per document with its global position ``pos``
     (``partition << 32 | row``), ``id`` (the position itself when ``id`` is
@@ -78,7 +78,6 @@ def shingle_partition(pdf: pd.DataFrame, text: str, id: str | None, keep: str, c
     ``digest``/``nbytes`` of the normalized text, ``nsh`` shingles in
     ``shingles`` (large_binary), the priority ``prio`` and band keys ``k0..``.
     """
-    k = 0 if partition_info is None else int(partition_info["number"])
     n = len(pdf)
     if n >= MAX_ROWS:
         raise ValueError(f"partition {k} has {n} rows: at most 2**32 - 1 per partition; repartition the input")
@@ -115,7 +114,7 @@ PAIR_META = pd.DataFrame({"a": np.zeros(0, POS), "b": np.zeros(0, POS)})
 
 
 def exact_candidates(pdf: pd.DataFrame) -> pd.DataFrame:
-    """Rows ``(digest, nbytes, pos)`` shuffled by digest -> ``(a=member, b=representative)``.
+    """Rows ``(digest, nbytes, pos)`` shuffled by digest -> ``(a=representative, b=member)``.
 
     The representative of a group of equal digest and length is its first
     position, as in ``_exact.exact_groups``; the pairs still need the check
@@ -133,7 +132,7 @@ def exact_candidates(pdf: pd.DataFrame) -> pd.DataFrame:
     group = np.cumsum(new)
     first = group_first(group, p)
     dup = first != p
-    return pd.DataFrame({"a": p[dup], "b": first[dup]})
+    return pd.DataFrame({"a": first[dup], "b": p[dup]})
 
 
 # -------------------------------------------------------------------- LSH bands
@@ -182,7 +181,8 @@ def unique_pairs(pdf: pd.DataFrame) -> pd.DataFrame:
 
 # ----------------------------------------------------------------- verification
 EDGE_META = pd.DataFrame({"i": np.zeros(0, POS), "j": np.zeros(0, POS), "score": np.zeros(0, np.float64),
-                          "prio_i": np.zeros(0, np.float64), "prio_j": np.zeros(0, np.float64)})
+                          "prio_i": np.zeros(0, np.float64), "prio_j": np.zeros(0, np.float64)},
+                         index=pd.Index(np.zeros(0, POS), name="pos"))
 
 
 def score_pairs(pdf: pd.DataFrame, threshold: float) -> pd.DataFrame:
@@ -190,7 +190,8 @@ def score_pairs(pdf: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
     ``pdf`` is indexed by ``b`` with columns ``a``, ``sh_a``, ``prio_a``,
     ``shingles`` (of ``b``) and ``prio``. Scores come from
-    ``_jaccard.jaccard_cross``, the merge the local engine uses.
+    ``_jaccard.jaccard_cross``, the merge the local engine uses. The result
+    stays indexed by ``b``, so it keeps the partitioning by ``b``.
     """
     if pdf.empty:
         return EDGE_META.copy()
@@ -204,7 +205,8 @@ def score_pairs(pdf: pd.DataFrame, threshold: float) -> pd.DataFrame:
     pa_, pb = pdf["prio_a"].to_numpy()[ok], pdf["prio"].to_numpy()[ok]
     swap = a > b
     return pd.DataFrame({"i": np.where(swap, b, a), "j": np.where(swap, a, b), "score": score[ok],
-                         "prio_i": np.where(swap, pb, pa_), "prio_j": np.where(swap, pa_, pb)})
+                         "prio_i": np.where(swap, pb, pa_), "prio_j": np.where(swap, pa_, pb)},
+                        index=pd.Index(b, name="pos"))
 
 
 # ------------------------------------------------------------------- clusters

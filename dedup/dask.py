@@ -96,7 +96,17 @@ class _Timer:
 
 
 def _persist(x):
+    """Persist ``x`` and wait for it, so that stage times are the stages' own."""
     (x,) = dask.persist(x)
+    try:
+        from distributed import default_client, wait
+    except ImportError:  # pragma: no cover - local schedulers persist synchronously
+        return x
+    try:
+        default_client()
+    except ValueError:  # no distributed client: persist was synchronous
+        return x
+    wait(x)
     return x
 
 
@@ -149,18 +159,21 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
     config = Config(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm, seed=seed,
                     bands=bands, rows=rows, min_prob=min_prob)
     nb, _ = lsh_shape(config)
-    P = ddf.npartitions
-    divs = st.divisions(P)
     times: dict = {}
     timer = _Timer(times)
     id_dtype = ddf[id].dtype if id is not None else np.dtype(np.int64)
-    cols = [text] + ([id] if id is not None else []) + ([keep] if keep not in KEEP_POLICIES and keep != text else [])
-    cols = list(dict.fromkeys(cols))
 
-    # 1. shingles, digests, band keys: one task per partition, kept on the workers
+    # 1. shingles, digests, band keys: one task per partition, kept on the workers.
+    # The partitions are those ddf.to_delayed() gives, numbered explicitly: the
+    # count ddf.npartitions reports is not always the one that runs (Dask may
+    # fuse the partitions of a projected read_parquet when it lowers a graph).
     with timer("shingle"):
-        S = ddf[cols].map_partitions(st.shingle_partition, text, id, keep, config, nb,
-                                     meta=st.shingle_meta(nb, id_dtype), enforce_metadata=False)
+        parts = ddf.to_delayed()
+        P = len(parts)
+        divs = st.divisions(P)
+        task = dask.delayed(st.shingle_partition, pure=True)
+        S = dd.from_delayed([task(p, text, id, keep, config, nb, k) for k, p in enumerate(parts)],
+                            meta=st.shingle_meta(nb, id_dtype), verify_meta=False)
         S = _persist(S.set_index("pos", sorted=True, divisions=divs))
         sizes = S.map_partitions(len).compute().to_numpy()
     if id is None:  # documents numbered 0, 1, ... in input order
@@ -172,10 +185,8 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
         X = S[S["nsh"] > 0][["digest", "nbytes"]].reset_index()
         ex = X.shuffle("digest", shuffle_method=shuffle_method).map_partitions(st.exact_candidates,
                                                                               meta=st.PAIR_META)
-        exact = _verify(ex, S, divs, 1.0, shuffle_method)
-        exact = _persist(exact)
-        members = exact[["j"]].set_index("j", divisions=divs, shuffle_method=shuffle_method)
-        members = _persist(members)
+        exact = _persist(_verify(ex, S, divs, 1.0, shuffle_method))
+        members = exact[["j"]]  # verified at the member's partition, so indexed by member
 
     # 3. LSH: representatives' band keys exploded, shuffled by key, pairs per bucket
     with timer("lsh"):
@@ -195,46 +206,63 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
 
     # 5. clusters: local union-find on gathered edges, or distributed large-star/small-star
     pairs = None
+    ids = S[["id"]]
     with timer("components"):
         if n_edges <= max_edges:
             edges_pd = pd.concat(dask.compute(exact, near), ignore_index=True)
             is_exact = np.zeros(len(edges_pd), dtype=bool)
             is_exact[:n_exact] = True
             assign_pd, dense = st.local_components(edges_pd)
-            A = dd.from_pandas(assign_pd, npartitions=max(1, min(P, len(assign_pd) // 100_000 + 1)), sort=False)
+            nodes = dense["nodes"]
+            node_ids = _ids_at(ids, divs, nodes, shuffle_method)
+            assign_pd["cluster"] = node_ids[np.searchsorted(nodes, assign_pd["label"].to_numpy())]
+            A = dd.from_pandas(assign_pd[["pos", "cluster", "keep"]].astype({"cluster": id_dtype}),
+                               npartitions=_chunks(len(assign_pd), 1_000_000, P), sort=False)
             if want_pairs:
-                pairs = st.expand_edges(edges_pd, is_exact, dense)
+                pi, pj, score = st.expand_edges(edges_pd, is_exact, dense)
+                frame = pd.DataFrame({"id_a": node_ids[np.searchsorted(nodes, pi)],
+                                      "id_b": node_ids[np.searchsorted(nodes, pj)], "score": score})
+                pairs = dd.from_pandas(frame.astype({"id_a": id_dtype, "id_b": id_dtype}),
+                                       npartitions=_chunks(len(frame), 1_000_000, P), sort=False)
         else:
             if want_pairs:
                 raise ValueError(f"{n_edges} verified edges exceed max_edges={max_edges}: pairs=True gathers "
                                  "them to the client; raise max_edges or use pairs=False")
-            edges = dd.concat([exact, near])
+            edges = dd.concat([exact.clear_divisions(), near.clear_divisions()])
             labels = _star_components(edges, P, shuffle_method, 200, times)
             labels = labels.set_index("pos", divisions=divs, shuffle_method=shuffle_method)
             labels = labels.map_partitions(lambda p: p[~p.index.duplicated()], meta=labels._meta)  # roots repeat
-            prio = labels.merge(
-                S[["prio"]], left_index=True, right_index=True).reset_index()
+            prio = labels.merge(S[["prio"]], left_index=True, right_index=True).reset_index()
             A = prio.shuffle("label", shuffle_method=shuffle_method).map_partitions(st.keep_in_groups,
                                                                                      meta=st.ASSIGN_META)
-        A = _persist(A.set_index("pos", divisions=divs, shuffle_method=shuffle_method))
-    # 6. the id of each cluster's first member, joined back to every document
+            A = _persist(A.set_index("pos", divisions=divs, shuffle_method=shuffle_method))
+            # the id of each cluster's first member
+            roots = A[["label"]].map_partitions(lambda p: p[p.index == p["label"]], meta=A._meta[["label"]])
+            root_ids = roots.merge(ids, left_index=True, right_index=True).map_partitions(
+                lambda p: pd.DataFrame({"label": p.index.to_numpy(), "cluster": p["id"].to_numpy()}),
+                meta=pd.DataFrame({"label": st.POS.type(0), "cluster": pd.Series([], dtype=id_dtype)}, index=[]))
+            A = A.reset_index().merge(root_ids, on="label", how="inner", shuffle_method=shuffle_method)
+    # 6. every document's cluster and keep flag, in input order
     with timer("labels"):
-        ids = S[["id"]]
-        roots = A[["label"]].map_partitions(lambda p: p[p.index == p["label"]], meta=A._meta[["label"]])
-        root_ids = roots.merge(ids, left_index=True, right_index=True).map_partitions(
-            lambda p: pd.DataFrame({"label": p.index.to_numpy(), "cluster": p["id"].to_numpy()}),
-            meta=pd.DataFrame({"label": st.POS.type(0), "cluster": pd.Series([], dtype=id_dtype)}, index=[]))
-        Ac = A.reset_index().merge(root_ids, on="label", how="inner", shuffle_method=shuffle_method)
-        Ac = _persist(Ac.set_index("pos", divisions=divs, shuffle_method=shuffle_method))
+        A = _persist(A.set_index("pos", divisions=divs, shuffle_method=shuffle_method))
         meta = pd.DataFrame({"id": pd.Series([], dtype=id_dtype), "cluster": pd.Series([], dtype=id_dtype),
                              "keep": pd.Series([], dtype=bool)})
-        out = dd.map_partitions(st.label_partition, ids, Ac, meta=meta, align_dataframes=False)
-        out = out.clear_divisions()
-        out = _persist(out)
-    if pairs is not None:
-        pos_i, pos_j, score = pairs
-        pairs = _pairs_frame(S, divs, pos_i, pos_j, score, P, shuffle_method)
+        out = dd.map_partitions(st.label_partition, ids, A, meta=meta, align_dataframes=False)
+        out = _persist(out.clear_divisions())
     return out, pairs, info
+
+
+def _chunks(n: int, size: int, most: int) -> int:
+    return max(1, min(most, n // size + 1))
+
+
+def _ids_at(ids, divs, positions: np.ndarray, shuffle_method) -> np.ndarray:
+    """The ids of the documents at sorted global ``positions`` (gathered to the client)."""
+    want = dd.from_pandas(pd.DataFrame({"pos": positions}), npartitions=_chunks(positions.shape[0], 1_000_000,
+                                                                                 len(divs) - 1), sort=False)
+    want = want.set_index("pos", divisions=divs, shuffle_method=shuffle_method)
+    found = want.merge(ids, left_index=True, right_index=True).compute()
+    return found["id"].reindex(positions).to_numpy()
 
 
 def _number_ids(s, offsets, partition_info=None):
@@ -242,19 +270,6 @@ def _number_ids(s, offsets, partition_info=None):
     s = s.copy()
     s["id"] = offsets[k] + (s.index.to_numpy() & (st.MAX_ROWS - 1))
     return s
-
-
-def _pairs_frame(S, divs, pos_i, pos_j, score, P, shuffle_method):
-    """Verified pairs as ids ``(id_a, id_b, score)``, in input order of ``(id_a, id_b)``."""
-    nodes = np.unique(np.concatenate([pos_i, pos_j]))
-    want = dd.from_pandas(pd.DataFrame({"pos": nodes}), npartitions=max(1, min(P, nodes.shape[0] // 100_000 + 1)),
-                          sort=False).set_index("pos", divisions=divs, shuffle_method=shuffle_method)
-    found = want.merge(S[["id"]], left_index=True, right_index=True).compute()
-    ids = found["id"].reindex(nodes).to_numpy()
-    at_i, at_j = np.searchsorted(nodes, pos_i), np.searchsorted(nodes, pos_j)
-    frame = pd.DataFrame({"id_a": ids[at_i], "id_b": ids[at_j], "score": score})
-    frame = frame.astype({"id_a": S._meta["id"].dtype, "id_b": S._meta["id"].dtype})
-    return dd.from_pandas(frame, npartitions=max(1, len(frame) // 1_000_000 + 1), sort=False)
 
 
 def find_duplicates(ddf, text: str = "text", id: str | None = "id", *, threshold: float = 0.8, ngram: int = 5,
@@ -342,9 +357,13 @@ def drop_duplicates(ddf, text: str = "text", id: str | None = "id", **options):
     options.pop("pairs", None)
     info = options.pop("return_info", False)
     labels, stats = find_duplicates(ddf, text, id, return_info=True, **options)
-    kept = dd.map_partitions(_take_kept, ddf, labels, meta=ddf._meta, align_dataframes=False)
+    parts, flags = ddf.to_delayed(), labels["keep"].to_delayed()
+    if len(parts) != len(flags):  # pragma: no cover - Dask partitioned the input differently on a second read
+        raise RuntimeError(f"ddf ran as {len(parts)} partitions, but as {len(flags)} while finding duplicates")
+    kept = dd.from_delayed([dask.delayed(_take_kept)(p, f) for p, f in zip(parts, flags)], meta=ddf._meta,
+                           verify_meta=False)
     return (kept, stats) if info else kept
 
 
-def _take_kept(part, labels):
-    return part[labels["keep"].to_numpy()]
+def _take_kept(part, keep):
+    return part[keep.to_numpy()]
