@@ -8,6 +8,7 @@ engine's chain shows up as a failure instead of a stale benchmark.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +16,9 @@ import numpy as np
 import dedup
 from dedup import _cluster, _exact, _index, _jaccard, _lsh, _minhash, _normalize, _shingle
 from dedup._config import SHINGLE_MODES
+
+#: Newer engines let ``shingle_segments`` reuse a caller's scratch buffer.
+_SCRATCH = "scratch" in inspect.signature(_shingle.shingle_segments).parameters
 
 
 @dataclass
@@ -40,7 +44,11 @@ class Staged:
         return self.encoded
 
     def shingle(self):
-        self.csr = [_shingle.shingle_segments(buf, offs[:-1], offs[1:], self.config.ngram, self.mode, self.classes)
+        extra = {}
+        if _SCRATCH:  # reuse one scratch buffer across batches, as shingle_texts does
+            extra["scratch"] = np.empty(max(buf.shape[0] for buf, _ in self.encoded), dtype=np.uint64)
+        self.csr = [_shingle.shingle_segments(buf, offs[:-1], offs[1:], self.config.ngram, self.mode, self.classes,
+                                              **extra)
                     for buf, offs in self.encoded]
         return self.csr
 
