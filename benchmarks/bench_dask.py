@@ -1,0 +1,247 @@
+"""Local engine vs 2 local Dask workers on the same planted corpus.
+
+Run (from the repo root; needs ``pip install "near-dups[dask]"``):
+
+    python benchmarks/bench_dask.py --docs 100000 --workers 2 --partitions 8
+
+It writes a planted corpus (random-word documents, a third of them edited or
+exact copies) as Parquet to a temporary folder, then, each in a fresh
+subprocess so that peak memory is the run's own:
+
+- ``local``: ``pandas.read_parquet`` + ``dedup.index`` + ``labels()``/``keep_mask()``;
+- ``dask``: a ``LocalCluster`` of ``--workers`` processes (1 thread each),
+  ``dask.dataframe.read_parquet`` + ``dedup.dask.find_duplicates``.
+
+Both runs warm the numba kernels on a small corpus first (compile time is
+reported apart: ``numba cold/cached`` is the first call on a fresh worker with
+an empty numba cache and with the project's cache). Wall times are the best
+of ``--repeat`` runs; peak memory is the sum of every process's peak RSS
+(the client process, which also runs a LocalCluster's scheduler and
+nannies, plus each worker). The Dask result is checked equal to
+the local one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def planted(n: int, seed: int = 0, vocab_size: int = 20_000, copy_share: float = 0.3):
+    """``n`` documents: random-word originals, then edited copies (some exact), shuffled.
+
+    Vectorized over one flat token array (``tests/planted.py`` builds one
+    document at a time). Copies substitute 0 to 3% of their words; one copy
+    in ten is exact.
+    """
+    rng = np.random.default_rng(seed)
+    vocab = np.array([f"w{i}" for i in range(vocab_size)], dtype=object)
+    n_copy = int(n * copy_share)
+    n_base = n - n_copy
+    lengths = rng.integers(50, 250, n_base)
+    tokens = rng.integers(0, vocab_size, int(lengths.sum()))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    src = rng.integers(0, n_base, n_copy)
+    clen = lengths[src]
+    # gather each copy's tokens: start of its source + 0..len-1
+    cstart = np.concatenate([[0], np.cumsum(clen)[:-1]])
+    idx = np.repeat(starts[src] - cstart, clen) + np.arange(int(clen.sum()))
+    ctokens = tokens[idx]
+    rate = rng.uniform(0.0, 0.03, n_copy) * (rng.random(n_copy) >= 0.1)
+    edit = rng.random(ctokens.shape[0]) < np.repeat(rate, clen)
+    ctokens[edit] = rng.integers(0, vocab_size, int(edit.sum()))
+    all_tokens = np.concatenate([tokens, ctokens])
+    all_len = np.concatenate([lengths, clen])
+    words = vocab[all_tokens]
+    bounds = np.concatenate([[0], np.cumsum(all_len)]).tolist()
+    docs = [" ".join(words[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    order = rng.permutation(n)
+    return [docs[k] for k in order]
+
+
+def write_corpus(folder: Path, n: int, partitions: int) -> None:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    docs = planted(n)
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, part in enumerate(np.array_split(np.arange(n), partitions)):
+        frame = pd.DataFrame({"id": [f"doc{x:07d}" for x in part.tolist()], "text": [docs[x] for x in part.tolist()]})
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / f"part.{k:04d}.parquet")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _warm_corpus():
+    return planted(2000, seed=1)
+
+
+def run_local(folder: Path, threshold: float, repeat: int) -> dict:
+    import pandas as pd
+
+    import dedup
+
+    warm = _warm_corpus()
+    t = time.perf_counter()
+    dedup.index(warm, threshold=threshold).keep_mask()
+    warmup = time.perf_counter() - t
+    best, out = None, None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        frame = pd.read_parquet(folder)
+        t_read = time.perf_counter() - t
+        idx = dedup.index(zip(frame["id"].tolist(), frame["text"].tolist()), threshold=threshold)
+        labels, keep = idx.labels(), idx.keep_mask()
+        wall = time.perf_counter() - t
+        if best is None or wall < best["wall"]:
+            best = dict(wall=wall, read=t_read)
+            out = (np.asarray(idx.ids, dtype=object)[labels], keep)
+    np.save(folder.parent / "local_cluster.npy", out[0].astype(str))
+    np.save(folder.parent / "local_keep.npy", out[1])
+    return dict(engine="local", warmup=warmup, peak_mb=_peak_mb(), documents=len(out[1]),
+                duplicates=int((~out[1]).sum()), **best)
+
+
+def _worker_peak_mb(dask_worker=None) -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _first_call_seconds() -> float:
+    """Time the first pipeline call in this process: numba compile or cache load."""
+    t = time.perf_counter()
+    import dedup
+    import dedup._dask_kernels as k
+    from dedup import _jaccard
+    from dedup._index import shingle_texts
+
+    ind, val, *_ = shingle_texts(["a b c d e f g h", "a b c d e f g x"], dedup.Config())
+    rows = np.arange(2, dtype=np.int64)
+    _jaccard.jaccard_cross(ind, val, rows, ind, val, rows, 0.5)
+    k.bucket_pairs(np.zeros(2, np.int64), np.zeros(2, np.uint64), np.arange(2, dtype=np.int64))
+    k.group_first(np.zeros(2, np.int64), np.arange(2, dtype=np.int64))
+    return time.perf_counter() - t
+
+
+def numba_first_call(workers: int) -> dict:
+    """First-call time on fresh workers: empty numba cache, then the cache it wrote."""
+    import distributed
+
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        for label in ("cold", "cached"):
+            with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None,
+                                          env={"NUMBA_CACHE_DIR": cache}) as cluster, \
+                    distributed.Client(cluster) as client:
+                out[label] = max(client.run(_first_call_seconds).values())
+    return out
+
+
+def run_dask(folder: Path, threshold: float, repeat: int, workers: int, shuffle_method: str) -> dict:
+    import dask.dataframe as dd
+    import distributed
+
+    import dedup.dask
+
+    t = time.perf_counter()
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+    client = distributed.Client(cluster)
+    start = time.perf_counter() - t
+    t = time.perf_counter()
+    warm = _warm_corpus()
+    import pandas as pd
+
+    wdf = dd.from_pandas(pd.DataFrame({"id": range(len(warm)), "text": warm}), npartitions=workers)
+    dedup.dask.find_duplicates(wdf, threshold=threshold).compute()
+    warmup = time.perf_counter() - t
+    best = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        ddf = dd.read_parquet(folder)
+        labels, info = dedup.dask.find_duplicates(ddf, threshold=threshold, return_info=True,
+                                                  shuffle_method=shuffle_method)
+        got = labels.compute()
+        wall = time.perf_counter() - t
+        if best is None or wall < best["wall"]:
+            best = dict(wall=wall, stages={k: round(v, 3) for k, v in info["times"].items()},
+                        exact_edges=info["exact_edges"], near_edges=info["near_edges"],
+                        partitions=info["partitions"])
+            final = got
+    workers_mb = client.run(_worker_peak_mb)
+    client.close()
+    cluster.close()
+    same = (np.array_equal(final["cluster"].astype(str).to_numpy(), np.load(folder.parent / "local_cluster.npy"))
+            and np.array_equal(final["keep"].to_numpy(), np.load(folder.parent / "local_keep.npy")))
+    peak = _peak_mb() + sum(workers_mb.values())  # a LocalCluster's scheduler and nannies run in this process
+    return dict(engine="dask", workers=workers, cluster_start=start, warmup=warmup, peak_mb=peak,
+                client_peak_mb=_peak_mb(), worker_peak_mb=sorted(workers_mb.values()),
+                equal_to_local=bool(same), shuffle_method=shuffle_method, **best)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--docs", type=int, default=100_000)
+    p.add_argument("--partitions", type=int, default=8, help="Parquet files, so Dask partitions")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threshold", type=float, default=0.8)
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--shuffle-method", default="tasks")
+    p.add_argument("--skip-numba", action="store_true", help="skip the cold/cached compile measurement")
+    p.add_argument("--run", choices=("local", "dask"), help=argparse.SUPPRESS)
+    p.add_argument("--folder", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.run:  # one measured run, in its own process
+        folder = Path(args.folder)
+        if args.run == "local":
+            res = run_local(folder, args.threshold, args.repeat)
+        else:
+            res = run_dask(folder, args.threshold, args.repeat, args.workers, args.shuffle_method)
+        print(json.dumps(res))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "corpus"
+        t = time.perf_counter()
+        write_corpus(folder, args.docs, args.partitions)
+        print(f"corpus: {args.docs} planted docs in {args.partitions} Parquet files, "
+              f"{sum(f.stat().st_size for f in folder.iterdir()) / 1e6:.1f} MB, built in "
+              f"{time.perf_counter() - t:.1f} s", flush=True)
+        results = {}
+        for engine in ("local", "dask"):
+            cmd = [sys.executable, __file__, "--run", engine, "--folder", str(folder), "--threshold",
+                   str(args.threshold), "--repeat", str(args.repeat), "--workers", str(args.workers),
+                   "--shuffle-method", args.shuffle_method]
+            r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+            if r.returncode:
+                sys.stderr.write(r.stderr)
+                return r.returncode
+            results[engine] = json.loads(r.stdout.strip().splitlines()[-1])
+            print(engine, json.dumps(results[engine]), flush=True)
+    loc, dsk = results["local"], results["dask"]
+    print(f"\nlocal engine : {loc['wall']:.2f} s (read {loc['read']:.2f} s), peak {loc['peak_mb']:.0f} MB, "
+          f"{loc['duplicates']} duplicates of {loc['documents']}")
+    print(f"dask         : {dsk['wall']:.2f} s on {dsk['workers']} workers x 1 thread, {dsk['partitions']} partitions, "
+          f"peak {dsk['peak_mb']:.0f} MB (client+scheduler {dsk['client_peak_mb']:.0f}, workers "
+          f"{', '.join(f'{m:.0f}' for m in dsk['worker_peak_mb'])}); cluster start {dsk['cluster_start']:.2f} s")
+    print(f"overhead     : dask / local = {dsk['wall'] / loc['wall']:.2f}x; equal to local: {dsk['equal_to_local']}")
+    print("dask stages  : " + ", ".join(f"{k} {v:.2f} s" for k, v in dsk["stages"].items()))
+    print(f"edges        : {dsk['exact_edges']} exact + {dsk['near_edges']} near, gathered to the client")
+    if not args.skip_numba:
+        nb = numba_first_call(args.workers)
+        print(f"numba        : first call per fresh worker {nb['cold']:.2f} s with an empty cache, "
+              f"{nb['cached']:.2f} s from the cache")
+    return 0
+
+
+if __name__ == "__main__":  # a process-based LocalCluster needs this guard
+    sys.exit(main())
