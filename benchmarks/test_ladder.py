@@ -1,0 +1,237 @@
+"""The size ladder: 1k, 10k, 100k (and, when asked, 1M) generated documents.
+
+Corpora come from ``generate.py`` (real Wikipedia sentences, about 450 words
+per document, planted near-duplicate clusters with a known answer), so
+recall is scored at every size. The job is the one of ``_peers.py``: raw
+texts -> every pair with exact Jaccard >= 0.8 over word 5-grams.
+
+    pytest benchmarks/test_ladder.py -o addopts="" --benchmark-only \\
+        --benchmark-json=benchmarks/ladder_raw.json
+    NEAR_DUPS_BENCH_1M=1 pytest ...          # adds the 1,000,000-document rung
+    python benchmarks/plot_ladder.py benchmarks/ladder_raw.json   # tables + ladder.png
+
+Groups:
+
+* ``ladder e2e n=N``: each contender in this process, after a warm-up call
+  on 200 documents (JIT compiled or loaded from numba's cache, imports
+  done); ``extra_info`` holds pairs found, recall and precision against the
+  planted truth, and whether the clusters equal the truth's.
+* ``ladder memory n=N``: each contender once in a fresh process
+  (``ladder_worker.py``), resident-set peak of the run.
+* ``ladder stages n=N``: dedup's stages (``_stages.Staged``) on one and on
+  two threads, so a regression points at its stage and the parallel stages'
+  speed-up is measured.
+* ``ladder cold start``: dedup's first call in a fresh process, with an
+  empty numba cache and with a warm one.
+* ``ladder truth n=1000``: the naive all-pairs loop over the whole rung, to
+  show that the planted truth is the complete answer (no accidental pairs);
+  on 1k and 10k the exact baseline's answer must equal the truth too.
+
+The peers are slow: datasketch and rensa run up to 100k (one round there),
+the pure-Python exact join up to 10k; on 1M only dedup runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import numba
+import pytest
+from _peers import brute_force, recall, shingle_set
+from _timing import cpu_timed
+from generate import cached
+from ladder_worker import contenders, run_worker
+
+THRESHOLD = 0.8
+RUNGS = [1_000, 10_000, 100_000] + ([1_000_000] if os.environ.get("NEAR_DUPS_BENCH_1M") == "1" else [])
+#: Largest rung each contender runs on.
+MAX_RUNG = {"dedup": 10**9, "dedup@1thread": 10**9, "rensa": 100_000, "datasketch": 100_000, "exact": 10_000}
+#: Rounds of the in-process timing, by contender, for rungs <= 10k and above.
+ROUNDS = {"dedup": (5, 3), "dedup@1thread": (5, 3), "rensa": (3, 1), "datasketch": (1, 1), "exact": (1, 1)}
+WARMUP_DOCS = 200
+STAGE_RUNGS = [r for r in RUNGS if r >= 100_000]
+THREADS = [1, 2]
+COLD_RUNG = 10_000
+
+
+def _label(n: int) -> str:
+    """Test-id label of a rung: n1k, n10k, n100k, n1M (select with ``-k n100k``)."""
+    return f"n{n // 1_000_000}M" if n >= 1_000_000 else f"n{n // 1000}k"
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def _info(benchmark, corpus, contender, kind, **extra):
+    benchmark.extra_info.update(ladder=kind, contender=contender, corpus=f"generated seed={corpus.seed}",
+                                docs=len(corpus), bytes=corpus.nbytes, words=corpus.words,
+                                loadavg_before=_load(), **extra)
+
+
+def _clusters(pairs, n) -> set:
+    """Connected components (two or more members) of ``pairs``, as frozensets."""
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j in pairs:
+        a, b = find(i), find(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    groups: dict = {}
+    for x in {d for p in pairs for d in p}:
+        groups.setdefault(find(x), set()).add(x)
+    return {frozenset(g) for g in groups.values()}
+
+
+def _cases():
+    for n in RUNGS:
+        for name in contenders():
+            if n <= MAX_RUNG[name] and (name != "dedup@1thread" or n >= 10_000):
+                yield pytest.param(name, n, id=f"{name}-{_label(n)}")
+
+
+@pytest.mark.parametrize(("contender", "n"), list(_cases()))
+def test_ladder_e2e(benchmark, contender, n):
+    corpus = cached(n)
+    texts = corpus.texts
+    run, description = contenders()[contender]
+    run(texts[:WARMUP_DOCS])
+    benchmark.group = f"ladder e2e n={n}"
+    _info(benchmark, corpus, contender, "e2e", description=description,
+          threads=1 if contender == "dedup@1thread" else numba.get_num_threads())
+    rounds = ROUNDS[contender][0 if n <= 10_000 else 1]
+    if n >= 1_000_000:
+        rounds = 1
+    found = benchmark.pedantic(cpu_timed(benchmark, run), args=(texts,), rounds=rounds, iterations=1)
+    load_after = _load()
+    truth = corpus.truth(THRESHOLD)
+    planted = corpus.planted_jaccard()
+    benchmark.extra_info.update(
+        loadavg_after=load_after, pairs=len(found), truth_pairs=len(truth),
+        recall=round(recall(found, truth), 5), precision=round(recall(truth, found), 5),
+        missed=sorted([i, j, round(planted[(i, j)], 4)] for (i, j) in truth if (i, j) not in found)[:10],
+        extra=sorted([i, j, round(s, 4)] for (i, j), s in found.items() if (i, j) not in truth)[:10],
+        clusters_equal_truth=_clusters(found, n) == _clusters(truth, n),
+    )
+    assert all(s >= THRESHOLD for s in found.values())
+    if contender == "exact":  # the exact all-pairs join finds only planted pairs: no accidental ones
+        assert set(found) == set(truth)
+
+
+@pytest.mark.parametrize("n", [r for r in RUNGS if r <= 1_000], ids=_label)
+def test_ladder_truth(benchmark, n):
+    """Naive all-pairs exact Jaccard over the whole rung equals the planted truth."""
+    corpus = cached(n)
+    sets = [shingle_set(t) for t in corpus.texts]
+    benchmark.group = f"ladder truth n={n}"
+    _info(benchmark, corpus, "naive all-pairs loop (Python sets)", "truth")
+    brute = benchmark.pedantic(brute_force, args=(sets, range(n), THRESHOLD), rounds=1, iterations=1)
+    truth = corpus.truth(THRESHOLD)
+    benchmark.extra_info.update(pairs=len(brute), truth_pairs=len(truth), equal=set(brute) == set(truth))
+    assert set(brute) == set(truth)
+
+
+def _memory_cases():
+    for n in RUNGS:
+        for name in ("dedup", "rensa", "datasketch", "exact"):
+            if n <= MAX_RUNG[name]:
+                yield pytest.param(name, n, id=f"{name}-{_label(n)}")
+
+
+@pytest.mark.parametrize(("contender", "n"), list(_memory_cases()))
+def test_ladder_memory(benchmark, contender, n):
+    corpus = cached(n)  # for the byte and word counts; the child builds its own copy
+    runs = []
+    benchmark.group = f"ladder memory n={n}"
+    _info(benchmark, corpus, contender, "memory")
+    args = ["--warmup", str(WARMUP_DOCS)] + (["--stages"] if contender == "dedup" else [])
+    benchmark.pedantic(lambda: runs.append(run_worker(contender, n, *args)), rounds=1, iterations=1)
+    r = runs[-1]
+    mb = lambda kb: round(kb / 1024, 1)  # noqa: E731
+    benchmark.extra_info.update(
+        loadavg_after=_load(), peak_rss_mb=mb(r["hwm_kb_peak"]), run_peak_mb=mb(r["hwm_kb_run"]),
+        before_run_mb=mb(r["rss_kb_before"]), run_increment_mb=mb(r["hwm_kb_run"] - r["rss_kb_before"]),
+        run_s=round(r["calls_s"][0], 3), gen_s=round(r["gen_s"], 2), pairs=r["pairs"],
+        stages=r["stages"], arrays=r["arrays"],
+    )
+
+
+@pytest.fixture(scope="module", params=STAGE_RUNGS, ids=[_label(r) for r in STAGE_RUNGS])
+def ladder_staged(request):
+    from _stages import Staged
+
+    corpus = cached(request.param)
+    s = Staged(list(corpus.texts)).run_all()
+    s.check()
+    return corpus, s
+
+
+@pytest.fixture
+def threads(request):
+    default = numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(min(request.param, default))
+    yield numba.get_num_threads()
+    numba.set_num_threads(default)
+
+
+@pytest.mark.parametrize("threads", THREADS, indirect=True, ids=[f"threads{t}" for t in THREADS])
+@pytest.mark.parametrize("stage", ["encode", "shingle", "signatures", "band_keys", "exact", "lsh", "verify",
+                                   "expand", "cluster"])
+def test_ladder_stage(benchmark, ladder_staged, stage, threads):
+    from _stages import STAGES
+
+    corpus, s = ladder_staged
+    benchmark.group = f"ladder stages n={len(corpus)}"
+    _info(benchmark, corpus, f"stage {STAGES.index(stage) + 1} {stage}", "stage", stage=stage, threads=threads,
+          candidates=int(s.ci.shape[0]), verified_pairs=int(s.pairs[0].shape[0]),
+          shingles=int(s.values.shape[0]))
+    rounds = 1 if len(corpus) >= 1_000_000 else 3
+    benchmark.pedantic(cpu_timed(benchmark, getattr(s, stage)), rounds=rounds, iterations=1)
+    benchmark.extra_info["loadavg_after"] = _load()
+
+
+@pytest.fixture(scope="module")
+def cache_root():
+    root = tempfile.mkdtemp(prefix="dedup-ladder-numba-")
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("cache", ["no-cache", "warm-cache"])
+def test_ladder_cold_start(benchmark, cache_root, cache):
+    """A fresh process: import, first ``dedup.index`` call (compile or cache load), second call."""
+    corpus = cached(COLD_RUNG)
+    warm_dir = os.path.join(cache_root, "warm")
+    if cache == "warm-cache" and not os.path.isdir(warm_dir):
+        run_worker("dedup", COLD_RUNG, "--warmup", "0", env=dict(os.environ, NUMBA_CACHE_DIR=warm_dir))
+    runs = []
+
+    def setup():
+        d = tempfile.mkdtemp(dir=cache_root) if cache == "no-cache" else warm_dir
+        return (dict(os.environ, NUMBA_CACHE_DIR=d),), {}
+
+    def target(env):
+        runs.append(run_worker("dedup", COLD_RUNG, "--warmup", "0", "--repeat", "2", env=env))
+
+    benchmark.group = "ladder cold start"
+    _info(benchmark, corpus, f"dedup ({cache}, whole process)", "cold", cache=cache)
+    benchmark.pedantic(target, setup=setup, rounds=2 if cache == "no-cache" else 3, iterations=1)
+    benchmark.extra_info.update(
+        loadavg_after=_load(),
+        import_s=[round(r["import_s"], 3) for r in runs],
+        gen_s=[round(r["gen_s"], 3) for r in runs],
+        first_call_s=[round(r["calls_s"][0], 3) for r in runs],
+        second_call_s=[round(r["calls_s"][1], 3) for r in runs],
+        # what starting costs beyond the work itself: import + (first call - second call)
+        start_overhead_s=[round(r["import_s"] + r["calls_s"][0] - r["calls_s"][1], 3) for r in runs],
+        process_wall_s=[round(r["wall_s"], 3) for r in runs],
+        pairs=runs[-1]["pairs"],
+    )
