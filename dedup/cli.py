@@ -313,6 +313,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     p.add_argument("--keep", choices=KEEP, default="first",
                    help="which member of a cluster to keep: first in input order, or longest text (default: first)")
     p.add_argument("--report", metavar="FILE", help="where the JSONL report goes (default: OUT.dropped.jsonl)")
+    g = p.add_argument_group("dask (pip install \"near-dups[dask]\")")
+    g.add_argument("--dask", action="store_true",
+                   help="find the duplicates on a local Dask cluster of worker processes (same answers)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="find the duplicates on the running Dask cluster at ADDRESS (tcp://host:8786)")
 
     p = command("collapse", "write every document with repeated blocks collapsed",
                 "Write every document with repeated blocks and syndicated paragraphs removed, and the "
@@ -489,6 +494,25 @@ def build_index(args, ui, corpus, keep="first"):
     return idx
 
 
+def _dask_index(args, ui, corpus):
+    """``build_index`` on Dask: a new LocalCluster (--dask) or the one at --scheduler."""
+    try:
+        from . import _dask_cli
+        import dedup.dask  # noqa: F401  (its ImportError names the pip command)
+    except ImportError as e:
+        raise UsageError(f"--dask/--scheduler: {e}") from None
+    where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
+    ui.note(f"indexing {len(corpus)} documents on {where}")
+    ui.status(f"indexing {len(corpus)} documents on {where}")
+    try:
+        return _dask_cli.run(corpus.ids, corpus.texts, scheduler=args.scheduler, keep=args.keep,
+                             **{k: _option(args, k) for k in DEFAULTS})
+    except (ValueError, TypeError) as e:
+        raise UsageError(str(e)) from None
+    finally:
+        ui.status(None)
+
+
 def _call_block_api(name: str, args, ui, corpus):
     """``dedup.collapse``/``dedup.blocks`` with the options they accept (given ones only)."""
     fn = getattr(dedup, name, None)
@@ -556,7 +580,10 @@ def cmd_find(args, ui) -> int:
 def cmd_dedup(args, ui) -> int:
     corpus = read(args, ui, args.paths, output=args.output)
     try:
-        idx = build_index(args, ui, corpus, keep=args.keep)
+        if args.dask or args.scheduler:
+            idx = _dask_index(args, ui, corpus)
+        else:
+            idx = build_index(args, ui, corpus, keep=args.keep)
         records, members = _cli_render.cluster_records(idx, args.keep)
         where = {corpus.ids[p]: p for pos in members for p in pos}  # cluster members only
         dropped = _cli_render.dropped_records(records, lambda i: corpus.where(where[i]))
