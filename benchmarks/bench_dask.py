@@ -148,7 +148,8 @@ def numba_first_call(workers: int) -> dict:
     return out
 
 
-def run_dask(folder: Path, threshold: float, repeat: int, workers: int, shuffle_method: str) -> dict:
+def run_dask(folder: Path, threshold: float, repeat: int, workers: int, shuffle_method: str,
+             numba_threads: int = 1) -> dict:
     import dask.dataframe as dd
     import distributed
 
@@ -170,7 +171,7 @@ def run_dask(folder: Path, threshold: float, repeat: int, workers: int, shuffle_
         t = time.perf_counter()
         ddf = dd.read_parquet(folder)
         labels, info = dedup.dask.find_duplicates(ddf, threshold=threshold, return_info=True,
-                                                  shuffle_method=shuffle_method)
+                                                  shuffle_method=shuffle_method, numba_threads=numba_threads or None)
         got = labels.compute()
         wall = time.perf_counter() - t
         if best is None or wall < best["wall"]:
@@ -186,7 +187,7 @@ def run_dask(folder: Path, threshold: float, repeat: int, workers: int, shuffle_
     peak = _peak_mb() + sum(workers_mb.values())  # a LocalCluster's scheduler and nannies run in this process
     return dict(engine="dask", workers=workers, cluster_start=start, warmup=warmup, peak_mb=peak,
                 client_peak_mb=_peak_mb(), worker_peak_mb=sorted(workers_mb.values()),
-                equal_to_local=bool(same), shuffle_method=shuffle_method, **best)
+                equal_to_local=bool(same), shuffle_method=shuffle_method, numba_threads=numba_threads, **best)
 
 
 def main(argv=None) -> int:
@@ -197,6 +198,8 @@ def main(argv=None) -> int:
     p.add_argument("--threshold", type=float, default=0.8)
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--shuffle-method", default="tasks")
+    p.add_argument("--numba-threads", type=int, default=1,
+                   help="find_duplicates(numba_threads=...); 0 leaves numba's default, all cores (default 1)")
     p.add_argument("--skip-numba", action="store_true", help="skip the cold/cached compile measurement")
     p.add_argument("--run", choices=("local", "dask"), help=argparse.SUPPRESS)
     p.add_argument("--folder", help=argparse.SUPPRESS)
@@ -206,7 +209,8 @@ def main(argv=None) -> int:
         if args.run == "local":
             res = run_local(folder, args.threshold, args.repeat)
         else:
-            res = run_dask(folder, args.threshold, args.repeat, args.workers, args.shuffle_method)
+            res = run_dask(folder, args.threshold, args.repeat, args.workers, args.shuffle_method,
+                           args.numba_threads)
         print(json.dumps(res))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,7 +224,7 @@ def main(argv=None) -> int:
         for engine in ("local", "dask"):
             cmd = [sys.executable, __file__, "--run", engine, "--folder", str(folder), "--threshold",
                    str(args.threshold), "--repeat", str(args.repeat), "--workers", str(args.workers),
-                   "--shuffle-method", args.shuffle_method]
+                   "--shuffle-method", args.shuffle_method, "--numba-threads", str(args.numba_threads)]
             r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
             if r.returncode:
                 sys.stderr.write(r.stderr)

@@ -13,6 +13,9 @@ column (Dask's P2P shuffle fails on those).
 
 from __future__ import annotations
 
+import contextlib
+
+import numba
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -31,6 +34,25 @@ BINARY = pd.ArrowDtype(pa.large_binary())
 def divisions(npartitions: int) -> tuple:
     """Index divisions that put global position ``k << 32 | row`` in partition ``k``."""
     return tuple(k << ROW_BITS for k in range(npartitions)) + (((npartitions - 1) << ROW_BITS) | (MAX_ROWS - 1),)
+
+
+@contextlib.contextmanager
+def numba_threads(n: int | None):
+    """Run numba's parallel kernels on at most ``n`` threads in this (worker) thread.
+
+    Dask already runs one task per worker thread; letting every task's
+    kernels also use every core oversubscribes the machine.
+    ``numba.set_num_threads`` applies to the calling thread only.
+    """
+    if n is None:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 # ------------------------------------------------------------------ CSR <-> Arrow
@@ -69,7 +91,7 @@ def shingle_meta(bands: int, id_dtype) -> pd.DataFrame:
 
 
 def shingle_partition(pdf: pd.DataFrame, text: str, id: str | None, keep: str, config, bands: int,
-                      k: int) -> pd.DataFrame:
+                      k: int, threads: int | None = None) -> pd.DataFrame:
     """Stage 1 on partition ``k``: shingles, digests, band keys, keep priority.
 
     Returns one row per document with its global position ``pos``
@@ -87,7 +109,8 @@ def shingle_partition(pdf: pd.DataFrame, text: str, id: str | None, keep: str, c
         if not isinstance(t, str):
             who = repr(ids.iloc[r]) if ids is not None else f"at row {r} of partition {k}"
             raise TypeError(f"document {who}: column {text!r} must hold str, got {type(t).__name__} {t!r}")
-    indptr, values, digests, nbytes, keys = shingle_texts(texts, config)
+    with numba_threads(threads):
+        indptr, values, digests, nbytes, keys = shingle_texts(texts, config)
     pos = (np.int64(k) << ROW_BITS) + np.arange(n, dtype=np.int64)
     if keep == "first":
         prio = np.zeros(n, dtype=np.float64)
@@ -185,7 +208,7 @@ EDGE_META = pd.DataFrame({"i": np.zeros(0, POS), "j": np.zeros(0, POS), "score":
                          index=pd.Index(np.zeros(0, POS), name="pos"))
 
 
-def score_pairs(pdf: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def score_pairs(pdf: pd.DataFrame, threshold: float, threads: int | None = None) -> pd.DataFrame:
     """Pairs with both shingle rows attached -> verified edges ``(i < j, score, prio_i, prio_j)``.
 
     ``pdf`` is indexed by ``b`` with columns ``a``, ``sh_a``, ``prio_a``,
@@ -198,7 +221,8 @@ def score_pairs(pdf: pd.DataFrame, threshold: float) -> pd.DataFrame:
     ia, va = arrow_to_csr(pdf["sh_a"])
     ib, vb = arrow_to_csr(pdf["shingles"])
     rows = np.arange(len(pdf), dtype=np.int64)
-    score = _jaccard.jaccard_cross(ia, va, rows, ib, vb, rows, threshold)
+    with numba_threads(threads):
+        score = _jaccard.jaccard_cross(ia, va, rows, ib, vb, rows, threshold)
     ok = score >= threshold
     a = pdf["a"].to_numpy()[ok]
     b = pdf.index.to_numpy()[ok]
