@@ -253,10 +253,11 @@ def plot(s: dict, path: Path) -> None:
         if pts:
             ax2.plot(*zip(*pts), color=color, marker=marker, ls=ls, label=c)
     dd = sorted((n, r["median_s"]) for (k, n), r in e.items() if k == "dedup")
-    if len(dd) >= 2:  # linear growth from the 10k point, for reference
-        n0, t0 = dd[1] if len(dd) > 2 else dd[0]
+    if len(dd) >= 2:  # linear growth through dedup's 100k point (or its largest), for reference
+        n0, t0 = next((p for p in dd if p[0] == TARGET_RUNG), dd[-1])
         xs = [dd[0][0], dd[-1][0]]
-        ax1.plot(xs, [t0 * x / n0 for x in xs], color="grey", lw=0.8, ls=":", label="linear (from dedup 10k)")
+        ax1.plot(xs, [t0 * x / n0 for x in xs], color="grey", lw=0.8, ls=":",
+                 label=f"linear through dedup {_rung(n0)}")
     for ax, title, unit in ((ax1, "Wall time, end to end", "seconds"),
                             (ax2, "Peak memory (resident set, whole process)", "MiB")):
         ax.set_xscale("log")
