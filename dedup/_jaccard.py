@@ -37,13 +37,15 @@ def _score(inter, na, nb):
 
 
 @njit(cache=True, parallel=True)
-def jaccard_pairs(indptr, values, i, j, threshold):
-    """Exact Jaccard of rows ``i[p]`` and ``j[p]`` for every pair ``p``.
+def jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold):
+    """Exact Jaccard of row ``qi[p]`` of one CSR with row ``j[p]`` of another, for every ``p``.
 
     Parameters
     ----------
-    indptr : int64 array, shape (n + 1,); values : uint64, sorted unique rows.
-    i, j : int64 arrays, shape (m,).
+    qindptr, qvalues : CSR of the left rows (sorted unique uint64 per row).
+    qi : int64 array, shape (m,), left row numbers.
+    indptr, values : CSR of the right rows.
+    j : int64 array, shape (m,), right row numbers.
     threshold : float; a pair whose size ratio ``min/max`` is below it cannot
         reach it (``J <= min/max``) and gets ``-1.0`` without a merge.
         Pass 0.0 to score every pair.
@@ -51,42 +53,6 @@ def jaccard_pairs(indptr, values, i, j, threshold):
     Returns
     -------
     float64 array, shape (m,). Two empty rows score 0.0.
-    """
-    m = i.shape[0]
-    out = np.empty(m, dtype=np.float64)
-    for p in prange(m):
-        a0 = indptr[i[p]]
-        a1 = indptr[i[p] + 1]
-        b0 = indptr[j[p]]
-        b1 = indptr[j[p] + 1]
-        na = a1 - a0
-        nb = b1 - b0
-        if min(na, nb) < threshold * max(na, nb):
-            out[p] = -1.0
-            continue
-        out[p] = _score(_intersection(values, a0, a1, values, b0, b1), na, nb)
-    return out
-
-
-@njit(cache=True, parallel=True)
-def jaccard_one_many(row, indptr, values, cand):
-    """Exact Jaccard of one sorted unique ``row`` with each CSR row in ``cand``."""
-    m = cand.shape[0]
-    out = np.empty(m, dtype=np.float64)
-    nq = row.shape[0]
-    for p in prange(m):
-        b0 = indptr[cand[p]]
-        b1 = indptr[cand[p] + 1]
-        out[p] = _score(_intersection(values, b0, b1, row, 0, nq), b1 - b0, nq)
-    return out
-
-
-@njit(cache=True, parallel=True)
-def jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold):
-    """Exact Jaccard of query row ``qi[p]`` (in one CSR) with row ``j[p]`` (in another).
-
-    Like ``jaccard_pairs`` (including the size bound that gives ``-1.0``), for
-    pairs that straddle two CSR matrices.
     """
     m = qi.shape[0]
     out = np.empty(m, dtype=np.float64)
@@ -102,3 +68,8 @@ def jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold):
             continue
         out[p] = _score(_intersection(qvalues, a0, a1, values, b0, b1), na, nb)
     return out
+
+
+def jaccard_pairs(indptr, values, i, j, threshold):
+    """``jaccard_cross`` of rows ``i[p]`` and ``j[p]`` of the same CSR: the verification step."""
+    return jaccard_cross(indptr, values, i, indptr, values, j, threshold)

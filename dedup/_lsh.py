@@ -182,26 +182,6 @@ def candidate_pairs(order, sorted_keys, members):
     return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
 
-@njit(cache=True)
-def lookup(sorted_keys, order, query_keys):
-    """Columns sharing a bucket with a query's band keys (may repeat across bands)."""
-    bands = sorted_keys.shape[0]
-    total = 0
-    for b in range(bands):
-        lo = np.searchsorted(sorted_keys[b], query_keys[b], side="left")
-        hi = np.searchsorted(sorted_keys[b], query_keys[b], side="right")
-        total += hi - lo
-    out = np.empty(total, dtype=np.int64)
-    o = 0
-    for b in range(bands):
-        lo = np.searchsorted(sorted_keys[b], query_keys[b], side="left")
-        hi = np.searchsorted(sorted_keys[b], query_keys[b], side="right")
-        for x in range(lo, hi):
-            out[o] = order[b, x]
-            o += 1
-    return out
-
-
 def describe(threshold: float, bands: int, rows: int) -> str:
     """One line describing the LSH choice, for reprs and logs."""
     return (
