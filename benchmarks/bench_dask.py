@@ -177,6 +177,7 @@ def run_dask(folder: Path, threshold: float, repeat: int, workers: int, shuffle_
         if best is None or wall < best["wall"]:
             best = dict(wall=wall, stages={k: round(v, 3) for k, v in info["times"].items()},
                         exact_edges=info["exact_edges"], near_edges=info["near_edges"],
+                        band_rows=info["band_rows"], candidate_rows=info["candidate_rows"],
                         partitions=info["partitions"])
             final = got
     workers_mb = client.run(_worker_peak_mb)
@@ -240,6 +241,9 @@ def main(argv=None) -> int:
     print(f"overhead     : dask / local = {dsk['wall'] / loc['wall']:.2f}x; equal to local: {dsk['equal_to_local']}")
     print("dask stages  : " + ", ".join(f"{k} {v:.2f} s" for k, v in dsk["stages"].items()))
     print(f"edges        : {dsk['exact_edges']} exact + {dsk['near_edges']} near, gathered to the client")
+    n = loc["documents"]
+    print(f"shuffled     : {dsk['band_rows']} band rows ({dsk['band_rows'] / n:.1f} per document, 18 bytes each), "
+          f"{dsk['candidate_rows']} candidate rows ({dsk['candidate_rows'] / n:.3f} per document)")
     if not args.skip_numba:
         nb = numba_first_call(args.workers)
         print(f"numba        : first call per fresh worker {nb['cold']:.2f} s with an empty cache, "

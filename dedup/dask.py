@@ -198,6 +198,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
         cand = B.shuffle("key", shuffle_method=shuffle_method).map_partitions(st.bucket_candidates,
                                                                              meta=st.PAIR_META)
         cand = _persist(cand)
+        n_cand = len(cand)  # with repeats: a pair sharing k bands counts k times
     # 4. verification: each side's shingle row joined to the pair, exact Jaccard
     with timer("verify"):
         near = _persist(_verify(cand, S, divs, config.threshold, shuffle_method, numba_threads))
@@ -205,7 +206,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
         n_near = len(near)
     n_edges = n_exact + n_near
     info = dict(documents=int(sizes.sum()), partitions=P, exact_edges=n_exact, near_edges=n_near,
-                candidates=None, bands=nb, gathered=n_edges <= max_edges, times=times)
+                candidate_rows=n_cand, band_rows=nb * int((sizes.sum() - n_exact)), bands=nb, gathered=n_edges <= max_edges, times=times)
 
     # 5. clusters: local union-find on gathered edges, or distributed large-star/small-star
     pairs = None
@@ -315,7 +316,12 @@ def find_duplicates(ddf, text: str = "text", id: str | None = "id", *, threshold
         2 numba threads each ran the 100k benchmark 1.6x slower on 2 cores);
         None leaves numba's setting alone.
     return_info : bool, default False
-        Also return a dict of counts and per-stage wall times in seconds.
+        Also return a dict: ``documents``, ``partitions``, ``band_rows``
+        (rows shuffled by key: at most bands x documents that are not exact
+        copies; texts without shingles have none),
+        ``candidate_rows`` (bucket pairs, repeats included), ``exact_edges``
+        and ``near_edges`` (verified), ``gathered`` (whether the edges went
+        to the client) and ``times`` (wall seconds per stage).
 
     Returns
     -------
