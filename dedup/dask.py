@@ -36,6 +36,7 @@ Stages, and how they map onto Dask
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 try:
@@ -78,21 +79,14 @@ def _check_frame(ddf, text, id, keep):
                          f"got {keep!r}")
 
 
-class _Timer:
-    def __init__(self, times):
-        self.times = times
-
-    def __call__(self, name):
-        t = self
-
-        class _T:
-            def __enter__(self):
-                self.t0 = time.perf_counter()
-
-            def __exit__(self, *exc):
-                t.times[name] = t.times.get(name, 0.0) + time.perf_counter() - self.t0
-
-        return _T()
+@contextlib.contextmanager
+def _timed(times: dict, name: str):
+    """Add the wall time of the block to ``times[name]``."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        times[name] = times.get(name, 0.0) + time.perf_counter() - t0
 
 
 def _persist(x):
@@ -163,14 +157,13 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
                     bands=bands, rows=rows, min_prob=min_prob)
     nb, _ = lsh_shape(config)
     times: dict = {}
-    timer = _Timer(times)
     id_dtype = ddf[id].dtype if id is not None else np.dtype(np.int64)
 
     # 1. shingles, digests, band keys: one task per partition, kept on the workers.
     # The partitions are those ddf.to_delayed() gives, numbered explicitly: the
     # count ddf.npartitions reports is not always the one that runs (Dask may
     # fuse the partitions of a projected read_parquet when it lowers a graph).
-    with timer("shingle"):
+    with _timed(times, "shingle"):
         parts = ddf.to_delayed()
         P = len(parts)
         divs = st.divisions(P)
@@ -184,7 +177,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
         S = S.map_partitions(_number_ids, offsets, meta=S._meta, align_dataframes=False)
 
     # 2. exact duplicates: shuffled by digest, members checked against their representative
-    with timer("exact"):
+    with _timed(times, "exact"):
         X = S[S["nsh"] > 0][["digest", "nbytes"]].reset_index()
         ex = X.shuffle("digest", shuffle_method=shuffle_method).map_partitions(st.exact_candidates,
                                                                               meta=st.PAIR_META)
@@ -192,7 +185,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
         members = exact[["j"]]  # verified at the member's partition, so indexed by member
 
     # 3. LSH: representatives' band keys exploded, shuffled by key, pairs per bucket
-    with timer("lsh"):
+    with _timed(times, "lsh"):
         keys = S[[f"k{b}" for b in range(nb)] + ["nsh"]]
         B = keys.map_partitions(st.band_rows, members, nb, meta=st.BAND_META, align_dataframes=False)
         cand = B.shuffle("key", shuffle_method=shuffle_method).map_partitions(st.bucket_candidates,
@@ -200,7 +193,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
         cand = _persist(cand)
         n_cand = len(cand)  # with repeats: a pair sharing k bands counts k times
     # 4. verification: each side's shingle row joined to the pair, exact Jaccard
-    with timer("verify"):
+    with _timed(times, "verify"):
         near = _persist(_verify(cand, S, divs, config.threshold, shuffle_method, numba_threads))
         n_exact = len(exact)
         n_near = len(near)
@@ -211,7 +204,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
     # 5. clusters: local union-find on gathered edges, or distributed large-star/small-star
     pairs = None
     ids = S[["id"]]
-    with timer("components"):
+    with _timed(times, "components"):
         if n_edges <= max_edges:
             edges_pd = pd.concat(dask.compute(exact, near), ignore_index=True)
             is_exact = np.zeros(len(edges_pd), dtype=bool)
@@ -247,7 +240,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
                 meta=pd.DataFrame({"label": st.POS.type(0), "cluster": pd.Series([], dtype=id_dtype)}, index=[]))
             A = A.reset_index().merge(root_ids, on="label", how="inner", shuffle_method=shuffle_method)
     # 6. every document's cluster and keep flag, in input order
-    with timer("labels"):
+    with _timed(times, "labels"):
         A = _persist(A.set_index("pos", divisions=divs, shuffle_method=shuffle_method))
         meta = pd.DataFrame({"id": pd.Series([], dtype=id_dtype), "cluster": pd.Series([], dtype=id_dtype),
                              "keep": pd.Series([], dtype=bool)})
