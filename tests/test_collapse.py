@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -13,18 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import load_jsonl
+
 import dedup
 from dedup._collapse import MODES
 from dedup._blocks import UNITS
 from dedup._normalize import normalize
-
-REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def seeds():
-    return [(p.name, p.read_text(encoding="utf-8")) for p in sorted((REPO / "corpus").glob("*.txt"))]
 
 
 def canon(text):
@@ -260,23 +251,12 @@ def test_bad_docs():
 # ------------------------------------------------------------ real corpora
 
 
-def load(name, limit=None):
-    path = DATA / name
-    if not path.exists():
-        pytest.skip(f"{path} not present")
-    rows = []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            rows.append(json.loads(line))
-            if limit and len(rows) >= limit:
-                break
-    return rows
 
 
 def test_web_pages_sample_keeps_main_text():
     # 250 pages of one dataset (the full run is benchmarks/collapse_report.py; readability
     # alone is a poor sample: one article is copied into several of its test pages).
-    rows = [r for r in load("web_pages.jsonl.gz") if r["dataset"] == "dragnet_data"][:250]
+    rows = [r for r in load_jsonl("web_pages.jsonl.gz") if r["dataset"] == "dragnet_data"][:250]
     out = dedup.collapse([(r["id"], r["text"]) for r in rows], remove=("boilerplate",))
     main = kept = removed = removed_boiler = 0
     for r, d in zip(rows, out):
@@ -306,7 +286,7 @@ def test_web_pages_sample_keeps_main_text():
 
 
 def test_newsgroups_sample_finds_quoted_replies():
-    rows = [r for r in load("newsgroups.jsonl.gz", limit=3000)]
+    rows = [r for r in load_jsonl("newsgroups.jsonl.gz", limit=3000)]
     out = dedup.collapse([(r["id"], r["text"]) for r in rows], unit="paragraph")
     subject = {r["id"]: re.sub(r"^(re:\s*)+", "", r["subject"].strip(), flags=re.I).lower() for r in rows}
     found = 0
