@@ -18,8 +18,8 @@ How a corpus is built (numpy, every draw from ``numpy.random.default_rng(seed)``
    punctuation and space that follow it (``"non-"``, ``"hierarchical "``), so
    a token is exactly one word for dedup and for the peers' tokenizer alike,
    and concatenating tokens gives the original text back. Sentences end at a
-   token ending ``. `` (or ``!``/``?``) before a capital letter: about 10,600
-   sentences of 24 words on average.
+   token ending ``. `` (or ``!``/``?``) before a capital letter: 11,366
+   sentences of 22.8 words on average.
 2. **Documents.** Each base document draws its length in words from a
    log-normal (median 400, sigma 0.5, clipped to [60, 4000]: mean about 450
    words, 2.8 kB), takes that many words' worth of sentences uniformly at
