@@ -84,25 +84,40 @@ def shingle_texts(texts: Sequence[str], config: Config):
     mode = SHINGLE_MODES[config.shingle]
     classes = _normalize.char_classes()
     a, b = _minhash.permutations(config.num_perm, config.seed)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    parts = []
+    a, b = a[: bands * rows], b[: bands * rows]
+    n = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    digests = np.empty(n, dtype=np.uint64)
+    nbytes = np.empty(n, dtype=np.int64)
+    keys = np.empty((bands, n), dtype=np.uint64)
+    # Shingles of every batch go straight into one array. It is sized by a
+    # generous estimate (a word-mode shingle per 4 characters): pages of a
+    # large np.empty that are never written cost no resident memory, and the
+    # rare corpus that outgrows it doubles it. Gathering batches and
+    # concatenating them held every shingle twice (10 GiB at 1M documents).
+    values = np.empty(int(lengths.sum()) // (1 if mode == _shingle.CHARS else 4) + n + 1024, dtype=np.uint64)
+    used = 0
     scratch = None
     for start, stop in _batches(lengths, BATCH_CHARS):
         buf, offs = _normalize.encode_batch(texts[start:stop])
         if scratch is None or scratch.shape[0] < buf.shape[0]:
             scratch = np.empty(buf.shape[0], dtype=np.uint64)  # >= the WORDS and CHARS bounds
-        indptr, values = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, mode, classes,
-                                                   scratch)
-        sig = _minhash.signatures(indptr, values, a[: bands * rows], b[: bands * rows])
-        parts.append((indptr, values, _exact.digests(buf, offs), np.diff(offs), _lsh.band_keys(sig, bands, rows)))
-    if not parts:
-        return (np.zeros(1, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.uint64),
-                np.zeros(0, np.int64), np.zeros((bands, 0), np.uint64))
-    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(np.concatenate([np.diff(p[0]) for p in parts]), out=indptr[1:])
-    values = np.concatenate([p[1] for p in parts])
-    return (indptr, values, np.concatenate([p[2] for p in parts]),
-            np.concatenate([p[3] for p in parts]), np.concatenate([p[4] for p in parts], axis=1))
+        ptr, batch = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, mode, classes,
+                                               scratch, values[used:])
+        k = batch.shape[0]
+        if not np.may_share_memory(batch, values):  # did not fit: grow, then copy the batch in
+            grown = np.empty(max(2 * values.shape[0], used + k), dtype=np.uint64)
+            grown[:used] = values[:used]
+            values = grown
+            values[used : used + k] = batch
+            batch = values[used : used + k]
+        indptr[start + 1 : stop + 1] = ptr[1:] + used
+        used += k
+        keys[:, start:stop] = _lsh.band_keys(_minhash.signatures(ptr, batch, a, b), bands, rows)
+        digests[start:stop] = _exact.digests(buf, offs)
+        nbytes[start:stop] = np.diff(offs)
+    return indptr, values[:used], digests, nbytes, keys
 
 
 def lsh_shape(config: Config) -> tuple[int, int]:

@@ -235,7 +235,7 @@ def _bound(nbytes, mode):
     return nbytes if mode == CHARS else (nbytes + 1) // 2
 
 
-def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None):
+def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=None):
     """Shingle every byte range ``buf[starts[i]:ends[i]]``.
 
     Parameters
@@ -256,6 +256,8 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None):
     (the bound on shingles per segment), so callers feed bounded batches.
     ``scratch``, a uint64 array, is used for it when large enough, so that a
     caller shingling many batches pays the page faults of fresh memory once.
+    ``out``, a uint64 array, receives ``values`` (as ``out[:len(values)]``)
+    when large enough, so a caller can gather batches without copies.
     """
     starts = np.ascontiguousarray(starts, dtype=np.int64)
     ends = np.ascontiguousarray(ends, dtype=np.int64)
@@ -269,6 +271,9 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None):
     _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts)
     indptr = np.zeros(starts.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    out = np.empty(indptr[-1], dtype=np.uint64)
+    if out is not None and out.shape[0] >= indptr[-1]:
+        out = out[: indptr[-1]]
+    else:
+        out = np.empty(indptr[-1], dtype=np.uint64)
     _compact(offsets, values, indptr, out)
     return indptr, out

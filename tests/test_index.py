@@ -163,6 +163,19 @@ def test_batches_do_not_change_the_answer(monkeypatch):
     assert _fingerprint(dedup.index(docs, threshold=0.6)) == whole
 
 
+def test_shingle_arrays_hold_each_documents_shingles_when_the_estimate_is_outgrown(monkeypatch):
+    """Han text makes a shingle per character, 4x the buffer's first estimate:
+    the buffer must grow without losing or shifting any row."""
+    rng = np.random.default_rng(8)
+    han = [chr(c) for c in range(0x4E00, 0x4E00 + 300)]
+    docs = ["".join(rng.choice(han, size=int(rng.integers(0, 400)))) for _ in range(60)] + ["plain words here"]
+    monkeypatch.setattr(_index, "BATCH_CHARS", 2000)
+    idx = dedup.index(docs, ngram=2)
+    indptr, values = idx.shingle_arrays()
+    for k, text in enumerate(docs):
+        assert values[indptr[k] : indptr[k + 1]].tolist() == dedup.shingles(text, ngram=2).tolist()
+
+
 def test_same_answer_on_one_and_two_threads():
     docs = planted_corpus(seed=4)
     before = numba.get_num_threads()
