@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numba
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -56,3 +57,12 @@ def wikipedia() -> Corpus:
 def pair_results() -> dict:
     """``{(contender, n_docs): pairs}`` kept by the end-to-end runs for the agreement check."""
     return {}
+
+
+@pytest.fixture
+def threads(request):
+    """numba threads for one benchmark (``indirect`` parameter), restored after."""
+    default = numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(min(request.param, default))
+    yield numba.get_num_threads()
+    numba.set_num_threads(default)

@@ -177,14 +177,6 @@ def ladder_staged(request):
     return corpus, s
 
 
-@pytest.fixture
-def threads(request):
-    default = numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(min(request.param, default))
-    yield numba.get_num_threads()
-    numba.set_num_threads(default)
-
-
 @pytest.mark.parametrize("threads", THREADS, indirect=True, ids=[f"threads{t}" for t in THREADS])
 @pytest.mark.parametrize("stage", ["encode", "shingle", "signatures", "band_keys", "exact", "lsh", "verify",
                                    "expand", "cluster"])

@@ -33,14 +33,6 @@ THREADS = [1, 2]
 ROUNDS = 3
 
 
-@pytest.fixture
-def threads(request):
-    default = numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(min(request.param, default))
-    yield numba.get_num_threads()
-    numba.set_num_threads(default)
-
-
 @pytest.fixture(scope="module")
 def wiki_staged(wikipedia):
     return Staged(list(wikipedia.texts)).run_all()

@@ -101,8 +101,9 @@ def shingle_texts(texts: Sequence[str], config: Config):
     scratch = None
     for start, stop in _batches(lengths, BATCH_CHARS):
         buf, offs = _normalize.encode_batch(texts[start:stop])
-        if scratch is None or scratch.shape[0] < buf.shape[0]:
-            scratch = np.empty(buf.shape[0], dtype=np.uint64)  # >= the WORDS and CHARS bounds
+        need = int(_shingle._bound(np.diff(offs), mode).sum())
+        if scratch is None or scratch.shape[0] < need:
+            scratch = np.empty(need, dtype=np.uint64)
         ptr, batch = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, mode, classes,
                                                scratch, values[used:])
         k = batch.shape[0]

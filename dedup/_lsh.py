@@ -12,8 +12,6 @@ Python dict per document.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, prange
 
@@ -181,13 +179,6 @@ def candidate_pairs(order, sorted_keys, members):
     packed = np.unique(packed)
     return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
-
-def describe(threshold: float, bands: int, rows: int) -> str:
-    """One line describing the LSH choice, for reprs and logs."""
-    return (
-        f"{bands} bands x {rows} rows: P(candidate) = {float(s_curve(threshold, bands, rows)):.4f} "
-        f"at s = {threshold:g}, 50% at s = {math.pow(1 - 0.5 ** (1 / bands), 1 / rows):.3f}"
-    )
 
 
 

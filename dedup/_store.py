@@ -83,7 +83,7 @@ def save(index, path) -> pathlib.Path:
         raise ValueError(f"{path} exists and is not a directory")
     path.mkdir(parents=True, exist_ok=True)
     stray = [p.name for p in path.iterdir() if p.name != "CURRENT" and not _GEN.match(p.name)
-             and not p.name.startswith(".gen-")]
+             and not p.name.startswith((".gen-", ".CURRENT.tmp-"))]
     if stray and not (path / "CURRENT").exists():
         raise ValueError(f"{path} is not an index directory (it holds {stray[0]!r}); choose an empty or new directory")
     gens = [int(m.group(1)) for p in path.iterdir() if (m := _GEN.match(p.name))]
@@ -119,6 +119,8 @@ def save(index, path) -> pathlib.Path:
     for p in path.iterdir():  # older generations and leftovers of killed saves
         if p.name != name and (_GEN.match(p.name) or p.name.startswith(".gen-")):
             shutil.rmtree(p, ignore_errors=True)
+        elif p.name.startswith(".CURRENT.tmp-"):
+            p.unlink(missing_ok=True)
     return path
 
 
