@@ -54,15 +54,114 @@ def _decode(buf, i, end):
 
 
 @njit(cache=True)
+def _ascii_kinds(classes):
+    """Byte -> 0 (ASCII separator), 1 (ASCII word character) or 2 (anything else: decode it)."""
+    kinds = np.full(256, 2, dtype=np.uint8)
+    for b in range(128):
+        if classes[b] <= 1:
+            kinds[b] = classes[b]
+    return kinds
+
+
+@njit(cache=True)
+def _token_hashes(buf, start, end, kinds, classes, out, o):
+    """Write the FNV-1a hash (before ``fmix64``) of every token of ``buf[start:end]`` to ``out[o:]``.
+
+    Returns how many (the ``WORDS`` units). The ASCII path (``kinds`` from
+    ``_ascii_kinds``) has no branch on the text: each byte stores the running
+    hash at ``out[o + count]`` and advances ``count`` when a token ended
+    there, so the unpredictable token ends cost no branch misprediction; the
+    loop runs at the latency of the hash's multiply. That store stays inside
+    the row's bound (``count <= bytes seen // 2 < (bytes + 1) // 2``: every
+    unit counted so far took two bytes or more). Any other byte goes through
+    ``_decode``, as in ``_shingle_one``, so the values are the same for every
+    input, malformed UTF-8 included. Indices are cast to unsigned, which
+    spares numba's negative-index wraparound in the loop.
+    """
+    n_classes = classes.shape[0]
+    t = o
+    h = FNV_OFFSET  # invariant: FNV_OFFSET whenever in_token == 0
+    in_token = 0
+    i = start
+    while i < end:
+        b = buf[np.uint64(i)]
+        w = np.int64(kinds[b])
+        if w <= 1:
+            out[np.uint64(t)] = h
+            t += in_token > w
+            g = (h ^ np.uint64(b)) * FNV_PRIME
+            h = g if w else FNV_OFFSET
+            in_token = w
+            i += 1
+            continue
+        j = i
+        cp, i = _decode(buf, i, end)
+        cls = classes[cp] if cp < n_classes else 0
+        if cls == 1:
+            for k in range(j, i):
+                h = (h ^ np.uint64(buf[k])) * FNV_PRIME
+            in_token = 1
+            continue
+        if in_token:
+            out[t] = h
+            t += 1
+            h = FNV_OFFSET
+            in_token = 0
+        if cls == 2:
+            s = FNV_OFFSET
+            for k in range(j, i):
+                s = (s ^ np.uint64(buf[k])) * FNV_PRIME
+            out[t] = s
+            t += 1
+    if in_token:
+        out[t] = h
+        t += 1
+    return t - o
+
+
+@njit(cache=True, inline="always")
+def _windows(out, o, n_units, ngram, ring, top, tag):
+    """Replace the token hashes ``out[o:o+n_units]`` by the row's shingles, in text order; return how many.
+
+    Shingle ``k`` is written at ``out[o+k]`` after unit ``k+ngram-1`` was
+    read, so the pass works in place; ``ring`` keeps the units still in the
+    window.
+    """
+    if n_units == 0:
+        return 0
+    rolling = np.uint64(0)
+    first = min(n_units, ngram)
+    for i in range(first):
+        u = fmix64(out[o + i])
+        ring[i] = u
+        rolling = rolling * _POLY + u
+    if n_units < ngram:
+        out[o] = fmix64(rolling + _WIDTH_TAG * np.uint64(n_units))
+        return 1
+    out[o] = fmix64(rolling + tag)
+    slot = 0
+    for i in range(o + ngram, o + n_units):
+        u = fmix64(out[np.uint64(i)])
+        rolling = (rolling - ring[np.uint64(slot)] * top) * _POLY + u
+        ring[np.uint64(slot)] = u
+        slot += 1
+        if slot == ngram:
+            slot = 0
+        out[np.uint64(i - ngram + 1)] = fmix64(rolling + tag)
+    return n_units - ngram + 1
+
+
+@njit(cache=True)
 def _shingle_one(buf, start, end, ngram, mode, classes, out, o, ring):
-    """Write the shingle hashes of ``buf[start:end]`` to ``out[o:]``; return how many.
+    """Write the shingle hashes of ``buf[start:end]`` to ``out[o:]``; return (how many, units).
 
     At most ``_bound(end - start, mode)`` values are written: there are no
     more shingles than units; a CHARS unit takes at least one byte (a space is
     paid for by the separator it replaces); WORDS units are tokens of at least
     one byte separated by at least one byte, or solo characters of at least
     three bytes, so there are at most ``(bytes + 1) // 2`` of them. Values are in text order and may
-    repeat; ``_finish_row`` sorts and dedups them.
+    repeat; ``_finish_row`` sorts and dedups them. ``units`` is the number of
+    units of the text (tokens, or code points and spaces).
     """
     # ``ring`` (length >= ngram, scratch of the caller) holds the last
     # ``ngram`` unit values; a slot is read only after it was written.
@@ -138,7 +237,7 @@ def _shingle_one(buf, start, end, ngram, mode, classes, out, o, ring):
     if 0 < n_units < ngram:
         out[o] = fmix64(rolling + _WIDTH_TAG * np.uint64(n_units))
         n_out = 1
-    return n_out
+    return n_out, n_units
 
 
 @njit(cache=True, inline="always")
@@ -150,55 +249,100 @@ def _push(ring, slot, full, rolling, unit, top):
     return rolling * _POLY + unit
 
 
+@njit(cache=True, inline="always")
+def _bucket_bits(n):
+    """Bits of ``_sort_large``'s bucket index: at least ``n`` buckets, at most 2**20."""
+    bits = 1
+    while (1 << bits) < n and bits < 20:
+        bits += 1
+    return bits
+
+
 @njit(cache=True)
-def sort_uniform(row, tmp):
+def _sort_large(row, tmp, count):
     """Sort uniformly distributed uint64 values in place, in about linear time.
 
-    One counting pass on the top bits into ~n/4 buckets, then insertion sort
-    inside each bucket (a handful of values): 4x faster than numba's quicksort
-    on shingle hashes, which are uniform by construction. ``tmp`` must hold
-    ``len(row)`` values. Correct for any input; only fast for uniform ones.
+    A counting sort on the top bits into about one bucket per value leaves
+    every value within its bucket (one value or a few) of its place; one
+    insertion pass then finishes. ``tmp`` must hold ``len(row)`` values and
+    ``count`` ``2**_bucket_bits(len(row)) + 1``. Correct for any input; only
+    fast for uniform ones, such as shingle hashes.
     """
     n = row.shape[0]
-    if n < 64:
-        row.sort()
+    if n == 0:
         return
-    bits = 1
-    while (1 << bits) < n // 4:
-        bits += 1
+    bits = _bucket_bits(n)
     shift = np.uint64(64 - bits)
-    start = np.zeros((1 << bits) + 1, dtype=np.int64)
+    start = count[: (1 << bits) + 1]
+    start[:] = 0
     for i in range(n):
         start[(row[i] >> shift) + np.uint64(1)] += 1
     for b in range(1 << bits):
         start[b + 1] += start[b]
-    fill = start[:-1].copy()
     for i in range(n):
         b = row[i] >> shift
-        tmp[fill[b]] = row[i]
-        fill[b] += 1
-    for b in range(1 << bits):
-        lo = start[b]
-        for i in range(lo + 1, start[b + 1]):
-            x = tmp[i]
-            j = i - 1
-            while j >= lo and tmp[j] > x:
-                tmp[j + 1] = tmp[j]
-                j -= 1
-            tmp[j + 1] = x
-    row[:] = tmp[:n]
+        tmp[start[b]] = row[i]
+        start[b] += 1
+    row[0] = tmp[0]
+    for i in range(1, n):
+        x = tmp[i]
+        j = i - 1
+        while j >= 0 and row[j] > x:
+            row[j + 1] = row[j]
+            j -= 1
+        row[j + 1] = x
 
 
 @njit(cache=True)
-def _finish_row(row, tmp):
-    """Sort ``row`` and move its unique values to the front; return their count."""
-    sort_uniform(row, tmp)
-    u = 0
-    for s in range(row.shape[0]):
-        if u == 0 or row[s] != row[u - 1]:
-            row[u] = row[s]
-            u += 1
-    return u
+def sort_uniform(row, tmp):
+    """Sort ``row`` in place, fast for uniformly distributed values (see ``_sort_large``).
+
+    ``tmp`` must hold ``len(row)`` values.
+    """
+    if row.shape[0] < _SMALL:
+        _sort_small(row, 0, row.shape[0])
+    else:
+        _sort_large(row, tmp, np.empty((1 << _bucket_bits(row.shape[0])) + 1, dtype=np.int64))
+
+
+@njit(cache=True, inline="always")
+def _sort_small(a, o, k):
+    """Insertion sort of ``a[o:o+k]`` without data-dependent branches.
+
+    Inserting ``x`` into the sorted ``a[o:i]`` sets ``a[j]`` to
+    ``min(a[j], max(a[j-1], x))`` for ``j`` from ``i`` down (``a[o-1]`` read
+    as -inf, the old ``a[i]`` as +inf): quadratic work, but no branch
+    misprediction per value, which is what a short row's sort costs.
+    """
+    for i in range(o + 1, o + k):
+        x = a[i]
+        a[i] = max(a[i - 1], x)
+        for j in range(i - 1, o, -1):
+            a[j] = min(a[j], max(a[j - 1], x))
+        a[o] = min(a[o], x)
+
+
+#: Rows shorter than this are sorted by ``_sort_small`` (most blocks' rows).
+_SMALL = 24
+
+
+@njit(cache=True, inline="always")
+def _finish_row(values, o, k, tmp, count):
+    """Sort ``values[o:o+k]`` and move its unique values to the front; return their count."""
+    if k < _SMALL:
+        _sort_small(values, o, k)
+    else:
+        _sort_large(values[o : o + k], tmp, count)
+    if k == 0:
+        return 0
+    u = o + 1
+    last = values[np.uint64(o)]
+    for s in range(o + 1, o + k):
+        x = values[np.uint64(s)]
+        values[np.uint64(u)] = x
+        u += x != last  # sorted: comparing with the previous value is enough
+        last = x
+    return u - o
 
 
 #: Segments per parallel task: scratch is allocated once per task, not per
@@ -206,36 +350,84 @@ def _finish_row(row, tmp):
 _CHUNK = 256
 
 
-@njit(cache=True, parallel=True)
-def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts):
-    n = starts.shape[0]
-    for c in prange((n + _CHUNK - 1) // _CHUNK):
-        lo = c * _CHUNK
-        hi = min(n, lo + _CHUNK)
-        longest = 0
-        for d in range(lo, hi):
-            longest = max(longest, offsets[d + 1] - offsets[d])
-        ring = np.empty(ngram, dtype=np.uint64)
-        tmp = np.empty(longest, dtype=np.uint64)
-        for d in range(lo, hi):
-            o = offsets[d]
-            k = _shingle_one(buf, starts[d], ends[d], ngram, mode, classes, values, o, ring)
-            counts[d] = _finish_row(values[o : o + k], tmp)
-
-
-@njit(cache=True, parallel=True)
-def _compact(offsets, values, indptr, out):
-    for d in prange(indptr.shape[0] - 1):
-        a = indptr[d]
-        out[a : indptr[d + 1]] = values[offsets[d] : offsets[d] + indptr[d + 1] - a]
-
-
 def _bound(nbytes, mode):
     """Most shingles a segment of ``nbytes`` bytes can have (see ``_shingle_one``)."""
     return nbytes if mode == CHARS else (nbytes + 1) // 2
 
 
-def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=None):
+_row_bound = njit(cache=True, inline="always")(_bound)
+
+
+@njit(cache=True)
+def _chunk_offsets(starts, ends, mode):
+    """Scratch offset of every task's chunk of segments: the sum of their bounds."""
+    n = starts.shape[0]
+    n_chunks = (n + _CHUNK - 1) // _CHUNK
+    offsets = np.zeros(n_chunks + 1, dtype=np.int64)
+    for c in range(n_chunks):
+        total = 0
+        for d in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
+            total += max(0, _row_bound(ends[d] - starts[d], mode))
+        offsets[c + 1] = offsets[c] + total
+    return offsets
+
+
+@njit(cache=True, parallel=True)
+def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, units):
+    """Shingle every segment; the rows of a chunk are packed from ``values[offsets[c]]`` on.
+
+    Row ``d`` is written where the previous row of its chunk ended: never
+    beyond the sum of the bounds of the chunk's rows up to ``d``, so a chunk
+    stays inside its slice of ``values`` and touches only the memory its
+    unique shingles fill. ``units`` is filled when it is not empty.
+    """
+    n = starts.shape[0]
+    top = np.uint64(1)
+    for _ in range(ngram - 1):
+        top *= _POLY
+    tag = _WIDTH_TAG * np.uint64(ngram)
+    want_units = units.shape[0] > 0
+    kinds = _ascii_kinds(classes)
+    for c in prange(offsets.shape[0] - 1):
+        lo = c * _CHUNK
+        hi = min(n, lo + _CHUNK)
+        longest = 0
+        for d in range(lo, hi):
+            longest = max(longest, _row_bound(ends[d] - starts[d], mode))
+        ring = np.empty(ngram, dtype=np.uint64)
+        large = longest >= _SMALL
+        tmp = np.empty(longest if large else 0, dtype=np.uint64)
+        count = np.empty((1 << _bucket_bits(longest)) + 1 if large else 0, dtype=np.int64)
+        p = offsets[c]
+        for d in range(lo, hi):
+            if mode == WORDS:
+                n_units = _token_hashes(buf, starts[d], ends[d], kinds, classes, values, p)
+                k = _windows(values, p, n_units, ngram, ring, top, tag)
+            else:
+                k, n_units = _shingle_one(buf, starts[d], ends[d], ngram, mode, classes, values, p, ring)
+            u = _finish_row(values, p, k, tmp, count)
+            counts[d + 1] = u
+            if want_units:
+                units[d] = n_units
+            p += u
+
+
+@njit(cache=True, parallel=True)
+def _compact(offsets, values, indptr, out):
+    """Prefix-sum ``indptr`` (row counts in ``indptr[1:]``), then gather every chunk into ``out``."""
+    n = indptr.shape[0] - 1
+    for d in range(n):
+        indptr[d + 1] += indptr[d]
+    for c in prange(offsets.shape[0] - 1):
+        a = indptr[c * _CHUNK]
+        b = indptr[min(n, (c + 1) * _CHUNK)]
+        out[a:b] = values[offsets[c] : offsets[c] + b - a]
+
+
+_NO_UNITS = np.zeros(0, dtype=np.int64)
+
+
+def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=None, units=None):
     """Shingle every byte range ``buf[starts[i]:ends[i]]``.
 
     Parameters
@@ -245,6 +437,10 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=
     ngram : int >= 1, units per shingle.
     mode : ``WORDS`` or ``CHARS``.
     classes : uint8 array from ``_normalize.char_classes()``.
+    scratch, out : optional uint64 arrays, see below.
+    units : optional int64 array, shape (n,): receives the number of units of
+        every segment (tokens in ``WORDS`` mode, code points and spaces in
+        ``CHARS`` mode), e.g. the word counts of blocks, at no extra cost.
 
     Returns
     -------
@@ -261,19 +457,22 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=
     """
     starts = np.ascontiguousarray(starts, dtype=np.int64)
     ends = np.ascontiguousarray(ends, dtype=np.int64)
-    offsets = np.zeros(starts.shape[0] + 1, dtype=np.int64)
-    np.cumsum(_bound(ends - starts, mode), out=offsets[1:])
+    n = starts.shape[0]
+    if units is None:
+        units = _NO_UNITS
+    elif units.shape != (n,) or units.dtype != np.int64:
+        raise ValueError(f"units must be an int64 array of shape ({n},)")
+    offsets = _chunk_offsets(starts, ends, mode)
     if scratch is not None and scratch.shape[0] >= offsets[-1]:
         values = scratch
     else:
         values = np.empty(offsets[-1], dtype=np.uint64)
-    counts = np.empty(starts.shape[0], dtype=np.int64)
-    _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts)
-    indptr = np.zeros(starts.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    if out is not None and out.shape[0] >= indptr[-1]:
-        out = out[: indptr[-1]]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    _fill(buf, starts, ends, ngram, mode, classes, offsets, values, indptr, units)
+    total = int(indptr[1:].sum())
+    if out is not None and out.shape[0] >= total:
+        out = out[:total]
     else:
-        out = np.empty(indptr[-1], dtype=np.uint64)
+        out = np.empty(total, dtype=np.uint64)
     _compact(offsets, values, indptr, out)
     return indptr, out
