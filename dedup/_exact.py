@@ -12,6 +12,7 @@ import xxhash
 from numba import njit
 
 from . import _jaccard
+from ._shingle import sort_uniform
 
 
 def digests(buf: np.ndarray, offs: np.ndarray) -> np.ndarray:
@@ -40,18 +41,49 @@ def exact_groups(digests: np.ndarray, nbytes: np.ndarray, indptr: np.ndarray, va
     """
     n = digests.shape[0]
     empty = np.diff(indptr) == 0
-    order = np.lexsort((np.arange(n), nbytes, digests))
-    d, L = digests[order], nbytes[order]
-    new = np.ones(n, dtype=bool)
-    new[1:] = (d[1:] != d[:-1]) | (L[1:] != L[:-1])
-    first = order[np.maximum.accumulate(np.where(new, np.arange(n), 0))]
-    rep = np.empty(n, dtype=np.int64)
-    rep[order] = first
+    rep = first_equal(np.ascontiguousarray(digests, dtype=np.uint64), np.ascontiguousarray(nbytes, dtype=np.int64))
     dup = np.flatnonzero(rep != np.arange(n))
     if dup.shape[0]:
         same = _jaccard.jaccard_pairs(indptr, values, rep[dup], dup, 0.0) == 1.0
         rep[dup[~same]] = dup[~same]
     rep[empty] = -1
+    return rep
+
+
+@njit(cache=True)
+def first_equal(digests, nbytes):
+    """For each ``x``, the first ``y <= x`` with the same digest and length.
+
+    Digests are uniform, so their top bits with the index in the low bits
+    sort in about linear time (``_shingle.sort_uniform``); within a run of
+    equal top bits the indices come out ascending, and a run almost always
+    holds one digest, so the first member of a run is its group's first.
+    """
+    n = digests.shape[0]
+    bits = 1
+    while (1 << bits) < n:
+        bits += 1
+    low = np.uint64((1 << bits) - 1)
+    shift = np.uint64(bits)
+    packed = np.empty(n, dtype=np.uint64)
+    for x in range(n):
+        packed[x] = (digests[x] & ~low) | np.uint64(x)
+    sort_uniform(packed, np.empty(n, dtype=np.uint64))
+    rep = np.empty(n, dtype=np.int64)
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and (packed[j] >> shift) == (packed[i] >> shift):
+            j += 1
+        for p in range(i, j):
+            x = np.int64(packed[p] & low)
+            rep[x] = x
+            for q in range(i, p):  # earlier in the run: smaller index
+                y = np.int64(packed[q] & low)
+                if rep[y] == y and digests[y] == digests[x] and nbytes[y] == nbytes[x]:
+                    rep[x] = y
+                    break
+        i = j
     return rep
 
 

@@ -5,8 +5,8 @@ Data flows one way, one stage per module, every stage a function over arrays:
     texts --_normalize.encode_batch--> UTF-8 buffer + offsets
           --_shingle.shingle_segments--> CSR (indptr, sorted unique uint64)
           --_exact.exact_groups-------> representative of each exact-duplicate group
-          --_minhash.signatures-------> (n, num_perm) uint64
-          --_lsh.band_keys / sort_bands / candidate_pairs--> candidate pairs
+          --_lsh.signature_keys-------> (bands, n) uint64 band keys of MinHash signatures
+          --_lsh.sort_bands / candidate_pairs--> candidate pairs
           --_jaccard.jaccard_pairs-----> verified pairs with exact scores
           --_cluster.components/keepers--> clusters and who is kept
 """
@@ -115,7 +115,7 @@ def shingle_texts(texts: Sequence[str], config: Config):
             batch = values[used : used + k]
         indptr[start + 1 : stop + 1] = ptr[1:] + used
         used += k
-        keys[:, start:stop] = _lsh.band_keys(_minhash.signatures(ptr, batch, a, b), bands, rows)
+        keys[:, start:stop] = _lsh.signature_keys(ptr, batch, np.arange(stop - start), a, b, bands, rows)
         digests[start:stop] = _exact.digests(buf, offs)
         nbytes[start:stop] = np.diff(offs)
     return indptr, values[:used], digests, nbytes, keys
@@ -539,7 +539,7 @@ class Index:
         other = reps[cols]
         keep = other != qi
         i, j = np.minimum(qi, other)[keep], np.maximum(qi, other)[keep]
-        packed = np.unique((i.astype(np.uint64) << np.uint64(32)) | j.astype(np.uint64))
+        packed = _lsh.unique((i.astype(np.uint64) << np.uint64(32)) | j.astype(np.uint64))
         ci = (packed >> np.uint64(32)).astype(np.int64)
         cj = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
         scores = _jaccard.jaccard_pairs(base["indptr"], base["values"], ci, cj, self.config.threshold)

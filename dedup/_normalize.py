@@ -258,3 +258,104 @@ def encode_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     for k, b in zip(slow.tolist(), slow_bytes):
         buf[indptr[k] : indptr[k + 1]] = np.frombuffer(b, dtype=np.uint8)
     return buf, indptr
+
+
+@njit(cache=True, inline="always")
+def _fold_cp(cp, table, data, out, o, write):
+    """Write ``casefold(NFKC(cp))`` as UTF-8 at ``out[o]`` (if ``write``); return its length, or -1."""
+    t = table[cp]
+    if t == NO_BOUNDARY:
+        return -1
+    if t != IDENTITY:
+        m = t & 0xFF
+        if write:
+            start = t >> 8
+            for k in range(m):
+                out[o + k] = data[start + k]
+        return m
+    if cp < 0x80:
+        if write:
+            out[o] = cp
+        return 1
+    if cp < 0x800:
+        if write:
+            out[o] = 0xC0 | (cp >> 6)
+            out[o + 1] = 0x80 | (cp & 0x3F)
+        return 2
+    if cp < 0x10000:  # lone surrogates too, as "surrogatepass" encodes them
+        if write:
+            out[o] = 0xE0 | (cp >> 12)
+            out[o + 1] = 0x80 | ((cp >> 6) & 0x3F)
+            out[o + 2] = 0x80 | (cp & 0x3F)
+        return 3
+    if write:
+        out[o] = 0xF0 | (cp >> 18)
+        out[o + 1] = 0x80 | ((cp >> 12) & 0x3F)
+        out[o + 2] = 0x80 | ((cp >> 6) & 0x3F)
+        out[o + 3] = 0x80 | (cp & 0x3F)
+    return 4
+
+
+@njit(cache=True)
+def _fold_doc(cps, a, b, table, data, ascii_fold, out, o, write):
+    """Fold ``cps[a:b]`` into ``out[o:]`` (if ``write``); return the byte length, or -1 for CPython."""
+    n = 0
+    for i in range(a, b):
+        cp = np.int64(cps[i])
+        if cp < 0x80:
+            if write:
+                out[o + n] = ascii_fold[cp]
+            n += 1
+            continue
+        m = _fold_cp(cp, table, data, out, o + n, write)
+        if m < 0:
+            return -1
+        n += m
+    return n
+
+
+@njit(cache=True, parallel=True)
+def _fold_lengths(cps, doc_ptr, table, data, ascii_fold, lengths):
+    dummy = np.empty(0, dtype=np.uint8)
+    for d in prange(doc_ptr.shape[0] - 1):
+        lengths[d] = _fold_doc(cps, doc_ptr[d], doc_ptr[d + 1], table, data, ascii_fold, dummy, 0, False)
+
+
+@njit(cache=True, parallel=True)
+def _fold_fill(cps, doc_ptr, table, data, ascii_fold, lengths, indptr, out):
+    for d in prange(doc_ptr.shape[0] - 1):
+        if lengths[d] >= 0:
+            _fold_doc(cps, doc_ptr[d], doc_ptr[d + 1], table, data, ascii_fold, out, indptr[d], True)
+
+
+@functools.cache
+def _ascii_fold() -> np.ndarray:
+    """``casefold(NFKC(c))`` of every ASCII character, which is one ASCII byte."""
+    out = np.array([ord(normalize(chr(c))) for c in range(128)], dtype=np.uint8)
+    out.setflags(write=False)
+    return out
+
+
+def fold_code_points(cps, doc_ptr, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``encode_batch(texts)`` computed from the texts' code points (``_blocks.code_points``).
+
+    Reads the code points the caller already holds instead of encoding every
+    text to UTF-8 first, with a fast path for ASCII; the result is the same
+    buffer and offsets. ``texts`` is read only for the rare text CPython must
+    normalize (see ``_fold``).
+    """
+    n = doc_ptr.shape[0] - 1
+    table, data = fold_table()
+    lengths = np.empty(n, dtype=np.int64)
+    _fold_lengths(cps, doc_ptr, table, data, _ascii_fold(), lengths)
+    slow = np.flatnonzero(lengths < 0)
+    slow_bytes = [normalize(texts[k]).encode("utf-8", "surrogatepass") for k in slow.tolist()]
+    sizes = lengths.copy()
+    sizes[slow] = [len(b) for b in slow_bytes]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=indptr[1:])
+    buf = np.empty(indptr[-1], dtype=np.uint8)
+    _fold_fill(cps, doc_ptr, table, data, _ascii_fold(), lengths, indptr, buf)
+    for k, b in zip(slow.tolist(), slow_bytes):
+        buf[indptr[k] : indptr[k + 1]] = np.frombuffer(b, dtype=np.uint8)
+    return buf, indptr

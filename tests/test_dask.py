@@ -23,7 +23,7 @@ from conftest import load_jsonl  # noqa: E402
 from planted import planted_corpus  # noqa: E402
 
 #: Kernels that run on the workers (union-find runs on the client).
-KERNELS = ("dedup._minhash.signatures", "dedup._lsh.band_keys", "dedup._jaccard.jaccard_cross",
+KERNELS = ("dedup._lsh.signature_keys", "dedup._jaccard.jaccard_cross",
            "dedup._dask_kernels.bucket_pairs", "dedup._dask_kernels.group_first")
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup import _cluster, _jaccard, _lsh, _minhash, _normalize, _shingle
+from dedup import _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _shingle
 from dedup._config import SHINGLE_MODES
 
 # Text that exercises the tokenizer: ASCII words and punctuation, accents,
@@ -297,6 +297,64 @@ def test_band_keys_and_candidates_match_reference(n, bands, rows, seed):
     for x in range(n):
         got = cols[qptr[x] : qptr[x + 1]].tolist()
         assert got == [y for y in range(n) if any(keys[band, x] == keys[band, y] for band in range(bands))]
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(0, 40), bands=st.integers(1, 6), rows=st.integers(1, 4), seed=st.integers(0, 3))
+def test_bucket_pairs_equal_candidate_pairs(n, bands, rows, seed):
+    rng = np.random.default_rng(seed)
+    sig = rng.integers(0, 3, size=(n, bands * rows)).astype(np.uint64)  # buckets collide often
+    keys = _lsh.band_keys(sig, bands, rows)
+    members = np.arange(n, dtype=np.int64) * 3 + 1
+    i, j = _lsh.bucket_pairs(keys, members)
+    want = sorted({(int(members[x]), int(members[y])) for x in range(n) for y in range(x + 1, n)
+                   if any(keys[band, x] == keys[band, y] for band in range(bands))})
+    # Keys are uniform: a spurious pair (equal but for the low bits) has probability ~2**-58 here.
+    assert list(zip(i.tolist(), j.tolist())) == want
+
+
+def test_bucket_pairs_spurious_pairs_share_all_but_the_low_bits():
+    keys = np.array([[0xABC0, 0xABC0, 0xABC2, 0x1230, 0x1230]], dtype=np.uint64) << np.uint64(40)
+    keys[0, 1] |= np.uint64(1)  # differs from key 0 in the lowest bit only: a spurious candidate
+    keys[0, 2] |= np.uint64(1 << 3)  # differs above the 3 bits of a column number: no pair
+    i, j = _lsh.bucket_pairs(keys, np.arange(5, dtype=np.int64))
+    assert list(zip(i.tolist(), j.tolist())) == [(0, 1), (3, 4)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(sets=st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=30, unique=True), max_size=8),
+       num_perm=st.integers(1, 24), seed=st.integers(0, 2**64 - 1), data=st.data())
+def test_signature_keys_equal_band_keys_of_signatures(sets, num_perm, seed, data):
+    a, b = _minhash.permutations(num_perm, seed)
+    rows = data.draw(st.integers(1, num_perm))
+    bands = num_perm // rows
+    indptr = np.zeros(len(sets) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(s) for s in sets])
+    values = np.array([v for s in sets for v in sorted(s)], dtype=np.uint64)
+    select = np.array(data.draw(st.lists(st.integers(0, max(len(sets) - 1, 0)), max_size=10)) if sets else [],
+                      dtype=np.int64)
+    got = _lsh.signature_keys(indptr, values, select, a, b, bands, rows)
+    assert got.shape == (bands, select.shape[0])
+    want = _lsh.band_keys(_minhash.signatures(indptr, values, a, b), bands, rows)[:, select]
+    assert np.array_equal(got, want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(0, 2**64 - 1), max_size=50), repeat=st.integers(1, 3))
+def test_unique_equals_numpy(values, repeat):
+    a = np.array(values * repeat, dtype=np.uint64)
+    assert np.array_equal(_lsh.unique(a), np.unique(a))
+
+
+@settings(max_examples=100, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2)), max_size=60))
+def test_first_equal_finds_the_first_of_each_group(pairs):
+    # Few distinct digests, spread over the top bits by a multiply, and lengths that split them.
+    d = np.array([p[0] for p in pairs], dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    lengths = np.array([p[1] for p in pairs], dtype=np.int64)
+    first = {}
+    want = [first.setdefault(p, x) for x, p in enumerate(pairs)]
+    assert _exact.first_equal(d, lengths).tolist() == want
 
 
 # ------------------------------------------------------------------ jaccard
