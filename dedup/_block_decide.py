@@ -37,7 +37,7 @@ more" after every entry of a list).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 KEPT = 0
 REPEAT = 1
@@ -319,3 +319,35 @@ def edits(cps, doc_ptr, bptr, starts, ends, kind):
             x = y + 1
         eptr[d + 1] = o
     return eptr, cut0[:o], cut1[:o], keep0[:o], keep1[:o], empty
+
+
+@njit(cache=True, parallel=True)
+def apply_edits(cps, doc_ptr, eptr, cut0, cut1, keep0, keep1, docs):
+    """The text of each document of ``docs`` after its ``edits``, concatenated.
+
+    Returns ``(out, out_ptr)``: the code points of ``docs[k]`` cleaned are
+    ``out[out_ptr[k]:out_ptr[k+1]]``, ``out`` of the same dtype as ``cps``.
+    """
+    m = docs.shape[0]
+    out_ptr = np.zeros(m + 1, dtype=np.int64)
+    for k in range(m):
+        d = docs[k]
+        size = doc_ptr[d + 1] - doc_ptr[d]
+        for e in range(eptr[d], eptr[d + 1]):
+            size -= (cut1[e] - cut0[e]) - (keep1[e] - keep0[e])
+        out_ptr[k + 1] = out_ptr[k] + size
+    out = np.empty(out_ptr[m], dtype=cps.dtype)
+    for k in prange(m):
+        d = docs[k]
+        o = out_ptr[k]
+        pos = doc_ptr[d]
+        for e in range(eptr[d], eptr[d + 1]):
+            w = cut0[e] - pos
+            out[o : o + w] = cps[pos : cut0[e]]
+            o += w
+            w = keep1[e] - keep0[e]
+            out[o : o + w] = cps[keep0[e] : keep1[e]]
+            o += w
+            pos = cut1[e]
+        out[o : out_ptr[k + 1]] = cps[pos : doc_ptr[d + 1]]
+    return out, out_ptr

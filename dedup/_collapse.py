@@ -2,19 +2,25 @@
 
 The document pipeline of ``_index`` applied to blocks inside documents:
 
-    texts --UTF-32 code points----------------> original offsets
-          --_normalize.encode_batch-----------> normalized UTF-8 buffer
-          --_blocks.segment / normalized_spans-> blocks: str spans + byte ranges
-          --_shingle.shingle_segments---------> CSR shingles of every block
+    texts --_blocks.code_points----------------> code points (uint8 or uint32): str offsets
+          --_normalize.fold_code_points---------> normalized UTF-8 buffer
+          --_blocks.segment---------------------> blocks: str spans + byte ranges
+          --_shingle.shingle_segments-----------> CSR shingles and word counts of every block
           --_blocks.set_digests + _exact.exact_groups--> exact copies
-          --_minhash / _lsh / _jaccard--------> verified near copies (long blocks only)
-          --_cluster.components---------------> groups of repeated blocks
-          --_block_decide.decide / edits------> kinds, kept copies, cleaned text
+          --_minhash / _lsh.bucket_pairs / _jaccard--> verified near copies (long blocks only)
+          --_cluster.components-----------------> groups of repeated blocks
+          --_block_decide.decide / edits / apply_edits--> kinds, kept copies, cleaned text
+
+Every stage is a kernel over arrays; Python work is O(1) per document, and
+the ``Removal`` records are built only when read (``Removals``).
 """
 
 from __future__ import annotations
 
+import codecs
+import functools
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
@@ -168,7 +174,8 @@ class CollapsedDoc(NamedTuple):
     ----------
     id : the document's id.
     text : str, the cleaned text (the original in ``mode="report"``).
-    removed : tuple of Removal, in document order.
+    removed : Removals, a tuple-like sequence of Removal in document order
+        (records are built when read).
     empty : bool, True when every block was removed (``text`` is then "").
     """
 
@@ -213,7 +220,8 @@ class _Analysis(NamedTuple):
     anchor: np.ndarray
 
 
-def _shingle_blocks(buf, nstart, nend, ngram):
+def _shingle_blocks(buf, nstart, nend, ngram, words):
+    """CSR shingles of every block; writes each block's token count into ``words``."""
     classes = _normalize.char_classes()
     n = nstart.shape[0]
     if n == 0:
@@ -224,7 +232,8 @@ def _shingle_blocks(buf, nstart, nend, ngram):
     while lo < n:
         base = cum[lo - 1] if lo else 0
         hi = max(lo + 1, int(np.searchsorted(cum, base + BATCH_BYTES, side="right")))
-        p, v = _shingle.shingle_segments(buf, nstart[lo:hi], nend[lo:hi], ngram, _shingle.WORDS, classes)
+        p, v = _shingle.shingle_segments(buf, nstart[lo:hi], nend[lo:hi], ngram, _shingle.WORDS, classes,
+                                         units=words[lo:hi])
         ptrs.append(np.diff(p))
         vals.append(v)
         lo = hi
@@ -236,17 +245,15 @@ def _shingle_blocks(buf, nstart, nend, ngram):
 def _analyse(docs, cfg: CollapseConfig) -> _Analysis:
     ids, texts = as_documents(docs)
     n_docs = len(texts)
-    doc_ptr = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=n_docs), out=doc_ptr[1:])
-    cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    buf, norm_ptr = _normalize.encode_batch(texts)
-    classes = _normalize.char_classes()
-    bptr, starts, ends, words = _blocks.segment(cps, doc_ptr, _blocks.UNITS[cfg.unit], classes)
+    cps, doc_ptr = _blocks.code_points(texts)
+    buf, norm_ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
+    bptr, starts, ends, nstart, nend = _blocks.segment(cps, doc_ptr, buf, norm_ptr, _blocks.UNITS[cfg.unit])
     n = starts.shape[0]
     if n >= 2**32:
         raise ValueError(f"at most 2**32 - 1 blocks per call, got {n}; collapse the corpus in parts")
-    nstart, nend = _blocks.normalized_spans(cps, doc_ptr, buf, norm_ptr, bptr, starts, ends)
-    indptr, values = _shingle_blocks(buf, nstart, nend, cfg.ngram)
+    words = np.empty(n, dtype=np.int64)
+    indptr, values = _shingle_blocks(buf, nstart, nend, cfg.ngram, words)
+    del buf, nstart, nend
     nsh = np.diff(indptr)
     rep = _exact.exact_groups(_blocks.set_digests(indptr, values), nsh, indptr, values)
     fuzzy = np.flatnonzero((rep == np.arange(n)) & (words >= cfg.fuzzy_words))
@@ -265,10 +272,8 @@ def _near_pairs(indptr, values, rows, cfg):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     bands, r = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
     a, b = _minhash.permutations(cfg.num_perm, cfg.seed)
-    sub_ptr, sub = _blocks.take_rows(indptr, values, rows)
-    keys = _lsh.band_keys(_minhash.signatures(sub_ptr, sub, a[: bands * r], b[: bands * r]), bands, r)
-    order, sorted_keys = _lsh.sort_bands(keys)
-    ci, cj = _lsh.candidate_pairs(order, sorted_keys, rows)
+    keys = _lsh.signature_keys(indptr, values, rows, a, b, bands, r)
+    ci, cj = _lsh.bucket_pairs(keys, rows)
     ok = _jaccard.jaccard_pairs(indptr, values, ci, cj, cfg.threshold) >= cfg.threshold
     return ci[ok], cj[ok]
 
@@ -348,46 +353,104 @@ def _collapsed_docs(an: _Analysis, kind, source, apply: bool) -> list[CollapsedD
     has_src = src >= 0
     sim = np.zeros(removed.shape[0], dtype=np.float64)
     sim[has_src] = _jaccard.jaccard_pairs(an.indptr, an.values, removed[has_src], src[has_src], 0.0)
-    if apply:
+    src = np.maximum(src, 0)
+    rdoc, sdoc = an.bdoc[removed], an.bdoc[src]
+    table = _RemovalTable(
+        ids, an.starts[removed] - doc_ptr[rdoc], an.ends[removed] - doc_ptr[rdoc], kind[removed],
+        np.where(has_src, sdoc, -1), an.starts[src] - doc_ptr[sdoc], an.ends[src] - doc_ptr[sdoc], sim)
+    per_doc = np.searchsorted(removed, an.bptr).tolist()
+    clean = list(texts)
+    empty = np.zeros(len(texts), dtype=np.bool_)
+    if apply and removed.shape[0]:
         eptr, cut0, cut1, keep0, keep1, empty = _block_decide.edits(
             an.cps, doc_ptr, an.bptr, an.starts, an.ends, kind)
-    # Python work below is O(1) per document plus O(1) per removal and edit.
-    per_doc = np.searchsorted(removed, an.bptr)
-    r_start = (an.starts[removed] - doc_ptr[an.bdoc[removed]]).tolist()
-    r_end = (an.ends[removed] - doc_ptr[an.bdoc[removed]]).tolist()
-    s_doc = an.bdoc[np.maximum(src, 0)].tolist()
-    s_start = (an.starts[np.maximum(src, 0)] - doc_ptr[an.bdoc[np.maximum(src, 0)]]).tolist()
-    s_end = (an.ends[np.maximum(src, 0)] - doc_ptr[an.bdoc[np.maximum(src, 0)]]).tolist()
-    names = _block_decide.KINDS
-    records = [
-        Removal(r_start[p], r_end[p], names[k], Span(ids[s_doc[p]], s_start[p], s_end[p]) if ok else None, sc)
-        for p, (k, ok, sc) in enumerate(zip(kind[removed].tolist(), has_src.tolist(), sim.tolist()))
-    ]
-    out = []
-    for d, (doc_id, text) in enumerate(zip(ids, texts)):
-        lo, hi = per_doc[d], per_doc[d + 1]
-        if lo == hi:
-            out.append(CollapsedDoc(doc_id, text, (), False))
-            continue
-        if apply:
-            a, b = eptr[d], eptr[d + 1]
-            clean = _apply(text, int(doc_ptr[d]), cut0[a:b], cut1[a:b], keep0[a:b], keep1[a:b])
-            out.append(CollapsedDoc(doc_id, clean, tuple(records[lo:hi]), bool(empty[d])))
-        else:
-            out.append(CollapsedDoc(doc_id, text, tuple(records[lo:hi]), False))
-    return out
+        edited = np.flatnonzero(np.diff(eptr))
+        out, out_ptr = _block_decide.apply_edits(an.cps, doc_ptr, eptr, cut0, cut1, keep0, keep1, edited)
+        joined = codecs.latin_1_decode(out)[0] if out.dtype == np.uint8 else codecs.utf_32_le_decode(
+            out, "surrogatepass")[0]
+        bounds = out_ptr.tolist()
+        for k, d in enumerate(edited.tolist()):
+            clean[d] = joined[bounds[k] : bounds[k + 1]]
+    return [CollapsedDoc(doc_id, text, Removals(table, per_doc[d], per_doc[d + 1]), e)
+            for d, (doc_id, text, e) in enumerate(zip(ids, clean, empty.tolist()))]
 
 
-def _apply(text, base, cut0, cut1, keep0, keep1) -> str:
-    pieces = []
-    pos = 0
-    for c0, c1, k0, k1 in zip((cut0 - base).tolist(), (cut1 - base).tolist(),
-                              (keep0 - base).tolist(), (keep1 - base).tolist()):
-        pieces.append(text[pos:c0])
-        pieces.append(text[k0:k1])
-        pos = c1
-    pieces.append(text[pos:])
-    return "".join(pieces)
+class _RemovalTable:
+    """Every removal of one ``collapse`` call, as columns; ``Removal`` records are built on access.
+
+    A corpus yields hundreds of thousands of removals and most pipelines read
+    only the cleaned text, so the records cost nothing until they are read.
+    """
+
+    __slots__ = ("ids", "columns", "_lists")
+
+    def __init__(self, ids, start, end, kind, sdoc, sstart, send, sim):
+        self.ids = ids
+        self.columns = (start, end, kind, sdoc, sstart, send, sim)
+        self._lists = None
+
+    def lists(self):
+        cols = self._lists
+        if cols is None:  # one conversion for the whole table; racing threads build the same lists
+            cols = self._lists = tuple(c.tolist() for c in self.columns)
+        return cols
+
+    def records(self, lo: int, hi: int) -> list:
+        """``Removal`` records ``lo:hi``, built by C-level constructors (no Python call per record)."""
+        start, end, kind, sdoc, sstart, send, sim = (c[lo:hi] for c in self.lists())
+        spans = map(_new_span, zip(map(self.ids.__getitem__, sdoc), sstart, send))
+        if min(sdoc, default=0) < 0:  # a separator has no source
+            spans = [None if d < 0 else sp for d, sp in zip(sdoc, spans)]
+        return list(map(_new_removal, zip(start, end, map(_block_decide.KINDS.__getitem__, kind), spans, sim)))
+
+
+_new_span = functools.partial(tuple.__new__, Span)
+_new_removal = functools.partial(tuple.__new__, Removal)
+
+
+class Removals(Sequence):
+    """The removals of one document, in document order: a read-only sequence of ``Removal``.
+
+    Behaves like a tuple (``len``, indexing, slicing, iteration, ``==`` with a
+    tuple of the same records, hashing); records are built when read. It
+    pickles as a plain tuple, so sending one document to another process
+    does not send the whole corpus's removals.
+    """
+
+    __slots__ = ("_table", "_lo", "_hi")
+
+    def __init__(self, table: _RemovalTable, lo: int, hi: int):
+        self._table, self._lo, self._hi = table, lo, hi
+
+    def __len__(self) -> int:
+        return self._hi - self._lo
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        n = self._hi - self._lo
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("removal index out of range")
+        return self._table.records(self._lo + i, self._lo + i + 1)[0]
+
+    def __iter__(self):
+        return iter(self._table.records(self._lo, self._hi))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (Removals, tuple)):
+            return len(self) == len(other) and tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Removals({tuple(self)!r})"
+
+    def __reduce__(self):
+        return tuple, (tuple(self),)
 
 
 def blocks(docs, *, unit: str = "line", **options) -> list[BlockGroup]:

@@ -110,12 +110,14 @@ def ref_segment(text, unit):
     return [sent for s, e in paras for sent in ref_sentences(text, s, e)]
 
 
-def run_segment(texts, unit):
-    doc_ptr = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in texts], out=doc_ptr[1:])
-    cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    bptr, s, e, w = _blocks.segment(cps, doc_ptr, _blocks.UNITS[unit], _normalize.char_classes())
-    return doc_ptr, cps, bptr, s, e, w
+def run_segment(texts, unit, wide=False):
+    """Segment ``texts``; ``wide`` forces uint32 code points even for Latin-1 text."""
+    cps, doc_ptr = _blocks.code_points(texts)
+    if wide:
+        cps = cps.astype(np.uint32)
+    buf, norm_ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
+    bptr, s, e, ns, ne = _blocks.segment(cps, doc_ptr, buf, norm_ptr, _blocks.UNITS[unit])
+    return doc_ptr, cps, bptr, s, e, (buf, ns, ne)
 
 
 # Text from lines that exercise every rule: blank and indented lines, quotes,
@@ -148,15 +150,42 @@ def test_is_space_matches_python_everywhere():
 @settings(max_examples=150, deadline=None)
 @given(texts=st.lists(TEXTS, max_size=6))
 def test_segment_matches_reference(unit, texts):
-    doc_ptr, _, bptr, s, e, w = run_segment(texts, unit)
-    classes = _normalize.char_classes()
+    doc_ptr, _, bptr, s, e, _ = run_segment(texts, unit)
     for d, text in enumerate(texts):
         got = [(a - doc_ptr[d], b - doc_ptr[d]) for a, b in zip(s[bptr[d]:bptr[d + 1]], e[bptr[d]:bptr[d + 1]])]
         assert got == ref_segment(text, unit)
-        for (a, b), words in zip(got, w[bptr[d]:bptr[d + 1]].tolist()):
-            units = "".join(" " if classes[ord(c)] == 0 else ("\x00 " if classes[ord(c)] == 2 else c)
-                            for c in text[a:b])
-            assert words == len(units.split())
+
+
+LATIN1_PIECES = st.sampled_from(["", "  ", "Caf\u00e9 cr\u00e8me. Stra\u00dfe", "> quoted \u00bd line", "- item",
+                                 "PLAIN ASCII words. Next!", "\u00a0nbsp\u00a0", "\u00c5ngstr\u00f6m \u00e6on"])
+
+
+@pytest.mark.parametrize("unit", list(_blocks.UNITS))
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.lists(LATIN1_PIECES, max_size=12).map("\n".join), max_size=5))
+def test_latin1_code_points_give_the_same_blocks_as_utf32(unit, texts):
+    narrow = run_segment(texts, unit)
+    assert narrow[1].dtype == np.uint8
+    wide = run_segment(texts, unit, wide=True)
+    for a, b in zip(narrow[2:5] + narrow[5], wide[2:5] + wide[5]):
+        assert np.array_equal(a, b)
+    for d, text in enumerate(texts):
+        got = [(a - narrow[0][d], b - narrow[0][d])
+               for a, b in zip(narrow[3][narrow[2][d]:narrow[2][d + 1]], narrow[4][narrow[2][d]:narrow[2][d + 1]])]
+        assert got == ref_segment(text, unit)
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(st.one_of(TEXTS, st.text(max_size=40)), max_size=6), wide=st.booleans())
+def test_fold_code_points_equals_encode_batch(texts, wide):
+    cps, doc_ptr = _blocks.code_points(texts)
+    assert cps.dtype == (np.uint8 if all(max(t, default="a") < "\u0100" for t in texts) else np.uint32)
+    assert doc_ptr.tolist() == [0] + np.cumsum([len(t) for t in texts]).tolist()
+    if wide:
+        cps = cps.astype(np.uint32)
+    buf, ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
+    ref_buf, ref_ptr = _normalize.encode_batch(texts)
+    assert np.array_equal(ptr, ref_ptr) and np.array_equal(buf, ref_buf)
 
 
 @pytest.mark.parametrize("unit", list(_blocks.UNITS))
@@ -187,9 +216,7 @@ def test_paragraphs_of_wrapped_and_web_text():
 @settings(max_examples=100, deadline=None)
 @given(texts=st.lists(TEXTS, max_size=5))
 def test_normalized_spans_hold_the_normalized_block(unit, texts):
-    doc_ptr, cps, bptr, s, e, _ = run_segment(texts, unit)
-    buf, norm_ptr = _normalize.encode_batch(texts)
-    ns, ne = _blocks.normalized_spans(cps, doc_ptr, buf, norm_ptr, bptr, s, e)
+    doc_ptr, cps, bptr, s, e, (buf, ns, ne) = run_segment(texts, unit)
     raw = bytes(buf)
     for x in range(s.shape[0]):
         d = int(np.searchsorted(bptr, x, side="right") - 1)
@@ -202,9 +229,7 @@ def test_normalized_spans_hold_the_normalized_block(unit, texts):
 @given(texts=st.lists(st.lists(st.sampled_from(["Alpha beta. Gamma delta!", "x y z? Q r", "plain words here",
                                                 "", "end. Start"]), max_size=8).map("\n".join), max_size=4))
 def test_sentence_spans_map_exactly_when_normalization_keeps_length(texts):
-    doc_ptr, cps, bptr, s, e, _ = run_segment(texts, "sentence")
-    buf, norm_ptr = _normalize.encode_batch(texts)
-    ns, ne = _blocks.normalized_spans(cps, doc_ptr, buf, norm_ptr, bptr, s, e)
+    doc_ptr, cps, bptr, s, e, (buf, ns, ne) = run_segment(texts, "sentence")
     joined = "".join(texts)
     for x in range(s.shape[0]):
         assert bytes(buf[ns[x]:ne[x]]).decode() == _normalize.normalize(joined[s[x]:e[x]])
@@ -377,20 +402,23 @@ def ref_clean(text, spans, removed):
 @settings(max_examples=300, deadline=None)
 @given(texts=st.lists(TEXTS, min_size=1, max_size=4), seed=st.integers(0, 2**32 - 1))
 def test_edits_match_reference(texts, seed):
-    from dedup._collapse import _apply
-
     doc_ptr, cps, bptr, s, e, _ = run_segment(texts, "line")
     rng = np.random.default_rng(seed)
     kind = (rng.random(s.shape[0]) < 0.5).astype(np.int8)
     eptr, c0, c1, k0, k1, empty = bd.edits(cps, doc_ptr, bptr, s, e, kind)
+    docs = np.flatnonzero(rng.random(len(texts)) < 0.7)  # apply_edits to a subset, in order
+    out, out_ptr = bd.apply_edits(cps, doc_ptr, eptr, c0, c1, k0, k1, docs)
+    assert out.dtype == cps.dtype and out_ptr.shape == (docs.shape[0] + 1,)
     for d, text in enumerate(texts):
         a, b = bptr[d], bptr[d + 1]
         spans = [(x - doc_ptr[d], y - doc_ptr[d]) for x, y in zip(s[a:b].tolist(), e[a:b].tolist())]
         want, want_empty = ref_clean(text, spans, kind[a:b].tolist())
-        got = _apply(text, int(doc_ptr[d]), c0[eptr[d]:eptr[d + 1]], c1[eptr[d]:eptr[d + 1]],
-                     k0[eptr[d]:eptr[d + 1]], k1[eptr[d]:eptr[d + 1]])
-        assert got == want
         assert bool(empty[d]) == want_empty
+        if d not in docs:
+            continue
+        k = docs.tolist().index(d)
+        got = "".join(map(chr, out[out_ptr[k]:out_ptr[k + 1]].tolist()))
+        assert got == want
         # tidy: no longer run of line breaks than the original had
         assert longest_break(got) <= longest_break(text)
 
@@ -405,5 +433,5 @@ def test_segment_same_on_one_and_two_threads():
         b = run_segment(texts, "sentence")
     finally:
         numba.set_num_threads(before)
-    for x, y in zip(a, b):
+    for x, y in zip(a[:5] + a[5], b[:5] + b[5]):
         assert np.array_equal(x, y)

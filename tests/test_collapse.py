@@ -191,6 +191,38 @@ def test_offsets_are_str_indices_with_astral_and_nfkc_text():
     assert docs[0][r.source.start:r.source.end] == line
 
 
+def test_removals_behave_like_a_tuple_of_records(seeds):
+    import pickle
+
+    out = dedup.collapse(seeds, unit="line")
+    doc = max(out, key=lambda d: len(d.removed))
+    rs = doc.removed
+    records = tuple(rs)
+    assert len(records) == len(rs) >= 3 and all(isinstance(r, dedup.Removal) for r in records)
+    assert rs == records and records == rs and hash(rs) == hash(records)
+    assert rs[0] == records[0] and rs[-1] == records[-1] and rs[1:3] == records[1:3]
+    with pytest.raises(IndexError):
+        rs[len(rs)]
+    assert list(reversed(rs)) == list(reversed(records)) and rs.index(records[1]) == 1
+    back = pickle.loads(pickle.dumps(doc))
+    assert back == (doc.id, doc.text, records, doc.empty) and type(back.removed) is tuple
+    untouched = [d for d in out if not d.removed]
+    assert untouched and all(d.removed == () for d in untouched)
+
+
+def test_latin1_and_wide_text_collapse_alike(seeds):
+    """A corpus that fits Latin-1 is read as bytes, any other as UTF-32: same answers."""
+    latin1 = [(i, t.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+               .encode("latin-1", "replace").decode("latin-1")) for i, t in seeds]
+    wide = latin1 + [("wide", "Emoji \U0001f600 and \u65e5\u672c only here.")]
+    assert dedup._blocks.code_points([t for _, t in latin1])[0].dtype == np.uint8
+    assert dedup._blocks.code_points([t for _, t in wide])[0].dtype == np.uint32
+    for unit in ("line", "paragraph"):
+        narrow_out = dedup.collapse(latin1, unit=unit)
+        wide_out = dedup.collapse(wide, unit=unit)
+        assert wide_out[:-1] == narrow_out and any(d.removed for d in narrow_out)
+
+
 def test_same_result_on_one_and_two_threads(seeds):
     docs = seeds * 20
     docs = [(f"{i}", t) for i, (_, t) in enumerate(docs)]
