@@ -49,3 +49,17 @@ def test_collapse_newsgroups(benchmark, posts, n, unit):
     benchmark.pedantic(dedup.collapse, args=(docs,), kwargs={"unit": unit}, rounds=3, iterations=1)
     benchmark.extra_info["MB"] = mb
     benchmark.extra_info["MB_per_s"] = mb / benchmark.stats.stats.min
+
+
+def _collapse_and_read(docs, unit):
+    """Collapse, then build every ``Removal`` record (they are built lazily, when read)."""
+    return sum(len(tuple(d.removed)) for d in dedup.collapse(docs, unit=unit))
+
+
+@pytest.mark.parametrize("unit", ["line", "paragraph"])
+def test_collapse_and_read_every_removal(benchmark, posts, unit):
+    mb = sum(len(t.encode("utf-8")) for _, t in posts) / 1e6
+    _collapse_and_read(posts[:50], unit)  # warm-up
+    benchmark.pedantic(_collapse_and_read, args=(posts, unit), rounds=3, iterations=1)
+    benchmark.extra_info["MB"] = mb
+    benchmark.extra_info["MB_per_s"] = mb / benchmark.stats.stats.min

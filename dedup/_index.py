@@ -611,8 +611,7 @@ class Index:
         # Pairs inside the batch, by the same LSH + exact check.
         rep = _exact.exact_groups(digests, nbytes, indptr, values)
         reps = np.flatnonzero(rep == np.arange(len(ids)))
-        order, sorted_keys = _lsh.sort_bands(keys[:, reps])
-        ci, cj = _lsh.candidate_pairs(order, sorted_keys, reps)
+        ci, cj = _lsh.bucket_pairs(keys[:, reps], reps)
         sc = _jaccard.jaccard_pairs(indptr, values, ci, cj, t)
         ok = sc >= t
         bi, bj, _ = _exact.expand_pairs(rep, ci[ok], cj[ok], sc[ok])
