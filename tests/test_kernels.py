@@ -105,7 +105,7 @@ def test_normalization_rules():
 
 def test_sort_uniform_matches_numpy_sort():
     rng = np.random.default_rng(3)
-    for n in [0, 1, 63, 64, 65, 1000, 4097]:
+    for n in [0, 1, 15, 16, 63, 64, 65, 1000, 4097]:
         for gen in (lambda: rng.integers(0, 2**64, size=n, dtype=np.uint64),
                     lambda: rng.integers(0, 5, size=n).astype(np.uint64)):  # non-uniform, many ties
             x = gen()
