@@ -36,8 +36,13 @@ _SPACE = np.uint64(32)
 def _decode(buf, i, end):
     """Decode one UTF-8 code point at ``buf[i]``; return (code point, next i).
 
-    Malformed bytes decode to U+FFFD (a separator) one byte at a time, so a
-    corrupt buffer can never make the kernel read past ``end``.
+    The buffer comes from ``_normalize`` (valid UTF-8, lone surrogates
+    included), so a lead byte is trusted and continuation bytes are not
+    checked: corrupt input may decode to wrong code points (``b"\\xc3 "``
+    swallows the space), but a sequence that would pass ``end``, or a stray
+    continuation byte, decodes to U+FFFD (a separator) one byte at a time, so
+    the kernel can never read past ``end``. Kept as is: shingle values, and so
+    saved indexes, depend on it.
     """
     b0 = np.int64(buf[i])
     if b0 < 0x80:
