@@ -205,9 +205,12 @@ def report_pipeline():
     rows = [r for r in load("web_pages.jsonl.gz") if r["dataset"] == "dragnet_data"]
     gold = {(a, b) for a, b, _ in dedup.index([(r["id"], r["main_text"]) for r in rows]).pairs()}
     raw = {(a, b) for a, b, _ in dedup.index([(r["id"], r["text"]) for r in rows]).pairs()}
-    clean = dedup.collapse([(r["id"], r["text"]) for r in rows], remove=("boilerplate",))
-    content = {(a, b) for a, b, _ in dedup.index([(d.id, d.text) for d in clean]).pairs()}
-    for name, pairs in (("raw text", raw), ("after boilerplate collapse", content)):
+    variants = [("raw text", raw)]
+    for mode in ("keep_first", "remove_all"):
+        clean = dedup.collapse([(r["id"], r["text"]) for r in rows], remove=("boilerplate",), mode=mode)
+        variants.append((f"after boilerplate collapse ({mode})",
+                         {(a, b) for a, b, _ in dedup.index([(d.id, d.text) for d in clean]).pairs()}))
+    for name, pairs in variants:
         print(json.dumps({"pages": len(rows), "compared_on": name, "pairs": len(pairs),
                           "pairs_whose_main_texts_match": len(pairs & gold),
                           "frame_only_pairs": len(pairs - gold),
