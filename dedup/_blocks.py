@@ -440,16 +440,3 @@ def set_digests(indptr, values):
             h = combine(h, values[s])
         out[r] = fmix64(h ^ np.uint64(indptr[r + 1] - indptr[r]))
     return out
-
-
-@njit(cache=True)
-def take_rows(indptr, values, rows):
-    """The CSR sub-matrix of ``rows`` (in the order given)."""
-    m = rows.shape[0]
-    sub_ptr = np.zeros(m + 1, dtype=np.int64)
-    for r in range(m):
-        sub_ptr[r + 1] = sub_ptr[r] + indptr[rows[r] + 1] - indptr[rows[r]]
-    sub = np.empty(sub_ptr[m], dtype=np.uint64)
-    for r in range(m):
-        sub[sub_ptr[r] : sub_ptr[r + 1]] = values[indptr[rows[r]] : indptr[rows[r] + 1]]
-    return sub_ptr, sub

@@ -153,7 +153,7 @@ def fold_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, parallel=True)
-def _fold(buf, offs, table, data, out, out_offs):
+def _fold(buf, offs, table, data, ascii_fold, out, out_offs):
     """Map every code point of each text through ``table`` into ``out``.
 
     Text ``d`` is written from ``out_offs[d]`` and may not pass
@@ -170,10 +170,15 @@ def _fold(buf, offs, table, data, out, out_offs):
         limit = out_offs[d + 1]
         while i < end:
             b0 = buf[i]
-            if b0 < 0x80:
-                cp = np.int64(b0)
-                w = 1
-            elif b0 >= 0xF0:
+            if b0 < 0x80:  # ASCII folds to one ASCII byte
+                if o >= limit:
+                    o = -1
+                    break
+                out[o] = ascii_fold[b0]
+                o += 1
+                i += 1
+                continue
+            if b0 >= 0xF0:
                 cp = ((np.int64(b0) & 0x07) << 18) | ((np.int64(buf[i + 1]) & 0x3F) << 12) | (
                     (np.int64(buf[i + 2]) & 0x3F) << 6) | (np.int64(buf[i + 3]) & 0x3F)
                 w = 4
@@ -246,7 +251,7 @@ def encode_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     table, data = fold_table()
     room = 2 * offs  # folding rarely grows a text; one that would pass 2x takes the slow path
     wide = np.empty(room[-1], dtype=np.uint8)
-    folded = _fold(rawbuf, offs, table, data, wide, room)
+    folded = _fold(rawbuf, offs, table, data, _ascii_fold(), wide, room)
     lengths = folded.copy()
     slow = np.flatnonzero(folded < 0)
     slow_bytes = [normalize(texts[k]).encode("utf-8", "surrogatepass") for k in slow.tolist()]

@@ -237,19 +237,14 @@ def test_sentence_spans_map_exactly_when_normalization_keeps_length(texts):
 
 @settings(max_examples=100, deadline=None)
 @given(rows=st.lists(st.lists(st.integers(0, 30), max_size=6).map(lambda r: sorted(set(r))), max_size=12))
-def test_set_digests_and_take_rows(rows):
+def test_set_digests(rows):
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum([len(r) for r in rows], out=indptr[1:])
     values = np.array([v for r in rows for v in r], dtype=np.uint64)
     dig = _blocks.set_digests(indptr, values)
     for a in range(len(rows)):
         for b in range(len(rows)):
-            if rows[a] == rows[b]:
-                assert dig[a] == dig[b]
-    pick = np.arange(len(rows), dtype=np.int64)[::-1].copy()
-    sub_ptr, sub = _blocks.take_rows(indptr, values, pick)
-    for k, r in enumerate(pick.tolist()):
-        assert sub[sub_ptr[k]:sub_ptr[k + 1]].tolist() == rows[r]
+            assert (dig[a] == dig[b]) == (rows[a] == rows[b])  # 64-bit: a collision here is ~2**-58
 
 
 # --------------------------------------------------------------- decisions
