@@ -53,6 +53,7 @@ USAGE = {
     "index add": "near-dups index add IDX PATH...",
     "index query": "near-dups index query IDX PATH...",
     "index filter": "near-dups index filter IDX PATH... -o OUT [--add]",
+    "index remove": "near-dups index remove IDX (ID... | --ids-from FILE)",
 }
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -207,6 +208,15 @@ Writes, in the input's format, the documents that duplicate nothing in the
 index nor an earlier document of the input (judged in input order). With
 --add they are also added to the index, which is saved after OUT is written.
 --fail-on-duplicates exits 1 when any document was held back.""",
+    "index remove": """\
+examples:
+  near-dups index remove corpus.idx corpus/001_4be3d47db556df85.txt
+  near-dups index remove corpus.idx --ids-from takedown.txt --missing-ok
+
+Removes documents by id (as the index lists them: file path, id field, or
+FILE:LINE; --ids-from reads one id per line, - for standard input) and saves
+the index again, atomically; it then equals one built without them. An id
+that is not indexed is an error naming it, unless --missing-ok.""",
 }
 
 INDEX_HELP = """\
@@ -217,12 +227,14 @@ commands:
   add     add documents to a saved index
   query   list each document's near-duplicates in a saved index, with scores
   filter  write the documents that duplicate nothing in a saved index
+  remove  remove documents from a saved index by id
 
 examples:
   near-dups index build corpus/ -o corpus.idx
   near-dups index add corpus.idx more/
   near-dups index query corpus.idx new/ --format jsonl
   near-dups index filter corpus.idx crawl.jsonl -o fresh.jsonl --add
+  near-dups index remove corpus.idx corpus/001_4be3d47db556df85.txt
 
 Run `near-dups index COMMAND --help` for a command's options."""
 
@@ -287,7 +299,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
         usage = USAGE[name] + " [options]"
         p = within.add_parser(name.split()[-1], help=help_, description=doc, parents=[shared],
                               formatter_class=_Formatter, prog=f"near-dups {name}", usage=usage,
-                              epilog=EXAMPLES[name] + ("\n\n" + INPUTS_HELP if name != "explain" else ""))
+                              epilog=EXAMPLES[name] + ("\n\n" + INPUTS_HELP if name not in ("explain", "index remove") else ""))
         subs[name] = p
         return p
 
@@ -386,6 +398,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     p.add_argument("--add", action="store_true", help="add the documents written to the index, and save it")
     p.add_argument("--skip-existing", action="store_true",
                    help="with --add: skip documents whose id is already in the index (default: an error)")
+
+    p = command("index remove", "remove documents from a saved index by id",
+                "Remove the documents with the given ids from the index saved in IDX and save it again, "
+                "atomically.", within=isub)
+    p.add_argument("index", metavar="IDX", help="folder of a saved index (made by near-dups index build)")
+    p.add_argument("ids", nargs="*", metavar="ID", help="ids of indexed documents")
+    p.add_argument("--ids-from", metavar="FILE", help="read ids from FILE, one per line (- for standard input)")
+    p.add_argument("--missing-ok", action="store_true", help="skip ids that are not in the index (default: an error)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="skip the index's checksums (faster open of a large index you wrote yourself)")
     return parser, subs
 
 
@@ -895,9 +917,53 @@ def cmd_index_filter(args, ui) -> int:
     return EXIT_FOUND if args.fail_on_duplicates and held else EXIT_OK
 
 
+def _ids_to_remove(args) -> list[str]:
+    ids = list(args.ids)
+    if args.ids_from:
+        try:
+            if args.ids_from == "-":
+                lines = sys.stdin.read().splitlines()
+            else:
+                with open(args.ids_from, encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"--ids-from {args.ids_from}: {getattr(e, 'strerror', None) or e}") from None
+        ids += [line.strip() for line in lines if line.strip()]
+    if not ids:
+        raise UsageError("name the ids to remove (ID... or --ids-from FILE)")
+    return list(dict.fromkeys(ids))  # once each, in the order given
+
+
+def cmd_index_remove(args, ui) -> int:
+    wanted = _ids_to_remove(args)
+    idx = open_index(args, ui, ())
+    indexed = set(idx.ids)
+    if idx.ids and isinstance(idx.ids[0], int):  # an index of integer ids: the shell gives strings
+        wanted = [int(w) if w.lstrip("-").isdigit() and int(w) in indexed else w for w in wanted]
+    missing = [w for w in wanted if w not in indexed]
+    if missing and not args.missing_ok:
+        more = f" (and {plural(len(missing) - 1, 'other id')})" if len(missing) > 1 else ""
+        raise InputError(f"{args.index}: no document with id {missing[0]!r}{more}; --missing-ok skips ids "
+                         "that are not indexed")
+    present = [w for w in wanted if w in indexed]
+    if present:
+        ui.status(f"removing {len(present)} documents")
+        try:
+            idx.remove(present)
+        finally:
+            ui.status(None)
+        _save(args, ui, idx, args.index)
+    if not ui.quiet:
+        skipped = f" ({len(missing)} not indexed)" if missing else ""
+        print(f"near-dups: {len(present)} removed{skipped}, index of {plural(len(idx), 'document')} "
+              f"({plural(_n_pairs(idx), 'near-duplicate pair')}) {'saved to' if present else 'unchanged in'} "
+              f"{args.index}, {time.perf_counter() - ui.start:.2f} s", file=sys.stderr)
+    return EXIT_OK
+
+
 RUN = {"find": cmd_find, "dedup": cmd_dedup, "collapse": cmd_collapse, "blocks": cmd_blocks,
        "explain": cmd_explain, "index build": cmd_index_build, "index add": cmd_index_add,
-       "index query": cmd_index_query, "index filter": cmd_index_filter}
+       "index query": cmd_index_query, "index filter": cmd_index_filter, "index remove": cmd_index_remove}
 
 
 # =========================================================================== entry point

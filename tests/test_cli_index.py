@@ -202,3 +202,35 @@ def test_the_cli_spells_out_the_shingle_units_of_the_api():
     from dedup import cli
 
     assert cli.SHINGLES == tuple(SHINGLE_MODES)
+
+
+def test_index_remove(work, capsys, monkeypatch):
+    seeds, edits = texts_of(work / "corpus"), texts_of(work / "edits")
+    run("index", "build", "corpus", "edits", "-o", "rm.idx", "-q", cwd=work)
+    e000 = "edits/000_edited.txt"
+    _, _, err = run("index", "remove", "rm.idx", e000, cwd=work)
+    assert err.startswith("near-dups: 1 removed, index of 5 documents (1 near-duplicate pair) saved to rm.idx, ")
+    idx = dedup.load(work / "rm.idx")
+    rest = [(i, {**seeds, **edits}[i]) for i in [*seeds, *edits] if i != e000]
+    assert idx.ids == [i for i, _ in rest] and idx.pairs() == dedup.index(rest).pairs()
+
+    _, _, err = run("index", "remove", "rm.idx", e000, cwd=work, code=2)
+    assert err == (f"near-dups: error: rm.idx: no document with id '{e000}'; --missing-ok skips ids that are "
+                   "not indexed\n")
+    monkeypatch.chdir(work)
+    (work / "ids.txt").write_text(f"{e000}\n\nedits/new.txt\n", encoding="utf-8")
+    code, _, err = call(["index", "remove", "rm.idx", "--ids-from", "ids.txt", "--missing-ok"], capsys)
+    assert code == 0 and "1 removed (1 not indexed), index of 4 documents" in err
+    assert "edits/new.txt" not in dedup.load(work / "rm.idx").ids
+    code, _, err = call(["index", "remove", "rm.idx"], capsys)
+    assert code == 2 and "name the ids to remove (ID... or --ids-from FILE)" in err
+    code, _, err = call(["index", "remove", "rm.idx", "--ids-from", "nowhere.txt"], capsys)
+    assert code == 2 and err.startswith("near-dups: error: --ids-from nowhere.txt: No such file")
+
+    # an index of integer ids (a JSON Lines id field): the shell's "1" names document 1
+    rows = [{"id": k, "text": t} for k, t in enumerate(seeds.values())]
+    (work / "int.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    code, _, _ = call(["index", "build", "int.jsonl", "-o", "int.idx", "-q"], capsys)
+    assert code == 0 and dedup.load(work / "int.idx").ids == [0, 1, 2]
+    code, _, err = call(["index", "remove", "int.idx", "1", "7", "--missing-ok"], capsys)
+    assert code == 0 and dedup.load(work / "int.idx").ids == [0, 2]
