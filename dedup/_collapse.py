@@ -82,6 +82,9 @@ class CollapseConfig:
     fuzzy_words : int, default 8
         Blocks with fewer words are matched only exactly (on their normalized
         words); a near-match of "read more" and "read less" means nothing.
+        Here and below, a block's words are the tokens of its normalized
+        text, as ``dedup.shingles`` reads them (``"½ off"`` is ``1 2 off``:
+        3 words).
     min_words : int, default 8
         Fewest words of a block removed as syndicated (a two-word heading
         shared by two documents stays in both).
@@ -181,7 +184,7 @@ class CollapsedDoc(NamedTuple):
 
     id: object
     text: str
-    removed: tuple
+    removed: Removals
     empty: bool
 
 
@@ -366,13 +369,21 @@ def _collapsed_docs(an: _Analysis, kind, source, apply: bool) -> list[CollapsedD
             an.cps, doc_ptr, an.bptr, an.starts, an.ends, kind)
         edited = np.flatnonzero(np.diff(eptr))
         out, out_ptr = _block_decide.apply_edits(an.cps, doc_ptr, eptr, cut0, cut1, keep0, keep1, edited)
-        joined = codecs.latin_1_decode(out)[0] if out.dtype == np.uint8 else codecs.utf_32_le_decode(
-            out, "surrogatepass")[0]
+        joined = _decode(out)
         bounds = out_ptr.tolist()
         for k, d in enumerate(edited.tolist()):
             clean[d] = joined[bounds[k] : bounds[k + 1]]
     return [CollapsedDoc(doc_id, text, Removals(table, per_doc[d], per_doc[d + 1]), e)
             for d, (doc_id, text, e) in enumerate(zip(ids, clean, empty.tolist()))]
+
+
+def _decode(cps) -> str:
+    """The ``str`` of code points from ``_blocks.code_points`` (uint16 holds no surrogates there)."""
+    if cps.dtype == np.uint8:
+        return codecs.latin_1_decode(cps)[0]
+    if cps.dtype == np.uint16:
+        return codecs.utf_16_le_decode(cps, "strict", True)[0]
+    return codecs.utf_32_le_decode(cps, "surrogatepass", True)[0]
 
 
 class _RemovalTable:
@@ -411,10 +422,14 @@ _new_removal = functools.partial(tuple.__new__, Removal)
 class Removals(Sequence):
     """The removals of one document, in document order: a read-only sequence of ``Removal``.
 
-    Behaves like a tuple (``len``, indexing, slicing, iteration, ``==`` with a
-    tuple of the same records, hashing); records are built when read. It
-    pickles as a plain tuple, so sending one document to another process
-    does not send the whole corpus's removals.
+    Behaves like a tuple of its records (``len``, indexing, slicing,
+    iteration, ``==``, ordering, ``+`` and ``*`` with tuples, hashing), but
+    is not one: ``tuple(doc.removed)`` gives a plain tuple, for
+    ``isinstance`` checks or ``json.dumps``. Records are built when read; all
+    documents of one ``collapse`` call share the columns they are built from,
+    so keeping any of them keeps those columns. It pickles as a plain tuple,
+    so sending one document to another process does not send the whole
+    corpus's removals.
     """
 
     __slots__ = ("_table", "_lo", "_hi")
@@ -445,6 +460,29 @@ class Removals(Sequence):
 
     def __hash__(self) -> int:
         return hash(tuple(self))
+
+    def __lt__(self, other):
+        return tuple(self) < tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
+
+    def __le__(self, other):
+        return tuple(self) <= tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
+
+    def __gt__(self, other):
+        return tuple(self) > tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
+
+    def __ge__(self, other):
+        return tuple(self) >= tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
+
+    def __add__(self, other):
+        return tuple(self) + tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
+
+    def __radd__(self, other):
+        return tuple(other) + tuple(self) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, n):
+        return tuple(self) * n
+
+    __rmul__ = __mul__
 
     def __repr__(self) -> str:
         return f"Removals({tuple(self)!r})"

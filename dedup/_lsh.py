@@ -301,10 +301,12 @@ def bucket_pairs(keys, members):
     Each key's low bits are replaced by its column number, so one in-place
     sort of uniform uint64 values per band (``_shingle.sort_uniform``, about
     linear) both groups the buckets and carries the columns. Two keys that
-    differ only in those low bits share a bucket here: a spurious candidate,
-    which exact verification drops (about ``n**2 / 2**(65 - bits)`` per band,
+    differ only in those low bits share a bucket here: one more candidate
+    than ``candidate_pairs`` gives (about ``n**2 / 2**(65 - bits)`` per band,
     ``bits`` being the bits of a column number: a fraction of one pair at a
-    million columns). Nothing is lost: equal keys always share a bucket.
+    million columns), which exact verification then keeps only if the two
+    really are that similar. Nothing is lost: equal keys always share a
+    bucket.
 
     Parameters
     ----------

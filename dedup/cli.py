@@ -15,6 +15,7 @@ import argparse
 import inspect
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -924,14 +925,14 @@ def _ids_to_remove(args) -> list[str]:
             if args.ids_from == "-":
                 lines = sys.stdin.read().splitlines()
             else:
-                with open(args.ids_from, encoding="utf-8") as f:
+                with open(args.ids_from, encoding="utf-8-sig") as f:
                     lines = f.read().splitlines()
         except (OSError, UnicodeDecodeError) as e:
             raise InputError(f"--ids-from {args.ids_from}: {getattr(e, 'strerror', None) or e}") from None
-        ids += [line.strip() for line in lines if line.strip()]
+        ids += [line for line in lines if line.strip()]  # an id is the whole line; blank lines are skipped
     if not ids:
         raise UsageError("name the ids to remove (ID... or --ids-from FILE)")
-    return list(dict.fromkeys(ids))  # once each, in the order given
+    return ids
 
 
 def cmd_index_remove(args, ui) -> int:
@@ -939,7 +940,8 @@ def cmd_index_remove(args, ui) -> int:
     idx = open_index(args, ui, ())
     indexed = set(idx.ids)
     if idx.ids and isinstance(idx.ids[0], int):  # an index of integer ids: the shell gives strings
-        wanted = [int(w) if w.lstrip("-").isdigit() and int(w) in indexed else w for w in wanted]
+        wanted = [int(w) if re.fullmatch(r"-?[0-9]+", w) and int(w) in indexed else w for w in wanted]
+    wanted = list(dict.fromkeys(wanted))  # once each, in the order given
     missing = [w for w in wanted if w not in indexed]
     if missing and not args.missing_ok:
         more = f" (and {plural(len(missing) - 1, 'other id')})" if len(missing) > 1 else ""
@@ -979,7 +981,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = _dispatch_argv(list(sys.argv[1:] if argv is None else argv))
     parser, subs = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and getattr(args, "index_command", None) == "remove" and not any(x.startswith("-") for x in extra):
+            args.ids += extra  # `index remove IDX --missing-ok ID...`: ids after an option
+        elif extra:
+            parser.parse_args(argv)  # argparse's own message for what it did not recognize
     except SystemExit as e:  # argparse has printed usage and the error (or the help)
         return e.code if isinstance(e.code, int) else EXIT_USAGE
     if args.command is None:

@@ -162,10 +162,13 @@ LATIN1_PIECES = st.sampled_from(["", "  ", "Caf\u00e9 cr\u00e8me. Stra\u00dfe", 
 
 @pytest.mark.parametrize("unit", list(_blocks.UNITS))
 @settings(max_examples=60, deadline=None)
-@given(texts=st.lists(st.lists(LATIN1_PIECES, max_size=12).map("\n".join), max_size=5))
-def test_latin1_code_points_give_the_same_blocks_as_utf32(unit, texts):
+@given(texts=st.lists(st.lists(LATIN1_PIECES, max_size=12).map("\n".join), max_size=5),
+       bmp=st.booleans())
+def test_narrow_code_points_give_the_same_blocks_as_utf32(unit, texts, bmp):
+    if bmp:  # text within the BMP: UTF-16 code units
+        texts = texts + ["Curly \u2019quotes\u2019 \u2014 and \u65e5\u672c. Next line\n\ufb01ne"]
     narrow = run_segment(texts, unit)
-    assert narrow[1].dtype == np.uint8
+    assert narrow[1].dtype == (np.uint16 if bmp else np.uint8)
     wide = run_segment(texts, unit, wide=True)
     for a, b in zip(narrow[2:5] + narrow[5], wide[2:5] + wide[5]):
         assert np.array_equal(a, b)
@@ -179,7 +182,10 @@ def test_latin1_code_points_give_the_same_blocks_as_utf32(unit, texts):
 @given(texts=st.lists(st.one_of(TEXTS, st.text(max_size=40)), max_size=6), wide=st.booleans())
 def test_fold_code_points_equals_encode_batch(texts, wide):
     cps, doc_ptr = _blocks.code_points(texts)
-    assert cps.dtype == (np.uint8 if all(max(t, default="a") < "\u0100" for t in texts) else np.uint32)
+    top = max((max(t) for t in texts if t), default="a")
+    surrogate = any("\ud800" <= c <= "\udfff" for t in texts for c in t)
+    assert cps.dtype == (np.uint8 if top < "\u0100" else np.uint16 if top < "\U00010000" and not surrogate
+                         else np.uint32)
     assert doc_ptr.tolist() == [0] + np.cumsum([len(t) for t in texts]).tolist()
     if wide:
         cps = cps.astype(np.uint32)

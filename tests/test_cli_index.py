@@ -232,5 +232,8 @@ def test_index_remove(work, capsys, monkeypatch):
     (work / "int.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     code, _, _ = call(["index", "build", "int.jsonl", "-o", "int.idx", "-q"], capsys)
     assert code == 0 and dedup.load(work / "int.idx").ids == [0, 1, 2]
-    code, _, err = call(["index", "remove", "int.idx", "1", "7", "--missing-ok"], capsys)
-    assert code == 0 and dedup.load(work / "int.idx").ids == [0, 2]
+    code, _, err = call(["index", "remove", "int.idx", "--missing-ok", "1", "01", "7", "\u00b2"], capsys)
+    assert code == 0 and "1 removed (2 not indexed), index of 2 documents" in err  # ids after an option too
+    assert dedup.load(work / "int.idx").ids == [0, 2]
+    code, _, err = call(["index", "remove", "int.idx", "2", "--bogus"], capsys)
+    assert code == 2 and "unrecognized arguments: --bogus" in err and dedup.load(work / "int.idx").ids == [0, 2]

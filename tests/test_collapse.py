@@ -204,6 +204,9 @@ def test_removals_behave_like_a_tuple_of_records(seeds):
     with pytest.raises(IndexError):
         rs[len(rs)]
     assert list(reversed(rs)) == list(reversed(records)) and rs.index(records[1]) == 1
+    assert rs[::-2] == records[::-2] and rs[-3:] == records[-3:] and rs[np.int64(1)] == records[1]
+    assert rs + () == records and () + rs == records and rs * 2 == records * 2 and 2 * rs == records * 2
+    assert (rs < records + (records[0],)) and not (rs < records) and rs <= records and rs >= records
     back = pickle.loads(pickle.dumps(doc))
     assert back == (doc.id, doc.text, records, doc.empty) and type(back.removed) is tuple
     untouched = [d for d in out if not d.removed]
@@ -214,13 +217,25 @@ def test_latin1_and_wide_text_collapse_alike(seeds):
     """A corpus that fits Latin-1 is read as bytes, any other as UTF-32: same answers."""
     latin1 = [(i, t.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
                .encode("latin-1", "replace").decode("latin-1")) for i, t in seeds]
+    bmp = latin1 + [("bmp", "Curly \u2019quotes\u2019 and \u65e5\u672c only here.")]
     wide = latin1 + [("wide", "Emoji \U0001f600 and \u65e5\u672c only here.")]
     assert dedup._blocks.code_points([t for _, t in latin1])[0].dtype == np.uint8
+    assert dedup._blocks.code_points([t for _, t in bmp])[0].dtype == np.uint16
     assert dedup._blocks.code_points([t for _, t in wide])[0].dtype == np.uint32
     for unit in ("line", "paragraph"):
         narrow_out = dedup.collapse(latin1, unit=unit)
-        wide_out = dedup.collapse(wide, unit=unit)
-        assert wide_out[:-1] == narrow_out and any(d.removed for d in narrow_out)
+        assert any(d.removed for d in narrow_out)
+        for other in (bmp, wide):
+            out = dedup.collapse(other, unit=unit)
+            assert out[:-1] == narrow_out and out[-1].text == other[-1][1]
+
+
+def test_words_are_tokens_of_the_normalized_block():
+    # "½ off today now" is 1 2 off today now: 5 words, enough for min_words=5
+    out = dedup.collapse(["Intro one\n\u00bd off today now", "Other two\n\u00bd off today now"], min_words=5)
+    assert [(r.start, r.end, r.kind) for r in out[1].removed] == [(10, 25, "syndicated")]
+    out = dedup.collapse(["Intro one\n\u00bd off today now", "Other two\n\u00bd off today now"], min_words=6)
+    assert out[1].removed == ()
 
 
 def test_same_result_on_one_and_two_threads(seeds):

@@ -339,6 +339,18 @@ def test_signature_keys_equal_band_keys_of_signatures(sets, num_perm, seed, data
     assert np.array_equal(got, want)
 
 
+def test_signature_keys_across_parallel_chunks():
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(0, 40, size=700)
+    indptr = np.zeros(701, dtype=np.int64)
+    np.cumsum(sizes, out=indptr[1:])
+    values = np.concatenate([np.sort(rng.choice(2**40, size=k, replace=False)).astype(np.uint64) for k in sizes])
+    a, b = _minhash.permutations(64, 3)
+    select = rng.permutation(700).astype(np.int64)
+    want = _lsh.band_keys(_minhash.signatures(indptr, values, a, b), 21, 3)[:, select]
+    assert np.array_equal(_lsh.signature_keys(indptr, values, select, a, b, 21, 3), want)
+
+
 @settings(max_examples=100, deadline=None)
 @given(values=st.lists(st.integers(0, 2**64 - 1), max_size=50), repeat=st.integers(1, 3))
 def test_unique_equals_numpy(values, repeat):
@@ -347,10 +359,11 @@ def test_unique_equals_numpy(values, repeat):
 
 
 @settings(max_examples=100, deadline=None)
-@given(pairs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2)), max_size=60))
-def test_first_equal_finds_the_first_of_each_group(pairs):
-    # Few distinct digests, spread over the top bits by a multiply, and lengths that split them.
-    d = np.array([p[0] for p in pairs], dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+@given(pairs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2)), max_size=300), spread=st.booleans())
+def test_first_equal_finds_the_first_of_each_group(pairs, spread):
+    # Few distinct digests and lengths that split them; spread over the top bits by a
+    # multiply, or not (then every digest shares its top bits: one run of mixed groups).
+    d = np.array([p[0] for p in pairs], dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15 if spread else 1)
     lengths = np.array([p[1] for p in pairs], dtype=np.int64)
     first = {}
     want = [first.setdefault(p, x) for x, p in enumerate(pairs)]
