@@ -188,8 +188,8 @@ def _continues(cps, ls, cs, ce, k, width):
 
 
 @njit(cache=True)
-def _sentences(cps, s, e, out_s, out_e, o, write):
-    """Cut ``cps[s:e]`` (a trimmed paragraph) into sentences; return how many."""
+def _sentences(cps, s, e, out_s, out_e, o):
+    """Cut ``cps[s:e]`` (a trimmed paragraph) into sentences, written from ``out_*[o]``; return how many."""
     n = 0
     start = s
     p = s
@@ -203,9 +203,8 @@ def _sentences(cps, s, e, out_s, out_e, o, write):
                 while r < e and is_space(cps[r]):
                     r += 1
                 if r < e and not (97 <= cps[r] <= 122):
-                    if write:
-                        out_s[o + n] = start
-                        out_e[o + n] = q
+                    out_s[o + n] = start
+                    out_e[o + n] = q
                     n += 1
                     start = r
                     p = r
@@ -213,15 +212,17 @@ def _sentences(cps, s, e, out_s, out_e, o, write):
             p = q
             continue
         p += 1
-    if write:
-        out_s[o + n] = start
-        out_e[o + n] = e
+    out_s[o + n] = start
+    out_e[o + n] = e
     return n + 1
 
 
 @njit(cache=True)
-def _segment_doc(cps, a, b, unit, out_s, out_e, o, write):
-    """Blocks of document ``cps[a:b]``; writes absolute spans from ``out_*[o]`` if ``write``."""
+def _segment_doc(cps, a, b, unit, out_s, out_e, o):
+    """Blocks of document ``cps[a:b]``, written as absolute spans from ``out_*[o]``; return how many.
+
+    ``out_*`` must have room for ``_bound(cps, a, b, unit)`` blocks from ``o``.
+    """
     ls, le, cs, ce = doc_lines(cps, a, b)
     width = 0 if unit == LINE else _wrap_width(ls, cs, ce)
     n = 0
@@ -236,11 +237,10 @@ def _segment_doc(cps, a, b, unit, out_s, out_e, o, write):
             while last + 1 < nlines and ce[last + 1] > cs[last + 1] and _continues(cps, ls, cs, ce, last + 1, width):
                 last += 1
         if unit == SENTENCE:
-            n += _sentences(cps, cs[k], ce[last], out_s, out_e, o + n, write)
+            n += _sentences(cps, cs[k], ce[last], out_s, out_e, o + n)
         else:
-            if write:
-                out_s[o + n] = cs[k]
-                out_e[o + n] = ce[last]
+            out_s[o + n] = cs[k]
+            out_e[o + n] = ce[last]
             n += 1
         k = last + 1
     return n
@@ -349,7 +349,7 @@ def _map_doc(cps, a, b, buf, na, nb, starts, ends, nstart, nend, lo, hi):
 def _segment_fill(cps, doc_ptr, buf, norm_ptr, unit, slots, starts, ends, nstart, nend, counts):
     for d in prange(doc_ptr.shape[0] - 1):
         o = slots[d]
-        k = _segment_doc(cps, doc_ptr[d], doc_ptr[d + 1], unit, starts, ends, o, True)
+        k = _segment_doc(cps, doc_ptr[d], doc_ptr[d + 1], unit, starts, ends, o)
         counts[d] = k
         _map_doc(cps, doc_ptr[d], doc_ptr[d + 1], buf, norm_ptr[d], norm_ptr[d + 1],
                  starts, ends, nstart, nend, o, o + k)

@@ -204,6 +204,18 @@ def test_segment_sizes(unit):
             assert got == ref_segment(text, unit)
 
 
+@pytest.mark.parametrize("unit", list(_blocks.UNITS))
+def test_segment_fills_its_bound_exactly_on_dense_text(unit):
+    # Every line a sentence stop after every character: the most blocks the bound allows.
+    dense = ["A. B! C? D.\nE. F.", "!.?" * 50, "\n" * 40, "x.\n" * 30 + "Y. " * 30, "Q.\u3002R\uff01 S", ""]
+    doc_ptr, _, bptr, s, e, _ = run_segment(dense, unit)
+    for d, text in enumerate(dense):
+        got = [(a - doc_ptr[d], b - doc_ptr[d]) for a, b in zip(s[bptr[d]:bptr[d + 1]], e[bptr[d]:bptr[d + 1]])]
+        assert got == ref_segment(text, unit)
+    if unit == "sentence":
+        assert bptr[1] - bptr[0] == 6  # "A." "B!" "C?" "D." then "E." "F."
+
+
 def test_paragraphs_of_wrapped_and_web_text():
     wrapped = ("From: someone\nSubject: a test\n\nThis paragraph is wrapped at a fixed\nwidth so that every "
                "line but the last\nis full to the margin.\n> quoted text that is also full to\n> wrapped for sure\n"
