@@ -390,29 +390,27 @@ class _RemovalTable:
     """Every removal of one ``collapse`` call, as columns; ``Removal`` records are built on access.
 
     A corpus yields hundreds of thousands of removals and most pipelines read
-    only the cleaned text, so the records cost nothing until they are read.
+    only the cleaned text, so the records cost nothing until they are read,
+    and reading one document's records converts only that document's rows
+    (no cache: a corpus's worth of Python objects never builds up here).
     """
 
-    __slots__ = ("ids", "columns", "_lists")
+    __slots__ = ("ids", "columns")
 
     def __init__(self, ids, start, end, kind, sdoc, sstart, send, sim):
         self.ids = ids
-        self.columns = (start, end, kind, sdoc, sstart, send, sim)
-        self._lists = None
-
-    def lists(self):
-        cols = self._lists
-        if cols is None:  # one conversion for the whole table; racing threads build the same lists
-            cols = self._lists = tuple(c.tolist() for c in self.columns)
-        return cols
+        # One (n, 6) int64 block: one slice and one tolist per document read.
+        self.columns = (np.stack([start, end, kind.astype(np.int64), sdoc, sstart, send], axis=1), sim)
 
     def records(self, lo: int, hi: int) -> list:
         """``Removal`` records ``lo:hi``, built by C-level constructors (no Python call per record)."""
-        start, end, kind, sdoc, sstart, send, sim = (c[lo:hi] for c in self.lists())
+        ints, sim = self.columns
+        start, end, kind, sdoc, sstart, send = zip(*ints[lo:hi].tolist()) if hi > lo else ((),) * 6
         spans = map(_new_span, zip(map(self.ids.__getitem__, sdoc), sstart, send))
         if min(sdoc, default=0) < 0:  # a separator has no source
             spans = [None if d < 0 else sp for d, sp in zip(sdoc, spans)]
-        return list(map(_new_removal, zip(start, end, map(_block_decide.KINDS.__getitem__, kind), spans, sim)))
+        return list(map(_new_removal, zip(start, end, map(_block_decide.KINDS.__getitem__, kind), spans,
+                                          sim[lo:hi].tolist())))
 
 
 _new_span = functools.partial(tuple.__new__, Span)
