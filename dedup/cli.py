@@ -454,11 +454,14 @@ class UI:
                     file=sys.stderr, disable=not self.interactive, dynamic_ncols=True)
 
     def summary(self, corpus, what: str) -> None:
+        """The last line on standard error: what was read (if ``corpus``), what was done, how long."""
         if self.quiet:
             return
-        skipped = f", {corpus.skipped} skipped" if corpus.skipped else ""
-        print(f"near-dups: {plural(len(corpus), 'document')}{skipped}, {corpus.nbytes / 1e6:.2f} MB, {what}, "
-              f"{time.perf_counter() - self.start:.2f} s", file=sys.stderr)
+        read = ""
+        if corpus is not None:
+            skipped = f", {corpus.skipped} skipped" if corpus.skipped else ""
+            read = f"{plural(len(corpus), 'document')}{skipped}, {corpus.nbytes / 1e6:.2f} MB, "
+        print(f"near-dups: {read}{what}, {time.perf_counter() - self.start:.2f} s", file=sys.stderr)
 
 
 def plural(n: int, word: str) -> str:
@@ -955,11 +958,10 @@ def cmd_index_remove(args, ui) -> int:
         finally:
             ui.status(None)
         _save(args, ui, idx, args.index)
-    if not ui.quiet:
-        skipped = f" ({len(missing)} not indexed)" if missing else ""
-        print(f"near-dups: {len(present)} removed{skipped}, index of {plural(len(idx), 'document')} "
-              f"({plural(_n_pairs(idx), 'near-duplicate pair')}) {'saved to' if present else 'unchanged in'} "
-              f"{args.index}, {time.perf_counter() - ui.start:.2f} s", file=sys.stderr)
+    skipped = f" ({len(missing)} not indexed)" if missing else ""
+    ui.summary(None, f"{len(present)} removed{skipped}, index of {plural(len(idx), 'document')} "
+                     f"({plural(_n_pairs(idx), 'near-duplicate pair')}) {'saved to' if present else 'unchanged in'} "
+                     f"{args.index}")
     return EXIT_OK
 
 
