@@ -32,10 +32,13 @@ import numpy as np
 import xxhash
 
 from ._config import Config
+from ._pipeline import Buckets, Features, Groups, lsh_shape
 
 FORMAT = "near-dups-index"
 VERSION = 1
 _GEN = re.compile(r"^gen-(\d{6,})$")
+#: The arrays of an index (``Index.arrays()``), one ``.npy`` file each.
+ARRAYS = ("lengths", "priority", *Features._fields, *Groups._fields, *Buckets._fields, "pair_i", "pair_j", "pair_s")
 
 
 class IndexFormatError(ValueError):
@@ -72,8 +75,8 @@ def _encode_ids(ids: list) -> dict[str, np.ndarray]:
     return {"ids-utf8": np.frombuffer(b"".join(blobs), dtype=np.uint8), "ids-offsets": offsets}
 
 
-def save(index, path) -> pathlib.Path:
-    """Save ``index`` to the directory ``path`` (created if needed), atomically.
+def save(path, *, config: Config, ids: list, policy: str, arrays: dict) -> pathlib.Path:
+    """Save an index (``Index.arrays()`` and its settings) to the directory ``path``, atomically.
 
     An existing index at ``path`` is replaced only once the new one is
     complete on disk. Returns the directory's path.
@@ -91,10 +94,10 @@ def save(index, path) -> pathlib.Path:
     tmp = path / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    arrays = dict(index._a)
-    arrays.update(_encode_ids(index.ids))
-    manifest = {"format": FORMAT, "version": VERSION, "config": index.config.to_dict(), "documents": len(index.ids),
-                "keep": index._policy, "arrays": {}}
+    arrays = dict(arrays)
+    arrays.update(_encode_ids(ids))
+    manifest = {"format": FORMAT, "version": VERSION, "config": config.to_dict(), "documents": len(ids),
+                "keep": policy, "arrays": {}}
     for key, arr in arrays.items():
         file = tmp / f"{key}.npy"
         with open(file, "wb") as f:
@@ -128,24 +131,17 @@ def _fail(where, what: str):
     raise IndexFormatError(f"{where}: {what}")
 
 
-def load(path, *, verify: bool = True):
-    """Open an index saved with ``Index.save``; arrays are memory-mapped.
+def read(path, *, verify: bool = True) -> tuple[Config, list, str, dict]:
+    """The settings, ids, keep policy and memory-mapped arrays of the index saved in ``path``.
 
-    Parameters
-    ----------
-    path : directory given to ``save``.
-    verify : bool, default True
-        Check every file's xxh3 checksum (reads each file once). With False,
-        only sizes, dtypes, shapes and offsets are checked, and opening takes
-        a constant time whatever the index's size; use it for indexes you
-        wrote yourself.
+    ``dedup.load`` builds an ``Index`` from them. With ``verify`` every file's
+    xxh3 checksum is checked (each file is read once); without, only sizes,
+    dtypes, shapes and offsets.
 
     Raises
     ------
     IndexFormatError (a ValueError) naming the file and the problem.
     """
-    from ._index import BASE_ARRAYS, DERIVED_ARRAYS, Index, lsh_shape
-
     path = pathlib.Path(path)
     current = path / "CURRENT"
     if not current.is_file():
@@ -187,14 +183,12 @@ def load(path, *, verify: bool = True):
             _fail(file, "checksum mismatch: the file is corrupted")
         arrays[key] = arr
     bands, _ = lsh_shape(config)
-    for key in BASE_ARRAYS + DERIVED_ARRAYS:
+    for key in ARRAYS:
         if key not in arrays:
             _fail(gen / f"{key}.npy", "missing from the manifest")
     _check_invariants(gen, arrays, n, bands)
     ids = _decode_ids(gen, arrays, n)
-    base = {k: arrays[k] for k in BASE_ARRAYS}
-    derived = {k: arrays[k] for k in DERIVED_ARRAYS}
-    return Index._from_arrays(config, ids, policy, base, derived)
+    return config, ids, policy, {k: arrays[k] for k in ARRAYS}
 
 
 def _decode_ids(gen, arrays, n) -> list:

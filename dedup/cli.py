@@ -850,7 +850,7 @@ def cmd_index_add(args, ui) -> int:
         if new:
             ui.status(f"adding {len(new)} documents")
             try:
-                _quietly(idx.add, [(corpus.ids[k], corpus.texts[k]) for k in new], **_given(args, FIXED_BY_INDEX))
+                _quietly(idx.add, [(corpus.ids[k], corpus.texts[k]) for k in new])
             finally:
                 ui.status(None)
             _save(args, ui, idx, args.index)
@@ -872,7 +872,7 @@ def cmd_index_query(args, ui) -> int:
     try:
         ui.status(f"querying {len(corpus)} documents")
         try:
-            found = _quietly(idx.query_many, corpus.texts, t, **_given(args, FIXED_BY_INDEX))
+            found = _quietly(idx.query_many, corpus.texts, threshold=t)
         finally:
             ui.status(None)
         records = _cli_render.match_records(corpus.ids, found, corpus.where)
