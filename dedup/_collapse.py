@@ -21,7 +21,7 @@ import codecs
 import functools
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -54,7 +54,7 @@ def _check_int(name, value, low):
 
 @dataclass(frozen=True)
 class CollapseConfig:
-    """How blocks are cut, matched and judged. ``dedup.collapse`` builds one from its keywords.
+    """How blocks are cut, matched and judged: ``dedup.collapse(docs, config=...)``, or built from its keywords.
 
     Parameters
     ----------
@@ -279,21 +279,30 @@ def _near_pairs(indptr, values, rows, cfg) -> _pipeline.Pairs:
     return _pipeline.verify((indptr, values), (indptr, values), ci, cj, cfg.threshold)
 
 
-def _config(unit, mode, kwargs) -> CollapseConfig:
-    valid = {f.name for f in fields(CollapseConfig)} - {"unit", "mode"}
-    for k in kwargs:
+def _config(config, options: dict) -> CollapseConfig:
+    """``config`` (default ``CollapseConfig()``) with the options given (not None) replacing its fields."""
+    valid = {f.name for f in fields(CollapseConfig)}
+    for k in options:
         if k not in valid:
             raise TypeError(f"unexpected option {k!r}; options are {sorted(valid)}")
-    return CollapseConfig(unit=unit, mode=mode, **kwargs)
+    given = {k: v for k, v in options.items() if v is not None}
+    if config is None:
+        return CollapseConfig(**given)
+    if not isinstance(config, CollapseConfig):
+        raise TypeError(f"config must be a dedup.CollapseConfig, got {type(config).__name__}")
+    return replace(config, **given) if given else config
 
 
-def collapse(docs, *, unit: str = "line", mode: str = "keep_first", **options) -> list[CollapsedDoc]:
+def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = None, mode: str | None = None,
+             **options) -> list[CollapsedDoc]:
     """Remove repeated blocks inside documents and across a corpus, recording every removal.
 
     Parameters
     ----------
     docs : iterable of str, iterable of (id, text), or mapping id -> text
         As for ``dedup.index``; the corpus order decides which copy is "first".
+    config : CollapseConfig, optional
+        Every option at once; options given beside it replace its fields.
     unit : {"line", "paragraph", "sentence"}, default "line"
     mode : {"keep_first", "remove_all", "report"}, default "keep_first"
     **options
@@ -329,7 +338,7 @@ def collapse(docs, *, unit: str = "line", mode: str = "keep_first", **options) -
     >>> (r.start, r.end, r.kind, r.source, r.similarity)
     (38, 47, 'repeat', Span(id=0, start=16, end=25), 1.0)
     """
-    cfg = _config(unit, mode, options)
+    cfg = _config(config, dict(options, unit=unit, mode=mode))
     an = _analyse(docs, cfg)
     kind, source = _decide(an, cfg)
     return _collapsed_docs(an, kind, source, apply=MODES[cfg.mode][1])
@@ -420,10 +429,10 @@ _new_removal = functools.partial(tuple.__new__, Removal)
 class Removals(Sequence):
     """The removals of one document, in document order: a read-only sequence of ``Removal``.
 
-    Behaves like a tuple of its records (``len``, indexing, slicing,
-    iteration, ``==``, ordering, ``+`` and ``*`` with tuples, hashing), but
-    is not one: ``tuple(doc.removed)`` gives a plain tuple, for
-    ``isinstance`` checks or ``json.dumps``. Records are built when read; all
+    A ``collections.abc.Sequence`` (``len``, indexing, slicing, iteration,
+    ``in``), equal to a tuple or ``Removals`` of the same records; not a
+    tuple: ``tuple(doc.removed)`` gives one, for ``isinstance`` checks or
+    ``json.dumps``. Records are built when read; all
     documents of one ``collapse`` call share the columns they are built from,
     so keeping any of them keeps those columns. It pickles as a plain tuple,
     so sending one document to another process does not send the whole
@@ -459,29 +468,6 @@ class Removals(Sequence):
     def __hash__(self) -> int:
         return hash(tuple(self))
 
-    def __lt__(self, other):
-        return tuple(self) < tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
-
-    def __le__(self, other):
-        return tuple(self) <= tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
-
-    def __gt__(self, other):
-        return tuple(self) > tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
-
-    def __ge__(self, other):
-        return tuple(self) >= tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
-
-    def __add__(self, other):
-        return tuple(self) + tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
-
-    def __radd__(self, other):
-        return tuple(other) + tuple(self) if isinstance(other, tuple) else NotImplemented
-
-    def __mul__(self, n):
-        return tuple(self) * n
-
-    __rmul__ = __mul__
-
     def __repr__(self) -> str:
         return f"Removals({tuple(self)!r})"
 
@@ -489,12 +475,13 @@ class Removals(Sequence):
         return tuple, (tuple(self),)
 
 
-def blocks(docs, *, unit: str = "line", **options) -> list[BlockGroup]:
+def blocks(docs, *, config: CollapseConfig | None = None, unit: str | None = None, **options) -> list[BlockGroup]:
     """Every block that occurs more than once, with all its occurrences, for inspection.
 
     Parameters
     ----------
     docs : as for ``collapse``.
+    config : CollapseConfig, optional (its ``mode`` and ``remove`` do not apply).
     unit : {"line", "paragraph", "sentence"}, default "line"
     **options : fields of ``CollapseConfig`` that affect matching
         (``threshold``, ``ngram``, ``fuzzy_words``, ``min_docs``, ...).
@@ -511,8 +498,7 @@ def blocks(docs, *, unit: str = "line", **options) -> list[BlockGroup]:
     >>> [(x.kind, x.text, x.occurrences, x.n_docs) for x in g]
     [('syndicated', 'Menu', (Span(id='a', start=0, end=4), Span(id='b', start=0, end=4)), 2)]
     """
-    options.setdefault("mode", "report")
-    cfg = _config(unit, options.pop("mode"), options)
+    cfg = _config(config, dict(options, unit=unit))
     an = _analyse(docs, cfg)
     size, ndocs = _block_decide.group_stats(an.labels, an.bdoc)
     rep = np.flatnonzero(size[an.labels] >= 2)
