@@ -121,7 +121,12 @@ def _stages_of():
             ("index end to end", end_to_end)]
 
 
-def worker(corpora: list[str]) -> dict:
+def worker(corpora: list[str], threads: int | None, clock: str) -> dict:
+    import numba
+
+    if threads:
+        numba.set_num_threads(threads)
+    now = time.process_time if clock == "cpu" else time.perf_counter
     stages = _stages_of()
     warm = {"texts": _load("newsgroups.jsonl.gz", 300)}
     for _, fn in stages:
@@ -131,9 +136,9 @@ def worker(corpora: list[str]) -> dict:
         file, limit = CORPORA[name]
         s = {"texts": _load(file, limit)}
         for stage, fn in stages:
-            t = time.perf_counter()
+            t = now()
             fn(s)
-            out[f"{name}: {stage}"] = time.perf_counter() - t
+            out[f"{name}: {stage}"] = now() - t
     return out
 
 
@@ -153,11 +158,14 @@ def main(argv=None) -> int:
     ap.add_argument("new")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--corpora", default="newsgroups,web_pages,wikipedia")
+    ap.add_argument("--threads", type=int, help="numba threads (default: all)")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="wall time, or CPU time of the process (steadier on a shared machine)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     corpora = args.corpora.split(",")
     if args.worker:
-        print(json.dumps(worker(corpora)))
+        print(json.dumps(worker(corpora, args.threads, args.clock)))
         return 0
     runs = {"old": [], "new": []}
     loads = [os.getloadavg()]
@@ -165,12 +173,15 @@ def main(argv=None) -> int:
         for label in ("old", "new") if r % 2 == 0 else ("new", "old"):
             path = getattr(args, label)
             env = dict(os.environ, PYTHONPATH=os.path.abspath(path))
-            p = subprocess.run([sys.executable, os.path.abspath(__file__), args.old, args.new, "--corpora", args.corpora, "--worker"],
+            extra = ["--clock", args.clock] + (["--threads", str(args.threads)] if args.threads else [])
+            p = subprocess.run([sys.executable, os.path.abspath(__file__), args.old, args.new, "--corpora", args.corpora,
+                                "--worker", *extra],
                                env=env, capture_output=True, text=True, cwd="/", check=True)
             runs[label].append(json.loads(p.stdout.strip().splitlines()[-1]))
         loads.append(os.getloadavg())
     keys = list(runs["old"][0])
-    print(f"CPU: {_cpu()}; {args.rounds} rounds, A/B alternating; load average (1 min) from "
+    print(f"CPU: {_cpu()}; {args.clock} seconds, numba threads: {args.threads or 'all'}; {args.rounds} rounds, "
+          f"A/B alternating; load average (1 min) from "
           f"{min(x[0] for x in loads):.2f} to {max(x[0] for x in loads):.2f}\n")
     print("| stage | old median (min–max) s | new median (min–max) s | new / old |")
     print("|---|---:|---:|---:|")

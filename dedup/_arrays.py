@@ -25,7 +25,7 @@ _S32 = np.uint64(32)
 
 
 # ------------------------------------------------------------------ sorting
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def bucket_bits(n):
     """Bits of ``sort_large``'s bucket index: at least ``n`` buckets, at most 2**20."""
     bits = 1
@@ -69,7 +69,7 @@ def sort_large(row, tmp, count):
         row[j + 1] = x
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def insert_sorted(a, o, i, x):
     """Insert ``x`` into the sorted ``a[o:i]`` (``i > o``), making ``a[o:i+1]`` sorted, without branching on values.
 
@@ -84,7 +84,7 @@ def insert_sorted(a, o, i, x):
     a[o] = min(a[o], x)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sort_small(a, o, k):
     """Insertion sort of ``a[o:o+k]`` by ``insert_sorted``."""
     for i in range(o + 1, o + k):

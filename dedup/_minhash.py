@@ -48,7 +48,7 @@ def _fmix_array(x):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _signature(row, a, b, sig):
     """MinHash of one sorted shingle row into ``sig`` (``len(sig)`` permutations)."""
     # Permutation-outer, shingle-inner: the inner loop is a min-reduction
@@ -62,7 +62,7 @@ def _signature(row, a, b, sig):
         sig[p] = m
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _band_key(sig, band, rows):
     """One band of a signature, ``sig[band*rows:(band+1)*rows]``, hashed to one uint64 key."""
     h = _BAND_SEED
