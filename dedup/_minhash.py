@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._hashing import combine, fmix64
+from ._types import BAND_KEYS
 
 EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # signature of a set with no shingles
 _BAND_SEED = np.uint64(0x62616E646B657921)  # "bandkey!"
@@ -36,7 +37,7 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(over="ignore"):
         stream = _fmix_array(base + (k + np.uint64(1)) * np.uint64(_GOLDEN))
     a = stream[0::2] | np.uint64(1)
-    b = stream[1::2]
+    b = np.ascontiguousarray(stream[1::2])
     return a, b
 
 
@@ -107,7 +108,7 @@ def keys_of_signatures(sig, bands, rows):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(BAND_KEYS, cache=True, parallel=True)
 def band_keys(indptr, values, select, a, b, bands, rows):
     """``keys_of_signatures(signatures(...))`` of the CSR rows ``select``: the sketch step.
 

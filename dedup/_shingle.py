@@ -25,6 +25,7 @@ from numba import njit, prange
 
 from ._arrays import SMALL, bucket_bits, insert_sorted, sort_large, sort_small
 from ._hashing import FNV_OFFSET, FNV_PRIME, fmix64
+from ._types import FILL
 
 WORDS = 0
 CHARS = 1
@@ -309,7 +310,7 @@ def _chunk_offsets(starts, ends, mode):
     return offsets
 
 
-@njit(cache=True, parallel=True)
+@njit(FILL, cache=True, parallel=True)
 def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, units):
     """Shingle every segment; the rows of a chunk are packed from ``values[offsets[c]]`` on.
 

@@ -232,3 +232,18 @@ def test_a_save_killed_midway_leaves_an_index_that_loads(tmp_path, delay):
         assert answer(back) == answer(small)
     dedup.index(["after the crash"]).save(p)  # and the directory can be saved to again
     assert len(dedup.load(p)) == 1
+
+
+def test_hot_kernels_have_one_compiled_version_for_memory_and_mapped_arrays(tmp_path):
+    """The explicit signatures (dedup/_types.py) take read-only arrays, so querying a memory-mapped
+    index runs the same compiled kernels as an index in memory: no second compile on first query."""
+    from dedup import _jaccard, _minhash, _shingle
+
+    idx = dedup.index(with_ids(DOCS[:20]))
+    idx.query(DOCS[3])
+    loaded = dedup.load(idx.save(tmp_path / "i.idx"))
+    assert not loaded.shingle_arrays()[1].flags.writeable  # memory-mapped, read-only
+    assert loaded.query(DOCS[3]) == idx.query(DOCS[3])
+    loaded.add([("new", DOCS[4] + " more words here")])
+    for kernel in (_jaccard.jaccard_cross, _minhash.band_keys, _shingle._fill):
+        assert len(kernel.signatures) == 1, kernel
