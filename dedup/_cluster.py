@@ -4,12 +4,18 @@ Union-find over an int64 parent array, iterative (no recursion, so no
 ``RecursionError`` on long chains), with union by size and path halving.
 Components are then labelled by their smallest member, which makes the labels
 independent of the order in which edges were merged.
+
+``connect_runs`` builds components straight from large LSH buckets without
+verifying every pair in them: a site of 100k templated pages puts them all in
+one bucket, whose 5 billion pairs no machine verifies (see its docstring).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from ._jaccard import pair_score
 
 
 @njit(cache=True, inline="always")
@@ -71,3 +77,129 @@ def keepers(labels, priority):
         if k < 0 or priority[x] > priority[k]:
             keep[root] = x
     return keep
+
+
+@njit(cache=True)
+def union(parent, size, a, b):
+    """Merge the components of ``a`` and ``b``; False if they were one already."""
+    a = _find(parent, a)
+    b = _find(parent, b)
+    if a == b:
+        return False
+    if size[a] < size[b]:
+        a, b = b, a
+    parent[b] = a
+    size[a] += size[b]
+    return True
+
+
+@njit(cache=True)
+def connect_runs(runs, cols, members, indptr, values, threshold, parent, size, out_i, out_j, out_s, o):
+    """Union the members of each bucket (run) with the verified pairs that connect them, skipping the rest.
+
+    Within a run, members are taken in order and kept in per-component lists.
+    A member is checked against each component of the run it is not already
+    connected to (through any path so far, ``parent``), member by member
+    until one pair verifies (exact Jaccard >= ``threshold``); then it joins
+    that component, and components it links are merged. So every pair of the
+    run that verifies ends up connected, exactly as if all pairs were
+    verified, but a bucket of m near-identical documents costs about m
+    verifications instead of m(m-1)/2. Buckets of documents that pair with
+    few others (many components) still cost up to all their pairs.
+
+    Parameters
+    ----------
+    runs : int64 (2r,): run ``k`` is ``cols[runs[2k]:runs[2k+1]]``.
+    cols, members : as for ``_arrays.run_pairs``; members index the CSR rows.
+    indptr, values : the shingle CSR.
+    parent, size : union-find state over all rows, updated in place.
+    out_i, out_j, out_s : receive the verified edges that joined two components
+        (``i < j``), from ``o`` on; at most one per union.
+
+    Returns
+    -------
+    int, the new end of the edges in ``out_*``.
+    """
+    longest = 0
+    for k in range(runs.shape[0] // 2):
+        longest = max(longest, runs[2 * k + 1] - runs[2 * k])
+    nxt = np.empty(longest, dtype=np.int64)  # next member of the same component, -1 at the end
+    tail = np.empty(longest, dtype=np.int64)  # last member of the component headed here
+    heads = np.empty(longest, dtype=np.int64)
+    alive = np.empty(longest, dtype=np.bool_)
+    for k in range(runs.shape[0] // 2):
+        lo = runs[2 * k]
+        m = runs[2 * k + 1] - lo
+        nh = 0
+        for p in range(m):
+            x = members[cols[lo + p]]
+            home = -1
+            for h in range(nh):
+                if not alive[h]:
+                    continue
+                hp = heads[h]
+                linked = _find(parent, members[cols[lo + hp]]) == _find(parent, x)
+                if not linked:
+                    y = hp
+                    while y >= 0:
+                        other = members[cols[lo + y]]
+                        s = pair_score(indptr, values, x, other, threshold)
+                        if s >= threshold:
+                            union(parent, size, x, other)
+                            out_i[o] = min(x, other)
+                            out_j[o] = max(x, other)
+                            out_s[o] = s
+                            o += 1
+                            linked = True
+                            break
+                        y = nxt[y]
+                if linked:
+                    if home < 0:
+                        home = h
+                    else:  # x links this component to its home: one list
+                        nxt[tail[heads[home]]] = hp
+                        tail[heads[home]] = tail[hp]
+                        alive[h] = False
+            nxt[p] = -1
+            if home < 0:
+                heads[nh] = p
+                tail[p] = p
+                alive[nh] = True
+                nh += 1
+            else:
+                hp = heads[home]
+                nxt[tail[hp]] = p
+                tail[hp] = p
+    return o
+
+
+@njit(cache=True)
+def unite(parent, size, i, j):
+    """``union`` of every edge ``(i[e], j[e])``."""
+    for e in range(i.shape[0]):
+        union(parent, size, i[e], j[e])
+
+
+@njit(cache=True)
+def connect_lists(qptr, cand, rows, indptr, values, threshold, parent, size, out_i, out_j, out_s, o):
+    """Union each row ``rows[k]`` with its candidates ``cand[qptr[k]:qptr[k+1]]`` it is not yet connected to.
+
+    A candidate already in the row's component is skipped without a merge,
+    so a new document in a bucket of m near-identical ones costs about one
+    verification, not m. Verified edges that joined components go to
+    ``out_*`` from ``o`` on; returns the new end.
+    """
+    for k in range(rows.shape[0]):
+        x = rows[k]
+        for c in range(qptr[k], qptr[k + 1]):
+            y = cand[c]
+            if y == x or _find(parent, x) == _find(parent, y):
+                continue
+            s = pair_score(indptr, values, x, y, threshold)
+            if s >= threshold:
+                union(parent, size, x, y)
+                out_i[o] = min(x, y)
+                out_j[o] = max(x, y)
+                out_s[o] = s
+                o += 1
+    return o

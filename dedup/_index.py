@@ -18,6 +18,8 @@ from ._docs import as_documents
 from ._pipeline import Buckets, Features, Groups, Pairs
 
 KEEP_POLICIES = ("first", "longest")
+#: ``pair_arrays``/``pairs`` refuse to list more pairs than this unless told to.
+MAX_PAIRS = 100_000_000
 
 
 def shingles(text: str, *, ngram: int = 5, shingle: str = "word") -> np.ndarray:
@@ -195,7 +197,7 @@ class Index:
                 f"among {self._g.reps.shape[0]} distinct texts; {self.config}>")
 
     def _changed(self):
-        self._pairs = self._labels = self._positions = self._members = None
+        self._pairs = self._labels = self._positions = self._is_complete = None
 
     # ----------------------------------------------------------------- arrays
     def arrays(self) -> dict:
@@ -216,8 +218,17 @@ class Index:
                                Features(*(a[k] for k in Features._fields)), Groups(*(a[k] for k in Groups._fields)),
                                Buckets(*(a[k] for k in Buckets._fields)), Pairs(a["pair_i"], a["pair_j"], a["pair_s"]))
 
-    def pair_arrays(self):
+    def pair_arrays(self, *, max_pairs: int | None = MAX_PAIRS):
         """Every verified pair as arrays of document positions.
+
+        Parameters
+        ----------
+        max_pairs : int or None, default 100,000,000
+            Refuse, with a ValueError saying how many, when the pairs may be
+            more than this: a cluster of m near-identical documents has
+            m(m-1)/2 pairs (5 billion for 100k templated pages), while its
+            clusters, labels and duplicates cost nothing extra. None lifts
+            the limit.
 
         Returns
         -------
@@ -225,8 +236,28 @@ class Index:
         score : float64 array, the exact Jaccard of each pair (>= threshold).
         """
         if self._pairs is None:
-            self._pairs = tuple(_pipeline.expand(self._g.rep, self._p))
+            p = self._p
+            if not self._complete():
+                bound = _pipeline.least_pairs(self._g.rep, self._b)
+                if max_pairs is not None and bound > max_pairs:
+                    raise ValueError(
+                        f"the clusters of this index hold at least {bound:,} pairs (a bucket of more than "
+                        f"{_pipeline.BIG_BUCKET} near-duplicates has one pair per two members); clusters(), "
+                        "labels() and duplicates() do not need them. Pass max_pairs=None to list them all.")
+                p = _pipeline.all_pairs(self._f, self._g, self._b, self.config)
+            elif max_pairs is not None and (count := _pipeline.count_expanded(self._g.rep, p)) > max_pairs:
+                raise ValueError(
+                    f"the clusters of this index hold {count:,} pairs (a group of m identical documents has "
+                    "m(m-1)/2); clusters(), labels() and duplicates() do not need them. Pass max_pairs=None "
+                    "to list them all.")
+            self._pairs = tuple(_pipeline.expand(self._g.rep, p))
         return self._pairs
+
+    def _complete(self) -> bool:
+        """Whether the stored pairs are every verified pair (no bucket was too big to verify whole)."""
+        if self._is_complete is None:
+            self._is_complete = _pipeline.big_runs(self._b).shape[0] == 0
+        return self._is_complete
 
     def shingle_arrays(self):
         """Every document's shingle set as CSR: ``(indptr, values)``.
@@ -253,12 +284,13 @@ class Index:
         return kept[labels] == np.arange(labels.shape[0])
 
     # ------------------------------------------------------------ Python API
-    def pairs(self) -> list[tuple]:
+    def pairs(self, *, max_pairs: int | None = MAX_PAIRS) -> list[tuple]:
         """Every near-duplicate pair, verified: ``[(id_a, id_b, jaccard), ...]``.
 
-        ``id_a`` comes before ``id_b`` in input order; sorted by their positions.
+        ``id_a`` comes before ``id_b`` in input order; sorted by their
+        positions. ``max_pairs`` as for ``pair_arrays``.
         """
-        i, j, s = self.pair_arrays()
+        i, j, s = self.pair_arrays(max_pairs=max_pairs)
         ids = self.ids
         return [(ids[a], ids[b], c) for a, b, c in zip(i.tolist(), j.tolist(), s.tolist())]
 

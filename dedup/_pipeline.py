@@ -250,6 +250,12 @@ def verify(left, right, i, j, threshold: float) -> Pairs:
     return Pairs(i[ok], j[ok], s[ok])
 
 
+def count_expanded(rep: np.ndarray, p: Pairs) -> int:
+    """How many pairs ``expand(rep, p)`` lists."""
+    sizes = np.bincount(rep[rep >= 0], minlength=rep.shape[0]).astype(np.int64)
+    return int(np.sum(sizes * (sizes - 1) // 2) + np.sum(sizes[p.i] * sizes[p.j]))
+
+
 def expand(rep: np.ndarray, p: Pairs) -> Pairs:
     """Pairs between representatives -> pairs between all members, plus 1.0 within groups, sorted by (i, j)."""
     return Pairs(*_exact.expand_pairs(rep, p.i, p.j, p.score))
@@ -263,16 +269,80 @@ def components(n: int, p: Pairs, rep: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------- whole-corpus compositions
+#: A bucket with more members than this is connected by ``_cluster.connect_runs``
+#: (about one verification per member) instead of verifying its m(m-1)/2 pairs;
+#: 256 members are 32,640 pairs, a few milliseconds.
+BIG_BUCKET = 256
+
+
+def _union_find(n: int, rep: np.ndarray, p: Pairs):
+    """Union-find state (parent, size) over ``n`` documents holding the exact groups and the pairs ``p``."""
+    parent = np.arange(n, dtype=np.int64)
+    size = np.ones(n, dtype=np.int64)
+    members = np.flatnonzero(rep >= 0)
+    _cluster.unite(parent, size, rep[members], members)
+    _cluster.unite(parent, size, p.i, p.j)
+    return parent, size
+
+
+def _with_edges(p: Pairs, i, j, s) -> Pairs:
+    pi, pj, ps = np.concatenate([p.i, i]), np.concatenate([p.j, j]), np.concatenate([p.score, s])
+    o = np.lexsort((pj, pi))
+    return Pairs(pi[o], pj[o], ps[o])
+
+
+def big_runs(b: Buckets) -> np.ndarray:
+    """The runs (as ``_arrays.band_runs`` gives them) of buckets with more than ``BIG_BUCKET`` members."""
+    runs = _arrays.band_runs(np.ascontiguousarray(b.sorted_keys), 0)
+    return runs.reshape(-1, 2)[runs[1::2] - runs[0::2] > BIG_BUCKET].ravel()
+
+
 def build(f: Features, config: Config) -> tuple[Groups, Buckets, Pairs]:
-    """Exact groups, sorted buckets and verified representative pairs of a corpus."""
+    """Exact groups, sorted buckets and verified representative pairs of a corpus.
+
+    Every pair sharing a bucket is verified, except in buckets of more than
+    ``BIG_BUCKET`` members, where only the pairs that connect components are
+    (``_cluster.connect_runs``): the clusters are the same, and ``all_pairs``
+    gives every pair when it is asked for.
+    """
     g = exact(f.indptr, f.values, f.digests, f.nbytes)
     b = bucket(f.keys[:, g.reps])
+    runs = _arrays.band_runs(np.ascontiguousarray(b.sorted_keys), 0).reshape(-1, 2)
+    large = runs[:, 1] - runs[:, 0] > BIG_BUCKET
+    cols = np.ascontiguousarray(b.order).ravel()
+    ci, cj = _arrays.unique_pairs(*_arrays.run_pairs(runs[~large].ravel(), cols, g.reps))
+    p = verify(f, f, ci, cj, config.threshold)
+    if large.any():
+        n = g.rep.shape[0]
+        parent, size = _union_find(n, g.rep, p)
+        i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
+        k = _cluster.connect_runs(runs[large].ravel(), cols, g.reps, f.indptr, f.values, config.threshold,
+                                  parent, size, i, j, sc, 0)
+        p = _with_edges(p, i[:k], j[:k], sc[:k])
+    return g, b, p
+
+
+def all_pairs(f: Features, g: Groups, b: Buckets, config: Config) -> Pairs:
+    """Every verified pair between representatives, big buckets included (what ``build`` gives without them)."""
     ci, cj = candidates_in(b, g.reps)
-    return g, b, verify(f, f, ci, cj, config.threshold)
+    return verify(f, f, ci, cj, config.threshold)
+
+
+def least_pairs(rep: np.ndarray, b: Buckets) -> int:
+    """A lower bound of the candidate pairs of ``all_pairs`` (the most of any one band), for refusing early."""
+    runs = _arrays.band_runs(np.ascontiguousarray(b.sorted_keys), 0)
+    m = (runs[1::2] - runs[0::2]).astype(np.int64)
+    band = runs[0::2] // max(1, b.sorted_keys.shape[1])
+    per_band = np.bincount(band, weights=m * (m - 1) // 2, minlength=b.sorted_keys.shape[0])
+    return int(per_band.max(initial=0))
 
 
 def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Config) -> tuple[Groups, Buckets, Pairs]:
-    """``build`` of ``f`` whose documents ``:n_old`` were built into ``g, b, p``; only new pairs are verified."""
+    """``build`` of ``f`` whose documents ``:n_old`` were built into ``g, b, p``; only new pairs are verified.
+
+    A new document meeting more than ``BIG_BUCKET`` candidates is connected
+    like a big bucket in ``build`` (``_cluster.connect_lists``).
+    """
     rep = exact(f.indptr, f.values, f.digests, f.nbytes).rep
     # Old representatives stay representatives (they come first); their
     # pairs among themselves were verified already.
@@ -282,16 +352,26 @@ def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Con
     nb = Buckets(order, sorted_keys)
     # Pairs with a new representative: look its keys up among all.
     qptr, cols = lookup(nb, f.keys[:, new_reps])
+    # Connected, not fully verified, only where a big bucket exists: then
+    # ``big_runs`` marks the index's pairs as incomplete, as ``build`` would.
+    many = (np.diff(qptr) > BIG_BUCKET) & (big_runs(nb).shape[0] > 0)
     qi = np.repeat(new_reps, np.diff(qptr))
     other = reps[cols]
-    keep = other != qi
+    keep = (other != qi) & ~np.repeat(many, np.diff(qptr))
     ci, cj = _arrays.unique_pairs(np.minimum(qi, other)[keep], np.maximum(qi, other)[keep])
     new = verify(f, f, ci, cj, config.threshold)
-    pi = np.concatenate([p.i, new.i])
-    pj = np.concatenate([p.j, new.j])
-    ps = np.concatenate([p.score, new.score])
-    o = np.lexsort((pj, pi))
-    return Groups(rep, reps), nb, Pairs(pi[o], pj[o], ps[o])
+    p = _with_edges(p, new.i, new.j, new.score)
+    if many.any():
+        n = rep.shape[0]
+        parent, size = _union_find(n, rep, p)
+        rows = new_reps[many]
+        sel = np.concatenate([np.arange(qptr[k], qptr[k + 1]) for k in np.flatnonzero(many).tolist()])
+        ptr = np.concatenate([[0], np.cumsum(np.diff(qptr)[many])])
+        i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
+        k = _cluster.connect_lists(ptr, reps[cols[sel]], rows, f.indptr, f.values, config.threshold,
+                                   parent, size, i, j, sc, 0)
+        p = _with_edges(p, i[:k], j[:k], sc[:k])
+    return Groups(rep, reps), nb, p
 
 
 def match(f: Features, g: Groups, b: Buckets, q: Features, threshold: float) -> Pairs:
