@@ -94,7 +94,7 @@ def union(parent, size, a, b):
 
 
 @njit(cache=True)
-def connect_runs(runs, cols, members, indptr, values, threshold, parent, size, out_i, out_j, out_s, o):
+def connect_runs(runs, cols, members, settled, indptr, values, threshold, parent, size, out_i, out_j, out_s, o):
     """Union the members of each bucket (run) with the verified pairs that connect them, skipping the rest.
 
     Within a run, members are taken in order and kept in per-component lists.
@@ -111,6 +111,10 @@ def connect_runs(runs, cols, members, indptr, values, threshold, parent, size, o
     ----------
     runs : int64 (2r,): run ``k`` is ``cols[runs[2k]:runs[2k+1]]``.
     cols, members : as for ``_arrays.run_pairs``; members index the CSR rows.
+    settled : bool, per CSR row: rows whose pairs were all dealt with before
+        (an index's old documents when new ones are added) join the
+        components they are connected to, without verifying anything; they
+        must come before the others in each run.
     indptr, values : the shingle CSR.
     parent, size : union-find state over all rows, updated in place.
     out_i, out_j, out_s : receive the verified edges that joined two components
@@ -139,7 +143,7 @@ def connect_runs(runs, cols, members, indptr, values, threshold, parent, size, o
                     continue
                 hp = heads[h]
                 linked = _find(parent, members[cols[lo + hp]]) == _find(parent, x)
-                if not linked:
+                if not linked and not settled[x]:
                     y = hp
                     while y >= 0:
                         other = members[cols[lo + y]]
@@ -181,25 +185,71 @@ def unite(parent, size, i, j):
 
 
 @njit(cache=True)
-def connect_lists(qptr, cand, rows, indptr, values, threshold, parent, size, out_i, out_j, out_s, o):
-    """Union each row ``rows[k]`` with its candidates ``cand[qptr[k]:qptr[k+1]]`` it is not yet connected to.
+def admit(seen, rep, slot, reps, run_of, indptr, values, threshold, best, best_s):
+    """Documents let through when judged one at a time, in order, by their buckets.
 
-    A candidate already in the row's component is skipped without a merge,
-    so a new document in a bucket of m near-identical ones costs about one
-    verification, not m. Verified edges that joined components go to
-    ``out_*`` from ``o`` on; returns the new end.
+    A document is let through unless it matched something already indexed
+    (``seen``), is identical to an earlier document of the batch
+    (``rep[k] != k``), or verifies against an earlier document that was let
+    through and shares one of its buckets. Each bucket keeps a list of the
+    documents let through into it, so a batch of m near-identical documents
+    costs about m verifications, not m(m-1)/2.
+
+    Parameters
+    ----------
+    seen : bool (n,); rep : int64 (n,), exact groups (-1 blank).
+    slot : int64 (n,), the column of each representative in ``run_of`` (-1: none).
+    reps : int64 (m,), the document of each column.
+    run_of : int64 (bands, m), the bucket of each column in each band, numbered 0.. across bands.
+    best, best_s : int64 / float64 (n,), receive the earlier let-through
+        document a held one verified against with the highest score (ties:
+        the first), or -1.
+
+    Returns
+    -------
+    bool (n,), True for the documents let through.
     """
-    for k in range(rows.shape[0]):
-        x = rows[k]
-        for c in range(qptr[k], qptr[k + 1]):
-            y = cand[c]
-            if y == x or _find(parent, x) == _find(parent, y):
-                continue
-            s = pair_score(indptr, values, x, y, threshold)
-            if s >= threshold:
-                union(parent, size, x, y)
-                out_i[o] = min(x, y)
-                out_j[o] = max(x, y)
-                out_s[o] = s
-                o += 1
-    return o
+    n = rep.shape[0]
+    bands, m = run_of.shape
+    runs = 0
+    for b in range(bands):
+        for c in range(m):
+            runs = max(runs, run_of[b, c] + 1)
+    head = np.full(runs, -1, dtype=np.int64)
+    nxt = np.empty((bands, max(m, 1)), dtype=np.int64)
+    mark = np.zeros(n, dtype=np.int64)
+    new = np.zeros(n, dtype=np.bool_)
+    for k in range(n):
+        best[k] = -1
+        best_s[k] = -1.0
+        r = rep[k]
+        if r >= 0 and r != k:  # identical to an earlier document: held, matching it or what it matched
+            if new[r]:
+                best[k] = r
+                best_s[k] = 1.0
+            else:
+                best[k] = best[r]
+                best_s[k] = best_s[r]
+            continue
+        c = slot[k]
+        if c >= 0:
+            for b in range(bands):
+                y = head[run_of[b, c]]
+                while y >= 0:
+                    d = reps[y]
+                    if mark[d] != k + 1:
+                        mark[d] = k + 1
+                        s = pair_score(indptr, values, k, d, threshold)
+                        if s >= threshold and (s > best_s[k] or (s == best_s[k] and d < best[k])):
+                            best[k] = d
+                            best_s[k] = s
+                    y = nxt[b, y]
+        if seen[k] or best[k] >= 0:
+            continue
+        new[k] = True
+        if c >= 0:
+            for b in range(bands):
+                run = run_of[b, c]
+                nxt[b, c] = head[run]
+                head[run] = c
+    return new

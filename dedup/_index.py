@@ -451,13 +451,20 @@ class Index:
         self._changed()
         return self
 
-    def filter_new(self, docs, *, add: bool = True, threshold: float | None = None) -> list[tuple]:
+    def filter_new(self, docs, *, add: bool = True, threshold: float | None = None,
+                   held: list | None = None) -> list[tuple]:
         """The ``(id, text)`` of documents that duplicate nothing indexed, as a list.
 
         Documents are judged in order, as if added one at a time: one that
         duplicates an indexed document, or an earlier document of ``docs``
         that was let through, is held back. With ``add=True`` (default) the
         documents let through are added to the index.
+
+        ``held``, a list, receives ``(id, matched id, jaccard, indexed)`` for
+        every document held back, in input order: its best match (highest
+        score; an indexed document before an earlier one of ``docs``, then
+        the first), and whether that match is indexed or was let through
+        earlier in ``docs``.
         """
         t = self._query_threshold(threshold)
         if not isinstance(docs, (Mapping, str, bytes, bytearray)) and isinstance(docs, Iterable):
@@ -468,18 +475,36 @@ class Index:
             return []
         with _pipeline.threads_for(len(texts)):
             q = _pipeline.featurize(texts, self.config)
-            qi, _, _ = _pipeline.match(self._f, self._g, self._b, q, t)
-            _, (bi, bj, _) = _pipeline.within(q, t)
-        seen = np.zeros(len(ids), dtype=bool)
-        seen[qi] = True
-        from ._exact import first_unmatched
-
-        chosen = np.flatnonzero(first_unmatched(seen, bi, bj)).tolist()
+            qi, qpos, qsc = _pipeline.match(self._f, self._g, self._b, q, t)
+            seen = np.zeros(len(ids), dtype=bool)
+            seen[qi] = True
+            new, best, best_s = _pipeline.screen(q, seen, t)
+        chosen = np.flatnonzero(new).tolist()
         out = [(ids[k], texts[k]) for k in chosen]
+        renamed = None
         if plain and add:  # plain strings take the next positions of the index, as add() gives them
-            out = [(len(self.ids) + r, text) for r, (_, text) in enumerate(out)]
+            renamed = {k: len(self.ids) + r for r, k in enumerate(chosen)}
+            out = [(renamed[k], text) for k, (_, text) in zip(chosen, out)]
+        if held is not None:
+            held.extend(self._held(ids, new, (qi, qpos, qsc), best, best_s, renamed))
         if add and out:
             self.add(out, priority=None if self.keep != "priority" else [0.0] * len(out))
+        return out
+
+    def _held(self, ids, new, indexed, best, best_s, renamed):
+        """``(id, matched id, jaccard, indexed)`` of each document ``filter_new`` held back."""
+        qi, qpos, qsc = indexed
+        order = np.lexsort((qpos, -qsc, qi))  # per query: best score, then the first indexed document
+        qi, qpos, qsc = qi[order], qpos[order], qsc[order]
+        first = np.flatnonzero(np.r_[True, qi[1:] != qi[:-1]]) if qi.shape[0] else qi
+        top = dict(zip(qi[first].tolist(), zip(qpos[first].tolist(), qsc[first].tolist())))
+        out = []
+        for k in np.flatnonzero(~new).tolist():
+            b, bs = int(best[k]), float(best_s[k])
+            if k in top and (b < 0 or top[k][1] >= bs):
+                out.append((ids[k], self.ids[top[k][0]], top[k][1], True))
+            else:
+                out.append((ids[k], renamed[b] if renamed else ids[b], bs, False))
         return out
 
 

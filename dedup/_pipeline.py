@@ -316,8 +316,8 @@ def build(f: Features, config: Config) -> tuple[Groups, Buckets, Pairs]:
         n = g.rep.shape[0]
         parent, size = _union_find(n, g.rep, p)
         i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
-        k = _cluster.connect_runs(runs[large].ravel(), cols, g.reps, f.indptr, f.values, config.threshold,
-                                  parent, size, i, j, sc, 0)
+        k = _cluster.connect_runs(runs[large].ravel(), cols, g.reps, np.zeros(n, np.bool_), f.indptr, f.values,
+                                  config.threshold, parent, size, i, j, sc, 0)
         p = _with_edges(p, i[:k], j[:k], sc[:k])
     return g, b, p
 
@@ -340,36 +340,34 @@ def least_pairs(rep: np.ndarray, b: Buckets) -> int:
 def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Config) -> tuple[Groups, Buckets, Pairs]:
     """``build`` of ``f`` whose documents ``:n_old`` were built into ``g, b, p``; only new pairs are verified.
 
-    A new document meeting more than ``BIG_BUCKET`` candidates is connected
-    like a big bucket in ``build`` (``_cluster.connect_lists``).
+    Buckets are merged with the new documents' keys; in each bucket that got
+    a new document, every pair with a new document is verified, except in
+    buckets of more than ``BIG_BUCKET`` members, where new documents are
+    connected (``_cluster.connect_runs``, old documents settled).
     """
     rep = exact(f.indptr, f.values, f.digests, f.nbytes).rep
     # Old representatives stay representatives (they come first); their
     # pairs among themselves were verified already.
     new_reps = representatives(rep, f.indptr, n_old)
     reps = np.concatenate([g.reps, new_reps])
-    order, sorted_keys = _lsh.merge_bands(b.order, b.sorted_keys, f.keys[:, new_reps])
-    nb = Buckets(order, sorted_keys)
-    # Pairs with a new representative: look its keys up among all.
-    qptr, cols = lookup(nb, f.keys[:, new_reps])
-    # Connected, not fully verified, only where a big bucket exists: then
-    # ``big_runs`` marks the index's pairs as incomplete, as ``build`` would.
-    many = (np.diff(qptr) > BIG_BUCKET) & (big_runs(nb).shape[0] > 0)
-    qi = np.repeat(new_reps, np.diff(qptr))
-    other = reps[cols]
-    keep = (other != qi) & ~np.repeat(many, np.diff(qptr))
-    ci, cj = _arrays.unique_pairs(np.minimum(qi, other)[keep], np.maximum(qi, other)[keep])
+    nb = Buckets(*_lsh.merge_bands(b.order, b.sorted_keys, f.keys[:, new_reps]))
+    cols = np.ascontiguousarray(nb.order).ravel()
+    runs = _arrays.band_runs(np.ascontiguousarray(nb.sorted_keys), 0).reshape(-1, 2)
+    # Runs with a new column: a stable merge puts a run's old columns first.
+    touched = runs[(cols[runs[:, 1] - 1] >= g.reps.shape[0])]
+    large = touched[:, 1] - touched[:, 0] > BIG_BUCKET
+    ci, cj = _arrays.run_pairs(touched[~large].ravel(), cols, reps)
+    fresh = cj >= n_old  # pairs with a new document (i < j, and new documents come last)
+    ci, cj = _arrays.unique_pairs(ci[fresh], cj[fresh])
     new = verify(f, f, ci, cj, config.threshold)
     p = _with_edges(p, new.i, new.j, new.score)
-    if many.any():
+    if large.any():
         n = rep.shape[0]
         parent, size = _union_find(n, rep, p)
-        rows = new_reps[many]
-        sel = np.concatenate([np.arange(qptr[k], qptr[k + 1]) for k in np.flatnonzero(many).tolist()])
-        ptr = np.concatenate([[0], np.cumsum(np.diff(qptr)[many])])
+        settled = np.arange(n) < n_old
         i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
-        k = _cluster.connect_lists(ptr, reps[cols[sel]], rows, f.indptr, f.values, config.threshold,
-                                   parent, size, i, j, sc, 0)
+        k = _cluster.connect_runs(touched[large].ravel(), cols, reps, settled, f.indptr, f.values,
+                                  config.threshold, parent, size, i, j, sc, 0)
         p = _with_edges(p, i[:k], j[:k], sc[:k])
     return Groups(rep, reps), nb, p
 
@@ -408,8 +406,27 @@ def _letterless_matches(f: Features, g: Groups, q: Features, lone: np.ndarray):
     return lone[ok], cand[at[ok]]
 
 
-def within(q: Features, threshold: float) -> tuple[np.ndarray, Pairs]:
-    """Exact groups and every verified pair inside one batch ``q``: ``(rep, pairs)``."""
+def screen(q: Features, seen: np.ndarray, threshold: float):
+    """Which documents of a batch to let through, judged one at a time in order (``_cluster.admit``).
+
+    Returns ``(new, best, best_score)``: ``new`` marks the documents let
+    through; a held document's ``best`` is the earlier let-through document
+    of the batch it verified against best (-1: none, it matched the index).
+    """
     g = exact(q.indptr, q.values, q.digests, q.nbytes)
-    ci, cj = candidates(q.keys[:, g.reps], g.reps)
-    return g.rep, expand(g.rep, verify(q, q, ci, cj, threshold))
+    m = g.reps.shape[0]
+    keys = q.keys[:, g.reps]
+    run_of = np.empty(keys.shape, dtype=np.int64)
+    base = 0
+    for b in range(keys.shape[0]):  # number each band's buckets, continuing across bands
+        order = np.argsort(keys[b], kind="stable")
+        k = keys[b][order]
+        ids = np.cumsum(np.concatenate([[0], k[1:] != k[:-1]])) if m else np.zeros(0, np.int64)
+        run_of[b, order] = ids + base
+        base += int(ids[-1]) + 1 if m else 0
+    slot = np.full(g.rep.shape[0], -1, dtype=np.int64)
+    slot[g.reps] = np.arange(m)
+    best = np.empty(g.rep.shape[0], dtype=np.int64)
+    best_s = np.empty(g.rep.shape[0], dtype=np.float64)
+    new = _cluster.admit(seen, g.rep, slot, g.reps, run_of, q.indptr, q.values, threshold, best, best_s)
+    return new, best, best_s

@@ -228,7 +228,7 @@ def test_identical_texts_without_words_are_exact_duplicates():
 
 @pytest.mark.parametrize("big", [1, 2, 5])
 def test_big_buckets_are_connected_without_verifying_every_pair(monkeypatch, big):
-    """Buckets over BIG_BUCKET members are connected by connect_runs/connect_lists: with the bound
+    """Buckets over BIG_BUCKET members are connected by connect_runs: with the bound
     forced down to a few members, clusters, labels, duplicates, pairs and add() must equal the
     all-pairs answer of the normal path."""
     docs = planted_corpus(n_base=150, n_copies=250, seed=11)
