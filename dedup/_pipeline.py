@@ -8,9 +8,10 @@ Every face of near-dups runs these same steps: ``dedup.index`` and ``Index``
                            normalize + shingle (_normalize, _shingle), digest (_exact),
                            sketch: MinHash band keys (_minhash.band_keys)
           ─ exact ─────> Groups(rep, reps)          identical texts; reps go on to LSH
-          ─ bucket ────> Buckets(order, sorted_keys) band keys sorted for lookups (_lsh)
-          ─ candidates > (i, j)                     pairs sharing a bucket (_lsh, _arrays.run_pairs)
-          ─ verify ────> Pairs(i, j, score)         exact Jaccard >= threshold (_jaccard)
+          ─ bucket ────> Buckets(order, sorted_keys) band keys sorted per band (_lsh)
+          ─ link ──────> Pairs(i, j, score)         candidates sharing a bucket (_arrays.run_pairs),
+                                                    verified: exact Jaccard >= threshold (_jaccard);
+                                                    big buckets connected, not paired (_cluster)
           ─ expand ────> Pairs over every member    representatives' pairs times their groups
           ─ components > labels                     union-find (_cluster)
 
@@ -212,17 +213,12 @@ def representatives(rep: np.ndarray, indptr: np.ndarray, start: int = 0) -> np.n
 
 # -------------------------------------------------------------- 3. candidates
 def bucket(keys: np.ndarray) -> Buckets:
-    """Band keys sorted per band, for lookups (``lookup``) and pairs (``candidates_in``)."""
+    """Band keys sorted per band, for lookups (``lookup``) and candidate pairs."""
     return Buckets(*_lsh.sort_bands(keys))
 
 
-def candidates(keys: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of ``members`` (the positions of the key columns) that share a bucket, unique, ``i < j``."""
-    return _lsh.bucket_pairs(keys, members)
-
-
 def candidates_in(b: Buckets, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``candidates`` from keys already sorted by ``bucket``."""
+    """Every pair of ``members`` (one per key column) sharing a bucket: ``i < j``, sorted, unique."""
     return _lsh.pairs_in_buckets(b.order, b.sorted_keys, members)
 
 
@@ -293,33 +289,41 @@ def _with_edges(p: Pairs, i, j, s) -> Pairs:
 
 def big_runs(b: Buckets) -> np.ndarray:
     """The runs (as ``_arrays.band_runs`` gives them) of buckets with more than ``BIG_BUCKET`` members."""
-    runs = _arrays.band_runs(np.ascontiguousarray(b.sorted_keys), 0)
+    runs, _ = _lsh.bucket_runs(b.order, b.sorted_keys)
     return runs.reshape(-1, 2)[runs[1::2] - runs[0::2] > BIG_BUCKET].ravel()
 
 
-def build(f: Features, config: Config) -> tuple[Groups, Buckets, Pairs]:
-    """Exact groups, sorted buckets and verified representative pairs of a corpus.
+def link(runs, cols, members, csr, rep, threshold: float) -> Pairs:
+    """Verified pairs that give the buckets' connected components: the candidates -> verify step.
 
     Every pair sharing a bucket is verified, except in buckets of more than
     ``BIG_BUCKET`` members, where only the pairs that connect components are
-    (``_cluster.connect_runs``): the clusters are the same, and ``all_pairs``
-    gives every pair when it is asked for.
+    (``_cluster.connect_runs``, seeded with the exact groups ``rep`` and the
+    other buckets' pairs): the components are the same, at about one
+    verification per member of a big bucket.
+    """
+    runs = runs.reshape(-1, 2)
+    large = runs[:, 1] - runs[:, 0] > BIG_BUCKET
+    ci, cj = _arrays.unique_pairs(*_arrays.run_pairs(runs[~large].ravel(), cols, members))
+    p = verify(csr, csr, ci, cj, threshold)
+    if large.any():
+        n = rep.shape[0]
+        parent, size = _union_find(n, rep, p)
+        i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
+        k = _cluster.connect_runs(runs[large].ravel(), cols, members, np.zeros(n, np.bool_), csr[0], csr[1],
+                                  threshold, parent, size, i, j, sc, 0)
+        p = _with_edges(p, i[:k], j[:k], sc[:k])
+    return p
+
+
+def build(f: Features, config: Config) -> tuple[Groups, Buckets, Pairs]:
+    """Exact groups, sorted buckets and verified representative pairs of a corpus (``link``).
+
+    ``all_pairs`` gives every verified pair, big buckets included, when asked.
     """
     g = exact(f.indptr, f.values, f.digests, f.nbytes)
     b = bucket(f.keys[:, g.reps])
-    runs = _arrays.band_runs(np.ascontiguousarray(b.sorted_keys), 0).reshape(-1, 2)
-    large = runs[:, 1] - runs[:, 0] > BIG_BUCKET
-    cols = np.ascontiguousarray(b.order).ravel()
-    ci, cj = _arrays.unique_pairs(*_arrays.run_pairs(runs[~large].ravel(), cols, g.reps))
-    p = verify(f, f, ci, cj, config.threshold)
-    if large.any():
-        n = g.rep.shape[0]
-        parent, size = _union_find(n, g.rep, p)
-        i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
-        k = _cluster.connect_runs(runs[large].ravel(), cols, g.reps, np.zeros(n, np.bool_), f.indptr, f.values,
-                                  config.threshold, parent, size, i, j, sc, 0)
-        p = _with_edges(p, i[:k], j[:k], sc[:k])
-    return g, b, p
+    return g, b, link(*_lsh.bucket_runs(b.order, b.sorted_keys), g.reps, f, g.rep, config.threshold)
 
 
 def all_pairs(f: Features, g: Groups, b: Buckets, config: Config) -> Pairs:
@@ -330,7 +334,7 @@ def all_pairs(f: Features, g: Groups, b: Buckets, config: Config) -> Pairs:
 
 def least_pairs(rep: np.ndarray, b: Buckets) -> int:
     """A lower bound of the candidate pairs of ``all_pairs`` (the most of any one band), for refusing early."""
-    runs = _arrays.band_runs(np.ascontiguousarray(b.sorted_keys), 0)
+    runs, _ = _lsh.bucket_runs(b.order, b.sorted_keys)
     m = (runs[1::2] - runs[0::2]).astype(np.int64)
     band = runs[0::2] // max(1, b.sorted_keys.shape[1])
     per_band = np.bincount(band, weights=m * (m - 1) // 2, minlength=b.sorted_keys.shape[0])
@@ -351,8 +355,8 @@ def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Con
     new_reps = representatives(rep, f.indptr, n_old)
     reps = np.concatenate([g.reps, new_reps])
     nb = Buckets(*_lsh.merge_bands(b.order, b.sorted_keys, f.keys[:, new_reps]))
-    cols = np.ascontiguousarray(nb.order).ravel()
-    runs = _arrays.band_runs(np.ascontiguousarray(nb.sorted_keys), 0).reshape(-1, 2)
+    runs, cols = _lsh.bucket_runs(nb.order, nb.sorted_keys)
+    runs = runs.reshape(-1, 2)
     # Runs with a new column: a stable merge puts a run's old columns first.
     touched = runs[(cols[runs[:, 1] - 1] >= g.reps.shape[0])]
     large = touched[:, 1] - touched[:, 0] > BIG_BUCKET
