@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, fields
 
-from ._options import COLLAPSE, INDEX, MODES, REMOVABLE, SHINGLES, UNITS
+from ._options import COLLAPSE, INDEX, MODES, REMOVABLE, SHINGLES, SKETCHES, UNITS
 
 
 def _check_int(name: str, value, low: int, high: int | None = None) -> None:
@@ -52,6 +52,11 @@ class Config:
         >= ``min_prob`` (``_lsh.choose_bands``). Give both or neither.
     min_prob : float in (0, 1)
         Target candidate probability at the threshold for the automatic choice.
+    sketch : {"oph", "minhash"}
+        Signature family (``_minhash``): one-permutation hashing with optimal
+        densification (one hash per shingle), or K independent permutations
+        (K hashes per shingle). Both collide with probability equal to the
+        Jaccard similarity; verification is exact either way.
     """
 
     threshold: float = INDEX["threshold"]
@@ -62,12 +67,15 @@ class Config:
     bands: int | None = None
     rows: int | None = None
     min_prob: float = INDEX["min_prob"]
+    sketch: str = INDEX["sketch"]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "threshold", check_threshold(self.threshold))
         _check_int("ngram", self.ngram, 1)
         if self.shingle not in SHINGLES:
             raise ValueError(f"shingle must be one of {list(SHINGLES)}, got {self.shingle!r}")
+        if self.sketch not in SKETCHES:
+            raise ValueError(f"sketch must be one of {list(SKETCHES)}, got {self.sketch!r}")
         _check_int("num_perm", self.num_perm, 1)
         _check_int("seed", self.seed, 0, 2**64 - 1)
         if (self.bands is None) != (self.rows is None):

@@ -1,6 +1,20 @@
 """MinHash: CSR shingle sets -> signatures -> LSH band keys (the sketch step).
 
-Hash family: ``h_k(x) = a_k * x + b_k  (mod 2**64)`` with ``a_k`` odd, applied
+Two families, both with ``P[sig_k(A) == sig_k(B)] = J(A, B)`` for every ``k``:
+
+* ``"oph"`` (default): one-permutation hashing with optimal densification
+  (Li, Owen & Zhang, NIPS 2012; Shrivastava, ICML 2017, Algorithm 1). One
+  hash ``h(x) = a_0 x + b_0 (mod 2**64)`` per shingle; its top bits choose one
+  of ``K`` bins and the bin keeps its smallest ``h``. An empty bin ``i``
+  copies bin ``donor(i, t)`` for the first ``t = 1, 2, ...`` whose bin is not
+  empty, ``donor`` a fixed hash of ``(i, t)``, the same for every set, which
+  is what makes the collision probability exactly ``J`` (the paper's
+  Theorem). Cost: one multiply per shingle, plus about ``K * K / m``
+  probes for a set filling ``m < K`` bins: ~1 multiply per shingle against
+  ``K`` for the classic family.
+* ``"minhash"``: ``K`` independent permutations (below), the classic family.
+
+Classic family: ``h_k(x) = a_k * x + b_k  (mod 2**64)`` with ``a_k`` odd, applied
 to shingle hashes ``x`` that are already ``fmix64``-mixed 64-bit values. Each
 ``h_k`` is a bijection of ``uint64`` (no two shingles share a value, so the
 estimator has no truncation bias), the arithmetic is exact modulo 2**64 (no
@@ -24,6 +38,10 @@ from ._types import BAND_KEYS
 
 EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # signature of a set with no shingles
 _BAND_SEED = np.uint64(0x62616E646B657921)  # "bandkey!"
+_DONOR = np.uint64(0x64656E7369667921)  # "densify!": seeds the donor sequence of OPH's empty bins
+_S32 = np.uint64(32)
+#: ``sketch=`` option -> whether the kernels take the one-permutation path.
+FAMILIES = {"oph": True, "minhash": False}
 _GOLDEN = 0x9E3779B97F4A7C15
 
 
@@ -64,6 +82,48 @@ def _signature(row, a, b, sig):
 
 
 @njit(cache=True, inline="always")
+def _one_permutation(row, a0, b0, sig, full):
+    """OPH with optimal densification of one sorted shingle row into ``sig`` (``len(sig)`` bins).
+
+    ``full`` is scratch of the same length. An empty row gives all ``EMPTY``.
+    """
+    k = sig.shape[0]
+    for i in range(k):
+        full[i] = EMPTY
+    filled = 0
+    for s in range(row.shape[0]):
+        h = a0 * row[s] + b0
+        i = np.int64(((h >> _S32) * np.uint64(k)) >> _S32)
+        if full[i] == EMPTY:
+            filled += 1
+        full[i] = min(full[i], h)
+    if filled == 0:
+        for i in range(k):
+            sig[i] = EMPTY
+        return
+    for i in range(k):
+        if full[i] != EMPTY:
+            sig[i] = full[i]
+            continue
+        t = np.uint64(1)
+        while True:  # the first non-empty donor in a sequence fixed by (i, t) alone
+            d = fmix64(_DONOR ^ ((np.uint64(i) << _S32) | t))
+            j = np.int64(((d >> _S32) * np.uint64(k)) >> _S32)
+            if full[j] != EMPTY:
+                sig[i] = full[j]
+                break
+            t += np.uint64(1)
+
+
+@njit(cache=True, inline="always")
+def _sketch_row(row, a, b, sig, full, oph):
+    if oph:
+        _one_permutation(row, a[0], b[0], sig, full)
+    else:
+        _signature(row, a, b, sig)
+
+
+@njit(cache=True, inline="always")
 def _band_key(sig, band, rows):
     """One band of a signature, ``sig[band*rows:(band+1)*rows]``, hashed to one uint64 key."""
     h = _BAND_SEED
@@ -73,23 +133,25 @@ def _band_key(sig, band, rows):
 
 
 @njit(cache=True, parallel=True)
-def signatures(indptr, values, a, b):
-    """MinHash signature of every CSR row.
+def signatures(indptr, values, a, b, oph=False):
+    """Signature of every CSR row, of the classic family or (``oph``) one-permutation hashing.
 
     Parameters
     ----------
     indptr : int64 array, shape (n + 1,)
     values : uint64 array, sorted unique shingles per row
-    a, b : uint64 arrays, shape (num_perm,), from ``permutations``
+    a, b : uint64 arrays, shape (num_perm,), from ``permutations`` (OPH uses ``a[0], b[0]``)
 
     Returns
     -------
     uint64 array, shape (n, num_perm). An empty row is all ``EMPTY``.
     """
     n = indptr.shape[0] - 1
-    out = np.empty((n, a.shape[0]), dtype=np.uint64)
+    k = a.shape[0]
+    out = np.empty((n, k), dtype=np.uint64)
     for d in prange(n):
-        _signature(values[indptr[d] : indptr[d + 1]], a, b, out[d])
+        full = np.empty(k, dtype=np.uint64)
+        _sketch_row(values[indptr[d] : indptr[d + 1]], a, b, out[d], full, oph)
     return out
 
 
@@ -109,7 +171,7 @@ def keys_of_signatures(sig, bands, rows):
 
 
 @njit(BAND_KEYS, cache=True, parallel=True)
-def band_keys(indptr, values, select, a, b, bands, rows):
+def band_keys(indptr, values, select, a, b, bands, rows, oph):
     """``keys_of_signatures(signatures(...))`` of the CSR rows ``select``: the sketch step.
 
     The signature of a row lives in a small scratch array and goes straight
@@ -122,6 +184,7 @@ def band_keys(indptr, values, select, a, b, bands, rows):
     select : int64 array, shape (n,): the rows to key, in output order.
     a, b : from ``permutations``, at least ``bands * rows`` long.
     bands, rows : the LSH banding (``_lsh.choose_bands``).
+    oph : one-permutation hashing (``bands * rows`` bins) instead of the classic family.
 
     Returns
     -------
@@ -134,8 +197,9 @@ def band_keys(indptr, values, select, a, b, bands, rows):
     out = np.empty((bands, n), dtype=np.uint64)
     for c in prange((n + 255) // 256):
         sig = np.empty(k, dtype=np.uint64)
+        full = np.empty(k, dtype=np.uint64)
         for d in range(c * 256, min(n, c * 256 + 256)):
-            _signature(values[indptr[select[d]] : indptr[select[d] + 1]], ak, bk, sig)
+            _sketch_row(values[indptr[select[d]] : indptr[select[d] + 1]], ak, bk, sig, full, oph)
             for band in range(bands):
                 out[band, d] = _band_key(sig, band, rows)
     return out

@@ -7,6 +7,8 @@ choices is written twice. Each tuple's order is the order shown to users.
 
 #: ``shingle=``: word n-grams or character n-grams.
 SHINGLES = ("word", "char")
+#: ``sketch=``: one-permutation hashing with optimal densification, or the classic K-permutation MinHash.
+SKETCHES = ("oph", "minhash")
 #: ``keep=``: which member of a cluster is kept.
 KEEP = ("first", "longest")
 #: ``unit=`` of collapse and blocks.
@@ -19,7 +21,8 @@ REMOVABLE = ("repeat", "syndicated", "boilerplate")
 FORMATS = ("text", "jsonl", "csv", "json")
 
 #: ``dedup.index`` / ``Config``: documents compared by word 5-grams at Jaccard 0.8.
-INDEX = {"threshold": 0.8, "ngram": 5, "shingle": "word", "num_perm": 128, "seed": 0, "min_prob": 0.99}
+INDEX = {"threshold": 0.8, "ngram": 5, "shingle": "word", "num_perm": 128, "seed": 0, "min_prob": 0.99,
+         "sketch": "oph"}
 #: ``dedup.collapse`` / ``CollapseConfig``: blocks compared by word 3-grams at 0.7 (see its docstring).
 COLLAPSE = {"unit": "line", "mode": "keep_first", "remove": REMOVABLE, "ngram": 3, "threshold": 0.7,
             "num_perm": 64, "seed": 0, "min_prob": 0.99, "fuzzy_words": 8, "min_words": 8, "min_docs": 3,

@@ -136,10 +136,11 @@ def _batches(lengths: np.ndarray, limit: int):
 
 
 # ------------------------------------------------------------------ 1. featurize
-def sketch(indptr, values, select, *, num_perm: int, seed: int, bands: int, rows: int) -> np.ndarray:
-    """Band keys, shape (bands, len(select)), of the MinHash signatures of the CSR rows ``select``."""
+def sketch(indptr, values, select, *, num_perm: int, seed: int, bands: int, rows: int,
+           family: str = "minhash") -> np.ndarray:
+    """Band keys, shape (bands, len(select)), of the signatures (``family``) of the CSR rows ``select``."""
     a, b = _minhash.permutations(num_perm, seed)
-    return _minhash.band_keys(indptr, values, select, a, b, bands, rows)
+    return _minhash.band_keys(indptr, values, select, a, b, bands, rows, _minhash.FAMILIES[family])
 
 
 def featurize(texts, config: Config) -> Features:
@@ -183,7 +184,7 @@ def featurize(texts, config: Config) -> Features:
         indptr[start + 1 : stop + 1] = ptr[1:] + used
         used += k
         keys[:, start:stop] = sketch(ptr, batch, np.arange(stop - start), num_perm=config.num_perm,
-                                     seed=config.seed, bands=bands, rows=rows)
+                                     seed=config.seed, bands=bands, rows=rows, family=config.sketch)
         digests[start:stop] = _exact.digests(buf, offs)
         size = np.diff(offs)
         size[_exact.blank(buf, offs, ptr)] = 0

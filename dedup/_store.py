@@ -162,7 +162,8 @@ def read(path, *, verify: bool = True) -> tuple[Config, list, str, dict]:
     if manifest.get("version") != VERSION:
         _fail(mfile, f"format version {manifest.get('version')!r}; this near-dups reads version {VERSION}")
     try:
-        config = Config(**manifest["config"])
+        # An index saved before the sketch family was an option used the classic family.
+        config = Config(**{"sketch": "minhash", **manifest["config"]})
         n = int(manifest["documents"])
         policy = manifest["keep"]
         specs = manifest["arrays"]

@@ -18,7 +18,7 @@ U64_2D = types.Array(types.uint64, 2, "C")
 
 #: _shingle._fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, units)
 FILL = types.void(RO_U8, RO_I64, RO_I64, types.int64, types.int64, RO_U8, RO_I64, U64, I64, I64)
-#: _minhash.band_keys(indptr, values, select, a, b, bands, rows) -> (bands, n) keys
-BAND_KEYS = U64_2D(RO_I64, RO_U64, RO_I64, RO_U64, RO_U64, types.int64, types.int64)
+#: _minhash.band_keys(indptr, values, select, a, b, bands, rows, oph) -> (bands, n) keys
+BAND_KEYS = U64_2D(RO_I64, RO_U64, RO_I64, RO_U64, RO_U64, types.int64, types.int64, types.boolean)
 #: _jaccard.jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold) -> scores
 JACCARD_CROSS = F64(RO_I64, RO_U64, RO_I64, RO_I64, RO_U64, RO_I64, types.float64)

@@ -116,6 +116,32 @@ def signature(values, a, b):
     return [min(((ak * x + bk) & MASK for x in values), default=MASK) for ak, bk in zip(a, b)]
 
 
+DONOR = 0x64656E7369667921
+
+
+def oph_signature(values, a0: int, b0: int, k: int):
+    """One-permutation hashing with optimal densification (Shrivastava 2017, Algorithm 1), spelled out:
+    bin = top 32 bits of h scaled to k; each bin keeps its smallest h; an empty bin copies the first
+    non-empty bin of the donor sequence fmix64(DONOR ^ (i << 32 | t)), t = 1, 2, ..."""
+    if not values:
+        return [MASK] * k
+    bins = [None] * k
+    for x in values:
+        h = (a0 * x + b0) & MASK
+        i = ((h >> 32) * k) >> 32
+        bins[i] = h if bins[i] is None else min(bins[i], h)
+    out = []
+    for i in range(k):
+        t = 1
+        j = i
+        while bins[j] is None:
+            d = fmix64(DONOR ^ ((i << 32) | t))
+            j = ((d >> 32) * k) >> 32
+            t += 1
+        out.append(bins[j])
+    return out
+
+
 def band_key(sig, band: int, rows: int) -> int:
     h = BAND_SEED
     for v in sig[band * rows : (band + 1) * rows]:

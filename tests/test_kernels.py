@@ -263,6 +263,72 @@ def test_minhash_collision_rate_is_unbiased_with_binomial_variance(jaccard):
     assert 0.6 * var < rates.var() < 1.6 * var
 
 
+@settings(max_examples=100, deadline=None)
+@given(sets=st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=300, unique=True), max_size=5),
+       num_perm=st.integers(1, 140), seed=st.integers(0, 2**64 - 1))
+def test_oph_signatures_match_reference(sets, num_perm, seed):
+    a, b = _minhash.permutations(num_perm, seed)
+    indptr = np.zeros(len(sets) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(s) for s in sets])
+    values = np.array([v for s in sets for v in sorted(s)], dtype=np.uint64)
+    sig = _minhash.signatures(indptr, values, a, b, True)
+    for k, s in enumerate(sets):
+        assert sig[k].tolist() == ref.oph_signature(s, int(a[0]), int(b[0]), num_perm)
+
+
+def _pair_with_jaccard(rng, union, inter):
+    pool = rng.integers(0, 2**64, size=union, dtype=np.uint64)
+    rest = union - inter
+    A = np.sort(np.concatenate([pool[:inter], pool[inter : inter + rest // 2]]))
+    B = np.sort(np.concatenate([pool[:inter], pool[inter + rest // 2 :]]))
+    return A, B, inter / union
+
+
+@pytest.mark.parametrize("union,inter", [(1, 1), (2, 1), (3, 1), (5, 2), (8, 6), (20, 10), (60, 12), (200, 160),
+                                         (800, 400), (3000, 2900)])
+def test_oph_collision_probability_equals_jaccard(union, inter):
+    """Per hash, P[sig_k(A) == sig_k(B)] = J for one-permutation hashing with optimal densification,
+    at every set size, the smallest included (where most bins are densified). Over 400 random pairs,
+    with a new permutation each: every bin's collision rate is within 5 binomial standard errors
+    (sqrt(J(1-J)/400)) of J, and their mean within 5 standard errors of the per-pair mean."""
+    rng = np.random.default_rng(union * 1000 + inter)
+    trials, k = 400, 64
+    hits = np.zeros(k)
+    means = []
+    for t in range(trials):
+        A, B, j = _pair_with_jaccard(rng, union, inter)
+        a, b = _minhash.permutations(k, int(rng.integers(0, 2**63)))
+        sig = _minhash.signatures(np.array([0, A.size, A.size + B.size]), np.concatenate([A, B]), a, b, True)
+        eq = sig[0] == sig[1]
+        hits += eq
+        means.append(eq.mean())
+    se = np.sqrt(j * (1 - j) / trials)
+    assert np.all(np.abs(hits / trials - j) <= 5 * se + 1e-12)
+    means = np.array(means)
+    assert abs(means.mean() - j) <= 5 * means.std() / np.sqrt(trials) + 1e-12
+
+
+@pytest.mark.parametrize("sketch", ["oph", "minhash"])
+def test_candidate_probability_follows_the_s_curve(sketch):
+    """The probability that a pair becomes an LSH candidate (21 bands x 6 rows), measured over 600
+    random document-sized pairs (150-600 shingles) per Jaccard level, is 1-(1-J^6)^21 within 5
+    binomial standard errors, for both families."""
+    rng = np.random.default_rng(5)
+    bands, rows, trials = 21, 6, 600
+    for target in (0.3, 0.5, 0.6, 0.7, 0.8):
+        got = []
+        for t in range(trials):
+            union = int(rng.integers(150, 600))
+            A, B, j = _pair_with_jaccard(rng, union, int(round(target * union)))
+            a, b = _minhash.permutations(128, int(rng.integers(0, 2**63)))
+            keys = _minhash.band_keys(np.array([0, A.size, A.size + B.size]), np.concatenate([A, B]),
+                                      np.array([0, 1]), a, b, bands, rows, sketch == "oph")
+            got.append((bool((keys[:, 0] == keys[:, 1]).any()), j))
+        p = np.mean([g for g, _ in got])
+        want = np.mean([float(dedup.s_curve(j, bands, rows)) for _, j in got])
+        assert abs(p - want) <= 5 * np.sqrt(want * (1 - want) / trials) + 0.005, (target, p, want)
+
+
 # ------------------------------------------------------------------ LSH
 def test_s_curve_and_band_choice():
     assert float(dedup.s_curve(0.8, 21, 6)) == pytest.approx(1 - (1 - 0.8**6) ** 21)
@@ -333,7 +399,7 @@ def test_band_keys_equal_keys_of_signatures(sets, num_perm, seed, data):
     values = np.array([v for s in sets for v in sorted(s)], dtype=np.uint64)
     select = np.array(data.draw(st.lists(st.integers(0, max(len(sets) - 1, 0)), max_size=10)) if sets else [],
                       dtype=np.int64)
-    got = _minhash.band_keys(indptr, values, select, a, b, bands, rows)
+    got = _minhash.band_keys(indptr, values, select, a, b, bands, rows, False)
     assert got.shape == (bands, select.shape[0])
     want = _minhash.keys_of_signatures(_minhash.signatures(indptr, values, a, b), bands, rows)[:, select]
     assert np.array_equal(got, want)
@@ -348,7 +414,7 @@ def test_band_keys_across_parallel_chunks():
     a, b = _minhash.permutations(64, 3)
     select = rng.permutation(700).astype(np.int64)
     want = _minhash.keys_of_signatures(_minhash.signatures(indptr, values, a, b), 21, 3)[:, select]
-    assert np.array_equal(_minhash.band_keys(indptr, values, select, a, b, 21, 3), want)
+    assert np.array_equal(_minhash.band_keys(indptr, values, select, a, b, 21, 3, False), want)
 
 
 @settings(max_examples=100, deadline=None)
