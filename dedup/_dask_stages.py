@@ -176,17 +176,78 @@ def band_rows(s: pd.DataFrame, members: pd.DataFrame, bands: int) -> pd.DataFram
                          "pos": np.tile(pos[use], bands)})
 
 
-def bucket_candidates(pdf: pd.DataFrame) -> pd.DataFrame:
-    """Band rows shuffled by key -> candidate pairs ``(a, b)``, ``a < b``."""
-    if pdf.empty:
-        return PAIR_META.copy()
+def _runs(pdf: pd.DataFrame):
     band = pdf["band"].to_numpy().astype(np.int64)
     key = pdf["key"].to_numpy()
     pos = pdf["pos"].to_numpy()
     order = np.lexsort((pos, key, band))
     band, key, pos = band[order], key[order], pos[order]
-    a, b = run_pairs(equal_runs(band, key), np.arange(pos.shape[0], dtype=np.int64), pos)
+    runs = equal_runs(band, key).reshape(-1, 2)
+    return band, key, pos, runs
+
+
+def bucket_candidates(pdf: pd.DataFrame, big: int) -> pd.DataFrame:
+    """Band rows shuffled by key -> candidate pairs ``(a, b)``, ``a < b``, of buckets of at most ``big`` members.
+
+    Larger buckets are connected by ``big_bucket_rows`` instead, as
+    ``_pipeline.link`` does locally.
+    """
+    if pdf.empty:
+        return PAIR_META.copy()
+    _, _, pos, runs = _runs(pdf)
+    small = runs[runs[:, 1] - runs[:, 0] <= big].ravel()
+    a, b = run_pairs(small, np.arange(pos.shape[0], dtype=np.int64), pos)
     return pd.DataFrame({"a": a, "b": b})
+
+
+BIG_META = pd.DataFrame({"band": np.zeros(0, np.int64), "key": np.zeros(0, np.uint64), "pos": np.zeros(0, POS)})
+
+
+def big_bucket_rows(pdf: pd.DataFrame, big: int) -> pd.DataFrame:
+    """The band rows of buckets with more than ``big`` members, sorted by (band, key, pos)."""
+    if pdf.empty:
+        return BIG_META.copy()
+    band, key, pos, runs = _runs(pdf)
+    large = runs[runs[:, 1] - runs[:, 0] > big]
+    take = np.concatenate([np.arange(a, b) for a, b in large.tolist()]) if large.shape[0] else np.zeros(0, np.int64)
+    return pd.DataFrame({"band": band[take], "key": key[take], "pos": pos[take]})
+
+
+def connect_big_buckets(rows: pd.DataFrame, shingles: pd.DataFrame, edges: pd.DataFrame, threshold: float,
+                        threads: int | None = None) -> pd.DataFrame:
+    """Verified edges connecting the members of big buckets, by ``_cluster.connect_runs`` (on the client).
+
+    ``rows`` are the big buckets' band rows (``big_bucket_rows``, gathered);
+    ``shingles`` (indexed by position, columns ``shingles`` and ``prio``) the
+    rows of their members, each once; ``edges`` the edges known so far, which
+    seed the union-find so that members already connected are not verified.
+    Returns edges as ``score_pairs`` gives them.
+    """
+    if rows.empty:
+        return EDGE_META.copy()
+    nodes = shingles.index.to_numpy()
+    order = np.argsort(nodes)
+    nodes = nodes[order]
+    indptr, values = arrow_to_csr(shingles["shingles"].iloc[order])
+    prio = shingles["prio"].to_numpy()[order]
+    parent = np.arange(nodes.shape[0], dtype=np.int64)
+    size = np.ones(nodes.shape[0], dtype=np.int64)
+    if len(edges):
+        ei, ej = edges["i"].to_numpy(), edges["j"].to_numpy()
+        inside = np.isin(ei, nodes) & np.isin(ej, nodes)
+        _cluster.unite(parent, size, np.searchsorted(nodes, ei[inside]), np.searchsorted(nodes, ej[inside]))
+    band = rows["band"].to_numpy().astype(np.int64)
+    key = rows["key"].to_numpy()
+    members = np.searchsorted(nodes, rows["pos"].to_numpy())
+    runs = equal_runs(band, key)
+    n = nodes.shape[0]
+    i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
+    with numba_threads(threads):
+        k = _cluster.connect_runs(runs, np.arange(members.shape[0], dtype=np.int64), members, np.zeros(n, np.bool_),
+                                  indptr, values, threshold, parent, size, i, j, sc, 0)
+    i, j = i[:k], j[:k]
+    return pd.DataFrame({"i": nodes[i], "j": nodes[j], "score": sc[:k], "prio_i": prio[i], "prio_j": prio[j]},
+                        index=pd.Index(nodes[j], name="pos"))
 
 
 def unique_pairs(pdf: pd.DataFrame) -> pd.DataFrame:

@@ -19,7 +19,10 @@ Stages, and how they map onto Dask
        digest; a group's first position is its representative; each member's
        shingle set is then checked equal to its representative's (stage 4).
     3. *LSH*: representatives' band keys exploded to ``(band, key, position)``
-       rows and shuffled by key; every pair sharing a bucket is a candidate.
+       rows and shuffled by key; every pair sharing a bucket is a candidate,
+       except in a bucket of more than ``BIG_BUCKET`` (256) members: those
+       rows, and each member's shingle row once, go to the client, which
+       connects them as the local engine does (``_cluster.connect_runs``).
     4. *Verification by join*: candidate pairs are shuffled to the partition
        of one member and joined with its shingle row there, then to the
        other's, and scored by exact Jaccard. The shingle rows were computed
@@ -53,6 +56,7 @@ except ImportError as e:  # pragma: no cover - exercised in a subprocess test
 
 from . import _dask_stages as st
 from ._config import Config
+from . import _pipeline
 from ._pipeline import lsh_shape
 
 __all__ = ["MAX_EDGES", "drop_duplicates", "find_duplicates"]
@@ -143,7 +147,7 @@ def _star_components(edges, npartitions, shuffle_method, max_rounds, times):
     return E.map_partitions(st.star_assign, meta=st.ASSIGN_META[["pos", "label"]])
 
 
-def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, rows, min_prob, keep,
+def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, rows, min_prob, sketch, keep,
          max_edges, shuffle_method, numba_threads, want_pairs):
     _check_frame(ddf, text, id, keep)
     if shuffle_method not in SHUFFLE_METHODS:
@@ -154,7 +158,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
     if isinstance(max_edges, bool) or not isinstance(max_edges, int) or max_edges < 0:
         raise ValueError(f"max_edges must be an int >= 0, got {max_edges!r}")
     config = Config(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm, seed=seed,
-                    bands=bands, rows=rows, min_prob=min_prob)
+                    bands=bands, rows=rows, min_prob=min_prob, sketch=sketch)
     nb, _ = lsh_shape(config)
     times: dict = {}
     id_dtype = ddf[id].dtype if id is not None else np.dtype(np.int64)
@@ -184,22 +188,33 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
         exact = _persist(_verify(ex, S, divs, 1.0, shuffle_method, numba_threads, exact=True))
         members = exact[["j"]]  # verified at the member's partition, so indexed by member
 
-    # 3. LSH: representatives' band keys exploded, shuffled by key, pairs per bucket
+    # 3. LSH: representatives' band keys exploded, shuffled by key, pairs per bucket; a bucket
+    # bigger than BIG_BUCKET is connected instead (gathered with its members' shingle rows, once each)
+    big = _pipeline.BIG_BUCKET if not want_pairs else np.iinfo(np.int64).max  # every pair, as Index.pairs() lists them
     with _timed(times, "lsh"):
         keys = S[[f"k{b}" for b in range(nb)] + ["nsh"]]
         B = keys.map_partitions(st.band_rows, members, nb, meta=st.BAND_META, align_dataframes=False)
-        cand = B.shuffle("key", shuffle_method=shuffle_method).map_partitions(st.bucket_candidates,
-                                                                             meta=st.PAIR_META)
-        cand = _persist(cand)
+        B = _persist(B.shuffle("key", shuffle_method=shuffle_method))
+        cand = _persist(B.map_partitions(st.bucket_candidates, big, meta=st.PAIR_META))
+        big_rows = B.map_partitions(st.big_bucket_rows, big, meta=st.BIG_META).compute()
         n_cand = len(cand)  # with repeats: a pair sharing k bands counts k times
     # 4. verification: each side's shingle row joined to the pair, exact Jaccard
     with _timed(times, "verify"):
         near = _persist(_verify(cand, S, divs, config.threshold, shuffle_method, numba_threads))
         n_exact = len(exact)
+        if len(big_rows):
+            wanted = np.unique(big_rows["pos"].to_numpy())
+            rows = S[["shingles", "prio"]].map_partitions(lambda p, w: p[p.index.isin(w)], wanted,
+                                                          meta=S._meta[["shingles", "prio"]]).compute()
+            known = pd.concat(dask.compute(exact, near), ignore_index=True)
+            linked = st.connect_big_buckets(big_rows, rows, known, config.threshold, numba_threads)
+            near = dd.concat([near.clear_divisions(), dd.from_pandas(linked, npartitions=1, sort=False)])
         n_near = len(near)
     n_edges = n_exact + n_near
     info = dict(documents=int(sizes.sum()), partitions=P, exact_edges=n_exact, near_edges=n_near,
-                candidate_rows=n_cand, band_rows=nb * int((sizes.sum() - n_exact)), bands=nb, gathered=n_edges <= max_edges, times=times)
+                candidate_rows=n_cand, band_rows=nb * int((sizes.sum() - n_exact)), bands=nb,
+                big_bucket_rows=len(big_rows), big_bucket_documents=int(big_rows["pos"].nunique()),
+                gathered=n_edges <= max_edges, times=times)
 
     # 5. clusters: local union-find on gathered edges, or distributed large-star/small-star
     pairs = None
@@ -271,7 +286,8 @@ def _number_ids(s, offsets, partition_info=None):
 
 def find_duplicates(ddf, text: str = "text", id: str | None = "id", *, threshold: float = 0.8, ngram: int = 5,
                     shingle: str = "word", num_perm: int = 128, seed: int = 0, bands: int | None = None,
-                    rows: int | None = None, min_prob: float = 0.99, keep: str = "first", pairs: bool = False,
+                    rows: int | None = None, min_prob: float = 0.99, sketch: str = "oph", keep: str = "first",
+                    pairs: bool = False,
                     max_edges: int = MAX_EDGES, shuffle_method: str = "tasks", numba_threads: int | None = 1,
                     return_info: bool = False):
     """Cluster near-duplicates of a Dask DataFrame: ``id, cluster, keep`` per document.
@@ -289,7 +305,7 @@ def find_duplicates(ddf, text: str = "text", id: str | None = "id", *, threshold
         Column of texts (str).
     id : str or None, default "id"
         Column of unique document ids; None numbers documents 0, 1, ... in order.
-    threshold, ngram, shingle, num_perm, seed, bands, rows, min_prob
+    threshold, ngram, shingle, num_perm, seed, bands, rows, min_prob, sketch
         As for ``dedup.index``.
     keep : "first", "longest", or a column name
         Which member of a cluster is kept: the first in input order, the
@@ -297,7 +313,11 @@ def find_duplicates(ddf, text: str = "text", id: str | None = "id", *, threshold
         (ties: first).
     pairs : bool, default False
         Also return every verified pair (``id_a, id_b, score``), as
-        ``Index.pairs()`` lists them (gathered through the client).
+        ``Index.pairs()`` lists them (gathered through the client). Without
+        it, a bucket of more than ``dedup._pipeline.BIG_BUCKET`` members
+        (templated pages) is connected on the client from its members'
+        shingle rows, about one verification per member, instead of having
+        all its pairs verified; with it, every pair is.
     max_edges : int, default ``MAX_EDGES``
         Gather at most this many verified edges to the client for the local
         union-find; more run distributed connected components instead.
@@ -338,7 +358,7 @@ def find_duplicates(ddf, text: str = "text", id: str | None = "id", *, threshold
     [['a', 'a', True], ['b', 'a', False], ['c', 'c', True]]
     """
     out, pair_frame, info = _run(ddf, text=text, id=id, threshold=threshold, ngram=ngram, shingle=shingle,
-                                 num_perm=num_perm, seed=seed, bands=bands, rows=rows, min_prob=min_prob,
+                                 num_perm=num_perm, seed=seed, bands=bands, rows=rows, min_prob=min_prob, sketch=sketch,
                                  keep=keep, max_edges=max_edges, shuffle_method=shuffle_method,
                                  numba_threads=numba_threads, want_pairs=pairs)
     result = (out,) + ((pair_frame,) if pairs else ()) + ((info,) if return_info else ())

@@ -214,3 +214,18 @@ def test_cli_dedup_on_dask_writes_what_the_local_engine_writes(client, tmp_path)
         outputs[name] = (out.read_text(), (tmp_path / f"{name}.dropped.jsonl").read_text())
     assert outputs["local"][1].count("\n") > 5  # something was dropped
     assert outputs["dask"] == outputs["local"] == outputs["scheduler"]
+
+
+def test_big_buckets_are_connected_like_the_local_engine(client, monkeypatch):
+    """With BIG_BUCKET forced down, buckets are connected on the client (not paired): the labels and
+    keep flags equal the local engine's, and pairs=True still lists every pair."""
+    from dedup import _pipeline
+
+    df = _planted()
+    monkeypatch.setattr(_pipeline, "BIG_BUCKET", 2)
+    idx, clusters, kept = _reference(df, threshold=0.6)
+    labels, info = ddk.find_duplicates(dd.from_pandas(df, npartitions=3), threshold=0.6, return_info=True)
+    got = labels.compute()
+    assert info["big_bucket_rows"] > 0 and info["big_bucket_documents"] > 0
+    assert got["cluster"].tolist() == clusters.tolist() and got["keep"].tolist() == kept.tolist()
+    _check(df, 3, threshold=0.6)  # pairs=True: every verified pair
