@@ -589,13 +589,40 @@ class Index:
         self._changed()
         return self
 
-    def filter_new(self, docs, *, add: bool = True, threshold: float | None = None):
+    def _held(self, ids, new, indexed, batch, renamed):
+        """``(id, matched id, jaccard, indexed)`` of each document ``filter_new`` held back (``~new``)."""
+        qi, qpos, qsc = indexed
+        bi, bj, bs = batch
+        by_earlier = new[bi] & ~new[bj]  # pairs with an earlier document that was let through
+        q = np.concatenate([qi, bj[by_earlier]])
+        other = np.concatenate([qpos, bi[by_earlier]])
+        score = np.concatenate([qsc, bs[by_earlier]])
+        from_batch = np.concatenate([np.zeros(qi.shape[0], bool), np.ones(int(by_earlier.sum()), bool)])
+        order = np.lexsort((other, from_batch, -score, q))  # per held document: best score, indexed first
+        q, other, score, from_batch = q[order], other[order], score[order], from_batch[order]
+        first = np.flatnonzero(np.r_[True, q[1:] != q[:-1]]) if q.shape[0] else q
+        out = []
+        for k, o, s, b in zip(q[first].tolist(), other[first].tolist(), score[first].tolist(),
+                              from_batch[first].tolist()):
+            if new[k]:
+                continue
+            matched = (renamed[o] if renamed else ids[o]) if b else self.ids[o]
+            out.append((ids[k], matched, s, not b))
+        return out
+
+    def filter_new(self, docs, *, add: bool = True, threshold: float | None = None, held: list | None = None):
         """Yield the ``(id, text)`` of documents that duplicate nothing indexed.
 
         Documents are judged in order, as if added one at a time: one that
         duplicates an indexed document, or an earlier document of ``docs``
         that was let through, is held back. With ``add=True`` (default) the
         documents let through are added to the index.
+
+        ``held``, a list, receives ``(id, matched id, jaccard, indexed)`` for
+        every document held back, in input order: its best match (highest
+        score; an indexed document before an earlier one of ``docs``, then
+        the first), and whether that match is indexed or was let through
+        earlier in ``docs``.
         """
         t = self._query_threshold(threshold)
         if not isinstance(docs, (Mapping, str, bytes, bytearray)) and isinstance(docs, Iterable):
@@ -605,7 +632,7 @@ class Index:
         if not ids:
             return iter(())
         indptr, values, digests, nbytes, keys = shingle_texts(texts, self.config)
-        qi, _, _ = self._match(indptr, values, keys, t)
+        qi, qpos, qsc = self._match(indptr, values, keys, t)
         seen = np.zeros(len(ids), dtype=bool)
         seen[qi] = True
         # Pairs inside the batch, by the same LSH + exact check.
@@ -614,12 +641,16 @@ class Index:
         ci, cj = _lsh.bucket_pairs(keys[:, reps], reps)
         sc = _jaccard.jaccard_pairs(indptr, values, ci, cj, t)
         ok = sc >= t
-        bi, bj, _ = _exact.expand_pairs(rep, ci[ok], cj[ok], sc[ok])
+        bi, bj, bs = _exact.expand_pairs(rep, ci[ok], cj[ok], sc[ok])
         new = _exact.first_unmatched(seen, bi, bj)
         chosen = np.flatnonzero(new).tolist()
         out = [(ids[k], texts[k]) for k in chosen]
+        renamed = None
         if plain and add:  # plain strings take the next positions of the index, as add() gives them
-            out = [(len(self.ids) + r, text) for r, (_, text) in enumerate(out)]
+            renamed = {k: len(self.ids) + r for r, k in enumerate(chosen)}
+            out = [(renamed[k], text) for k, (_, text) in zip(chosen, out)]
+        if held is not None:
+            held.extend(self._held(ids, new, (qi, qpos, qsc), (bi, bj, bs), renamed))
         if add and out:
             self.add(out, priority=None if self._policy != "priority" else [0.0] * len(out))
         return iter(out)
