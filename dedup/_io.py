@@ -441,8 +441,9 @@ class _Reader:
             width = len(header)
             for row, values in enumerate(reader, 1):
                 if len(values) != width:
-                    self.bad(f"{src.name} row {row} (line {reader.line_num}): {len(values)} fields, the header has "
-                             f"{width}" + ("; a field holding a comma must be quoted" if len(values) > width else ""))
+                    self.bad(f"{src.name} row {row} (line {reader.line_num}): {len(values)} field"
+                             f"{'' if len(values) == 1 else 's'}, the header has {width}"
+                             + ("; a field holding a comma must be quoted" if len(values) > width else ""))
                     continue
                 text = values[ti]
                 self.corpus.nbytes += len(text)
@@ -452,8 +453,7 @@ class _Reader:
         except UnicodeDecodeError as e:
             if codec is None:
                 return False
-            self.bad(f"{src.name} line {reader.line_num + 1}: not {codec} ({e.reason}); --encoding names the "
-                     "file's codec")
+            self.bad(_undecodable(src, self.encoding, f"{src.name}: not {codec} ({e.reason})"))
         return True
 
     def read_parquet(self, s: int, src: Source) -> None:
@@ -498,6 +498,17 @@ def _field_problem(where: str, name: str, rec, option: str) -> str:
         return f"{where}: field {name!r} is {type(rec[name]).__name__}, not a string"
     fields = ", ".join(map(str, list(rec)[:12])) if isinstance(rec, dict) else ""
     return f"{where}: no field {name!r} (fields: {fields or 'none'}); choose one with {option}"
+
+
+def _undecodable(src: Source, forced: str | None, fallback: str) -> str:
+    """Where a file read as a stream stops decoding: decoded whole, once, to name the line and byte."""
+    with src.open() as f:
+        data = f.read()
+    try:
+        decode_text(data, src.name, forced)
+    except Undecodable as e:
+        return str(e)
+    return fallback
 
 
 def _bad_id(where: str, what: str, value) -> str:

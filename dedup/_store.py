@@ -142,6 +142,7 @@ def lock(path, *, timeout: float = LOCK_TIMEOUT):
     if path.exists() and not path.is_dir():
         raise ValueError(f"{path} exists and is not a directory")
     try:
+        made = not path.is_dir()
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise _fs.named(e, path) from None
@@ -151,12 +152,20 @@ def lock(path, *, timeout: float = LOCK_TIMEOUT):
     try:
         held.acquire(timeout=max(float(timeout), 0.0))
     except filelock.Timeout:
+        if made:
+            shutil.rmtree(path, ignore_errors=True)
         raise TimeoutError(f"{path}: another process is writing to this index (it holds {path / LOCK}); "
                            f"gave up after waiting {float(timeout):g} s") from None
     except OSError as e:
+        if made:
+            shutil.rmtree(path, ignore_errors=True)
         raise _fs.named(e, path / LOCK) from None
     try:
         yield path
+    except BaseException:
+        if made and held.lock_counter == 1 and not (path / "CURRENT").exists():
+            shutil.rmtree(path, ignore_errors=True)  # a new index that was never saved leaves nothing
+        raise
     finally:
         held.release()
 
