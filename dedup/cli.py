@@ -780,7 +780,7 @@ def cmd_collapse(args, ui) -> int:
             raise RuntimeError(f"dedup.collapse returned {len(results)} documents for {len(corpus)}")
         texts = [r.text for r in results]  # one per document, in input order
         removals = _cli_render.removal_records(results, corpus.texts)
-        touched = len({str(r["id"]) for r in removals})
+        touched = len({json.dumps(r["id"]) for r in removals})  # 1 and "1" are two documents
         if args.dry_run:
             shown = _quote_ids(removals) if _mixed(corpus.ids) else removals
             _emit(args, lambda out, style: (

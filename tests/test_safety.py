@@ -380,6 +380,23 @@ def test_forced_encoding_and_csv_detection(tmp_path, capsys, monkeypatch):
     assert code == 0 and text in (tmp_path / "out.csv").read_text(encoding="utf-8")  # written anew: UTF-8
 
 
+def test_standard_input_lines_in_another_encoding(tmp_path, capsys, monkeypatch):
+    import io
+
+    lines = ["Première ligne: café crème à Noël, déjà vu, garçon où est la gare?",
+             "Deuxième ligne: naïve Zoë, très bien, ça va, merci beaucoup à vous.",
+             "Première ligne: café crème à Noël, déjà vu, garçon où est la gare?"]
+    data = ("\r\n".join(lines) + "\r\n").encode("cp1252")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, _, err = call(["dedup", "-", "--stdin-format", "lines", "-o", "out.txt"], capsys)
+    assert code == 0, err
+    assert "near-dups: warning: -: not UTF-8; decoded as cp1252 (detected" in err
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8") == lines[0] + "\n" + lines[1] + "\n"
+    dropped = json.loads((tmp_path / "out.dropped.jsonl").read_text())
+    assert (dropped["id"], dropped["kept"], dropped["jaccard"]) == (3, 1, 1.0)
+
+
 def test_utf8_takes_the_fast_path(tmp_path, monkeypatch):
     """Detection runs only for a file that is not UTF-8: never for a UTF-8 corpus, never per document."""
     import charset_normalizer
