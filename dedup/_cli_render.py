@@ -86,14 +86,14 @@ def cluster_records(idx, keep: str) -> tuple[list[dict], list[list[int]]]:
     ``keep`` (the id kept under ``keep``), ``ids`` (input order) and
     ``pairs`` (``[id_a, id_b, jaccard]`` for every verified pair inside it).
     """
-    import numpy as np  # here, not at import: parsing arguments should not pay for it
+    from ._arrays import group_by_label  # here, not at import: parsing arguments should not pay for numba
 
     labels = idx.labels()
     kept = idx.keep_mask(keep)
     i, j, score = idx.pair_arrays()
-    order = np.argsort(labels, kind="stable")
-    bounds = np.flatnonzero(np.diff(labels[order])) + 1
-    groups = [g for g in np.split(order, bounds) if g.shape[0] > 1]
+    order, bounds = group_by_label(labels)
+    b = bounds.tolist()
+    groups = [order[lo:hi] for lo, hi in zip(b[:-1], b[1:]) if hi - lo > 1]
     by_label: dict = {}
     for a, b, s in zip(i.tolist(), j.tolist(), score.tolist()):
         by_label.setdefault(int(labels[a]), []).append((a, b, s))

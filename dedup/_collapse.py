@@ -6,9 +6,9 @@ The document pipeline of ``_index`` applied to blocks inside documents:
           --_normalize.fold_code_points---------> normalized UTF-8 buffer
           --_blocks.segment---------------------> blocks: str spans + byte ranges
           --_shingle.shingle_segments-----------> CSR shingles and word counts of every block
-          --_blocks.set_digests + _exact.exact_groups--> exact copies
-          --_minhash / _lsh.bucket_pairs / _jaccard--> verified near copies (long blocks only)
-          --_cluster.components-----------------> groups of repeated blocks
+          --_blocks.set_digests + _pipeline.exact-> exact copies
+          --_pipeline.sketch/candidates/verify--> verified near copies (long blocks only)
+          --_pipeline.components----------------> groups of repeated blocks
           --_block_decide.decide / edits / apply_edits--> kinds, kept copies, cleaned text
 
 Every stage is a kernel over arrays; Python work is O(1) per document, and
@@ -21,12 +21,13 @@ import codecs
 import functools
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
 import numpy as np
 
-from . import _block_decide, _blocks, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _shingle
+from . import _block_decide, _blocks, _lsh, _normalize, _pipeline, _shingle
+from ._arrays import group_by_label
 from ._config import check_threshold
 from ._docs import as_documents
 
@@ -53,7 +54,7 @@ def _check_int(name, value, low):
 
 @dataclass(frozen=True)
 class CollapseConfig:
-    """How blocks are cut, matched and judged. ``dedup.collapse`` builds one from its keywords.
+    """How blocks are cut, matched and judged: ``dedup.collapse(docs, config=...)``, or built from its keywords.
 
     Parameters
     ----------
@@ -257,45 +258,51 @@ def _analyse(docs, cfg: CollapseConfig) -> _Analysis:
     words = np.empty(n, dtype=np.int64)
     indptr, values = _shingle_blocks(buf, nstart, nend, cfg.ngram, words)
     del buf, nstart, nend
-    nsh = np.diff(indptr)
-    rep = _exact.exact_groups(_blocks.set_digests(indptr, values), nsh, indptr, values)
+    # Blocks compare by shingle set: a block's "length" for exact grouping is
+    # its shingle count, so a block without letters or digits is never grouped.
+    rep = _pipeline.exact(indptr, values, _blocks.set_digests(indptr, values), np.diff(indptr)).rep
     fuzzy = np.flatnonzero((rep == np.arange(n)) & (words >= cfg.fuzzy_words))
-    ei, ej = _near_pairs(indptr, values, fuzzy, cfg)
-    members = np.flatnonzero(rep >= 0)
-    labels = _cluster.components(n, np.concatenate([ei, rep[members]]), np.concatenate([ej, members]))
+    labels = _pipeline.components(n, _near_pairs(indptr, values, fuzzy, cfg), rep)
     bdoc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(bptr))
     size, _ = _block_decide.group_stats(labels, bdoc)
     anchor = _block_decide.anchored(bptr, labels, size, words, cfg.window, cfg.anchor_words)
     return _Analysis(ids, texts, doc_ptr, cps, bptr, bdoc, starts, ends, words, indptr, values, labels, anchor)
 
 
-def _near_pairs(indptr, values, rows, cfg):
-    """Verified near-duplicate edges among ``rows`` (block numbers), by MinHash-LSH then exact Jaccard."""
+def _near_pairs(indptr, values, rows, cfg) -> _pipeline.Pairs:
+    """Verified near-duplicate pairs among ``rows`` (block numbers): sketch, candidates, verify."""
     if rows.shape[0] < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return _pipeline.no_pairs()
     bands, r = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
-    a, b = _minhash.permutations(cfg.num_perm, cfg.seed)
-    keys = _lsh.signature_keys(indptr, values, rows, a, b, bands, r)
-    ci, cj = _lsh.bucket_pairs(keys, rows)
-    ok = _jaccard.jaccard_pairs(indptr, values, ci, cj, cfg.threshold) >= cfg.threshold
-    return ci[ok], cj[ok]
+    keys = _pipeline.sketch(indptr, values, rows, num_perm=cfg.num_perm, seed=cfg.seed, bands=bands, rows=r)
+    ci, cj = _pipeline.candidates(keys, rows)
+    return _pipeline.verify((indptr, values), (indptr, values), ci, cj, cfg.threshold)
 
 
-def _config(unit, mode, kwargs) -> CollapseConfig:
-    valid = {f.name for f in fields(CollapseConfig)} - {"unit", "mode"}
-    for k in kwargs:
+def _config(config, options: dict) -> CollapseConfig:
+    """``config`` (default ``CollapseConfig()``) with the options given (not None) replacing its fields."""
+    valid = {f.name for f in fields(CollapseConfig)}
+    for k in options:
         if k not in valid:
             raise TypeError(f"unexpected option {k!r}; options are {sorted(valid)}")
-    return CollapseConfig(unit=unit, mode=mode, **kwargs)
+    given = {k: v for k, v in options.items() if v is not None}
+    if config is None:
+        return CollapseConfig(**given)
+    if not isinstance(config, CollapseConfig):
+        raise TypeError(f"config must be a dedup.CollapseConfig, got {type(config).__name__}")
+    return replace(config, **given) if given else config
 
 
-def collapse(docs, *, unit: str = "line", mode: str = "keep_first", **options) -> list[CollapsedDoc]:
+def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = None, mode: str | None = None,
+             **options) -> list[CollapsedDoc]:
     """Remove repeated blocks inside documents and across a corpus, recording every removal.
 
     Parameters
     ----------
     docs : iterable of str, iterable of (id, text), or mapping id -> text
         As for ``dedup.index``; the corpus order decides which copy is "first".
+    config : CollapseConfig, optional
+        Every option at once; options given beside it replace its fields.
     unit : {"line", "paragraph", "sentence"}, default "line"
     mode : {"keep_first", "remove_all", "report"}, default "keep_first"
     **options
@@ -331,7 +338,7 @@ def collapse(docs, *, unit: str = "line", mode: str = "keep_first", **options) -
     >>> (r.start, r.end, r.kind, r.source, r.similarity)
     (38, 47, 'repeat', Span(id=0, start=16, end=25), 1.0)
     """
-    cfg = _config(unit, mode, options)
+    cfg = _config(config, dict(options, unit=unit, mode=mode))
     an = _analyse(docs, cfg)
     kind, source = _decide(an, cfg)
     return _collapsed_docs(an, kind, source, apply=MODES[cfg.mode][1])
@@ -343,7 +350,8 @@ def _decide(an: _Analysis, cfg: CollapseConfig):
         an.bptr, an.bdoc, an.labels, an.words, np.diff(an.indptr), an.anchor, MODES[cfg.mode][0],
         cfg.min_docs, cfg.min_words, cfg.protect_words, enabled)
     removed = np.flatnonzero(source >= 0)
-    ok = _jaccard.jaccard_pairs(an.indptr, an.values, removed, source[removed], cfg.threshold) >= cfg.threshold
+    csr = (an.indptr, an.values)
+    ok = _pipeline.scores(csr, csr, removed, source[removed], cfg.threshold) >= cfg.threshold
     if not ok.all():
         _block_decide.demote(an.bptr, np.diff(an.indptr), kind, source, ok)
     return kind, source
@@ -355,7 +363,8 @@ def _collapsed_docs(an: _Analysis, kind, source, apply: bool) -> list[CollapsedD
     src = source[removed]
     has_src = src >= 0
     sim = np.zeros(removed.shape[0], dtype=np.float64)
-    sim[has_src] = _jaccard.jaccard_pairs(an.indptr, an.values, removed[has_src], src[has_src], 0.0)
+    csr = (an.indptr, an.values)
+    sim[has_src] = _pipeline.scores(csr, csr, removed[has_src], src[has_src])
     src = np.maximum(src, 0)
     rdoc, sdoc = an.bdoc[removed], an.bdoc[src]
     table = _RemovalTable(
@@ -420,10 +429,10 @@ _new_removal = functools.partial(tuple.__new__, Removal)
 class Removals(Sequence):
     """The removals of one document, in document order: a read-only sequence of ``Removal``.
 
-    Behaves like a tuple of its records (``len``, indexing, slicing,
-    iteration, ``==``, ordering, ``+`` and ``*`` with tuples, hashing), but
-    is not one: ``tuple(doc.removed)`` gives a plain tuple, for
-    ``isinstance`` checks or ``json.dumps``. Records are built when read; all
+    A ``collections.abc.Sequence`` (``len``, indexing, slicing, iteration,
+    ``in``), equal to a tuple or ``Removals`` of the same records; not a
+    tuple: ``tuple(doc.removed)`` gives one, for ``isinstance`` checks or
+    ``json.dumps``. Records are built when read; all
     documents of one ``collapse`` call share the columns they are built from,
     so keeping any of them keeps those columns. It pickles as a plain tuple,
     so sending one document to another process does not send the whole
@@ -459,29 +468,6 @@ class Removals(Sequence):
     def __hash__(self) -> int:
         return hash(tuple(self))
 
-    def __lt__(self, other):
-        return tuple(self) < tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
-
-    def __le__(self, other):
-        return tuple(self) <= tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
-
-    def __gt__(self, other):
-        return tuple(self) > tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
-
-    def __ge__(self, other):
-        return tuple(self) >= tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
-
-    def __add__(self, other):
-        return tuple(self) + tuple(other) if isinstance(other, (Removals, tuple)) else NotImplemented
-
-    def __radd__(self, other):
-        return tuple(other) + tuple(self) if isinstance(other, tuple) else NotImplemented
-
-    def __mul__(self, n):
-        return tuple(self) * n
-
-    __rmul__ = __mul__
-
     def __repr__(self) -> str:
         return f"Removals({tuple(self)!r})"
 
@@ -489,12 +475,13 @@ class Removals(Sequence):
         return tuple, (tuple(self),)
 
 
-def blocks(docs, *, unit: str = "line", **options) -> list[BlockGroup]:
+def blocks(docs, *, config: CollapseConfig | None = None, unit: str | None = None, **options) -> list[BlockGroup]:
     """Every block that occurs more than once, with all its occurrences, for inspection.
 
     Parameters
     ----------
     docs : as for ``collapse``.
+    config : CollapseConfig, optional (its ``mode`` and ``remove`` do not apply).
     unit : {"line", "paragraph", "sentence"}, default "line"
     **options : fields of ``CollapseConfig`` that affect matching
         (``threshold``, ``ngram``, ``fuzzy_words``, ``min_docs``, ...).
@@ -511,26 +498,22 @@ def blocks(docs, *, unit: str = "line", **options) -> list[BlockGroup]:
     >>> [(x.kind, x.text, x.occurrences, x.n_docs) for x in g]
     [('syndicated', 'Menu', (Span(id='a', start=0, end=4), Span(id='b', start=0, end=4)), 2)]
     """
-    options.setdefault("mode", "report")
-    cfg = _config(unit, options.pop("mode"), options)
+    cfg = _config(config, dict(options, unit=unit))
     an = _analyse(docs, cfg)
     size, ndocs = _block_decide.group_stats(an.labels, an.bdoc)
     rep = np.flatnonzero(size[an.labels] >= 2)
-    rep = rep[np.argsort(an.labels[rep], kind="stable")]
-    bounds = np.flatnonzero(np.diff(an.labels[rep])) + 1
+    order, bounds = group_by_label(an.labels[rep])
+    rep = rep[order]
     ids, texts, doc_ptr = an.ids, an.texts, an.doc_ptr
     d = an.bdoc[rep]
     s = (an.starts[rep] - doc_ptr[d]).tolist()
     e = (an.ends[rep] - doc_ptr[d]).tolist()
     d = d.tolist()
     groups = []
-    lo = 0
-    for hi in bounds.tolist() + [rep.shape[0]]:
-        if hi == lo:
-            continue
+    b = bounds.tolist()
+    for lo, hi in zip(b[:-1], b[1:]):
         occ = tuple(Span(ids[d[p]], s[p], e[p]) for p in range(lo, hi))
         nd = int(ndocs[an.labels[rep[lo]]])
         k = "repeat" if nd == 1 else ("boilerplate" if nd >= cfg.min_docs else "syndicated")
         groups.append(BlockGroup(k, texts[d[lo]][s[lo]:e[lo]], occ, nd))
-        lo = hi
     return groups

@@ -1,9 +1,9 @@
 """Per-partition stages of the Dask engine: pandas frames in, pandas frames out.
 
 Each function here runs inside one Dask task on one partition and calls the
-same numba kernels as the local engine (``dedup._index.shingle_texts``,
-``_jaccard``, ``_cluster``). ``dedup.dask`` wires them together with Dask's
-own shuffles and joins.
+same steps as the local engine (``dedup._pipeline``: featurize, candidates from
+runs of equal keys, verify, expand; ``_cluster`` for components).
+``dedup.dask`` wires them together with Dask's own shuffles and joins.
 
 Ragged shingle sets travel as one Arrow ``large_binary`` value per document
 (the row's sorted uint64 hashes, 8 bytes each), so a CSR matrix converts to
@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import _cluster, _exact, _jaccard
-from ._dask_kernels import bucket_pairs, group_first
-from ._index import shingle_texts
+from . import _cluster, _pipeline
+from ._arrays import equal_runs, first_of_runs, run_pairs
 
 ROW_BITS = 32
 #: A partition holds at most this many rows (positions pack the row in 32 bits).
@@ -110,7 +109,7 @@ def shingle_partition(pdf: pd.DataFrame, text: str, id: str | None, keep: str, c
             who = repr(ids.iloc[r]) if ids is not None else f"at row {r} of partition {k}"
             raise TypeError(f"document {who}: column {text!r} must hold str, got {type(t).__name__} {t!r}")
     with numba_threads(threads):
-        indptr, values, digests, nbytes, keys = shingle_texts(texts, config)
+        indptr, values, digests, nbytes, keys = _pipeline.featurize(texts, config)
     pos = (np.int64(k) << ROW_BITS) + np.arange(n, dtype=np.int64)
     if keep == "first":
         prio = np.zeros(n, dtype=np.float64)
@@ -153,7 +152,7 @@ def exact_candidates(pdf: pd.DataFrame) -> pd.DataFrame:
     new = np.ones(p.shape[0], dtype=bool)
     new[1:] = (d[1:] != d[:-1]) | (L[1:] != L[:-1])
     group = np.cumsum(new)
-    first = group_first(group, p)
+    first = first_of_runs(group, p)
     dup = first != p
     return pd.DataFrame({"a": first[dup], "b": p[dup]})
 
@@ -167,7 +166,7 @@ def band_rows(s: pd.DataFrame, members: pd.DataFrame, bands: int) -> pd.DataFram
 
     ``s`` is a stage-1 partition indexed by ``pos``; ``members`` (same
     partition, indexed by position) lists documents whose exact-duplicate
-    representative is another document: they skip LSH, as in ``_index.derive``.
+    representative is another document: they skip LSH, as in ``_pipeline.build``.
     """
     pos = s.index.to_numpy()
     use = (s["nsh"].to_numpy() > 0) & ~np.isin(pos, members.index.to_numpy())
@@ -185,7 +184,8 @@ def bucket_candidates(pdf: pd.DataFrame) -> pd.DataFrame:
     key = pdf["key"].to_numpy()
     pos = pdf["pos"].to_numpy()
     order = np.lexsort((pos, key, band))
-    a, b = bucket_pairs(band[order], key[order], pos[order])
+    band, key, pos = band[order], key[order], pos[order]
+    a, b = run_pairs(equal_runs(band, key), np.arange(pos.shape[0], dtype=np.int64), pos)
     return pd.DataFrame({"a": a, "b": b})
 
 
@@ -208,12 +208,15 @@ EDGE_META = pd.DataFrame({"i": np.zeros(0, POS), "j": np.zeros(0, POS), "score":
                          index=pd.Index(np.zeros(0, POS), name="pos"))
 
 
-def score_pairs(pdf: pd.DataFrame, threshold: float, threads: int | None = None) -> pd.DataFrame:
+def score_pairs(pdf: pd.DataFrame, threshold: float, threads: int | None = None,
+                exact: bool = False) -> pd.DataFrame:
     """Pairs with both shingle rows attached -> verified edges ``(i < j, score, prio_i, prio_j)``.
 
     ``pdf`` is indexed by ``b`` with columns ``a``, ``sh_a``, ``prio_a``,
     ``shingles`` (of ``b``) and ``prio``. Scores come from
-    ``_jaccard.jaccard_cross``, the merge the local engine uses. The result
+    ``_pipeline.verify``, as in the local engine. With ``exact`` the pairs
+    are exact-duplicate candidates (equal digest and length), and two texts
+    without shingles are equal (as in ``_exact.exact_groups``). The result
     stays indexed by ``b``, so it keeps the partitioning by ``b``.
     """
     if pdf.empty:
@@ -222,13 +225,18 @@ def score_pairs(pdf: pd.DataFrame, threshold: float, threads: int | None = None)
     ib, vb = arrow_to_csr(pdf["shingles"])
     rows = np.arange(len(pdf), dtype=np.int64)
     with numba_threads(threads):
-        score = _jaccard.jaccard_cross(ia, va, rows, ib, vb, rows, threshold)
-    ok = score >= threshold
-    a = pdf["a"].to_numpy()[ok]
-    b = pdf.index.to_numpy()[ok]
-    pa_, pb = pdf["prio_a"].to_numpy()[ok], pdf["prio"].to_numpy()[ok]
+        kept, _, score = _pipeline.verify((ia, va), (ib, vb), rows, rows, threshold)
+    if exact:
+        lone = np.flatnonzero((np.diff(ia) == 0) & (np.diff(ib) == 0))
+        kept = np.concatenate([kept, lone])
+        score = np.concatenate([score, np.ones(lone.shape[0])])
+        o = np.argsort(kept, kind="stable")
+        kept, score = kept[o], score[o]
+    a = pdf["a"].to_numpy()[kept]
+    b = pdf.index.to_numpy()[kept]
+    pa_, pb = pdf["prio_a"].to_numpy()[kept], pdf["prio"].to_numpy()[kept]
     swap = a > b
-    return pd.DataFrame({"i": np.where(swap, b, a), "j": np.where(swap, a, b), "score": score[ok],
+    return pd.DataFrame({"i": np.where(swap, b, a), "j": np.where(swap, a, b), "score": score,
                          "prio_i": np.where(swap, pb, pa_), "prio_j": np.where(swap, pa_, pb)},
                         index=pd.Index(b, name="pos"))
 
@@ -269,7 +277,7 @@ def expand_edges(edges: pd.DataFrame, exact: np.ndarray, dense: dict) -> tuple[n
     rep = np.arange(nodes.shape[0], dtype=np.int64)
     rep[dj[exact]] = di[exact]
     s = edges["score"].to_numpy()
-    i, j, sc = _exact.expand_pairs(rep, di[~exact], dj[~exact], s[~exact])
+    i, j, sc = _pipeline.expand(rep, _pipeline.Pairs(di[~exact], dj[~exact], s[~exact]))
     return nodes[i], nodes[j], sc
 
 
@@ -287,7 +295,7 @@ def _group_min(group: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.nda
     """Sort by (group, other); per row its group's smallest ``other``."""
     order = np.lexsort((other, group))
     g, o = group[order], other[order]
-    return g, o, group_first(g, o)
+    return g, o, first_of_runs(g, o)
 
 
 def large_star(pdf: pd.DataFrame) -> pd.DataFrame:

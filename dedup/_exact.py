@@ -3,6 +3,11 @@
 Only one representative of each group of identical normalized texts goes
 through LSH; the pairs found for it are then expanded to every member, and the
 members of a group pair with each other at score 1.0.
+
+Identical texts are exact duplicates whatever they hold: two posts of the
+same emoji or punctuation, which have no word shingles, pair at 1.0 too. A
+blank text (nothing but white space after normalization, ``nbytes == 0``)
+is never a duplicate of anything.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import xxhash
 from numba import njit
 
 from . import _jaccard
-from ._shingle import sort_uniform
+from ._arrays import sort_uniform
 
 
 def digests(buf: np.ndarray, offs: np.ndarray) -> np.ndarray:
@@ -29,15 +34,23 @@ def digests(buf: np.ndarray, offs: np.ndarray) -> np.ndarray:
 def exact_groups(digests: np.ndarray, nbytes: np.ndarray, indptr: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Representative of every document's exact-duplicate group.
 
+    Parameters
+    ----------
+    digests : uint64 (n,), xxh3 of each normalized text (``digests``).
+    nbytes : int64 (n,), its length; 0 marks a blank text.
+    indptr, values : CSR of the texts' shingle sets.
+
     Returns
     -------
     int64 array ``rep``, shape (n,): ``rep[x]`` is the first document with the
     same normalized text as ``x`` (``x`` itself if none before it), or -1 for
-    a document with no shingles (never a duplicate of anything).
+    a blank text (never a duplicate of anything).
 
     Equal digest and length make a group; each member is then checked to have
     the same shingle set as its representative, so a 64-bit digest collision
-    cannot merge different texts.
+    cannot merge different texts. Texts without shingles (no letters or
+    digits) have nothing more to compare: for them equal digest and length
+    decide (a collision needs about 2**32 such texts).
     """
     n = digests.shape[0]
     empty = np.diff(indptr) == 0
@@ -45,9 +58,24 @@ def exact_groups(digests: np.ndarray, nbytes: np.ndarray, indptr: np.ndarray, va
     dup = np.flatnonzero(rep != np.arange(n))
     if dup.shape[0]:
         same = _jaccard.jaccard_pairs(indptr, values, rep[dup], dup, 0.0) == 1.0
+        same |= empty[dup] & empty[rep[dup]]
         rep[dup[~same]] = dup[~same]
-    rep[empty] = -1
+    rep[empty & (np.asarray(nbytes) == 0)] = -1
     return rep
+
+
+def blank(buf: np.ndarray, offs: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Texts of ``buf`` (normalized, ``offs`` bounds) that are white space only, among those without shingles.
+
+    Returns a bool array (n,). Only texts without shingles are looked at (one
+    C-level call each), so a corpus of ordinary text pays nothing.
+    """
+    out = np.zeros(offs.shape[0] - 1, dtype=np.bool_)
+    view = memoryview(buf)
+    bounds = offs.tolist()
+    for k in np.flatnonzero(np.diff(indptr) == 0).tolist():
+        out[k] = not bytes(view[bounds[k] : bounds[k + 1]]).decode("utf-8", "surrogatepass").strip()
+    return out
 
 
 @njit(cache=True)

@@ -1,131 +1,23 @@
-"""The document-level API: ``dedup.index(docs)`` and the ``Index`` it returns.
+"""The document-level API: ``dedup.index(docs)``, the ``Index`` it returns, and ``dedup.load``.
 
-Data flows one way, one stage per module, every stage a function over arrays:
-
-    texts --_normalize.encode_batch--> UTF-8 buffer + offsets
-          --_shingle.shingle_segments--> CSR (indptr, sorted unique uint64)
-          --_exact.exact_groups-------> representative of each exact-duplicate group
-          --_lsh.signature_keys-------> (bands, n) uint64 band keys of MinHash signatures
-          --_lsh.sort_bands / candidate_pairs--> candidate pairs
-          --_jaccard.jaccard_pairs-----> verified pairs with exact scores
-          --_cluster.components/keepers--> clusters and who is kept
+Validation and bookkeeping (ids, keep policy) live here; every step of the
+work is a function of ``_pipeline``, the same ones collapse and Dask run.
 """
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
-import numba
 import numpy as np
 
-from . import _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _shingle
-from ._config import SHINGLE_MODES, Config, check_threshold
+from . import _cluster, _pipeline, _store
+from ._arrays import group_by_label
+from ._config import Config, check_threshold
 from ._docs import as_documents
-
-#: Characters of text shingled per kernel call. The shingling scratch space is
-#: at most 8 bytes per input byte, so this bounds it near 8 * 16 MiB = 128 MiB
-#: (more for text outside ASCII, which takes 2-4 bytes per character).
-BATCH_CHARS = 1 << 24
+from ._pipeline import Buckets, Features, Groups, Pairs
 
 KEEP_POLICIES = ("first", "longest")
-
-#: Below this many texts a call runs its kernels on the calling thread: waking
-#: numba's thread pool costs more than the work (a one-text query took 0.9 ms
-#: on one thread, 110 ms on two on a loaded machine).
-SERIAL_BELOW = 64
-
-
-@contextlib.contextmanager
-def _threads_for(n_items: int):
-    """Run the enclosed kernels on one thread when the input is small.
-
-    numba's thread count is per calling thread, so this does not affect
-    other threads of the process.
-    """
-    if n_items >= SERIAL_BELOW:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
-def _batches(lengths: np.ndarray, limit: int):
-    """Consecutive ``(start, stop)`` ranges whose total length is about ``limit``."""
-    n = lengths.shape[0]
-    ends = np.cumsum(lengths)
-    start = 0
-    while start < n:
-        base = ends[start - 1] if start else 0
-        stop = int(np.searchsorted(ends, base + limit, side="right"))
-        stop = max(stop, start + 1)
-        yield start, stop
-        start = stop
-
-
-def shingle_texts(texts: Sequence[str], config: Config):
-    """Shingles, exact-text digests and signatures' band keys of ``texts``.
-
-    The per-partition stage of the pipeline (a Dask partition can run it).
-
-    Returns
-    -------
-    indptr : int64 (n + 1,); values : uint64, sorted unique per row.
-    digests : uint64 (n,), xxh3 of each normalized text.
-    nbytes : int64 (n,), normalized UTF-8 length of each text.
-    keys : uint64 (bands, n), LSH band keys.
-    """
-    bands, rows = lsh_shape(config)
-    mode = SHINGLE_MODES[config.shingle]
-    classes = _normalize.char_classes()
-    a, b = _minhash.permutations(config.num_perm, config.seed)
-    a, b = a[: bands * rows], b[: bands * rows]
-    n = len(texts)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    digests = np.empty(n, dtype=np.uint64)
-    nbytes = np.empty(n, dtype=np.int64)
-    keys = np.empty((bands, n), dtype=np.uint64)
-    # Shingles of every batch go straight into one array. It is sized by a
-    # generous estimate (a word-mode shingle per 4 characters): pages of a
-    # large np.empty that are never written cost no resident memory, and the
-    # rare corpus that outgrows it doubles it. Gathering batches and
-    # concatenating them held every shingle twice (10 GiB at 1M documents).
-    values = np.empty(int(lengths.sum()) // (1 if mode == _shingle.CHARS else 4) + n + 1024, dtype=np.uint64)
-    used = 0
-    scratch = None
-    for start, stop in _batches(lengths, BATCH_CHARS):
-        buf, offs = _normalize.encode_batch(texts[start:stop])
-        need = int(_shingle._bound(np.diff(offs), mode).sum())
-        if scratch is None or scratch.shape[0] < need:
-            scratch = np.empty(need, dtype=np.uint64)
-        ptr, batch = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, mode, classes,
-                                               scratch, values[used:])
-        k = batch.shape[0]
-        if not np.may_share_memory(batch, values):  # did not fit: grow, then copy the batch in
-            grown = np.empty(max(2 * values.shape[0], used + k), dtype=np.uint64)
-            grown[:used] = values[:used]
-            values = grown
-            values[used : used + k] = batch
-            batch = values[used : used + k]
-        indptr[start + 1 : stop + 1] = ptr[1:] + used
-        used += k
-        keys[:, start:stop] = _lsh.signature_keys(ptr, batch, np.arange(stop - start), a, b, bands, rows)
-        digests[start:stop] = _exact.digests(buf, offs)
-        nbytes[start:stop] = np.diff(offs)
-    return indptr, values[:used], digests, nbytes, keys
-
-
-def lsh_shape(config: Config) -> tuple[int, int]:
-    """``(bands, rows)`` of ``config``: given, or chosen from its threshold."""
-    if config.bands is not None:
-        return config.bands, config.rows
-    return _lsh.choose_bands(config.threshold, config.num_perm, config.min_prob)
 
 
 def shingles(text: str, *, ngram: int = 5, shingle: str = "word") -> np.ndarray:
@@ -152,13 +44,7 @@ def shingles(text: str, *, ngram: int = 5, shingle: str = "word") -> np.ndarray:
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
-    config = Config(ngram=ngram, shingle=shingle)
-    with _threads_for(1):
-        buf, offs = _normalize.encode_batch([text])
-        _, values = _shingle.shingle_segments(
-            buf, offs[:-1], offs[1:], config.ngram, SHINGLE_MODES[config.shingle], _normalize.char_classes()
-        )
-    return values
+    return _pipeline.shingles(text, Config(ngram=ngram, shingle=shingle))
 
 
 def _priority(keep, ids: list, lengths: np.ndarray) -> np.ndarray:
@@ -185,8 +71,19 @@ def _priority(keep, ids: list, lengths: np.ndarray) -> np.ndarray:
     return prio
 
 
-def index(docs, *, threshold: float = 0.8, ngram: int = 5, shingle: str = "word", num_perm: int = 128,
-          seed: int = 0, bands: int | None = None, rows: int | None = None, min_prob: float = 0.99,
+def make_config(config: Config | None, options: dict) -> Config:
+    """``config`` (default ``Config()``) with the options given (not None) replacing its fields."""
+    given = {k: v for k, v in options.items() if v is not None}
+    if config is None:
+        return Config(**given)
+    if not isinstance(config, Config):
+        raise TypeError(f"config must be a dedup.Config, got {type(config).__name__}")
+    return Config(**{**config.to_dict(), **given}) if given else config
+
+
+def index(docs, *, config: Config | None = None, threshold: float | None = None, ngram: int | None = None,
+          shingle: str | None = None, num_perm: int | None = None, seed: int | None = None,
+          bands: int | None = None, rows: int | None = None, min_prob: float | None = None,
           keep="first") -> "Index":
     """Index documents and find every near-duplicate pair, verified exactly.
 
@@ -194,6 +91,8 @@ def index(docs, *, threshold: float = 0.8, ngram: int = 5, shingle: str = "word"
     ----------
     docs : iterable of str, iterable of (id, text), or mapping id -> text
         With plain strings, ids are positions 0, 1, ...
+    config : Config, optional
+        Every similarity option at once; options given beside it replace its fields.
     threshold : float in (0, 1], default 0.8
         Report pairs whose exact Jaccard similarity of shingle sets is >= this.
     ngram : int, default 5
@@ -217,8 +116,9 @@ def index(docs, *, threshold: float = 0.8, ngram: int = 5, shingle: str = "word"
 
     Notes
     -----
-    A document with no letters or digits has no shingles; it is never a
-    near-duplicate of anything, not even of another empty document.
+    A document with no letters or digits has no shingles: it pairs (at 1.0)
+    only with documents of the same normalized text, and a blank document
+    is never a near-duplicate of anything.
 
     Examples
     --------
@@ -228,18 +128,21 @@ def index(docs, *, threshold: float = 0.8, ngram: int = 5, shingle: str = "word"
     [(0, 1, 0.8571428571428571)]
     >>> idx.duplicates()
     [1]
+    >>> cfg = dedup.Config(threshold=0.5, ngram=2)
+    >>> dedup.index(["a b c d e f g", "a b c d e f g h"], config=cfg).pairs()
+    [(0, 1, 0.8571428571428571)]
     """
-    config = Config(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm, seed=seed,
-                    bands=bands, rows=rows, min_prob=min_prob)
+    config = make_config(config, dict(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm,
+                                      seed=seed, bands=bands, rows=rows, min_prob=min_prob))
     ids, texts = as_documents(docs)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     policy = keep if isinstance(keep, str) else "priority"
     priority = _priority(keep, ids, lengths)
     _check_size(len(ids))
-    indptr, values, digests, nbytes, keys = shingle_texts(texts, config)
-    base = dict(lengths=lengths, priority=priority, indptr=indptr, values=values, digests=digests,
-                nbytes=nbytes, keys=keys)
-    return Index._from_arrays(config, ids, policy, base)
+    with _pipeline.threads_for(len(texts)):
+        features = _pipeline.featurize(texts, config)
+        built = _pipeline.build(features, config)
+    return Index._from_parts(config, ids, policy, lengths, priority, features, *built)
 
 
 def _check_size(n: int) -> None:
@@ -247,29 +150,10 @@ def _check_size(n: int) -> None:
         raise ValueError(f"at most 2**32 - 1 documents per index, got {n}")
 
 
-#: Per-document arrays an index is made of; everything else derives from them.
-BASE_ARRAYS = ("lengths", "priority", "indptr", "values", "digests", "nbytes", "keys")
-#: Arrays derived from the base ones, saved so that a loaded index needs no work.
-DERIVED_ARRAYS = ("rep", "reps", "order", "sorted_keys", "pair_i", "pair_j", "pair_s")
-
-
-def derive(base: dict, config: Config) -> dict:
-    """Exact groups, sorted LSH bands and verified representative pairs of ``base``."""
-    indptr, values = base["indptr"], base["values"]
-    n = indptr.shape[0] - 1
-    rep = _exact.exact_groups(base["digests"], base["nbytes"], indptr, values)
-    reps = np.flatnonzero(rep == np.arange(n))
-    order, sorted_keys = _lsh.sort_bands(base["keys"][:, reps])
-    ci, cj = _lsh.candidate_pairs(order, sorted_keys, reps)
-    scores = _jaccard.jaccard_pairs(indptr, values, ci, cj, config.threshold)
-    ok = scores >= config.threshold
-    return dict(rep=rep, reps=reps, order=order, sorted_keys=sorted_keys,
-                pair_i=ci[ok], pair_j=cj[ok], pair_s=scores[ok])
-
-
-def _concat_csr(indptr_a, values_a, indptr_b, values_b):
-    indptr = np.concatenate([indptr_a, indptr_b[1:] + indptr_a[-1]])
-    return indptr, np.concatenate([values_a, values_b])
+def _concat(a: Features, b: Features) -> Features:
+    return Features(np.concatenate([a.indptr, b.indptr[1:] + a.indptr[-1]]), np.concatenate([a.values, b.values]),
+                    np.concatenate([a.digests, b.digests]), np.concatenate([a.nbytes, b.nbytes]),
+                    np.concatenate([a.keys, b.keys], axis=1))
 
 
 class Index:
@@ -280,6 +164,7 @@ class Index:
     ----------
     config : Config
     ids : list, document ids in input order.
+    keep : str, the keep policy: "first", "longest" or "priority".
     bands, rows : int, the LSH banding in use.
     """
 
@@ -287,42 +172,50 @@ class Index:
         raise TypeError("build an Index with dedup.index(docs), or open one with dedup.load(path)")
 
     @classmethod
-    def _from_arrays(cls, config, ids, policy, base, derived=None):
+    def _from_parts(cls, config, ids, policy, lengths, priority, features, groups, buckets, pairs):
         self = object.__new__(cls)
         self.config = config
         self.ids = ids
-        self._policy = policy
-        self._a = dict(base)
-        self._a.update(derive(base, config) if derived is None else derived)
-        self.bands, self.rows = lsh_shape(config)
-        self._pairs = None
-        self._labels = None
-        self._positions = None
+        self.keep = policy
+        self._lengths = lengths
+        self._priority = priority
+        self._f = features
+        self._g = groups
+        self._b = buckets
+        self._p = pairs
+        self.bands, self.rows = _pipeline.lsh_shape(config)
+        self._changed()
         return self
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __repr__(self) -> str:
-        return (f"<dedup.Index: {len(self)} documents, {self._a['pair_i'].shape[0]} verified pairs "
-                f"among {self._a['reps'].shape[0]} distinct texts; {self.config}>")
+        return (f"<dedup.Index: {len(self)} documents, {self._p.i.shape[0]} verified pairs "
+                f"among {self._g.reps.shape[0]} distinct texts; {self.config}>")
 
     def _changed(self):
-        self._pairs = self._labels = self._positions = None
-
-    def _check_config(self, options: dict) -> None:
-        """Refuse options that differ from how the index was built."""
-        for name, value in options.items():
-            if name not in ("ngram", "shingle", "num_perm", "seed", "threshold", "bands", "rows", "min_prob"):
-                raise TypeError(f"unexpected option {name!r}")
-            have = getattr(self.config, name)
-            if value != have:
-                raise ValueError(
-                    f"this index was built with {name}={have!r}, got {name}={value!r}: shingles and "
-                    "signatures made with other settings cannot be compared; build a new index instead"
-                )
+        self._pairs = self._labels = self._positions = self._members = None
 
     # ----------------------------------------------------------------- arrays
+    def arrays(self) -> dict:
+        """Every array the index is made of, by name (what ``save`` writes).
+
+        ``lengths``, ``priority`` and the fields of ``Features`` per document;
+        ``rep``/``reps`` (exact groups), ``order``/``sorted_keys`` (LSH
+        buckets) and ``pair_i``/``pair_j``/``pair_s`` (verified pairs between
+        representatives).
+        """
+        return dict(lengths=self._lengths, priority=self._priority, **self._f._asdict(), **self._g._asdict(),
+                    **self._b._asdict(), pair_i=self._p.i, pair_j=self._p.j, pair_s=self._p.score)
+
+    @classmethod
+    def _from_arrays(cls, config, ids, policy, a: dict):
+        """The inverse of ``arrays()`` (used by ``dedup.load``)."""
+        return cls._from_parts(config, ids, policy, a["lengths"], a["priority"],
+                               Features(*(a[k] for k in Features._fields)), Groups(*(a[k] for k in Groups._fields)),
+                               Buckets(*(a[k] for k in Buckets._fields)), Pairs(a["pair_i"], a["pair_j"], a["pair_s"]))
+
     def pair_arrays(self):
         """Every verified pair as arrays of document positions.
 
@@ -332,8 +225,7 @@ class Index:
         score : float64 array, the exact Jaccard of each pair (>= threshold).
         """
         if self._pairs is None:
-            a = self._a
-            self._pairs = _exact.expand_pairs(a["rep"], a["pair_i"], a["pair_j"], a["pair_s"])
+            self._pairs = tuple(_pipeline.expand(self._g.rep, self._p))
         return self._pairs
 
     def shingle_arrays(self):
@@ -342,7 +234,7 @@ class Index:
         Row ``k`` is ``values[indptr[k]:indptr[k+1]]``, sorted unique uint64,
         equal to ``dedup.shingles(text_k, ...)`` with the index's settings.
         """
-        return self._a["indptr"], self._a["values"]
+        return self._f.indptr, self._f.values
 
     def labels(self) -> np.ndarray:
         """Cluster label of every document: the position of its cluster's first member.
@@ -350,18 +242,13 @@ class Index:
         A document with no near-duplicate is labelled with its own position.
         """
         if self._labels is None:
-            a = self._a
-            rep = a["rep"]
-            members = np.flatnonzero(rep >= 0)
-            i = np.concatenate([a["pair_i"], rep[members]])
-            j = np.concatenate([a["pair_j"], members])
-            self._labels = _cluster.components(len(self.ids), i, j)
+            self._labels = _pipeline.components(len(self.ids), self._p, self._g.rep)
         return self._labels
 
     def keep_mask(self, keep=None) -> np.ndarray:
         """Boolean array, True for documents kept under the keep policy."""
         labels = self.labels()
-        prio = self._a["priority"] if keep is None else _priority(keep, self.ids, self._a["lengths"])
+        prio = self._priority if keep is None else _priority(keep, self.ids, self._lengths)
         kept = _cluster.keepers(labels, prio)
         return kept[labels] == np.arange(labels.shape[0])
 
@@ -382,12 +269,10 @@ class Index:
         a~b~c is one cluster even if a and c are not similar themselves),
         ordered by their first member.
         """
-        labels = self.labels()
-        order = np.argsort(labels, kind="stable")
-        bounds = np.flatnonzero(np.diff(labels[order])) + 1
-        groups = np.split(order, bounds)
+        order, bounds = group_by_label(self.labels())
         ids = self.ids
-        return [[ids[x] for x in g.tolist()] for g in groups if g.shape[0] > 1]
+        b = bounds.tolist()
+        return [[ids[x] for x in order[lo:hi].tolist()] for lo, hi in zip(b[:-1], b[1:]) if hi - lo > 1]
 
     def duplicates(self, keep=None) -> list:
         """Ids to drop: every cluster member but the one kept, in input order.
@@ -401,7 +286,9 @@ class Index:
 
     def s_curve(self, similarity):
         """Probability that a pair of this Jaccard similarity becomes an LSH candidate."""
-        return _lsh.s_curve(similarity, self.bands, self.rows)
+        from ._lsh import s_curve
+
+        return s_curve(similarity, self.bands, self.rows)
 
     # ---------------------------------------------------------------- queries
     def _query_threshold(self, threshold):
@@ -414,49 +301,29 @@ class Index:
             )
         return t
 
-    def _match(self, indptr, values, keys, threshold):
-        """Verified matches of query rows against indexed representatives.
-
-        Returns (query row, document position, score) arrays, expanded to every
-        member of matched exact-duplicate groups.
-        """
-        a = self._a
-        qptr, cols = _lsh.lookup_many(a["sorted_keys"], a["order"], keys)
-        qi = np.repeat(np.arange(qptr.shape[0] - 1), np.diff(qptr))
-        docs = a["reps"][cols]
-        scores = _jaccard.jaccard_cross(indptr, values, qi, a["indptr"], a["values"], docs, threshold)
-        ok = scores >= threshold
-        qi, docs, scores = qi[ok], docs[ok], scores[ok]
-        start, members = _exact.group_members(a["rep"])
-        counts = start[docs + 1] - start[docs]
-        pos = _exact.gather_members(start, members, docs)
-        return np.repeat(qi, counts), pos, np.repeat(scores, counts)
-
-    def query(self, text: str, threshold: float | None = None, **config) -> list[tuple]:
+    def query(self, text: str, *, threshold: float | None = None) -> list[tuple]:
         """Indexed documents near a new text: ``[(id, jaccard), ...]``, best first.
 
         Scores are exact. Candidates come from the LSH tuned for the index's
         threshold; with a lower ``threshold`` a pair below the index's
-        threshold is found with the probability ``s_curve`` gives. Options of
-        the index's ``Config`` may be passed to assert them (a mismatch raises).
+        threshold is found with the probability ``s_curve`` gives.
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        return self.query_many([text], threshold, **config)[0]
+        return self.query_many([text], threshold=threshold)[0]
 
-    def query_many(self, docs, threshold: float | None = None, **config) -> list[list[tuple]]:
+    def query_many(self, docs, *, threshold: float | None = None) -> list[list[tuple]]:
         """``query`` for many texts at once (one kernel pass): a list per text."""
-        self._check_config(config)
         t = self._query_threshold(threshold)
         _, texts = as_documents(docs)
-        with _threads_for(len(texts)):
-            indptr, values, _, _, keys = shingle_texts(texts, self.config)
-            qi, pos, sc = self._match(indptr, values, keys, t)
+        with _pipeline.threads_for(len(texts)):
+            q = _pipeline.featurize(texts, self.config)
+            qi, pos, sc = _pipeline.match(self._f, self._g, self._b, q, t)
         order = np.lexsort((pos, -sc, qi))
         out: list[list[tuple]] = [[] for _ in texts]
         ids = self.ids
-        for q, p, s in zip(qi[order].tolist(), pos[order].tolist(), sc[order].tolist()):
-            out[q].append((ids[p], s))
+        for q_, p, s in zip(qi[order].tolist(), pos[order].tolist(), sc[order].tolist()):
+            out[q_].append((ids[p], s))
         return out
 
     # ---------------------------------------------------------------- updates
@@ -478,7 +345,7 @@ class Index:
             self._positions = {doc_id: k for k, doc_id in enumerate(self.ids)}
         return self._positions
 
-    def add(self, docs, *, priority=None, **config) -> "Index":
+    def add(self, docs, *, priority=None) -> "Index":
         """Add documents; ``pairs()`` and ``clusters()`` then cover old and new.
 
         The result equals one ``dedup.index`` over all the documents in order:
@@ -493,72 +360,36 @@ class Index:
 
         Returns ``self``.
         """
-        self._check_config(config)
         ids, texts = self._new_ids(docs)
         if not ids:
             return self
         _check_size(len(self.ids) + len(ids))
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        if self._policy == "priority":
+        if self.keep == "priority":
             if priority is None:
                 raise ValueError("this index keeps by per-document priority: pass priority=[...] for the new documents")
             prio = _priority(list(priority), ids, lengths)
         else:
             if priority is not None:
-                raise ValueError(f"this index keeps {self._policy!r}: priority= does not apply")
-            prio = _priority(self._policy, ids, lengths)
-        indptr, values, digests, nbytes, keys = shingle_texts(texts, self.config)
-        a = self._a
-        base = {k: a[k] for k in BASE_ARRAYS}
+                raise ValueError(f"this index keeps {self.keep!r}: priority= does not apply")
+            prio = _priority(self.keep, ids, lengths)
         n_old = len(self.ids)
-        base["indptr"], base["values"] = _concat_csr(a["indptr"], a["values"], indptr, values)
-        base["lengths"] = np.concatenate([a["lengths"], lengths])
-        base["priority"] = np.concatenate([a["priority"], prio])
-        base["digests"] = np.concatenate([a["digests"], digests])
-        base["nbytes"] = np.concatenate([a["nbytes"], nbytes])
-        base["keys"] = np.concatenate([a["keys"], keys], axis=1)
-        derived = self._extend(base, n_old)
+        with _pipeline.threads_for(len(texts)):
+            f = _concat(self._f, _pipeline.featurize(texts, self.config))
+            self._g, self._b, self._p = _pipeline.extend(f, n_old, self._g, self._b, self._p, self.config)
+        self._f = f
+        self._lengths = np.concatenate([self._lengths, lengths])
+        self._priority = np.concatenate([self._priority, prio])
         self.ids = list(self.ids) + ids
-        self._a = {**base, **derived}
         self._changed()
         return self
-
-    def _extend(self, base, n_old):
-        """Derived arrays after appending documents ``n_old:`` (equal to ``derive(base)``)."""
-        a = self._a
-        n = base["indptr"].shape[0] - 1
-        rep = _exact.exact_groups(base["digests"], base["nbytes"], base["indptr"], base["values"])
-        # Old representatives stay representatives (they come first); their
-        # pairs among themselves were verified already.
-        new_reps = np.flatnonzero(rep[n_old:] == np.arange(n_old, n)) + n_old
-        reps = np.concatenate([a["reps"], new_reps])
-        order, sorted_keys = _lsh.merge_bands(a["order"], a["sorted_keys"], base["keys"][:, new_reps])
-        # Pairs with a new representative: look its keys up among all.
-        qptr, cols = _lsh.lookup_many(sorted_keys, order, base["keys"][:, new_reps])
-        qi = np.repeat(new_reps, np.diff(qptr))
-        other = reps[cols]
-        keep = other != qi
-        i, j = np.minimum(qi, other)[keep], np.maximum(qi, other)[keep]
-        packed = _lsh.unique((i.astype(np.uint64) << np.uint64(32)) | j.astype(np.uint64))
-        ci = (packed >> np.uint64(32)).astype(np.int64)
-        cj = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        scores = _jaccard.jaccard_pairs(base["indptr"], base["values"], ci, cj, self.config.threshold)
-        ok = scores >= self.config.threshold
-        pi = np.concatenate([a["pair_i"], ci[ok]])
-        pj = np.concatenate([a["pair_j"], cj[ok]])
-        ps = np.concatenate([a["pair_s"], scores[ok]])
-        o = np.lexsort((pj, pi))
-        return dict(rep=rep, reps=reps, order=order, sorted_keys=sorted_keys,
-                    pair_i=pi[o], pair_j=pj[o], pair_s=ps[o])
 
     def save(self, path):
         """Save to the directory ``path``, atomically (see ``dedup.load``).
 
         Ids must all be str or all be int. Returns the directory's path.
         """
-        from ._store import save
-
-        return save(self, path)
+        return _store.save(path, config=self.config, ids=self.ids, policy=self.keep, arrays=self.arrays())
 
     def remove(self, ids) -> "Index":
         """Remove documents by id; the result equals an index built without them.
@@ -576,16 +407,15 @@ class Index:
         if not drop.any():
             return self
         keep = np.flatnonzero(~drop)
-        a = self._a
-        sizes = np.diff(a["indptr"])
+        f = self._f
+        sizes = np.diff(f.indptr)
         indptr = np.zeros(keep.shape[0] + 1, dtype=np.int64)
         np.cumsum(sizes[keep], out=indptr[1:])
-        rows = np.repeat(~drop, sizes)
-        base = dict(lengths=a["lengths"][keep], priority=a["priority"][keep], indptr=indptr,
-                    values=a["values"][rows], digests=a["digests"][keep], nbytes=a["nbytes"][keep],
-                    keys=a["keys"][:, keep])
+        f = Features(indptr, f.values[np.repeat(~drop, sizes)], f.digests[keep], f.nbytes[keep], f.keys[:, keep])
+        self._g, self._b, self._p = _pipeline.build(f, self.config)
+        self._f = f
+        self._lengths, self._priority = self._lengths[keep], self._priority[keep]
         self.ids = [self.ids[k] for k in keep.tolist()]
-        self._a = {**base, **derive(base, self.config)}
         self._changed()
         return self
 
@@ -610,8 +440,9 @@ class Index:
             out.append((ids[k], matched, s, not b))
         return out
 
-    def filter_new(self, docs, *, add: bool = True, threshold: float | None = None, held: list | None = None):
-        """Yield the ``(id, text)`` of documents that duplicate nothing indexed.
+    def filter_new(self, docs, *, add: bool = True, threshold: float | None = None,
+                   held: list | None = None) -> list[tuple]:
+        """The ``(id, text)`` of documents that duplicate nothing indexed, as a list.
 
         Documents are judged in order, as if added one at a time: one that
         duplicates an indexed document, or an earlier document of ``docs``
@@ -630,19 +461,16 @@ class Index:
         plain = isinstance(docs, list) and bool(docs) and isinstance(docs[0], str)
         ids, texts = as_documents(docs) if (plain or not add) else self._new_ids(docs)
         if not ids:
-            return iter(())
-        indptr, values, digests, nbytes, keys = shingle_texts(texts, self.config)
-        qi, qpos, qsc = self._match(indptr, values, keys, t)
+            return []
+        with _pipeline.threads_for(len(texts)):
+            q = _pipeline.featurize(texts, self.config)
+            qi, qpos, qsc = _pipeline.match(self._f, self._g, self._b, q, t)
+            _, (bi, bj, bs) = _pipeline.within(q, t)
         seen = np.zeros(len(ids), dtype=bool)
         seen[qi] = True
-        # Pairs inside the batch, by the same LSH + exact check.
-        rep = _exact.exact_groups(digests, nbytes, indptr, values)
-        reps = np.flatnonzero(rep == np.arange(len(ids)))
-        ci, cj = _lsh.bucket_pairs(keys[:, reps], reps)
-        sc = _jaccard.jaccard_pairs(indptr, values, ci, cj, t)
-        ok = sc >= t
-        bi, bj, bs = _exact.expand_pairs(rep, ci[ok], cj[ok], sc[ok])
-        new = _exact.first_unmatched(seen, bi, bj)
+        from ._exact import first_unmatched
+
+        new = first_unmatched(seen, bi, bj)
         chosen = np.flatnonzero(new).tolist()
         out = [(ids[k], texts[k]) for k in chosen]
         renamed = None
@@ -652,5 +480,24 @@ class Index:
         if held is not None:
             held.extend(self._held(ids, new, (qi, qpos, qsc), (bi, bj, bs), renamed))
         if add and out:
-            self.add(out, priority=None if self._policy != "priority" else [0.0] * len(out))
-        return iter(out)
+            self.add(out, priority=None if self.keep != "priority" else [0.0] * len(out))
+        return out
+
+
+def load(path, *, verify: bool = True) -> Index:
+    """Open an index saved with ``Index.save``; arrays are memory-mapped.
+
+    Parameters
+    ----------
+    path : directory given to ``save``.
+    verify : bool, default True
+        Check every file's xxh3 checksum (reads each file once). With False,
+        only sizes, dtypes, shapes and offsets are checked; use it for
+        indexes you wrote yourself.
+
+    Raises
+    ------
+    IndexFormatError (a ValueError) naming the file and the problem.
+    """
+    config, ids, policy, arrays = _store.read(path, verify=verify)
+    return Index._from_arrays(config, ids, policy, arrays)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._types import JACCARD_CROSS
+
 
 @njit(cache=True, inline="always")
 def _intersection(values, a0, a1, other, b0, b1):
@@ -36,7 +38,7 @@ def _score(inter, na, nb):
     return inter / union
 
 
-@njit(cache=True, parallel=True)
+@njit(JACCARD_CROSS, cache=True, parallel=True)
 def jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold):
     """Exact Jaccard of row ``qi[p]`` of one CSR with row ``j[p]`` of another, for every ``p``.
 

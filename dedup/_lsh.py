@@ -1,4 +1,4 @@
-"""LSH banding: signatures -> band keys -> candidate pairs.
+"""LSH banding: band keys -> buckets -> candidate pairs.
 
 A signature of ``bands * rows`` MinHash values is cut into ``bands`` bands of
 ``rows`` values; two documents become a candidate pair when all ``rows``
@@ -6,8 +6,9 @@ values of at least one band agree. For a pair of Jaccard similarity ``s`` that
 happens with probability ``1 - (1 - s**rows)**bands`` (the S-curve; Leskovec,
 Rajaraman & Ullman, *Mining of Massive Datasets*, ch. 3.4).
 
-Buckets are found by sorting each band's keys (numpy ``argsort``), never with a
-Python dict per document.
+The band keys themselves come from ``_minhash.band_keys``. Buckets are found
+by sorting each band's keys, never with a Python dict per document; pairs are
+enumerated from runs of equal keys by ``_arrays.run_pairs``.
 """
 
 from __future__ import annotations
@@ -15,26 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._hashing import combine
-from ._minhash import EMPTY
-from ._shingle import sort_uniform
-
-_BAND_SEED = np.uint64(0x62616E646B657921)  # "bandkey!"
-
-
-def unique(a):
-    """``np.unique(a)`` for a 1-d array: sort, then keep the first of each run.
-
-    NumPy 2.4's ``np.unique`` takes 40x longer than this on uint64 (0.25 s
-    vs 7 ms for 400k values), and candidate pairs are packed into uint64.
-    """
-    s = np.sort(a)
-    if s.shape[0] < 2:
-        return s
-    keep = np.empty(s.shape[0], dtype=np.bool_)
-    keep[0] = True
-    np.not_equal(s[1:], s[:-1], out=keep[1:])
-    return s[keep]
+from ._arrays import band_runs, run_pairs, sort_uniform, unique_pairs
 
 
 def s_curve(similarity, bands: int, rows: int):
@@ -84,71 +66,6 @@ def choose_bands(threshold: float, num_perm: int, min_prob: float) -> tuple[int,
     return fallback[1], fallback[2]
 
 
-@njit(cache=True, parallel=True)
-def band_keys(sig, bands, rows):
-    """Hash each band of each signature to one uint64 key.
-
-    Parameters
-    ----------
-    sig : uint64 array, shape (n, num_perm)
-    bands, rows : ints with ``bands * rows <= num_perm``
-
-    Returns
-    -------
-    uint64 array, shape (bands, n): band-major, so each band sorts contiguously.
-    """
-    n = sig.shape[0]
-    out = np.empty((bands, n), dtype=np.uint64)
-    for d in prange(n):
-        for b in range(bands):
-            h = _BAND_SEED
-            for r in range(b * rows, (b + 1) * rows):
-                h = combine(h, sig[d, r])
-            out[b, d] = h
-    return out
-
-
-@njit(cache=True, parallel=True)
-def signature_keys(indptr, values, select, a, b, bands, rows):
-    """``band_keys(signatures(...), bands, rows)`` of the CSR rows ``select``, fused.
-
-    The MinHash signature of a row lives in a small scratch array and goes
-    straight to its band keys, so the (n, num_perm) signature matrix is never
-    written to memory (160 MB for 300k rows); the loops are those of
-    ``_minhash.signatures`` and ``band_keys``, so the keys are identical.
-
-    Parameters
-    ----------
-    indptr, values : CSR of sorted unique shingles.
-    select : int64 array, shape (n,): the rows to key, in output order.
-    a, b : from ``_minhash.permutations``, at least ``bands * rows`` long.
-
-    Returns
-    -------
-    uint64 array, shape (bands, n).
-    """
-    n = select.shape[0]
-    k = bands * rows
-    out = np.empty((bands, n), dtype=np.uint64)
-    for c in prange((n + 255) // 256):
-        sig = np.empty(k, dtype=np.uint64)
-        for d in range(c * 256, min(n, c * 256 + 256)):
-            row = values[indptr[select[d]] : indptr[select[d] + 1]]
-            for p in range(k):  # permutation-outer: see _minhash.signatures
-                ap = a[p]
-                bp = b[p]
-                m = EMPTY
-                for s in range(row.shape[0]):
-                    m = min(m, ap * row[s] + bp)
-                sig[p] = m
-            for band in range(bands):
-                h = _BAND_SEED
-                for r in range(band * rows, (band + 1) * rows):
-                    h = combine(h, sig[r])
-                out[band, d] = h
-    return out
-
-
 def sort_bands(keys):
     """Per band, the order that sorts its keys and the sorted keys.
 
@@ -181,64 +98,6 @@ def merge_bands(order, sorted_keys, new_keys):
     return np.take_along_axis(cols, perm, axis=1), np.take_along_axis(keys, perm, axis=1)
 
 
-@njit(cache=True)
-def _count_bucket_pairs(sorted_keys):
-    total = 0
-    n = sorted_keys.shape[0]
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and sorted_keys[j] == sorted_keys[i]:
-            j += 1
-        m = j - i
-        total += m * (m - 1) // 2
-        i = j
-    return total
-
-
-@njit(cache=True)
-def _emit_bucket_pairs(sorted_keys, order, members, out, o):
-    n = sorted_keys.shape[0]
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and sorted_keys[j] == sorted_keys[i]:
-            j += 1
-        for x in range(i, j):
-            for y in range(x + 1, j):
-                a = members[order[x]]
-                b = members[order[y]]
-                if a > b:
-                    a, b = b, a
-                out[o] = (np.uint64(a) << np.uint64(32)) | np.uint64(b)
-                o += 1
-        i = j
-    return o
-
-
-def candidate_pairs(order, sorted_keys, members):
-    """All pairs that share a bucket in at least one band.
-
-    Parameters
-    ----------
-    order, sorted_keys : from ``sort_bands``, shape (bands, m).
-    members : int64 array, shape (m,): the document number of each column.
-
-    Returns
-    -------
-    i, j : int64 arrays of document numbers with ``i < j``, sorted by (i, j)
-        and unique. Document numbers must be below 2**32.
-    """
-    counts = [_count_bucket_pairs(sorted_keys[b]) for b in range(sorted_keys.shape[0])]
-    packed = np.empty(int(sum(counts)), dtype=np.uint64)
-    o = 0
-    for b in range(sorted_keys.shape[0]):
-        o = _emit_bucket_pairs(sorted_keys[b], order[b], members, packed, o)
-    packed = unique(packed)
-    return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
-
-
-
 @njit(cache=True, parallel=True)
 def _packed_sorted(keys, bits):
     """Per band, ``(key with its low ``bits`` bits replaced by the column)``, sorted."""
@@ -253,64 +112,22 @@ def _packed_sorted(keys, bits):
     return out
 
 
-@njit(cache=True)
-def _packed_runs(row, bits, members, out, o, write):
-    """Pairs of columns whose packed values agree above ``bits``; count them, or write them from ``o``."""
-    n = row.shape[0]
-    low = np.uint64((1 << bits) - 1)
-    shift = np.uint64(bits)
-    total = 0
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and (row[j] >> shift) == (row[i] >> shift):
-            j += 1
-        if write:
-            for x in range(i, j):
-                for y in range(x + 1, j):
-                    a = members[np.int64(row[x] & low)]
-                    b = members[np.int64(row[y] & low)]
-                    if a > b:
-                        a, b = b, a
-                    out[o + total] = (np.uint64(a) << np.uint64(32)) | np.uint64(b)
-                    total += 1
-        else:
-            total += (j - i) * (j - i - 1) // 2
-        i = j
-    return total
-
-
-@njit(cache=True, parallel=True)
-def _bucket_pairs(packed, bits, members):
-    bands = packed.shape[0]
-    counts = np.zeros(bands + 1, dtype=np.int64)
-    dummy = np.empty(0, dtype=np.uint64)
-    for b in prange(bands):
-        counts[b + 1] = _packed_runs(packed[b], bits, members, dummy, 0, False)
-    for b in range(bands):
-        counts[b + 1] += counts[b]
-    out = np.empty(counts[bands], dtype=np.uint64)
-    for b in prange(bands):
-        _packed_runs(packed[b], bits, members, out, counts[b], True)
-    return out
-
-
 def bucket_pairs(keys, members):
-    """``candidate_pairs`` straight from band keys, without an argsort.
+    """Every pair of columns that share a bucket in at least one band, straight from band keys.
 
     Each key's low bits are replaced by its column number, so one in-place
-    sort of uniform uint64 values per band (``_shingle.sort_uniform``, about
-    linear) both groups the buckets and carries the columns. Two keys that
-    differ only in those low bits share a bucket here: one more candidate
-    than ``candidate_pairs`` gives (about ``n**2 / 2**(65 - bits)`` per band,
-    ``bits`` being the bits of a column number: a fraction of one pair at a
-    million columns), which exact verification then keeps only if the two
-    really are that similar. Nothing is lost: equal keys always share a
-    bucket.
+    sort of uniform uint64 values per band (``_arrays.sort_uniform``, about
+    linear, no argsort) both groups the buckets and carries the columns. Two
+    keys that differ only in those low bits share a bucket here: one more
+    candidate than ``pairs_in_buckets`` gives (about ``n**2 / 2**(65 - bits)``
+    per band, ``bits`` being the bits of a column number: a fraction of one
+    pair at a million columns), which exact verification then keeps only if
+    the two really are that similar. Nothing is lost: equal keys always share
+    a bucket.
 
     Parameters
     ----------
-    keys : uint64 array, shape (bands, m), from ``band_keys``.
+    keys : uint64 array, shape (bands, m), from ``_minhash.band_keys``.
     members : int64 array, shape (m,): the number of each column (< 2**32).
 
     Returns
@@ -321,9 +138,27 @@ def bucket_pairs(keys, members):
     if m < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     bits = max(1, int(m - 1).bit_length())
-    packed = unique(_bucket_pairs(_packed_sorted(keys, bits), bits, members))
-    return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    packed = _packed_sorted(keys, bits)
+    cols = (packed & np.uint64((1 << bits) - 1)).astype(np.int64).ravel()
+    return unique_pairs(*run_pairs(band_runs(packed, bits), cols, members))
 
+
+def pairs_in_buckets(order, sorted_keys, members):
+    """Every pair of columns that share a bucket in at least one band, from ``sort_bands``.
+
+    Parameters
+    ----------
+    order, sorted_keys : from ``sort_bands``, shape (bands, m).
+    members : int64 array, shape (m,): the number of each column (< 2**32).
+
+    Returns
+    -------
+    i, j : int64 arrays with ``i < j``, sorted by (i, j) and unique.
+    """
+    if sorted_keys.shape[1] < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    runs = band_runs(np.ascontiguousarray(sorted_keys), 0)
+    return unique_pairs(*run_pairs(runs, np.ascontiguousarray(order).ravel(), members))
 
 
 @njit(cache=True)

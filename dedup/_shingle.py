@@ -23,7 +23,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._arrays import SMALL, bucket_bits, insert_sorted, sort_large, sort_small
 from ._hashing import FNV_OFFSET, FNV_PRIME, fmix64
+from ._types import FILL
 
 WORDS = 0
 CHARS = 1
@@ -131,7 +133,7 @@ def _windows(out, o, n_units, ngram, ring, top, tag, sort):
     Shingle ``k`` is written at ``out[o+k]`` after unit ``k+ngram-1`` was
     read, so the pass works in place; ``ring`` keeps the units still in the
     window. The shingles come in text order, or, when ``sort``, each is
-    inserted into the sorted run before it (``_insert``), which saves short
+    inserted into the sorted run before it (``_arrays.insert_sorted``), which saves short
     rows a second pass.
     """
     if n_units == 0:
@@ -155,7 +157,7 @@ def _windows(out, o, n_units, ngram, ring, top, tag, sort):
         if slot == ngram:
             slot = 0
         if sort:
-            _insert(out, o, i - ngram + 1, fmix64(rolling + tag))
+            insert_sorted(out, o, i - ngram + 1, fmix64(rolling + tag))
         else:
             out[np.uint64(i - ngram + 1)] = fmix64(rolling + tag)
     return n_units - ngram + 1
@@ -259,97 +261,16 @@ def _push(ring, slot, full, rolling, unit, top):
     return rolling * _POLY + unit
 
 
-@njit(cache=True, inline="always")
-def _bucket_bits(n):
-    """Bits of ``_sort_large``'s bucket index: at least ``n`` buckets, at most 2**20."""
-    bits = 1
-    while (1 << bits) < n and bits < 20:
-        bits += 1
-    return bits
-
-
-@njit(cache=True)
-def _sort_large(row, tmp, count):
-    """Sort uniformly distributed uint64 values in place, in about linear time.
-
-    A counting sort on the top bits into about one bucket per value leaves
-    every value within its bucket (one value or a few) of its place; one
-    insertion pass then finishes. ``tmp`` must hold ``len(row)`` values and
-    ``count`` ``2**_bucket_bits(len(row)) + 1``. Correct for any input; only
-    fast for uniform ones, such as shingle hashes.
-    """
-    n = row.shape[0]
-    if n == 0:
-        return
-    bits = _bucket_bits(n)
-    shift = np.uint64(64 - bits)
-    start = count[: (1 << bits) + 1]
-    start[:] = 0
-    for i in range(n):
-        start[(row[i] >> shift) + np.uint64(1)] += 1
-    for b in range(1 << bits):
-        start[b + 1] += start[b]
-    for i in range(n):
-        b = row[i] >> shift
-        tmp[start[b]] = row[i]
-        start[b] += 1
-    row[0] = tmp[0]
-    for i in range(1, n):
-        x = tmp[i]
-        j = i - 1
-        while j >= 0 and row[j] > x:
-            row[j + 1] = row[j]
-            j -= 1
-        row[j + 1] = x
-
-
-@njit(cache=True)
-def sort_uniform(row, tmp):
-    """Sort ``row`` in place, fast for uniformly distributed values (see ``_sort_large``).
-
-    ``tmp`` must hold ``len(row)`` values.
-    """
-    if row.shape[0] < _SMALL:
-        _sort_small(row, 0, row.shape[0])
-    else:
-        _sort_large(row, tmp, np.empty((1 << _bucket_bits(row.shape[0])) + 1, dtype=np.int64))
-
-
-@njit(cache=True, inline="always")
-def _insert(a, o, i, x):
-    """Insert ``x`` into the sorted ``a[o:i]`` (``i > o``), making ``a[o:i+1]`` sorted, without branching on values.
-
-    The new ``a[j]`` is ``min(a[j], max(a[j-1], x))`` for ``j`` from ``i``
-    down (``a[o-1]`` read as -inf, the old ``a[i]`` as +inf): quadratic work
-    over a row, but no branch misprediction per value, which is what a short
-    row's sort costs.
-    """
-    a[np.uint64(i)] = max(a[np.uint64(i - 1)], x)
-    for j in range(i - 1, o, -1):
-        a[j] = min(a[j], max(a[j - 1], x))
-    a[o] = min(a[o], x)
-
-
-@njit(cache=True, inline="always")
-def _sort_small(a, o, k):
-    """Insertion sort of ``a[o:o+k]`` by ``_insert``."""
-    for i in range(o + 1, o + k):
-        _insert(a, o, i, a[i])
-
-
-#: Rows shorter than this are sorted by ``_insert`` (most blocks' rows), longer
-#: ones by ``_sort_large``; both are about as fast from 12 to 24 values.
-_SMALL = 16
 
 
 @njit(cache=True, inline="always")
 def _finish_row(values, o, k, tmp, count, is_sorted):
     """Sort ``values[o:o+k]`` (unless ``is_sorted``), move its unique values to the front; return their count."""
     if not is_sorted:
-        if k < _SMALL:
-            _sort_small(values, o, k)
+        if k < SMALL:
+            sort_small(values, o, k)
         else:
-            _sort_large(values[o : o + k], tmp, count)
+            sort_large(values[o : o + k], tmp, count)
     if k == 0:
         return 0
     u = o + 1
@@ -389,7 +310,7 @@ def _chunk_offsets(starts, ends, mode):
     return offsets
 
 
-@njit(cache=True, parallel=True)
+@njit(FILL, cache=True, parallel=True)
 def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, units):
     """Shingle every segment; the rows of a chunk are packed from ``values[offsets[c]]`` on.
 
@@ -412,14 +333,14 @@ def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, unit
         for d in range(lo, hi):
             longest = max(longest, _row_bound(ends[d] - starts[d], mode))
         ring = np.empty(ngram, dtype=np.uint64)
-        large = longest >= _SMALL
+        large = longest >= SMALL
         tmp = np.empty(longest if large else 0, dtype=np.uint64)
-        count = np.empty((1 << _bucket_bits(longest)) + 1 if large else 0, dtype=np.int64)
+        count = np.empty((1 << bucket_bits(longest)) + 1 if large else 0, dtype=np.int64)
         p = offsets[c]
         for d in range(lo, hi):
             if mode == WORDS:
                 n_units = _token_hashes(buf, starts[d], ends[d], kinds, classes, values, p)
-                short = n_units - ngram + 1 < _SMALL  # sorted as they come
+                short = n_units - ngram + 1 < SMALL  # sorted as they come
                 k = _windows(values, p, n_units, ngram, ring, top, tag, short)
             else:
                 short = False

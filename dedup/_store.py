@@ -49,6 +49,7 @@ import xxhash
 
 from . import _fs
 from ._config import Config
+from ._pipeline import Buckets, Features, Groups, lsh_shape
 
 FORMAT = "near-dups-index"
 #: 2: the manifest carries its own checksum (``manifest_xxh3``). Version 1 (no
@@ -60,6 +61,8 @@ _GEN = re.compile(r"^gen-(\d{6,})$")
 LOCK = "LOCK"
 #: Seconds a writer waits for another one to finish before giving up.
 LOCK_TIMEOUT = 600.0
+#: The arrays of an index (``Index.arrays()``), one ``.npy`` file each.
+ARRAYS = ("lengths", "priority", *Features._fields, *Groups._fields, *Buckets._fields, "pair_i", "pair_j", "pair_s")
 
 
 class IndexFormatError(ValueError):
@@ -170,8 +173,8 @@ def lock(path, *, timeout: float = LOCK_TIMEOUT):
         held.release()
 
 
-def save(index, path) -> pathlib.Path:
-    """Save ``index`` to the directory ``path`` (created if needed), atomically.
+def save(path, *, config: Config, ids: list, policy: str, arrays: dict) -> pathlib.Path:
+    """Save an index (``Index.arrays()`` and its settings) to the directory ``path``, atomically.
 
     An existing index at ``path`` is replaced only once the new one is
     complete on disk. Returns the directory's path. Holds the index's lock
@@ -194,14 +197,14 @@ def save(index, path) -> pathlib.Path:
             raise ValueError(f"{path} is not an index directory (it holds {stray[0]!r}); choose an empty or new "
                              "directory")
         try:
-            return _save_locked(index, path)
+            return _save_locked(path, config, ids, policy, arrays)
         except BaseException:
             if not existed:  # nothing of ours may stay: the directory this call made goes too
                 shutil.rmtree(path, ignore_errors=True)
             raise
 
 
-def _save_locked(index, path: pathlib.Path) -> pathlib.Path:
+def _save_locked(path: pathlib.Path, config: Config, ids: list, policy: str, arrays: dict) -> pathlib.Path:
     _sweep(path)
     gens = [int(m.group(1)) for p in path.iterdir() if (m := _GEN.match(p.name))]
     name = f"gen-{max(gens, default=0) + 1:06d}"
@@ -211,10 +214,10 @@ def _save_locked(index, path: pathlib.Path) -> pathlib.Path:
     try:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        arrays = dict(index._a)
-        arrays.update(_encode_ids(index.ids))
-        manifest = {"format": FORMAT, "version": VERSION, "config": index.config.to_dict(),
-                    "documents": len(index.ids), "keep": index._policy, "arrays": {}}
+        arrays = dict(arrays)
+        arrays.update(_encode_ids(ids))
+        manifest = {"format": FORMAT, "version": VERSION, "config": config.to_dict(), "documents": len(ids),
+                    "keep": policy, "arrays": {}}
         for key, arr in arrays.items():
             file = tmp / f"{key}.npy"
             with open(file, "wb") as f:
@@ -276,17 +279,12 @@ class _Vanished(Exception):
     """A file of the generation being read is gone: a writer replaced it meanwhile."""
 
 
-def load(path, *, verify: bool = True):
-    """Open an index saved with ``Index.save``; arrays are memory-mapped.
+def read(path, *, verify: bool = True) -> tuple[Config, list, str, dict]:
+    """The settings, ids, keep policy and memory-mapped arrays of the index saved in ``path``.
 
-    Parameters
-    ----------
-    path : directory given to ``save``.
-    verify : bool, default True
-        Check every file's xxh3 checksum (reads each file once). With False,
-        only the manifest's checksum, sizes, dtypes, shapes and offsets are
-        checked, and opening takes a constant time whatever the index's size;
-        use it for indexes you wrote yourself.
+    ``dedup.load`` builds an ``Index`` from them. With ``verify`` every file's
+    xxh3 checksum is checked (each file is read once); without, only the
+    manifest's checksum, sizes, dtypes, shapes and offsets.
 
     Never waits for a writer (see :func:`lock`): it reads the generation
     ``CURRENT`` names, and if a save replaces that generation while it is
@@ -316,9 +314,9 @@ def load(path, *, verify: bool = True):
 
 
 def _load_generation(gen: pathlib.Path, verify: bool):
-    from ._index import BASE_ARRAYS, DERIVED_ARRAYS, KEEP_POLICIES, Index, lsh_shape
+    from ._index import KEEP_POLICIES
 
-    known = set(BASE_ARRAYS) | set(DERIVED_ARRAYS) | {"ids", "ids-utf8", "ids-offsets"}
+    known = set(ARRAYS) | {"ids", "ids-utf8", "ids-offsets"}
     mfile = gen / "manifest.json"
     try:
         raw = mfile.read_bytes()
@@ -376,14 +374,12 @@ def _load_generation(gen: pathlib.Path, verify: bool):
                 _fail(file, "checksum mismatch: the file is corrupted")
         arrays[key] = arr
     bands, _ = lsh_shape(config)
-    for key in BASE_ARRAYS + DERIVED_ARRAYS:
+    for key in ARRAYS:
         if key not in arrays:
             _fail(gen / f"{key}.npy", "missing from the manifest")
     _check_invariants(gen, arrays, n, bands)
     ids = _decode_ids(gen, arrays, n)
-    base = {k: arrays[k] for k in BASE_ARRAYS}
-    derived = {k: arrays[k] for k in DERIVED_ARRAYS}
-    return Index._from_arrays(config, ids, policy, base, derived)
+    return config, ids, policy, {k: arrays[k] for k in ARRAYS}
 
 
 def _decode_ids(gen, arrays, n) -> list:

@@ -493,11 +493,8 @@ class UI:
             sys.stderr.write("\r\x1b[K" + (f"{msg}…" if msg else ""))
             sys.stderr.flush()
 
-    def compiling(self) -> None:
-        """Say, once, that this first run compiles the kernels, when numba's cache holds none of them yet."""
-        if getattr(self, "_compiled", False):
-            return
-        self._compiled = True
+    def first_run(self) -> None:
+        """Say that this run compiles the kernels, when numba's cache holds none of them yet (a terminal, or -v)."""
         if (self.interactive or self.verbose) and not self.quiet and kernels_uncompiled():
             self._write("near-dups: first run: compiling the kernels, once (about 15-60 s; later runs load "
                         "them from numba's cache in about a second)")
@@ -527,17 +524,29 @@ def plural(n: int, word: str) -> str:
 def kernels_uncompiled() -> bool:
     """Whether numba's cache holds no compiled kernel of near-dups yet (the first run compiles them).
 
-    Looks for the cache index of one kernel every command runs (the
-    shingler's): one ``stat``, no compiling. Where numba's cache cannot be
-    found, says False (no message rather than a wrong one).
+    Asks numba's own cache locators where the shingler's kernels are cached
+    and looks for their index files: one ``listdir``, and without importing
+    the kernels (importing compiles those with explicit signatures). Where
+    the cache cannot be found, says False (no message rather than a wrong one).
     """
     try:
-        from . import _shingle
+        from numba.core import caching
 
-        path = _shingle._fill._cache._cache_file._index_path
+        source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_shingle.py")
+
+        def probe():  # stands for a kernel of _shingle.py: locators read only its line number
+            pass
+
+        for locator_class in caching.CacheImpl._locator_classes:
+            locator = locator_class.from_function(probe, source)
+            if locator is not None:
+                break
+        else:
+            return False
+        folder = locator.get_cache_path()
+        return not any(n.startswith("_shingle.") and n.endswith(".nbi") for n in os.listdir(folder))
     except Exception:  # numba's cache internals moved: stay quiet
         return False
-    return not os.path.exists(path)
 
 
 def _option(args, name):
@@ -618,7 +627,6 @@ def read(args, ui, paths, output: str | None = None):
 
 
 def build_index(args, ui, corpus, keep="first"):
-    ui.compiling()
     ui.note(f"indexing {len(corpus)} documents")
     ui.status(f"indexing {len(corpus)} documents")
     try:
@@ -663,7 +671,6 @@ def _call_block_api(name: str, args, ui, corpus):
     kwargs = {k: v for k, v in given.items() if open_ended or k in params}
     for k in given.keys() - kwargs.keys():
         ui.warn(f"--{k.replace('_', '-')} is not used by {name}; ignored")
-    ui.compiling()
     ui.note(f"dedup.{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})")
     ui.status(f"{name}: {len(corpus)} documents")
     try:
@@ -1027,11 +1034,9 @@ def cmd_index_add(args, ui) -> int:
             new = _new_to_index(args, ui, idx, corpus)
             n_old = len(idx)
             if new:
-                ui.compiling()
                 ui.status(f"adding {len(new)} documents")
                 try:
-                    _quietly(idx.add, [(corpus.ids[k], corpus.texts[k]) for k in new],
-                             **_given(args, FIXED_BY_INDEX))
+                    _quietly(idx.add, [(corpus.ids[k], corpus.texts[k]) for k in new])
                 finally:
                     ui.status(None)
                 _save(args, ui, idx, args.index)
@@ -1051,10 +1056,9 @@ def cmd_index_query(args, ui) -> int:
     t = _query_threshold(args, ui, idx)
     corpus = read(args, ui, args.paths)
     try:
-        ui.compiling()
         ui.status(f"querying {len(corpus)} documents")
         try:
-            found = _quietly(idx.query_many, corpus.texts, t, **_given(args, FIXED_BY_INDEX))
+            found = _quietly(idx.query_many, corpus.texts, threshold=t)
         finally:
             ui.status(None)
         records = _cli_render.match_records(corpus.ids, found, corpus.where)
@@ -1103,7 +1107,6 @@ def cmd_index_filter(args, ui) -> int:
             idx = open_index(args, ui)  # with --add: loaded under the lock, the latest
             t = _query_threshold(args, ui, idx)
             candidates = _new_to_index(args, ui, idx, corpus) if args.add else list(range(len(corpus)))
-            ui.compiling()
             ui.status(f"filtering {len(corpus)} documents")
             held: list = []
             try:
@@ -1215,6 +1218,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         args.command = f"index {args.index_command}"
     ui = UI(args)
+    ui.first_run()  # before check_options imports the kernels (which compiles some)
     try:
         check_options(args)
         _sidecars(args)

@@ -13,7 +13,7 @@ Input order
 
 Stages, and how they map onto Dask
     1. *Shingles, digests, band keys* (``map_partitions``, persisted): each
-       partition runs ``dedup._index.shingle_texts``, the local engine's numba
+       partition runs ``dedup._pipeline.featurize``, the local engine's numba
        kernels. A document's global position is ``partition << 32 | row``.
     2. *Exact duplicates*: ``(digest, length, position)`` rows shuffled by
        digest; a group's first position is its representative; each member's
@@ -53,7 +53,7 @@ except ImportError as e:  # pragma: no cover - exercised in a subprocess test
 
 from . import _dask_stages as st
 from ._config import Config
-from ._index import lsh_shape
+from ._pipeline import lsh_shape
 
 __all__ = ["MAX_EDGES", "drop_duplicates", "find_duplicates"]
 
@@ -104,7 +104,7 @@ def _persist(x):
     return x
 
 
-def _verify(pairs, S, divs, threshold, shuffle_method, threads):
+def _verify(pairs, S, divs, threshold, shuffle_method, threads, exact=False):
     """Candidate pairs ``(a, b)`` -> verified edges, by joining each side's shingle row."""
     rows = S[["shingles", "prio"]]
     left = pairs.set_index("a", divisions=divs, shuffle_method=shuffle_method)
@@ -115,7 +115,7 @@ def _verify(pairs, S, divs, threshold, shuffle_method, threads):
     m1 = m1.reset_index()
     m2 = m1.set_index("b", divisions=divs, shuffle_method=shuffle_method)
     m2 = m2.merge(rows, left_index=True, right_index=True, how="inner")
-    return m2.map_partitions(st.score_pairs, threshold, threads, meta=st.EDGE_META)
+    return m2.map_partitions(st.score_pairs, threshold, threads, exact, meta=st.EDGE_META)
 
 
 def _star_components(edges, npartitions, shuffle_method, max_rounds, times):
@@ -178,10 +178,10 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
 
     # 2. exact duplicates: shuffled by digest, members checked against their representative
     with _timed(times, "exact"):
-        X = S[S["nsh"] > 0][["digest", "nbytes"]].reset_index()
+        X = S[(S["nsh"] > 0) | (S["nbytes"] > 0)][["digest", "nbytes"]].reset_index()  # blank texts: never
         ex = X.shuffle("digest", shuffle_method=shuffle_method).map_partitions(st.exact_candidates,
                                                                               meta=st.PAIR_META)
-        exact = _persist(_verify(ex, S, divs, 1.0, shuffle_method, numba_threads))
+        exact = _persist(_verify(ex, S, divs, 1.0, shuffle_method, numba_threads, exact=True))
         members = exact[["j"]]  # verified at the member's partition, so indexed by member
 
     # 3. LSH: representatives' band keys exploded, shuffled by key, pairs per bucket

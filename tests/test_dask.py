@@ -23,13 +23,14 @@ from conftest import load_jsonl  # noqa: E402
 from planted import planted_corpus  # noqa: E402
 
 #: Kernels that run on the workers (union-find runs on the client).
-KERNELS = ("dedup._lsh.signature_keys", "dedup._jaccard.jaccard_cross",
-           "dedup._dask_kernels.bucket_pairs", "dedup._dask_kernels.group_first")
+KERNELS = ("dedup._minhash.band_keys", "dedup._jaccard.jaccard_cross",
+           "dedup._arrays._fill_serial", "dedup._arrays.first_of_runs")
 
 
 def _planted(n_base=150, n_copies=120, words=60, seed=3):
     docs = planted_corpus(n_base, n_copies, words, seed)
-    docs = docs + docs[5:25] + ["", "!!! ...", docs[7].upper()]  # exact copies, empty texts, a case-folded copy
+    # exact copies, blank texts, a case-folded copy, and identical texts without words (exact duplicates too)
+    docs = docs + docs[5:25] + ["", "!!! ...", docs[7].upper(), " ", "!!! ...", "😀🎉", "😀🎉"]
     return pd.DataFrame({"id": [f"doc{k:04d}" for k in range(len(docs))], "text": docs,
                          "score": np.arange(len(docs)) % 7})
 

@@ -14,7 +14,7 @@ from conftest import load_jsonl
 from planted import planted_corpus
 
 import dedup
-from dedup import _index, _jaccard
+from dedup import _jaccard, _pipeline
 
 
 def brute_force_pairs(idx, threshold):
@@ -159,7 +159,7 @@ def _fingerprint(idx):
 def test_batches_do_not_change_the_answer(monkeypatch):
     docs = planted_corpus(n_base=80, n_copies=80, seed=9)
     whole = _fingerprint(dedup.index(docs, threshold=0.6))
-    monkeypatch.setattr(_index, "BATCH_CHARS", 500)  # many tiny kernel batches
+    monkeypatch.setattr(_pipeline, "BATCH_CHARS", 500)  # many tiny kernel batches
     assert _fingerprint(dedup.index(docs, threshold=0.6)) == whole
 
 
@@ -169,7 +169,7 @@ def test_shingle_arrays_hold_each_documents_shingles_when_the_estimate_is_outgro
     rng = np.random.default_rng(8)
     han = [chr(c) for c in range(0x4E00, 0x4E00 + 300)]
     docs = ["".join(rng.choice(han, size=int(rng.integers(0, 400)))) for _ in range(60)] + ["plain words here"]
-    monkeypatch.setattr(_index, "BATCH_CHARS", 2000)
+    monkeypatch.setattr(_pipeline, "BATCH_CHARS", 2000)
     idx = dedup.index(docs, ngram=2)
     indptr, values = idx.shingle_arrays()
     for k, text in enumerate(docs):
@@ -208,3 +208,19 @@ def test_seed_changes_signatures_not_the_verified_answer():
     a = dedup.index(docs, threshold=0.8, seed=1)
     b = dedup.index(docs, threshold=0.8, seed=2)
     assert set(a.pairs()) == set(b.pairs())
+
+
+def test_identical_texts_without_words_are_exact_duplicates():
+    """Emoji- or punctuation-only posts have no word shingles, yet identical ones are duplicates (at 1.0);
+    a blank text (white space only) is never a duplicate of anything."""
+    docs = {"a": "😀😀🎉", "b": "hello there general kenobi", "c": "😀😀🎉", "d": "!!!", "e": "  ",
+            "f": "\t", "g": "!!!", "h": "😀😀", "i": ""}
+    idx = dedup.index(docs)
+    assert idx.pairs() == [("a", "c", 1.0), ("d", "g", 1.0)]
+    assert idx.clusters() == [["a", "c"], ["d", "g"]]
+    assert idx.query("😀😀🎉") == [("a", 1.0), ("c", 1.0)]
+    assert idx.query("   ") == [] and idx.query("😀") == []
+    assert [i for i, _ in idx.filter_new([("x", "!!!"), ("y", "?!"), ("z", "?!")], add=False)] == ["y"]
+    idx.add({"j": "😀😀🎉", "k": " "})
+    assert idx.pairs() == dedup.index({**docs, "j": "😀😀🎉", "k": " "}).pairs()
+    assert ("a", "j", 1.0) in idx.pairs()

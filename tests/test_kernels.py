@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup import _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _shingle
+from dedup import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _shingle
 from dedup._config import SHINGLE_MODES
 
 # Text that exercises the tokenizer: ASCII words and punctuation, accents,
@@ -110,7 +110,7 @@ def test_sort_uniform_matches_numpy_sort():
                     lambda: rng.integers(0, 5, size=n).astype(np.uint64)):  # non-uniform, many ties
             x = gen()
             y = x.copy()
-            _shingle.sort_uniform(y, np.empty(n, dtype=np.uint64))
+            _arrays.sort_uniform(y, np.empty(n, dtype=np.uint64))
             assert np.array_equal(y, np.sort(x))
 
 
@@ -283,13 +283,13 @@ def test_band_keys_and_candidates_match_reference(n, bands, rows, seed):
     rng = np.random.default_rng(seed)
     # Few distinct values so that buckets collide often.
     sig = rng.integers(0, 3, size=(n, bands * rows)).astype(np.uint64)
-    keys = _lsh.band_keys(sig, bands, rows)
+    keys = _minhash.keys_of_signatures(sig, bands, rows)
     for d in range(n):
         for band in range(bands):
             assert int(keys[band, d]) == ref.band_key(sig[d].tolist(), band, rows)
     members = np.arange(n, dtype=np.int64) * 3 + 1  # columns map to arbitrary document numbers
     order, sorted_keys = _lsh.sort_bands(keys)
-    i, j = _lsh.candidate_pairs(order, sorted_keys, members)
+    i, j = _lsh.pairs_in_buckets(order, sorted_keys, members)
     want = sorted({(int(members[x]), int(members[y])) for x in range(n) for y in range(x + 1, n)
                    if any(keys[band, x] == keys[band, y] for band in range(bands))})
     assert list(zip(i.tolist(), j.tolist())) == want
@@ -304,7 +304,7 @@ def test_band_keys_and_candidates_match_reference(n, bands, rows, seed):
 def test_bucket_pairs_equal_candidate_pairs(n, bands, rows, seed):
     rng = np.random.default_rng(seed)
     sig = rng.integers(0, 3, size=(n, bands * rows)).astype(np.uint64)  # buckets collide often
-    keys = _lsh.band_keys(sig, bands, rows)
+    keys = _minhash.keys_of_signatures(sig, bands, rows)
     members = np.arange(n, dtype=np.int64) * 3 + 1
     i, j = _lsh.bucket_pairs(keys, members)
     want = sorted({(int(members[x]), int(members[y])) for x in range(n) for y in range(x + 1, n)
@@ -324,7 +324,7 @@ def test_bucket_pairs_spurious_pairs_share_all_but_the_low_bits():
 @settings(max_examples=100, deadline=None)
 @given(sets=st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=30, unique=True), max_size=8),
        num_perm=st.integers(1, 24), seed=st.integers(0, 2**64 - 1), data=st.data())
-def test_signature_keys_equal_band_keys_of_signatures(sets, num_perm, seed, data):
+def test_band_keys_equal_keys_of_signatures(sets, num_perm, seed, data):
     a, b = _minhash.permutations(num_perm, seed)
     rows = data.draw(st.integers(1, num_perm))
     bands = num_perm // rows
@@ -333,13 +333,13 @@ def test_signature_keys_equal_band_keys_of_signatures(sets, num_perm, seed, data
     values = np.array([v for s in sets for v in sorted(s)], dtype=np.uint64)
     select = np.array(data.draw(st.lists(st.integers(0, max(len(sets) - 1, 0)), max_size=10)) if sets else [],
                       dtype=np.int64)
-    got = _lsh.signature_keys(indptr, values, select, a, b, bands, rows)
+    got = _minhash.band_keys(indptr, values, select, a, b, bands, rows)
     assert got.shape == (bands, select.shape[0])
-    want = _lsh.band_keys(_minhash.signatures(indptr, values, a, b), bands, rows)[:, select]
+    want = _minhash.keys_of_signatures(_minhash.signatures(indptr, values, a, b), bands, rows)[:, select]
     assert np.array_equal(got, want)
 
 
-def test_signature_keys_across_parallel_chunks():
+def test_band_keys_across_parallel_chunks():
     rng = np.random.default_rng(5)
     sizes = rng.integers(0, 40, size=700)
     indptr = np.zeros(701, dtype=np.int64)
@@ -347,15 +347,15 @@ def test_signature_keys_across_parallel_chunks():
     values = np.concatenate([np.sort(rng.choice(2**40, size=k, replace=False)).astype(np.uint64) for k in sizes])
     a, b = _minhash.permutations(64, 3)
     select = rng.permutation(700).astype(np.int64)
-    want = _lsh.band_keys(_minhash.signatures(indptr, values, a, b), 21, 3)[:, select]
-    assert np.array_equal(_lsh.signature_keys(indptr, values, select, a, b, 21, 3), want)
+    want = _minhash.keys_of_signatures(_minhash.signatures(indptr, values, a, b), 21, 3)[:, select]
+    assert np.array_equal(_minhash.band_keys(indptr, values, select, a, b, 21, 3), want)
 
 
 @settings(max_examples=100, deadline=None)
 @given(values=st.lists(st.integers(0, 2**64 - 1), max_size=50), repeat=st.integers(1, 3))
 def test_unique_equals_numpy(values, repeat):
     a = np.array(values * repeat, dtype=np.uint64)
-    assert np.array_equal(_lsh.unique(a), np.unique(a))
+    assert np.array_equal(_arrays.unique(a), np.unique(a))
 
 
 @settings(max_examples=100, deadline=None)

@@ -56,17 +56,17 @@ def test_remove_equals_building_without_them():
         idx.remove("d0")
 
 
-def test_add_refuses_known_ids_and_mismatched_config():
+def test_add_refuses_known_ids_and_settings_travel_with_the_index():
     idx = dedup.index(with_ids(DOCS[:10]))
     with pytest.raises(ValueError, match="'d3' is already in the index"):
         idx.add([("d3", "x")])
-    with pytest.raises(ValueError, match="built with ngram=5, got ngram=3"):
-        idx.add([("new", "x")], ngram=3)
-    with pytest.raises(ValueError, match="built with seed=0, got seed=1"):
-        idx.query("text", seed=1)
-    with pytest.raises(ValueError, match="built with num_perm=128, got num_perm=64"):
-        idx.filter_new(["x"]) and idx.query_many(["x"], num_perm=64)
-    idx.add([("new", "x")], ngram=5, seed=0)  # matching settings are accepted
+    # The index's settings are the only ones: add/query take none of their own.
+    for call in (lambda: idx.add([("new", "x")], ngram=3), lambda: idx.query("text", seed=1),
+                 lambda: idx.query_many(["x"], num_perm=64)):
+        with pytest.raises(TypeError, match="unexpected keyword argument"):
+            call()
+    idx.add([("new", "x")])
+    assert idx.config.ngram == 5 and len(idx) == 11
 
 
 def test_priority_policy_needs_priorities_on_add():
@@ -232,3 +232,18 @@ def test_a_save_killed_midway_leaves_an_index_that_loads(tmp_path, delay):
         assert answer(back) == answer(small)
     dedup.index(["after the crash"]).save(p)  # and the directory can be saved to again
     assert len(dedup.load(p)) == 1
+
+
+def test_hot_kernels_have_one_compiled_version_for_memory_and_mapped_arrays(tmp_path):
+    """The explicit signatures (dedup/_types.py) take read-only arrays, so querying a memory-mapped
+    index runs the same compiled kernels as an index in memory: no second compile on first query."""
+    from dedup import _jaccard, _minhash, _shingle
+
+    idx = dedup.index(with_ids(DOCS[:20]))
+    idx.query(DOCS[3])
+    loaded = dedup.load(idx.save(tmp_path / "i.idx"))
+    assert not loaded.shingle_arrays()[1].flags.writeable  # memory-mapped, read-only
+    assert loaded.query(DOCS[3]) == idx.query(DOCS[3])
+    loaded.add([("new", DOCS[4] + " more words here")])
+    for kernel in (_jaccard.jaccard_cross, _minhash.band_keys, _shingle._fill):
+        assert len(kernel.signatures) == 1, kernel

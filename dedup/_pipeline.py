@@ -1,0 +1,335 @@
+"""The pipeline: one function per step, plain arrays in and out, typed records between them.
+
+Every face of near-dups runs these same steps: ``dedup.index`` and ``Index``
+(build, add, remove, query, filter_new), ``dedup.collapse``/``dedup.blocks``
+(on blocks instead of documents) and each Dask partition. Read top to bottom::
+
+    texts ─ featurize ─> Features(indptr, values, digests, nbytes, keys)
+                           normalize + shingle (_normalize, _shingle), digest (_exact),
+                           sketch: MinHash band keys (_minhash.band_keys)
+          ─ exact ─────> Groups(rep, reps)          identical texts; reps go on to LSH
+          ─ bucket ────> Buckets(order, sorted_keys) band keys sorted for lookups (_lsh)
+          ─ candidates > (i, j)                     pairs sharing a bucket (_lsh, _arrays.run_pairs)
+          ─ verify ────> Pairs(i, j, score)         exact Jaccard >= threshold (_jaccard)
+          ─ expand ────> Pairs over every member    representatives' pairs times their groups
+          ─ components > labels                     union-find (_cluster)
+
+The kernels behind each step live in the module named after it; this module
+only composes them, so each step exists once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from . import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _shingle
+from ._config import SHINGLE_MODES, Config
+
+#: Characters of text shingled per kernel call. The shingling scratch space is
+#: at most 4 bytes per input byte in word mode (8 in char mode; ``_shingle._bound``),
+#: so this bounds it near 64-128 MiB (more for text outside ASCII, which takes
+#: 2-4 bytes per character).
+BATCH_CHARS = 1 << 24
+
+#: Below this many texts a call runs its kernels on the calling thread: waking
+#: numba's thread pool costs more than the work (a one-text query took 0.9 ms
+#: on one thread, 110 ms on two on a loaded machine).
+SERIAL_BELOW = 64
+
+
+class Features(NamedTuple):
+    """What the steps need of each document; texts are not kept.
+
+    indptr : int64 (n + 1,); values : uint64, the sorted unique shingles of
+        document ``k`` in ``values[indptr[k]:indptr[k+1]]``.
+    digests : uint64 (n,), xxh3 of each normalized text.
+    nbytes : int64 (n,), normalized UTF-8 length; 0 for a blank text.
+    keys : uint64 (bands, n), LSH band keys of each MinHash signature.
+    """
+
+    indptr: np.ndarray
+    values: np.ndarray
+    digests: np.ndarray
+    nbytes: np.ndarray
+    keys: np.ndarray
+
+
+class Groups(NamedTuple):
+    """Exact-duplicate groups.
+
+    rep : int64 (n,), the first document with the same normalized text (-1: blank).
+    reps : int64 (m,), the representatives that have shingles, ascending: the
+        documents LSH sees.
+    """
+
+    rep: np.ndarray
+    reps: np.ndarray
+
+
+class Buckets(NamedTuple):
+    """The representatives' band keys, sorted per band for lookups.
+
+    order : int64 (bands, m), columns of ``Groups.reps`` in key order.
+    sorted_keys : uint64 (bands, m).
+    """
+
+    order: np.ndarray
+    sorted_keys: np.ndarray
+
+
+class Pairs(NamedTuple):
+    """Verified pairs: positions ``i < j`` and exact Jaccard ``score``."""
+
+    i: np.ndarray
+    j: np.ndarray
+    score: np.ndarray
+
+
+def no_pairs() -> Pairs:
+    return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+
+
+@contextlib.contextmanager
+def threads_for(n_items: int):
+    """Run the enclosed kernels on one thread when the input is small.
+
+    numba's thread count is per calling thread, so this does not affect
+    other threads of the process.
+    """
+    if n_items >= SERIAL_BELOW:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def lsh_shape(config: Config) -> tuple[int, int]:
+    """``(bands, rows)`` of ``config``: given, or chosen from its threshold (``_lsh.choose_bands``)."""
+    if config.bands is not None:
+        return config.bands, config.rows
+    return _lsh.choose_bands(config.threshold, config.num_perm, config.min_prob)
+
+
+def _batches(lengths: np.ndarray, limit: int):
+    """Consecutive ``(start, stop)`` ranges whose total length is about ``limit``."""
+    n = lengths.shape[0]
+    ends = np.cumsum(lengths)
+    start = 0
+    while start < n:
+        base = ends[start - 1] if start else 0
+        stop = int(np.searchsorted(ends, base + limit, side="right"))
+        stop = max(stop, start + 1)
+        yield start, stop
+        start = stop
+
+
+# ------------------------------------------------------------------ 1. featurize
+def sketch(indptr, values, select, *, num_perm: int, seed: int, bands: int, rows: int) -> np.ndarray:
+    """Band keys, shape (bands, len(select)), of the MinHash signatures of the CSR rows ``select``."""
+    a, b = _minhash.permutations(num_perm, seed)
+    return _minhash.band_keys(indptr, values, select, a, b, bands, rows)
+
+
+def featurize(texts, config: Config) -> Features:
+    """Normalize, shingle, digest and sketch ``texts`` (a sequence of str), batch by batch.
+
+    Python work per text is one ``len``, one ``encode`` and one xxh3 call;
+    everything else is kernels over each batch of about ``BATCH_CHARS``
+    characters, whose scratch space is reused.
+    """
+    bands, rows = lsh_shape(config)
+    mode = SHINGLE_MODES[config.shingle]
+    classes = _normalize.char_classes()
+    n = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    digests = np.empty(n, dtype=np.uint64)
+    nbytes = np.empty(n, dtype=np.int64)
+    keys = np.empty((bands, n), dtype=np.uint64)
+    # Shingles of every batch go straight into one array. It is sized by a
+    # generous estimate (a word-mode shingle per 4 characters): pages of a
+    # large np.empty that are never written cost no resident memory, and the
+    # rare corpus that outgrows it doubles it. Gathering batches and
+    # concatenating them held every shingle twice (10 GiB at 1M documents).
+    values = np.empty(int(lengths.sum()) // (1 if mode == _shingle.CHARS else 4) + n + 1024, dtype=np.uint64)
+    used = 0
+    scratch = None
+    for start, stop in _batches(lengths, BATCH_CHARS):
+        buf, offs = _normalize.encode_batch(texts[start:stop])
+        need = int(_shingle._bound(np.diff(offs), mode).sum())
+        if scratch is None or scratch.shape[0] < need:
+            scratch = np.empty(need, dtype=np.uint64)
+        ptr, batch = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, mode, classes,
+                                               scratch, values[used:])
+        k = batch.shape[0]
+        if not np.may_share_memory(batch, values):  # did not fit: grow, then copy the batch in
+            grown = np.empty(max(2 * values.shape[0], used + k), dtype=np.uint64)
+            grown[:used] = values[:used]
+            values = grown
+            values[used : used + k] = batch
+            batch = values[used : used + k]
+        indptr[start + 1 : stop + 1] = ptr[1:] + used
+        used += k
+        keys[:, start:stop] = sketch(ptr, batch, np.arange(stop - start), num_perm=config.num_perm,
+                                     seed=config.seed, bands=bands, rows=rows)
+        digests[start:stop] = _exact.digests(buf, offs)
+        size = np.diff(offs)
+        size[_exact.blank(buf, offs, ptr)] = 0
+        nbytes[start:stop] = size
+    return Features(indptr, values[:used], digests, nbytes, keys)
+
+
+def shingles(text: str, config: Config) -> np.ndarray:
+    """The sorted unique shingle hashes of one text (uint64): what every step compares."""
+    with threads_for(1):
+        buf, offs = _normalize.encode_batch([text])
+        _, values = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, SHINGLE_MODES[config.shingle],
+                                              _normalize.char_classes())
+    return values
+
+
+# ---------------------------------------------------------------------- 2. exact
+def exact(indptr, values, digests, nbytes) -> Groups:
+    """Exact-duplicate groups of CSR rows with the given digests and lengths, and the representatives LSH sees."""
+    rep = _exact.exact_groups(digests, nbytes, indptr, values)
+    return Groups(rep, representatives(rep, indptr))
+
+
+def representatives(rep: np.ndarray, indptr: np.ndarray, start: int = 0) -> np.ndarray:
+    """Documents ``start:`` that represent their group and have shingles, ascending."""
+    n = rep.shape[0]
+    own = rep[start:] == np.arange(start, n)
+    return np.flatnonzero(own & (np.diff(indptr)[start:] > 0)) + start
+
+
+# -------------------------------------------------------------- 3. candidates
+def bucket(keys: np.ndarray) -> Buckets:
+    """Band keys sorted per band, for lookups (``lookup``) and pairs (``candidates_in``)."""
+    return Buckets(*_lsh.sort_bands(keys))
+
+
+def candidates(keys: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of ``members`` (the positions of the key columns) that share a bucket, unique, ``i < j``."""
+    return _lsh.bucket_pairs(keys, members)
+
+
+def candidates_in(b: Buckets, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``candidates`` from keys already sorted by ``bucket``."""
+    return _lsh.pairs_in_buckets(b.order, b.sorted_keys, members)
+
+
+def lookup(b: Buckets, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns sharing a bucket with each query column of ``keys``, as CSR ``(qptr, cols)``."""
+    return _lsh.lookup_many(b.sorted_keys, b.order, keys)
+
+
+# ---------------------------------------------------------------------- 4. verify
+def scores(left, right, i, j, threshold: float = 0.0) -> np.ndarray:
+    """Exact Jaccard of row ``i[p]`` of CSR ``left`` with row ``j[p]`` of CSR ``right``, for every ``p``.
+
+    ``left`` and ``right`` are ``(indptr, values)`` (or ``Features``); pass
+    the same for pairs inside one corpus. A pair whose sizes alone put it
+    below ``threshold`` scores -1.0 without a merge. The only place a score
+    is made.
+    """
+    return _jaccard.jaccard_cross(left[0], left[1], i, right[0], right[1], j, threshold)
+
+
+def verify(left, right, i, j, threshold: float) -> Pairs:
+    """The candidate pairs ``(i, j)`` whose exact Jaccard (``scores``) is >= ``threshold``."""
+    s = scores(left, right, i, j, threshold)
+    ok = s >= threshold
+    return Pairs(i[ok], j[ok], s[ok])
+
+
+def expand(rep: np.ndarray, p: Pairs) -> Pairs:
+    """Pairs between representatives -> pairs between all members, plus 1.0 within groups, sorted by (i, j)."""
+    return Pairs(*_exact.expand_pairs(rep, p.i, p.j, p.score))
+
+
+# ------------------------------------------------------------------ 5. components
+def components(n: int, p: Pairs, rep: np.ndarray) -> np.ndarray:
+    """Cluster label of each of ``n`` documents: connected components of ``p`` and the exact groups."""
+    members = np.flatnonzero(rep >= 0)
+    return _cluster.components(n, np.concatenate([p.i, rep[members]]), np.concatenate([p.j, members]))
+
+
+# ------------------------------------------------------- whole-corpus compositions
+def build(f: Features, config: Config) -> tuple[Groups, Buckets, Pairs]:
+    """Exact groups, sorted buckets and verified representative pairs of a corpus."""
+    g = exact(f.indptr, f.values, f.digests, f.nbytes)
+    b = bucket(f.keys[:, g.reps])
+    ci, cj = candidates_in(b, g.reps)
+    return g, b, verify(f, f, ci, cj, config.threshold)
+
+
+def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Config) -> tuple[Groups, Buckets, Pairs]:
+    """``build`` of ``f`` whose documents ``:n_old`` were built into ``g, b, p``; only new pairs are verified."""
+    rep = exact(f.indptr, f.values, f.digests, f.nbytes).rep
+    # Old representatives stay representatives (they come first); their
+    # pairs among themselves were verified already.
+    new_reps = representatives(rep, f.indptr, n_old)
+    reps = np.concatenate([g.reps, new_reps])
+    order, sorted_keys = _lsh.merge_bands(b.order, b.sorted_keys, f.keys[:, new_reps])
+    nb = Buckets(order, sorted_keys)
+    # Pairs with a new representative: look its keys up among all.
+    qptr, cols = lookup(nb, f.keys[:, new_reps])
+    qi = np.repeat(new_reps, np.diff(qptr))
+    other = reps[cols]
+    keep = other != qi
+    ci, cj = _arrays.unique_pairs(np.minimum(qi, other)[keep], np.maximum(qi, other)[keep])
+    new = verify(f, f, ci, cj, config.threshold)
+    pi = np.concatenate([p.i, new.i])
+    pj = np.concatenate([p.j, new.j])
+    ps = np.concatenate([p.score, new.score])
+    o = np.lexsort((pj, pi))
+    return Groups(rep, reps), nb, Pairs(pi[o], pj[o], ps[o])
+
+
+def match(f: Features, g: Groups, b: Buckets, q: Features, threshold: float) -> Pairs:
+    """Verified matches of query documents ``q`` against an indexed corpus ``f``.
+
+    Returns ``Pairs(query row, indexed position, score)`` expanded to every
+    member of each matched exact-duplicate group; a query without shingles
+    matches the indexed texts identical to it, at 1.0.
+    """
+    qptr, cols = lookup(b, q.keys)
+    qi = np.repeat(np.arange(qptr.shape[0] - 1), np.diff(qptr))
+    qi, docs, score = verify(q, f, qi, g.reps[cols], threshold)
+    lone = np.flatnonzero((np.diff(q.indptr) == 0) & (q.nbytes > 0))
+    if lone.shape[0]:  # texts without shingles: identical ones, by digest and length
+        li, ld = _letterless_matches(f, g, q, lone)
+        qi, docs = np.concatenate([qi, li]), np.concatenate([docs, ld])
+        score = np.concatenate([score, np.ones(li.shape[0])])
+    start, members = _exact.group_members(g.rep)
+    counts = start[docs + 1] - start[docs]
+    pos = _exact.gather_members(start, members, docs)
+    return Pairs(np.repeat(qi, counts), pos, np.repeat(score, counts))
+
+
+def _letterless_matches(f: Features, g: Groups, q: Features, lone: np.ndarray):
+    """(query row, representative) of query texts without shingles equal (digest, length) to an indexed one."""
+    cand = np.flatnonzero((g.rep == np.arange(g.rep.shape[0])) & (np.diff(f.indptr) == 0))
+    if cand.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.lexsort((f.nbytes[cand], f.digests[cand]))
+    d, L, cand = f.digests[cand][order], f.nbytes[cand][order], cand[order]
+    at = np.searchsorted(d, q.digests[lone])
+    at = np.minimum(at, d.shape[0] - 1)
+    ok = (d[at] == q.digests[lone]) & (L[at] == q.nbytes[lone])
+    return lone[ok], cand[at[ok]]
+
+
+def within(q: Features, threshold: float) -> tuple[np.ndarray, Pairs]:
+    """Exact groups and every verified pair inside one batch ``q``: ``(rep, pairs)``."""
+    g = exact(q.indptr, q.values, q.digests, q.nbytes)
+    ci, cj = candidates(q.keys[:, g.reps], g.reps)
+    return g.rep, expand(g.rep, verify(q, q, ci, cj, threshold))

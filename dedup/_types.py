@@ -1,0 +1,24 @@
+"""Explicit numba signatures of the hottest kernels (shared/STYLE.md rule 9).
+
+Inputs are typed as read-only arrays: a writable array converts to them, so
+one compiled version serves arrays built in memory and the memory-mapped
+arrays of a loaded index alike (without the signature, numba compiles a
+second version, seconds of latency, the first time a saved index is queried).
+"""
+
+from numba import types
+
+RO_U8 = types.Array(types.uint8, 1, "C", readonly=True)
+RO_I64 = types.Array(types.int64, 1, "C", readonly=True)
+RO_U64 = types.Array(types.uint64, 1, "C", readonly=True)
+I64 = types.Array(types.int64, 1, "C")
+U64 = types.Array(types.uint64, 1, "C")
+F64 = types.Array(types.float64, 1, "C")
+U64_2D = types.Array(types.uint64, 2, "C")
+
+#: _shingle._fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, units)
+FILL = types.void(RO_U8, RO_I64, RO_I64, types.int64, types.int64, RO_U8, RO_I64, U64, I64, I64)
+#: _minhash.band_keys(indptr, values, select, a, b, bands, rows) -> (bands, n) keys
+BAND_KEYS = U64_2D(RO_I64, RO_U64, RO_I64, RO_U64, RO_U64, types.int64, types.int64)
+#: _jaccard.jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold) -> scores
+JACCARD_CROSS = F64(RO_I64, RO_U64, RO_I64, RO_I64, RO_U64, RO_I64, types.float64)

@@ -1,0 +1,106 @@
+"""The shared array primitives (``dedup._arrays``) against plain-Python references."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup import _arrays
+
+
+def _runs_reference(rows, shift):
+    """(start, end) in the flattened array of every run of >= 2 equal ``key >> shift`` per row."""
+    out = []
+    n = len(rows[0]) if rows else 0
+    for b, row in enumerate(rows):
+        for _, grp in itertools.groupby(range(len(row)), key=lambda x: row[x] >> shift):
+            g = list(grp)
+            if len(g) > 1:
+                out.append((b * n + g[0], b * n + g[-1] + 1))
+    return out
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.integers(1, 4).flatmap(lambda n: st.lists(st.lists(st.integers(0, 7), min_size=n, max_size=n),
+                                                          min_size=1, max_size=4)),
+       shift=st.integers(0, 2))
+def test_band_runs_equal_reference(rows, shift):
+    keys = np.sort(np.array(rows, dtype=np.uint64), axis=1)
+    runs = _arrays.band_runs(keys, shift)
+    want = _runs_reference(keys.tolist(), shift)
+    assert list(zip(runs[0::2].tolist(), runs[1::2].tolist())) == want
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@settings(max_examples=60, deadline=None)
+@given(groups=st.lists(st.lists(st.integers(0, 40), min_size=1, max_size=6), max_size=8))
+def test_run_pairs_equal_reference(groups, parallel):
+    cols = np.array([c for g in groups for c in g], dtype=np.int64)
+    members = np.arange(41, dtype=np.int64)[::-1].copy() * 3  # columns map to other numbers
+    runs, o = [], 0
+    for g in groups:
+        if len(g) > 1:
+            runs += [o, o + len(g)]
+        o += len(g)
+    before = _arrays.PARALLEL_PAIRS
+    _arrays.PARALLEL_PAIRS = 0 if parallel else before
+    try:
+        a, b = _arrays.run_pairs(np.array(runs, dtype=np.int64), cols, members)
+    finally:
+        _arrays.PARALLEL_PAIRS = before
+    want = []
+    for g in groups:
+        m = [int(members[c]) for c in g]
+        want += [(min(x, y), max(x, y)) for k, x in enumerate(m) for y in m[k + 1:]]
+    assert list(zip(a.tolist(), b.tolist())) == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)), max_size=40))
+def test_pack_and_unique_pairs(pairs):
+    i = np.array([p[0] for p in pairs], dtype=np.int64)
+    j = np.array([p[1] for p in pairs], dtype=np.int64)
+    pi, pj = _arrays.unpack_pairs(_arrays.pack_pairs(i, j))
+    assert list(zip(pi.tolist(), pj.tolist())) == [tuple(p) for p in pairs]
+    ui, uj = _arrays.unique_pairs(i, j)
+    assert list(zip(ui.tolist(), uj.tolist())) == sorted(set(pairs))
+
+
+@settings(max_examples=100, deadline=None)
+@given(labels=st.lists(st.integers(0, 6), max_size=30))
+def test_group_by_label(labels):
+    lab = np.array(labels, dtype=np.int64)
+    order, bounds = _arrays.group_by_label(lab)
+    got = [order[bounds[g]:bounds[g + 1]].tolist() for g in range(bounds.shape[0] - 1)]
+    want = [[k for k, x in enumerate(labels) if x == v] for v in sorted(set(labels))]
+    assert got == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 50)), max_size=30))
+def test_equal_runs_and_first_of_runs(rows):
+    rows = sorted(rows)
+    a = np.array([r[0] for r in rows], dtype=np.int64)
+    b = np.array([r[1] for r in rows], dtype=np.int64)
+    pos = np.array([r[2] for r in rows], dtype=np.int64)
+    runs = _arrays.equal_runs(a, b)
+    want = []
+    for _, grp in itertools.groupby(range(len(rows)), key=lambda x: rows[x][:2]):
+        g = list(grp)
+        if len(g) > 1:
+            want.append((g[0], g[-1] + 1))
+    assert list(zip(runs[0::2].tolist(), runs[1::2].tolist())) == want
+    first = _arrays.first_of_runs(a, pos)  # groups by the first column only
+    assert first.tolist() == [next(r[2] for r in rows if r[0] == x[0]) for x in rows]
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(0, 2**64 - 1), max_size=300))
+def test_sort_uniform_sorts_anything(values):
+    a = np.array(values, dtype=np.uint64)
+    _arrays.sort_uniform(a, np.empty(a.shape[0], dtype=np.uint64))
+    assert a.tolist() == sorted(values)
