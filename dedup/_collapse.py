@@ -7,7 +7,7 @@ The document pipeline of ``_index`` applied to blocks inside documents:
           --_blocks.segment---------------------> blocks: str spans + byte ranges
           --_shingle.shingle_segments-----------> CSR shingles and word counts of every block
           --_blocks.set_digests + _pipeline.exact-> exact copies
-          --_pipeline.sketch/candidates/verify--> verified near copies (long blocks only)
+          --_pipeline.sketch / link-------------> verified near copies (long blocks only)
           --_pipeline.components----------------> groups of repeated blocks
           --_block_decide.decide / edits / apply_edits--> kinds, kept copies, cleaned text
 
@@ -262,21 +262,20 @@ def _analyse(docs, cfg: CollapseConfig) -> _Analysis:
     # its shingle count, so a block without letters or digits is never grouped.
     rep = _pipeline.exact(indptr, values, _blocks.set_digests(indptr, values), np.diff(indptr)).rep
     fuzzy = np.flatnonzero((rep == np.arange(n)) & (words >= cfg.fuzzy_words))
-    labels = _pipeline.components(n, _near_pairs(indptr, values, fuzzy, cfg), rep)
+    labels = _pipeline.components(n, _near_pairs(indptr, values, fuzzy, rep, cfg), rep)
     bdoc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(bptr))
     size, _ = _block_decide.group_stats(labels, bdoc)
     anchor = _block_decide.anchored(bptr, labels, size, words, cfg.window, cfg.anchor_words)
     return _Analysis(ids, texts, doc_ptr, cps, bptr, bdoc, starts, ends, words, indptr, values, labels, anchor)
 
 
-def _near_pairs(indptr, values, rows, cfg) -> _pipeline.Pairs:
-    """Verified near-duplicate pairs among ``rows`` (block numbers): sketch, candidates, verify."""
+def _near_pairs(indptr, values, rows, rep, cfg) -> _pipeline.Pairs:
+    """Verified near-duplicate pairs connecting ``rows`` (block numbers): sketch, then candidates -> verify."""
     if rows.shape[0] < 2:
         return _pipeline.no_pairs()
     bands, r = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
     keys = _pipeline.sketch(indptr, values, rows, num_perm=cfg.num_perm, seed=cfg.seed, bands=bands, rows=r)
-    ci, cj = _pipeline.candidates(keys, rows)
-    return _pipeline.verify((indptr, values), (indptr, values), ci, cj, cfg.threshold)
+    return _pipeline.link(*_lsh.key_runs(keys), rows, (indptr, values), rep, cfg.threshold)
 
 
 def _config(config, options: dict) -> CollapseConfig:

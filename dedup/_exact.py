@@ -186,25 +186,3 @@ def gather_members(start, members, docs):
             out[o] = members[x]
             o += 1
     return out
-
-
-@njit(cache=True)
-def first_unmatched(seen, i, j):
-    """Documents let through when judged one at a time, in order.
-
-    ``seen[k]`` marks documents that match something already indexed; ``(i, j)``
-    are verified pairs inside the batch, sorted by ``i``, with ``i < j``. A
-    document is let through unless it is seen or pairs with an earlier
-    document that was let through.
-    """
-    n = seen.shape[0]
-    held = seen.copy()
-    new = np.zeros(n, dtype=np.bool_)
-    p = 0
-    for k in range(n):
-        new[k] = not held[k]
-        while p < i.shape[0] and i[p] == k:
-            if new[k]:
-                held[j[p]] = True
-            p += 1
-    return new

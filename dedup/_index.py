@@ -18,6 +18,8 @@ from ._docs import as_documents
 from ._pipeline import Buckets, Features, Groups, Pairs
 
 KEEP_POLICIES = ("first", "longest")
+#: ``pair_arrays``/``pairs`` refuse to list more pairs than this unless told to.
+MAX_PAIRS = 100_000_000
 
 
 def shingles(text: str, *, ngram: int = 5, shingle: str = "word") -> np.ndarray:
@@ -195,7 +197,7 @@ class Index:
                 f"among {self._g.reps.shape[0]} distinct texts; {self.config}>")
 
     def _changed(self):
-        self._pairs = self._labels = self._positions = self._members = None
+        self._pairs = self._labels = self._positions = self._is_complete = None
 
     # ----------------------------------------------------------------- arrays
     def arrays(self) -> dict:
@@ -216,8 +218,17 @@ class Index:
                                Features(*(a[k] for k in Features._fields)), Groups(*(a[k] for k in Groups._fields)),
                                Buckets(*(a[k] for k in Buckets._fields)), Pairs(a["pair_i"], a["pair_j"], a["pair_s"]))
 
-    def pair_arrays(self):
+    def pair_arrays(self, *, max_pairs: int | None = MAX_PAIRS):
         """Every verified pair as arrays of document positions.
+
+        Parameters
+        ----------
+        max_pairs : int or None, default 100,000,000
+            Refuse, with a ValueError saying how many, when the pairs may be
+            more than this: a cluster of m near-identical documents has
+            m(m-1)/2 pairs (5 billion for 100k templated pages), while its
+            clusters, labels and duplicates cost nothing extra. None lifts
+            the limit.
 
         Returns
         -------
@@ -225,8 +236,28 @@ class Index:
         score : float64 array, the exact Jaccard of each pair (>= threshold).
         """
         if self._pairs is None:
-            self._pairs = tuple(_pipeline.expand(self._g.rep, self._p))
+            p = self._p
+            if not self._complete():
+                bound = _pipeline.least_pairs(self._g.rep, self._b)
+                if max_pairs is not None and bound > max_pairs:
+                    raise ValueError(
+                        f"the clusters of this index hold at least {bound:,} pairs (a bucket of more than "
+                        f"{_pipeline.BIG_BUCKET} near-duplicates has one pair per two members); clusters(), "
+                        "labels() and duplicates() do not need them. Pass max_pairs=None to list them all.")
+                p = _pipeline.all_pairs(self._f, self._g, self._b, self.config)
+            elif max_pairs is not None and (count := _pipeline.count_expanded(self._g.rep, p)) > max_pairs:
+                raise ValueError(
+                    f"the clusters of this index hold {count:,} pairs (a group of m identical documents has "
+                    "m(m-1)/2); clusters(), labels() and duplicates() do not need them. Pass max_pairs=None "
+                    "to list them all.")
+            self._pairs = tuple(_pipeline.expand(self._g.rep, p))
         return self._pairs
+
+    def _complete(self) -> bool:
+        """Whether the stored pairs are every verified pair (no bucket was too big to verify whole)."""
+        if self._is_complete is None:
+            self._is_complete = _pipeline.big_runs(self._b).shape[0] == 0
+        return self._is_complete
 
     def shingle_arrays(self):
         """Every document's shingle set as CSR: ``(indptr, values)``.
@@ -253,12 +284,13 @@ class Index:
         return kept[labels] == np.arange(labels.shape[0])
 
     # ------------------------------------------------------------ Python API
-    def pairs(self) -> list[tuple]:
+    def pairs(self, *, max_pairs: int | None = MAX_PAIRS) -> list[tuple]:
         """Every near-duplicate pair, verified: ``[(id_a, id_b, jaccard), ...]``.
 
-        ``id_a`` comes before ``id_b`` in input order; sorted by their positions.
+        ``id_a`` comes before ``id_b`` in input order; sorted by their
+        positions. ``max_pairs`` as for ``pair_arrays``.
         """
-        i, j, s = self.pair_arrays()
+        i, j, s = self.pair_arrays(max_pairs=max_pairs)
         ids = self.ids
         return [(ids[a], ids[b], c) for a, b, c in zip(i.tolist(), j.tolist(), s.tolist())]
 
@@ -419,27 +451,6 @@ class Index:
         self._changed()
         return self
 
-    def _held(self, ids, new, indexed, batch, renamed):
-        """``(id, matched id, jaccard, indexed)`` of each document ``filter_new`` held back (``~new``)."""
-        qi, qpos, qsc = indexed
-        bi, bj, bs = batch
-        by_earlier = new[bi] & ~new[bj]  # pairs with an earlier document that was let through
-        q = np.concatenate([qi, bj[by_earlier]])
-        other = np.concatenate([qpos, bi[by_earlier]])
-        score = np.concatenate([qsc, bs[by_earlier]])
-        from_batch = np.concatenate([np.zeros(qi.shape[0], bool), np.ones(int(by_earlier.sum()), bool)])
-        order = np.lexsort((other, from_batch, -score, q))  # per held document: best score, indexed first
-        q, other, score, from_batch = q[order], other[order], score[order], from_batch[order]
-        first = np.flatnonzero(np.r_[True, q[1:] != q[:-1]]) if q.shape[0] else q
-        out = []
-        for k, o, s, b in zip(q[first].tolist(), other[first].tolist(), score[first].tolist(),
-                              from_batch[first].tolist()):
-            if new[k]:
-                continue
-            matched = (renamed[o] if renamed else ids[o]) if b else self.ids[o]
-            out.append((ids[k], matched, s, not b))
-        return out
-
     def filter_new(self, docs, *, add: bool = True, threshold: float | None = None,
                    held: list | None = None) -> list[tuple]:
         """The ``(id, text)`` of documents that duplicate nothing indexed, as a list.
@@ -465,12 +476,9 @@ class Index:
         with _pipeline.threads_for(len(texts)):
             q = _pipeline.featurize(texts, self.config)
             qi, qpos, qsc = _pipeline.match(self._f, self._g, self._b, q, t)
-            _, (bi, bj, bs) = _pipeline.within(q, t)
-        seen = np.zeros(len(ids), dtype=bool)
-        seen[qi] = True
-        from ._exact import first_unmatched
-
-        new = first_unmatched(seen, bi, bj)
+            seen = np.zeros(len(ids), dtype=bool)
+            seen[qi] = True
+            new, best, best_s = _pipeline.screen(q, seen, t)
         chosen = np.flatnonzero(new).tolist()
         out = [(ids[k], texts[k]) for k in chosen]
         renamed = None
@@ -478,9 +486,25 @@ class Index:
             renamed = {k: len(self.ids) + r for r, k in enumerate(chosen)}
             out = [(renamed[k], text) for k, (_, text) in zip(chosen, out)]
         if held is not None:
-            held.extend(self._held(ids, new, (qi, qpos, qsc), (bi, bj, bs), renamed))
+            held.extend(self._held(ids, new, (qi, qpos, qsc), best, best_s, renamed))
         if add and out:
             self.add(out, priority=None if self.keep != "priority" else [0.0] * len(out))
+        return out
+
+    def _held(self, ids, new, indexed, best, best_s, renamed):
+        """``(id, matched id, jaccard, indexed)`` of each document ``filter_new`` held back."""
+        qi, qpos, qsc = indexed
+        order = np.lexsort((qpos, -qsc, qi))  # per query: best score, then the first indexed document
+        qi, qpos, qsc = qi[order], qpos[order], qsc[order]
+        first = np.flatnonzero(np.r_[True, qi[1:] != qi[:-1]]) if qi.shape[0] else qi
+        top = dict(zip(qi[first].tolist(), zip(qpos[first].tolist(), qsc[first].tolist())))
+        out = []
+        for k in np.flatnonzero(~new).tolist():
+            b, bs = int(best[k]), float(best_s[k])
+            if k in top and (b < 0 or top[k][1] >= bs):
+                out.append((ids[k], self.ids[top[k][0]], top[k][1], True))
+            else:
+                out.append((ids[k], renamed[b] if renamed else ids[b], bs, False))
         return out
 
 

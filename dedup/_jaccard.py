@@ -38,6 +38,20 @@ def _score(inter, na, nb):
     return inter / union
 
 
+@njit(cache=True, inline="always")
+def pair_score(indptr, values, x, y, threshold):
+    """Exact Jaccard of rows ``x`` and ``y`` of one CSR; -1.0 when their sizes alone put it below ``threshold``."""
+    a0 = indptr[x]
+    a1 = indptr[x + 1]
+    b0 = indptr[y]
+    b1 = indptr[y + 1]
+    na = a1 - a0
+    nb = b1 - b0
+    if min(na, nb) < threshold * max(na, nb):
+        return -1.0
+    return _score(_intersection(values, a0, a1, values, b0, b1), na, nb)
+
+
 @njit(JACCARD_CROSS, cache=True, parallel=True)
 def jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold):
     """Exact Jaccard of row ``qi[p]`` of one CSR with row ``j[p]`` of another, for every ``p``.

@@ -112,53 +112,46 @@ def _packed_sorted(keys, bits):
     return out
 
 
-def bucket_pairs(keys, members):
-    """Every pair of columns that share a bucket in at least one band, straight from band keys.
+def key_runs(keys):
+    """Buckets straight from band keys: ``(runs, cols)`` as ``_arrays.run_pairs`` takes them.
 
     Each key's low bits are replaced by its column number, so one in-place
     sort of uniform uint64 values per band (``_arrays.sort_uniform``, about
     linear, no argsort) both groups the buckets and carries the columns. Two
     keys that differ only in those low bits share a bucket here: one more
-    candidate than ``pairs_in_buckets`` gives (about ``n**2 / 2**(65 - bits)``
-    per band, ``bits`` being the bits of a column number: a fraction of one
-    pair at a million columns), which exact verification then keeps only if
-    the two really are that similar. Nothing is lost: equal keys always share
-    a bucket.
+    candidate than ``bucket_runs`` gives (about ``n**2 / 2**(65 - bits)`` per
+    band, ``bits`` being the bits of a column number: a fraction of one pair
+    at a million columns), which exact verification then keeps only if the
+    two really are that similar. Nothing is lost: equal keys always share a
+    bucket.
 
     Parameters
     ----------
     keys : uint64 array, shape (bands, m), from ``_minhash.band_keys``.
-    members : int64 array, shape (m,): the number of each column (< 2**32).
-
-    Returns
-    -------
-    i, j : int64 arrays with ``i < j``, sorted by (i, j) and unique.
     """
     m = keys.shape[1]
     if m < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     bits = max(1, int(m - 1).bit_length())
     packed = _packed_sorted(keys, bits)
-    cols = (packed & np.uint64((1 << bits) - 1)).astype(np.int64).ravel()
-    return unique_pairs(*run_pairs(band_runs(packed, bits), cols, members))
+    return band_runs(packed, bits), (packed & np.uint64((1 << bits) - 1)).astype(np.int64).ravel()
+
+
+def bucket_runs(order, sorted_keys):
+    """Buckets of keys sorted by ``sort_bands``: ``(runs, cols)`` as ``_arrays.run_pairs`` takes them."""
+    if sorted_keys.shape[1] < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return band_runs(np.ascontiguousarray(sorted_keys), 0), np.ascontiguousarray(order).ravel()
+
+
+def bucket_pairs(keys, members):
+    """Every pair of ``members`` (one per key column) sharing a bucket in a band: ``i < j``, sorted, unique."""
+    return unique_pairs(*run_pairs(*key_runs(keys), members))
 
 
 def pairs_in_buckets(order, sorted_keys, members):
-    """Every pair of columns that share a bucket in at least one band, from ``sort_bands``.
-
-    Parameters
-    ----------
-    order, sorted_keys : from ``sort_bands``, shape (bands, m).
-    members : int64 array, shape (m,): the number of each column (< 2**32).
-
-    Returns
-    -------
-    i, j : int64 arrays with ``i < j``, sorted by (i, j) and unique.
-    """
-    if sorted_keys.shape[1] < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    runs = band_runs(np.ascontiguousarray(sorted_keys), 0)
-    return unique_pairs(*run_pairs(runs, np.ascontiguousarray(order).ravel(), members))
+    """``bucket_pairs`` of keys sorted by ``sort_bands``."""
+    return unique_pairs(*run_pairs(*bucket_runs(order, sorted_keys), members))
 
 
 @njit(cache=True)

@@ -8,9 +8,10 @@ Every face of near-dups runs these same steps: ``dedup.index`` and ``Index``
                            normalize + shingle (_normalize, _shingle), digest (_exact),
                            sketch: MinHash band keys (_minhash.band_keys)
           ─ exact ─────> Groups(rep, reps)          identical texts; reps go on to LSH
-          ─ bucket ────> Buckets(order, sorted_keys) band keys sorted for lookups (_lsh)
-          ─ candidates > (i, j)                     pairs sharing a bucket (_lsh, _arrays.run_pairs)
-          ─ verify ────> Pairs(i, j, score)         exact Jaccard >= threshold (_jaccard)
+          ─ bucket ────> Buckets(order, sorted_keys) band keys sorted per band (_lsh)
+          ─ link ──────> Pairs(i, j, score)         candidates sharing a bucket (_arrays.run_pairs),
+                                                    verified: exact Jaccard >= threshold (_jaccard);
+                                                    big buckets connected, not paired (_cluster)
           ─ expand ────> Pairs over every member    representatives' pairs times their groups
           ─ components > labels                     union-find (_cluster)
 
@@ -212,17 +213,12 @@ def representatives(rep: np.ndarray, indptr: np.ndarray, start: int = 0) -> np.n
 
 # -------------------------------------------------------------- 3. candidates
 def bucket(keys: np.ndarray) -> Buckets:
-    """Band keys sorted per band, for lookups (``lookup``) and pairs (``candidates_in``)."""
+    """Band keys sorted per band, for lookups (``lookup``) and candidate pairs."""
     return Buckets(*_lsh.sort_bands(keys))
 
 
-def candidates(keys: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of ``members`` (the positions of the key columns) that share a bucket, unique, ``i < j``."""
-    return _lsh.bucket_pairs(keys, members)
-
-
 def candidates_in(b: Buckets, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``candidates`` from keys already sorted by ``bucket``."""
+    """Every pair of ``members`` (one per key column) sharing a bucket: ``i < j``, sorted, unique."""
     return _lsh.pairs_in_buckets(b.order, b.sorted_keys, members)
 
 
@@ -250,6 +246,12 @@ def verify(left, right, i, j, threshold: float) -> Pairs:
     return Pairs(i[ok], j[ok], s[ok])
 
 
+def count_expanded(rep: np.ndarray, p: Pairs) -> int:
+    """How many pairs ``expand(rep, p)`` lists."""
+    sizes = np.bincount(rep[rep >= 0], minlength=rep.shape[0]).astype(np.int64)
+    return int(np.sum(sizes * (sizes - 1) // 2) + np.sum(sizes[p.i] * sizes[p.j]))
+
+
 def expand(rep: np.ndarray, p: Pairs) -> Pairs:
     """Pairs between representatives -> pairs between all members, plus 1.0 within groups, sorted by (i, j)."""
     return Pairs(*_exact.expand_pairs(rep, p.i, p.j, p.score))
@@ -263,35 +265,115 @@ def components(n: int, p: Pairs, rep: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------- whole-corpus compositions
+#: A bucket with more members than this is connected by ``_cluster.connect_runs``
+#: (about one verification per member) instead of verifying its m(m-1)/2 pairs;
+#: 256 members are 32,640 pairs, a few milliseconds.
+BIG_BUCKET = 256
+
+
+def _union_find(n: int, rep: np.ndarray, p: Pairs):
+    """Union-find state (parent, size) over ``n`` documents holding the exact groups and the pairs ``p``."""
+    parent = np.arange(n, dtype=np.int64)
+    size = np.ones(n, dtype=np.int64)
+    members = np.flatnonzero(rep >= 0)
+    _cluster.unite(parent, size, rep[members], members)
+    _cluster.unite(parent, size, p.i, p.j)
+    return parent, size
+
+
+def _with_edges(p: Pairs, i, j, s) -> Pairs:
+    pi, pj, ps = np.concatenate([p.i, i]), np.concatenate([p.j, j]), np.concatenate([p.score, s])
+    o = np.lexsort((pj, pi))
+    return Pairs(pi[o], pj[o], ps[o])
+
+
+def big_runs(b: Buckets) -> np.ndarray:
+    """The runs (as ``_arrays.band_runs`` gives them) of buckets with more than ``BIG_BUCKET`` members."""
+    runs, _ = _lsh.bucket_runs(b.order, b.sorted_keys)
+    return runs.reshape(-1, 2)[runs[1::2] - runs[0::2] > BIG_BUCKET].ravel()
+
+
+def link(runs, cols, members, csr, rep, threshold: float) -> Pairs:
+    """Verified pairs that give the buckets' connected components: the candidates -> verify step.
+
+    Every pair sharing a bucket is verified, except in buckets of more than
+    ``BIG_BUCKET`` members, where only the pairs that connect components are
+    (``_cluster.connect_runs``, seeded with the exact groups ``rep`` and the
+    other buckets' pairs): the components are the same, at about one
+    verification per member of a big bucket.
+    """
+    runs = runs.reshape(-1, 2)
+    large = runs[:, 1] - runs[:, 0] > BIG_BUCKET
+    ci, cj = _arrays.unique_pairs(*_arrays.run_pairs(runs[~large].ravel(), cols, members))
+    p = verify(csr, csr, ci, cj, threshold)
+    if large.any():
+        n = rep.shape[0]
+        parent, size = _union_find(n, rep, p)
+        i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
+        k = _cluster.connect_runs(runs[large].ravel(), cols, members, np.zeros(n, np.bool_), csr[0], csr[1],
+                                  threshold, parent, size, i, j, sc, 0)
+        p = _with_edges(p, i[:k], j[:k], sc[:k])
+    return p
+
+
 def build(f: Features, config: Config) -> tuple[Groups, Buckets, Pairs]:
-    """Exact groups, sorted buckets and verified representative pairs of a corpus."""
+    """Exact groups, sorted buckets and verified representative pairs of a corpus (``link``).
+
+    ``all_pairs`` gives every verified pair, big buckets included, when asked.
+    """
     g = exact(f.indptr, f.values, f.digests, f.nbytes)
     b = bucket(f.keys[:, g.reps])
+    return g, b, link(*_lsh.bucket_runs(b.order, b.sorted_keys), g.reps, f, g.rep, config.threshold)
+
+
+def all_pairs(f: Features, g: Groups, b: Buckets, config: Config) -> Pairs:
+    """Every verified pair between representatives, big buckets included (what ``build`` gives without them)."""
     ci, cj = candidates_in(b, g.reps)
-    return g, b, verify(f, f, ci, cj, config.threshold)
+    return verify(f, f, ci, cj, config.threshold)
+
+
+def least_pairs(rep: np.ndarray, b: Buckets) -> int:
+    """A lower bound of the candidate pairs of ``all_pairs`` (the most of any one band), for refusing early."""
+    runs, _ = _lsh.bucket_runs(b.order, b.sorted_keys)
+    m = (runs[1::2] - runs[0::2]).astype(np.int64)
+    band = runs[0::2] // max(1, b.sorted_keys.shape[1])
+    per_band = np.bincount(band, weights=m * (m - 1) // 2, minlength=b.sorted_keys.shape[0])
+    return int(per_band.max(initial=0))
 
 
 def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Config) -> tuple[Groups, Buckets, Pairs]:
-    """``build`` of ``f`` whose documents ``:n_old`` were built into ``g, b, p``; only new pairs are verified."""
+    """``build`` of ``f`` whose documents ``:n_old`` were built into ``g, b, p``; only new pairs are verified.
+
+    Buckets are merged with the new documents' keys; in each bucket that got
+    a new document, every pair with a new document is verified, except in
+    buckets of more than ``BIG_BUCKET`` members, where new documents are
+    connected (``_cluster.connect_runs``, old documents settled).
+    """
     rep = exact(f.indptr, f.values, f.digests, f.nbytes).rep
     # Old representatives stay representatives (they come first); their
     # pairs among themselves were verified already.
     new_reps = representatives(rep, f.indptr, n_old)
     reps = np.concatenate([g.reps, new_reps])
-    order, sorted_keys = _lsh.merge_bands(b.order, b.sorted_keys, f.keys[:, new_reps])
-    nb = Buckets(order, sorted_keys)
-    # Pairs with a new representative: look its keys up among all.
-    qptr, cols = lookup(nb, f.keys[:, new_reps])
-    qi = np.repeat(new_reps, np.diff(qptr))
-    other = reps[cols]
-    keep = other != qi
-    ci, cj = _arrays.unique_pairs(np.minimum(qi, other)[keep], np.maximum(qi, other)[keep])
+    nb = Buckets(*_lsh.merge_bands(b.order, b.sorted_keys, f.keys[:, new_reps]))
+    runs, cols = _lsh.bucket_runs(nb.order, nb.sorted_keys)
+    runs = runs.reshape(-1, 2)
+    # Runs with a new column: a stable merge puts a run's old columns first.
+    touched = runs[(cols[runs[:, 1] - 1] >= g.reps.shape[0])]
+    large = touched[:, 1] - touched[:, 0] > BIG_BUCKET
+    ci, cj = _arrays.run_pairs(touched[~large].ravel(), cols, reps)
+    fresh = cj >= n_old  # pairs with a new document (i < j, and new documents come last)
+    ci, cj = _arrays.unique_pairs(ci[fresh], cj[fresh])
     new = verify(f, f, ci, cj, config.threshold)
-    pi = np.concatenate([p.i, new.i])
-    pj = np.concatenate([p.j, new.j])
-    ps = np.concatenate([p.score, new.score])
-    o = np.lexsort((pj, pi))
-    return Groups(rep, reps), nb, Pairs(pi[o], pj[o], ps[o])
+    p = _with_edges(p, new.i, new.j, new.score)
+    if large.any():
+        n = rep.shape[0]
+        parent, size = _union_find(n, rep, p)
+        settled = np.arange(n) < n_old
+        i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
+        k = _cluster.connect_runs(touched[large].ravel(), cols, reps, settled, f.indptr, f.values,
+                                  config.threshold, parent, size, i, j, sc, 0)
+        p = _with_edges(p, i[:k], j[:k], sc[:k])
+    return Groups(rep, reps), nb, p
 
 
 def match(f: Features, g: Groups, b: Buckets, q: Features, threshold: float) -> Pairs:
@@ -328,8 +410,27 @@ def _letterless_matches(f: Features, g: Groups, q: Features, lone: np.ndarray):
     return lone[ok], cand[at[ok]]
 
 
-def within(q: Features, threshold: float) -> tuple[np.ndarray, Pairs]:
-    """Exact groups and every verified pair inside one batch ``q``: ``(rep, pairs)``."""
+def screen(q: Features, seen: np.ndarray, threshold: float):
+    """Which documents of a batch to let through, judged one at a time in order (``_cluster.admit``).
+
+    Returns ``(new, best, best_score)``: ``new`` marks the documents let
+    through; a held document's ``best`` is the earlier let-through document
+    of the batch it verified against best (-1: none, it matched the index).
+    """
     g = exact(q.indptr, q.values, q.digests, q.nbytes)
-    ci, cj = candidates(q.keys[:, g.reps], g.reps)
-    return g.rep, expand(g.rep, verify(q, q, ci, cj, threshold))
+    m = g.reps.shape[0]
+    keys = q.keys[:, g.reps]
+    run_of = np.empty(keys.shape, dtype=np.int64)
+    base = 0
+    for b in range(keys.shape[0]):  # number each band's buckets, continuing across bands
+        order = np.argsort(keys[b], kind="stable")
+        k = keys[b][order]
+        ids = np.cumsum(np.concatenate([[0], k[1:] != k[:-1]])) if m else np.zeros(0, np.int64)
+        run_of[b, order] = ids + base
+        base += int(ids[-1]) + 1 if m else 0
+    slot = np.full(g.rep.shape[0], -1, dtype=np.int64)
+    slot[g.reps] = np.arange(m)
+    best = np.empty(g.rep.shape[0], dtype=np.int64)
+    best_s = np.empty(g.rep.shape[0], dtype=np.float64)
+    new = _cluster.admit(seen, g.rep, slot, g.reps, run_of, q.indptr, q.values, threshold, best, best_s)
+    return new, best, best_s

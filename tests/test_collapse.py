@@ -400,3 +400,23 @@ def test_config_objects_are_accepted_and_options_override_them(seeds):
         dedup.collapse(seeds, config=dedup.Config())
     with pytest.raises(TypeError, match="unexpected option 'thresh'"):
         dedup.collapse(seeds, thresh=0.5)
+
+
+def test_big_buckets_of_blocks_give_the_same_collapse(monkeypatch):
+    """Near-copies of a long block on many pages share one LSH bucket; connected (not paired) past
+    BIG_BUCKET members, the groups, and so every removal, are the same."""
+    from dedup import _pipeline
+
+    rng = np.random.default_rng(4)
+    words = [f"w{k}" for k in range(400)]
+    footer = " ".join(rng.choice(words, 30))
+    pages = []
+    for k in range(120):
+        f = footer.split()
+        f[int(rng.integers(0, 30))] = f"v{k}"  # each page's footer differs by one word
+        pages.append(f"Title {k}\n" + " ".join(rng.choice(words, 40)) + "\n" + " ".join(f) + "\nread more")
+    want = dedup.collapse(pages)
+    monkeypatch.setattr(_pipeline, "BIG_BUCKET", 3)
+    got = dedup.collapse(pages)
+    assert [(d.text, tuple(d.removed)) for d in got] == [(d.text, tuple(d.removed)) for d in want]
+    assert sum(len(d.removed) for d in want) >= 119

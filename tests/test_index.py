@@ -224,3 +224,34 @@ def test_identical_texts_without_words_are_exact_duplicates():
     idx.add({"j": "😀😀🎉", "k": " "})
     assert idx.pairs() == dedup.index({**docs, "j": "😀😀🎉", "k": " "}).pairs()
     assert ("a", "j", 1.0) in idx.pairs()
+
+
+@pytest.mark.parametrize("big", [1, 2, 5])
+def test_big_buckets_are_connected_without_verifying_every_pair(monkeypatch, big):
+    """Buckets over BIG_BUCKET members are connected by connect_runs: with the bound
+    forced down to a few members, clusters, labels, duplicates, pairs and add() must equal the
+    all-pairs answer of the normal path."""
+    docs = planted_corpus(n_base=150, n_copies=250, seed=11)
+    docs += [docs[3]] * 4 + [docs[8] + " tail words"] * 3  # exact groups inside big buckets too
+    want = dedup.index(docs, threshold=0.5)
+    monkeypatch.setattr(_pipeline, "BIG_BUCKET", big)
+    got = dedup.index(docs, threshold=0.5)
+    assert not got._complete()
+    assert got.labels().tolist() == want.labels().tolist()
+    assert got.clusters() == want.clusters() and got.duplicates() == want.duplicates()
+    assert got._p.i.shape[0] <= want._p.i.shape[0]  # no more pairs were kept (fewer verified)
+    if big == 1:
+        assert got._p.i.shape[0] < want._p.i.shape[0]
+    assert got.pairs() == want.pairs()
+    with pytest.raises(ValueError, match="pairs .* max_pairs=None"):
+        dedup.index(docs, threshold=0.5).pairs(max_pairs=10)
+    inc = dedup.index(docs[:200], threshold=0.5)
+    inc.add(docs[200:])
+    assert inc.labels().tolist() == want.labels().tolist() and inc.pairs() == want.pairs()
+
+
+def test_pairs_refuse_a_huge_exact_group_unless_asked():
+    idx = dedup.index(["the same text here and there"] * 50)
+    with pytest.raises(ValueError, match="1,225 pairs"):
+        idx.pairs(max_pairs=1000)
+    assert len(idx.pairs(max_pairs=None)) == 1225 and idx.clusters() == [list(range(50))]

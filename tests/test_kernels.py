@@ -425,3 +425,38 @@ def test_keepers_take_highest_priority_then_first():
     keep = _cluster.keepers(labels, prio)
     assert keep[0] == 1 and keep[2] == 2 and keep[5] == 5
 
+
+
+@settings(max_examples=200, deadline=None)
+@given(sets=st.lists(st.sets(st.integers(0, 6), max_size=5), min_size=1, max_size=14),
+       runs=st.lists(st.lists(st.integers(0, 13), min_size=2, max_size=10, unique=True), max_size=4),
+       threshold=st.sampled_from([0.3, 0.5, 0.8, 1.0]), n_settled=st.integers(0, 14))
+def test_connect_runs_gives_the_components_of_all_verified_pairs(sets, runs, threshold, n_settled):
+    """connect_runs against a reference: verify every pair of every run, then components. Rows below
+    ``n_settled`` play an index's old documents: their pairs are united beforehand, and they come
+    first in each run."""
+    n = len(sets)
+    runs = [sorted((x for x in r if x < n), key=lambda x: x >= n_settled) for r in runs]
+    runs = [r for r in runs if len(r) >= 2]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(s) for s in sets])
+    values = np.array([v for s in sets for v in sorted(s)], dtype=np.uint64)
+    edges = [(x, y) for r in runs for a, x in enumerate(r) for y in r[a + 1:]
+             if ref.jaccard(sets[x], sets[y]) >= threshold]
+    old = [(x, y) for x, y in edges if x < n_settled and y < n_settled]
+    parent = np.arange(n, dtype=np.int64)
+    size = np.ones(n, dtype=np.int64)
+    _cluster.unite(parent, size, np.array([e[0] for e in old], np.int64), np.array([e[1] for e in old], np.int64))
+    out_i, out_j, out_s = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
+    cols = np.array([x for r in runs for x in r], dtype=np.int64)
+    bounds = np.cumsum([0] + [len(r) for r in runs])
+    flat = np.array([b for a in zip(bounds[:-1], bounds[1:]) for b in a], dtype=np.int64)
+    settled = np.arange(n) < n_settled
+    k = _cluster.connect_runs(flat, cols, np.arange(n, dtype=np.int64), settled, indptr, values, threshold,
+                              parent, size, out_i, out_j, out_s, 0)
+    got = _cluster.components(n, np.concatenate([out_i[:k], [e[0] for e in old]]).astype(np.int64),
+                              np.concatenate([out_j[:k], [e[1] for e in old]]).astype(np.int64))
+    assert got.tolist() == ref.components(n, edges)
+    for e in range(k):  # every edge kept is verified, with its exact score, and involves a row not settled
+        x, y = int(out_i[e]), int(out_j[e])
+        assert x < y and out_s[e] == ref.jaccard(sets[x], sets[y]) >= threshold and y >= n_settled
