@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 #: public name -> private module that defines it
 _WHERE = {
-    "BlockGroup": "_collapse", "CollapseConfig": "_collapse", "CollapsedDoc": "_collapse",
+    "BlockGroup": "_collapse", "CollapseConfig": "_config", "CollapsedDoc": "_collapse",
     "Removal": "_collapse", "Span": "_collapse", "blocks": "_collapse", "collapse": "_collapse",
     "Config": "_config",
     "Index": "_index", "index": "_index", "shingles": "_index",

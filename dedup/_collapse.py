@@ -28,7 +28,8 @@ import numpy as np
 
 from . import _block_decide, _blocks, _lsh, _normalize, _pipeline, _shingle
 from ._arrays import group_by_label
-from ._config import check_threshold
+from ._config import CollapseConfig
+from ._options import REMOVABLE
 from ._docs import as_documents
 
 #: Normalized bytes of blocks shingled per kernel call (scratch is 8 bytes per byte).
@@ -41,107 +42,6 @@ MODES = {
     "report": (_block_decide.KEEP_FIRST, False),
 }
 
-#: Kinds a caller may choose to remove (``remove=``); separators follow them.
-REMOVABLE = ("repeat", "syndicated", "boilerplate")
-
-
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-
-
-@dataclass(frozen=True)
-class CollapseConfig:
-    """How blocks are cut, matched and judged: ``dedup.collapse(docs, config=...)``, or built from its keywords.
-
-    Parameters
-    ----------
-    unit : {"line", "paragraph", "sentence"}
-        What a block is (see ``dedup._blocks``).
-    mode : {"keep_first", "remove_all", "report"}
-        Keep one copy of every repeated block; or remove every unprotected
-        copy of boilerplate (CCNet removes every line seen in several pages of
-        a shard; repeats and syndicated copies still keep one); or only report
-        what ``keep_first`` would remove and leave the text as it is.
-    remove : tuple of {"repeat", "syndicated", "boilerplate"}
-        Kinds that are removed; other repeated blocks are kept. With
-        ``("boilerplate",)`` only a site's frame goes, which is what
-        document-level dedup on content wants.
-    ngram : int, default 3
-        Words per shingle of a block. Short text needs short shingles: a
-        20-word paragraph has 18 word 3-grams, so one changed word still
-        leaves Jaccard 15/21 = 0.71, where 5-grams would leave 11/21 = 0.52.
-    threshold : float in (0, 1], default 0.7
-        Blocks with exact Jaccard >= threshold are copies.
-    num_perm : int, default 64
-        MinHash permutations for blocks (few shingles per block need fewer).
-    seed : int
-    min_prob : float in (0, 1)
-        LSH candidate probability at the threshold (``_lsh.choose_bands``).
-    fuzzy_words : int, default 8
-        Blocks with fewer words are matched only exactly (on their normalized
-        words); a near-match of "read more" and "read less" means nothing.
-        Here and below, a block's words are the tokens of its normalized
-        text, as ``dedup.shingles`` reads them (``"½ off"`` is ``1 2 off``:
-        3 words).
-    min_words : int, default 8
-        Fewest words of a block removed as syndicated (a two-word heading
-        shared by two documents stays in both).
-    min_docs : int, default 3
-        A group of blocks in this many documents or more is boilerplate.
-    window, anchor_words, protect_words : int, defaults 2, 20, 20
-        A block is anchored when a block with ``anchor_words`` or more words
-        that occurs nowhere else lies within ``window`` blocks of it. An
-        anchored block under ``protect_words`` words is never removed for
-        occurring in another document, and is the preferred kept copy (a
-        headline next to its article, not the same line in a "related" list).
-    """
-
-    unit: str = "line"
-    mode: str = "keep_first"
-    remove: tuple = REMOVABLE
-    ngram: int = 3
-    threshold: float = 0.7
-    num_perm: int = 64
-    seed: int = 0
-    min_prob: float = 0.99
-    fuzzy_words: int = 8
-    min_words: int = 8
-    min_docs: int = 3
-    window: int = 2
-    anchor_words: int = 20
-    protect_words: int = 20
-
-    def __post_init__(self) -> None:
-        if self.unit not in _blocks.UNITS:
-            raise ValueError(f"unit must be one of {list(_blocks.UNITS)}, got {self.unit!r}")
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {list(MODES)}, got {self.mode!r}")
-        remove = (self.remove,) if isinstance(self.remove, str) else self.remove
-        try:
-            remove = tuple(remove)
-        except TypeError:
-            raise TypeError(f"remove must be a tuple of kinds from {list(REMOVABLE)}, got {self.remove!r}") from None
-        for k in remove:
-            if k not in REMOVABLE:
-                raise ValueError(f"remove: kinds must be from {list(REMOVABLE)}, got {k!r}")
-        object.__setattr__(self, "remove", tuple(k for k in REMOVABLE if k in remove))
-        object.__setattr__(self, "threshold", check_threshold(self.threshold))
-        for name, low in (("ngram", 1), ("num_perm", 1), ("fuzzy_words", 1), ("min_words", 1),
-                          ("min_docs", 2), ("window", 0), ("anchor_words", 1), ("protect_words", 0)):
-            _check_int(name, getattr(self, name), low)
-        _check_int("seed", self.seed, 0)
-        if self.seed >= 2**64:
-            raise ValueError(f"seed must be < 2**64, got {self.seed!r}")
-        if isinstance(self.min_prob, bool) or not isinstance(self.min_prob, numbers.Real):
-            raise TypeError(f"min_prob must be a number in (0, 1), got {self.min_prob!r}")
-        if not 0.0 < self.min_prob < 1.0:
-            raise ValueError(f"min_prob must be in (0, 1), got {self.min_prob!r}")
-
-    def __str__(self) -> str:
-        return "CollapseConfig(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)) + ")"
 
 
 class Span(NamedTuple):

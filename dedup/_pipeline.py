@@ -28,7 +28,10 @@ import numba
 import numpy as np
 
 from . import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _shingle
-from ._config import SHINGLE_MODES, Config
+from ._config import Config
+
+#: ``shingle=`` option -> unit mode of the shingling kernel.
+SHINGLE_MODES = {"word": _shingle.WORDS, "char": _shingle.CHARS}
 
 #: Characters of text shingled per kernel call. The shingling scratch space is
 #: at most 4 bytes per input byte in word mode (8 in char mode; ``_shingle._bound``),

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import dedup
 from dedup import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _shingle
-from dedup._config import SHINGLE_MODES
+from dedup._pipeline import SHINGLE_MODES
 
 # Text that exercises the tokenizer: ASCII words and punctuation, accents,
 # combining marks, ligatures and full-width forms (NFKC), CJK, Thai, emoji,
