@@ -1218,7 +1218,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         args.command = f"index {args.index_command}"
     ui = UI(args)
-    ui.first_run()  # before check_options imports the kernels (which compiles some)
+    ui.first_run()  # before anything imports the kernels (importing compiles those with explicit signatures)
     try:
         check_options(args)
         _sidecars(args)
