@@ -21,7 +21,7 @@ _WHERE = {
     "Config": "_config",
     "Index": "_index", "index": "_index", "shingles": "_index",
     "choose_bands": "_lsh", "s_curve": "_lsh",
-    "IndexFormatError": "_store", "load": "_index",
+    "IndexFormatError": "_store", "load": "_index", "lock": "_store",
 }
 
 __all__ = sorted(_WHERE)

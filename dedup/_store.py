@@ -3,6 +3,7 @@
 Layout of an index directory::
 
     IDX/CURRENT              one line: the name of the live generation
+    IDX/LOCK                 held (flock) by the one process writing the index
     IDX/gen-000007/manifest.json
     IDX/gen-000007/<array>.npy   every base and derived array of the index
     IDX/gen-000007/ids.npy       int64 ids, or ids-utf8.npy + ids-offsets.npy for str ids
@@ -12,16 +13,31 @@ the directory, renames it into place, then atomically replaces ``CURRENT``
 (write, fsync, ``os.replace``), and only then deletes older generations. A
 crash or kill at any point leaves ``CURRENT`` naming a complete generation, so
 the previous index stays loadable (the scheme of LevelDB's CURRENT file).
+A save that fails (no space left, permission denied) removes what it wrote
+and raises an ``OSError`` naming the index; temporary generations left by a
+killed save are removed by the next save.
+
+One writer at a time: ``save`` holds ``IDX/LOCK`` (an ``flock``, which the
+kernel releases when its holder dies, so a killed writer never leaves the
+index locked), and a read-modify-write (load, add, save) holds it from
+before the load to after the save with :func:`lock`, as LevelDB's ``LOCK``
+file does. Readers take no lock: ``CURRENT`` always names a whole
+generation, and a reader that meets a generation deleted under it by a
+writer reads ``CURRENT`` again.
 
 Loading memory-maps the arrays (``np.load(mmap_mode="r", allow_pickle=False)``:
 no code from the file ever runs), checks the manifest's format and version,
-every array's dtype, shape and, by default, xxh3 checksum, and the invariants
-the kernels rely on (offsets in range), so a truncated or corrupted index
-raises ``IndexFormatError`` naming the file, never crashes a kernel.
+the manifest's own xxh3 checksum (its config, ids count, keep policy and
+every array's name, dtype, shape and checksum), every array's dtype, shape
+and, by default, xxh3 checksum, and the invariants the kernels rely on
+(offsets in range), so a truncated, corrupted or edited index raises
+``IndexFormatError`` naming the file, never crashes a kernel nor answers
+with settings it was not built with.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -31,12 +47,20 @@ import shutil
 import numpy as np
 import xxhash
 
+from . import _fs
 from ._config import Config
 from ._pipeline import Buckets, Features, Groups, lsh_shape
 
 FORMAT = "near-dups-index"
-VERSION = 1
+#: 2: the manifest carries its own checksum (``manifest_xxh3``). Version 1 (no
+#: such checksum) is still read; the next save writes version 2.
+VERSION = 2
+READS = (1, 2)
 _GEN = re.compile(r"^gen-(\d{6,})$")
+#: The lock file inside an index directory (the name LevelDB gives its own).
+LOCK = "LOCK"
+#: Seconds a writer waits for another one to finish before giving up.
+LOCK_TIMEOUT = 600.0
 #: The arrays of an index (``Index.arrays()``), one ``.npy`` file each.
 ARRAYS = ("lengths", "priority", *Features._fields, *Groups._fields, *Buckets._fields, "pair_i", "pair_j", "pair_s")
 
@@ -45,20 +69,18 @@ class IndexFormatError(ValueError):
     """A saved index that cannot be loaded: missing, truncated, corrupted or of another version."""
 
 
-def _fsync_dir(path: pathlib.Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _checksum(path: pathlib.Path) -> str:
     h = xxhash.xxh3_64()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 22):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _manifest_checksum(manifest: dict) -> str:
+    """xxh3 of the manifest without its own checksum, serialized canonically."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_xxh3"}
+    return xxhash.xxh3_64_hexdigest(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8"))
 
 
 def _encode_ids(ids: list) -> dict[str, np.ndarray]:
@@ -75,68 +97,198 @@ def _encode_ids(ids: list) -> dict[str, np.ndarray]:
     return {"ids-utf8": np.frombuffer(b"".join(blobs), dtype=np.uint8), "ids-offsets": offsets}
 
 
+def _write_npy(f, arr: np.ndarray) -> None:
+    """``np.save(f, arr)``, byte for byte, through ``f.write``.
+
+    ``np.save`` writes a real file with ``ndarray.tofile``, whose short write
+    on a full disk says only "N requested and M written"; ``f.write`` raises
+    the OS's own error (``ENOSPC``, ``EDQUOT``, ``EIO``).
+    """
+    arr = np.ascontiguousarray(arr)
+    np.lib.format.write_array_header_1_0(f, np.lib.format.header_data_from_array_1_0(arr))
+    if arr.size:
+        f.write(memoryview(arr.reshape(-1)).cast("B"))
+
+
+@contextlib.contextmanager
+def lock(path, *, timeout: float = LOCK_TIMEOUT):
+    """Hold the write lock of the index directory ``path`` (created if needed).
+
+    Wrap a read-modify-write in it, so that two processes adding to one
+    index at once cannot lose each other's documents: the index must be
+    loaded inside the lock, after it is taken.
+
+    >>> import dedup, tempfile
+    >>> path = tempfile.mkdtemp() + "/feed.idx"
+    >>> _ = dedup.index({"a": "one two three four five six"}).save(path)
+    >>> with dedup.lock(path, timeout=60):
+    ...     idx = dedup.load(path)
+    ...     _ = idx.add({"b": "seven eight nine ten eleven twelve"}).save(path)
+    >>> dedup.load(path).ids
+    ['a', 'b']
+
+    The lock is an ``flock`` on ``path/LOCK`` (the ``filelock`` package): the
+    kernel releases it when its holder exits or is killed, so a crashed
+    writer never leaves the index locked. It is re-entrant within a thread
+    (``save`` takes it too), and ``load`` never waits for it. It needs a file
+    system with working ``flock`` (local disks; on NFS, ``filelock`` falls
+    back to a lock file that a killed holder can leave behind).
+
+    Raises
+    ------
+    TimeoutError
+        Another process held the lock for ``timeout`` seconds (0: do not wait).
+    """
+    import filelock
+
+    path = pathlib.Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} exists and is not a directory")
+    try:
+        made = not path.is_dir()
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _fs.named(e, path) from None
+    # One lock object per index and thread (re-entrant): keyed by the resolved path, so that "x.idx" and
+    # "/abs/x.idx" are one lock, not two flocks of one process waiting for each other.
+    held = filelock.FileLock(str(path.resolve() / LOCK), is_singleton=True)
+    try:
+        held.acquire(timeout=max(float(timeout), 0.0))
+    except filelock.Timeout:
+        if made:
+            shutil.rmtree(path, ignore_errors=True)
+        raise TimeoutError(f"{path}: another process is writing to this index (it holds {path / LOCK}); "
+                           f"gave up after waiting {float(timeout):g} s") from None
+    except OSError as e:
+        if made:
+            shutil.rmtree(path, ignore_errors=True)
+        raise _fs.named(e, path / LOCK) from None
+    try:
+        yield path
+    except BaseException:
+        if made and held.lock_counter == 1 and not (path / "CURRENT").exists():
+            shutil.rmtree(path, ignore_errors=True)  # a new index that was never saved leaves nothing
+        raise
+    finally:
+        held.release()
+
+
 def save(path, *, config: Config, ids: list, policy: str, arrays: dict) -> pathlib.Path:
     """Save an index (``Index.arrays()`` and its settings) to the directory ``path``, atomically.
 
     An existing index at ``path`` is replaced only once the new one is
-    complete on disk. Returns the directory's path.
+    complete on disk. Returns the directory's path. Holds the index's lock
+    (see :func:`lock`) while it writes.
+
+    Raises
+    ------
+    OSError
+        Writing failed (no space left, permission denied, read-only file
+        system); the error names ``path``, and nothing written is left.
     """
     path = pathlib.Path(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{path} exists and is not a directory")
-    path.mkdir(parents=True, exist_ok=True)
-    stray = [p.name for p in path.iterdir() if p.name != "CURRENT" and not _GEN.match(p.name)
-             and not p.name.startswith((".gen-", ".CURRENT.tmp-"))]
-    if stray and not (path / "CURRENT").exists():
-        raise ValueError(f"{path} is not an index directory (it holds {stray[0]!r}); choose an empty or new directory")
+    existed = path.is_dir()
+    with lock(path):
+        stray = [p.name for p in path.iterdir() if p.name not in ("CURRENT", LOCK) and not _GEN.match(p.name)
+                 and not p.name.startswith((".gen-", ".CURRENT."))]
+        if stray and not (path / "CURRENT").exists():
+            raise ValueError(f"{path} is not an index directory (it holds {stray[0]!r}); choose an empty or new "
+                             "directory")
+        try:
+            return _save_locked(path, config, ids, policy, arrays)
+        except BaseException:
+            if not existed:  # nothing of ours may stay: the directory this call made goes too
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+
+
+def _save_locked(path: pathlib.Path, config: Config, ids: list, policy: str, arrays: dict) -> pathlib.Path:
+    _sweep(path)
     gens = [int(m.group(1)) for p in path.iterdir() if (m := _GEN.match(p.name))]
     name = f"gen-{max(gens, default=0) + 1:06d}"
     tmp = path / f".{name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    arrays = dict(arrays)
-    arrays.update(_encode_ids(ids))
-    manifest = {"format": FORMAT, "version": VERSION, "config": config.to_dict(), "documents": len(ids),
-                "keep": policy, "arrays": {}}
-    for key, arr in arrays.items():
-        file = tmp / f"{key}.npy"
-        with open(file, "wb") as f:
-            np.save(f, np.ascontiguousarray(arr), allow_pickle=False)
+    current_tmp = path / f".CURRENT.tmp-{os.getpid()}"
+    switched = False
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        arrays = dict(arrays)
+        arrays.update(_encode_ids(ids))
+        manifest = {"format": FORMAT, "version": VERSION, "config": config.to_dict(), "documents": len(ids),
+                    "keep": policy, "arrays": {}}
+        for key, arr in arrays.items():
+            file = tmp / f"{key}.npy"
+            with open(file, "wb") as f:
+                _write_npy(f, arr)
+                f.flush()
+                os.fsync(f.fileno())
+            manifest["arrays"][key] = {"dtype": str(arr.dtype), "shape": list(arr.shape), "xxh3": _checksum(file)}
+        manifest["manifest_xxh3"] = _manifest_checksum(manifest)
+        with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=1, sort_keys=True)
             f.flush()
             os.fsync(f.fileno())
-        manifest["arrays"][key] = {"dtype": str(arr.dtype), "shape": list(arr.shape), "xxh3": _checksum(file)}
-    with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    _fsync_dir(tmp)
-    os.rename(tmp, path / name)
-    _fsync_dir(path)
-    current_tmp = path / f".CURRENT.tmp-{os.getpid()}"
-    with open(current_tmp, "w", encoding="utf-8") as f:
-        f.write(name + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(current_tmp, path / "CURRENT")
-    _fsync_dir(path)
-    for p in path.iterdir():  # older generations and leftovers of killed saves
-        if p.name != name and (_GEN.match(p.name) or p.name.startswith(".gen-")):
+        _fs.fsync_dir(tmp)
+        os.rename(tmp, path / name)
+        _fs.fsync_dir(path)
+        with open(current_tmp, "w", encoding="utf-8") as f:
+            f.write(name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(current_tmp, path / "CURRENT")
+        switched = True
+        _fs.fsync_dir(path)
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not switched:
+            shutil.rmtree(path / name, ignore_errors=True)
+            current_tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _fs.named(e, path) from None
+        raise
+    for p in path.iterdir():  # older generations, once CURRENT no longer names them
+        if p.name != name and _GEN.match(p.name):
             shutil.rmtree(p, ignore_errors=True)
-        elif p.name.startswith(".CURRENT.tmp-"):
-            p.unlink(missing_ok=True)
     return path
+
+
+def _current_name(path: pathlib.Path) -> str | None:
+    try:
+        return (path / "CURRENT").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _sweep(path: pathlib.Path) -> None:
+    """Remove what killed saves left in ``path``: only ever called with the lock held, so no save is running."""
+    for p in path.iterdir():
+        if p.name.startswith(".gen-") or p.name.startswith(".CURRENT.tmp-"):
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
 
 
 def _fail(where, what: str):
     raise IndexFormatError(f"{where}: {what}")
 
 
+class _Vanished(Exception):
+    """A file of the generation being read is gone: a writer replaced it meanwhile."""
+
+
 def read(path, *, verify: bool = True) -> tuple[Config, list, str, dict]:
     """The settings, ids, keep policy and memory-mapped arrays of the index saved in ``path``.
 
     ``dedup.load`` builds an ``Index`` from them. With ``verify`` every file's
-    xxh3 checksum is checked (each file is read once); without, only sizes,
-    dtypes, shapes and offsets.
+    xxh3 checksum is checked (each file is read once); without, only the
+    manifest's checksum, sizes, dtypes, shapes and offsets.
+
+    Never waits for a writer (see :func:`lock`): it reads the generation
+    ``CURRENT`` names, and if a save replaces that generation while it is
+    being read, it reads the new one.
 
     Raises
     ------
@@ -144,44 +296,83 @@ def read(path, *, verify: bool = True) -> tuple[Config, list, str, dict]:
     """
     path = pathlib.Path(path)
     current = path / "CURRENT"
-    if not current.is_file():
-        _fail(path, "not a near-dups index (no CURRENT file)")
-    name = current.read_text(encoding="utf-8").strip()
-    if not _GEN.match(name):
-        _fail(current, f"names {name!r}, not a generation")
-    gen = path / name
+    for _ in range(100):
+        if not current.is_file():
+            _fail(path, "not a near-dups index (no CURRENT file)")
+        try:
+            name = current.read_text(encoding="utf-8").strip()
+        except UnicodeDecodeError:
+            _fail(current, "not a generation name")
+        if not _GEN.match(name):
+            _fail(current, f"names {name!r}, not a generation")
+        try:
+            return _load_generation(path / name, verify)
+        except _Vanished as e:
+            if _current_name(path) == name:  # not replaced: really missing
+                _fail(e.args[0], "missing")
+    _fail(path, "its generation kept changing while it was read (a writer saving in a loop?)")
+
+
+def _load_generation(gen: pathlib.Path, verify: bool):
+    from ._index import KEEP_POLICIES
+
+    known = set(ARRAYS) | {"ids", "ids-utf8", "ids-offsets"}
     mfile = gen / "manifest.json"
     try:
-        manifest = json.loads(mfile.read_text(encoding="utf-8"))
+        raw = mfile.read_bytes()
     except FileNotFoundError:
-        _fail(mfile, "missing")
+        raise _Vanished(mfile) from None
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         _fail(mfile, f"not valid JSON ({e})")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         _fail(mfile, f"not a near-dups index manifest (format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
-    if manifest.get("version") != VERSION:
-        _fail(mfile, f"format version {manifest.get('version')!r}; this near-dups reads version {VERSION}")
+    version = manifest.get("version")
+    if version not in READS:
+        _fail(mfile, f"format version {version!r}; this near-dups reads versions {', '.join(map(str, READS))} "
+                     "(rebuild the index with this version from its documents)")
+    if version >= 2 and manifest.get("manifest_xxh3") != _manifest_checksum(manifest):
+        _fail(mfile, "checksum mismatch: the manifest was edited or is corrupted (its settings, ids and "
+                     "arrays must be those the index was saved with)")
     try:
         # An index saved before the sketch family was an option used the classic family.
         config = Config(**{"sketch": "minhash", **manifest["config"]})
-        n = int(manifest["documents"])
+        n = manifest["documents"]
         policy = manifest["keep"]
         specs = manifest["arrays"]
+        if type(n) is not int or n < 0:
+            raise ValueError(f"documents: {n!r} is not a count")
+        if policy not in (*KEEP_POLICIES, "priority"):
+            raise ValueError(f"keep: {policy!r} is not a keep policy")
+        if not isinstance(specs, dict):
+            raise ValueError("arrays: not an object")
+        for key, spec in specs.items():
+            if key not in known:
+                raise ValueError(f"arrays: unknown array {key!r}")
+            if not (isinstance(spec, dict) and isinstance(spec.get("dtype"), str)
+                    and isinstance(spec.get("shape"), list) and isinstance(spec.get("xxh3"), str)):
+                raise ValueError(f"arrays: {key!r} needs a dtype, a shape and an xxh3 checksum")
     except (KeyError, TypeError, ValueError) as e:
         _fail(mfile, f"bad manifest entry ({e})")
     arrays = {}
     for key, spec in specs.items():
         file = gen / f"{key}.npy"
-        if not file.is_file():
-            _fail(file, "missing")
         try:
             arr = np.load(file, mmap_mode="r", allow_pickle=False)
+        except FileNotFoundError:
+            raise _Vanished(file) from None
         except (ValueError, OSError, EOFError) as e:
             _fail(file, f"unreadable or truncated ({e})")
         if str(arr.dtype) != spec["dtype"] or list(arr.shape) != spec["shape"]:
             _fail(file, f"holds {arr.dtype}{list(arr.shape)}, manifest says {spec['dtype']}{spec['shape']}")
-        if verify and _checksum(file) != spec["xxh3"]:
-            _fail(file, "checksum mismatch: the file is corrupted")
+        if verify:
+            try:
+                ok = _checksum(file) == spec["xxh3"]
+            except FileNotFoundError:
+                raise _Vanished(file) from None
+            if not ok:
+                _fail(file, "checksum mismatch: the file is corrupted")
         arrays[key] = arr
     bands, _ = lsh_shape(config)
     for key in ARRAYS:

@@ -7,11 +7,17 @@ and ``dedup.blocks``.
 
 Exit codes: 0 success, 1 ``--fail-on-duplicates`` found some, 2 usage or
 input error (one message, no traceback), 3 internal error, 130 interrupted.
+
+No output may overwrite an input: every argument that names a path is listed
+in ``PATH_ARGS``, and ``main`` checks every output against every input
+(``_io.check_paths``) before a command runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
 import inspect
 import json
 import os
@@ -22,10 +28,10 @@ import traceback
 
 import dedup
 
-from . import _cli_render
+from . import _cli_render, _fs
 from ._cli_render import FORMATS, Style
-from ._io import (STDIN_FORMATS, InputError, atomic_file, check_output, find_sources, read_corpus, source_lengths,
-                  write_corpus)
+from ._io import (STDIN_FORMATS, InputError, Outputs, atomic_file, check_output, check_paths, find_sources,
+                  read_corpus, source_lengths, write_corpus)
 
 COMMANDS = ("find", "dedup", "collapse", "blocks", "explain", "index")
 INDEX_COMMANDS = ("build", "add", "query", "filter")  # near-dups index COMMAND
@@ -43,6 +49,16 @@ KEEP = ("first", "longest")
 #: parsing arguments (--help, --version) imports neither numpy nor numba.
 SHINGLES = ("word", "char")
 MAX_WARNINGS = 20  # then one line says how many more (all of them with -v)
+#: Seconds a command that changes an index waits for another one writing it (--lock-timeout).
+LOCK_TIMEOUT = 600.0
+#: Every argument that names a path, by argparse dest, and what commands do with it: "read", "write", or
+#: "index" (read by `index query` and `index filter`, written by `index add`, `remove` and `filter --add`).
+#: main() checks every output against every input with _io.check_paths before a command runs; a test
+#: checks that every argument of every command whose metavar names a path is listed here.
+PATH_ARGS = {"paths": "read", "corpus": "read", "a": "read", "b": "read", "ids_from": "read",
+             "output": "write", "report": "write", "removals": "write", "index": "index"}
+#: How messages name each output argument.
+OUTPUT_LABELS = {"output": "-o", "report": "--report", "removals": "--removals", "index": "index"}
 
 USAGE = {
     "find": "near-dups [find] PATH...",
@@ -57,7 +73,7 @@ USAGE = {
     "index remove": "near-dups index remove IDX (ID... | --ids-from FILE)",
 }
 
-EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class UsageError(Exception):
@@ -78,19 +94,29 @@ inputs:
 
 bad input:
   skipped with a warning:  files in a folder whose suffix is not read, binary
-                           files found in a folder (hidden files and blank
-                           JSON lines are skipped silently)
-  stops the run (exit 2):  a missing path, a file that is not UTF-8, a
-                           malformed JSON line or CSV row, a missing or
-                           non-string text field, a duplicate id, a truncated
-                           or corrupt .gz, a binary file named explicitly, an
-                           empty folder, no documents at all, an out-of-range
-                           option, an output that is an input
+                           files found in a folder (hidden files, such as
+                           near-dups' own temporary files, and blank JSON
+                           lines are skipped silently)
+  read with a warning:     text and CSV files that are not UTF-8, decoded by
+                           their byte-order mark (UTF-16, UTF-32) or by the
+                           encoding detected (--encoding CODEC forces one)
+  stops the run (exit 2):  a missing path, a JSON or JSON Lines file that is
+                           not UTF-8, a malformed JSON line or CSV row, a CSV
+                           row with too many or too few fields, a missing or
+                           non-string text field, an id that is not a string
+                           or a whole number, a duplicate id, a truncated or
+                           corrupt .gz, a binary or empty file named
+                           explicitly, empty standard input, an empty folder,
+                           no documents at all, an out-of-range option, an
+                           output that is an input, a link to one or inside
+                           an input folder, a damaged index
   --skip-errors skips the unreadable file or record instead (with a warning)
   and goes on; what was read before a truncated .gz is kept.
 
 exit codes: 0 ok, 1 duplicates found with --fail-on-duplicates, 2 usage or
-input error, 3 internal error (details with -v)."""
+input error, or an output that could not be written (disk full, permission
+denied: nothing is left half written), 3 internal error (details with -v),
+130 interrupted (nothing is left half written)."""
 
 TOP_HELP = """\
 Find near-duplicate documents (shingles -> MinHash -> LSH -> exact Jaccard),
@@ -161,7 +187,9 @@ examples:
   near-dups blocks pages.jsonl.gz --unit line --format jsonl
 
 Each block: its text, how often and where it occurs (id, start, end as
-character offsets).""",
+character offsets), and its kind by the documents it occurs in: repeat (one
+document), syndicated (two), boilerplate (three or more). `near-dups
+collapse` removes a syndicated copy only when it has 8 words or more.""",
     "explain": """\
 examples:
   near-dups explain corpus/000_49edabee183eff7e.txt corpus/003_b4f5a93acce34860.txt
@@ -206,9 +234,13 @@ examples:
   near-dups index filter corpus.idx new/ -o fresh/ --add
 
 Writes, in the input's format, the documents that duplicate nothing in the
-index nor an earlier document of the input (judged in input order). With
---add they are also added to the index, which is saved after OUT is written.
---fail-on-duplicates exits 1 when any document was held back.""",
+index nor an earlier document of the input (judged in input order), and a
+report (--report, default OUT.held.jsonl) with one JSON line per document
+held back: id, source (file:line), matched (the indexed or earlier input
+document it duplicates), matched_in ("index" or "input"), jaccard, reason.
+With --add they are also added to the index; OUT and the report appear only
+once the index is saved. --fail-on-duplicates exits 1 when any document was
+held back.""",
     "index remove": """\
 examples:
   near-dups index remove corpus.idx corpus/001_4be3d47db556df85.txt
@@ -268,6 +300,9 @@ def _shared_options() -> argparse.ArgumentParser:
                    help="field or column holding the id (default: id if present, else FILE:LINE)")
     g.add_argument("--stdin-format", choices=STDIN_FORMATS, default="auto",
                    help="how to read -: JSON Lines, one text, or one document per line (default: auto)")
+    g.add_argument("--encoding", metavar="CODEC",
+                   help="read text and CSV files with CODEC, strictly (default: UTF-8, else the byte-order mark, "
+                        "else the encoding detected, with a warning); JSON and JSON Lines are always UTF-8")
     g.add_argument("--skip-errors", action="store_true",
                    help="skip unreadable files and records with a warning instead of stopping")
     g = p.add_argument_group("run")
@@ -372,17 +407,24 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
         p.add_argument("--no-verify", action="store_true",
                        help="skip the index's checksums (faster open of a large index you wrote yourself)")
 
+    def locking(p):
+        p.add_argument("--lock-timeout", type=float, default=LOCK_TIMEOUT, metavar="SECONDS",
+                       help="wait at most SECONDS for another process writing the index (default: "
+                            f"{LOCK_TIMEOUT:g}; 0: do not wait)")
+
     p = command("index build", "index documents and save the index to a folder",
                 "Index documents and save the index to the folder IDX.", within=isub)
     paths(p)
     p.add_argument("-o", "--output", metavar="IDX", required=True, help="folder to save the index in (new or empty)")
     p.add_argument("--force", action="store_true", help="replace an index already saved in IDX")
+    locking(p)
 
     p = command("index add", "add documents to a saved index",
                 "Add documents to the index saved in IDX and save it again, atomically.", within=isub)
     saved(p)
     p.add_argument("--skip-existing", action="store_true",
                    help="skip documents whose id is already in the index (default: stop with an error)")
+    locking(p)
 
     p = command("index query", "list each document's near-duplicates in a saved index",
                 "List, for each input document, its near-duplicates in the index saved in IDX, with their "
@@ -396,9 +438,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
                 "(nor of an earlier input document); with --add, add them to the index.", within=isub)
     saved(p)
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="output file (one input) or folder")
+    p.add_argument("--report", metavar="FILE",
+                   help="where the JSONL report of the documents held back goes (default: OUT.held.jsonl)")
     p.add_argument("--add", action="store_true", help="add the documents written to the index, and save it")
     p.add_argument("--skip-existing", action="store_true",
                    help="with --add: skip documents whose id is already in the index (default: an error)")
+    locking(p)
 
     p = command("index remove", "remove documents from a saved index by id",
                 "Remove the documents with the given ids from the index saved in IDX and save it again, "
@@ -409,6 +454,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     p.add_argument("--missing-ok", action="store_true", help="skip ids that are not in the index (default: an error)")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the index's checksums (faster open of a large index you wrote yourself)")
+    locking(p)
     return parser, subs
 
 
@@ -447,6 +493,12 @@ class UI:
             sys.stderr.write("\r\x1b[K" + (f"{msg}…" if msg else ""))
             sys.stderr.flush()
 
+    def first_run(self) -> None:
+        """Say that this run compiles the kernels, when numba's cache holds none of them yet (a terminal, or -v)."""
+        if (self.interactive or self.verbose) and not self.quiet and kernels_uncompiled():
+            self._write("near-dups: first run: compiling the kernels, once (about 15-60 s; later runs load "
+                        "them from numba's cache in about a second)")
+
     def progress(self, total: int, desc: str):
         from tqdm import tqdm
 
@@ -469,6 +521,34 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def kernels_uncompiled() -> bool:
+    """Whether numba's cache holds no compiled kernel of near-dups yet (the first run compiles them).
+
+    Asks numba's own cache locators where the shingler's kernels are cached
+    and looks for their index files: one ``listdir``, and without importing
+    the kernels (importing compiles those with explicit signatures). Where
+    the cache cannot be found, says False (no message rather than a wrong one).
+    """
+    try:
+        from numba.core import caching
+
+        source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_shingle.py")
+
+        def probe():  # stands for a kernel of _shingle.py: locators read only its line number
+            pass
+
+        for locator_class in caching.CacheImpl._locator_classes:
+            locator = locator_class.from_function(probe, source)
+            if locator is not None:
+                break
+        else:
+            return False
+        folder = locator.get_cache_path()
+        return not any(n.startswith("_shingle.") and n.endswith(".nbi") for n in os.listdir(folder))
+    except Exception:  # numba's cache internals moved: stay quiet
+        return False
+
+
 def _option(args, name):
     value = getattr(args, name, None)
     return DEFAULTS[name] if value is None else value
@@ -481,6 +561,15 @@ def check_options(args) -> None:
     except (ValueError, TypeError) as e:
         name = str(e).split(" ", 1)[0]
         raise UsageError("--" + name.replace("_", "-") + " " + str(e).split(" ", 1)[1]) from None
+    if args.encoding is not None:
+        try:
+            codecs.lookup(args.encoding)
+        except LookupError:
+            raise UsageError(f"--encoding {args.encoding}: not a codec Python knows (such as utf-8, cp1252, "
+                             "latin-1, utf-16, shift_jis, gb18030)") from None
+    timeout = getattr(args, "lock_timeout", None)
+    if timeout is not None and not 0 <= timeout < float("inf"):
+        raise UsageError(f"--lock-timeout must be a number of seconds >= 0, got {timeout:g}")
     if args.jobs is not None:
         import numba
 
@@ -490,19 +579,49 @@ def check_options(args) -> None:
         numba.set_num_threads(args.jobs)
 
 
+def paths_of(args) -> tuple[dict, list]:
+    """``(outputs, inputs)`` of a parsed command line: option -> path written, and paths read (``PATH_ARGS``)."""
+    outputs, inputs = {}, []
+    for dest, role in PATH_ARGS.items():
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
+        if role == "index":
+            role = "write" if args.command in ("index add", "index remove") or getattr(args, "add", False) else "read"
+        if role == "read":
+            inputs += value if isinstance(value, list) else [value]
+        else:
+            outputs[OUTPUT_LABELS[dest]] = value
+    return outputs, inputs
+
+
+def _sidecars(args) -> None:
+    """Name the side outputs a command writes by default, so they are checked like the others."""
+    if args.command == "dedup" and not args.report:
+        args.report = _sidecar(args.output, "dropped")
+    elif args.command == "collapse" and args.output and not args.dry_run and not args.removals:
+        args.removals = _sidecar(args.output, "removals")
+    elif args.command == "index filter" and not args.report:
+        args.report = _sidecar(args.output, "held")
+
+
 def read(args, ui, paths, output: str | None = None):
     """Read ``paths`` with a progress bar; the corpus must be closed by the caller.
 
-    With ``output``, a bad output path (an input, a non-empty folder) is
-    refused before a long read rather than after it.
+    Every output of the command is checked against the input files found
+    (``_io.check_paths``: a hard link to a file inside an input folder is
+    caught here) before anything is read; with ``output``, a bad output path
+    (another format, a non-empty folder) too.
     """
     sources = find_sources(paths, warn=ui.warn, skip_errors=args.skip_errors)
+    check_paths(paths_of(args)[0], (), sources)
     if output is not None and all(s.kind != "stdin" for s in sources):
         check_output(output, sources)
     with ui.progress(source_lengths(paths), "reading") as bar:
         corpus = read_corpus(paths, text_field=args.text_field, id_field=args.id_field or "id",
                              id_field_given=args.id_field is not None, stdin_format=args.stdin_format,
-                             skip_errors=args.skip_errors, warn=ui.warn, progress=bar.update, sources=sources)
+                             skip_errors=args.skip_errors, warn=ui.warn, progress=bar.update, sources=sources,
+                             encoding=args.encoding)
     ui.note(f"read {len(corpus)} documents from {len(corpus.sources)} file(s), {corpus.nbytes / 1e6:.2f} MB")
     return corpus
 
@@ -572,6 +691,37 @@ def _sidecar(out: str, what: str) -> str:
     return f"{base}.{what}.jsonl"
 
 
+def _mixed(*id_lists) -> bool:
+    """Whether the ids mix strings and integers (then ``1`` and ``"1"`` must print differently)."""
+    kinds = set()
+    for ids in id_lists:
+        kinds.update(map(type, ids))
+    return len(kinds) > 1
+
+
+def _quote_ids(records: list[dict]) -> list[dict]:
+    """Records for text output with every id written as Python writes it, ``'1'`` apart from ``1``."""
+    q = repr
+    out = []
+    for r in records:
+        r = dict(r)
+        for key in ("keep", "id"):
+            if key in r:
+                r[key] = q(r[key])
+        if "ids" in r:
+            r["ids"] = [q(x) for x in r["ids"]]
+        if "pairs" in r:
+            r["pairs"] = [[q(a), q(b), score] for a, b, score in r["pairs"]]
+        if "matches" in r:
+            r["matches"] = [[q(m), score] for m, score in r["matches"]]
+        if isinstance(r.get("source"), dict):
+            r["source"] = {**r["source"], "id": q(r["source"]["id"])}
+        if "occurrences" in r:
+            r["occurrences"] = [{**o, "id": q(o["id"])} for o in r["occurrences"]]
+        out.append(r)
+    return out
+
+
 def _emit(args, write) -> None:
     """Call ``write(out, style)`` on -o FILE (atomically) or standard output."""
     dest = getattr(args, "output", None) or "-"
@@ -589,7 +739,8 @@ def cmd_find(args, ui) -> int:
 
         def write(out, style):
             if args.format == "text":
-                _cli_render.render_clusters(out, records, members, corpus.texts, n_docs=len(corpus),
+                shown = _quote_ids(records) if _mixed(corpus.ids) else records
+                _cli_render.render_clusters(out, shown, members, corpus.texts, n_docs=len(corpus),
                                             threshold=_option(args, "threshold"), ngram=_option(args, "ngram"),
                                             style=style, shingle=_option(args, "shingle"))
             else:
@@ -613,10 +764,12 @@ def cmd_dedup(args, ui) -> int:
         records, members = _cli_render.cluster_records(idx, args.keep)
         where = {corpus.ids[p]: p for pos in members for p in pos}  # cluster members only
         dropped = _cli_render.dropped_records(records, lambda i: corpus.where(where[i]))
-        written = write_corpus(corpus, args.output, keep=idx.keep_mask(args.keep), text_field=args.text_field)
-        report = args.report or _sidecar(args.output, "dropped")
-        with atomic_file(report, "w") as out:
-            _cli_render.write_records(out, dropped, "jsonl", _cli_render.REPORT_COLUMNS)
+        report = args.report
+        with Outputs() as outputs:  # the corpus and its report appear together, or neither
+            written = write_corpus(corpus, args.output, keep=idx.keep_mask(args.keep), text_field=args.text_field,
+                                   outputs=outputs)
+            with atomic_file(report, "w", outputs=outputs) as out:
+                _cli_render.write_records(out, dropped, "jsonl", _cli_render.REPORT_COLUMNS)
         ui.summary(corpus, f"{plural(len(records), 'cluster')}, {len(dropped)} dropped, {written} written to "
                            f"{args.output}, report in {report}")
     finally:
@@ -634,18 +787,20 @@ def cmd_collapse(args, ui) -> int:
             raise RuntimeError(f"dedup.collapse returned {len(results)} documents for {len(corpus)}")
         texts = [r.text for r in results]  # one per document, in input order
         removals = _cli_render.removal_records(results, corpus.texts)
-        touched = len({str(r["id"]) for r in removals})
+        touched = len({json.dumps(r["id"]) for r in removals})  # 1 and "1" are two documents
         if args.dry_run:
+            shown = _quote_ids(removals) if _mixed(corpus.ids) else removals
             _emit(args, lambda out, style: (
-                _cli_render.render_removals(out, removals, n_docs=len(corpus), style=style)
+                _cli_render.render_removals(out, shown, n_docs=len(corpus), style=style)
                 if args.format == "text"
                 else _cli_render.write_records(out, removals, args.format, _cli_render.REMOVAL_COLUMNS)))
             where = "dry run, nothing written"
         else:
-            write_corpus(corpus, args.output, texts=texts, text_field=args.text_field)
-            path = args.removals or _sidecar(args.output, "removals")
-            with atomic_file(path, "w") as out:
-                _cli_render.write_records(out, removals, "jsonl", _cli_render.REMOVAL_COLUMNS)
+            path = args.removals
+            with Outputs() as outputs:  # the documents and their removals appear together, or neither
+                write_corpus(corpus, args.output, texts=texts, text_field=args.text_field, outputs=outputs)
+                with atomic_file(path, "w", outputs=outputs) as out:
+                    _cli_render.write_records(out, removals, "jsonl", _cli_render.REMOVAL_COLUMNS)
             where = f"written to {args.output}, removals in {path}"
         ui.summary(corpus, f"{plural(len(removals), 'removal')} in {plural(touched, 'document')}, {where}")
     finally:
@@ -658,8 +813,9 @@ def cmd_blocks(args, ui) -> int:
     try:
         groups = _call_block_api("blocks", args, ui, corpus)
         blocks = _cli_render.block_records(groups)
+        shown = _quote_ids(blocks) if _mixed(corpus.ids) else blocks
         _emit(args, lambda out, style: (
-            _cli_render.render_blocks(out, blocks, n_docs=len(corpus), style=style)
+            _cli_render.render_blocks(out, shown, n_docs=len(corpus), style=style)
             if args.format == "text"
             else _cli_render.write_records(out, blocks, args.format, _cli_render.BLOCK_COLUMNS)))
         ui.summary(corpus, f"{plural(len(blocks), 'repeated block')}")
@@ -729,6 +885,32 @@ def _check_id_kinds(corpus, want: str | None = None) -> None:
                              "the ids of one index must all be strings or all be integers (see --id-field)")
 
 
+def _must_exist(args) -> None:
+    """Before a long read: the index named must be there (it is loaded, and checked, later)."""
+    if not os.path.exists(args.index):
+        raise InputError(f"{args.index}: no such index (make one with: near-dups index build PATH... "
+                         f"-o {args.index})")
+
+
+@contextlib.contextmanager
+def writing(args, ui, path):
+    """Hold the index's write lock (``dedup.lock``) for a read-modify-write: load it only inside."""
+    from ._store import lock
+
+    with contextlib.ExitStack() as stack:
+        ui.status(f"waiting for the lock of {path}")
+        try:
+            stack.enter_context(lock(path, timeout=args.lock_timeout))
+        except TimeoutError:
+            raise InputError(f"{path}: another process is writing to this index; waited {args.lock_timeout:g} s "
+                             "for it to finish (--lock-timeout SECONDS waits longer)") from None
+        except ValueError as e:
+            raise InputError(f"{path}: {e}") from None
+        finally:
+            ui.status(None)
+        yield path
+
+
 def open_index(args, ui, fixed=FIXED_BY_INDEX):
     """``dedup.load(IDX)``; a damaged index or a conflicting option is one clear error."""
     ui.status(f"opening {args.index}")
@@ -739,7 +921,7 @@ def open_index(args, ui, fixed=FIXED_BY_INDEX):
             raise InputError(f"{args.index}: no such index (make one with: near-dups index build PATH... "
                              f"-o {args.index})") from None
         hint = (f" (rebuild it with: near-dups index build PATH... -o {args.index} --force)"
-                if os.path.isfile(os.path.join(args.index, "CURRENT")) else "")
+                if os.path.isfile(os.path.join(args.index, "CURRENT")) and "rebuild" not in str(e) else "")
         raise InputError(f"{e}{hint}") from None
     finally:
         ui.status(None)
@@ -809,30 +991,32 @@ def _n_pairs(idx) -> int:
     return int(idx.pair_arrays()[0].shape[0])
 
 
-def _check_index_output(out: str, paths, force: bool) -> None:
-    """Refuse, before reading, an -o that is an input folder, a file, another folder, or (without --force) an index."""
-    real = os.path.realpath(out)
-    for p in paths:
-        if p != "-" and os.path.isdir(p) and (real + os.sep).startswith(os.path.realpath(p) + os.sep):
-            raise InputError(f"-o {out}: is inside the input folder {p}; its files would be read as input next "
-                             "time, name a folder elsewhere")
+def _check_index_output(out: str, force: bool) -> None:
+    """Refuse an -o that is a file, another folder, or (without --force) an index; checked again under the lock."""
     if os.path.exists(out) and not os.path.isdir(out):
         raise InputError(f"-o {out}: exists and is not a folder; an index is a folder")
     if os.path.isfile(os.path.join(out, "CURRENT")):
         if not force:
             raise InputError(f"-o {out}: already holds an index; `near-dups index add {out} PATH...` adds to it, "
                              "--force replaces it")
-    elif os.path.isdir(out) and os.listdir(out):
+    elif os.path.isdir(out) and [n for n in os.listdir(out) if not _index_leftover(n)]:
         raise InputError(f"-o {out}: folder exists and is not empty; name a new or empty folder")
 
 
+def _index_leftover(name: str) -> bool:
+    """The lock file and what a killed save leaves in an index folder: not content (the next save sweeps it)."""
+    return name == "LOCK" or name.startswith((".gen-", ".CURRENT.tmp-"))
+
+
 def cmd_index_build(args, ui) -> int:
-    _check_index_output(args.output, args.paths, args.force)
+    _check_index_output(args.output, args.force)
     corpus = read(args, ui, args.paths)
     try:
         _check_id_kinds(corpus)
         idx = build_index(args, ui, corpus)
-        _save(args, ui, idx, args.output)
+        with writing(args, ui, args.output):
+            _check_index_output(args.output, args.force)  # another build may have saved here meanwhile
+            _save(args, ui, idx, args.output)
         pairs = _n_pairs(idx)
         ui.summary(corpus, f"index of {plural(len(idx), 'document')} ({plural(pairs, 'near-duplicate pair')}) "
                            f"saved to {args.output}")
@@ -842,18 +1026,20 @@ def cmd_index_build(args, ui) -> int:
 
 
 def cmd_index_add(args, ui) -> int:
-    idx = open_index(args, ui, FIXED_BY_INDEX + ("threshold",))
+    _must_exist(args)
     corpus = read(args, ui, args.paths)
     try:
-        new = _new_to_index(args, ui, idx, corpus)
-        n_old = len(idx)
-        if new:
-            ui.status(f"adding {len(new)} documents")
-            try:
-                _quietly(idx.add, [(corpus.ids[k], corpus.texts[k]) for k in new])
-            finally:
-                ui.status(None)
-            _save(args, ui, idx, args.index)
+        with writing(args, ui, args.index):
+            idx = open_index(args, ui, FIXED_BY_INDEX + ("threshold",))  # loaded under the lock: the latest
+            new = _new_to_index(args, ui, idx, corpus)
+            n_old = len(idx)
+            if new:
+                ui.status(f"adding {len(new)} documents")
+                try:
+                    _quietly(idx.add, [(corpus.ids[k], corpus.texts[k]) for k in new])
+                finally:
+                    ui.status(None)
+                _save(args, ui, idx, args.index)
         i, j, _ = idx.pair_arrays()
         touched = int((j >= n_old).sum())  # pairs with an added document (i < j in input order)
         skipped = len(corpus) - len(new)
@@ -881,7 +1067,8 @@ def cmd_index_query(args, ui) -> int:
         def write(out, style):
             if args.format == "text":
                 positions = [k for k, m in enumerate(found) if m]
-                _cli_render.render_matches(out, records, [corpus.texts[k] for k in positions], n_docs=len(corpus),
+                shown = _quote_ids(records) if _mixed(corpus.ids, idx.ids[:1]) else records
+                _cli_render.render_matches(out, shown, [corpus.texts[k] for k in positions], n_docs=len(corpus),
                                            n_indexed=len(idx), threshold=threshold, style=style)
             else:
                 _cli_render.write_records(out, records, args.format, _cli_render.MATCH_COLUMNS)
@@ -893,29 +1080,52 @@ def cmd_index_query(args, ui) -> int:
     return EXIT_FOUND if args.fail_on_duplicates and records else EXIT_OK
 
 
+HELD_COLUMNS = ["id", "source", "matched", "matched_in", "jaccard", "reason"]
+
+
+def _held_records(corpus, held) -> list[dict]:
+    """One report record per document ``index filter`` held back: what it duplicated, and how closely."""
+    where = {doc_id: k for k, doc_id in enumerate(corpus.ids)}
+    out = []
+    for doc_id, matched, score, indexed in held:
+        what = "indexed document" if indexed else "earlier input document"
+        reason = f"same text as {what} {matched}" if score == 1.0 else \
+            f"near-duplicate (jaccard {score:.3f}) of {what} {matched}"
+        out.append({"id": _cli_render.jsonable(doc_id), "source": corpus.where(where[doc_id]),
+                    "matched": _cli_render.jsonable(matched), "matched_in": "index" if indexed else "input",
+                    "jaccard": score, "reason": reason})
+    return out
+
+
 def cmd_index_filter(args, ui) -> int:
     if args.skip_existing and not args.add:
         raise UsageError("--skip-existing applies with --add only")
-    idx = open_index(args, ui)
-    t = _query_threshold(args, ui, idx)
+    _must_exist(args)
     corpus = read(args, ui, args.paths, output=args.output)
     try:
-        candidates = _new_to_index(args, ui, idx, corpus) if args.add else list(range(len(corpus)))
-        ui.status(f"filtering {len(corpus)} documents")
-        try:
-            docs = [(corpus.ids[k], corpus.texts[k]) for k in candidates]
-            passed = {doc_id for doc_id, _ in _quietly(idx.filter_new, docs, add=args.add, threshold=t)}
-        finally:
-            ui.status(None)
-        keep = [doc_id in passed for doc_id in corpus.ids]  # ids are unique within a corpus
-        written = write_corpus(corpus, args.output, keep=keep, text_field=args.text_field)
-        if args.add and passed:
-            _save(args, ui, idx, args.index)
-        held = len(candidates) - len(passed)
+        with writing(args, ui, args.index) if args.add else contextlib.nullcontext():
+            idx = open_index(args, ui)  # with --add: loaded under the lock, the latest
+            t = _query_threshold(args, ui, idx)
+            candidates = _new_to_index(args, ui, idx, corpus) if args.add else list(range(len(corpus)))
+            ui.status(f"filtering {len(corpus)} documents")
+            held: list = []
+            try:
+                docs = [(corpus.ids[k], corpus.texts[k]) for k in candidates]
+                passed = {doc_id for doc_id, _ in _quietly(idx.filter_new, docs, add=args.add, threshold=t,
+                                                           held=held)}
+            finally:
+                ui.status(None)
+            keep = [doc_id in passed for doc_id in corpus.ids]  # ids are unique within a corpus
+            with Outputs() as outputs:  # OUT and the report appear once the index is saved, or not at all
+                written = write_corpus(corpus, args.output, keep=keep, text_field=args.text_field, outputs=outputs)
+                with atomic_file(args.report, "w", outputs=outputs) as out:
+                    _cli_render.write_records(out, _held_records(corpus, held), "jsonl", HELD_COLUMNS)
+                if args.add and passed:
+                    _save(args, ui, idx, args.index)
         skipped = f" ({len(corpus) - len(candidates)} already indexed)" if len(candidates) < len(corpus) else ""
         added = f", added to {args.index} ({plural(len(idx), 'document')})" if args.add else ""
-        ui.summary(corpus, f"{held} held back as near-duplicates{skipped}, {written} written to "
-                           f"{args.output}{added}")
+        ui.summary(corpus, f"{len(held)} held back as near-duplicates{skipped}, {written} written to "
+                           f"{args.output}{added}, report in {args.report}")
     finally:
         corpus.close()
     return EXIT_FOUND if args.fail_on_duplicates and held else EXIT_OK
@@ -940,7 +1150,13 @@ def _ids_to_remove(args) -> list[str]:
 
 def cmd_index_remove(args, ui) -> int:
     wanted = _ids_to_remove(args)
-    idx = open_index(args, ui, ())
+    _must_exist(args)
+    with writing(args, ui, args.index):
+        return _remove_locked(args, ui, wanted)
+
+
+def _remove_locked(args, ui, wanted) -> int:
+    idx = open_index(args, ui, ())  # loaded under the lock: the latest
     indexed = set(idx.ids)
     if idx.ids and isinstance(idx.ids[0], int):  # an index of integer ids: the shell gives strings
         wanted = [int(w) if re.fullmatch(r"-?[0-9]+", w) and int(w) in indexed else w for w in wanted]
@@ -1002,8 +1218,11 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         args.command = f"index {args.index_command}"
     ui = UI(args)
+    ui.first_run()  # before anything imports the kernels (importing compiles those with explicit signatures)
     try:
         check_options(args)
+        _sidecars(args)
+        check_paths(*paths_of(args))  # no output may be an input: checked here, for every command
         return RUN[args.command](args, ui)
     except UsageError as e:
         subs[args.command].print_usage(sys.stderr)
@@ -1014,14 +1233,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("near-dups: interrupted; no output was written", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `near-dups corpus/ | head`: the reader left, which is fine
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except OSError as e:  # disk full, permission denied, ...: name the file
-        print(f"near-dups: error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}",
-              file=sys.stderr)
+    except OSError as e:  # disk full, permission denied, read-only: name the file and the OS's reason
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"near-dups: error: {where}{_fs.reason(e)}; nothing was written", file=sys.stderr)
         if args.verbose:
             traceback.print_exc()
         return EXIT_USAGE

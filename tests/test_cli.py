@@ -249,7 +249,7 @@ def bad(tmp_path_factory):
 
 @pytest.mark.parametrize("args, message", [
     (["missing.txt"], "near-dups: error: missing.txt: no such file or folder\n"),
-    (["latin1.txt"], "near-dups: error: latin1.txt:2: not UTF-8 (byte 0xe9 at offset 19)"),
+    (["latin1.txt", "--encoding", "utf-8"], "near-dups: error: latin1.txt:2: not utf-8 (byte 0xe9 at offset 19"),
     (["bad.jsonl"], "near-dups: error: bad.jsonl:2: malformed JSON: Unterminated string"),
     (["nofield.jsonl"], "near-dups: error: nofield.jsonl:2: no field 'text' (fields: id, body); "
                         "choose one with --text-field"),
@@ -271,7 +271,7 @@ def test_what_is_skipped_with_a_warning_and_the_run_goes_on(bad):
     _, out, err = run("folder", "bad.jsonl", "cut.jsonl.gz", "--skip-errors", "--format", "jsonl",
                       "--id-field", "id", cwd=bad)
     assert "warning: folder: skipped 1 file(s) that are not .txt/" in err and "logo.png" in err
-    assert "warning: folder/core.txt: binary file (NUL byte at offset 6), not UTF-8 text; skipped" in err
+    assert "warning: folder/core.txt: binary file (NUL byte at offset 6), not text; skipped" in err
     assert "warning: bad.jsonl:2: malformed JSON" in err
     assert "warning: cut.jsonl.gz: truncated or corrupt gzip after line" in err and "kept the" in err
     assert json.loads(out.splitlines()[0])["ids"] == ["folder/a.txt", "folder/b.txt"]

@@ -100,7 +100,7 @@ def test_build_query_filter_add_round_trip(work, capsys, monkeypatch):
     assert idx.ids == order
     batch = dedup.index([(i, {**seeds, **edits}[i]) for i in order])
     assert idx.pairs() == batch.pairs() and len(idx.pairs()) == 2
-    assert sorted(os.listdir(work / "corpus.idx")) == ["CURRENT", "gen-000003"]  # nothing left behind
+    assert sorted(os.listdir(work / "corpus.idx")) == ["CURRENT", "LOCK", "gen-000003"]  # nothing left behind
 
 
 def test_a_damaged_index_is_one_clear_message(work, capsys, monkeypatch):

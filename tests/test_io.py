@@ -73,7 +73,9 @@ def test_text_and_id_fields(tmp_path):
     (b'{"id": 1, "body": "x"}', r"d.jsonl:2: no field 'text' \(fields: id, body\); choose one with --text-field"),
     (b'{"id": 1, "text": 5}', r"d.jsonl:2: field 'text' is int, not a string"),
     (b'[1, 2]', r"d.jsonl:2: expected a JSON object, got list"),
-    (b'{"id": [1], "text": "x"}', r"d.jsonl:2: field 'id' is list, not a string or number"),
+    (b'{"id": [1], "text": "x"}', r"d.jsonl:2: field 'id' is a list \(\[1\]\); an id must be a string or a whole "
+                                 r"number"),
+    (b'{"id": 1.5, "text": "x"}', r"d.jsonl:2: field 'id' is a number with a fraction or exponent \(1.5\)"),
     (b'{"id": "a", "text": "again"}', r"d.jsonl:2: duplicate id 'a', first used at .*d.jsonl:1"),
     (b'{"id": 1, "text": "caf\xe9"}', r"d.jsonl:2: not UTF-8 \(byte 0xe9 at offset 22\)"),
 ])
@@ -102,8 +104,11 @@ def test_truncated_gz_names_the_line_and_keeps_what_was_read_when_skipping(tmp_p
 
 def test_text_file_problems(tmp_path):
     (tmp_path / "latin.txt").write_bytes(b"line one\ncaf\xe9\n")
-    with pytest.raises(InputError, match=r"latin.txt:2: not UTF-8 \(byte 0xe9 at offset 12\)"):
-        read([tmp_path / "latin.txt"])
+    corpus, warnings = read([tmp_path / "latin.txt"])  # not UTF-8: decoded as detected, with a warning
+    assert corpus.texts == ["line one\ncaf\u00e9\n"]
+    assert warnings == [f"{tmp_path / 'latin.txt'}: not UTF-8; decoded as cp1252 (detected; --encoding forces another)"]
+    with pytest.raises(InputError, match=r"latin.txt:2: not utf-8 \(byte 0xe9 at offset 12"):
+        read([tmp_path / "latin.txt"], encoding="utf-8")  # a forced codec is strict
     (tmp_path / "blob.bin").write_bytes(b"\x7fELF\x00\x01")
     with pytest.raises(InputError, match=r"blob.bin: binary file \(NUL byte at offset 4\)"):
         read([tmp_path / "blob.bin"])  # named explicitly: an error

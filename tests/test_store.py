@@ -126,10 +126,10 @@ def test_saving_again_replaces_and_cleans_up(tmp_path):
     dedup.index(DOCS[:50]).save(p)
     dedup.index(DOCS).save(p)
     assert len(dedup.load(p)) == len(DOCS)
-    assert sorted(x.name for x in p.iterdir()) == ["CURRENT", "gen-000002"]
+    assert sorted(x.name for x in p.iterdir()) == ["CURRENT", "LOCK", "gen-000002"]
     (p / ".CURRENT.tmp-99999").write_text("gen-000009\n")  # left by a save killed before its rename
     dedup.index(DOCS[:20]).save(p)
-    assert sorted(x.name for x in p.iterdir()) == ["CURRENT", "gen-000003"]
+    assert sorted(x.name for x in p.iterdir()) == ["CURRENT", "LOCK", "gen-000003"]
 
 
 def test_unsavable_ids_and_non_index_directories(tmp_path):

@@ -1,0 +1,88 @@
+"""The Dask engine survives a lost worker: one of 2 workers SIGKILLed mid-run, the answer unchanged.
+
+A cluster of its own (the shared one of ``test_dask.py`` must not lose a
+worker). Dask recomputes what the lost worker held from the graph (every
+stage is pure and keyed), and the nanny starts a new worker process, which
+loads the kernels from numba's cache. Skipped without the ``dask`` extra.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
+
+import dedup  # noqa: E402
+import dedup.dask as ddk  # noqa: E402
+from planted import planted_corpus  # noqa: E402
+from test_dask import _warm  # noqa: E402
+
+
+def _frame():
+    docs = planted_corpus(n_base=4000, n_copies=3000, words=120, seed=17)
+    docs = docs + docs[10:200]  # exact copies too
+    return pd.DataFrame({"id": [f"d{k:05d}" for k in range(len(docs))], "text": docs})
+
+
+def _busy(client) -> bool:
+    return any(client.processing().values())
+
+
+@pytest.mark.slow
+def test_killing_a_worker_mid_run_changes_no_answer():
+    _warm()  # compiled and cached here, so the workers (and the one that replaces the victim) load the cache
+    df = _frame()
+    idx = dedup.index(zip(df["id"], df["text"]), threshold=0.7)
+    ids = np.array(idx.ids, dtype=object)
+    want_labels, want_keep, want_pairs = ids[idx.labels()].tolist(), idx.keep_mask().tolist(), idx.pairs()
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with distributed.Client(cluster) as client:
+            before = client.run(os.getpid)  # worker address -> process id
+            result: dict = {}
+
+            def job():
+                try:
+                    ddf = dd.from_pandas(df, npartitions=6, sort=False)
+                    labels, pairs = ddk.find_duplicates(ddf, threshold=0.7, pairs=True)
+                    result["labels"], result["pairs"] = labels.compute(), pairs.compute()
+                    result["done"] = time.time()
+                except BaseException as e:  # noqa: BLE001 - reported below
+                    result["error"] = e
+
+            runner = threading.Thread(target=job)
+            runner.start()
+            deadline = time.time() + 120
+            while not _busy(client) and runner.is_alive() and time.time() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)  # well inside the run: its first stage takes seconds
+            assert runner.is_alive(), "the run ended before the worker could be killed: make the corpus larger"
+            victim = sorted(before.items())[0][1]
+            os.kill(victim, signal.SIGKILL)
+            killed_at = time.time()
+            runner.join(timeout=600)
+            assert not runner.is_alive()
+            assert "error" not in result, repr(result.get("error"))
+            # the kill hit a running job, which finished after it; the nanny replaced the victim
+            assert result["done"] > killed_at
+            after = client.run(os.getpid)
+            assert len(after) == 2 and victim not in after.values()
+    finally:
+        cluster.close()
+    got = result["labels"]
+    assert got["id"].tolist() == df["id"].tolist()
+    assert got["cluster"].tolist() == want_labels
+    assert got["keep"].tolist() == want_keep
+    p = result["pairs"]
+    assert list(zip(p["id_a"], p["id_b"], p["score"])) == want_pairs
+    assert len(want_pairs) > 1000  # a corpus with work in every stage
