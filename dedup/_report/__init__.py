@@ -106,7 +106,7 @@ def report(docs, path, *, config=None, keep="first", collapse=True, passages=Non
         Characters of full text embedded (cluster examples first, then the
         documents that lost the most text); the other listed documents get
         an excerpt, and every cluster and removal count is still complete.
-    max_groups, max_occurrences : int, defaults 2,000 and 200,000
+    max_groups, max_occurrences : int, defaults 2,000 and 100,000
         The most frequent repeated blocks shown, and their occurrences.
 
     Returns

@@ -46,10 +46,14 @@ KINDS = ("repeat", "syndicated", "boilerplate", "separator")
 PAIRS_SHOWN = 100
 #: Characters of a block's or passage's text embedded with its group.
 GROUP_TEXT_CHARS = 500
-#: Occurrences listed per block group.
-OCCURRENCES_SHOWN = 2_000
+#: Occurrences listed per block group (a page listing 2,000 copies of one header line helps no one;
+#: the count stays exact).
+OCCURRENCES_SHOWN = 200
 #: Characters of the excerpt of a listed document whose text is not embedded.
 EXCERPT_CHARS = 80
+#: Documents with removals (most characters removed first) that get an excerpt when their text is not
+#: embedded: the first 200 pages of the list; cluster members always get one.
+EXCERPTS = 10_000
 
 
 class Limits(NamedTuple):
@@ -57,7 +61,7 @@ class Limits(NamedTuple):
 
     max_text_chars: int = 4_000_000
     max_groups: int = 2_000
-    max_occurrences: int = 200_000
+    max_occurrences: int = 100_000
 
 
 def check_limits(max_text_chars, max_groups, max_occurrences) -> Limits:
@@ -353,7 +357,7 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
                     flat += r
                     flat.append(s)
                 rm[d] = flat
-    listed = {d for c in cl for d in c["m"]} | set(rdocs.tolist())
+    listed = {d for c in cl for d in c["m"]} | set(rdocs[:EXCERPTS].tolist())
     ex = {d: excerpt(texts[d]) for d in sorted(listed - set(embedded))}
 
     bg = totals = None

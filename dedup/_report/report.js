@@ -241,7 +241,7 @@
     }
     if (cur === "docs" && !query) listEl.append(h("div", { class: "note",
       text: "Documents with removals (most characters removed first), then the other cluster members. " +
-        "Filter to find any document by id or text." }));
+        "Filter to find any document by id, or by its text where the report holds it." }));
     const pages = Math.max(1, Math.ceil(all.length / PAGE));
     st.page = Math.min(st.page, pages - 1);
     const lo = st.page * PAGE, hi = Math.min(all.length, lo + PAGE);
