@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -112,6 +113,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", help="write every measurement here")
     ap.add_argument("--keep", help="folder to keep the reports in")
+    ap.add_argument("--plots", help="write the two plots of the news+web report (else the last) here, as SVG files")
     args = ap.parse_args(argv)
     folder = Path(args.keep or tempfile.mkdtemp(prefix="report-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -142,6 +144,11 @@ def main(argv=None) -> int:
               flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
+    if args.plots:
+        name = "news+web" if "news+web" in results else list(results)[-1]
+        html = (folder / f"{name}.html").read_text(encoding="utf-8")
+        for file, svg in zip(("report_similarity.svg", "report_s_curve.svg"), re.findall(r"<svg .*?</svg>", html, re.S)):
+            (Path(args.plots) / file).write_text(svg + "\n", encoding="utf-8")
     return 0
 
 

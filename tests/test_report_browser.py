@@ -6,9 +6,9 @@ error, the counts, a cluster's word diff with its shared words highlighted,
 removed spans struck through at their offsets (and their sources one click
 away), the search box, the keys.
 
-With ``NEAR_DUPS_DOCS=1`` the tests also write the README's pictures:
-``docs/report.png`` (the report of corpus/) and the two plots of the sample
-(``docs/report_similarity.svg``, ``docs/report_s_curve.svg``).
+With ``NEAR_DUPS_DOCS=1`` the corpus test also writes the README's screenshot,
+``docs/report.png`` (the README's plots come from ``benchmarks/report_bench.py
+--plots docs``).
 """
 
 from __future__ import annotations
@@ -183,8 +183,9 @@ def test_corpus_report(driver, tmp_path, seeds):
     assert console_errors(driver) == []
 
     if WRITE_DOCS:  # the README's picture: the page with 003 open at its doubled header
+        driver.get("about:blank")
+        driver.set_window_size(1440, 860)
         open_page(driver, path, "#d/2/0-93")
-        driver.set_window_size(1280, 860)
         DOCS.mkdir(exist_ok=True)
         driver.get_screenshot_as_file(str(DOCS / "report.png"))
         driver.set_window_size(1280, 900)
@@ -270,9 +271,3 @@ def test_sample_report(driver, tmp_path, sample):
     assert tab_total(driver, "clusters") == expected >= 1
     assert console_errors(driver) == []
 
-    if WRITE_DOCS:
-        html = path.read_text(encoding="utf-8")
-        DOCS.mkdir(exist_ok=True)
-        for name, svg in zip(("report_similarity.svg", "report_s_curve.svg"),
-                             re.findall(r"<svg .*?</svg>", html, re.S)):
-            (DOCS / name).write_text(svg + "\n", encoding="utf-8")

@@ -108,11 +108,11 @@ def s_curve(bands: int, rows: int, threshold: float, *, points: int = 101) -> st
     x = fx(threshold)
     out.append(f'<line class="threshold" x1="{x:.1f}" x2="{x:.1f}" y1="{H - BOTTOM}" y2="{TOP}" stroke="{ACCENT}" '
                f'stroke-dasharray="4 3" data-threshold="{threshold:g}" data-p="{pt:.6f}"/>')
-    anchor, dx = ("end", -5) if threshold > 0.5 else ("start", 5)
-    out.append(f'<text x="{x + dx:.1f}" y="{TOP + 14}" text-anchor="{anchor}" fill="{ACCENT}">'
-               f'threshold {threshold:g}: P = {pt:.4f}</text>')
-    out.append(f'<text x="{fx(mid) + (5 if mid < 0.7 else -5):.1f}" y="{fy(0.5) + 4:.1f}" '
-               f'text-anchor="{"start" if mid < 0.7 else "end"}" fill="{INK}" font-size="10">'
+    # Labels in the two corners the curve never reaches: lower right (P is near 1 there) and left of the middle.
+    right = W - RIGHT - 4
+    out.append(f'<text x="{right}" y="{fy(0.2):.1f}" text-anchor="end" fill="{ACCENT}">threshold {threshold:g}</text>')
+    out.append(f'<text x="{right}" y="{fy(0.2) + 14:.1f}" text-anchor="end" fill="{ACCENT}">P = {pt:.4f}</text>')
+    out.append(f'<text x="{fx(mid) - 16:.1f}" y="{fy(0.5) + 4:.1f}" text-anchor="end" fill="{INK}" font-size="10">'
                f'P = 1/2 near {mid:.2f}</text>')
     out.append("</svg>")
     return "\n".join(out)
