@@ -22,6 +22,7 @@ _WHERE = {
     "Index": "_index", "index": "_index", "shingles": "_index",
     "choose_bands": "_lsh", "s_curve": "_lsh",
     "IndexFormatError": "_store", "load": "_index", "lock": "_store",
+    "report": "_report",
 }
 
 __all__ = sorted(_WHERE)

@@ -88,6 +88,11 @@ class CollapsedDoc(NamedTuple):
     removed: Removals
     empty: bool
 
+    def _repr_html_(self) -> str:
+        from ._report._notebook import collapsed_doc_html
+
+        return collapsed_doc_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class BlockGroup:
@@ -106,6 +111,33 @@ class BlockGroup:
     text: str
     occurrences: tuple
     n_docs: int
+
+    def _repr_html_(self) -> str:
+        from ._report._notebook import group_html
+
+        return group_html(self)
+
+
+class CollapsedDocs(list):
+    """What ``dedup.collapse`` returns: a plain ``list`` of ``CollapsedDoc`` that a notebook shows as a table."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        from ._report._notebook import collapsed_html
+
+        return collapsed_html(self)
+
+
+class BlockGroups(list):
+    """What ``dedup.blocks`` returns: a plain ``list`` of ``BlockGroup`` that a notebook shows as a table."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        from ._report._notebook import groups_html
+
+        return groups_html(self)
 
 
 class _Analysis(NamedTuple):
@@ -240,7 +272,7 @@ def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = N
     cfg = _config(config, dict(options, unit=unit, mode=mode))
     an = _analyse(docs, cfg)
     kind, source = _decide(an, cfg)
-    return _collapsed_docs(an, kind, source, apply=MODES[cfg.mode][1])
+    return CollapsedDocs(_collapsed_docs(an, kind, source, apply=MODES[cfg.mode][1]))
 
 
 def _decide(an: _Analysis, cfg: CollapseConfig):
@@ -415,4 +447,4 @@ def blocks(docs, *, config: CollapseConfig | None = None, unit: str | None = Non
         nd = int(ndocs[an.labels[rep[lo]]])
         k = "repeat" if nd == 1 else ("boilerplate" if nd >= cfg.min_docs else "syndicated")
         groups.append(BlockGroup(k, texts[d[lo]][s[lo]:e[lo]], occ, nd))
-    return groups
+    return BlockGroups(groups)

@@ -316,6 +316,17 @@ class Index:
         ids = self.ids
         return [ids[x] for x in np.flatnonzero(~self.keep_mask(keep)).tolist()]
 
+    def report(self, path, texts, **options):
+        """Write the HTML report of this index (see ``dedup.report``); ``texts``: id -> text, or aligned with ``ids``."""
+        from ._report import index_report
+
+        return index_report(self, path, texts, **options)
+
+    def _repr_html_(self) -> str:
+        from ._report._notebook import index_html
+
+        return index_html(self)
+
     def s_curve(self, similarity):
         """Probability that a pair of this Jaccard similarity becomes an LSH candidate."""
         from ._lsh import s_curve

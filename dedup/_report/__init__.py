@@ -1,0 +1,212 @@
+"""``dedup.report``: one self-contained HTML file to review every decision of a run.
+
+The page is a template (``page.html``) with its stylesheet (``report.css``)
+and script (``report.js``) read from this package and put inline, the two
+plots drawn here as SVG (``_svg``), and the data as one JSON blob
+(``_build``). It loads nothing: no server, no network, no CDN.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from html import escape
+from importlib import resources
+from pathlib import Path
+
+from . import _svg
+from ._build import Limits, build, check_limits
+
+_DEFAULT = Limits()
+
+__all__ = ["report", "index_report", "render", "write", "build", "Limits"]
+
+
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def data_json(data: dict) -> str:
+    """``data`` as JSON that is safe inside ``<script type="application/json">``.
+
+    ``<`` is written ``\\u003c`` (no ``</script>`` or ``<!--`` can end the
+    block), and lone surrogates (which UTF-8 cannot carry) as ``\\udXXX``
+    escapes, so every string keeps its length in the browser.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = text.replace("<", "\\u003c")
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def render(data: dict, hist) -> str:
+    """The page's HTML for ``build``'s data and the histogram's scores."""
+    s = data["settings"]["index"]
+    plots = (_svg.similarity_histogram(hist, s["threshold"], what=data["hist"]["what"])
+             + _svg.s_curve(s["bands (used)"], s["rows (used)"], s["threshold"]))
+    page = _asset("page.html")
+    parts = {"title": escape(data["title"]), "css": _asset("report.css"), "plots": plots,
+             "data": data_json(data), "js": _asset("report.js")}
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], page)
+
+
+def write(html: str, path) -> Path:
+    """Write ``html`` to ``path`` atomically (a temporary file renamed into place)."""
+    path = Path(os.fspath(path))
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"report: folder {str(folder)!r} of {str(path)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass", newline="\n") as f:
+            f.write(html)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def report(docs, path, *, config=None, keep="first", collapse=True, passages=None, title: str | None = None,
+           max_text_chars: int = _DEFAULT.max_text_chars, max_groups: int = _DEFAULT.max_groups,
+           max_occurrences: int = _DEFAULT.max_occurrences, **options) -> Path:
+    """Write one self-contained HTML report of near-duplicates, repeated blocks and removals.
+
+    Runs ``dedup.index`` and (unless ``collapse=False``) ``dedup.collapse``
+    and ``dedup.blocks`` on ``docs``, then writes a page that needs no server
+    and no network: summary figures and settings; the similarity histogram
+    and the LSH S-curve as inline SVG; every cluster, largest first, with its
+    members, scores and a word diff of the kept document against each
+    dropped one; repeated blocks with their occurrences; every document with
+    removals, its removed spans struck through and linked to their sources;
+    a search box and keyboard navigation (``?`` on the page lists the keys).
+
+    Parameters
+    ----------
+    docs : iterable of str, iterable of (id, text), or mapping id -> text
+        As for ``dedup.index``.
+    path : str or path-like, the HTML file to write (atomically).
+    config : dedup.Config, optional; index options (``threshold``, ``ngram``,
+        ...) may also be given as keywords, as for ``dedup.index``.
+    keep : as for ``dedup.index``.
+    collapse : bool or dedup.CollapseConfig, default True
+        Whether to collapse blocks (and with which settings); False leaves
+        the block sections out.
+    passages : iterable of groups, optional
+        Shared passages to show: each group an iterable of occurrences
+        ``(id, start, end[, text])`` (tuples, mappings or objects with those
+        fields), e.g. the groups of a passage finder.
+    title : str, optional
+    max_text_chars : int, default 4,000,000
+        Characters of full text embedded (cluster examples first, then the
+        documents that lost the most text); the other listed documents get
+        an excerpt, and every cluster and removal count is still complete.
+    max_groups, max_occurrences : int, defaults 2,000 and 100,000
+        The most frequent repeated blocks shown, and their occurrences.
+
+    Returns
+    -------
+    pathlib.Path of the file written.
+
+    Examples
+    --------
+    >>> import dedup, tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.html"
+    >>> dedup.report({"a": "one two three four five six", "b": "one two three four five six!"}, out)  # doctest: +ELLIPSIS
+    PosixPath('.../report.html')
+    >>> "<script src" in out.read_text()
+    False
+    """
+    from .._collapse import CollapseConfig, blocks
+    from .._collapse import collapse as do_collapse
+    from .._docs import as_documents
+    from .._index import index
+
+    limits = check_limits(max_text_chars, max_groups, max_occurrences)
+    ccfg = _collapse_config(collapse, CollapseConfig)
+    t0 = time.perf_counter()
+    ids, texts = as_documents(docs)
+    pairs = list(zip(ids, texts))
+    times = {}
+    t = time.perf_counter()
+    idx = index(pairs, config=config, keep=keep, **options)
+    times["index"] = time.perf_counter() - t
+    collapsed = groups = None
+    if ccfg is not None:
+        t = time.perf_counter()
+        collapsed = do_collapse(pairs, config=ccfg)
+        times["collapse"] = time.perf_counter() - t
+        t = time.perf_counter()
+        groups = blocks(pairs, config=ccfg)
+        times["blocks"] = time.perf_counter() - t
+    return _finish(ids, texts, idx, collapsed, groups, passages, times, ccfg, limits, title, path, t0)
+
+
+def index_report(idx, path, texts, *, collapse=True, passages=None, title: str | None = None,
+                 max_text_chars: int = _DEFAULT.max_text_chars, max_groups: int = _DEFAULT.max_groups,
+                 max_occurrences: int = _DEFAULT.max_occurrences) -> Path:
+    """``Index.report``: the report of an existing index; ``texts`` are its documents' texts.
+
+    ``texts`` is a mapping id -> text or a sequence aligned with ``idx.ids``
+    (an index keeps no texts).
+    """
+    from collections.abc import Mapping
+
+    from .._collapse import CollapseConfig, blocks
+    from .._collapse import collapse as do_collapse
+
+    limits = check_limits(max_text_chars, max_groups, max_occurrences)
+    ccfg = _collapse_config(collapse, CollapseConfig)
+    t0 = time.perf_counter()
+    ids = list(idx.ids)
+    if isinstance(texts, Mapping):
+        missing = [i for i in ids if i not in texts]
+        if missing:
+            raise ValueError(f"texts: no text for document id {missing[0]!r} ({len(missing)} missing)")
+        texts = [texts[i] for i in ids]
+    elif isinstance(texts, (str, bytes)):
+        raise TypeError("texts must be a mapping id -> text or a sequence of texts aligned with the index's ids")
+    else:
+        texts = list(texts)
+        if len(texts) != len(ids):
+            raise ValueError(f"texts: expected {len(ids)} texts (one per indexed document), got {len(texts)}")
+    for i, t in zip(ids, texts):
+        if not isinstance(t, str):
+            raise TypeError(f"texts: the text of document {i!r} must be str, got {type(t).__name__}")
+    pairs = list(zip(ids, texts))
+    times = {}
+    collapsed = groups = None
+    if ccfg is not None:
+        t = time.perf_counter()
+        collapsed = do_collapse(pairs, config=ccfg)
+        times["collapse"] = time.perf_counter() - t
+        t = time.perf_counter()
+        groups = blocks(pairs, config=ccfg)
+        times["blocks"] = time.perf_counter() - t
+    return _finish(ids, texts, idx, collapsed, groups, passages, times, ccfg, limits, title, path, t0)
+
+
+def _collapse_config(collapse, cls):
+    if collapse is True:
+        return cls()
+    if collapse is False or collapse is None:
+        return None
+    if isinstance(collapse, cls):
+        return collapse
+    raise TypeError(f"collapse must be True, False or a dedup.CollapseConfig, got {type(collapse).__name__}")
+
+
+def _finish(ids, texts, idx, collapsed, groups, passages, times, ccfg, limits, title, path, t0) -> Path:
+    t = time.perf_counter()
+    data, hist = build(ids, texts, index=idx, collapsed=collapsed, groups=groups, passages=passages, times=times,
+                       collapse_config=ccfg, limits=limits, title=title)
+    html_t = time.perf_counter()
+    data["times"]["report"] = html_t - t  # building the page's data; rendering and writing follow
+    data["times"]["total"] = html_t - t0
+    data["times"] = {k: round(v, 3) for k, v in data["times"].items()}
+    return write(render(data, hist), path)

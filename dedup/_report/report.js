@@ -1,0 +1,676 @@
+/* near-dups report: renders the data blob of the page (see dedup/_report/_build.py for its layout).
+   No library, no network. Lists are rendered a page at a time; word diffs are computed when a
+   cluster is opened; nothing is built for items no one looks at. */
+(function () {
+  "use strict";
+  const D = JSON.parse(document.getElementById("report-data").textContent);
+  const PAGE = 50;
+  const CTX = 24;            // shared words shown on each side of an elided shared run
+  const MAX_EDITS = 2000;    // word diff: Myers O(ND) up to this many edits...
+  const MAX_WORK = 40e6;     // ...and this many comparisons; beyond, shared 5-word runs are highlighted
+  const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+  const KINDS = D.kinds;
+  const ids = D.docs.id, lens = D.docs.len, TX = D.docs.text, EX = D.docs.ex;
+  const RM = D.removed ? D.removed.rm : {};
+  const C = D.counts;
+
+  // ---------------------------------------------------------------- helpers
+  function h(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    if (attrs) for (const k in attrs) {
+      const v = attrs[k];
+      if (v == null || v === false) continue;
+      if (k === "text") e.textContent = v;
+      else if (k === "class") e.className = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of kids) if (c != null && c !== false) e.append(c);
+    return e;
+  }
+  const fmt = (n) => (n == null ? "—" : Number(n).toLocaleString("en-US"));
+  const f3 = (x) => (x == null ? "—" : x.toFixed(3));
+  const text = (d) => TX[d];
+  const idOf = (d) => String(ids[d]);
+  function excerpt(d, n) {
+    const t = TX[d] !== undefined ? TX[d] : EX[d];
+    if (t === undefined) return "";
+    const s = t.slice(0, (n || 120) * 4).replace(/\s+/g, " ").trim();
+    return s.length > (n || 120) ? s.slice(0, (n || 120) - 1) + "…" : s;
+  }
+  const lowCache = new Map();
+  function low(d) {
+    let v = lowCache.get(d);
+    if (v === undefined) {
+      const t = TX[d] !== undefined ? TX[d] : (EX[d] || "");
+      v = (idOf(d) + "\n" + t).toLowerCase();
+      lowCache.set(d, v);
+    }
+    return v;
+  }
+  function cpToUnit(t) { // Python offsets count code points; JS strings count UTF-16 units
+    if (!/[\uD800-\uDFFF]/.test(t)) return null;
+    const m = [];
+    let u = 0;
+    for (const ch of t) { m.push(u); u += ch.length; }
+    m.push(u);
+    return m;
+  }
+
+  // ---------------------------------------------------------------- indexes built on demand
+  let clusterOfDoc = null;
+  function clusterOf(d) {
+    if (!clusterOfDoc) {
+      clusterOfDoc = new Map();
+      D.clusters.forEach((c, k) => c.m.forEach((m, j) => clusterOfDoc.set(m, [k, j])));
+    }
+    return clusterOfDoc.get(d);
+  }
+  let removedOfDoc = null;
+  function removedInfo(d) {
+    if (!D.removed) return null;
+    if (!removedOfDoc) {
+      removedOfDoc = new Map();
+      const r = D.removed.rd;
+      for (let i = 0; i < r.length; i += 3) removedOfDoc.set(r[i], [r[i + 1], r[i + 2]]);
+    }
+    return removedOfDoc.get(d) || null;
+  }
+  let passagesOfDoc = null;
+  function passagesIn(d) {
+    if (!D.passages) return [];
+    if (!passagesOfDoc) {
+      passagesOfDoc = new Map();
+      D.passages.forEach((g, k) => {
+        const o = g[3];
+        for (let i = 0; i < o.length; i += 3) {
+          if (!passagesOfDoc.has(o[i])) passagesOfDoc.set(o[i], []);
+          passagesOfDoc.get(o[i]).push([o[i + 1], o[i + 2], k]);
+        }
+      });
+    }
+    return passagesOfDoc.get(d) || [];
+  }
+
+  // ---------------------------------------------------------------- summary
+  function card(key, label, value, sub) {
+    return h("div", { class: "card" },
+      h("div", { class: "v", "data-count": key, "data-value": value == null ? "" : value, text: fmt(value) }),
+      h("div", { class: "k", text: label }), sub ? h("div", { class: "sub", text: sub }) : null);
+  }
+  function renderSummary() {
+    const s = document.getElementById("summary");
+    const t = D.times, ix = D.settings.index;
+    s.append(card("documents", "documents", C.documents, `${C.mb.toFixed(2)} MB, ${fmt(C.characters)} characters`));
+    s.append(card("clusters", "clusters", C.clusters, `${fmt(C.clustered)} documents in clusters`));
+    s.append(card("duplicates", "duplicates", C.duplicates, `would be dropped (keep ${ix.keep})`));
+    s.append(card("pairs", "verified pairs", C.pairs, C.pairs == null ? "too many to list" : "exact Jaccard ≥ " + ix.threshold));
+    if (C.removals != null) {
+      const rc = C.removed_chars;
+      const total = KINDS.reduce((a, k) => a + rc[k], 0);
+      s.append(card("removals", "removals", C.removals, `in ${fmt(C.removed_docs)} documents`));
+      s.append(card("removed_chars", "characters removed", total,
+        KINDS.filter((k) => rc[k]).map((k) => `${k} ${fmt(rc[k])}`).join(", ") || "none"));
+    }
+    if (C.groups) {
+      const g = C.groups;
+      s.append(card("groups", "repeated blocks", g.repeat + g.syndicated + g.boilerplate,
+        `repeat ${fmt(g.repeat)}, syndicated ${fmt(g.syndicated)}, boilerplate ${fmt(g.boilerplate)}`));
+    }
+    if (C.passages != null) s.append(card("passages", "shared passages", C.passages, null));
+    const stages = ["index", "collapse", "blocks", "report"].filter((k) => t[k] != null);
+    s.append(card("time", "seconds in all", t.total != null ? t.total : null,
+      stages.map((k) => `${k} ${t[k].toFixed(2)}`).join(", ")));
+    const notes = h("div", { class: "note", style: "flex-basis:100%" });
+    const cc = D.settings.collapse;
+    notes.append(`threshold ${ix.threshold}, ${ix.ngram}-${ix.shingle} shingles, ${ix.num_perm} permutations, ` +
+      `LSH ${ix["bands (used)"]} bands × ${ix["rows (used)"]} rows, seed ${ix.seed}` +
+      (cc ? `; blocks: unit ${cc.unit}, mode ${cc.mode}, threshold ${cc.threshold}` : "; blocks not collapsed") +
+      `. Full text embedded for ${fmt(C.embedded)} documents (${fmt(C.embedded_chars)} characters); ` +
+      `other listed documents show an excerpt. near-dups ${D.version}.`);
+    if (D.pairs_error) notes.append(h("div", { class: "warn", text: "Pairs not listed: " + D.pairs_error }));
+    s.append(notes);
+  }
+
+  // ---------------------------------------------------------------- tabs and lists
+  const TABS = [];
+  TABS.push({ key: "clusters", label: "Clusters", all: () => D.clusters.map((_, k) => k), match: matchCluster,
+    row: clusterRow, detail: clusterDetail, route: "c" });
+  if (D.groups) TABS.push({ key: "blocks", label: "Repeated blocks", all: groupItems, match: matchGroup,
+    row: groupRow, detail: groupDetail, route: "b", chips: true });
+  if (D.removed || D.clusters.length) TABS.push({ key: "docs", label: "Documents", all: docItems, match: null,
+    row: docRow, detail: null, route: "d" });
+  if (D.passages) TABS.push({ key: "passages", label: "Shared passages", all: () => D.passages.map((_, k) => k),
+    match: matchPassage, row: passageRow, detail: passageDetail, route: "p" });
+  TABS.push({ key: "settings", label: "Settings", settings: true });
+  const S = {};
+  for (const t of TABS) S[t.key] = { page: 0, sel: 0, open: -1, kind: -1, items: null };
+  // Start on the first list that has anything in it (a corpus without near-duplicates opens on its blocks).
+  let cur = (TABS.find((t) => !t.settings && t.all().length) || TABS[0]).key, query = "";
+  const listEl = document.getElementById("list");
+  const tabsEl = document.getElementById("tabs");
+  const search = document.getElementById("search");
+  const tab = (k) => TABS.find((t) => t.key === k);
+
+  function groupItems() {
+    const st = S.blocks, out = [];
+    D.groups.forEach((g, k) => { if (st.kind < 0 || g[0] === st.kind) out.push(k); });
+    return out;
+  }
+  let remarkable = null;
+  function docItems() {
+    if (query) { // any document, by id or text
+      const out = [];
+      for (let d = 0; d < ids.length; d++) if (low(d).includes(query)) out.push(d);
+      return out;
+    }
+    if (!remarkable) {
+      remarkable = [];
+      const seen = new Set();
+      if (D.removed) for (let i = 0; i < D.removed.rd.length; i += 3) { remarkable.push(D.removed.rd[i]); seen.add(D.removed.rd[i]); }
+      for (const c of D.clusters) for (const m of c.m) if (!seen.has(m)) { seen.add(m); remarkable.push(m); }
+    }
+    return remarkable;
+  }
+  function matchCluster(k) { return D.clusters[k].m.some((d) => low(d).includes(query)); }
+  function matchGroup(k) {
+    const g = D.groups[k];
+    if (g[3].toLowerCase().includes(query)) return true;
+    const o = g[4];
+    for (let i = 0; i < o.length; i += 3) if (idOf(o[i]).toLowerCase().includes(query)) return true;
+    return false;
+  }
+  function matchPassage(k) {
+    const g = D.passages[k];
+    if (g[2].toLowerCase().includes(query)) return true;
+    const o = g[3];
+    for (let i = 0; i < o.length; i += 3) if (idOf(o[i]).toLowerCase().includes(query)) return true;
+    return false;
+  }
+  function items(t) {
+    const st = S[t.key];
+    if (!st.items) {
+      const all = t.all();
+      st.items = query && t.match ? all.filter(t.match) : all;
+    }
+    return st.items;
+  }
+
+  function renderTabs() {
+    tabsEl.textContent = "";
+    TABS.forEach((t, n) => {
+      const count = t.settings ? null : items(t).length;
+      tabsEl.append(h("button", { role: "tab", "data-tab": t.key, "aria-selected": String(t.key === cur),
+        title: `${t.label} (${n + 1})`, onclick: () => show(t.key) },
+        t.label, count == null ? null : h("span", { class: "count", "data-total": count, text: ` ${fmt(count)}` })));
+    });
+  }
+  function show(key) {
+    cur = key;
+    renderTabs();
+    renderList();
+  }
+  function applyQuery() {
+    const q = search.value.trim().toLowerCase();
+    if (q === query) return;
+    query = q;
+    for (const t of TABS) { const st = S[t.key]; st.items = null; st.page = 0; st.sel = 0; st.open = -1; }
+    renderTabs();
+    renderList();
+  }
+
+  function renderList() {
+    const t = tab(cur);
+    listEl.textContent = "";
+    listEl.dataset.tab = cur;
+    if (t.settings) { listEl.append(settingsView()); return; }
+    const st = S[cur], all = items(t);
+    if (t.chips) {
+      const chips = h("div", { class: "chips" });
+      [["all", -1], ["repeat", 0], ["syndicated", 1], ["boilerplate", 2]].forEach(([label, code]) => chips.append(
+        h("button", { "aria-pressed": String(st.kind === code), "data-kind": label, onclick: () => {
+          st.kind = code; st.items = null; st.page = 0; st.sel = 0; st.open = -1; renderTabs(); renderList();
+        } }, label)));
+      listEl.append(chips);
+      if (C.groups) {
+        const total = C.groups.repeat + C.groups.syndicated + C.groups.boilerplate;
+        if (D.groups.length < total) listEl.append(h("div", { class: "note",
+          text: `Showing the ${fmt(D.groups.length)} most frequent of ${fmt(total)} repeated blocks ` +
+            `(${fmt(C.occurrences)} occurrences); near-dups blocks --format jsonl lists them all.` }));
+      }
+    }
+    if (cur === "docs" && !query) listEl.append(h("div", { class: "note",
+      text: "Documents with removals (most characters removed first), then the other cluster members. " +
+        "Filter to find any document by id, or by its text where the report holds it." }));
+    const pages = Math.max(1, Math.ceil(all.length / PAGE));
+    st.page = Math.min(st.page, pages - 1);
+    const lo = st.page * PAGE, hi = Math.min(all.length, lo + PAGE);
+    const pager = h("div", { class: "pager" },
+      h("button", { onclick: () => turn(-1), disabled: st.page === 0, title: "previous page (←)" }, "‹"),
+      h("span", { class: "range", "data-total": all.length, text: all.length ? `${fmt(lo + 1)}–${fmt(hi)} of ${fmt(all.length)}` : "0 of 0" }),
+      h("button", { onclick: () => turn(1), disabled: st.page >= pages - 1, title: "next page (→)" }, "›"));
+    listEl.append(pager);
+    const rows = h("div", { class: "rows" });
+    if (!all.length) rows.append(h("div", { class: "empty", text: query ? "Nothing matches the filter." :
+      cur === "clusters" ? `No near-duplicate documents at threshold ${D.settings.index.threshold}.` : "None." }));
+    for (let p = lo; p < hi; p++) {
+      const k = all[p];
+      const row = h("div", { class: "row" + (p - lo === st.sel ? " sel" : ""), "data-i": k, "data-p": p - lo });
+      const head = t.row(k);
+      head.classList.add("head");
+      head.addEventListener("click", () => { st.sel = p - lo; toggle(k); });
+      row.append(head);
+      if (st.open === k && t.detail) row.append(t.detail(k));
+      rows.append(row);
+    }
+    listEl.append(rows);
+  }
+  function turn(step) {
+    const st = S[cur], t = tab(cur);
+    if (!t || t.settings) return;
+    const pages = Math.max(1, Math.ceil(items(t).length / PAGE));
+    const p = Math.max(0, Math.min(pages - 1, st.page + step));
+    if (p !== st.page) { st.page = p; st.sel = 0; renderList(); window.scrollTo(0, listEl.offsetTop - 60); }
+  }
+  function toggle(k) {
+    const t = tab(cur), st = S[cur];
+    if (!t.detail) { go(`d/${k}`); return; }
+    if (st.open === k) { st.open = -1; renderList(); return; }
+    go(`${t.route}/${k}`);
+  }
+  function openItem(key, k) { // route target: show tab `key`, page of item k, open it
+    const t = tab(key);
+    if (!t) return;
+    cur = key;
+    const st = S[key];
+    let p = items(t).indexOf(k);
+    if (p < 0 && query) { search.value = ""; query = ""; for (const x of TABS) S[x.key].items = null; p = items(t).indexOf(k); }
+    if (p < 0) return;
+    st.page = Math.floor(p / PAGE);
+    st.sel = p % PAGE;
+    st.open = k;
+    renderTabs();
+    renderList();
+    const row = listEl.querySelector(`.row[data-p="${st.sel}"]`);
+    if (row) row.scrollIntoView({ block: "nearest" });
+  }
+  function moveSel(step) {
+    const t = tab(cur), st = S[cur];
+    if (!t || t.settings) return;
+    const n = Math.min(PAGE, items(t).length - st.page * PAGE);
+    if (!n) return;
+    let s = st.sel + step;
+    if (s < 0) { if (st.page > 0) { st.page--; st.sel = PAGE - 1; renderList(); } return; }
+    if (s >= n) { if ((st.page + 1) * PAGE < items(t).length) { st.page++; st.sel = 0; renderList(); } return; }
+    st.sel = s;
+    listEl.querySelectorAll(".row").forEach((r) => r.classList.toggle("sel", +r.dataset.p === s));
+    const row = listEl.querySelector(`.row[data-p="${s}"]`);
+    if (row) row.scrollIntoView({ block: "nearest" });
+  }
+  function openSel() {
+    const t = tab(cur), st = S[cur];
+    if (!t || t.settings) return;
+    const k = items(t)[st.page * PAGE + st.sel];
+    if (k !== undefined) toggle(k);
+  }
+
+  // ---------------------------------------------------------------- rows
+  function docLink(d, label, span) {
+    return h("a", { class: "id", href: `#d/${d}` + (span ? `/${span[0]}-${span[1]}` : ""), text: label || idOf(d) });
+  }
+  function clusterRow(k) {
+    const c = D.clusters[k];
+    let minS = 1;
+    for (let j = 1; j < c.s.length; j++) minS = Math.min(minS, c.s[j]);
+    return h("div", null, h("span", { class: "n", text: `#${k + 1}` }),
+      h("span", { class: "what", text: `${fmt(c.m.length)} docs, J ≥ ${f3(minS)}` }),
+      h("span", { class: "txt" }, h("span", { class: "id", text: idOf(c.m[0]) }), " — " + excerpt(c.m[0], 160)));
+  }
+  function groupRow(k) {
+    const g = D.groups[k];
+    return h("div", null, h("span", { class: "n", text: `${fmt(g[1])}×` }),
+      h("span", { class: "what" }, h("span", { class: `badge k-${KINDS[g[0]]}`, text: KINDS[g[0]] }), ` ${fmt(g[2])} docs`),
+      h("span", { class: "txt", text: g[3].replace(/\s+/g, " ") }));
+  }
+  function docRow(d) {
+    const r = removedInfo(d), c = clusterOf(d);
+    let what = r ? `${fmt(r[0])} removed` : "";
+    if (c) what += (what ? ", " : "") + (c[1] === 0 ? "kept" : "dropped");
+    return h("div", null, h("span", { class: "n", text: fmt(lens[d]) }), h("span", { class: "what", text: what || "—" }),
+      h("span", { class: "txt" }, h("span", { class: "id", text: idOf(d) }), " — " + excerpt(d, 160)));
+  }
+  function passageRow(k) {
+    const g = D.passages[k];
+    return h("div", null, h("span", { class: "n", text: `${fmt(g[0])}×` }), h("span", { class: "what", text: `${fmt(g[1])} docs` }),
+      h("span", { class: "txt", text: g[2].replace(/\s+/g, " ") }));
+  }
+
+  // ---------------------------------------------------------------- details
+  function occurrenceTable(o, text, total) {
+    const tb = h("table", { class: "t occurrences" }, h("tr", null, h("th", { text: "document" }), h("th", { class: "num", text: "start" }),
+      h("th", { class: "num", text: "end" })));
+    for (let i = 0; i < o.length; i += 3) tb.append(h("tr", null, h("td", null, docLink(o[i], null, [o[i + 1], o[i + 2]])),
+      h("td", { class: "num", text: o[i + 1] }), h("td", { class: "num", text: o[i + 2] })));
+    const n = o.length / 3;
+    return h("div", null, h("pre", { class: "doc", text }), tb,
+      total > n ? h("div", { class: "note", text: `${fmt(total - n)} more occurrences not listed in this report.` }) : null);
+  }
+  function groupDetail(k) {
+    const g = D.groups[k];
+    return h("div", { class: "detail" }, occurrenceTable(g[4], g[3], g[1]));
+  }
+  function passageDetail(k) {
+    const g = D.passages[k];
+    return h("div", { class: "detail" }, occurrenceTable(g[3], g[2], g[0]));
+  }
+  const diffSel = new Map(); // cluster -> member shown against the kept one
+  function clusterDetail(k) {
+    const c = D.clusters[k];
+    const sel = diffSel.get(k) || 1;
+    const box = h("div", { class: "detail", "data-cluster": k });
+    const tb = h("table", { class: "t members" }, h("tr", null, h("th", { text: "" }), h("th", { text: "document" }),
+      h("th", { class: "num", text: "characters" }), h("th", { class: "num", text: "J with kept" }), h("th", { text: "" })));
+    c.m.forEach((d, j) => {
+      const tr = h("tr", { class: j === sel ? "cur" : null, "data-member": j },
+        h("td", null, h("span", { class: j === 0 ? "badge keep" : "badge drop", text: j === 0 ? "keep" : "drop" })),
+        h("td", null, docLink(d)), h("td", { class: "num", text: fmt(lens[d]) }),
+        h("td", { class: "num", text: j === 0 ? "" : f3(c.s[j]) }),
+        h("td", null, j === 0 ? null : h("span", { class: "link diff-link", text: "diff", onclick: () => { diffSel.set(k, j); renderList(); } })));
+      tb.append(tr);
+    });
+    box.append(tb);
+    if (c.p) {
+      const pl = h("div", { class: "note pairs" }, `Verified pairs (${fmt(c.np)}${c.np > c.p.length / 3 ? `, best ${fmt(c.p.length / 3)} shown` : ""}): `);
+      for (let i = 0; i < c.p.length; i += 3) {
+        if (i) pl.append(", ");
+        pl.append(h("span", { class: "id", text: `${idOf(c.p[i])} ~ ${idOf(c.p[i + 1])}` }), ` ${f3(c.p[i + 2])}`);
+      }
+      box.append(pl);
+    } else box.append(h("div", { class: "note", text: "Pairs not listed (too many); scores above are against the kept document." }));
+    if (c.m.length > 1) box.append(diffView(c.m[0], c.m[sel], c.s[sel]));
+    return box;
+  }
+
+  // ---------------------------------------------------------------- word diff
+  function tokenize(t, dict) {
+    const starts = [], keys = [];
+    WORD.lastIndex = 0;
+    let m;
+    while ((m = WORD.exec(t))) {
+      starts.push(m.index);
+      const w = m[0].normalize("NFKC").toLowerCase();
+      let id = dict.get(w);
+      if (id === undefined) { id = dict.size; dict.set(w, id); }
+      keys.push(id);
+    }
+    const toks = new Array(starts.length);
+    for (let i = 0; i < starts.length; i++) toks[i] = t.slice(starts[i], i + 1 < starts.length ? starts[i + 1] : t.length);
+    return { pre: starts.length ? t.slice(0, starts[0]) : t, toks, keys: Int32Array.from(keys) };
+  }
+  // Myers' O(ND) diff; returns runs [equal, a0, a1, b0, b1] or null when over MAX_EDITS / MAX_WORK.
+  function myers(A, B) {
+    let s = 0;
+    while (s < A.length && s < B.length && A[s] === B[s]) s++;
+    let ea = A.length, eb = B.length;
+    while (ea > s && eb > s && A[ea - 1] === B[eb - 1]) { ea--; eb--; }
+    const a = A.subarray(s, ea), b = B.subarray(s, eb), N = a.length, M = b.length;
+    const snakes = [];
+    if (N && M) {
+      const max = Math.min(N + M, MAX_EDITS), off = max + 1;
+      const v = new Int32Array(2 * max + 3), trace = [];
+      let found = -1, work = 0;
+      outer: for (let d = 0; d <= max; d++) {
+        trace.push(v.slice(off - d - 1, off + d + 2));
+        for (let k = -d; k <= d; k += 2) {
+          let x = (k === -d || (k !== d && v[off + k - 1] < v[off + k + 1])) ? v[off + k + 1] : v[off + k - 1] + 1;
+          let y = x - k;
+          const x0 = x;
+          while (x < N && y < M && a[x] === b[y]) { x++; y++; }
+          work += x - x0 + 1;
+          v[off + k] = x;
+          if (x >= N && y >= M) { found = d; break outer; }
+        }
+        if (work > MAX_WORK) return null;
+      }
+      if (found < 0) return null;
+      let x = N, y = M;
+      for (let d = found; d > 0; d--) {
+        const t = trace[d], o = d + 1, k = x - y;
+        const pk = (k === -d || (k !== d && t[o + k - 1] < t[o + k + 1])) ? k + 1 : k - 1;
+        const px = t[o + pk], py = px - pk;
+        const mx = pk === k + 1 ? px : px + 1;
+        if (x > mx) snakes.push([mx, mx - k, x - mx]);
+        x = px; y = py;
+      }
+      if (x > 0) snakes.push([0, 0, x]);
+      snakes.reverse();
+    }
+    const runs = [];
+    const push = (eq, a0, a1, b0, b1) => {
+      if (a0 === a1 && b0 === b1) return;
+      const last = runs[runs.length - 1];
+      if (last && last[0] === eq) { last[2] = a1; last[4] = b1; } else runs.push([eq, a0, a1, b0, b1]);
+    };
+    push(true, 0, s, 0, s);
+    let ax = 0, by = 0;
+    for (const [x, y, n] of snakes) {
+      push(false, s + ax, s + x, s + by, s + y);
+      push(true, s + x, s + x + n, s + y, s + y + n);
+      ax = x + n; by = y + n;
+    }
+    push(false, s + ax, s + N, s + by, s + M);
+    push(true, ea, A.length, eb, B.length);
+    return runs;
+  }
+  function span(cls, toks, a, b) {
+    const e = h(cls === "s" ? "mark" : "span", { class: cls });
+    e.textContent = toks.slice(a, b).join("");
+    return e;
+  }
+  function sharedCell(toks, a, b) {
+    const cell = document.createDocumentFragment();
+    if (b - a <= 2 * CTX + 8) { cell.append(span("s", toks, a, b)); return cell; }
+    const more = h("span", { class: "more", hidden: true }, span("s", toks, a + CTX, b - CTX));
+    const gap = h("span", { class: "gap", title: "show the shared words", text: ` … ${fmt(b - a - 2 * CTX)} shared words … ` });
+    gap.addEventListener("click", () => { more.hidden = !more.hidden; gap.hidden = true; });
+    cell.append(span("s", toks, a, a + CTX), gap, more, span("s", toks, b - CTX, b));
+    return cell;
+  }
+  function diffView(kept, other, score) {
+    const ta = text(kept), tb = text(other);
+    const wrap = h("div", { class: "diffbox" });
+    if (ta === undefined || tb === undefined) {
+      wrap.append(h("div", { class: "note", text: "Texts not embedded in this report (raise max_text_chars to see this diff)." }));
+      return wrap;
+    }
+    const dict = new Map(), A = tokenize(ta, dict), B = tokenize(tb, dict);
+    const runs = myers(A.keys, B.keys);
+    const grid = h("div", { class: "diff", "data-kept": kept, "data-other": other },
+      h("div", { class: "h", title: idOf(kept) }, "keep: ", idOf(kept)),
+      h("div", { class: "h", title: idOf(other) }, "drop: ", idOf(other), ` (J ${f3(score)})`));
+    const row = (l, r) => grid.append(h("div", { class: "c l" }, l), h("div", { class: "c r" }, r));
+    if (A.pre || B.pre) row(A.pre, B.pre);
+    if (runs) {
+      let shared = 0;
+      for (const [eq, a0, a1, b0, b1] of runs) {
+        if (eq) { shared += a1 - a0; row(sharedCell(A.toks, a0, a1), sharedCell(B.toks, b0, b1)); }
+        else row(a1 > a0 ? span("d", A.toks, a0, a1) : "", b1 > b0 ? span("i", B.toks, b0, b1) : "");
+      }
+      grid.dataset.shared = shared;
+      grid.dataset.mode = "diff";
+    } else {
+      // Too different for an aligned diff: words inside 5-word runs found in both are highlighted.
+      const grams = (K) => { const s = new Set(); for (let i = 0; i + 5 <= K.length; i++) s.add(K.slice(i, i + 5).join(",")); return s; };
+      const ga = grams(A.keys), gb = grams(B.keys);
+      const cell = (X, other) => {
+        const f = document.createDocumentFragment(), on = new Uint8Array(X.keys.length);
+        for (let i = 0; i + 5 <= X.keys.length; i++) if (other.has(X.keys.slice(i, i + 5).join(","))) on.fill(1, i, i + 5);
+        let i = 0;
+        while (i < on.length) { let j = i; while (j < on.length && on[j] === on[i]) j++; f.append(span(on[i] ? "s" : "", X.toks, i, j)); i = j; }
+        return f;
+      };
+      grid.dataset.mode = "shared-5grams";
+      wrap.append(h("div", { class: "note", text: `More than ${fmt(MAX_EDITS)} word edits apart: words in 5-word runs found in both are highlighted, unaligned.` }));
+      row(cell(A, gb), cell(B, ga));
+    }
+    wrap.append(grid, h("div", { class: "legend" }, h("span", { style: "background:var(--shared)", text: "shared words" }),
+      h("span", { style: "background:var(--del)", text: "only in the kept document" }),
+      h("span", { style: "background:var(--ins)", text: "only in the dropped one" })));
+    return wrap;
+  }
+
+  // ---------------------------------------------------------------- document panel
+  const panel = document.getElementById("panel");
+  let listHash = "";
+  function openDoc(d, target) {
+    panel.hidden = false;
+    panel.textContent = "";
+    panel.dataset.doc = d;
+    panel.append(h("button", { class: "close", title: "close (Esc)", onclick: closeDoc }, "×"), h("h2", { text: idOf(d) }));
+    const info = h("div", { class: "note" }, `${fmt(lens[d])} characters`);
+    const c = clusterOf(d);
+    if (c) {
+      const cl = D.clusters[c[0]];
+      info.append("; ", h("a", { href: `#c/${c[0]}`, text: `cluster #${c[0] + 1}` }), ` (${cl.m.length} documents): `,
+        c[1] === 0 ? "kept" : h("span", null, `dropped, J ${f3(cl.s[c[1]])} with kept `, docLink(cl.m[0])));
+    }
+    const r = removedInfo(d);
+    if (r) info.append(`; ${fmt(r[0])} removals, ${fmt(r[1])} characters`);
+    panel.append(info);
+    const t = text(d);
+    if (t === undefined) {
+      panel.append(h("div", { class: "note warn", text: "Full text not embedded in this report (see max_text_chars); excerpt:" }),
+        h("pre", { class: "doc excerpt", text: excerpt(d, 400) }));
+      if (target) panel.append(h("div", { class: "note", text: `Span ${target[0]}–${target[1]}.` }));
+      return;
+    }
+    const rm = RM[d] || [];
+    const map = cpToUnit(t), at = (i) => (map ? map[i] : i), cpLen = map ? map.length - 1 : t.length;
+    const cuts = new Set([0, cpLen]);
+    for (let i = 0; i < rm.length; i += 7) { cuts.add(rm[i]); cuts.add(rm[i + 1]); }
+    const ps = passagesIn(d);
+    for (const [a, b] of ps) { cuts.add(a); cuts.add(b); }
+    if (target) { cuts.add(target[0]); cuts.add(target[1]); }
+    const bounds = [...cuts].filter((x) => x >= 0 && x <= cpLen).sort((x, y) => x - y);
+    const pre = h("pre", { class: "doc", "data-doc": d });
+    let ri = 0;
+    let targetEl = null;
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const a = bounds[i], b = bounds[i + 1];
+      let node = document.createTextNode(t.slice(at(a), at(b)));
+      if (ps.some(([x, y]) => x <= a && b <= y)) node = h("span", { class: "psg" }, node);
+      if (target && target[0] <= a && b <= target[1]) { node = h("mark", { class: "target" }, node); targetEl = targetEl || node; }
+      while (ri < rm.length && rm[ri + 1] <= a) ri += 7;
+      if (ri < rm.length && rm[ri] <= a && b <= rm[ri + 1]) {
+        const k = KINDS[rm[ri + 2]], sd = rm[ri + 3];
+        const title = sd < 0 ? `${k}: a separator between removed blocks` :
+          `${k} of ${idOf(sd)}:${rm[ri + 4]}-${rm[ri + 5]} (J ${rm[ri + 6].toFixed(2)}); click to see it`;
+        const del = h("del", { class: `rm k-${k}`, "data-r": ri / 7, "data-start": rm[ri], "data-end": rm[ri + 1], title }, node);
+        if (sd >= 0) { const src = `#d/${sd}/${rm[ri + 4]}-${rm[ri + 5]}`; del.addEventListener("click", () => go(src.slice(1))); }
+        node = del;
+      }
+      pre.append(node);
+    }
+    if (!t.length && target) pre.append(h("mark", { class: "target" }));
+    panel.append(pre);
+    if (rm.length) {
+      const tb = h("table", { class: "t removals" }, h("tr", null, h("th", { class: "num", text: "start" }), h("th", { class: "num", text: "end" }),
+        h("th", { text: "kind" }), h("th", { text: "source" }), h("th", { class: "num", text: "J" })));
+      for (let i = 0; i < rm.length; i += 7) {
+        const sd = rm[i + 3];
+        tb.append(h("tr", null, h("td", { class: "num" }, h("a", { href: `#d/${d}/${rm[i]}-${rm[i + 1]}`, text: rm[i] })),
+          h("td", { class: "num", text: rm[i + 1] }), h("td", null, h("span", { class: `badge k-${KINDS[rm[i + 2]]}`, text: KINDS[rm[i + 2]] })),
+          h("td", null, sd < 0 ? "—" : docLink(sd, `${idOf(sd)}:${rm[i + 4]}-${rm[i + 5]}`, [rm[i + 4], rm[i + 5]])),
+          h("td", { class: "num", text: rm[i + 6].toFixed(3) })));
+      }
+      panel.append(h("h3", { text: "Removals" }), tb);
+    } else if (r) {
+      panel.append(h("div", { class: "note", text: "Removal records not embedded for this document." }));
+    }
+    panel.scrollTop = 0;
+    if (targetEl) targetEl.scrollIntoView({ block: "center" });
+  }
+  function closeDoc() {
+    panel.hidden = true;
+    delete panel.dataset.doc;
+    if (location.hash.startsWith("#d/")) history.pushState(null, "", listHash || location.pathname + location.search);
+  }
+
+  // ---------------------------------------------------------------- settings
+  function settingsView() {
+    const box = h("div", { class: "detail" });
+    const table = (title, obj) => {
+      if (!obj) return;
+      const tb = h("table", { class: "t" });
+      for (const k in obj) tb.append(h("tr", null, h("th", { text: k }), h("td", { text: JSON.stringify(obj[k]) })));
+      box.append(h("h3", { text: title }), tb);
+    };
+    table("Index (dedup.Config)", D.settings.index);
+    table("Blocks (dedup.CollapseConfig)", D.settings.collapse);
+    table("Seconds", D.times);
+    table("Report limits", D.settings.limits);
+    return box;
+  }
+
+  // ---------------------------------------------------------------- routing and keys
+  function go(route) {
+    if (location.hash === "#" + route) route_(route); else location.hash = route;
+  }
+  function route_(r) {
+    const m = /^([cbpdt])\/([^/]+)(?:\/(\d+)-(\d+))?$/.exec(r);
+    if (!m) return;
+    const [, kind, a, s, e] = m;
+    if (kind === "d") { const d = +a; if (d >= 0 && d < ids.length) openDoc(d, s != null ? [+s, +e] : null); return; }
+    listHash = "#" + r;
+    panel.hidden = true;
+    if (kind === "t") { if (tab(a)) show(a); return; }
+    const key = { c: "clusters", b: "blocks", p: "passages" }[kind];
+    openItem(key, +a);
+  }
+  window.addEventListener("hashchange", () => route_(location.hash.slice(1)));
+  let timer = 0;
+  search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(applyQuery, 120); });
+  search.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { search.value = ""; applyQuery(); search.blur(); e.preventDefault(); }
+    else if (e.key === "Enter" || e.key === "ArrowDown") { clearTimeout(timer); applyQuery(); search.blur(); e.preventDefault(); }
+  });
+  const help = document.getElementById("help");
+  document.getElementById("help-button").addEventListener("click", () => { help.hidden = !help.hidden; });
+  document.addEventListener("keydown", (e) => {
+    if (e.target === search || e.ctrlKey || e.metaKey || e.altKey) return;
+    const st = S[cur];
+    switch (e.key) {
+      case "/": search.focus(); search.select(); break;
+      case "?": help.hidden = !help.hidden; break;
+      case "j": case "ArrowDown": moveSel(1); break;
+      case "k": case "ArrowUp": moveSel(-1); break;
+      case "Enter": case "o": openSel(); break;
+      case "ArrowRight": case "]": turn(1); break;
+      case "ArrowLeft": case "[": turn(-1); break;
+      case "n": case "p": {
+        if (cur !== "clusters" || st.open < 0) return;
+        const c = D.clusters[st.open], j = (diffSel.get(st.open) || 1) + (e.key === "n" ? 1 : -1);
+        if (j >= 1 && j < c.m.length) { diffSel.set(st.open, j); renderList(); }
+        break;
+      }
+      case "Escape":
+        if (!help.hidden) help.hidden = true;
+        else if (!panel.hidden) closeDoc();
+        else if (st && st.open >= 0) { st.open = -1; renderList(); }
+        else if (query) { search.value = ""; applyQuery(); }
+        break;
+      default:
+        if (/^[1-9]$/.test(e.key) && TABS[+e.key - 1]) { show(TABS[+e.key - 1].key); break; }
+        return;
+    }
+    e.preventDefault();
+  });
+
+  // ---------------------------------------------------------------- start
+  renderSummary();
+  renderTabs();
+  renderList();
+  if (location.hash.length > 1) route_(location.hash.slice(1));
+  performance.mark("report-ready");
+  document.body.dataset.ready = "1";
+})();
