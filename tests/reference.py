@@ -143,3 +143,56 @@ def components(n: int, edges) -> list[int]:
                     stack.append(y)
                     comp.append(y)
     return label
+
+
+# ------------------------------------------------------------------ token spans
+def _composition_seconds() -> set[int]:
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))  # Hangul V and T jamo
+    for cp in range(0x20000):
+        d = unicodedata.decomposition(chr(cp))
+        if d and not d.startswith("<") and len(d.split()) == 2:
+            seconds.add(int(d.split()[1], 16))
+    return seconds
+
+
+_SECONDS: set[int] | None = None
+
+
+def has_boundary_before(c: str) -> bool:
+    """UAX #15: NFKC of a text splits before ``c`` when ``c`` decomposes to a starter that composes with nothing before it."""
+    global _SECONDS
+    if _SECONDS is None:
+        _SECONDS = _composition_seconds()
+    if ord(c) in _SECONDS:
+        return False
+    first = unicodedata.normalize("NFKD", c)[:1]
+    return not (first and (unicodedata.combining(first) or ord(first) in _SECONDS))
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """(normalized token, start, end) of every token, ``start:end`` indexing ``text``.
+
+    The text is cut into segments (a character with a boundary before it,
+    and the characters after it without one); each segment is normalized
+    alone; a token spans from the segment of its first character to the
+    segment of its last.
+    """
+    cuts = [i for i, c in enumerate(text) if i == 0 or has_boundary_before(c)] + [len(text)]
+    out, cur, start, end = [], "", 0, 0
+    for s, e in zip(cuts, cuts[1:]):
+        for c in unicodedata.normalize("NFKC", text[s:e]).casefold():
+            k = char_class(c)
+            if k == 1:
+                if not cur:
+                    start = s
+                cur += c
+                end = e
+                continue
+            if cur:
+                out.append((cur, start, end))
+                cur = ""
+            if k == 2:
+                out.append((c, s, e))
+    if cur:
+        out.append((cur, start, end))
+    return out
