@@ -22,6 +22,8 @@ _WHERE = {
     "Index": "_index", "index": "_index", "shingles": "_index",
     "choose_bands": "_lsh", "s_curve": "_lsh",
     "IndexFormatError": "_store", "load": "_store",
+    "Alignment": "_passages", "Occurrence": "_passages", "PassageConfig": "_passages", "PassageGroup": "_passages",
+    "AlignedPassage": "_passages", "Passages": "_passages", "align": "_passages", "passages": "_passages",
 }
 
 __all__ = sorted(_WHERE)

@@ -123,64 +123,71 @@ def _utf8_hash(h, cp):
     return (h ^ np.uint64(0x80 | (cp & 0x3F))) * FNV_PRIME
 
 
-# Tokenizer state is kept in a small int64/uint64 pair of arrays so the helpers
-# can update it in place: st[0] in_token, st[1] token start, st[2] token end,
-# st[3] tokens written; hs[0] running hash.
+# The tokenizer's state travels as a tuple (in_token, start, end, hash, count)
+# through inlined helpers, so it stays in registers.
 
 
 @njit(cache=True, inline="always")
-def _emit(st, hs, h, s, e, units, starts, ends, write):
-    k = st[3]
+def _put(k, h, s, e, units, starts, ends, write):
     if write:
         units[k] = fmix64(h)
         starts[k] = s
         ends[k] = e
-    st[3] = k + 1
+    return k + 1
 
 
 @njit(cache=True, inline="always")
-def _close(st, hs, units, starts, ends, write):
-    if st[0]:
-        _emit(st, hs, hs[0], st[1], st[2], units, starts, ends, write)
-        st[0] = 0
-        hs[0] = FNV_OFFSET
-
-
-@njit(cache=True, inline="always")
-def _feed(cls, cp, lo, hi, st, hs, units, starts, ends, write):
+def _feed(cls, cp, lo, hi, in_tok, ts, te, h, k, units, starts, ends, write):
     """One normalized code point of class ``cls`` coming from original ``[lo, hi)``."""
     if cls == 1:
-        if not st[0]:
-            st[0] = 1
-            st[1] = lo
-        hs[0] = _utf8_hash(hs[0], cp)
-        st[2] = hi
-        return
-    _close(st, hs, units, starts, ends, write)
+        if not in_tok:
+            return True, lo, hi, _utf8_hash(FNV_OFFSET, cp), k
+        return True, ts, hi, _utf8_hash(h, cp), k
+    if in_tok:
+        k = _put(k, h, ts, te, units, starts, ends, write)
     if cls == 2:
-        _emit(st, hs, _utf8_hash(FNV_OFFSET, cp), lo, hi, units, starts, ends, write)
+        k = _put(k, _utf8_hash(FNV_OFFSET, cp), lo, hi, units, starts, ends, write)
+    return False, ts, te, h, k
 
 
 @njit(cache=True)
-def _walk_table(cps, a, b, table, data, ascii_fold, classes, st, hs, units, starts, ends, write):
+def _walk_table(cps, a, b, table, data, ascii_fold, classes, units, starts, ends, o, write):
     """Tokens of ``cps[a:b]`` (every character with a boundary), folding each character by the table."""
+    in_tok = False
+    ts = 0
+    te = 0
+    h = FNV_OFFSET
+    k = o
     for i in range(a, b):
         cp = np.int64(cps[i])
         lo = i - a
         if cp < 0x80:
             c = np.int64(ascii_fold[cp])
-            _feed(classes[c], c, lo, lo + 1, st, hs, units, starts, ends, write)
+            if classes[c] == 1:  # the common case, kept short
+                if not in_tok:
+                    in_tok = True
+                    ts = lo
+                    h = FNV_OFFSET
+                h = (h ^ np.uint64(c)) * FNV_PRIME
+                te = lo + 1
+            elif in_tok:
+                k = _put(k, h, ts, te, units, starts, ends, write)
+                in_tok = False
             continue
         t = table[cp]
         if t == _normalize.IDENTITY:
-            _feed(classes[cp], cp, lo, lo + 1, st, hs, units, starts, ends, write)
+            in_tok, ts, te, h, k = _feed(classes[cp], cp, lo, lo + 1, in_tok, ts, te, h, k,
+                                         units, starts, ends, write)
             continue
-        k = np.int64(t >> 8)
-        stop = k + (t & 0xFF)
-        while k < stop:
-            c, k = _decode(data, k, stop)
-            _feed(classes[c], c, lo, lo + 1, st, hs, units, starts, ends, write)
-    _close(st, hs, units, starts, ends, write)
+        j = np.int64(t >> 8)
+        stop = j + (t & 0xFF)
+        while j < stop:
+            c, j = _decode(data, j, stop)
+            in_tok, ts, te, h, k = _feed(classes[c], c, lo, lo + 1, in_tok, ts, te, h, k,
+                                         units, starts, ends, write)
+    if in_tok:
+        k = _put(k, h, ts, te, units, starts, ends, write)
+    return k - o
 
 
 @njit(cache=True, inline="always")
@@ -193,34 +200,36 @@ def _segment_end(cps, i, b, joins):
 
 
 @njit(cache=True)
-def _walk_segments(cps, a, b, nbuf, na, nb, joins, classes, st, hs, units, starts, ends, write):
+def _walk_segments(cps, a, b, nbuf, na, nb, joins, classes, units, starts, ends, o, write):
     """Tokens of ``cps[a:b]`` from its normalized segments ``nbuf[na:nb]``, separated by NULs."""
     seg_s = a
     seg_e = _segment_end(cps, a, b, joins) if a < b else b
-    k = na
-    while k < nb:
-        if nbuf[k] == _NUL:
+    in_tok = False
+    ts = 0
+    te = 0
+    h = FNV_OFFSET
+    k = o
+    j = na
+    while j < nb:
+        if nbuf[j] == _NUL:
             seg_s = seg_e
             seg_e = _segment_end(cps, seg_s, b, joins)
-            k += 1
+            j += 1
             continue
-        c, k = _decode(nbuf, k, nb)
-        _feed(classes[c], c, seg_s - a, seg_e - a, st, hs, units, starts, ends, write)
-    _close(st, hs, units, starts, ends, write)
+        c, j = _decode(nbuf, j, nb)
+        in_tok, ts, te, h, k = _feed(classes[c], c, seg_s - a, seg_e - a, in_tok, ts, te, h, k,
+                                     units, starts, ends, write)
+    if in_tok:
+        k = _put(k, h, ts, te, units, starts, ends, write)
+    return k - o
 
 
 @njit(cache=True)
 def _doc_tokens(cps, a, b, slow_at, nbuf, nptr, joins, table, data, ascii_fold, classes, units, starts, ends, o, write):
-    st = np.zeros(4, dtype=np.int64)
-    st[3] = o
-    hs = np.empty(1, dtype=np.uint64)
-    hs[0] = FNV_OFFSET
     if slow_at < 0:
-        _walk_table(cps, a, b, table, data, ascii_fold, classes, st, hs, units, starts, ends, write)
-    else:
-        _walk_segments(cps, a, b, nbuf, nptr[slow_at], nptr[slow_at + 1], joins, classes, st, hs,
-                       units, starts, ends, write)
-    return st[3] - o
+        return _walk_table(cps, a, b, table, data, ascii_fold, classes, units, starts, ends, o, write)
+    return _walk_segments(cps, a, b, nbuf, nptr[slow_at], nptr[slow_at + 1], joins, classes,
+                          units, starts, ends, o, write)
 
 
 @njit(cache=True, parallel=True)

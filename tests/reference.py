@@ -196,3 +196,109 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     if cur:
         out.append((cur, start, end))
     return out
+
+
+# ------------------------------------------------------------------ passages
+def word_windows(words: list, w: int) -> dict:
+    """Window of ``w`` words -> start positions, for every window of ``words``."""
+    out: dict = {}
+    for i in range(len(words) - w + 1):
+        out.setdefault(tuple(words[i : i + w]), []).append(i)
+    return out
+
+
+def shared_windows(a: list, b: list, w: int) -> set:
+    """Every ``(i, j)`` with ``a[i:i+w] == b[j:j+w]``: all pairs of word windows compared."""
+    wb = word_windows(b, w)
+    return {(i, j) for i in range(len(a) - w + 1) for j in wb.get(tuple(a[i : i + w]), ())}
+
+
+def xdrop(a: list, b: list, x: int) -> tuple[int, int, int, int]:
+    """X-drop extension of ``a`` against ``b`` from their starts: (words of a, words of b, score, matches).
+
+    Whole rows of the dynamic programme, as dicts: a cell is the best of its
+    diagonal (+1 equal, -1 not), upper (-1) and left (-1) neighbours that are
+    alive, preferring them in that order on ties; it is dead when it has no
+    live neighbour or its score is below the best score so far minus ``x``.
+    Rows are filled left to right, the best score is raised as cells are
+    filled (strictly better only), and the extension stops at the first row
+    without a live cell.
+    """
+    best, bi, bj, bm = 0, 0, 0, 0
+    prev = {}
+    for j in range(len(b) + 1):
+        if -j < best - x:
+            break
+        prev[j] = (-j, 0)
+    for i in range(1, len(a) + 1):
+        cur = {}
+        for j in range(len(b) + 1):
+            cands = []
+            if j >= 1 and (j - 1) in prev:
+                s, m = prev[j - 1]
+                eq = a[i - 1] == b[j - 1]
+                cands.append((s + (1 if eq else -1), m + eq))
+            if j in prev:
+                s, m = prev[j]
+                cands.append((s - 1, m))
+            if (j - 1) in cur:
+                s, m = cur[j - 1]
+                cands.append((s - 1, m))
+            if not cands:
+                continue
+            top = cands[0]
+            for c in cands[1:]:
+                if c[0] > top[0]:
+                    top = c
+            if top[0] < best - x:
+                continue
+            cur[j] = top
+            if top[0] > best:
+                best, bi, bj, bm = top[0], i, j, top[1]
+        if not cur:
+            break
+        prev = cur
+    return bi, bj, best, bm
+
+
+def best_prefix_alignment(a: list, b: list) -> int:
+    """Best score over all pairs of prefixes of ``a`` and ``b`` (global alignment, unit costs)."""
+    H = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for j in range(len(b) + 1):
+        H[0][j] = -j
+    for i in range(1, len(a) + 1):
+        H[i][0] = -i
+        for j in range(1, len(b) + 1):
+            H[i][j] = max(H[i - 1][j - 1] + (1 if a[i - 1] == b[j - 1] else -1), H[i - 1][j] - 1, H[i][j - 1] - 1)
+    return max(max(row) for row in H)
+
+
+def seed_hits(docs: list[list], ngram: int, max_df: int, max_repeat: int, star: bool, min_seeds: int,
+              window: int, band: int) -> set:
+    """Seed hits ``(doc a, doc b, position in a, position in b)`` by the rules of ``dedup/_seeds.py``."""
+    post: dict = {}
+    for d, words in enumerate(docs):
+        for i in range(len(words) - ngram + 1):
+            post.setdefault(tuple(words[i : i + ngram]), {}).setdefault(d, []).append(i)
+    raw: dict = {}
+    for where in post.values():
+        ds = sorted(d for d, ps in where.items() if len(ps) <= max_repeat)
+        if len(ds) < 2:
+            continue
+        if len(ds) <= max_df:
+            links = [(x, y, where[x]) for k, x in enumerate(ds) for y in ds[k + 1 :]]
+        elif star:
+            links = [(ds[0], y, where[ds[0]][:1]) for y in ds[1:]]
+        else:
+            links = []
+        for x, y, pxs in links:
+            for px in pxs:
+                for py in where[y]:
+                    raw.setdefault((x, y), []).append((px, py))
+    out = set()
+    for (x, y), hits in raw.items():
+        for px, py in hits:
+            near = [1 for qx, qy in hits if abs(qx - px) <= window and abs((qy - qx) - (py - px)) <= band]
+            if len(near) >= min_seeds:
+                out.add((x, y, px, py))
+    return out
