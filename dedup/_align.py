@@ -27,7 +27,8 @@ pieces never overlap. Pieces that follow each other in both documents with
 at most ``max_gap`` words between them in each are joined (a reworded or
 inserted sentence inside a copied passage: the gap counts as substitutions
 then indels); a piece contained in another is dropped; passages with fewer
-than ``min_words`` words on either side are dropped.
+than ``min_words`` aligned equal words are dropped (two stock phrases a few
+words apart align across the words between them, but share few words).
 
 The result per passage: token spans ``[sa, ea)``, ``[sb, eb)``, aligned
 matches, score; with ``trace`` also the edit script, one op per aligned
@@ -324,7 +325,7 @@ def _pair(ua, a0, alen, ub, b0, blen, spa, spb, ngram, xdrop, max_gap, min_words
     out = 0
     for x in range(m):
         p = order[x]
-        if alive[p] and ea[p] - sa[p] >= min_words and eb[p] - sb[p] >= min_words:
+        if alive[p] and mm[p] >= min_words:
             psa[out] = sa[p]
             pea[out] = ea[p]
             psb[out] = sb[p]

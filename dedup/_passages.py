@@ -51,8 +51,8 @@ class PassageConfig:
     Parameters
     ----------
     min_words : int, default 10
-        Fewest words (tokens, as ``dedup.shingles`` counts them) of a passage
-        in each of the two documents of an alignment.
+        Fewest words (tokens, as ``dedup.shingles`` counts them) a passage's
+        two copies share: words the alignment pairs with an equal word.
     ngram : int, default 4
         Words per seed n-gram. Shorter seeds survive denser edits (a seed
         needs ``ngram`` unedited words in a row), longer ones are rarer.
