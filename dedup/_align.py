@@ -21,7 +21,10 @@ the extension; unrelated text after a passage ends it within about
 **Per pair** (``_pair``), seeds are taken in order of their position in the
 first document. A seed inside a passage already found (in both documents)
 is skipped; otherwise it is checked (its words must match: seeds come from
-hash prefixes) and extended backward and forward. The backward extension
+hash prefixes), followed word by word along its diagonal while the words
+match (one comparison per word, where a row of the X-drop costs about
+``2 xdrop`` cells: most copies are verbatim for long stretches), and
+extended by X-drop backward and forward from where the exact run breaks. The backward extension
 stops at the end of the nearest passage before it in both documents, so
 pieces never overlap. Pieces that follow each other in both documents with
 at most ``max_gap`` words between them in each are joined (a reworded or
@@ -47,7 +50,7 @@ DELETE = 2
 INSERT = 3
 _ORIGIN = 4
 
-_NEG = -(1 << 40)
+_NEG = -(1 << 40)  # a dead cell; stays far below any floor after a few -1s
 
 
 @njit(cache=True)
@@ -56,9 +59,12 @@ def _xdrop(ua, abase, alen, ub, bbase, blen, step, xdrop, H0, M0, H1, M1, tb, ro
 
     Row ``i`` reads ``ua[abase + step * (i - 1)]``, column ``j`` reads
     ``ub[bbase + step * (j - 1)]``; at most ``alen`` and ``blen`` of them.
-    ``H0``, ``M0``, ``H1``, ``M1`` are scratch of at least ``blen + 2``
-    values. With ``trace``, the direction of every live cell goes to ``tb``
-    from offset 0 and row ``i``'s first column and offset to ``rowinfo[i]``.
+    ``H0``, ``M0``, ``H1``, ``M1`` are int64 scratch of at least ``blen + 3``
+    values (column ``j`` is stored at ``j + 1``; ``j = -1`` and the column
+    after a row's live range hold ``_NEG`` sentinels, so the inner loop has no
+    bound checks). With ``trace``, the direction of every computed cell goes
+    to ``tb`` from offset 0, and row ``i``'s first column and offset to
+    ``rowinfo[i]``.
 
     Returns
     -------
@@ -69,16 +75,18 @@ def _xdrop(ua, abase, alen, ub, bbase, blen, step, xdrop, H0, M0, H1, M1, tb, ro
     best = np.int64(0)
     bi = 0
     bj = 0
-    bm = 0
+    bm = np.int64(0)
     used = 0
     cap = tb.shape[0]
+    prev, prevM, cur, curM = H0, M0, H1, M1
+    prev[0] = _NEG  # column -1
     j = 0
     while j <= blen and j <= xdrop:
-        H0[j] = -j
-        M0[j] = 0
+        prev[j + 1] = -j
+        prevM[j + 1] = 0
         if trace:
             if used >= cap:
-                return 0, 0, 0, 0, -1
+                return 0, 0, np.int64(0), np.int64(0), -1
             tb[used] = _ORIGIN if j == 0 else INSERT
             used += 1
         j += 1
@@ -87,52 +95,40 @@ def _xdrop(ua, abase, alen, ub, bbase, blen, step, xdrop, H0, M0, H1, M1, tb, ro
         rowinfo[0, 1] = 0
     pL = 0
     pR = j - 1
-    prev, prevM, cur, curM = H0, M0, H1, M1
     i = 1
     while i <= alen:
         a = ua[abase + step * (i - 1)]
+        floor = best - xdrop
+        prev[pL] = _NEG  # column pL - 1: no diagonal into column pL
+        prev[pR + 2] = _NEG  # column pR + 1: nothing above it
         L = -1
         R = -1
-        j = pL
-        rowstart = j
         rowoff = used
         left = _NEG
-        leftm = 0
-        while j <= blen:
-            s = _NEG
-            sm = 0
-            d = MATCH
-            if j > pL and j - 1 <= pR:
-                pv = prev[j - 1]
-                if pv > _NEG:
-                    if a == ub[bbase + step * (j - 1)]:
-                        s = pv + 1
-                        sm = prevM[j - 1] + 1
-                        d = MATCH
-                    else:
-                        s = pv - 1
-                        sm = prevM[j - 1]
-                        d = SUBST
-            if j <= pR:
-                pv = prev[j]
-                if pv > _NEG and pv - 1 > s:
-                    s = pv - 1
-                    sm = prevM[j]
-                    d = DELETE
-            if left > _NEG and left - 1 > s:
+        leftm = np.int64(0)
+        top = min(pR + 1, blen)
+        for j in range(pL, top + 1):
+            # diagonal (preferred on ties), then up, then left
+            if j > 0 and a == ub[bbase + step * (j - 1)]:
+                s = prev[j] + 1
+                sm = prevM[j] + 1
+                d = MATCH
+            else:
+                s = prev[j] - 1
+                sm = prevM[j]
+                d = SUBST
+            up = prev[j + 1] - 1
+            if up > s:
+                s = up
+                sm = prevM[j + 1]
+                d = DELETE
+            if left - 1 > s:
                 s = left - 1
                 sm = leftm
                 d = INSERT
-            if s < best - xdrop:
+            if s < floor:
                 s = _NEG
-            cur[j] = s
-            curM[j] = sm
-            if trace:
-                if used >= cap:
-                    return 0, 0, 0, 0, -1
-                tb[used] = d
-                used += 1
-            if s > _NEG:
+            else:
                 if L < 0:
                     L = j
                 R = j
@@ -141,15 +137,31 @@ def _xdrop(ua, abase, alen, ub, bbase, blen, step, xdrop, H0, M0, H1, M1, tb, ro
                     bi = i
                     bj = j
                     bm = sm
+            cur[j + 1] = s
+            curM[j + 1] = sm
             left = s
             leftm = sm
+            if trace:
+                if used >= cap:
+                    return 0, 0, np.int64(0), np.int64(0), -1
+                tb[used] = d
+                used += 1
+        j = top + 1
+        while j <= blen and left - 1 >= floor:  # past the row above: only gaps in a, never a new best
+            left -= 1
+            cur[j + 1] = left
+            curM[j + 1] = leftm
+            R = j
+            if trace:
+                if used >= cap:
+                    return 0, 0, np.int64(0), np.int64(0), -1
+                tb[used] = INSERT
+                used += 1
             j += 1
-            if j > pR + 1 and left == _NEG:
-                break
         if L < 0:
             break
         if trace:
-            rowinfo[i, 0] = rowstart
+            rowinfo[i, 0] = pL
             rowinfo[i, 1] = rowoff
         prev, cur = cur, prev
         prevM, curM = curM, prevM
@@ -216,6 +228,9 @@ def _pair(ua, a0, alen, ub, b0, blen, spa, spb, ngram, xdrop, max_gap, min_words
     for k in range(spa.shape[0]):
         pa = np.int64(spa[k])
         pb = np.int64(spb[k])
+        q = m - 1  # the last passage found covers most of the seeds that follow it
+        if q >= 0 and psa[q] <= pa and pa + ngram <= pea[q] and psb[q] <= pb and pb + ngram <= peb[q]:
+            continue
         covered = False
         prev = -1
         prev_gap = np.int64(1) << 62
@@ -232,20 +247,31 @@ def _pair(ua, a0, alen, ub, b0, blen, spa, spb, ngram, xdrop, max_gap, min_words
             continue
         lim_a = pea[prev] if prev >= 0 else 0
         lim_b = peb[prev] if prev >= 0 else 0
-        bi, bj, bs, bm, used = _xdrop(ua, a0 + pa - 1, pa - lim_a, ub, b0 + pb - 1, pb - lim_b, -1, xdrop,
+        # the exact run through the seed, word by word; the X-drop takes over where it breaks
+        ra = pa
+        rb = pb
+        while ra > lim_a and rb > lim_b and ua[a0 + ra - 1] == ub[b0 + rb - 1]:
+            ra -= 1
+            rb -= 1
+        qa = pa + ngram
+        qb = pb + ngram
+        while qa < alen and qb < blen and ua[a0 + qa] == ub[b0 + qb]:
+            qa += 1
+            qb += 1
+        bi, bj, bs, bm, used = _xdrop(ua, a0 + ra - 1, ra - lim_a, ub, b0 + rb - 1, rb - lim_b, -1, xdrop,
                                       H0, M0, H1, M1, tb, rowinfo, trace)
         if used < 0:
             return -1
         if trace:
-            if n_ops + bi + bj + ngram > ops.shape[0]:
+            if n_ops + bi + bj + (qa - ra) > ops.shape[0]:
                 return -1
             op_lo[m] = n_ops
             n_ops += _traceback(tb, rowinfo, bi, bj, ops, n_ops, False)
-            for t in range(ngram):
+            for t in range(qa - ra):
                 ops[n_ops] = MATCH
                 n_ops += 1
-        fi, fj, fs, fm, used = _xdrop(ua, a0 + pa + ngram, alen - pa - ngram, ub, b0 + pb + ngram,
-                                      blen - pb - ngram, 1, xdrop, H0, M0, H1, M1, tb, rowinfo, trace)
+        fi, fj, fs, fm, used = _xdrop(ua, a0 + qa, alen - qa, ub, b0 + qb, blen - qb, 1, xdrop,
+                                      H0, M0, H1, M1, tb, rowinfo, trace)
         if used < 0:
             return -1
         if trace:
@@ -253,12 +279,12 @@ def _pair(ua, a0, alen, ub, b0, blen, spa, spb, ngram, xdrop, max_gap, min_words
                 return -1
             n_ops += _traceback(tb, rowinfo, fi, fj, ops, n_ops, True)
             op_hi[m] = n_ops
-        psa[m] = pa - bi
-        pea[m] = pa + ngram + fi
-        psb[m] = pb - bj
-        peb[m] = pb + ngram + fj
-        pm[m] = bm + ngram + fm
-        ps[m] = bs + ngram + fs
+        psa[m] = ra - bi
+        pea[m] = qa + fi
+        psb[m] = rb - bj
+        peb[m] = qb + fj
+        pm[m] = bm + (qa - ra) + fm
+        ps[m] = bs + (qa - ra) + fs
         m += 1
     # order pieces by start in a, then in b (insertion sort: few pieces per pair)
     order = work[0]
@@ -350,10 +376,10 @@ def _align_all(units, tptr, pair_a, pair_b, hptr, pos_a, pos_b, ngram, xdrop, ma
         for k in range(lo, hi):
             b = pair_b[k]
             longest = max(longest, tptr[b + 1] - tptr[b])
-        H0 = np.empty(longest + 2, dtype=np.int64)
-        M0 = np.empty(longest + 2, dtype=np.int64)
-        H1 = np.empty(longest + 2, dtype=np.int64)
-        M1 = np.empty(longest + 2, dtype=np.int64)
+        H0 = np.empty(longest + 3, dtype=np.int64)
+        M0 = np.empty(longest + 3, dtype=np.int64)
+        H1 = np.empty(longest + 3, dtype=np.int64)
+        M1 = np.empty(longest + 3, dtype=np.int64)
         tb = np.empty(0, dtype=np.uint8)
         rowinfo = np.empty((0, 2), dtype=np.int64)
         ops = np.empty(0, dtype=np.uint8)
@@ -400,7 +426,7 @@ def align_one(ua, ub, spa, spb, *, ngram, xdrop, max_gap, min_words):
     """
     k = spa.shape[0]
     slots = max(1, k)
-    H0, M0, H1, M1 = (np.empty(ub.shape[0] + 2, dtype=np.int64) for _ in range(4))
+    H0, M0, H1, M1 = (np.empty(ub.shape[0] + 3, dtype=np.int64) for _ in range(4))
     cap_tb = 64 * (ua.shape[0] + ub.shape[0] + 64)
     cap_ops = 4 * (ua.shape[0] + ub.shape[0]) * max(1, min(k, 8)) + 64
     while True:

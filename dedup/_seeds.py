@@ -18,6 +18,16 @@ n-gram in ``df`` documents:
   the *first* document holding it (in input order), ``df - 1`` hits instead
   of ``df (df - 1) / 2``; with ``frequent="drop"`` it gives no hit (passim).
 
+Seeds are *winnowed* (Schleimer, Wilkerson and Aiken 2003, as in MOSS): of
+every ``winnow`` consecutive n-grams of a document, the one with the smallest
+hash is a seed. Two documents sharing a run of ``2 winnow + ngram - 1``
+words share at least two seeds in it (two disjoint windows select the same
+positions in both copies), and consecutive seeds of a document are at most
+``winnow`` n-grams apart; about ``2 / (winnow + 1)`` of the n-grams are seeds
+(0.5 with the window of 3 that ``min_words=10``, ``ngram=4`` give), which
+halves the keys and the hits, and drops pairs that share only a 5- or
+6-word phrase before they cost an alignment.
+
 A hit counts when ``min_seeds`` hits of its pair (itself included) lie within
 ``window`` words of it and near its diagonal: the seeds of one passage, not
 n-grams two documents share by chance (on 20 Newsgroups, pairs sharing two
@@ -29,13 +39,13 @@ alignments the grouping stage joins into one group. A stock phrase shorter
 than ``min_words`` costs one short extension per document that holds it, and
 never becomes a passage.
 
-Keys are ``(hash >> s) << s | position`` with ``s`` the bits of the number
-of tokens, so a linear sort of uniform keys groups equal n-grams. Two
-different n-grams whose hashes share the ``64 - s`` bit prefix (41 bits for
-6M tokens: about 4 such pairs among 20 Newsgroups' 4M distinct 4-grams) are
-read as one: it can add a hit, which the aligner drops after comparing the
-seed's words, or move a document frequency by one; it never makes a
-passage.
+Keys are a prefix of the n-gram's hash above the occurrence's document and
+position (``layout``), so a linear sort of uniform keys groups equal
+n-grams, ordered by document. Two different n-grams whose hashes share the
+prefix (34 bits on 20 Newsgroups: about 500 such pairs among its 4M
+distinct 4-grams) are read as one: it can add a hit, which the aligner
+drops after comparing the seed's words, or move a document frequency by
+one; it never makes a passage.
 """
 
 from __future__ import annotations
@@ -67,35 +77,108 @@ class Hits(NamedTuple):
     pos_b: np.ndarray
 
 
-def key_shift(n_tokens: int) -> int:
-    """Low bits of a key that hold the token position."""
-    return max(1, int(n_tokens).bit_length())
+#: Fewest hash bits a key keeps when it packs the document and the position
+#: (below this, keys hold the global token position instead; see ``layout``).
+MIN_PREFIX_BITS = 32
+
+
+def layout(tptr: np.ndarray) -> tuple[int, int]:
+    """``(shift, pos_bits)`` of the keys of a corpus.
+
+    Keys are ``hash_prefix << shift | doc << pos_bits | pos`` (``pos_bits``
+    > 0: the bits of the longest document, ``shift`` those plus the bits of
+    the number of documents) when that leaves ``MIN_PREFIX_BITS`` of hash,
+    which spares a search for the document of every occurrence; else
+    ``hash_prefix << shift | token`` with ``shift`` the bits of the number of
+    tokens and ``pos_bits`` 0.
+    """
+    n_docs = tptr.shape[0] - 1
+    longest = int(np.diff(tptr).max(initial=1))
+    pos_bits = max(1, longest.bit_length())
+    doc_bits = max(1, n_docs.bit_length())
+    if 64 - pos_bits - doc_bits >= MIN_PREFIX_BITS:
+        return pos_bits + doc_bits, pos_bits
+    return max(1, int(tptr[-1]).bit_length()), 0
+
+
+@njit(cache=True)
+def _winnow(h, m, w, out):
+    """Positions of the minimum of every window of ``w`` consecutive values of ``h[:m]`` (rightmost on ties).
+
+    Winnowing (Schleimer, Wilkerson and Aiken 2003, MOSS): each position is
+    written once, in order; returns how many. A run of ``w`` values shared by
+    two texts selects the same position in both.
+    """
+    n_out = 0
+    last = -1
+    for i in range(max(1, m - w + 1)):
+        best = i
+        for j in range(i + 1, min(i + w, m)):
+            if h[j] <= h[best]:
+                best = j
+        if best != last:
+            out[n_out] = best
+            n_out += 1
+            last = best
+    return n_out
 
 
 @njit(cache=True, parallel=True)
-def _gram_keys(units, tptr, ngram, shift, kptr, keys):
+def _gram_keys(units, tptr, ngram, window, shift, pos_bits, kptr, keys, counts):
+    """Keys of the winnowed n-grams of every document, packed from ``kptr[d]``; their count to ``counts[d]``."""
     mask = (np.uint64(1) << np.uint64(shift)) - np.uint64(1)
+    pb = np.uint64(pos_bits)
     n = tptr.shape[0] - 1
-    for d in prange(n):
-        a = tptr[d]
-        b = tptr[d + 1]
-        k = kptr[d]
-        if b - a < ngram:
-            continue
-        window_hashes(units, a, b, ngram, keys, k)
-        for t in range(b - a - ngram + 1):
-            keys[k + t] = (keys[k + t] & ~mask) | np.uint64(a + t)
+    n_tasks = min(n, 256)
+    for task in prange(n_tasks):
+        lo = task * n // n_tasks
+        hi = (task + 1) * n // n_tasks
+        longest = 1
+        for d in range(lo, hi):
+            longest = max(longest, tptr[d + 1] - tptr[d])
+        h = np.empty(longest, dtype=np.uint64)
+        sel = np.empty(longest, dtype=np.int64)
+        for d in range(lo, hi):
+            a = tptr[d]
+            b = tptr[d + 1]
+            counts[d] = 0
+            if b - a < ngram:
+                continue
+            m = window_hashes(units, a, b, ngram, h, 0)
+            c = _winnow(h, m, window, sel)
+            k = kptr[d]
+            for x in range(c):
+                t = sel[x]
+                low = (np.uint64(d) << pb) | np.uint64(t) if pos_bits > 0 else np.uint64(a + t)
+                keys[k + x] = (h[t] & ~mask) | low
+            counts[d] = c
 
 
-def gram_keys(units: np.ndarray, tptr: np.ndarray, ngram: int) -> tuple[np.ndarray, int]:
-    """One key per word n-gram occurrence (documents shorter than ``ngram`` have none), unsorted."""
-    shift = key_shift(units.shape[0])
-    counts = np.maximum(np.diff(tptr) - ngram + 1, 0)
+@njit(cache=True, parallel=True)
+def _pack_rows(src, src_ptr, counts, dst_ptr, dst):
+    for d in prange(counts.shape[0]):
+        dst[dst_ptr[d] : dst_ptr[d] + counts[d]] = src[src_ptr[d] : src_ptr[d] + counts[d]]
+
+
+def gram_keys(units: np.ndarray, tptr: np.ndarray, ngram: int, window: int = 1) -> tuple[np.ndarray, int, int]:
+    """One key per winnowed word n-gram occurrence (``window`` 1: every n-gram), unsorted.
+
+    Documents shorter than ``ngram`` have none. Returns the keys and their ``layout``.
+    """
+    shift, pos_bits = layout(tptr)
+    bound = np.maximum(np.diff(tptr) - ngram + 1, 0)
     kptr = np.zeros(tptr.shape[0], dtype=np.int64)
-    np.cumsum(counts, out=kptr[1:])
+    np.cumsum(bound, out=kptr[1:])
     keys = np.empty(int(kptr[-1]), dtype=np.uint64)
-    _gram_keys(units, tptr, ngram, shift, kptr, keys)
-    return keys, shift
+    counts = np.empty(tptr.shape[0] - 1, dtype=np.int64)
+    _gram_keys(units, tptr, ngram, window, shift, pos_bits, kptr, keys, counts)
+    if window == 1:
+        return keys, shift, pos_bits
+    dense_ptr = np.zeros(tptr.shape[0], dtype=np.int64)
+    np.cumsum(counts, out=dense_ptr[1:])
+    dense = np.empty(int(dense_ptr[-1]), dtype=np.uint64)
+    _pack_rows(keys, kptr, counts, dense_ptr, dense)
+    return dense, shift, pos_bits
 
 
 @njit(cache=True)
@@ -202,27 +285,23 @@ def _doc_of(tptr, occ, d):
             lo = mid
         else:
             hi = mid
-    while tptr[lo + 1] <= occ:  # empty documents share their start
-        lo += 1
     return lo
 
 
 @njit(cache=True)
-def _group_hits(occs, lo, hi, tptr, max_df, max_repeat, star, docs, first, cnt, da, db, pa, pb, o, write):
-    """Hits of one n-gram whose occurrences are ``occs[lo:hi]`` (ascending); return how many.
+def _group_hits(doc, pos, k, max_df, max_repeat, star, docs, first, cnt, da, db, pa, pb, o, write):
+    """Hits of one n-gram whose ``k`` occurrences are ``doc``/``pos`` (ascending); return how many.
 
-    ``docs``, ``first``, ``cnt`` are scratch of at least ``hi - lo`` values:
-    the documents holding the n-gram, the index of their first occurrence
-    and their count of occurrences.
+    ``docs``, ``first``, ``cnt`` are scratch of at least ``k`` values: the
+    documents holding the n-gram, the index of their first occurrence and
+    their count of occurrences.
     """
     nd = 0
-    d = np.searchsorted(tptr, occs[lo], side="right") - 1
-    for i in range(lo, hi):
-        d = _doc_of(tptr, occs[i], d)
-        if nd > 0 and docs[nd - 1] == d:
+    for i in range(k):
+        if nd > 0 and docs[nd - 1] == doc[i]:
             cnt[nd - 1] += 1
         else:
-            docs[nd] = d
+            docs[nd] = doc[i]
             first[nd] = i
             cnt[nd] = 1
             nd += 1
@@ -244,8 +323,8 @@ def _group_hits(occs, lo, hi, tptr, max_df, max_repeat, star, docs, first, cnt, 
                         if write:
                             da[o + n_out] = docs[x]
                             db[o + n_out] = docs[y]
-                            pa[o + n_out] = occs[i] - tptr[docs[x]]
-                            pb[o + n_out] = occs[j] - tptr[docs[y]]
+                            pa[o + n_out] = pos[i]
+                            pb[o + n_out] = pos[j]
                         n_out += 1
     elif star:
         i = first[0]
@@ -254,21 +333,24 @@ def _group_hits(occs, lo, hi, tptr, max_df, max_repeat, star, docs, first, cnt, 
                 if write:
                     da[o + n_out] = docs[0]
                     db[o + n_out] = docs[y]
-                    pa[o + n_out] = occs[i] - tptr[docs[0]]
-                    pb[o + n_out] = occs[j] - tptr[docs[y]]
+                    pa[o + n_out] = pos[i]
+                    pb[o + n_out] = pos[j]
                 n_out += 1
     return n_out
 
 
 @njit(cache=True)
-def _chunk_hits(keys, lo, hi, shift, tptr, max_df, max_repeat, star, da, db, pa, pb, o, write):
+def _chunk_hits(keys, lo, hi, shift, pos_bits, tptr, max_df, max_repeat, star, da, db, pa, pb, o, write):
     """Hits of the runs of equal prefixes in ``keys[lo:hi]``, from ``o``; return how many."""
     s = np.uint64(shift)
     mask = (np.uint64(1) << s) - np.uint64(1)
+    pbits = np.uint64(pos_bits)
+    pmask = (np.uint64(1) << pbits) - np.uint64(1)
     n_out = 0
     r0 = lo
     cap = 64
-    occs = np.empty(cap, dtype=np.int64)
+    doc = np.empty(cap, dtype=np.int64)
+    pos = np.empty(cap, dtype=np.int64)
     docs = np.empty(cap, dtype=np.int64)
     first = np.empty(cap, dtype=np.int64)
     cnt = np.empty(cap, dtype=np.int64)
@@ -281,22 +363,33 @@ def _chunk_hits(keys, lo, hi, shift, tptr, max_df, max_repeat, star, da, db, pa,
         if k >= 2:
             if k > cap:
                 cap = 2 * k
-                occs = np.empty(cap, dtype=np.int64)
+                doc = np.empty(cap, dtype=np.int64)
+                pos = np.empty(cap, dtype=np.int64)
                 docs = np.empty(cap, dtype=np.int64)
                 first = np.empty(cap, dtype=np.int64)
                 cnt = np.empty(cap, dtype=np.int64)
-            for i in range(k):
-                occs[i] = np.int64(keys[r0 + i] & mask)
-            n_out += _group_hits(occs, 0, k, tptr, max_df, max_repeat, star, docs, first, cnt,
+            if pos_bits > 0:
+                for i in range(k):
+                    low = keys[r0 + i] & mask
+                    doc[i] = np.int64(low >> pbits)
+                    pos[i] = np.int64(low & pmask)
+            else:
+                d = np.searchsorted(tptr, np.int64(keys[r0] & mask), side="right") - 1
+                for i in range(k):
+                    occ = np.int64(keys[r0 + i] & mask)
+                    d = _doc_of(tptr, occ, d)
+                    doc[i] = d
+                    pos[i] = occ - tptr[d]
+            n_out += _group_hits(doc, pos, k, max_df, max_repeat, star, docs, first, cnt,
                                  da, db, pa, pb, o + n_out, write)
         r0 = r1
     return n_out
 
 
 @njit(cache=True, parallel=True)
-def _all_hits(keys, bounds, shift, tptr, max_df, max_repeat, star, counts, da, db, pa, pb, write):
+def _all_hits(keys, bounds, shift, pos_bits, tptr, max_df, max_repeat, star, counts, da, db, pa, pb, write):
     for c in prange(bounds.shape[0] - 1):
-        k = _chunk_hits(keys, bounds[c], bounds[c + 1], shift, tptr, max_df, max_repeat, star,
+        k = _chunk_hits(keys, bounds[c], bounds[c + 1], shift, pos_bits, tptr, max_df, max_repeat, star,
                         da, db, pa, pb, counts[c], write)
         if not write:
             counts[c + 1] = k
@@ -418,26 +511,27 @@ def _pairs(ptr, out_b, out_pa, out_pb, pair_ptr, window, band, min_seeds, ok, pa
 
 
 def seed_hits(units: np.ndarray, tptr: np.ndarray, *, ngram: int, max_df: int, max_repeat: int, frequent: str,
-              min_seeds: int, window: int, band: int) -> Hits:
+              min_seeds: int, window: int, band: int, winnow: int = 1) -> Hits:
     """Candidate pairs of documents and their seed hits (see the module doc).
 
-    A hit is kept when ``min_seeds`` hits of its pair (itself included) lie
-    within ``window`` words of it and within ``band`` of its diagonal
-    (``_support``); a pair with a hit kept is a candidate.
+    Only the n-grams ``_winnow`` selects with windows of ``winnow`` n-grams
+    are seeds. A hit is kept when ``min_seeds`` hits of its pair (itself
+    included) lie within ``window`` words of it and within ``band`` of its
+    diagonal (``_support``); a pair with a hit kept is a candidate.
     """
     n_docs = tptr.shape[0] - 1
-    keys, shift = gram_keys(units, tptr, ngram)
+    keys, shift, pos_bits = gram_keys(units, tptr, ngram, winnow)
     keys = sort_keys(keys)
     n_chunks = max(1, min(numba.get_num_threads() * 8, keys.shape[0] // 4096 + 1))
     bounds = _run_bounds(keys, shift, n_chunks)
     counts = np.zeros(n_chunks + 1, dtype=np.int64)
     star = FREQUENT[frequent]
     e32 = np.empty(0, dtype=np.int32)
-    _all_hits(keys, bounds, shift, tptr, max_df, max_repeat, star, counts, e32, e32, e32, e32, False)
+    _all_hits(keys, bounds, shift, pos_bits, tptr, max_df, max_repeat, star, counts, e32, e32, e32, e32, False)
     np.cumsum(counts, out=counts)
     total = int(counts[-1])
     da, db, pa, pb = (np.empty(total, dtype=np.int32) for _ in range(4))
-    _all_hits(keys, bounds, shift, tptr, max_df, max_repeat, star, counts, da, db, pa, pb, True)
+    _all_hits(keys, bounds, shift, pos_bits, tptr, max_df, max_repeat, star, counts, da, db, pa, pb, True)
     del keys
     ptr = _count_first(da, n_docs)
     order = _scatter_first(da, ptr)

@@ -273,12 +273,27 @@ def best_prefix_alignment(a: list, b: list) -> int:
     return max(max(row) for row in H)
 
 
+def winnowed(units: list[int], ngram: int, w: int) -> set:
+    """Positions of the n-grams that winnowing keeps: the rightmost smallest hash of every ``w`` consecutive ones."""
+    h = [window_hash(units[i : i + ngram]) for i in range(len(units) - ngram + 1)]
+    out = set()
+    for i in range(max(1, len(h) - w + 1)):
+        win = list(range(i, min(i + w, len(h))))
+        if win:
+            low = min(h[j] for j in win)
+            out.add(max(j for j in win if h[j] == low))
+    return out
+
+
 def seed_hits(docs: list[list], ngram: int, max_df: int, max_repeat: int, star: bool, min_seeds: int,
-              window: int, band: int) -> set:
-    """Seed hits ``(doc a, doc b, position in a, position in b)`` by the rules of ``dedup/_seeds.py``."""
+              window: int, band: int, winnow: int = 1) -> set:
+    """Seed hits ``(doc a, doc b, position in a, position in b)`` by the rules of ``dedup/_seeds.py``.
+
+    ``docs`` hold unit values (the n-gram hashes are ``window_hash`` of them).
+    """
     post: dict = {}
     for d, words in enumerate(docs):
-        for i in range(len(words) - ngram + 1):
+        for i in sorted(winnowed(words, ngram, winnow)):
             post.setdefault(tuple(words[i : i + ngram]), {}).setdefault(d, []).append(i)
     raw: dict = {}
     for where in post.values():

@@ -144,7 +144,7 @@ TOKENS = st.lists(st.integers(0, 6), max_size=40)
 @given(a=TOKENS, b=TOKENS, x=st.integers(1, 6))
 def test_xdrop_matches_reference(a, b, x):
     ua, ub = np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)
-    H = [np.empty(len(b) + 2, dtype=np.int64) for _ in range(4)]
+    H = [np.empty(len(b) + 3, dtype=np.int64) for _ in range(4)]
     e = np.empty(0, dtype=np.uint8)
     got = _align._xdrop(ua, 0, len(a), ub, 0, len(b), 1, x, *H, e, np.empty((0, 2), dtype=np.int64), False)
     assert tuple(int(v) for v in got[:4]) == ref.xdrop(a, b, x)
@@ -158,7 +158,7 @@ def test_xdrop_matches_reference(a, b, x):
 @given(a=TOKENS, b=TOKENS)
 def test_xdrop_without_drop_is_the_best_prefix_alignment(a, b):
     ua, ub = np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)
-    H = [np.empty(len(b) + 2, dtype=np.int64) for _ in range(4)]
+    H = [np.empty(len(b) + 3, dtype=np.int64) for _ in range(4)]
     e = np.empty(0, dtype=np.uint8)
     got = _align._xdrop(ua, 0, len(a), ub, 0, len(b), 1, len(a) + len(b) + 1, *H, e,
                         np.empty((0, 2), dtype=np.int64), False)
@@ -169,7 +169,7 @@ def test_xdrop_without_drop_is_the_best_prefix_alignment(a, b):
 @given(a=TOKENS, b=TOKENS, x=st.integers(1, 6))
 def test_traceback_ops_are_the_alignment_found(a, b, x):
     ua, ub = np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64)
-    H = [np.empty(len(b) + 2, dtype=np.int64) for _ in range(4)]
+    H = [np.empty(len(b) + 3, dtype=np.int64) for _ in range(4)]
     tb = np.empty(64 * (len(a) + len(b) + 4), dtype=np.uint8)
     rows = np.empty((len(a) + 2, 2), dtype=np.int64)
     i, j, score, matches, used = _align._xdrop(ua, 0, len(a), ub, 0, len(b), 1, x, *H, tb, rows, True)
@@ -196,22 +196,31 @@ def test_traceback_ops_are_the_alignment_found(a, b, x):
 DOCS = st.lists(st.lists(st.integers(0, 5), max_size=30), min_size=2, max_size=6)
 
 
-@settings(max_examples=200, deadline=None)
+@pytest.mark.parametrize("prefix_bits", [32, 64])  # 64: keys hold global token positions, not (doc, pos)
+@settings(max_examples=150, deadline=None)
 @given(docs=DOCS, ngram=st.integers(1, 3), max_df=st.integers(2, 4), max_repeat=st.integers(1, 3),
-       star=st.booleans(), min_seeds=st.integers(1, 3))
-def test_seed_hits_match_reference(docs, ngram, max_df, max_repeat, star, min_seeds):
-    units = np.array([v + 1 for d in docs for v in d], dtype=np.uint64)
+       star=st.booleans(), min_seeds=st.integers(1, 3), winnow=st.integers(1, 3))
+def test_seed_hits_match_reference(prefix_bits, docs, ngram, max_df, max_repeat, star, min_seeds, winnow):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_seeds, "MIN_PREFIX_BITS", prefix_bits)
+        _check_seed_hits(docs, ngram, max_df, max_repeat, star, min_seeds, winnow)
+
+
+def _check_seed_hits(docs, ngram, max_df, max_repeat, star, min_seeds, winnow):
+    docs = [[v + 1 for v in d] for d in docs]
+    units = np.array([v for d in docs for v in d], dtype=np.uint64)
     tptr = np.zeros(len(docs) + 1, dtype=np.int64)
     np.cumsum([len(d) for d in docs], out=tptr[1:])
     window, band = 5, 2
     h = _seeds.seed_hits(units, tptr, ngram=ngram, max_df=max_df, max_repeat=max_repeat,
-                         frequent="star" if star else "drop", min_seeds=min_seeds, window=window, band=band)
+                         frequent="star" if star else "drop", min_seeds=min_seeds, window=window, band=band,
+                         winnow=winnow)
     got = []
     for k in range(h.pair_a.shape[0]):
         for x in range(h.hptr[k], h.hptr[k + 1]):
             got.append((int(h.pair_a[k]), int(h.pair_b[k]), int(h.pos_a[x]), int(h.pos_b[x])))
     assert len(got) == len(set(got))
-    assert set(got) == ref.seed_hits(docs, ngram, max_df, max_repeat, star, min_seeds, window, band)
+    assert set(got) == ref.seed_hits(docs, ngram, max_df, max_repeat, star, min_seeds, window, band, winnow)
     assert got == sorted(got)  # by pair, then position in a, then in b
 
 
@@ -300,7 +309,7 @@ def test_config_is_validated():
         dedup.passages(["a"], config=dedup.PassageConfig(), min_words=12)
     with pytest.raises(TypeError, match="collection of documents"):
         dedup.passages("one text")
-    assert str(dedup.PassageConfig()).startswith("PassageConfig(min_words=10, ngram=4")
+    assert str(dedup.PassageConfig()).startswith("PassageConfig(min_words=15, ngram=4, max_df=20")
 
 
 def test_empty_and_tiny_inputs():

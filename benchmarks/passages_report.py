@@ -1,0 +1,253 @@
+"""Shared passages on a planted corpus: near-dups against its peers, in one run, scored against the truth.
+
+    python benchmarks/passages_report.py --docs 2000 --repeat 5 --json passages.json
+    python benchmarks/passages_report.py --docs 1000000 --peers none --repeat 1   # the million-document run
+    python benchmarks/passages_report.py --background --docs 2000                 # chance reuse of the base text
+
+Contenders, on the same corpus (``passages_planted.planted``):
+
+* **near-dups** ``dedup.passages(texts)`` with its defaults.
+* **difflib**: ``difflib.SequenceMatcher(autojunk=False)`` on the word lists
+  (``[^\\W_]+``, lower-cased) of every *candidate pair near-dups' seed stage
+  proposes* (the brief's baseline: the alignment step done by the standard
+  library), its matching blocks chained into passages across gaps of at most
+  10 words in both texts, kept at 10 matched words or more.
+* **text-matcher** 0.1.6 (``pip install text-matcher``), ``Matcher`` with its
+  defaults (trigrams, threshold 3, cutoff 5) on the same candidate pairs;
+  stop words kept (``removeStopwords=False``, its ``--stops`` flag), because
+  its stop-word list is an NLTK data download this machine cannot fetch.
+  Its command line compares every pair of files; the time for that is
+  extrapolated from its time per pair and reported beside.
+* **passim** when its ``seriatim`` runs here (see ``PASSAGES.md`` for why it
+  does not).
+
+Every contender's passages are scored by ``passages_planted.score``. Times are
+medians of ``--repeat`` runs (near-dups after one warm-up run, so numba's
+compile time is not counted; the cold first run is reported beside), CPU time
+beside wall time; the load average and CPU are printed with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import io
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from passages_planted import LENGTH_BINS, planted, score  # noqa: E402
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def machine() -> dict:
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        cpu = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), cpu)
+    return {"load": os.getloadavg(), "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
+
+
+def ours(texts, **kw):
+    import dedup
+
+    res = dedup.passages(texts, **kw)
+    a = res.arrays()
+    da, db = a.doc[a.align_a], a.doc[a.align_b]
+    found = np.stack([da, a.a_start, a.a_end, db, a.b_start, a.b_end], axis=1)
+    return found, res
+
+
+def candidate_pairs(texts, **kw) -> list:
+    """The pairs near-dups' seed stage proposes (what the baselines align)."""
+    from dedup import _passages, _tokens
+
+    cfg = _passages.PassageConfig(**kw)
+    hits = _passages.seed_stage(_tokens.tokenize(texts), cfg)
+    return list(zip(hits.pair_a.tolist(), hits.pair_b.tolist()))
+
+
+def _words(text):
+    spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [text[s:e].lower() for s, e in spans], spans
+
+
+def difflib_passages(texts, pairs, *, min_words=10, max_gap=10):
+    cache = {}
+    out = []
+    for x, y in pairs:
+        for d in (x, y):
+            if d not in cache:
+                cache[d] = _words(texts[d])
+        (wa, sa), (wb, sb) = cache[x], cache[y]
+        blocks = [b for b in difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks() if b.size]
+        run = None
+        for b in blocks + [None]:
+            if run is not None and b is not None and b.a - run[1] <= max_gap and b.b - run[3] <= max_gap \
+                    and b.a >= run[1] and b.b >= run[3]:
+                run = [run[0], b.a + b.size, run[2], b.b + b.size, run[4] + b.size]
+                continue
+            if run is not None and run[4] >= min_words:
+                out.append((x, sa[run[0]][0], sa[run[1] - 1][1], y, sb[run[2]][0], sb[run[3] - 1][1]))
+            run = None if b is None else [b.a, b.a + b.size, b.b, b.b + b.size, b.size]
+    return out
+
+
+def text_matcher_passages(texts, pairs):
+    from text_matcher.matcher import Matcher, Text
+
+    cache = {}
+    out = []
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink):
+        for x, y in pairs:
+            for d in (x, y):
+                if d not in cache:
+                    cache[d] = Text(texts[d], str(d), removeStopwords=False)
+            try:
+                m = Matcher(cache[x], cache[y])
+                _, la, lb = m.match()
+            except (IndexError, ZeroDivisionError):  # its extension reads past a text's end on some inputs
+                continue
+            for (s0, e0), (s1, e1) in zip(la, lb):
+                out.append((x, s0, e0, y, s1, e1))
+            sink.seek(0)
+            sink.truncate()
+    return out
+
+
+def _timed(fn, repeat):
+    wall, cpu, result = [], [], None
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        result = fn()
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return statistics.median(wall), statistics.median(cpu), result
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(args) -> dict:
+    t = time.perf_counter()
+    c = planted(args.docs, seed=args.seed, rates=tuple(args.rates), viral=args.viral, unique=args.unique)
+    gen = time.perf_counter() - t
+    mb = c.nbytes / 1e6
+    print(f"corpus: {args.docs} documents, {mb:.1f} MB, {len(c.copies['passage'])} planted copies, "
+          f"built in {gen:.1f} s; {machine()}", flush=True)
+    report = {"docs": args.docs, "mb": mb, "copies": len(c.copies["passage"]), "machine": machine(), "runs": {}}
+    t = time.perf_counter()
+    found, res = ours(c.texts)
+    cold = time.perf_counter() - t
+    wall, cpu, (found, res) = _timed(lambda: ours(c.texts), args.repeat)
+    s = score(c, found) if not args.no_score else {}
+    report["runs"]["near-dups"] = {"wall": wall, "cpu": cpu, "first_run": cold, "mb_s": mb / wall, **s,
+                                   "groups": len(res), "peak_rss_mib": peak_rss_mib()}
+    if c.viral:
+        hosts = set(c.viral["hosts"].tolist())
+        arr = res.arrays()
+        gid = np.repeat(np.arange(len(res)), np.diff(arr.group_ptr))
+        holding = {int(g) for d, g, w in zip(arr.doc.tolist(), gid.tolist(), (arr.word_end - arr.word_start).tolist())
+                   if d in hosts and w >= 50}
+        report["viral"] = {"hosts": len(hosts), "groups": len(holding)}
+    print(json.dumps({"near-dups": {k: v for k, v in report["runs"]["near-dups"].items() if k != "cells"}},
+                     default=float), flush=True)
+    peers = [p for p in args.peers if p != "none"]
+    if peers:
+        t = time.perf_counter()
+        pairs = candidate_pairs(c.texts)
+        report["candidate_pairs"] = len(pairs)
+        report["candidate_s"] = time.perf_counter() - t
+    n = len(c.texts)
+    for name in peers:
+        if name == "difflib":
+            wall, cpu, f = _timed(lambda: difflib_passages(c.texts, pairs), 1)
+        elif name == "text-matcher":
+            wall, cpu, f = _timed(lambda: text_matcher_passages(c.texts, pairs), 1)
+        else:
+            raise SystemExit(f"unknown peer {name!r}")
+        extra = {"all_pairs_s": wall / max(1, len(pairs)) * n * (n - 1) / 2} if name == "text-matcher" else {}
+        report["runs"][name] = {"wall": wall, "cpu": cpu, "mb_s": mb / wall, **score(c, f), **extra}
+        print(json.dumps({name: {k: v for k, v in report["runs"][name].items() if k != "cells"}}, default=float),
+              flush=True)
+    report["load_after"] = os.getloadavg()
+    return report
+
+
+def background(args) -> None:
+    """Passages near-dups finds in the base text alone (no planted copies): chance reuse of the generator."""
+    c = planted(args.docs, seed=args.seed, rates=(0.0,), unique=args.unique)
+    keep = set(c.copies["source"].tolist()) | set(c.copies["host"].tolist())
+    texts = [t for d, t in enumerate(c.texts) if d not in keep]
+    found, _ = ours(texts)
+    n = len(texts)
+    print(f"{n} unplanted documents: {len(found)} passages of >= 10 shared words "
+          f"({len(found) / (n * (n - 1) / 2):.2e} per document pair)")
+
+
+def table(report: dict) -> str:
+    """Markdown: recall by edit rate and length (near-dups), then every contender's figures."""
+    cells = report["runs"]["near-dups"]["cells"]
+    rates = sorted({k.split("|")[0] for k in cells}, key=float)
+    bins = [f"{lo}-{hi - 1}" for lo, hi in LENGTH_BINS]
+    lines = ["| edit rate | " + " | ".join(f"{b} words" for b in bins) + " |",
+             "|---|" + "---:|" * len(bins)]
+    for r in rates:
+        row = []
+        for b in bins:
+            hit, tot = cells.get(f"{r}|{b}", (0, 0))
+            row.append(f"{hit / tot:.2f} ({tot})" if tot else "")
+        lines.append(f"| {float(r):.0%} | " + " | ".join(row) + " |")
+    lines += ["", "| contender | wall s | CPU s | MB/s | recall >=30 words, <=10 % | recall >=30 words, 20 % | "
+              "precision | median boundary error start / end (words) | passages found |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in report["runs"].items():
+        lines.append(f"| {name} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['mb_s']:.2f} | {r['recall_le10']:.3f} | "
+                     f"{r['recall_20']:.3f} | {r['precision']:.3f} | {r['start_error_median']:g} / "
+                     f"{r['end_error_median']:g} | {r['found']} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--docs", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--rates", type=float, nargs="+", default=[0.0, 0.05, 0.10, 0.20, 0.30, 0.40])
+    ap.add_argument("--peers", nargs="+", default=["difflib", "text-matcher"],
+                    help="difflib, text-matcher, or none")
+    ap.add_argument("--viral", type=int, default=0, help="also plant one passage into this many documents")
+    ap.add_argument("--unique", type=int, default=5, help="no repeated word n-gram in the base text (0: skip)")
+    ap.add_argument("--no-score", action="store_true", help="time only (huge corpora)")
+    ap.add_argument("--background", action="store_true", help="count chance reuse of the base text and stop")
+    ap.add_argument("--json", help="write the full report here")
+    args = ap.parse_args(argv)
+    if args.background:
+        background(args)
+        return 0
+    report = run(args)
+    print(table(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
