@@ -18,8 +18,17 @@ Contenders, on the same corpus (``passages_planted.planted``):
   its stop-word list is an NLTK data download this machine cannot fetch.
   Its command line compares every pair of files; the time for that is
   extrapolated from its time per pair and reported beside.
-* **passim** when its ``seriatim`` runs here (see ``PASSAGES.md`` for why it
-  does not).
+* **passim** 2.0.1 (``--passim-venv``, ``--passim-script``: a virtualenv with
+  ``pyspark==4.0.1 graphframes-py==0.9.3 intervaltree``, Java 17, and
+  ``passim/seriatim.py`` from its repository), run as its ``bin/passim``
+  does (``--all-pairs``, every document its own series) with
+  ``--pairwise``, on Spark ``local[2]``. Its last step, clustering, needs the
+  GraphFrames JAR that ``spark-submit --packages`` fetches from Maven Central,
+  which this machine cannot reach: the run fails there, after it has
+  written the pairwise alignments, which are what is scored. Its time is
+  from the start of ``spark-submit`` to the ``_SUCCESS`` marker of those
+  alignments (JVM start included). ``<``, ``>`` and ``&`` are replaced by
+  spaces in its input (passim reads text as XML), which keeps every offset.
 
 Every contender's passages are scored by ``passages_planted.score``. Times are
 medians of ``--repeat`` runs (near-dups after one warm-up run, so numba's
@@ -131,6 +140,37 @@ def text_matcher_passages(texts, pairs):
     return out
 
 
+def passim_passages(texts, venv: str, script: str, workdir: Path, threads: int = 2):
+    """Pairwise alignments of passim (see the module doc); returns (found, seconds to the alignments)."""
+    import glob
+    import shutil
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = workdir / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    with open(workdir / "in.json", "w", encoding="utf-8") as f:
+        for d, t in enumerate(texts):
+            t = t.replace("<", " ").replace(">", " ").replace("&", " ")
+            f.write(json.dumps({"id": f"d{d}", "series": f"d{d}", "text": t}) + "\n")
+    env = dict(os.environ, PATH=f"{venv}/bin:" + os.environ["PATH"], PYSPARK_PYTHON=f"{venv}/bin/python")
+    cmd = ["spark-submit", "--master", f"local[{threads}]", "--driver-memory", "4G", script, "--all-pairs",
+           "--fields", "xxhash64(series) as gid", "--filterpairs", "gid < gid2", "--pairwise",
+           str(workdir / "in.json"), str(out)]
+    t = time.time()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    done = out / "align.json" / "_SUCCESS"
+    if not done.exists():
+        raise RuntimeError(f"passim wrote no alignments (exit {proc.returncode}): {proc.stderr[-2000:]}")
+    seconds = done.stat().st_mtime - t
+    found = []
+    for name in sorted(glob.glob(str(out / "align.json" / "part-*.json"))):
+        with open(name, encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                found.append((int(r["id"][1:]), r["begin"], r["end"], int(r["id2"][1:]), r["begin2"], r["end2"]))
+    return found, seconds, proc.returncode
+
+
 def _timed(fn, repeat):
     wall, cpu, result = [], [], None
     for _ in range(repeat):
@@ -177,6 +217,15 @@ def run(args) -> dict:
         report["candidate_s"] = time.perf_counter() - t
     n = len(c.texts)
     for name in peers:
+        if name == "passim":
+            if not (args.passim_venv and args.passim_script):
+                raise SystemExit("passim needs --passim-venv and --passim-script")
+            f, wall, rc = passim_passages(c.texts, args.passim_venv, args.passim_script, Path(args.passim_work))
+            report["runs"][name] = {"wall": wall, "cpu": float("nan"), "mb_s": mb / wall, **score(c, f),
+                                    "exit": rc}
+            print(json.dumps({name: {k: v for k, v in report["runs"][name].items() if k != "cells"}},
+                             default=float), flush=True)
+            continue
         if name == "difflib":
             wall, cpu, f = _timed(lambda: difflib_passages(c.texts, pairs), 1)
         elif name == "text-matcher":
@@ -232,7 +281,10 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--rates", type=float, nargs="+", default=[0.0, 0.05, 0.10, 0.20, 0.30, 0.40])
     ap.add_argument("--peers", nargs="+", default=["difflib", "text-matcher"],
-                    help="difflib, text-matcher, or none")
+                    help="difflib, text-matcher, passim, or none")
+    ap.add_argument("--passim-venv", help="virtualenv with pyspark 4.0.1, graphframes-py and intervaltree")
+    ap.add_argument("--passim-script", help="passim's passim/seriatim.py")
+    ap.add_argument("--passim-work", default="/tmp/passim-run", help="scratch folder for passim's input and output")
     ap.add_argument("--viral", type=int, default=0, help="also plant one passage into this many documents")
     ap.add_argument("--unique", type=int, default=5, help="no repeated word n-gram in the base text (0: skip)")
     ap.add_argument("--no-score", action="store_true", help="time only (huge corpora)")
