@@ -200,13 +200,18 @@ def run(args) -> dict:
     s = score(c, found) if not args.no_score else {}
     report["runs"]["near-dups"] = {"wall": wall, "cpu": cpu, "first_run": cold, "mb_s": mb / wall, **s,
                                    "groups": len(res), "peak_rss_mib": peak_rss_mib()}
-    if c.viral:
+    if c.viral:  # groups holding the viral passage: occurrences covering half of it at the start of a host
         hosts = set(c.viral["hosts"].tolist())
         arr = res.arrays()
         gid = np.repeat(np.arange(len(res)), np.diff(arr.group_ptr))
-        holding = {int(g) for d, g, w in zip(arr.doc.tolist(), gid.tolist(), (arr.word_end - arr.word_start).tolist())
-                   if d in hosts and w >= 50}
-        report["viral"] = {"hosts": len(hosts), "groups": len(holding)}
+        span = c.viral["length"]
+        holding = [int(g) for d, g, s0, e0 in zip(arr.doc.tolist(), gid.tolist(), arr.start.tolist(), arr.end.tolist())
+                   if d in hosts and s0 < span and 2 * (min(e0, span) - s0) >= span]
+        counts = np.bincount(holding) if holding else np.zeros(0, int)
+        report["viral"] = {"hosts": len(hosts), "groups": len(set(holding)),
+                           "hosts_in_largest": int(counts.max(initial=0)),
+                           "alignments_in_largest": int(np.diff(arr.align_ptr)[int(counts.argmax())]) if holding else 0}
+        print(json.dumps({"viral": report["viral"]}), flush=True)
     print(json.dumps({"near-dups": {k: v for k, v in report["runs"]["near-dups"].items() if k != "cells"}},
                      default=float), flush=True)
     peers = [p for p in args.peers if p != "none"]

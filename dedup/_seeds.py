@@ -42,8 +42,8 @@ never becomes a passage.
 Keys are a prefix of the n-gram's hash above the occurrence's document and
 position (``layout``), so a linear sort of uniform keys groups equal
 n-grams, ordered by document. Two different n-grams whose hashes share the
-prefix (34 bits on 20 Newsgroups: about 500 such pairs among its 4M
-distinct 4-grams) are read as one: it can add a hit, which the aligner
+prefix (33 bits on 20 Newsgroups: about 150 such pairs among its 1.6M
+distinct winnowed 4-grams) are read as one: it can add a hit, which the aligner
 drops after comparing the seed's words, or move a document frequency by
 one; it never makes a passage.
 """
