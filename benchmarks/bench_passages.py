@@ -20,11 +20,9 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import numba
 import pytest
 from _timing import cpu_timed
 
@@ -118,4 +116,3 @@ def table(path: str) -> str:
 
 if __name__ == "__main__":
     print(table(sys.argv[1]))
-    numba.get_num_threads()

@@ -1,9 +1,9 @@
-"""Seeds: word n-grams shared by two documents, and the candidate pairs they vote for.
+"""Seeds: word n-grams shared by two documents, as hits, then the candidate pairs they vote for.
 
-    units (CSR, ``_tokens``) --gram_keys--> one key per n-gram occurrence: hash prefix | token position
-                             --sort_keys--> occurrences of each n-gram side by side
-                             --seed_hits--> hits (doc a < doc b, position in a, position in b)
-                             --pairs-------> candidate pairs: runs of hits of one document pair
+    units (CSR, ``_tokens``) --gram_keys--> one key per winnowed n-gram occurrence: hash prefix | doc | position
+                             --_keysort.sort_keys--> occurrences of each n-gram side by side
+                             --_all_hits--> hits (doc a < doc b, position in a, position in b)
+                             --_candidates.candidate_pairs--> candidate pairs and their hits (``Hits``)
 
 Which occurrences become hits (``seed_hits``), for the occurrences of one
 n-gram in ``df`` documents:
@@ -12,7 +12,7 @@ n-gram in ``df`` documents:
   ignored in that document (passim's ``--max-repeat``, default 10);
 * ``2 <= df <= max_df``: every pair of documents holding it gets a hit for
   every pair of its occurrences (the n-gram is *rare*; passim's
-  ``--maxDF``/``--max-series`` default 100);
+  ``--maxDF``/``--max-series``);
 * ``df > max_df`` (a stock phrase, boilerplate, or a passage copied into many
   documents): with ``frequent="star"`` each other document gets one hit with
   the *first* document holding it (in input order), ``df - 1`` hits instead
@@ -24,16 +24,12 @@ hash is a seed. Two documents sharing a run of ``2 winnow + ngram - 1``
 words share at least two seeds in it (two disjoint windows select the same
 positions in both copies), and consecutive seeds of a document are at most
 ``winnow`` n-grams apart; about ``2 / (winnow + 1)`` of the n-grams are seeds
-(0.5 with the window of 3 that ``min_words=10``, ``ngram=4`` give), which
-halves the keys and the hits, and drops pairs that share only a 5- or
-6-word phrase before they cost an alignment.
+(0.4 with the window of 4 that ``PassageConfig``'s defaults give), which
+cuts the keys and the hits, and drops pairs that share only a short phrase
+before they cost an alignment.
 
-A hit counts when ``min_seeds`` hits of its pair (itself included) lie within
-``window`` words of it and near its diagonal: the seeds of one passage, not
-n-grams two documents share by chance (on 20 Newsgroups, pairs sharing two
-scattered 4-grams are half of all pairs with two, and 5 % of them share a
-passage). A pair with such hits is a candidate.
-Star links keep the work linear in the size of a reuse group: a passage in
+A pair is a candidate when ``min_seeds`` of its hits cluster like the seeds
+of one passage (``_candidates``). Star links keep the work linear in the size of a reuse group: a passage in
 10,000 documents is 9,999 candidate pairs with its first copy, whose
 alignments the grouping stage joins into one group. A stock phrase shorter
 than ``min_words`` costs one short extension per document that holds it, and
@@ -50,31 +46,15 @@ one; it never makes a passage.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numba
 import numpy as np
 from numba import njit, prange
 
-from ._shingle import sort_uniform
+from ._candidates import Hits, _support, candidate_pairs
+from ._keysort import sort_keys
 from ._tokens import window_hashes
 
 FREQUENT = {"star": 1, "drop": 0}
-
-
-class Hits(NamedTuple):
-    """Seed hits grouped into candidate pairs.
-
-    ``pair_a < pair_b`` are document positions; the hits of pair ``k`` are
-    ``hptr[k]:hptr[k+1]``, sorted by position in ``a`` (then in ``b``):
-    ``pos_a``/``pos_b`` are token positions of the n-gram in each document.
-    """
-
-    pair_a: np.ndarray
-    pair_b: np.ndarray
-    hptr: np.ndarray
-    pos_a: np.ndarray
-    pos_b: np.ndarray
 
 
 #: Fewest hash bits a key keeps when it packs the document and the position
@@ -179,81 +159,6 @@ def gram_keys(units: np.ndarray, tptr: np.ndarray, ngram: int, window: int = 1) 
     dense = np.empty(int(dense_ptr[-1]), dtype=np.uint64)
     _pack_rows(keys, kptr, counts, dense_ptr, dense)
     return dense, shift, pos_bits
-
-
-@njit(cache=True)
-def _bucket_counts(keys, lo, hi, top, counts):
-    shift = np.uint64(64 - top)
-    for i in range(lo, hi):
-        counts[keys[i] >> shift] += 1
-
-
-@njit(cache=True, parallel=True)
-def _partition(keys, top, n_chunks, out):
-    """Counting sort of ``keys`` on their ``top`` high bits, in parallel; return bucket starts."""
-    n = keys.shape[0]
-    m = 1 << top
-    counts = np.zeros((n_chunks, m), dtype=np.int64)
-    for c in prange(n_chunks):
-        _bucket_counts(keys, c * n // n_chunks, (c + 1) * n // n_chunks, top, counts[c])
-    starts = np.zeros(m + 1, dtype=np.int64)
-    pos = np.empty((n_chunks, m), dtype=np.int64)
-    total = 0
-    for b in range(m):
-        starts[b] = total
-        for c in range(n_chunks):
-            pos[c, b] = total
-            total += counts[c, b]
-    starts[m] = total
-    shift = np.uint64(64 - top)
-    for c in prange(n_chunks):
-        p = pos[c]
-        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            b = keys[i] >> shift
-            out[p[b]] = keys[i]
-            p[b] += 1
-    return starts
-
-
-@njit(cache=True, parallel=True)
-def _sort_buckets(keys, starts, top, n_tasks):
-    """Sort every bucket: its keys share their ``top`` high bits, so they are sorted shifted left by them."""
-    m = starts.shape[0] - 1
-    up = np.uint64(top)
-    down = np.uint64(64 - top)
-    for t in prange(n_tasks):
-        lo = t * m // n_tasks
-        hi = (t + 1) * m // n_tasks
-        longest = 0
-        for b in range(lo, hi):
-            longest = max(longest, starts[b + 1] - starts[b])
-        tmp = np.empty(longest, dtype=np.uint64)
-        for b in range(lo, hi):
-            row = keys[starts[b] : starts[b + 1]]
-            prefix = np.uint64(b) << down
-            for i in range(row.shape[0]):
-                row[i] <<= up
-            sort_uniform(row, tmp)
-            for i in range(row.shape[0]):
-                row[i] = (row[i] >> up) | prefix
-
-
-def sort_keys(keys: np.ndarray) -> np.ndarray:
-    """``keys`` sorted ascending: a parallel counting sort on the top bits, then each bucket sorted.
-
-    Keys are hash prefixes in their high bits, so buckets are even and a
-    bucket's keys are uniform in their remaining bits, which
-    ``_shingle.sort_uniform`` sorts in about linear time.
-    """
-    n = keys.shape[0]
-    out = np.empty_like(keys)
-    if n == 0:
-        return out
-    top = max(1, min(24, (n >> 8).bit_length()))  # ~256 keys per bucket
-    n_chunks = max(1, min(numba.get_num_threads() * 4, n // 65536 + 1))
-    starts = _partition(keys, top, n_chunks, out)
-    _sort_buckets(out, starts, top, max(1, min(starts.shape[0] - 1, numba.get_num_threads() * 16)))
-    return out
 
 
 @njit(cache=True)
@@ -395,121 +300,6 @@ def _all_hits(keys, bounds, shift, pos_bits, tptr, max_df, max_repeat, star, cou
             counts[c + 1] = k
 
 
-@njit(cache=True)
-def _count_first(da, n_docs):
-    ptr = np.zeros(n_docs + 1, dtype=np.int64)
-    for i in range(da.shape[0]):
-        ptr[da[i] + 1] += 1
-    for d in range(n_docs):
-        ptr[d + 1] += ptr[d]
-    return ptr
-
-
-@njit(cache=True)
-def _scatter_first(da, ptr):
-    pos = ptr[:-1].copy()
-    order = np.empty(da.shape[0], dtype=np.int64)
-    for i in range(da.shape[0]):
-        order[pos[da[i]]] = i
-        pos[da[i]] += 1
-    return order
-
-
-@njit(cache=True, parallel=True)
-def _sort_within(ptr, order, db, pa, pb, bits_a, bits_b, out_b, out_pa, out_pb, n_pairs):
-    """Sort the hits of each first document by (b, position in a, position in b); count pairs.
-
-    The three values are packed into one uint64 key when they fit
-    (``bits_a + bits_b`` bits for the positions), else sorted by index.
-    """
-    packed = bits_a + bits_b + 32 <= 64
-    sa = np.uint64(bits_b)
-    sd = np.uint64(bits_a + bits_b)
-    ma = (np.uint64(1) << np.uint64(bits_a)) - np.uint64(1)
-    mb = (np.uint64(1) << np.uint64(bits_b)) - np.uint64(1)
-    for d in prange(ptr.shape[0] - 1):
-        lo = ptr[d]
-        hi = ptr[d + 1]
-        k = hi - lo
-        if k == 0:
-            n_pairs[d + 1] = 0
-            continue
-        if packed:
-            key = np.empty(k, dtype=np.uint64)
-            for i in range(k):
-                h = order[lo + i]
-                key[i] = (np.uint64(db[h]) << sd) | (np.uint64(pa[h]) << sa) | np.uint64(pb[h])
-            key.sort()
-            for i in range(k):
-                out_b[lo + i] = np.int32(key[i] >> sd)
-                out_pa[lo + i] = np.int32((key[i] >> sa) & ma)
-                out_pb[lo + i] = np.int32(key[i] & mb)
-        else:
-            wide = np.empty(k, dtype=np.int64)
-            for i in range(k):
-                h = order[lo + i]
-                wide[i] = (np.int64(db[h]) << 32) | np.int64(pa[h])
-            idx = np.argsort(wide, kind="mergesort")  # ties (same n-gram position in a) keep b's order
-            for i in range(k):
-                h = order[lo + idx[i]]
-                out_b[lo + i] = db[h]
-                out_pa[lo + i] = pa[h]
-                out_pb[lo + i] = pb[h]
-        runs = 1
-        for i in range(lo + 1, hi):
-            runs += out_b[i] != out_b[i - 1]
-        n_pairs[d + 1] = runs
-
-
-@njit(cache=True)
-def _support(pa, pb, lo, hi, window, band, min_seeds, ok):
-    """Mark in ``ok`` the hits ``lo:hi`` (sorted by ``pa``) with ``min_seeds`` hits of one diagonal band in a window.
-
-    A hit is kept when it and at least ``min_seeds - 1`` others lie within
-    ``window`` words of it in ``a`` and within ``band`` of its diagonal
-    (``pb - pa``): the seeds of one passage, not n-grams two documents share
-    by chance. Returns how many were kept.
-    """
-    kept = 0
-    for k in range(lo, hi):
-        if min_seeds <= 1:
-            ok[k] = True
-            kept += 1
-            continue
-        dk = np.int64(pb[k]) - np.int64(pa[k])
-        n = 1
-        j = k - 1
-        while j >= lo and pa[k] - pa[j] <= window and n < min_seeds:
-            if abs(np.int64(pb[j]) - np.int64(pa[j]) - dk) <= band:
-                n += 1
-            j -= 1
-        j = k + 1
-        while j < hi and pa[j] - pa[k] <= window and n < min_seeds:
-            if abs(np.int64(pb[j]) - np.int64(pa[j]) - dk) <= band:
-                n += 1
-            j += 1
-        ok[k] = n >= min_seeds
-        kept += ok[k]
-    return kept
-
-
-@njit(cache=True, parallel=True)
-def _pairs(ptr, out_b, out_pa, out_pb, pair_ptr, window, band, min_seeds, ok, pa_out, pb_out, kept_out):
-    for d in prange(ptr.shape[0] - 1):
-        p = pair_ptr[d]
-        i = ptr[d]
-        hi = ptr[d + 1]
-        while i < hi:
-            j = i + 1
-            while j < hi and out_b[j] == out_b[i]:
-                j += 1
-            pa_out[p] = d
-            pb_out[p] = out_b[i]
-            kept_out[p] = _support(out_pa, out_pb, i, j, window, band, min_seeds, ok)
-            p += 1
-            i = j
-
-
 def seed_hits(units: np.ndarray, tptr: np.ndarray, *, ngram: int, max_df: int, max_repeat: int, frequent: str,
               min_seeds: int, window: int, band: int, winnow: int = 1) -> Hits:
     """Candidate pairs of documents and their seed hits (see the module doc).
@@ -519,7 +309,6 @@ def seed_hits(units: np.ndarray, tptr: np.ndarray, *, ngram: int, max_df: int, m
     included) lie within ``window`` words of it and within ``band`` of its
     diagonal (``_support``); a pair with a hit kept is a candidate.
     """
-    n_docs = tptr.shape[0] - 1
     keys, shift, pos_bits = gram_keys(units, tptr, ngram, winnow)
     keys = sort_keys(keys)
     n_chunks = max(1, min(numba.get_num_threads() * 8, keys.shape[0] // 4096 + 1))
@@ -533,22 +322,7 @@ def seed_hits(units: np.ndarray, tptr: np.ndarray, *, ngram: int, max_df: int, m
     da, db, pa, pb = (np.empty(total, dtype=np.int32) for _ in range(4))
     _all_hits(keys, bounds, shift, pos_bits, tptr, max_df, max_repeat, star, counts, da, db, pa, pb, True)
     del keys
-    ptr = _count_first(da, n_docs)
-    order = _scatter_first(da, ptr)
-    sb, spa, spb = (np.empty(total, dtype=np.int32) for _ in range(3))
-    n_pairs = np.zeros(n_docs + 1, dtype=np.int64)
-    bits = max(1, int(np.diff(tptr).max(initial=1)).bit_length())
-    _sort_within(ptr, order, db, pa, pb, bits, bits, sb, spa, spb, n_pairs)
-    del order, da, db, pa, pb
-    np.cumsum(n_pairs, out=n_pairs)
-    m = int(n_pairs[-1])
-    pair_a, pair_b, kept = (np.empty(m, dtype=np.int64) for _ in range(3))
-    ok = np.zeros(total, dtype=np.bool_)
-    _pairs(ptr, sb, spa, spb, n_pairs, window, band, min_seeds, ok, pair_a, pair_b, kept)
-    cand = kept > 0
-    hptr = np.zeros(int(cand.sum()) + 1, dtype=np.int64)
-    np.cumsum(kept[cand], out=hptr[1:])
-    return Hits(pair_a[cand], pair_b[cand], hptr, spa[ok], spb[ok])
+    return candidate_pairs(da, db, pa, pb, tptr, min_seeds=min_seeds, window=window, band=band)
 
 
 def pair_hits(ua: np.ndarray, ub: np.ndarray, *, ngram: int, max_repeat: int, min_seeds: int, window: int,

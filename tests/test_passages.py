@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup import _align, _passages, _seeds, _tokens
+from dedup import _align, _keysort, _seeds
 
 SIDELINES = "On the sidelines of the NATO summit in Madrid"
 
@@ -228,7 +228,7 @@ def _check_seed_hits(docs, ngram, max_df, max_repeat, star, min_seeds, winnow):
 @given(keys=st.lists(st.integers(0, 2**64 - 1), max_size=3000))
 def test_sort_keys_sorts(keys):
     arr = np.array(keys, dtype=np.uint64)
-    assert np.array_equal(_seeds.sort_keys(arr), np.sort(arr))
+    assert np.array_equal(_keysort.sort_keys(arr), np.sort(arr))
 
 
 # ------------------------------------------------------------------ planted copies
