@@ -55,23 +55,25 @@ def joiners() -> np.ndarray:
     A code point has no boundary before it when its full decomposition starts
     with a combining character (canonical combining class > 0) or with a
     character that composes with a preceding starter (the second of a
-    canonical pair, Hangul V and T jamo). This is the rule of
-    ``_normalize.fold_table`` applied to every code point: the fold table
-    itself skips blocks that fold to themselves and so leaves some combining
-    marks (Thai tone marks, U+1DC0...) mapped to themselves, which is exact
-    for folding but not for cutting a text into segments.
+    canonical pair, Hangul V and T jamo). ``_normalize.fold_table`` marks
+    these ``NO_BOUNDARY``, except in blocks it skips because they fold to
+    themselves, where it leaves combining marks (Thai tone marks, U+1DC0...)
+    as themselves: exact for folding, not for cutting a text into segments.
+    There a character is its own decomposition, so the rule is its combining
+    class, which is added here (a decomposed character's class is its first
+    character's, so the two agree everywhere; a test checks every code point).
 
     Returns
     -------
     numpy.ndarray of uint8, shape (0x110000,), read-only.
     """
-    out = np.zeros(_normalize.MAX_CODEPOINT, dtype=np.uint8)
-    seconds = _normalize._composition_seconds()
-    nfkd, combining = functools.partial(unicodedata.normalize, "NFKD"), unicodedata.combining
+    table, _ = _normalize.fold_table()
+    out = (table == _normalize.NO_BOUNDARY).astype(np.uint8)
+    everything = _normalize._all_code_points()
+    combining = unicodedata.combining
     for lo, hi in _normalize._MARK_RANGES:  # combining characters live only here
         for cp in range(lo, hi):
-            first = nfkd(chr(cp))[:1]
-            if cp in seconds or (first and (combining(first) or ord(first) in seconds)):
+            if combining(everything[cp]):
                 out[cp] = 1
     out.setflags(write=False)
     return out

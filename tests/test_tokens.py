@@ -55,6 +55,13 @@ def check(text, units, spans):
         assert np.array_equal(got, dedup.shingles(text, ngram=n)), n
 
 
+def test_joiners_follow_the_boundary_rule_on_every_code_point():
+    table = _tokens.joiners()
+    bad = [cp for cp in range(0x110000) if (cp < 0x20000 or 0xE0100 <= cp < 0xE01F0 or table[cp])
+           and bool(table[cp]) == ref.has_boundary_before(chr(cp))]
+    assert bad == []
+
+
 @pytest.mark.parametrize("text", EXAMPLES)
 def test_examples_match_reference_and_shingles(text):
     (units, spans), = kernel_spans([text])
