@@ -23,6 +23,8 @@ _WHERE = {
     "choose_bands": "_lsh", "s_curve": "_lsh",
     "IndexFormatError": "_store", "load": "_index", "lock": "_store",
     "report": "_report",
+    "Alignment": "_passages", "Occurrence": "_passages", "PassageConfig": "_passages", "PassageGroup": "_passages",
+    "AlignedPassage": "_passages", "Passages": "_passages", "align": "_passages", "passages": "_passages",
 }
 
 __all__ = sorted(_WHERE)

@@ -33,7 +33,7 @@ from ._cli_render import FORMATS, Style
 from ._io import (STDIN_FORMATS, InputError, Outputs, atomic_file, check_output, check_paths, find_sources,
                   read_corpus, source_lengths, write_corpus)
 
-COMMANDS = ("find", "dedup", "collapse", "blocks", "explain", "index")
+COMMANDS = ("find", "dedup", "collapse", "blocks", "passages", "explain", "index")
 INDEX_COMMANDS = ("build", "add", "query", "filter")  # near-dups index COMMAND
 #: Every command that runs something: COMMANDS, with ``index`` split into its own.
 LEAVES = tuple(c for c in COMMANDS if c != "index") + tuple(f"index {c}" for c in INDEX_COMMANDS)
@@ -65,6 +65,7 @@ USAGE = {
     "dedup": "near-dups dedup PATH... -o OUT",
     "collapse": "near-dups collapse PATH... (-o OUT | --dry-run)",
     "blocks": "near-dups blocks PATH...",
+    "passages": "near-dups passages PATH...",
     "explain": "near-dups explain A B [--corpus PATH]...",
     "index build": "near-dups index build PATH... -o IDX",
     "index add": "near-dups index add IDX PATH...",
@@ -127,6 +128,7 @@ commands:
   dedup     write the corpus without its duplicates, plus a report
   collapse  write every document with repeated blocks collapsed, plus the removals
   blocks    list repeated blocks and where they occur
+  passages  list passages documents share, lightly edited or not, and where
   explain   show how similar two documents are and the passages they share
   index     keep a saved index on disk: build it, add to it, query it, filter
             new documents against it (near-dups index --help)
@@ -142,6 +144,7 @@ examples:
   near-dups dedup data.jsonl -o clean.jsonl --keep longest
   near-dups collapse corpus/ -o collapsed/
   near-dups blocks corpus/
+  near-dups passages corpus/ --min-words 10
   near-dups explain corpus/000_49edabee183eff7e.txt corpus/003_b4f5a93acce34860.txt
   near-dups index build corpus/ -o corpus.idx
   near-dups index query corpus.idx new/ --fail-on-duplicates
@@ -190,6 +193,16 @@ Each block: its text, how often and where it occurs (id, start, end as
 character offsets), and its kind by the documents it occurs in: repeat (one
 document), syndicated (two), boilerplate (three or more). `near-dups
 collapse` removes a syndicated copy only when it has 8 words or more.""",
+    "passages": """\
+examples:
+  near-dups passages corpus/
+  near-dups passages posts.jsonl.gz --min-words 30 --format jsonl > reuse.jsonl
+
+Each group is one passage and its copies: "occurrences" ({id, start, end,
+words}, character offsets), the first in input order ("first"), and the
+"alignments" that joined them ({a, b, similarity, matches}, indexing
+occurrences; similarity is 2 x matched words / words of both copies). --ngram
+sets the seed n-gram (default 4).""",
     "explain": """\
 examples:
   near-dups explain corpus/000_49edabee183eff7e.txt corpus/003_b4f5a93acce34860.txt
@@ -197,7 +210,9 @@ examples:
   near-dups explain a.txt - < b.txt
 
 The similarity is the exact Jaccard of the two documents' --ngram word shingle
-sets (what find compares); passages are runs of shared shingles, longest first.""",
+sets (what find compares); passages are what `near-dups passages` finds
+between the two (8 shared words or more), aligned word by word, with their
+edits marked [-in A-]{+in B+}.""",
     "index build": """\
 examples:
   near-dups index build corpus/ -o corpus.idx
@@ -385,6 +400,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
                 "List blocks (lines or paragraphs) that occur more than once, and where.")
     paths(p)
     fmt(p)
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
+
+    p = command("passages", "list passages documents share, lightly edited or not",
+                "List passages that two or more documents share, even with words substituted, inserted or "
+                "deleted, grouped across documents, with exact character offsets.")
+    paths(p)
+    fmt(p)
+    p.add_argument("--min-words", type=int, metavar="N",
+                   help="fewest words the copies of a passage share (default 15)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
 
     p = command("explain", "show two documents' similarity and shared passages",
@@ -824,6 +848,32 @@ def cmd_blocks(args, ui) -> int:
     return EXIT_FOUND if args.fail_on_duplicates and blocks else EXIT_OK
 
 
+def cmd_passages(args, ui) -> int:
+    from . import _passages_render as render
+
+    corpus = read(args, ui, args.paths)
+    try:
+        for k in render.UNUSED:
+            if getattr(args, k, None) is not None:
+                ui.warn(f"--{k.replace('_', '-')} is not used by passages; ignored")
+        try:
+            config = render.passage_config(_given(args, ("min_words", "ngram")))
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        ui.status(f"passages: {len(corpus)} documents")
+        try:
+            records = render.passage_records(dedup.passages(zip(corpus.ids, corpus.texts), config=config))
+        finally:
+            ui.status(None)
+        _emit(args, lambda out, style: (
+            render.render_passages(out, records, n_docs=len(corpus), min_words=config.min_words, style=style)
+            if args.format == "text" else _cli_render.write_records(out, records, args.format, render.PASSAGE_COLUMNS)))
+        ui.summary(corpus, plural(len(records), "passage group"))
+    finally:
+        corpus.close()
+    return EXIT_FOUND if args.fail_on_duplicates and records else EXIT_OK
+
+
 def _one_document(args, ui, path):
     corpus = read(args, ui, [path])
     try:
@@ -1182,7 +1232,7 @@ def _remove_locked(args, ui, wanted) -> int:
 
 
 RUN = {"find": cmd_find, "dedup": cmd_dedup, "collapse": cmd_collapse, "blocks": cmd_blocks,
-       "explain": cmd_explain, "index build": cmd_index_build, "index add": cmd_index_add,
+       "passages": cmd_passages, "explain": cmd_explain, "index build": cmd_index_build, "index add": cmd_index_add,
        "index query": cmd_index_query, "index filter": cmd_index_filter, "index remove": cmd_index_remove}
 
 

@@ -169,3 +169,177 @@ def components(n: int, edges) -> list[int]:
                     stack.append(y)
                     comp.append(y)
     return label
+
+
+# ------------------------------------------------------------------ token spans
+def _composition_seconds() -> set[int]:
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))  # Hangul V and T jamo
+    for cp in range(0x20000):
+        d = unicodedata.decomposition(chr(cp))
+        if d and not d.startswith("<") and len(d.split()) == 2:
+            seconds.add(int(d.split()[1], 16))
+    return seconds
+
+
+_SECONDS: set[int] | None = None
+
+
+def has_boundary_before(c: str) -> bool:
+    """UAX #15: NFKC of a text splits before ``c`` when ``c`` decomposes to a starter that composes with nothing before it."""
+    global _SECONDS
+    if _SECONDS is None:
+        _SECONDS = _composition_seconds()
+    if ord(c) in _SECONDS:
+        return False
+    first = unicodedata.normalize("NFKD", c)[:1]
+    return not (first and (unicodedata.combining(first) or ord(first) in _SECONDS))
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """(normalized token, start, end) of every token, ``start:end`` indexing ``text``.
+
+    The text is cut into segments (a character with a boundary before it,
+    and the characters after it without one); each segment is normalized
+    alone; a token spans from the segment of its first character to the
+    segment of its last.
+    """
+    cuts = [i for i, c in enumerate(text) if i == 0 or has_boundary_before(c)] + [len(text)]
+    out, cur, start, end = [], "", 0, 0
+    for s, e in zip(cuts, cuts[1:]):
+        for c in unicodedata.normalize("NFKC", text[s:e]).casefold():
+            k = char_class(c)
+            if k == 1:
+                if not cur:
+                    start = s
+                cur += c
+                end = e
+                continue
+            if cur:
+                out.append((cur, start, end))
+                cur = ""
+            if k == 2:
+                out.append((c, s, e))
+    if cur:
+        out.append((cur, start, end))
+    return out
+
+
+# ------------------------------------------------------------------ passages
+def word_windows(words: list, w: int) -> dict:
+    """Window of ``w`` words -> start positions, for every window of ``words``."""
+    out: dict = {}
+    for i in range(len(words) - w + 1):
+        out.setdefault(tuple(words[i : i + w]), []).append(i)
+    return out
+
+
+def shared_windows(a: list, b: list, w: int) -> set:
+    """Every ``(i, j)`` with ``a[i:i+w] == b[j:j+w]``: all pairs of word windows compared."""
+    wb = word_windows(b, w)
+    return {(i, j) for i in range(len(a) - w + 1) for j in wb.get(tuple(a[i : i + w]), ())}
+
+
+def xdrop(a: list, b: list, x: int) -> tuple[int, int, int, int]:
+    """X-drop extension of ``a`` against ``b`` from their starts: (words of a, words of b, score, matches).
+
+    Whole rows of the dynamic programme, as dicts: a cell is the best of its
+    diagonal (+1 equal, -1 not), upper (-1) and left (-1) neighbours that are
+    alive, preferring them in that order on ties; it is dead when it has no
+    live neighbour or its score is below the best score so far minus ``x``.
+    Rows are filled left to right, the best score is raised as cells are
+    filled (strictly better only), and the extension stops at the first row
+    without a live cell.
+    """
+    best, bi, bj, bm = 0, 0, 0, 0
+    prev = {}
+    for j in range(len(b) + 1):
+        if -j < best - x:
+            break
+        prev[j] = (-j, 0)
+    for i in range(1, len(a) + 1):
+        cur = {}
+        for j in range(len(b) + 1):
+            cands = []
+            if j >= 1 and (j - 1) in prev:
+                s, m = prev[j - 1]
+                eq = a[i - 1] == b[j - 1]
+                cands.append((s + (1 if eq else -1), m + eq))
+            if j in prev:
+                s, m = prev[j]
+                cands.append((s - 1, m))
+            if (j - 1) in cur:
+                s, m = cur[j - 1]
+                cands.append((s - 1, m))
+            if not cands:
+                continue
+            top = cands[0]
+            for c in cands[1:]:
+                if c[0] > top[0]:
+                    top = c
+            if top[0] < best - x:
+                continue
+            cur[j] = top
+            if top[0] > best:
+                best, bi, bj, bm = top[0], i, j, top[1]
+        if not cur:
+            break
+        prev = cur
+    return bi, bj, best, bm
+
+
+def best_prefix_alignment(a: list, b: list) -> int:
+    """Best score over all pairs of prefixes of ``a`` and ``b`` (global alignment, unit costs)."""
+    H = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for j in range(len(b) + 1):
+        H[0][j] = -j
+    for i in range(1, len(a) + 1):
+        H[i][0] = -i
+        for j in range(1, len(b) + 1):
+            H[i][j] = max(H[i - 1][j - 1] + (1 if a[i - 1] == b[j - 1] else -1), H[i - 1][j] - 1, H[i][j - 1] - 1)
+    return max(max(row) for row in H)
+
+
+def winnowed(units: list[int], ngram: int, w: int) -> set:
+    """Positions of the n-grams that winnowing keeps: the rightmost smallest hash of every ``w`` consecutive ones."""
+    h = [window_hash(units[i : i + ngram]) for i in range(len(units) - ngram + 1)]
+    out = set()
+    for i in range(max(1, len(h) - w + 1)):
+        win = list(range(i, min(i + w, len(h))))
+        if win:
+            low = min(h[j] for j in win)
+            out.add(max(j for j in win if h[j] == low))
+    return out
+
+
+def seed_hits(docs: list[list], ngram: int, max_df: int, max_repeat: int, star: bool, min_seeds: int,
+              window: int, band: int, winnow: int = 1) -> set:
+    """Seed hits ``(doc a, doc b, position in a, position in b)`` by the rules of ``dedup/_seeds.py``.
+
+    ``docs`` hold unit values (the n-gram hashes are ``window_hash`` of them).
+    """
+    post: dict = {}
+    for d, words in enumerate(docs):
+        for i in sorted(winnowed(words, ngram, winnow)):
+            post.setdefault(tuple(words[i : i + ngram]), {}).setdefault(d, []).append(i)
+    raw: dict = {}
+    for where in post.values():
+        ds = sorted(d for d, ps in where.items() if len(ps) <= max_repeat)
+        if len(ds) < 2:
+            continue
+        if len(ds) <= max_df:
+            links = [(x, y, where[x]) for k, x in enumerate(ds) for y in ds[k + 1 :]]
+        elif star:
+            links = [(ds[0], y, where[ds[0]][:1]) for y in ds[1:]]
+        else:
+            links = []
+        for x, y, pxs in links:
+            for px in pxs:
+                for py in where[y]:
+                    raw.setdefault((x, y), []).append((px, py))
+    out = set()
+    for (x, y), hits in raw.items():
+        for px, py in hits:
+            near = [1 for qx, qy in hits if abs(qx - px) <= window and abs((qy - qx) - (py - px)) <= band]
+            if len(near) >= min_seeds:
+                out.add((x, y, px, py))
+    return out
