@@ -64,7 +64,7 @@ def _stages_of():
             s["g"] = P.exact(f.indptr, f.values, f.digests, f.nbytes)
 
         def bucket(s):
-            s["b"] = P.bucket(s["f"].keys[:, s["g"].reps])
+            s["b"] = P.bucket(s["f"].keys, s["g"].reps)
 
         def candidates(s):
             s["c"] = P.candidates_in(s["b"], s["g"].reps)

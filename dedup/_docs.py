@@ -10,7 +10,7 @@ def _kind(x) -> str:
 
 
 def as_documents(docs) -> tuple[list, list[str]]:
-    """Turn ``docs`` into ``(ids, texts)``.
+    """Turn ``docs`` into ``(ids, texts)`` (all of them; ``iter_documents`` reads them in chunks).
 
     Accepted: an iterable of ``str`` (ids are positions 0, 1, ...), an iterable
     of ``(id, text)`` pairs, or a mapping ``id -> text``. The shape is set by
@@ -23,6 +23,21 @@ def as_documents(docs) -> tuple[list, list[str]]:
         not text (or not an ``(id, text)`` pair, or its id is unhashable).
     ValueError
         Two documents share an id.
+    """
+    ids: list = []
+    texts: list[str] = []
+    for chunk_ids, chunk_texts in iter_documents(docs):
+        ids += chunk_ids
+        texts += chunk_texts
+    return ids, texts
+
+
+def iter_documents(docs, chars: int | None = None):
+    """``as_documents`` in chunks: yields ``(ids, texts)`` lists of about ``chars`` characters each.
+
+    A generator or a reader over files is consumed as it goes: nothing of a
+    chunk is kept once the caller has used it, but each id (to refuse a
+    repeated one). ``chars=None`` yields everything as one chunk.
     """
     if isinstance(docs, (str, bytes, bytearray)):
         raise TypeError(
@@ -41,6 +56,7 @@ def as_documents(docs) -> tuple[list, list[str]]:
         )
     ids: list = []
     texts: list[str] = []
+    size = 0
     seen: dict = {}
     for pos, item in enumerate(items):
         if pairs is None:
@@ -64,4 +80,9 @@ def as_documents(docs) -> tuple[list, list[str]]:
                 raise ValueError(f"duplicate document id {doc_id!r} at positions {first} and {pos}")
         ids.append(doc_id)
         texts.append(text)
-    return ids, texts
+        size += len(text)
+        if chars is not None and size >= chars:
+            yield ids, texts
+            ids, texts, size = [], [], 0
+    if texts or chars is None:
+        yield ids, texts

@@ -216,9 +216,9 @@ def representatives(rep: np.ndarray, indptr: np.ndarray, start: int = 0) -> np.n
 
 
 # -------------------------------------------------------------- 3. candidates
-def bucket(keys: np.ndarray) -> Buckets:
-    """Band keys sorted per band, for lookups (``lookup``) and candidate pairs."""
-    return Buckets(*_lsh.sort_bands(keys))
+def bucket(keys: np.ndarray, select=None, out=None) -> Buckets:
+    """Band keys of the columns ``select`` sorted per band, for lookups (``lookup``) and candidate pairs."""
+    return Buckets(*_lsh.sort_bands(keys, select, out))
 
 
 def candidates_in(b: Buckets, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -326,7 +326,7 @@ def build(f: Features, config: Config) -> tuple[Groups, Buckets, Pairs]:
     ``all_pairs`` gives every verified pair, big buckets included, when asked.
     """
     g = exact(f.indptr, f.values, f.digests, f.nbytes)
-    b = bucket(f.keys[:, g.reps])
+    b = bucket(f.keys, g.reps)
     return g, b, link(*_lsh.bucket_runs(b.order, b.sorted_keys), g.reps, f, g.rep, config.threshold)
 
 

@@ -526,3 +526,21 @@ def test_connect_runs_gives_the_components_of_all_verified_pairs(sets, runs, thr
     for e in range(k):  # every edge kept is verified, with its exact score, and involves a row not settled
         x, y = int(out_i[e]), int(out_j[e])
         assert x < y and out_s[e] == ref.jaccard(sets[x], sets[y]) >= threshold and y >= n_settled
+
+
+@settings(max_examples=100, deadline=None)
+@given(keys=st.integers(0, 40).flatmap(lambda n: st.lists(
+           st.lists(st.one_of(st.integers(0, 3), st.integers(0, 2**64 - 1)), min_size=n, max_size=n),
+           min_size=1, max_size=4)),
+       data=st.data())
+def test_sort_bands_equals_a_stable_argsort(keys, data):
+    """The parallel band sort: keys sorted, ties in column order, for any key values (equal and
+    top-bits-equal ones included) and any column selection."""
+    k = np.array(keys, dtype=np.uint64)
+    n = k.shape[1]
+    select = np.array(data.draw(st.lists(st.integers(0, max(n - 1, 0)), max_size=n, unique=True)) if n else [],
+                      dtype=np.int64)
+    order, sorted_keys = _lsh.sort_bands(k, select)
+    sub = k[:, select]
+    want = np.argsort(sub, axis=1, kind="stable")
+    assert np.array_equal(order, want) and np.array_equal(sorted_keys, np.take_along_axis(sub, want, axis=1))

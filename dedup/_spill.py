@@ -1,0 +1,173 @@
+"""A memory budget, and arrays that grow in RAM until it is reached, then on disk.
+
+``Budget`` counts the bytes the growing arrays of one run hold in RAM. While
+they fit in its ``ram`` limit, everything stays in memory, as fast as ever.
+Once a run outgrows it, every ``Spool`` moves to a ``.npy`` file in a work
+directory and further chunks are appended there; ``Spool.finish`` then gives
+the array memory-mapped, read-only. The work directory is made on first
+need (next to where the caller says, default the system's temporary folder)
+and removed by ``Budget.close`` unless it is to be kept.
+
+A spool file is a valid ``.npy`` file from the start: a fixed 128-byte
+header, rewritten with the final shape by ``finish``, so a saved index can
+take the file as it is (``os.link``) instead of copying it.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import shutil
+import tempfile
+
+import numpy as np
+
+#: Bytes of the ``.npy`` header of a spool file (format 1.0, padded with spaces).
+HEADER = 128
+
+_UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20,
+          "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30, "T": 1 << 40, "TB": 1 << 40, "TIB": 1 << 40}
+
+
+def parse_size(value, name: str = "memory") -> int:
+    """Bytes of ``value``: an int, or a string such as ``"2GB"``, ``"1.5G"``, ``"512M"`` (powers of 1024)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a size such as '2GB' or a number of bytes, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        n = int(value)
+    elif isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", value)
+        unit = m.group(2).upper() if m else None
+        if m is None or unit not in _UNITS:
+            raise ValueError(f"{name} must be a size such as '2GB', '1.5G' or '512MB', got {value!r}")
+        n = int(float(m.group(1)) * _UNITS[unit])
+    else:
+        raise TypeError(f"{name} must be a size such as '2GB' or a number of bytes, got {type(value).__name__}")
+    if n <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return n
+
+
+def available_memory() -> int:
+    """Bytes of RAM available now (``MemAvailable`` on Linux), or 4 GiB where that cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 4 << 30
+
+
+def default_memory() -> int:
+    """The budget when none is given: half the RAM available now, at least 256 MiB."""
+    return max(256 << 20, available_memory() // 2)
+
+
+class Budget:
+    """How many bytes the growing arrays of one run may hold in RAM, and where they go beyond that.
+
+    Parameters
+    ----------
+    ram : int, bytes.
+    workdir : folder in which the run's own work directory is made (default: the system's temporary folder).
+    keep : leave the work directory in place at ``close`` (to inspect it).
+    """
+
+    def __init__(self, ram: int, workdir=None, keep: bool = False):
+        self.ram = int(ram)
+        self.parent = workdir
+        self.keep = keep
+        self.held = 0
+        self.spilled = False
+        self.spools: list[Spool] = []
+        self.path: pathlib.Path | None = None
+
+    def directory(self) -> pathlib.Path:
+        if self.path is None:
+            parent = self.parent if self.parent is not None else tempfile.gettempdir()
+            os.makedirs(parent, exist_ok=True)
+            self.path = pathlib.Path(tempfile.mkdtemp(prefix="near-dups-work-", dir=parent))
+        return self.path
+
+    def take(self, nbytes: int) -> None:
+        """Account ``nbytes`` more in RAM; past the limit, move every spool to disk."""
+        self.held += nbytes
+        if not self.spilled and self.held > self.ram:
+            self.spilled = True
+            for s in self.spools:
+                s.to_disk()
+
+    def disk_bytes(self) -> int:
+        if self.path is None or not self.path.exists():
+            return 0
+        return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+
+    def close(self) -> None:
+        """Remove the work directory (unless ``keep``); arrays mapped from it stay readable until dropped."""
+        if self.path is not None and not self.keep:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _header(dtype: np.dtype, shape: tuple) -> bytes:
+    d = repr({"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape})
+    body = b"\x93NUMPY\x01\x00" + (HEADER - 10).to_bytes(2, "little") + d.encode("latin1")
+    if len(body) >= HEADER:
+        raise ValueError(f"shape {shape} does not fit a {HEADER}-byte .npy header")
+    return body + b" " * (HEADER - 1 - len(body)) + b"\n"
+
+
+class Spool:
+    """An append-only 1-d array: chunks in RAM, or a ``.npy`` file once the budget spills."""
+
+    def __init__(self, budget: Budget, name: str, dtype):
+        self.budget = budget
+        self.name = name
+        self.dtype = np.dtype(dtype)
+        self.chunks: list[np.ndarray] = []
+        self.size = 0
+        self.file = None
+        self.path: pathlib.Path | None = None
+        budget.spools.append(self)
+        if budget.spilled:
+            self.to_disk()
+
+    def append(self, chunk) -> None:
+        chunk = np.ascontiguousarray(chunk, dtype=self.dtype)
+        self.size += chunk.shape[0]
+        if self.file is not None:
+            self.file.write(chunk.tobytes())
+            return
+        self.chunks.append(chunk.copy() if chunk.base is not None else chunk)
+        self.budget.take(chunk.nbytes)
+
+    def to_disk(self) -> None:
+        if self.file is not None:
+            return
+        self.path = self.budget.directory() / f"{self.name}.npy"
+        self.file = open(self.path, "wb")
+        self.file.write(_header(self.dtype, (0,)))
+        for c in self.chunks:
+            self.file.write(c.tobytes())
+        self.chunks = []
+
+    def finish(self) -> np.ndarray:
+        """The whole array: in RAM, or memory-mapped read-only from its file."""
+        if self.file is None:
+            if not self.chunks:
+                return np.zeros(0, dtype=self.dtype)
+            return self.chunks[0] if len(self.chunks) == 1 else np.concatenate(self.chunks)
+        self.file.seek(0)
+        self.file.write(_header(self.dtype, (self.size,)))
+        self.file.close()
+        self.file = None
+        return np.load(self.path, mmap_mode="r")
