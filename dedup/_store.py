@@ -97,6 +97,39 @@ def _encode_ids(ids: list) -> dict[str, np.ndarray]:
     return {"ids-utf8": np.frombuffer(b"".join(blobs), dtype=np.uint8), "ids-offsets": offsets}
 
 
+def _link_whole_file(arr, dest: pathlib.Path) -> bool:
+    """Hard-link the ``.npy`` file that ``arr`` maps whole (read-only) to ``dest``; False if it does not.
+
+    An array memory-mapped from a spill file or a loaded generation is then
+    saved without writing a byte of it: a save after ``add`` writes only the
+    arrays that changed. Any doubt (a slice of the file, another file system)
+    means False, and the caller writes the array.
+    """
+    if not isinstance(arr, np.memmap) or arr.flags.writeable or not arr.flags.c_contiguous:
+        return False
+    src = getattr(arr, "filename", None)
+    if not src or not os.path.isfile(src):
+        return False
+    try:
+        with open(src, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                return False
+            header = f.tell()
+        if (tuple(shape), fortran, dtype) != (arr.shape, False, arr.dtype) or arr.offset != header:
+            return False
+        if os.path.getsize(src) != header + arr.nbytes:
+            return False
+        os.link(src, dest)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def _write_npy(f, arr: np.ndarray) -> None:
     """``np.save(f, arr)``, byte for byte, through ``f.write``.
 
@@ -220,10 +253,11 @@ def _save_locked(path: pathlib.Path, config: Config, ids: list, policy: str, arr
                     "keep": policy, "arrays": {}}
         for key, arr in arrays.items():
             file = tmp / f"{key}.npy"
-            with open(file, "wb") as f:
-                _write_npy(f, arr)
-                f.flush()
-                os.fsync(f.fileno())
+            if not _link_whole_file(arr, file):  # a spilled or loaded array is linked: its .npy file as it is
+                with open(file, "wb") as f:
+                    _write_npy(f, arr)
+                    f.flush()
+                    os.fsync(f.fileno())
             manifest["arrays"][key] = {"dtype": str(arr.dtype), "shape": list(arr.shape), "xxh3": _checksum(file)}
         manifest["manifest_xxh3"] = _manifest_checksum(manifest)
         with open(tmp / "manifest.json", "w", encoding="utf-8") as f:

@@ -1,0 +1,100 @@
+"""A memory budget: past it, the index's arrays go to disk, with the same answers."""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import numpy as np
+import pytest
+
+import dedup
+from dedup import _spill
+
+from planted import planted_corpus
+
+DOCS = planted_corpus(n_base=200, n_copies=150, seed=21) + ["😀🎉", "😀🎉", " ", ""]
+
+
+def answers(idx):
+    return (idx.pairs(), idx.clusters(), idx.duplicates(), idx.labels().tolist(), idx.keep_mask().tolist())
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.8])
+def test_spilled_index_gives_the_in_memory_answers(tmp_path, threshold):
+    want = dedup.index(DOCS, threshold=threshold)
+    got = dedup.index(DOCS, threshold=threshold, memory="1KB", workdir=tmp_path)
+    assert got.stats["spilled"] and got.stats["disk"] > 0 and not want.stats.get("spilled")
+    assert isinstance(got.shingle_arrays()[1], np.memmap)  # the shingles live in a file
+    assert answers(got) == answers(want)
+    assert got.query_many(DOCS[:30]) == want.query_many(DOCS[:30])
+    assert got.filter_new(DOCS[100:140], add=False) == want.filter_new(DOCS[100:140], add=False)
+
+
+def test_a_generator_is_read_in_chunks_and_gives_the_same_answers(tmp_path, monkeypatch):
+    from dedup import _pipeline
+
+    monkeypatch.setattr(_pipeline, "BATCH_CHARS", 5000)  # many chunks
+    seen = []
+
+    def stream():
+        for k, t in enumerate(DOCS):
+            seen.append(k)
+            yield (f"d{k}", t)
+
+    got = dedup.index(stream(), memory="64KB", workdir=tmp_path, threshold=0.6)
+    want = dedup.index([(f"d{k}", t) for k, t in enumerate(DOCS)], threshold=0.6)
+    assert seen == list(range(len(DOCS)))  # read once, in order
+    assert answers(got) == answers(want) and got.ids == want.ids
+    plain = dedup.index(iter(DOCS), threshold=0.6)  # in memory: within the default budget
+    assert plain.pairs() == dedup.index(DOCS, threshold=0.6).pairs()
+
+
+def test_the_work_directory_goes_with_the_index_unless_kept(tmp_path):
+    idx = dedup.index(DOCS, memory="1KB", workdir=tmp_path)
+    work = idx.stats["workdir"]
+    assert work.exists() and any(work.iterdir())
+    del idx
+    gc.collect()
+    assert not work.exists()
+    kept = dedup.index(DOCS, memory="1KB", workdir=tmp_path, keep_workdir=True)
+    work = kept.stats["workdir"]
+    del kept
+    gc.collect()
+    assert work.exists() and (work / "values.npy").exists()
+
+
+def test_save_links_spilled_files_and_the_saved_index_is_the_same(tmp_path):
+    idx = dedup.index(DOCS, memory="1KB", workdir=tmp_path / "work", threshold=0.6)
+    out = idx.save(tmp_path / "i.idx")
+    gen = next(p for p in out.iterdir() if p.name.startswith("gen-"))
+    values = gen / "values.npy"
+    assert os.stat(values).st_nlink == 2  # the spill file itself, linked in
+    inode = os.stat(values).st_ino
+    back = dedup.load(out)
+    assert answers(back) == answers(idx)
+    back.save(out)  # unchanged arrays of a loaded index are linked again, not rewritten
+    gen2 = next(p for p in out.iterdir() if p.name.startswith("gen-"))
+    assert gen2 != gen and os.stat(gen2 / "values.npy").st_ino == inode
+    assert answers(dedup.load(out)) == answers(idx)
+
+
+def test_add_and_remove_on_a_spilled_index(tmp_path):
+    idx = dedup.index(DOCS[:200], memory="1KB", workdir=tmp_path, threshold=0.6)
+    idx.add(DOCS[200:])
+    want = dedup.index(DOCS, threshold=0.6)
+    assert answers(idx) == answers(want)
+    idx.remove([0, 5])
+    assert idx.pairs() == dedup.index([(k, t) for k, t in enumerate(DOCS) if k not in (0, 5)], threshold=0.6).pairs()
+
+
+@pytest.mark.parametrize("value,want", [("2GB", 2 << 30), ("1.5G", int(1.5 * (1 << 30))), ("512mb", 512 << 20),
+                                        (1000, 1000), ("32 MiB", 32 << 20)])
+def test_sizes_parse(value, want):
+    assert _spill.parse_size(value) == want
+
+
+@pytest.mark.parametrize("value", ["lots", "-1GB", "0", "2XB", True, 1.5])
+def test_bad_sizes_say_what_is_expected(value):
+    with pytest.raises((ValueError, TypeError), match="memory must be"):
+        _spill.parse_size(value)
