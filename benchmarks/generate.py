@@ -314,6 +314,33 @@ def generate(n: int, seed: int = 0, chunk: int = CHUNK) -> Corpus:
                   cat(words, np.int64))
 
 
+def stream(n: int, seed: int = 0, chunk: int = CHUNK, truth: list | None = None):
+    """The texts of ``generate(n, seed, chunk)``, yielded one by one, chunk by chunk, none kept.
+
+    Planted clusters never cross a chunk, so with a list ``truth`` each
+    chunk appends its planted pairs with exact Jaccard >= 0.8 as
+    ``(i, j)`` positions of the whole corpus: recall at any size without
+    holding the corpus.
+    """
+    from _peers import jaccard, shingle_set
+
+    p = pool()
+    for c, start in enumerate(range(0, n, chunk)):
+        size = min(chunk, n - start)
+        texts, _, _, cl, _ = _chunk(np.random.default_rng([seed, c]), p, size)
+        if truth is not None:
+            members = np.flatnonzero(cl >= 0)
+            order = members[np.argsort(cl[members], kind="stable")]
+            for g in np.split(order, np.flatnonzero(np.diff(cl[order])) + 1):
+                g = sorted(g.tolist())
+                sets = {d: shingle_set(texts[d]) for d in g}
+                for x, a in enumerate(g):
+                    for b in g[x + 1:]:
+                        if jaccard(sets[a], sets[b]) >= 0.8:
+                            truth.append((start + a, start + b))
+        yield from texts
+
+
 @functools.cache
 def cached(n: int, seed: int = 0) -> Corpus:
     """``generate(n, seed)``, built once per process."""

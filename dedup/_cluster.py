@@ -94,7 +94,7 @@ def union(parent, size, a, b):
 
 
 @njit(cache=True)
-def connect_runs(runs, cols, members, settled, indptr, values, threshold, parent, size, out_i, out_j, out_s, o):
+def connect_runs(runs, cols, members, rows, settled, indptr, values, threshold, parent, size, out_i, out_j, out_s, o):
     """Union the members of each bucket (run) with the verified pairs that connect them, skipping the rest.
 
     Within a run, members are taken in order and kept in per-component lists.
@@ -110,7 +110,9 @@ def connect_runs(runs, cols, members, settled, indptr, values, threshold, parent
     Parameters
     ----------
     runs : int64 (2r,): run ``k`` is ``cols[runs[2k]:runs[2k+1]]``.
-    cols, members : as for ``_arrays.run_pairs``; members index the CSR rows.
+    cols, members : as for ``_arrays.run_pairs``; members are documents (union-find nodes).
+    rows : int64, the CSR row of each column (``members`` itself, unless the
+        rows were read into a smaller CSR).
     settled : bool, per CSR row: rows whose pairs were all dealt with before
         (an index's old documents when new ones are added) join the
         components they are connected to, without verifying anything; they
@@ -147,7 +149,7 @@ def connect_runs(runs, cols, members, settled, indptr, values, threshold, parent
                     y = hp
                     while y >= 0:
                         other = members[cols[lo + y]]
-                        s = pair_score(indptr, values, x, other, threshold)
+                        s = pair_score(indptr, values, rows[cols[lo + p]], rows[cols[lo + y]], threshold)
                         if s >= threshold:
                             union(parent, size, x, other)
                             out_i[o] = min(x, other)

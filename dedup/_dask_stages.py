@@ -243,8 +243,8 @@ def connect_big_buckets(rows: pd.DataFrame, shingles: pd.DataFrame, edges: pd.Da
     n = nodes.shape[0]
     i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
     with numba_threads(threads):
-        k = _cluster.connect_runs(runs, np.arange(members.shape[0], dtype=np.int64), members, np.zeros(n, np.bool_),
-                                  indptr, values, threshold, parent, size, i, j, sc, 0)
+        k = _cluster.connect_runs(runs, np.arange(members.shape[0], dtype=np.int64), members, members,
+                                  np.zeros(n, np.bool_), indptr, values, threshold, parent, size, i, j, sc, 0)
     i, j = i[:k], j[:k]
     return pd.DataFrame({"i": nodes[i], "j": nodes[j], "score": sc[:k], "prio_i": prio[i], "prio_j": prio[j]},
                         index=pd.Index(nodes[j], name="pos"))

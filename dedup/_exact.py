@@ -31,7 +31,8 @@ def digests(buf: np.ndarray, offs: np.ndarray) -> np.ndarray:
     )
 
 
-def exact_groups(digests: np.ndarray, nbytes: np.ndarray, indptr: np.ndarray, values: np.ndarray) -> np.ndarray:
+def exact_groups(digests: np.ndarray, nbytes: np.ndarray, indptr: np.ndarray, values: np.ndarray,
+                 same=None) -> np.ndarray:
     """Representative of every document's exact-duplicate group.
 
     Parameters
@@ -39,6 +40,7 @@ def exact_groups(digests: np.ndarray, nbytes: np.ndarray, indptr: np.ndarray, va
     digests : uint64 (n,), xxh3 of each normalized text (``digests``).
     nbytes : int64 (n,), its length; 0 marks a blank text.
     indptr, values : CSR of the texts' shingle sets.
+    same : optional ``(i, j) -> scores`` to compare rows with (default: the Jaccard kernel on the CSR).
 
     Returns
     -------
@@ -57,7 +59,8 @@ def exact_groups(digests: np.ndarray, nbytes: np.ndarray, indptr: np.ndarray, va
     rep = first_equal(np.ascontiguousarray(digests, dtype=np.uint64), np.ascontiguousarray(nbytes, dtype=np.int64))
     dup = np.flatnonzero(rep != np.arange(n))
     if dup.shape[0]:
-        same = _jaccard.jaccard_pairs(indptr, values, rep[dup], dup, 0.0) == 1.0
+        scores = same(rep[dup], dup) if same is not None else _jaccard.jaccard_pairs(indptr, values, rep[dup], dup, 0.0)
+        same = scores == 1.0
         same |= empty[dup] & empty[rep[dup]]
         rep[dup[~same]] = dup[~same]
     rep[empty & (np.asarray(nbytes) == 0)] = -1

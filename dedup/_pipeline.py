@@ -250,6 +250,7 @@ def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
         out.flush()
         del out
         key_array = np.load(path, mmap_mode="r")
+        budget.mapped.append(key_array)
     else:
         key_array = np.stack(band_arrays) if band_arrays else np.zeros((0, len(ids)), np.uint64)
     return ids, lengths.finish(), Features(indptr, values.finish(), digests.finish(), nbytes.finish(), key_array)
@@ -267,7 +268,8 @@ def shingles(text: str, config: Config) -> np.ndarray:
 # ---------------------------------------------------------------------- 2. exact
 def exact(indptr, values, digests, nbytes) -> Groups:
     """Exact-duplicate groups of CSR rows with the given digests and lengths, and the representatives LSH sees."""
-    rep = _exact.exact_groups(digests, nbytes, indptr, values)
+    rep = _exact.exact_groups(digests, nbytes, indptr, values, same=lambda i, j: scores((indptr, values),
+                                                                                         (indptr, values), i, j))
     return Groups(rep, representatives(rep, indptr))
 
 
@@ -303,7 +305,20 @@ def scores(left, right, i, j, threshold: float = 0.0) -> np.ndarray:
     below ``threshold`` scores -1.0 without a merge. The only place a score
     is made.
     """
+    if isinstance(left[1], np.memmap) or isinstance(right[1], np.memmap):
+        left, i = _in_ram(left, i)
+        right, j = _in_ram(right, j)
     return _jaccard.jaccard_cross(left[0], left[1], i, right[0], right[1], j, threshold)
+
+
+def _in_ram(csr, rows):
+    """``csr`` itself if in RAM, else the rows it needs read into RAM (``_spill.gather_rows``), renumbered."""
+    if not isinstance(csr[1], np.memmap):
+        return csr, rows
+    from ._spill import gather_rows
+
+    need = _arrays.unique(rows)
+    return gather_rows(csr[0], csr[1], need), np.searchsorted(need, rows)
 
 
 def verify(left, right, i, j, threshold: float) -> Pairs:
@@ -377,10 +392,26 @@ def link(runs, cols, members, csr, rep, threshold: float) -> Pairs:
         n = rep.shape[0]
         parent, size = _union_find(n, rep, p)
         i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
-        k = _cluster.connect_runs(runs[large].ravel(), cols, members, np.zeros(n, np.bool_), csr[0], csr[1],
-                                  threshold, parent, size, i, j, sc, 0)
+        big = runs[large].ravel()
+        ptr, vals, where = _rows_of_runs(csr, big, cols, members)
+        k = _cluster.connect_runs(big, cols, members, where, np.zeros(n, np.bool_), ptr, vals, threshold, parent,
+                                  size, i, j, sc, 0)
         p = _with_edges(p, i[:k], j[:k], sc[:k])
     return p
+
+
+def _rows_of_runs(csr, runs, cols, members):
+    """The CSR and the row of each column for ``connect_runs``: ``csr`` as it is, or its rows
+    that the runs use, read into RAM when it is memory-mapped."""
+    if not isinstance(csr[1], np.memmap):
+        return csr[0], csr[1], members
+    used = np.concatenate([cols[a:b] for a, b in runs.reshape(-1, 2).tolist()])
+    (ptr, vals), _ = _in_ram(csr, members[used])
+    need = _arrays.unique(members[used])
+    where = np.full(members.shape[0], -1, dtype=np.int64)
+    at = np.unique(used)
+    where[at] = np.searchsorted(need, members[at])
+    return ptr, vals, where
 
 
 def build(f: Features, config: Config, budget=None) -> tuple[Groups, Buckets, Pairs]:
@@ -390,14 +421,25 @@ def build(f: Features, config: Config, budget=None) -> tuple[Groups, Buckets, Pa
     memory-mapped files in its work directory. ``all_pairs`` gives every
     verified pair, big buckets included, when asked.
     """
+    spilled = budget is not None and budget.spilled
     g = exact(f.indptr, f.values, f.digests, f.nbytes)
-    out = None
-    if budget is not None and budget.spilled:
-        shape = (f.keys.shape[0], g.reps.shape[0])
-        out = tuple(np.lib.format.open_memmap(budget.directory() / f"{name}.npy", mode="w+", dtype=dt, shape=shape)
-                    for name, dt in (("order", np.int64), ("sorted_keys", np.uint64)))
-    b = bucket(f.keys, g.reps, out)
-    return g, b, link(*_lsh.bucket_runs(b.order, b.sorted_keys), g.reps, f, g.rep, config.threshold)
+    if not spilled:
+        b = bucket(f.keys, g.reps)
+        return g, b, link(*_lsh.bucket_runs(b.order, b.sorted_keys), g.reps, f, g.rep, config.threshold)
+    budget.unmap()
+    shape = (f.keys.shape[0], g.reps.shape[0])
+    paths = [budget.directory() / f"{name}.npy" for name in ("order", "sorted_keys")]
+    out = [np.lib.format.open_memmap(p, mode="w+", dtype=dt, shape=shape) for p, dt in zip(paths, (np.int64, np.uint64))]
+    bucket(f.keys, g.reps, out)
+    for arr in out:
+        arr.flush()
+    del out
+    b = Buckets(*(np.load(p, mmap_mode="r") for p in paths))
+    budget.mapped.extend(b)
+    budget.unmap()
+    p = link(*_lsh.bucket_runs(b.order, b.sorted_keys), g.reps, f, g.rep, config.threshold)
+    budget.unmap()
+    return g, b, p
 
 
 def all_pairs(f: Features, g: Groups, b: Buckets, config: Config) -> Pairs:
@@ -444,8 +486,10 @@ def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Con
         parent, size = _union_find(n, rep, p)
         settled = np.arange(n) < n_old
         i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
-        k = _cluster.connect_runs(touched[large].ravel(), cols, reps, settled, f.indptr, f.values,
-                                  config.threshold, parent, size, i, j, sc, 0)
+        big = touched[large].ravel()
+        ptr, vals, where = _rows_of_runs(f, big, cols, reps)
+        k = _cluster.connect_runs(big, cols, reps, where, settled, ptr, vals, config.threshold, parent, size,
+                                  i, j, sc, 0)
         p = _with_edges(p, i[:k], j[:k], sc[:k])
     return Groups(rep, reps), nb, p
 

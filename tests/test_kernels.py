@@ -518,8 +518,8 @@ def test_connect_runs_gives_the_components_of_all_verified_pairs(sets, runs, thr
     bounds = np.cumsum([0] + [len(r) for r in runs])
     flat = np.array([b for a in zip(bounds[:-1], bounds[1:]) for b in a], dtype=np.int64)
     settled = np.arange(n) < n_settled
-    k = _cluster.connect_runs(flat, cols, np.arange(n, dtype=np.int64), settled, indptr, values, threshold,
-                              parent, size, out_i, out_j, out_s, 0)
+    k = _cluster.connect_runs(flat, cols, np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64), settled,
+                              indptr, values, threshold, parent, size, out_i, out_j, out_s, 0)
     got = _cluster.components(n, np.concatenate([out_i[:k], [e[0] for e in old]]).astype(np.int64),
                               np.concatenate([out_j[:k], [e[1] for e in old]]).astype(np.int64))
     assert got.tolist() == ref.components(n, edges)

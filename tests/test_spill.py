@@ -98,3 +98,29 @@ def test_sizes_parse(value, want):
 def test_bad_sizes_say_what_is_expected(value):
     with pytest.raises((ValueError, TypeError), match="memory must be"):
         _spill.parse_size(value)
+
+
+def test_big_buckets_on_a_spilled_index(tmp_path, monkeypatch):
+    """Big buckets connect from rows read out of the spilled shingle file: same answers."""
+    from dedup import _pipeline
+
+    want = dedup.index(DOCS, threshold=0.5)
+    monkeypatch.setattr(_pipeline, "BIG_BUCKET", 2)
+    got = dedup.index(DOCS, threshold=0.5, memory="1KB", workdir=tmp_path)
+    assert got.stats["spilled"] and answers(got) == answers(want)
+    inc = dedup.index(DOCS[:250], threshold=0.5, memory="1KB", workdir=tmp_path)
+    inc.add(DOCS[250:])
+    assert answers(inc) == answers(want)
+
+
+def test_rows_read_from_the_file_equal_the_mapped_ones(tmp_path):
+    rng = np.random.default_rng(2)
+    sizes = rng.integers(0, 9, size=300)
+    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    path = tmp_path / "v.npy"
+    np.save(path, rng.integers(0, 2**63, size=int(indptr[-1]), dtype=np.uint64))
+    values = np.load(path, mmap_mode="r")
+    rows = np.unique(rng.integers(0, 300, size=120))
+    ptr, vals = _spill.gather_rows(indptr, values, rows)
+    for k, r in enumerate(rows.tolist()):
+        assert vals[ptr[k]:ptr[k + 1]].tolist() == values[indptr[r]:indptr[r + 1]].tolist()
