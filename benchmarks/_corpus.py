@@ -43,9 +43,22 @@ class Corpus:
         return len(self.texts)
 
 
+def exists(name: str) -> bool:
+    """Whether every file of ``name`` (``a+b`` for several) is in ``DATA_DIR``."""
+    return all((DATA_DIR / f"{part}.jsonl.gz").exists() for part in name.split("+"))
+
+
 @functools.cache
 def load(name: str, limit: int | None = None) -> Corpus:
-    """Read ``DATA_DIR/<name>.jsonl.gz``; raises FileNotFoundError if absent."""
+    """Read ``DATA_DIR/<name>.jsonl.gz``; raises FileNotFoundError if absent.
+
+    ``a+b`` is corpus ``a`` followed by corpus ``b`` (ids prefixed ``a:``/``b:``);
+    ``limit`` then applies to each part.
+    """
+    if "+" in name:
+        parts = [load(part, limit) for part in name.split("+")]
+        return Corpus(name, tuple(f"{c.name}:{i}" for c in parts for i in c.ids),
+                      tuple(t for c in parts for t in c.texts))
     path = DATA_DIR / f"{name}.jsonl.gz"
     field = TEXT_FIELD.get(name, "text")
     ids, texts = [], []

@@ -3,7 +3,7 @@
 On a shared machine other processes take cores away and wall time grows; the
 CPU seconds a process spends (``time.process_time``, all its threads) grow
 far less. ``cpu_timed`` wraps a benchmark target so each round's CPU seconds
-land in ``benchmark.extra_info["cpu_s"]``; ``report.py`` shows their median.
+land in ``benchmark.extra_info["cpu_s"]``; ``plot_ladder.py`` shows their median.
 For multi-threaded dedup the CPU time sums both threads (and any spin-wait of
 idle worker threads), so its CPU ratio against a single-threaded peer is a
 conservative one.

@@ -42,7 +42,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-_LIBRARY = {"dedup": "dedup", "datasketch": "datasketch", "rensa": "rensa"}
+_LIBRARY = {"dedup": "dedup", "near-dups": "dedup", "datasketch": "datasketch", "rensa": "rensa",
+            "gaoya": "gaoya.minhash"}
 
 
 def main(argv=None) -> int:
@@ -72,14 +73,16 @@ def main(argv=None) -> int:
     reset = _reset_hwm()
     calls = []
     pairs = {}
+    cpu = []
     for _ in range(args.repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         pairs = run(texts)
         calls.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     hwm_run, _ = _memory_kb()
     print(json.dumps({
         "contender": args.contender, "docs": len(texts), "import_s": t1 - t0, "load_s": t2 - t1,
-        "warmup_s": warmup_s, "calls_s": calls, "pairs": len(pairs),
+        "warmup_s": warmup_s, "calls_s": calls, "cpu_s": cpu, "pairs": pairs if isinstance(pairs, int) else len(pairs),
         "hwm_kb_before": hwm_before, "rss_kb_before": rss_before,
         "hwm_kb_run": hwm_run if reset else None, "hwm_kb_peak": max(hwm_before, hwm_run),
     }))

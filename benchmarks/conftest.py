@@ -6,14 +6,20 @@ needs one skips its test cleanly when the file is absent, so
 ``pytest benchmarks/ --benchmark-only`` on a bare checkout reports skips, not
 errors.
 
-Run:
+The comparison (see ``test_compare.py`` and ``RESULTS.md``):
 
-    pytest benchmarks/ --benchmark-only --benchmark-json=bench.json
-    python benchmarks/report.py bench.json > table.md
+    pytest benchmarks/test_truth.py benchmarks/test_compare.py benchmarks/test_limits.py \
+        benchmarks/test_threads.py benchmarks/test_cold_start.py -o addopts="" --benchmark-only \
+        --benchmark-json=benchmarks/results.json
+    python benchmarks/report.py benchmarks/results.json > table.md
+
+The hooks below put the CPU model, memory, library versions and thread
+defaults (``_protocol.machine``) and the command line into that JSON.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -66,3 +72,19 @@ def threads(request):
     numba.set_num_threads(min(request.param, default))
     yield numba.get_num_threads()
     numba.set_num_threads(default)
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """CPU model (lscpu, /proc/cpuinfo), memory, library versions and thread defaults, in the JSON."""
+    from _protocol import machine
+
+    machine_info["near_dups"] = machine()
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    """The command that made the file, so every table can name it."""
+    import shlex
+
+    output_json["command"] = " ".join(shlex.quote(a) for a in sys.argv)
+    output_json["cwd"] = str(Path.cwd())
+    output_json["env"] = {k: v for k, v in os.environ.items() if k.startswith(("NEAR_DUPS_BENCH", "NUMBA_", "RAYON_"))}

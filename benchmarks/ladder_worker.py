@@ -32,7 +32,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 _LIBRARY = {"dedup": "dedup._index",  # dedup itself imports lazily; this pulls in numba and the kernels
-             "datasketch": "datasketch", "rensa": "rensa", "exact": "numpy"}
+             "datasketch": "datasketch", "rensa": "rensa", "gaoya": "gaoya.minhash", "exact": "numpy"}
 
 
 def run_exact(texts):
@@ -59,7 +59,7 @@ def contenders() -> dict:
     """name -> (function, description): ``_peers.CONTENDERS`` plus the exact baseline and dedup on one thread."""
     from _peers import CONTENDERS
 
-    out = {k: CONTENDERS[k] for k in ("dedup", "rensa", "datasketch")}
+    out = {k: CONTENDERS[k] for k in ("dedup", "gaoya", "rensa", "datasketch")}
     out["dedup@1thread"] = (run_dedup_one_thread, "dedup.index with numba.set_num_threads(1)")
     out["exact"] = (run_exact, "pure Python: shingle sets + exact all-pairs prefix-filter join (Bayardo 2007)")
     return out

@@ -1,14 +1,23 @@
-"""Turn a pytest-benchmark JSON file into Markdown tables.
+"""Turn the pytest-benchmark JSON of the comparison into the README's Markdown tables.
 
-    python benchmarks/report.py bench.json > table.md
+    python benchmarks/report.py benchmarks/results.json > table.md
 
-One row per benchmark, grouped as the suite groups them: contender, corpus,
-docs, seconds (median over rounds; min and rounds beside it), docs/s and MB/s
-(raw UTF-8 MB, 10**6 bytes, from ``extra_info["bytes"]``), and, in groups
-that have a ``dedup`` row, the ratio ``peer seconds / dedup seconds`` (how
-many times faster dedup is); then the median CPU seconds of the process
-(``extra_info["cpu_s"]``, see ``_timing.py``) and the same ratio over CPU time. Then the tables the timings alone do not show:
-cold start, peak memory, agreement (recall), and the issue's targets.
+Every figure comes from that one file (one run):
+
+* **comparison** (``test_compare.py``): per corpus, each contender's median
+  seconds over the interleaved rounds with min–max, docs/s, MB/s (10**6 bytes
+  of raw UTF-8), ratio to near-dups (peer median / near-dups median), recall
+  against the exact truth and pairs found, and peak RSS (the contender alone in
+  a fresh process: the resident-set peak during its run, and what the run
+  added to the process);
+* **targets** of issue #13, each with the figure it reads;
+* **limits**: the floor (encode + xxh3 every text) beside near-dups, and
+  near-dups' stages (``test_limits.py``);
+* **threads**: near-dups on one and two threads (``test_threads.py``);
+* **truth**: pairs under each tokenization and how far they agree;
+* cold start and any other group in the file, generically;
+* a first line naming the CPU, the load averages, the repetitions and the
+  command.
 """
 
 from __future__ import annotations
@@ -18,156 +27,242 @@ import json
 import statistics
 import sys
 
-TARGETS = {"datasketch": 20.0, "rensa": 3.0}  # end-to-end speed-up of dedup over each peer
-TARGET_MBPS_ONE_CORE = 100.0
+#: Issue #13, end to end on Newsgroups + web pages: near-dups at least this many times faster.
+TARGET_SPEEDUP = {"gaoya": 6.0, "rensa": 10.0, "datasketch": 30.0}
+TARGET_CORPUS = "newsgroups+web_pages"
+TARGET_THREADS = 1.8  # two threads / one, end to end, on 100k and Wikipedia
+TARGET_WEB_VS_NEWS = 0.9  # web pages MB/s / Newsgroups MB/s, two threads
+TARGET_FLOOR_RATIO = 8.0  # near-dups / floor, the issue's aim
+CORPUS_LABEL = {"newsgroups": "20 Newsgroups", "web_pages": "web pages", "newsgroups+web_pages":
+                "Newsgroups + web pages", "wikipedia": "Wikipedia", "planted-100k": "planted 100k"}
 
 
-def _fmt(x: float) -> str:
-    """3 significant figures or more, thousands separated."""
+def _f(x: float | None, unit: str = "") -> str:
+    """3 significant figures (more above 100), thousands separated."""
+    if x is None:
+        return "—"
     if x >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+        s = f"{x:,.0f}"
+    elif x >= 10:
+        s = f"{x:.1f}"
+    elif x >= 1:
+        s = f"{x:.2f}"
+    else:
+        s = f"{x:.3f}"
+    return s + unit
 
 
-def _seconds(b) -> float:
-    return b["stats"]["median"]
+def _secs(row: dict) -> str:
+    return f"{_f(row['median'])} ({_f(row['min'])}–{_f(row['max'])})"
 
 
-def _cpu(b):
-    cpu = b["extra_info"].get("cpu_s")
-    return statistics.median(cpu) if cpu else None
+def _by_kind(benches: list, kind: str) -> dict:
+    return {b["extra_info"]["corpus"]: b["extra_info"] for b in benches if b["extra_info"].get("kind") == kind}
 
 
-def _cpu_cells(b, base) -> str:
-    c = _cpu(b)
-    if c is None:
-        return "— | —"
-    if base and b["extra_info"].get("contender") != "dedup":
-        return f"{c:.3f} | {c / base:.1f}x"
-    return f"{c:.3f} | {'1x' if base else '—'}"
+def _memory(benches: list) -> dict:
+    return {(b["extra_info"]["corpus"], b["extra_info"]["contender"]): b["extra_info"]
+            for b in benches if b["extra_info"].get("kind") == "memory"}
 
 
-def _group_key(name: str):
-    order = ["end-to-end", "cold start", "peak memory", "throughput", "stages", "exact ground truth"]
-    for k, prefix in enumerate(order):
-        if name.startswith(prefix):
-            return (k, name)
-    return (len(order), name)
-
-
-def main_table(benches: list) -> list[str]:
-    out = []
-    groups: dict = {}
+def header(data: dict) -> list[str]:
+    m = data.get("machine_info", {})
+    nd = m.get("near_dups", {})
+    cpu = nd.get("lscpu") or {}
+    benches = data["benchmarks"]
+    loads = []
+    reps = set()
     for b in benches:
-        groups.setdefault(b.get("group") or "", []).append(b)
-    for group in sorted(groups, key=_group_key):
-        rows = groups[group]
-        dedup = [r for r in rows if r["extra_info"].get("contender") == "dedup"]
-        base = _seconds(dedup[0]) if dedup else None
-        out += [f"### {group}", "",
-                "| contender | corpus | docs | seconds (median) | min | rounds | docs/s | MB/s | ratio vs dedup "
-                "| CPU s (median) | CPU ratio vs dedup |",
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        base_cpu = _cpu(dedup[0]) if dedup else None
-        for r in rows:
-            e = r["extra_info"]
-            s = _seconds(r)
-            docs, nbytes = e.get("docs"), e.get("bytes")
-            ratio = f"{s / base:.1f}x" if base and e.get("contender") != "dedup" else ("1x" if base else "—")
-            out.append(
-                f"| {e.get('contender', r['name'])} | {e.get('corpus', '')} | {docs or ''} | {s:.3f} | "
-                f"{r['stats']['min']:.3f} | {r['stats']['rounds']} | "
-                f"{_fmt(docs / s) if docs else '—'} | {_fmt(nbytes / 1e6 / s) if nbytes else '—'} | {ratio} | "
-                f"{_cpu_cells(r, base_cpu)} |"
-            )
-        out.append("")
-    return out
-
-
-def extra_tables(benches: list) -> list[str]:
-    out = []
-    cold = [b for b in benches if (b.get("group") or "").startswith("cold start")]
-    if cold:
-        out += ["### cold start breakdown (seconds, one value per round)", "",
-                "| case | whole process | import dedup | first call | second call (same process) |",
-                "|---|---|---|---|---|"]
-        for b in cold:
-            e = b["extra_info"]
-            data = ", ".join(f"{x:.2f}" for x in b["stats"]["data"])
-            out.append(f"| {e['contender']} | {data} | {e.get('import_s')} | {e.get('first_call_s')} | "
-                       f"{e.get('second_call_s')} |")
-        out.append("")
-    mem = [b for b in benches if "peak_rss_mb" in b["extra_info"]]
-    if mem:
-        out += ["### peak memory (resident set of the child process, VmHWM/VmRSS, MiB)", "",
-                "| contender | peak RSS, whole process | peak RSS during the run | RSS before the run | "
-                "added by the run | run seconds | pairs |",
-                "|---|---:|---:|---:|---:|---:|---:|"]
-        for b in mem:
-            e = b["extra_info"]
-            out.append(f"| {e['contender']} | {e['peak_rss_mb']} | {e.get('run_peak_mb')} | {e['before_run_mb']} | "
-                       f"{e['run_increment_mb']} | {e['run_s']} | {e['pairs']} |")
-        out.append("")
-    agree = [b for b in benches if "agreement" in b["extra_info"]]
-    for b in agree:
-        a = b["extra_info"]["agreement"]
-        out += ["### agreement on all of newsgroups (exact all-pairs join = truth)", "",
-                f"Exact pairs with J >= 0.8: {a['truth_pairs_python_tokens']} over the Python tokenization, "
-                f"{a['truth_pairs_dedup_tokens']} over dedup's shingles "
-                f"(pairs in one and not the other: {a['truth_python_vs_dedup_tokens_differ'] or 'none'}). "
-                f"Brute-force sample: {a['sample_docs']} docs, {a['sample_brute_force_pairs']} pairs "
-                "(equal to the exact join restricted to the sample).", "",
-                "| contender | pairs | recall vs exact | precision | recall on brute-force sample | "
-                "recall vs dedup's pairs | dedup's recall vs its pairs | missed (i, j, J), first 10 |",
-                "|---|---:|---:|---:|---:|---:|---:|---|"]
-        for name, v in a.items():
-            if isinstance(v, dict):
-                out.append(f"| {name} | {v['pairs']} | {v['recall_vs_exact']} | {v['precision_vs_exact']} | "
-                           f"{v['recall_on_brute_force_sample']} | {v['recall_vs_dedup']} | "
-                           f"{v['dedup_recall_vs_this']} | {v['missed_vs_exact'] or ''} |")
-        out.append("")
-    return out
-
-
-def targets(benches: list) -> list[str]:
-    out = ["### targets", ""]
-    e2e = [b for b in benches if (b.get("group") or "").startswith("end-to-end")]
-    if e2e:
-        full = max(b["extra_info"]["docs"] for b in e2e)
-        rows = {b["extra_info"]["contender"]: _seconds(b) for b in e2e if b["extra_info"]["docs"] == full}
-        if "dedup" in rows:
-            for peer, want in TARGETS.items():
-                if peer in rows:
-                    got = rows[peer] / rows["dedup"]
-                    out.append(f"- end to end vs {peer} ({full} docs): {got:.1f}x, target >= {want:g}x: "
-                               f"{'met' if got >= want else 'NOT met'}")
-    tp = [b for b in benches if (b.get("group") or "").startswith("throughput")]
-    for b in tp:
         e = b["extra_info"]
-        if e.get("threads") == 1:
-            mbps = e["bytes"] / 1e6 / _seconds(b)
-            out.append(f"- {e['contender']}: {mbps:.1f} MB/s, target >= {TARGET_MBPS_ONE_CORE:g} MB/s on one core: "
-                       f"{'met' if mbps >= TARGET_MBPS_ONE_CORE else 'NOT met'}")
+        for r in e.get("rounds", []):
+            loads += [r["load_before"][0], r["load_after"][0]]
+        for k in ("load_before", "load_after"):
+            if isinstance(e.get(k), list):
+                loads.append(e[k][0])
+        if "reps" in e:
+            reps.add(e["reps"])
+    v = nd.get("versions", {})
+    cpu_name = (f"{cpu.get('Model name', nd.get('cpuinfo_model_name', '?'))} (family {cpu.get('CPU family', '?')}, "
+                f"model {cpu.get('Model', '?')}, {cpu.get('CPU(s)', nd.get('cpu_count', '?'))} cores, "
+                f"{cpu.get('Thread(s) per core', '?')} thread per core, {cpu.get('Hypervisor vendor', 'no')} guest, "
+                f"L2 {cpu.get('L2 cache', '?')}, L3 {cpu.get('L3 cache', '?')}, "
+                f"{'/'.join(nd.get('simd', []))}), {round(nd.get('mem_total_kb', 0) / 2**20, 1)} GiB RAM")
+    lines = [
+        f"Run {data.get('datetime', '?')}, near-dups {v.get('near-dups commit', '?')}; CPU: {cpu_name}; "
+        f"Python {nd.get('python', '?')}, numba {v.get('numba')}, numpy {v.get('numpy')}, gaoya {v.get('gaoya')}, "
+        f"rensa {v.get('rensa')}, datasketch {v.get('datasketch')}.",
+        "",
+        f"1-minute load average read before and after every interleaved round: {min(loads):.2f} to {max(loads):.2f} "
+        f"(median {statistics.median(loads):.2f}; this machine has {nd.get('cpu_count', '?')} cores, and a "
+        "contender using both accounts for up to 2 by itself)." if loads else "Load average: not recorded.",
+        "",
+        f"Repetitions: {', '.join(map(str, sorted(reps))) or '?'} interleaved rounds per corpus, after one untimed "
+        "warm-up call per contender.",
+        "",
+        f"Command: `{data.get('command', '?')}` (in `{data.get('cwd', '?')}`"
+        + (f", env {data['env']}" if data.get("env") else "") + ").",
+        "",
+    ]
+    return lines
+
+
+def comparison(benches: list) -> list[str]:
+    out = []
+    mem = _memory(benches)
+    for corpus, e in _by_kind(benches, "compare").items():
+        c = e["contenders"]
+        base = c["near-dups"]["median"]
+        t = e["truth"]
+        mb = e["bytes"] / 1e6
+        out += [f"### {CORPUS_LABEL.get(corpus, corpus)}: {e['docs']:,} documents, {_f(mb)} MB, "
+                f"{t['pairs_python']} exact pairs (Python shingles) / {t['pairs_dedup']} (near-dups' shingles)", "",
+                "| contender | seconds, median (min–max) | docs/s | MB/s | time vs near-dups | recall | pairs found "
+                "| peak RSS during run | RSS added by run | CPU s (median) |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for name, row in c.items():
+            if name == "floor":
+                continue
+            ratio = "1x" if name == "near-dups" else f"{row['median'] / base:.1f}x"
+            truth_n = t["pairs_dedup"] if row.get("truth") == "dedup" else t["pairs_python"]
+            rec = "— (no pair)" if truth_n == 0 else f"{row['recall']:.4f}"
+            m = mem.get((corpus, name), {})
+            out.append(f"| {name} | {_secs(row)} | {_f(e['docs'] / row['median'])} | {_f(mb / row['median'])} | "
+                       f"{ratio} | {rec} | {row['pairs']} of {truth_n} | {_f(m.get('run_peak_mib'), ' MiB')} | "
+                       f"{_f(m.get('added_mib'), ' MiB')} | {_f(row['cpu_median'])} |")
+        out.append("")
+    return out
+
+
+def targets(data: dict) -> list[str]:
+    benches = data["benchmarks"]
+    out = ["### Targets of issue #13", ""]
+    cmp = _by_kind(benches, "compare")
+    if TARGET_CORPUS in cmp:
+        c = cmp[TARGET_CORPUS]["contenders"]
+        for peer, want in TARGET_SPEEDUP.items():
+            if peer in c:
+                got = c[peer]["median"] / c["near-dups"]["median"]
+                out.append(f"- End to end on Newsgroups + web pages, near-dups vs {peer}: {got:.1f}x "
+                           f"(target >= {want:g}x): {'met' if got >= want else 'NOT met'}.")
+    thr = _by_kind(benches, "threads")
+    for corpus in ("planted-100k", "wikipedia"):
+        if corpus in thr:
+            s = thr[corpus]["speedup"]
+            out.append(f"- Two threads vs one, end to end, {CORPUS_LABEL[corpus]}: {s:.2f}x (target >= "
+                       f"{TARGET_THREADS:g}x): {'met' if s >= TARGET_THREADS else 'NOT met'}.")
+    if "web_pages" in thr and "newsgroups" in thr:
+        two = lambda e: next(r for r in e["rows"].values() if r["threads"] == 2)["mb_per_s"]  # noqa: E731
+        w, n = two(thr["web_pages"]), two(thr["newsgroups"])
+        out.append(f"- Web pages vs Newsgroups MB/s on two threads: {w:.1f} / {n:.1f} = {w / n:.2f} (target >= "
+                   f"{TARGET_WEB_VS_NEWS:g}): {'met' if w / n >= TARGET_WEB_VS_NEWS else 'NOT met'}.")
+    for corpus, e in cmp.items():
+        c = e["contenders"]
+        r = c["near-dups"]["median"] / c["floor"]["median"]
+        out.append(f"- near-dups / floor, {CORPUS_LABEL.get(corpus, corpus)}: {r:.0f}x (aim <= {TARGET_FLOOR_RATIO:g}x).")
+    return out + [""]
+
+
+def limits(benches: list) -> list[str]:
+    cmp = _by_kind(benches, "compare")
+    stages = _by_kind(benches, "stages")
+    if not cmp:
+        return []
+    out = ["### Limits: the floor beside near-dups", "",
+           "Floor = touch every text, encode it to UTF-8 (`str.encode`) and hash it with xxh3 (`xxh3_64_intdigest`), "
+           "one Python call per text; timed in the same interleaved rounds as the contenders.", "",
+           "| corpus | MB | floor s (min–max) | floor MB/s | near-dups s (min–max) | near-dups MB/s | near-dups / floor |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    for corpus, e in cmp.items():
+        f, n = e["contenders"]["floor"], e["contenders"]["near-dups"]
+        mb = e["bytes"] / 1e6
+        out.append(f"| {CORPUS_LABEL.get(corpus, corpus)} | {_f(mb)} | {_secs(f)} | {_f(mb / f['median'])} | "
+                   f"{_secs(n)} | {_f(mb / n['median'])} | {n['median'] / f['median']:.0f}x |")
+    out.append("")
+    if stages:
+        names = list(next(iter(stages.values()))["stages"])
+        out += ["near-dups stage by stage (`_stages.Staged`, default threads; median seconds of the rounds, "
+                "share of their sum):", "",
+                "| stage | " + " | ".join(CORPUS_LABEL.get(c, c) for c in stages) + " |",
+                "|---|" + "---:|" * len(stages)]
+        totals = {c: sum(s["stages"][k]["median"] for k in names) for c, s in stages.items()}
+        for k in names:
+            cells = [f"{_f(s['stages'][k]['median'])} ({100 * s['stages'][k]['median'] / totals[c]:.0f} %)"
+                     for c, s in stages.items()]
+            out.append(f"| {k} | " + " | ".join(cells) + " |")
+        out.append("| sum | " + " | ".join(_f(totals[c]) for c in stages) + " |")
+        out.append("| candidates / verified pairs | " + " | ".join(
+            f"{s['candidates']:,} / {s['verified_pairs']:,}" for s in stages.values()) + " |")
+        out.append("")
+    return out
+
+
+def threads(benches: list) -> list[str]:
+    thr = _by_kind(benches, "threads")
+    if not thr:
+        return []
+    out = ["### near-dups on one and two threads (end to end, interleaved 1, 2, 1, 2, ...)", "",
+           "| corpus | docs | MB | 1 thread s (min–max) | MB/s | 2 threads s (min–max) | MB/s | speed-up |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for corpus, e in thr.items():
+        one, two = (next(r for r in e["rows"].values() if r["threads"] == k) for k in (1, 2))
+        mb = e["bytes"] / 1e6
+        out.append(f"| {CORPUS_LABEL.get(corpus, corpus)} | {e['docs']:,} | {_f(mb)} | {_secs(one)} | "
+                   f"{_f(one['mb_per_s'])} | {_secs(two)} | {_f(two['mb_per_s'])} | {e['speedup']:.2f}x |")
+    return out + [""]
+
+
+def truth(benches: list) -> list[str]:
+    cmp = _by_kind(benches, "compare")
+    if not cmp:
+        return []
+    out = ["### The truth and the tokenizations", "",
+           "Exact all-pairs join (`_truth.py`) under each tokenization: the peers' Python rule (what their exact "
+           "check uses), near-dups' own shingles, and gaoya's word splitter (ASCII punctuation and whitespace).", "",
+           "| corpus | pairs: Python / near-dups / gaoya words | Python ∩ near-dups | Python ∩ gaoya words | "
+           "docs with gaoya's set = Python's | mean J(gaoya set, Python set) | docs with near-dups' set size = Python's |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    for corpus, e in cmp.items():
+        t, a = e["truth"], e["agreement"]
+        out.append(f"| {CORPUS_LABEL.get(corpus, corpus)} | {t['pairs_python']} / {t['pairs_dedup']} / "
+                   f"{t['pairs_gaoya_tokens']} | {t['python_and_dedup']} | {t['python_and_gaoya_tokens']} | "
+                   f"{100 * a['gaoya_same_set_docs'] / a['docs']:.1f} % | {a['gaoya_mean_jaccard_vs_python']:.4f} | "
+                   f"{100 * a['dedup_same_size_docs'] / a['docs']:.1f} % |")
+    out.append("")
+    miss = [(corpus, k, r["missed"]) for corpus, e in cmp.items() for k, r in e["contenders"].items() if r.get("missed")]
+    if miss:
+        out += ["Missed pairs (i, j, exact J), first 10 per contender:", ""]
+        out += [f"- {CORPUS_LABEL.get(c, c)}, {k}: {m}" for c, k, m in miss]
+        out.append("")
+    warm = next(iter(cmp.values()))["contenders"]
+    out += ["Threads: OS threads of the process before/after each contender's first call: " + ", ".join(
+        f"{k} {r['warmup']['os_threads_before']}->{r['warmup']['os_threads_after']}" for k, r in warm.items()) + ".", ""]
+    return out
+
+
+def others(benches: list) -> list[str]:
+    """Any other group (cold start, ladder, truth checks): one row per benchmark."""
+    rest = [b for b in benches if b["extra_info"].get("kind") not in ("compare", "memory", "threads", "stages")]
+    if not rest:
+        return []
+    out = ["### Other benchmarks in this run", "", "| group | name | seconds, median (min–max) | rounds | notes |",
+           "|---|---|---:|---:|---|"]
+    for b in rest:
+        s = b["stats"]
+        e = b["extra_info"]
+        notes = {k: e[k] for k in ("first_call_s", "second_call_s", "import_s", "mismatches", "pieces", "sample_pairs",
+                                   "corpus_pairs") if k in e}
+        out.append(f"| {b.get('group')} | {b['name']} | {_f(s['median'])} ({_f(s['min'])}–{_f(s['max'])}) | "
+                   f"{s['rounds']} | {notes or ''} |")
     return out + [""]
 
 
 def render(data: dict) -> str:
-    benches = data["benchmarks"]
-    m = data.get("machine_info", {})
-    c = data.get("commit_info", {})
-    head = [f"Run {data.get('datetime', '?')}, commit {c.get('id', '?')[:10]}{' (dirty)' if c.get('dirty') else ''}, "
-            f"{m.get('cpu', {}).get('brand_raw', m.get('processor', '?'))}, "
-            f"{m.get('cpu', {}).get('count', '?')} cores, Python {m.get('python_version', '?')}.", ""]
-    loads = [b["extra_info"][k] for b in benches for k in ("loadavg_before", "loadavg_after") if k in b["extra_info"]]
-    if loads:
-        head += [f"1-minute load average seen around the timed benchmarks: {min(loads):.2f} to {max(loads):.2f} "
-                 "(the suite itself accounts for up to 2 on this 2-core machine; more means other processes "
-                 "competed for the cores).", ""]
-    return "\n".join(head + targets(benches) + main_table(benches) + extra_tables(benches))
+    b = data["benchmarks"]
+    return "\n".join(header(data) + targets(data) + comparison(b) + limits(b) + threads(b) + truth(b) + others(b))
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description="pytest-benchmark JSON -> Markdown tables")
+    p = argparse.ArgumentParser(description="pytest-benchmark JSON of the comparison -> Markdown tables")
     p.add_argument("json_file")
     args = p.parse_args(argv)
     with open(args.json_file, encoding="utf-8") as f:

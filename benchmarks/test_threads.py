@@ -1,0 +1,71 @@
+"""near-dups end to end on one thread and on two, interleaved, for the issue's parallel targets.
+
+``dedup.index(texts, threshold=0.8, ngram=5)`` with ``numba.set_num_threads(1)``
+and ``(2)`` (every core here), alternating 1, 2, 1, 2, ... for
+``NEAR_DUPS_BENCH_REPS`` rounds after one untimed call each (``_protocol``).
+Corpora: 20 Newsgroups, the web pages, Wikipedia and a 100,000-document
+planted corpus (``generate.py``, seed 0). MB are 10**6 bytes of raw UTF-8
+input. The targets of issue #13 read from these figures: two threads >= 1.8x
+one thread (100k, Wikipedia), and web pages >= 0.9x the MB/s of Newsgroups on
+two threads. gaoya and rensa are not run here: they keep rayon's default (one
+worker per core), as the warm-up records in ``test_compare.py`` show.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+
+import numba
+import pytest
+from _peers import run_dedup
+from _protocol import interleave, loadavg
+from test_compare import LIMIT, REPS, corpus_or_skip
+
+THREAD_CORPORA = ("newsgroups", "web_pages", "wikipedia", "planted-100k")
+THREADS = (1, 2)
+
+
+def _with_threads(k: int):
+    def run(texts):
+        before = numba.get_num_threads()
+        numba.set_num_threads(min(k, numba.config.NUMBA_NUM_THREADS))
+        try:
+            return run_dedup(texts)
+        finally:
+            numba.set_num_threads(before)
+
+    return run
+
+
+def _texts(name: str):
+    if name.startswith("planted-"):
+        from generate import cached
+
+        n = 100_000 if LIMIT is None else LIMIT
+        c = cached(n)
+        return list(c.texts), c.nbytes, f"generated n={n} seed=0"
+    corpus = corpus_or_skip(name)
+    return list(corpus.texts), corpus.nbytes, name
+
+
+@pytest.mark.parametrize("name", THREAD_CORPORA)
+def test_threads(benchmark, name):
+    texts, nbytes, label = _texts(name)
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs 2 cores")
+    runs = {f"near-dups, {k} thread{'s' if k > 1 else ''}": _with_threads(k) for k in THREADS}
+    benchmark.group = f"threads {name}"
+    res = benchmark.pedantic(interleave, args=(runs, texts, REPS), rounds=1, iterations=1)
+    rows = {}
+    for (k, walls), threads in zip(((k, [c["wall_s"] for c in v]) for k, v in res["calls"].items()), THREADS):
+        med = statistics.median(walls)
+        rows[k] = {"threads": threads, "wall_s": walls, "cpu_s": [c["cpu_s"] for c in res["calls"][k]],
+                   "median": med, "min": min(walls), "max": max(walls), "mb_per_s": nbytes / 1e6 / med,
+                   "pairs": len(res["results"][k]), "stable": res["stable"].get(k, True)}
+    one, two = (rows[k]["median"] for k in runs)
+    benchmark.extra_info.update(kind="threads", corpus=name, source=label, docs=len(texts), bytes=nbytes, reps=REPS,
+                                rows=rows, speedup=one / two, rounds=res["rounds"], load_end=loadavg(),
+                                cpu_count=os.cpu_count())
+    a, b = (rows[k]["pairs"] for k in runs)
+    assert a == b, "one and two threads found different pairs"
