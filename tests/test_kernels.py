@@ -544,3 +544,15 @@ def test_sort_bands_equals_a_stable_argsort(keys, data):
     sub = k[:, select]
     want = np.argsort(sub, axis=1, kind="stable")
     assert np.array_equal(order, want) and np.array_equal(sorted_keys, np.take_along_axis(sub, want, axis=1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(st.text(alphabet=st.characters(max_codepoint=127), max_size=200), max_size=20))
+def test_all_ascii_batches_fold_in_one_pass_like_cpython(texts):
+    """The ASCII fast path of encode_batch (a vectorized lower-casing) gives CPython's NFKC + casefold."""
+    buf, offs = _normalize.encode_batch(texts)
+    assert [bytes(buf[a:b]) for a, b in zip(offs[:-1], offs[1:])] == [
+        _normalize.normalize(t).encode("utf-8") for t in texts]
+    every = np.arange(128, dtype=np.uint8)
+    out = np.empty(128, dtype=np.uint8)
+    assert _normalize._lower_ascii(every, out) and np.array_equal(out, _normalize._ascii_fold())
