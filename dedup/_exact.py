@@ -176,16 +176,42 @@ def expand_pairs(rep, ri, rj, rs):
     return i[order], j[order], s[order]
 
 
+def sparse_groups(rep: np.ndarray):
+    """The groups of more than one document, for lookups: ``(keys, ptr, extra)``.
+
+    ``keys`` (sorted) are the representatives of such groups; the members of
+    group ``keys[g]`` other than itself are ``extra[ptr[g]:ptr[g+1]]``, in
+    input order. Built once per index in O(documents); a lookup then costs
+    a binary search, not a pass over every document.
+    """
+    others = np.flatnonzero((rep >= 0) & (rep != np.arange(rep.shape[0])))
+    r = rep[others]
+    order = np.argsort(r, kind="stable")
+    extra = others[order]
+    r = r[order]
+    if r.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64)
+    first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+    return r[first].astype(np.int64), np.append(first, r.shape[0]).astype(np.int64), extra.astype(np.int64)
+
+
 @njit(cache=True)
-def gather_members(start, members, docs):
-    """Concatenated members of each group in ``docs`` (CSR from ``group_members``)."""
-    total = 0
-    for d in docs:
-        total += start[d + 1] - start[d]
-    out = np.empty(total, dtype=np.int64)
+def members_of(keys, ptr, extra, docs):
+    """Every member of the groups of ``docs`` (representatives): ``(counts, members)``, each doc first."""
+    counts = np.ones(docs.shape[0], dtype=np.int64)
+    where = np.searchsorted(keys, docs)
+    for k in range(docs.shape[0]):
+        w = where[k]
+        if w < keys.shape[0] and keys[w] == docs[k]:
+            counts[k] += ptr[w + 1] - ptr[w]
+    out = np.empty(counts.sum(), dtype=np.int64)
     o = 0
-    for d in docs:
-        for x in range(start[d], start[d + 1]):
-            out[o] = members[x]
-            o += 1
-    return out
+    for k in range(docs.shape[0]):
+        out[o] = docs[k]
+        o += 1
+        w = where[k]
+        if w < keys.shape[0] and keys[w] == docs[k]:
+            for x in range(ptr[w], ptr[w + 1]):
+                out[o] = extra[x]
+                o += 1
+    return counts, out

@@ -259,7 +259,7 @@ class Index:
                 f"among {self._g.reps.shape[0]} distinct texts; {self.config}>")
 
     def _changed(self):
-        self._pairs = self._labels = self._positions = self._is_complete = None
+        self._pairs = self._labels = self._positions = self._is_complete = self._sparse = None
 
     # ----------------------------------------------------------------- arrays
     def arrays(self) -> dict:
@@ -314,6 +314,14 @@ class Index:
                     "to list them all.")
             self._pairs = tuple(_pipeline.expand(self._g.rep, p))
         return self._pairs
+
+    def _groups(self):
+        """``_exact.sparse_groups`` of the index, built at the first query and kept."""
+        if self._sparse is None:
+            from ._exact import sparse_groups
+
+            self._sparse = sparse_groups(self._g.rep)
+        return self._sparse
 
     def _complete(self) -> bool:
         """Whether the stored pairs are every verified pair (no bucket was too big to verify whole)."""
@@ -423,7 +431,7 @@ class Index:
         _, texts = as_documents(docs)
         with _pipeline.threads_for(len(texts)):
             q = _pipeline.featurize(texts, self.config)
-            qi, pos, sc = _pipeline.match(self._f, self._g, self._b, q, t)
+            qi, pos, sc = _pipeline.match(self._f, self._g, self._b, q, t, self._groups())
         order = np.lexsort((pos, -sc, qi))
         out: list[list[tuple]] = [[] for _ in texts]
         ids = self.ids
@@ -548,7 +556,7 @@ class Index:
             return []
         with _pipeline.threads_for(len(texts)):
             q = _pipeline.featurize(texts, self.config)
-            qi, qpos, qsc = _pipeline.match(self._f, self._g, self._b, q, t)
+            qi, qpos, qsc = _pipeline.match(self._f, self._g, self._b, q, t, self._groups())
             seen = np.zeros(len(ids), dtype=bool)
             seen[qi] = True
             new, best, best_s = _pipeline.screen(q, seen, t)

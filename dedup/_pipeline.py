@@ -494,12 +494,13 @@ def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Con
     return Groups(rep, reps), nb, p
 
 
-def match(f: Features, g: Groups, b: Buckets, q: Features, threshold: float) -> Pairs:
+def match(f: Features, g: Groups, b: Buckets, q: Features, threshold: float, groups=None) -> Pairs:
     """Verified matches of query documents ``q`` against an indexed corpus ``f``.
 
     Returns ``Pairs(query row, indexed position, score)`` expanded to every
     member of each matched exact-duplicate group; a query without shingles
-    matches the indexed texts identical to it, at 1.0.
+    matches the indexed texts identical to it, at 1.0. ``groups`` is
+    ``_exact.sparse_groups(g.rep)``, which a caller querying often keeps.
     """
     qptr, cols = lookup(b, q.keys)
     qi = np.repeat(np.arange(qptr.shape[0] - 1), np.diff(qptr))
@@ -509,9 +510,9 @@ def match(f: Features, g: Groups, b: Buckets, q: Features, threshold: float) -> 
         li, ld = _letterless_matches(f, g, q, lone)
         qi, docs = np.concatenate([qi, li]), np.concatenate([docs, ld])
         score = np.concatenate([score, np.ones(li.shape[0])])
-    start, members = _exact.group_members(g.rep)
-    counts = start[docs + 1] - start[docs]
-    pos = _exact.gather_members(start, members, docs)
+    if groups is None:
+        groups = _exact.sparse_groups(g.rep)
+    counts, pos = _exact.members_of(*groups, docs)
     return Pairs(np.repeat(qi, counts), pos, np.repeat(score, counts))
 
 

@@ -43,6 +43,7 @@ import os
 import pathlib
 import re
 import shutil
+from collections.abc import Sequence
 
 import numpy as np
 import xxhash
@@ -83,7 +84,72 @@ def _manifest_checksum(manifest: dict) -> str:
     return xxhash.xxh3_64_hexdigest(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8"))
 
 
-def _encode_ids(ids: list) -> dict[str, np.ndarray]:
+class Ids(Sequence):
+    """The ids of a loaded index, read from its files when asked for (not all at ``load``).
+
+    A sequence of ``str`` (UTF-8 blob and offsets) or of ``int``; equal to a
+    list or sequence of the same ids. Saving an index whose ids are still
+    these saves their files as they are.
+    """
+
+    __slots__ = ("blob", "offsets", "ints")
+
+    def __init__(self, blob=None, offsets=None, ints=None):
+        self.blob, self.offsets, self.ints = blob, offsets, ints
+
+    def __len__(self) -> int:
+        return self.ints.shape[0] if self.ints is not None else self.offsets.shape[0] - 1
+
+    def _one(self, k: int):
+        if self.ints is not None:
+            return int(self.ints[k])
+        a, b = int(self.offsets[k]), int(self.offsets[k + 1])
+        return bytes(self.blob[a:b]).decode("utf-8", "surrogatepass")
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self._one(x) for x in range(*k.indices(len(self)))]
+        n = len(self)
+        k = int(k)
+        if k < 0:
+            k += n
+        if not 0 <= k < n:
+            raise IndexError("id index out of range")
+        return self._one(k)
+
+    def __iter__(self):
+        if self.ints is not None:
+            for start in range(0, len(self), 1 << 16):
+                yield from self.ints[start : start + (1 << 16)].tolist()
+            return
+        n = len(self)
+        for start in range(0, n, 1 << 16):
+            stop = min(n, start + (1 << 16))
+            lo, hi = int(self.offsets[start]), int(self.offsets[stop])
+            blob = bytes(self.blob[lo:hi])
+            off = (np.asarray(self.offsets[start : stop + 1]) - lo).tolist()
+            yield from (blob[off[k] : off[k + 1]].decode("utf-8", "surrogatepass") for k in range(stop - start))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (list, tuple, Sequence)) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Ids({len(self)} ids)"
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays ``save`` writes for these ids (the loaded files themselves)."""
+        if self.ints is not None:
+            return {"ids": self.ints}
+        return {"ids-utf8": self.blob, "ids-offsets": self.offsets}
+
+
+def _encode_ids(ids) -> dict[str, np.ndarray]:
+    if isinstance(ids, Ids):
+        return ids.arrays()
     if all(type(i) is int for i in ids):
         if ids and (min(ids) < -(2**63) or max(ids) >= 2**63):
             raise TypeError("to save an index, int ids must fit in 64 bits")
@@ -412,24 +478,27 @@ def _load_generation(gen: pathlib.Path, verify: bool):
     for key in ARRAYS:
         if key not in arrays:
             _fail(gen / f"{key}.npy", "missing from the manifest")
-    _check_invariants(gen, arrays, n, bands)
-    ids = _decode_ids(gen, arrays, n)
+    _check_invariants(gen, arrays, n, bands, values=verify)
+    ids = _decode_ids(gen, arrays, n, verify)
     return config, ids, policy, {k: arrays[k] for k in ARRAYS}
 
 
-def _decode_ids(gen, arrays, n) -> list:
+def _decode_ids(gen, arrays, n, verify: bool) -> Ids:
+    """The ids, read lazily; with ``verify``, their offsets and UTF-8 are checked now (O(documents))."""
     if "ids" in arrays:
-        ids = arrays["ids"].tolist()
+        ids = Ids(ints=arrays["ids"])
     elif "ids-utf8" in arrays and "ids-offsets" in arrays:
-        off = np.asarray(arrays["ids-offsets"])
-        if off.shape != (n + 1,) or off[0] != 0 or (np.diff(off) < 0).any() or off[-1] != arrays["ids-utf8"].shape[0]:
+        off = arrays["ids-offsets"]
+        if off.shape != (n + 1,) or (n >= 0 and (off[0] != 0 or off[-1] != arrays["ids-utf8"].shape[0])):
             _fail(gen / "ids-offsets.npy", "offsets do not fit ids-utf8.npy")
-        blob = arrays["ids-utf8"].tobytes()
-        b = off.tolist()
-        try:
-            ids = [blob[b[k] : b[k + 1]].decode("utf-8", "surrogatepass") for k in range(n)]
-        except UnicodeDecodeError:
-            _fail(gen / "ids-utf8.npy", "not UTF-8")
+        if verify:
+            if (np.diff(np.asarray(off)) < 0).any():
+                _fail(gen / "ids-offsets.npy", "offsets do not fit ids-utf8.npy")
+            try:
+                arrays["ids-utf8"].tobytes().decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                _fail(gen / "ids-utf8.npy", "not UTF-8")
+        ids = Ids(blob=arrays["ids-utf8"], offsets=off)
     else:
         _fail(gen, "no ids file")
     if len(ids) != n:
@@ -437,8 +506,9 @@ def _decode_ids(gen, arrays, n) -> list:
     return ids
 
 
-def _check_invariants(gen, a, n, bands) -> None:
-    """The bounds every kernel relies on; O(documents), never O(shingles)."""
+def _check_invariants(gen, a, n, bands, values: bool = True) -> None:
+    """The bounds every kernel relies on. Shapes always (O(1)); with ``values``, the contents too:
+    O(documents + bands x representatives), never O(shingles)."""
 
     def need(key, ok, what):
         if not ok:
@@ -446,10 +516,19 @@ def _check_invariants(gen, a, n, bands) -> None:
 
     for key in ("lengths", "priority", "digests", "nbytes", "rep"):
         need(key, a[key].shape == (n,), f"expected {n} entries, got shape {a[key].shape}")
-    indptr = np.asarray(a["indptr"])
-    need("indptr", indptr.shape == (n + 1,) and indptr[0] == 0 and not (np.diff(indptr) < 0).any()
-         and indptr[-1] == a["values"].shape[0], "offsets are not a valid CSR over values.npy")
+    indptr = a["indptr"]
+    need("indptr", indptr.shape == (n + 1,) and indptr[0] == 0 and indptr[-1] == a["values"].shape[0],
+         "offsets are not a valid CSR over values.npy")
     need("keys", a["keys"].shape == (bands, n), f"expected shape ({bands}, {n})")
+    m = a["reps"].shape[0]
+    for key in ("order", "sorted_keys"):
+        need(key, a[key].shape == (bands, m), f"expected shape ({bands}, {m})")
+    k = a["pair_s"].shape[0]
+    for key in ("pair_i", "pair_j"):
+        need(key, a[key].shape == (k,), f"expected {k} entries")
+    if not values:
+        return
+    need("indptr", not (np.diff(np.asarray(indptr)) < 0).any(), "offsets are not a valid CSR over values.npy")
     rep = np.asarray(a["rep"])
     need("rep", ((rep >= -1) & (rep <= np.arange(n))).all(), "representatives out of range")
     reps = np.asarray(a["reps"])

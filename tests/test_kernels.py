@@ -556,3 +556,21 @@ def test_all_ascii_batches_fold_in_one_pass_like_cpython(texts):
     every = np.arange(128, dtype=np.uint8)
     out = np.empty(128, dtype=np.uint8)
     assert _normalize._lower_ascii(every, out) and np.array_equal(out, _normalize._ascii_fold())
+
+
+@settings(max_examples=100, deadline=None)
+@given(groups=st.lists(st.integers(-1, 12), min_size=1, max_size=60), data=st.data())
+def test_members_of_matched_groups_equal_a_scan(groups, data):
+    """sparse_groups + members_of (a binary search per matched document) against a scan of rep."""
+    n = len(groups)
+    rep = np.full(n, -1, dtype=np.int64)
+    first: dict = {}
+    for x, g in enumerate(groups):  # group g's first document is its representative
+        if g >= 0:
+            rep[x] = first.setdefault(g, x)
+    reps = sorted(set(first.values()))
+    docs = np.array(data.draw(st.lists(st.sampled_from(reps), max_size=8)) if reps else [], dtype=np.int64)
+    counts, members = _exact.members_of(*_exact.sparse_groups(rep), docs)
+    want = [[d] + [x for x in range(n) if rep[x] == d and x != d] for d in docs.tolist()]
+    assert counts.tolist() == [len(w) for w in want]
+    assert members.tolist() == [x for w in want for x in w]

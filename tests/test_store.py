@@ -178,14 +178,36 @@ def test_damaged_index_fails_with_the_file_named(tmp_path, damage, message):
         dedup.load(p)
 
 
-def test_out_of_range_offsets_are_caught_without_checksums(tmp_path):
-    """Corruption that keeps dtype and shape must not reach a kernel unchecked."""
+def test_out_of_range_offsets_are_caught_even_with_matching_checksums(tmp_path):
+    """Corruption that keeps dtype and shape, and whose checksum was made to match, must not
+    reach a kernel: load() checks the values every kernel relies on."""
     p, gen = _saved(tmp_path)
     order = np.load(gen / "order.npy")
     order[0, 0] = 10**9
     np.save(gen / "order.npy", order)
+    m = json.loads((gen / "manifest.json").read_text())
+    m["arrays"]["order"]["xxh3"] = dedup._store._checksum(gen / "order.npy")
+    m["manifest_xxh3"] = dedup._store._manifest_checksum(m)
+    (gen / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(dedup.IndexFormatError, match="order.npy: columns out of range"):
-        dedup.load(p, verify=False)
+        dedup.load(p)
+
+
+def test_load_without_verify_reads_no_array(tmp_path):
+    """verify=False checks the manifest and the arrays' headers only, so opening takes the same time
+    whatever the index's size: scrambled array contents (headers intact) go unnoticed by it, while
+    the default load catches them. Ids are read when asked for."""
+    idx = dedup.index(with_ids(DOCS))
+    p = idx.save(tmp_path / "i.idx")
+    gen = next(g for g in p.iterdir() if g.name.startswith("gen-"))
+    for name in ("values.npy", "order.npy", "rep.npy", "sorted_keys.npy"):
+        data = bytearray((gen / name).read_bytes())
+        data[128:] = bytes(len(data) - 128)  # zero everything after the header
+        (gen / name).write_bytes(bytes(data))
+    loaded = dedup.load(p, verify=False)
+    assert len(loaded) == len(idx)
+    with pytest.raises(dedup.IndexFormatError):
+        dedup.load(p)
 
 
 def _edit_manifest(gen, **changes):
