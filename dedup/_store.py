@@ -138,7 +138,10 @@ class Ids(Sequence):
     __hash__ = None
 
     def __repr__(self) -> str:
-        return f"Ids({len(self)} ids)"
+        n = len(self)
+        if n <= 20:
+            return repr(list(self))
+        return f"[{', '.join(map(repr, self[:3]))}, ... {n - 6:,} more ..., {', '.join(map(repr, self[-3:]))}]"
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays ``save`` writes for these ids (the loaded files themselves)."""
