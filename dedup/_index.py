@@ -1,4 +1,4 @@
-"""The document-level API: ``dedup.index(docs)``, the ``Index`` it returns, and ``dedup.load``.
+"""The document-level API: the ``Index`` that ``dedup.index`` and ``dedup.load`` (``_build``) return.
 
 Validation and bookkeeping (ids, keep policy) live here; every step of the
 work is a function of ``_pipeline``, the same ones collapse and Dask run.
@@ -7,18 +7,17 @@ work is a function of ``_pipeline``, the same ones collapse and Dask run.
 from __future__ import annotations
 
 import warnings
-import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from . import _cluster, _pipeline, _store
+from . import _cluster, _pipeline, _store, _update
 from ._arrays import group_by_label
 from ._config import Config, check_threshold
-from ._docs import as_documents, iter_documents
+from ._keep import priorities as _priority
+from ._docs import as_documents
 from ._pipeline import Buckets, Features, Groups, Pairs
 
-KEEP_POLICIES = ("first", "longest")
 #: ``pair_arrays``/``pairs`` refuse to list more pairs than this unless told to.
 MAX_PAIRS = 100_000_000
 
@@ -50,30 +49,6 @@ def shingles(text: str, *, ngram: int = 5, shingle: str = "word") -> np.ndarray:
     return _pipeline.shingles(text, Config(ngram=ngram, shingle=shingle))
 
 
-def _priority(keep, ids: list, lengths: np.ndarray) -> np.ndarray:
-    n = len(ids)
-    if isinstance(keep, str):
-        if keep == "first":
-            return np.zeros(n, dtype=np.float64)
-        if keep == "longest":
-            return lengths.astype(np.float64)
-        raise ValueError(f"keep must be one of {KEEP_POLICIES} or per-document priorities, got {keep!r}")
-    if isinstance(keep, Mapping):
-        try:
-            keep = [keep[i] for i in ids]
-        except KeyError as e:
-            raise ValueError(f"keep: no priority for document id {e.args[0]!r}") from None
-    try:
-        prio = np.asarray(keep, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError("keep priorities must be numbers") from None
-    if prio.shape != (n,):
-        raise ValueError(f"keep: expected {n} priorities (one per document), got shape {prio.shape}")
-    if np.isnan(prio).any():
-        raise ValueError("keep: priorities must not be NaN")
-    return prio
-
-
 def make_config(config: Config | None, options: dict) -> Config:
     """``config`` (default ``Config()``) with the options given (not None) replacing its fields."""
     given = {k: v for k, v in options.items() if v is not None}
@@ -82,130 +57,6 @@ def make_config(config: Config | None, options: dict) -> Config:
     if not isinstance(config, Config):
         raise TypeError(f"config must be a dedup.Config, got {type(config).__name__}")
     return Config(**{**config.to_dict(), **given}) if given else config
-
-
-def index(docs, *, config: Config | None = None, threshold: float | None = None, ngram: int | None = None,
-          shingle: str | None = None, num_perm: int | None = None, seed: int | None = None,
-          bands: int | None = None, rows: int | None = None, min_prob: float | None = None,
-          sketch: str | None = None, keep="first", memory=None, workdir=None, keep_workdir: bool = False,
-          progress: bool = False) -> "Index":
-    """Index documents and find every near-duplicate pair, verified exactly.
-
-    Parameters
-    ----------
-    docs : iterable of str, iterable of (id, text), or mapping id -> text
-        With plain strings, ids are positions 0, 1, ...
-    config : Config, optional
-        Every similarity option at once; options given beside it replace its fields.
-    threshold : float in (0, 1], default 0.8
-        Report pairs whose exact Jaccard similarity of shingle sets is >= this.
-    ngram : int, default 5
-        Words (or characters) per shingle.
-    shingle : {"word", "char"}, default "word"
-    num_perm : int, default 128
-        MinHash permutations.
-    seed : int, default 0
-    bands, rows : int, optional
-        LSH banding; by default chosen so a pair exactly at the threshold is
-        a candidate with probability >= ``min_prob`` (see ``Index.s_curve``).
-    min_prob : float, default 0.99
-    sketch : {"oph", "minhash"}, default "oph"
-        Signature family (see ``Config``).
-    keep : "first", "longest", or priorities
-        Which member of a cluster ``duplicates()`` keeps: the first in input
-        order, the longest text (ties: first), or the highest priority given
-        as a sequence aligned with ``docs`` or a mapping id -> number.
-    memory : int or str, optional
-        Budget for the index's arrays in RAM, such as ``"2GB"``; default half
-        the RAM available. Within it everything stays in memory. Beyond it,
-        shingle sets, digests, band keys and sorted bands go to ``.npy``
-        files in a work directory and are used memory-mapped, with the same
-        answers. ``docs`` may then be a generator: it is read in chunks and
-        no text is kept.
-    workdir : path, optional
-        Where the work directory is made (default: the system's temporary
-        folder). It is removed when the index is dropped, unless
-        ``keep_workdir``; ``Index.save`` links its files rather than copying
-        them when both are on one file system.
-    progress : bool, default False
-        Show a progress bar with rate, and a summary of the stages' times,
-        peak memory and disk used (also in ``Index.stats``).
-
-    Returns
-    -------
-    Index
-
-    Notes
-    -----
-    A document with no letters or digits has no shingles: it pairs (at 1.0)
-    only with documents of the same normalized text, and a blank document
-    is never a near-duplicate of anything.
-
-    Examples
-    --------
-    >>> import dedup
-    >>> idx = dedup.index(["a b c d e f g", "a b c d e f g h", "x y z"], threshold=0.5, ngram=2)
-    >>> idx.pairs()
-    [(0, 1, 0.8571428571428571)]
-    >>> idx.duplicates()
-    [1]
-    >>> cfg = dedup.Config(threshold=0.5, ngram=2)
-    >>> dedup.index(["a b c d e f g", "a b c d e f g h"], config=cfg).pairs()
-    [(0, 1, 0.8571428571428571)]
-    """
-    config = make_config(config, dict(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm,
-                                      seed=seed, bands=bands, rows=rows, min_prob=min_prob, sketch=sketch))
-    from . import _spill
-    from ._stats import Stats
-
-    budget = _spill.Budget(_spill.parse_size(memory) if memory is not None else _spill.default_memory(),
-                           workdir, keep=keep_workdir)
-    stats = Stats(progress)
-    in_memory = isinstance(docs, (Sequence, Mapping)) and not isinstance(docs, (str, bytes, bytearray))
-    if in_memory:  # a collection the caller holds: featurize in one pass if its arrays fit the budget
-        ids, texts = as_documents(docs)
-        total = sum(map(len, texts))
-        in_memory = _pipeline.estimate_bytes(len(texts), total, config) <= budget.ram
-        chunks = ((ids[a:b], texts[a:b]) for a, b in _spans([len(t) for t in texts], _pipeline.BATCH_CHARS))
-    else:
-        total = None
-        chunks = iter_documents(docs, _pipeline.BATCH_CHARS)
-    try:
-        with stats.stage("shingle + sketch", total=total) as bar:
-            if in_memory:
-                lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-                _check_size(len(ids))
-                with _pipeline.threads_for(len(texts)):
-                    features = _pipeline.featurize(texts, config)
-                bar(len(texts), total)
-            else:
-                ids, lengths, features = _pipeline.featurize_chunks(chunks, config, budget, on_chunk=bar)
-                _check_size(len(ids))
-        policy = keep if isinstance(keep, str) else "priority"
-        priority = _priority(keep, ids, lengths)
-        with stats.stage("exact groups, buckets, verify"), _pipeline.threads_for(len(ids)):
-            built = _pipeline.build(features, config, budget)
-    except BaseException:
-        budget.close()
-        raise
-    idx = Index._from_parts(config, ids, policy, lengths, priority, features, *built)
-    if budget.path is not None:
-        idx._budget = budget
-        weakref.finalize(idx, budget.close)
-    idx.stats = stats.summary(disk=budget.disk_bytes(), spilled=budget.spilled, workdir=budget.path)
-    return idx
-
-
-def _spans(lengths: list, limit: int):
-    """``(start, stop)`` of consecutive items totalling about ``limit``."""
-    start = size = 0
-    for k, n in enumerate(lengths):
-        size += n
-        if size >= limit:
-            yield start, k + 1
-            start, size = k + 1, 0
-    if start < len(lengths) or not lengths:
-        yield start, len(lengths)
 
 
 def _check_size(n: int) -> None:
@@ -300,13 +151,13 @@ class Index:
         if self._pairs is None:
             p = self._p
             if not self._complete():
-                bound = _pipeline.least_pairs(self._g.rep, self._b)
+                bound = _update.least_pairs(self._g.rep, self._b)
                 if max_pairs is not None and bound > max_pairs:
                     raise ValueError(
                         f"the clusters of this index hold at least {bound:,} pairs (a bucket of more than "
                         f"{_pipeline.BIG_BUCKET} near-duplicates has one pair per two members); clusters(), "
                         "labels() and duplicates() do not need them. Pass max_pairs=None to list them all.")
-                p = _pipeline.all_pairs(self._f, self._g, self._b, self.config)
+                p = _update.all_pairs(self._f, self._g, self._b, self.config)
             elif max_pairs is not None and (count := _pipeline.count_expanded(self._g.rep, p)) > max_pairs:
                 raise ValueError(
                     f"the clusters of this index hold {count:,} pairs (a group of m identical documents has "
@@ -431,7 +282,7 @@ class Index:
         _, texts = as_documents(docs)
         with _pipeline.threads_for(len(texts)):
             q = _pipeline.featurize(texts, self.config)
-            qi, pos, sc = _pipeline.match(self._f, self._g, self._b, q, t, self._groups())
+            qi, pos, sc = _update.match(self._f, self._g, self._b, q, t, self._groups())
         order = np.lexsort((pos, -sc, qi))
         out: list[list[tuple]] = [[] for _ in texts]
         ids = self.ids
@@ -489,7 +340,7 @@ class Index:
         n_old = len(self.ids)
         with _pipeline.threads_for(len(texts)):
             f = _concat(self._f, _pipeline.featurize(texts, self.config))
-            self._g, self._b, self._p = _pipeline.extend(f, n_old, self._g, self._b, self._p, self.config)
+            self._g, self._b, self._p = _update.extend(f, n_old, self._g, self._b, self._p, self.config)
         self._f = f
         self._lengths = np.concatenate([self._lengths, lengths])
         self._priority = np.concatenate([self._priority, prio])
@@ -556,10 +407,10 @@ class Index:
             return []
         with _pipeline.threads_for(len(texts)):
             q = _pipeline.featurize(texts, self.config)
-            qi, qpos, qsc = _pipeline.match(self._f, self._g, self._b, q, t, self._groups())
+            qi, qpos, qsc = _update.match(self._f, self._g, self._b, q, t, self._groups())
             seen = np.zeros(len(ids), dtype=bool)
             seen[qi] = True
-            new, best, best_s = _pipeline.screen(q, seen, t)
+            new, best, best_s = _update.screen(q, seen, t)
         chosen = np.flatnonzero(new).tolist()
         out = [(ids[k], texts[k]) for k in chosen]
         renamed = None
@@ -567,42 +418,7 @@ class Index:
             renamed = {k: len(self.ids) + r for r, k in enumerate(chosen)}
             out = [(renamed[k], text) for k, (_, text) in zip(chosen, out)]
         if held is not None:
-            held.extend(self._held(ids, new, (qi, qpos, qsc), best, best_s, renamed))
+            held.extend(_update.held(ids, self.ids, new, (qi, qpos, qsc), best, best_s, renamed))
         if add and out:
             self.add(out, priority=None if self.keep != "priority" else [0.0] * len(out))
         return out
-
-    def _held(self, ids, new, indexed, best, best_s, renamed):
-        """``(id, matched id, jaccard, indexed)`` of each document ``filter_new`` held back."""
-        qi, qpos, qsc = indexed
-        order = np.lexsort((qpos, -qsc, qi))  # per query: best score, then the first indexed document
-        qi, qpos, qsc = qi[order], qpos[order], qsc[order]
-        first = np.flatnonzero(np.r_[True, qi[1:] != qi[:-1]]) if qi.shape[0] else qi
-        top = dict(zip(qi[first].tolist(), zip(qpos[first].tolist(), qsc[first].tolist())))
-        out = []
-        for k in np.flatnonzero(~new).tolist():
-            b, bs = int(best[k]), float(best_s[k])
-            if k in top and (b < 0 or top[k][1] >= bs):
-                out.append((ids[k], self.ids[top[k][0]], top[k][1], True))
-            else:
-                out.append((ids[k], renamed[b] if renamed else ids[b], bs, False))
-        return out
-
-
-def load(path, *, verify: bool = True) -> Index:
-    """Open an index saved with ``Index.save``; arrays are memory-mapped.
-
-    Parameters
-    ----------
-    path : directory given to ``save``.
-    verify : bool, default True
-        Check every file's xxh3 checksum (reads each file once). With False,
-        only sizes, dtypes, shapes and offsets are checked; use it for
-        indexes you wrote yourself.
-
-    Raises
-    ------
-    IndexFormatError (a ValueError) naming the file and the problem.
-    """
-    config, ids, policy, arrays = _store.read(path, verify=verify)
-    return Index._from_arrays(config, ids, policy, arrays)

@@ -22,7 +22,6 @@ only composes them, so each step exists once.
 from __future__ import annotations
 
 import contextlib
-import os
 from typing import NamedTuple
 
 import numba
@@ -193,69 +192,6 @@ def featurize(texts, config: Config) -> Features:
     return Features(indptr, values[:used], digests, nbytes, keys)
 
 
-def estimate_bytes(n: int, chars: int, config: Config) -> int:
-    """RAM the features of ``n`` texts of ``chars`` characters take at most (``featurize``'s own sizing).
-
-    Shingles: the buffer ``featurize`` allocates (8 bytes per 4 characters in
-    word mode, per character in char mode); per document 8 bytes per band
-    key, plus offsets, digest, length, priority and exact group (40 bytes).
-    """
-    bands, _ = lsh_shape(config)
-    per_char = 8 if config.shingle == "char" else 2
-    return chars * per_char + n * (8 * bands + 48) + 8192
-
-
-def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
-    """``featurize`` of a stream of ``(ids, texts)`` chunks, kept within ``budget`` (``_spill.Budget``).
-
-    Each chunk is featurized and appended to spools; its texts are not kept.
-    Returns ``(ids, lengths, features)``; the arrays are in RAM while they
-    fit the budget, else memory-mapped ``.npy`` files in its work directory,
-    the keys one (bands, n) file written band by band. ``on_chunk(docs, chars)``
-    is called after each chunk (progress).
-    """
-    from ._spill import Spool
-
-    bands, _ = lsh_shape(config)
-    ends = Spool(budget, "indptr", np.int64)
-    values = Spool(budget, "values", np.uint64)
-    digests = Spool(budget, "digests", np.uint64)
-    nbytes = Spool(budget, "nbytes", np.int64)
-    lengths = Spool(budget, "lengths", np.int64)
-    keys = [Spool(budget, f"keys-{b}", np.uint64) for b in range(bands)]
-    ids: list = []
-    used = 0
-    for chunk_ids, texts in chunks:
-        f = featurize(texts, config)
-        ends.append(f.indptr[1:] + used)
-        used += f.values.shape[0]
-        values.append(f.values)
-        digests.append(f.digests)
-        nbytes.append(f.nbytes)
-        n = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        lengths.append(n)
-        for b in range(bands):
-            keys[b].append(f.keys[b])
-        ids += chunk_ids
-        if on_chunk is not None:
-            on_chunk(len(texts), int(n.sum()))
-    indptr = np.concatenate([np.zeros(1, np.int64), ends.finish()])
-    band_arrays = [k.finish() for k in keys]
-    if budget.spilled:
-        path = budget.directory() / "keys.npy"
-        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint64, shape=(bands, len(ids)))
-        for b, arr in enumerate(band_arrays):
-            out[b] = arr
-            os.unlink(keys[b].path)
-        out.flush()
-        del out
-        key_array = np.load(path, mmap_mode="r")
-        budget.mapped.append(key_array)
-    else:
-        key_array = np.stack(band_arrays) if band_arrays else np.zeros((0, len(ids)), np.uint64)
-    return ids, lengths.finish(), Features(indptr, values.finish(), digests.finish(), nbytes.finish(), key_array)
-
-
 def shingles(text: str, config: Config) -> np.ndarray:
     """The sorted unique shingle hashes of one text (uint64): what every step compares."""
     with threads_for(1):
@@ -353,7 +289,7 @@ def components(n: int, p: Pairs, rep: np.ndarray) -> np.ndarray:
 BIG_BUCKET = 256
 
 
-def _union_find(n: int, rep: np.ndarray, p: Pairs):
+def union_find(n: int, rep: np.ndarray, p: Pairs):
     """Union-find state (parent, size) over ``n`` documents holding the exact groups and the pairs ``p``."""
     parent = np.arange(n, dtype=np.int64)
     size = np.ones(n, dtype=np.int64)
@@ -363,7 +299,7 @@ def _union_find(n: int, rep: np.ndarray, p: Pairs):
     return parent, size
 
 
-def _with_edges(p: Pairs, i, j, s) -> Pairs:
+def with_edges(p: Pairs, i, j, s) -> Pairs:
     pi, pj, ps = np.concatenate([p.i, i]), np.concatenate([p.j, j]), np.concatenate([p.score, s])
     o = np.lexsort((pj, pi))
     return Pairs(pi[o], pj[o], ps[o])
@@ -390,17 +326,17 @@ def link(runs, cols, members, csr, rep, threshold: float) -> Pairs:
     p = verify(csr, csr, ci, cj, threshold)
     if large.any():
         n = rep.shape[0]
-        parent, size = _union_find(n, rep, p)
+        parent, size = union_find(n, rep, p)
         i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
         big = runs[large].ravel()
-        ptr, vals, where = _rows_of_runs(csr, big, cols, members)
+        ptr, vals, where = rows_of_runs(csr, big, cols, members)
         k = _cluster.connect_runs(big, cols, members, where, np.zeros(n, np.bool_), ptr, vals, threshold, parent,
                                   size, i, j, sc, 0)
-        p = _with_edges(p, i[:k], j[:k], sc[:k])
+        p = with_edges(p, i[:k], j[:k], sc[:k])
     return p
 
 
-def _rows_of_runs(csr, runs, cols, members):
+def rows_of_runs(csr, runs, cols, members):
     """The CSR and the row of each column for ``connect_runs``: ``csr`` as it is, or its rows
     that the runs use, read into RAM when it is memory-mapped."""
     if not isinstance(csr[1], np.memmap):
@@ -440,116 +376,3 @@ def build(f: Features, config: Config, budget=None) -> tuple[Groups, Buckets, Pa
     p = link(*_lsh.bucket_runs(b.order, b.sorted_keys), g.reps, f, g.rep, config.threshold)
     budget.unmap()
     return g, b, p
-
-
-def all_pairs(f: Features, g: Groups, b: Buckets, config: Config) -> Pairs:
-    """Every verified pair between representatives, big buckets included (what ``build`` gives without them)."""
-    ci, cj = candidates_in(b, g.reps)
-    return verify(f, f, ci, cj, config.threshold)
-
-
-def least_pairs(rep: np.ndarray, b: Buckets) -> int:
-    """A lower bound of the candidate pairs of ``all_pairs`` (the most of any one band), for refusing early."""
-    runs, _ = _lsh.bucket_runs(b.order, b.sorted_keys)
-    m = (runs[1::2] - runs[0::2]).astype(np.int64)
-    band = runs[0::2] // max(1, b.sorted_keys.shape[1])
-    per_band = np.bincount(band, weights=m * (m - 1) // 2, minlength=b.sorted_keys.shape[0])
-    return int(per_band.max(initial=0))
-
-
-def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Config) -> tuple[Groups, Buckets, Pairs]:
-    """``build`` of ``f`` whose documents ``:n_old`` were built into ``g, b, p``; only new pairs are verified.
-
-    Buckets are merged with the new documents' keys; in each bucket that got
-    a new document, every pair with a new document is verified, except in
-    buckets of more than ``BIG_BUCKET`` members, where new documents are
-    connected (``_cluster.connect_runs``, old documents settled).
-    """
-    rep = exact(f.indptr, f.values, f.digests, f.nbytes).rep
-    # Old representatives stay representatives (they come first); their
-    # pairs among themselves were verified already.
-    new_reps = representatives(rep, f.indptr, n_old)
-    reps = np.concatenate([g.reps, new_reps])
-    nb = Buckets(*_lsh.merge_bands(b.order, b.sorted_keys, f.keys[:, new_reps]))
-    runs, cols = _lsh.bucket_runs(nb.order, nb.sorted_keys)
-    runs = runs.reshape(-1, 2)
-    # Runs with a new column: a stable merge puts a run's old columns first.
-    touched = runs[(cols[runs[:, 1] - 1] >= g.reps.shape[0])]
-    large = touched[:, 1] - touched[:, 0] > BIG_BUCKET
-    ci, cj = _arrays.run_pairs(touched[~large].ravel(), cols, reps)
-    fresh = cj >= n_old  # pairs with a new document (i < j, and new documents come last)
-    ci, cj = _arrays.unique_pairs(ci[fresh], cj[fresh])
-    new = verify(f, f, ci, cj, config.threshold)
-    p = _with_edges(p, new.i, new.j, new.score)
-    if large.any():
-        n = rep.shape[0]
-        parent, size = _union_find(n, rep, p)
-        settled = np.arange(n) < n_old
-        i, j, sc = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
-        big = touched[large].ravel()
-        ptr, vals, where = _rows_of_runs(f, big, cols, reps)
-        k = _cluster.connect_runs(big, cols, reps, where, settled, ptr, vals, config.threshold, parent, size,
-                                  i, j, sc, 0)
-        p = _with_edges(p, i[:k], j[:k], sc[:k])
-    return Groups(rep, reps), nb, p
-
-
-def match(f: Features, g: Groups, b: Buckets, q: Features, threshold: float, groups=None) -> Pairs:
-    """Verified matches of query documents ``q`` against an indexed corpus ``f``.
-
-    Returns ``Pairs(query row, indexed position, score)`` expanded to every
-    member of each matched exact-duplicate group; a query without shingles
-    matches the indexed texts identical to it, at 1.0. ``groups`` is
-    ``_exact.sparse_groups(g.rep)``, which a caller querying often keeps.
-    """
-    qptr, cols = lookup(b, q.keys)
-    qi = np.repeat(np.arange(qptr.shape[0] - 1), np.diff(qptr))
-    qi, docs, score = verify(q, f, qi, g.reps[cols], threshold)
-    lone = np.flatnonzero((np.diff(q.indptr) == 0) & (q.nbytes > 0))
-    if lone.shape[0]:  # texts without shingles: identical ones, by digest and length
-        li, ld = _letterless_matches(f, g, q, lone)
-        qi, docs = np.concatenate([qi, li]), np.concatenate([docs, ld])
-        score = np.concatenate([score, np.ones(li.shape[0])])
-    if groups is None:
-        groups = _exact.sparse_groups(g.rep)
-    counts, pos = _exact.members_of(*groups, docs)
-    return Pairs(np.repeat(qi, counts), pos, np.repeat(score, counts))
-
-
-def _letterless_matches(f: Features, g: Groups, q: Features, lone: np.ndarray):
-    """(query row, representative) of query texts without shingles equal (digest, length) to an indexed one."""
-    cand = np.flatnonzero((g.rep == np.arange(g.rep.shape[0])) & (np.diff(f.indptr) == 0))
-    if cand.shape[0] == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    order = np.lexsort((f.nbytes[cand], f.digests[cand]))
-    d, L, cand = f.digests[cand][order], f.nbytes[cand][order], cand[order]
-    at = np.searchsorted(d, q.digests[lone])
-    at = np.minimum(at, d.shape[0] - 1)
-    ok = (d[at] == q.digests[lone]) & (L[at] == q.nbytes[lone])
-    return lone[ok], cand[at[ok]]
-
-
-def screen(q: Features, seen: np.ndarray, threshold: float):
-    """Which documents of a batch to let through, judged one at a time in order (``_cluster.admit``).
-
-    Returns ``(new, best, best_score)``: ``new`` marks the documents let
-    through; a held document's ``best`` is the earlier let-through document
-    of the batch it verified against best (-1: none, it matched the index).
-    """
-    g = exact(q.indptr, q.values, q.digests, q.nbytes)
-    m = g.reps.shape[0]
-    keys = q.keys[:, g.reps]
-    run_of = np.empty(keys.shape, dtype=np.int64)
-    base = 0
-    for b in range(keys.shape[0]):  # number each band's buckets, continuing across bands
-        order = np.argsort(keys[b], kind="stable")
-        k = keys[b][order]
-        ids = np.cumsum(np.concatenate([[0], k[1:] != k[:-1]])) if m else np.zeros(0, np.int64)
-        run_of[b, order] = ids + base
-        base += int(ids[-1]) + 1 if m else 0
-    slot = np.full(g.rep.shape[0], -1, dtype=np.int64)
-    slot[g.reps] = np.arange(m)
-    best = np.empty(g.rep.shape[0], dtype=np.int64)
-    best_s = np.empty(g.rep.shape[0], dtype=np.float64)
-    new = _cluster.admit(seen, g.rep, slot, g.reps, run_of, q.indptr, q.values, threshold, best, best_s)
-    return new, best, best_s

@@ -417,7 +417,7 @@ def read(path, *, verify: bool = True) -> tuple[Config, list, str, dict]:
 
 
 def _load_generation(gen: pathlib.Path, verify: bool):
-    from ._index import KEEP_POLICIES
+    from ._keep import KEEP_POLICIES
 
     known = set(ARRAYS) | {"ids", "ids-utf8", "ids-offsets"}
     mfile = gen / "manifest.json"

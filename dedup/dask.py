@@ -56,12 +56,12 @@ except ImportError as e:  # pragma: no cover - exercised in a subprocess test
 
 from . import _dask_stages as st
 from ._config import Config
+from ._options import KEEP as KEEP_POLICIES
 from . import _pipeline
 from ._pipeline import lsh_shape
 
 __all__ = ["MAX_EDGES", "drop_duplicates", "find_duplicates"]
 
-KEEP_POLICIES = ("first", "longest")
 #: Verified edges gathered to the client for the local union-find, at most.
 #: Each costs about 48 bytes there (two positions, score, two priorities,
 #: then the union-find arrays), so the default needs about 2.4 GB on the client.

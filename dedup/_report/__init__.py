@@ -125,7 +125,7 @@ def report(docs, path, *, config=None, keep="first", collapse=True, passages=Non
     from .._collapse import CollapseConfig, blocks
     from .._collapse import collapse as do_collapse
     from .._docs import as_documents
-    from .._index import index
+    from .._build import index
 
     limits = check_limits(max_text_chars, max_groups, max_occurrences)
     ccfg = _collapse_config(collapse, CollapseConfig)

@@ -1,0 +1,78 @@
+"""Featurize a stream of documents within a memory budget: the first step, out of core.
+
+``featurize_chunks`` runs ``_pipeline.featurize`` chunk by chunk and appends
+each chunk's arrays to ``_spill`` spools, so no text outlives its chunk and
+the arrays stay in RAM only while they fit the budget.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ._config import Config
+from ._pipeline import Features, featurize, lsh_shape
+
+
+def estimate_bytes(n: int, chars: int, config: Config) -> int:
+    """RAM the features of ``n`` texts of ``chars`` characters take at most (``featurize``'s own sizing).
+
+    Shingles: the buffer ``featurize`` allocates (8 bytes per 4 characters in
+    word mode, per character in char mode); per document 8 bytes per band
+    key, plus offsets, digest, length, priority and exact group (40 bytes).
+    """
+    bands, _ = lsh_shape(config)
+    per_char = 8 if config.shingle == "char" else 2
+    return chars * per_char + n * (8 * bands + 48) + 8192
+
+
+def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
+    """``featurize`` of a stream of ``(ids, texts)`` chunks, kept within ``budget`` (``_spill.Budget``).
+
+    Each chunk is featurized and appended to spools; its texts are not kept.
+    Returns ``(ids, lengths, features)``; the arrays are in RAM while they
+    fit the budget, else memory-mapped ``.npy`` files in its work directory,
+    the keys one (bands, n) file written band by band. ``on_chunk(docs, chars)``
+    is called after each chunk (progress).
+    """
+    from ._spill import Spool
+
+    bands, _ = lsh_shape(config)
+    ends = Spool(budget, "indptr", np.int64)
+    values = Spool(budget, "values", np.uint64)
+    digests = Spool(budget, "digests", np.uint64)
+    nbytes = Spool(budget, "nbytes", np.int64)
+    lengths = Spool(budget, "lengths", np.int64)
+    keys = [Spool(budget, f"keys-{b}", np.uint64) for b in range(bands)]
+    ids: list = []
+    used = 0
+    for chunk_ids, texts in chunks:
+        f = featurize(texts, config)
+        ends.append(f.indptr[1:] + used)
+        used += f.values.shape[0]
+        values.append(f.values)
+        digests.append(f.digests)
+        nbytes.append(f.nbytes)
+        n = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        lengths.append(n)
+        for b in range(bands):
+            keys[b].append(f.keys[b])
+        ids += chunk_ids
+        if on_chunk is not None:
+            on_chunk(len(texts), int(n.sum()))
+    indptr = np.concatenate([np.zeros(1, np.int64), ends.finish()])
+    band_arrays = [k.finish() for k in keys]
+    if budget.spilled:
+        path = budget.directory() / "keys.npy"
+        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint64, shape=(bands, len(ids)))
+        for b, arr in enumerate(band_arrays):
+            out[b] = arr
+            os.unlink(keys[b].path)
+        out.flush()
+        del out
+        key_array = np.load(path, mmap_mode="r")
+        budget.mapped.append(key_array)
+    else:
+        key_array = np.stack(band_arrays) if band_arrays else np.zeros((0, len(ids)), np.uint64)
+    return ids, lengths.finish(), Features(indptr, values.finish(), digests.finish(), nbytes.finish(), key_array)
