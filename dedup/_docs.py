@@ -37,7 +37,8 @@ def iter_documents(docs, chars: int | None = None):
 
     A generator or a reader over files is consumed as it goes: nothing of a
     chunk is kept once the caller has used it, but each id (to refuse a
-    repeated one). ``chars=None`` yields everything as one chunk.
+    repeated one). Plain strings get their positions as a ``range``.
+    ``chars=None`` yields everything as one chunk.
     """
     if isinstance(docs, (str, bytes, bytearray)):
         raise TypeError(
@@ -57,6 +58,7 @@ def iter_documents(docs, chars: int | None = None):
     ids: list = []
     texts: list[str] = []
     size = 0
+    start = 0  # position of the chunk's first document
     seen: dict = {}
     for pos, item in enumerate(items):
         if pairs is None:
@@ -82,7 +84,7 @@ def iter_documents(docs, chars: int | None = None):
         texts.append(text)
         size += len(text)
         if chars is not None and size >= chars:
-            yield ids, texts
-            ids, texts, size = [], [], 0
+            yield (ids if pairs else range(start, pos + 1)), texts
+            ids, texts, size, start = [], [], 0, pos + 1
     if texts or chars is None:
-        yield ids, texts
+        yield (ids if pairs else range(start, start + len(texts))), texts

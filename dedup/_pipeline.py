@@ -242,9 +242,28 @@ def scores(left, right, i, j, threshold: float = 0.0) -> np.ndarray:
     is made.
     """
     if isinstance(left[1], np.memmap) or isinstance(right[1], np.memmap):
-        left, i = _in_ram(left, i)
-        right, j = _in_ram(right, j)
+        return _scores_from_files(left, right, i, j, threshold)
     return _jaccard.jaccard_cross(left[0], left[1], i, right[0], right[1], j, threshold)
+
+
+#: Bytes of shingle rows read into RAM at once when the shingles are on disk.
+GATHER_BYTES = 256 << 20
+
+
+def _scores_from_files(left, right, i, j, threshold):
+    """``scores`` with memory-mapped shingles: pairs in chunks whose rows total about ``GATHER_BYTES``."""
+    out = np.empty(i.shape[0], dtype=np.float64)
+    size = np.asarray(left[0][i + 1] - left[0][i]) + np.asarray(right[0][j + 1] - right[0][j])
+    ends = np.cumsum(size * 8)
+    start = 0
+    while start < i.shape[0]:
+        base = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, base + GATHER_BYTES, side="right")))
+        a, ia = _in_ram(left, i[start:stop])
+        b, jb = _in_ram(right, j[start:stop])
+        out[start:stop] = _jaccard.jaccard_cross(a[0], a[1], ia, b[0], b[1], jb, threshold)
+        start = stop
+    return out
 
 
 def _in_ram(csr, rows):
@@ -350,6 +369,12 @@ def rows_of_runs(csr, runs, cols, members):
     return ptr, vals, where
 
 
+def _spill_advise(arr):
+    from ._spill import advise
+
+    advise(arr, "done")
+
+
 def build(f: Features, config: Config, budget=None) -> tuple[Groups, Buckets, Pairs]:
     """Exact groups, sorted buckets and verified representative pairs of a corpus (``link``).
 
@@ -366,9 +391,14 @@ def build(f: Features, config: Config, budget=None) -> tuple[Groups, Buckets, Pa
     shape = (f.keys.shape[0], g.reps.shape[0])
     paths = [budget.directory() / f"{name}.npy" for name in ("order", "sorted_keys")]
     out = [np.lib.format.open_memmap(p, mode="w+", dtype=dt, shape=shape) for p, dt in zip(paths, (np.int64, np.uint64))]
-    bucket(f.keys, g.reps, out)
-    for arr in out:
-        arr.flush()
+    step = max(1, numba.get_num_threads())
+    for lo in range(0, shape[0], step):  # a band per thread at a time, its pages dropped after
+        hi = min(shape[0], lo + step)
+        bucket(f.keys[lo:hi], g.reps, (out[0][lo:hi], out[1][lo:hi]))
+        for arr in out:
+            arr.flush()
+        for arr in (*out, f.keys):
+            _spill_advise(arr)
     del out
     b = Buckets(*(np.load(p, mmap_mode="r") for p in paths))
     budget.mapped.extend(b)

@@ -101,23 +101,41 @@ def gather_rows(indptr, values, rows: np.ndarray):
     out = np.empty(int(ptr[-1]), dtype=values.dtype)
     if out.shape[0] == 0:
         return ptr, out
-    # one read per run of rows that are adjacent in the file
-    brk = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+    # One read per run of rows less than GAP bytes apart in the file: the
+    # gaps are read and dropped, which costs less than a separate read per
+    # row once rows are dense (a tenth of the documents, at 10M of them).
+    item = values.dtype.itemsize
+    brk = np.flatnonzero((starts[1:] - ends[:-1]) * item > GAP) + 1
     first = np.concatenate([[0], brk])
     last = np.concatenate([brk, [rows.shape[0]]])
-    item = values.dtype.itemsize
-    view = memoryview(out).cast("B")
     with open(values.filename, "rb", buffering=0) as f:
         fd = f.fileno()
         for a, b in zip(first.tolist(), last.tolist()):
-            lo, hi = int(ptr[a]) * item, int(ptr[b]) * item
-            done = lo
-            while done < hi:
-                got = os.preadv(fd, [view[done:hi]], values.offset + int(starts[a]) * item + done - lo)
+            lo, hi = int(starts[a]), int(ends[b - 1])
+            block = np.empty(hi - lo, dtype=values.dtype)
+            view = memoryview(block).cast("B")
+            done = 0
+            while done < view.nbytes:
+                got = os.preadv(fd, [view[done:]], values.offset + lo * item + done)
                 if got <= 0:
                     raise OSError(f"{values.filename}: short read")
                 done += got
+            _place(block, starts[a:b] - lo, ends[a:b] - lo, out, ptr[a:b])
     return ptr, out
+
+
+#: Rows closer than this in a spill file are read in one ``pread``, gap included.
+GAP = 64 << 10
+
+
+def _place(block, starts, ends, out, at):
+    """Copy ``block[starts[k]:ends[k]]`` to ``out[at[k]:]`` for every row ``k`` of one read."""
+    if starts.shape[0] == 1:
+        out[at[0] : at[0] + ends[0] - starts[0]] = block[starts[0] : ends[0]]
+        return
+    sizes = ends - starts
+    idx = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(int(sizes.sum()))
+    out[at[0] : at[0] + idx.shape[0]] = block[idx]
 
 
 class Budget:

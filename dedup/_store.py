@@ -153,6 +153,8 @@ class Ids(Sequence):
 def _encode_ids(ids) -> dict[str, np.ndarray]:
     if isinstance(ids, Ids):
         return ids.arrays()
+    if isinstance(ids, range):
+        return {"ids": np.arange(ids.start, ids.stop, ids.step, dtype=np.int64)}
     if all(type(i) is int for i in ids):
         if ids and (min(ids) < -(2**63) or max(ids) >= 2**63):
             raise TypeError("to save an index, int ids must fit in 64 bits")

@@ -46,6 +46,8 @@ def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
     lengths = Spool(budget, "lengths", np.int64)
     keys = [Spool(budget, f"keys-{b}", np.uint64) for b in range(bands)]
     ids: list = []
+    positions = True  # plain strings: ids are positions, kept as one range, not n ints
+    n_docs = 0
     used = 0
     for chunk_ids, texts in chunks:
         f = featurize(texts, config)
@@ -58,9 +60,16 @@ def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
         lengths.append(n)
         for b in range(bands):
             keys[b].append(f.keys[b])
-        ids += chunk_ids
+        positions = positions and isinstance(chunk_ids, range) and chunk_ids.start == n_docs
+        if not positions:
+            if not ids and n_docs:
+                ids = list(range(n_docs))
+            ids += chunk_ids
+        n_docs += len(texts)
         if on_chunk is not None:
             on_chunk(len(texts), int(n.sum()))
+    if positions:
+        ids = range(n_docs)
     indptr = np.concatenate([np.zeros(1, np.int64), ends.finish()])
     band_arrays = [k.finish() for k in keys]
     if budget.spilled:

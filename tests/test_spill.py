@@ -113,7 +113,9 @@ def test_big_buckets_on_a_spilled_index(tmp_path, monkeypatch):
     assert answers(inc) == answers(want)
 
 
-def test_rows_read_from_the_file_equal_the_mapped_ones(tmp_path):
+@pytest.mark.parametrize("gap", [0, 64, 1 << 20])
+def test_rows_read_from_the_file_equal_the_mapped_ones(tmp_path, monkeypatch, gap):
+    monkeypatch.setattr(_spill, "GAP", gap)  # one read per row, a few, or one for all
     rng = np.random.default_rng(2)
     sizes = rng.integers(0, 9, size=300)
     indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
