@@ -11,8 +11,8 @@ from test_cli import S000, S003, SEEDS, call, run
 from test_passages import SIDELINES
 
 import dedup
-from dedup import _passages_render
-from dedup._cli_render import Style
+from dedup.cli import _passages_render
+from dedup.cli._render import Style
 
 from conftest import CORPUS
 

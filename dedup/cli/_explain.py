@@ -14,7 +14,7 @@ import numpy as np
 import dedup
 
 from . import _passages_render
-from ._cli_render import Style, jsonable
+from ._render import Style, jsonable
 
 
 def explain(a_id, a: str, b_id, b: str, *, ngram: int, threshold: float) -> dict:

@@ -28,10 +28,14 @@ import traceback
 
 import dedup
 
-from . import _cli_render, _fs
-from ._cli_render import FORMATS, Style
-from ._io import (STDIN_FORMATS, InputError, Outputs, atomic_file, check_output, check_paths, find_sources,
-                  read_corpus, source_lengths, write_corpus)
+from .. import _fs
+from . import _render as _cli_render
+from ._errors import EXIT_FOUND, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, UsageError
+from ._paths import check_output, check_paths
+from ._read import read_corpus
+from ._render import FORMATS, Style
+from ._sources import STDIN_FORMATS, find_sources, total_bytes
+from ._write import Outputs, atomic_file, write_corpus
 
 COMMANDS = ("find", "dedup", "collapse", "blocks", "passages", "explain", "index")
 INDEX_COMMANDS = ("build", "add", "query", "filter")  # near-dups index COMMAND
@@ -74,11 +78,6 @@ USAGE = {
     "index remove": "near-dups index remove IDX (ID... | --ids-from FILE)",
 }
 
-EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-class UsageError(Exception):
-    """A bad option value: printed with the command's usage, exit code 2."""
 
 
 # =========================================================================== help texts
@@ -556,7 +555,7 @@ def kernels_uncompiled() -> bool:
     try:
         from numba.core import caching
 
-        source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_shingle.py")
+        source = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_shingle.py")
 
         def probe():  # stands for a kernel of _shingle.py: locators read only its line number
             pass
@@ -641,7 +640,7 @@ def read(args, ui, paths, output: str | None = None):
     check_paths(paths_of(args)[0], (), sources)
     if output is not None and all(s.kind != "stdin" for s in sources):
         check_output(output, sources)
-    with ui.progress(source_lengths(paths), "reading") as bar:
+    with ui.progress(total_bytes(sources), "reading") as bar:
         corpus = read_corpus(paths, text_field=args.text_field, id_field=args.id_field or "id",
                              id_field_given=args.id_field is not None, stdin_format=args.stdin_format,
                              skip_errors=args.skip_errors, warn=ui.warn, progress=bar.update, sources=sources,
@@ -666,7 +665,7 @@ def build_index(args, ui, corpus, keep="first"):
 def _dask_index(args, ui, corpus):
     """``build_index`` on Dask: a new LocalCluster (--dask) or the one at --scheduler."""
     try:
-        from . import _dask_cli
+        from . import _dask as _dask_cli
         import dedup.dask  # noqa: F401  (its ImportError names the pip command)
     except ImportError as e:
         raise UsageError(f"--dask/--scheduler: {e}") from None
@@ -907,7 +906,7 @@ def cmd_explain(args, ui) -> int:
         if args.a == "-" and args.b == "-":
             raise UsageError("A and B cannot both be standard input")
         (a_id, a), (b_id, b) = _one_document(args, ui, args.a), _one_document(args, ui, args.b)
-    from . import _cli_explain  # its regexes and numpy are needed only here
+    from . import _explain as _cli_explain  # its regexes and numpy are needed only here
 
     rec = _cli_explain.explain(a_id, a, b_id, b, ngram=_option(args, "ngram"), threshold=_option(args, "threshold"))
     _emit(args, lambda out, style: (
@@ -945,7 +944,7 @@ def _must_exist(args) -> None:
 @contextlib.contextmanager
 def writing(args, ui, path):
     """Hold the index's write lock (``dedup.lock``) for a read-modify-write: load it only inside."""
-    from ._store import lock
+    from .._store import lock
 
     with contextlib.ExitStack() as stack:
         ui.status(f"waiting for the lock of {path}")
@@ -1301,6 +1300,3 @@ def main(argv: list[str] | None = None) -> int:
               "please report it)", file=sys.stderr)
         return EXIT_INTERNAL
 
-
-if __name__ == "__main__":
-    sys.exit(main())

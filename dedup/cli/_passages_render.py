@@ -10,7 +10,7 @@ and ``{+inserted+}`` (a substitution is both), in red and green on a terminal.
 
 from __future__ import annotations
 
-from ._cli_render import Style, jsonable, width
+from ._render import Style, jsonable, width
 
 PASSAGE_COLUMNS = ["group", "size", "documents", "first", "words", "text", "occurrences", "alignments"]
 

@@ -86,7 +86,7 @@ def cluster_records(idx, keep: str) -> tuple[list[dict], list[list[int]]]:
     ``keep`` (the id kept under ``keep``), ``ids`` (input order) and
     ``pairs`` (``[id_a, id_b, jaccard]`` for every verified pair inside it).
     """
-    from ._arrays import group_by_label  # here, not at import: parsing arguments should not pay for numba
+    from .._arrays import group_by_label  # here, not at import: parsing arguments should not pay for numba
 
     labels = idx.labels()
     kept = idx.keep_mask(keep)
