@@ -198,10 +198,11 @@ def test_shingle_option_is_passed_to_the_index(shingle, capsys):
     assert f"5-{'word' if shingle == 'word' else 'character'} shingles" in out
 
 
-def test_the_cli_spells_out_the_shingle_units_of_the_api():
-    from dedup import cli
+def test_the_cli_offers_the_shingle_units_of_the_api():
+    from dedup.cli import _table
 
-    assert cli.SHINGLES == tuple(SHINGLE_MODES)
+    (shingle,) = [a for a in _table.shared_options()._actions if a.dest == "shingle"]
+    assert tuple(shingle.choices) == tuple(SHINGLE_MODES)
 
 
 def test_index_remove(work, capsys, monkeypatch):
@@ -237,3 +238,21 @@ def test_index_remove(work, capsys, monkeypatch):
     assert dedup.load(work / "int.idx").ids == [0, 2]
     code, _, err = call(["index", "remove", "int.idx", "2", "--bogus"], capsys)
     assert code == 2 and "unrecognized arguments: --bogus" in err and dedup.load(work / "int.idx").ids == [0, 2]
+
+
+def test_sketch_reaches_the_index_and_is_fixed_by_it(work, capsys, monkeypatch):
+    """--sketch minhash indexes with the classic family (the pairs equal the API's); a saved index fixes it."""
+    monkeypatch.chdir(work)
+    docs = {**texts_of(work / "corpus"), **texts_of(work / "edits")}
+    code, out, _ = call(["find", "corpus", "edits", "--sketch", "minhash", "--threshold", "0.5", "--format", "jsonl",
+                         "-q"], capsys)
+    want = dedup.index(docs, config=dedup.Config(sketch="minhash", threshold=0.5)).pairs()
+    assert code == 0 and want
+    assert [tuple(p) for r in map(json.loads, out.splitlines()) for p in r["pairs"]] == \
+        [(a, b, round(s, 6)) for a, b, s in want]
+    code, _, _ = call(["index", "build", "corpus", "-o", "minhash.idx", "--sketch", "minhash", "-q"], capsys)
+    assert code == 0 and dedup.load("minhash.idx").config.sketch == "minhash"
+    code, _, err = call(["index", "query", "minhash.idx", "edits", "--sketch", "oph"], capsys)
+    assert code == 2 and "error: --sketch oph: the index minhash.idx was built with --sketch minhash" in err
+    code, _, err = call(["find", "corpus", "--sketch", "bottomk"], capsys)
+    assert code == 2 and "argument --sketch: invalid choice: 'bottomk'" in err

@@ -29,6 +29,7 @@ import pytest
 import dedup
 from dedup import _fs, _store, cli
 from dedup.cli import _read
+from dedup.cli._ui import kernels_uncompiled
 
 from conftest import CORPUS
 from planted import planted_corpus
@@ -541,4 +542,4 @@ def test_the_first_run_says_it_compiles(tmp_path):
     assert "near-dups: first run: compiling the kernels, once (about 15-60 s" in first.stderr.decode()
     again = subprocess.run([*_command(), str(CORPUS), "-v"], capture_output=True, env=env, timeout=600)
     assert again.returncode == 0 and "compiling" not in again.stderr.decode()
-    assert cli.kernels_uncompiled() is False  # this process's cache is warm
+    assert kernels_uncompiled() is False  # this process's cache is warm

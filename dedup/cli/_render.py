@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 
-FORMATS = ("text", "jsonl", "csv", "json")
+from .._options import FORMATS
 
 
 # --------------------------------------------------------------------------- style
@@ -54,6 +54,11 @@ def first_words(text: str, limit: int) -> str:
 def jsonable(x):
     """An id as JSON has it: numbers stay numbers, anything else becomes str."""
     return x if isinstance(x, (str, int, float)) and not isinstance(x, bool) else str(x)
+
+
+def format_argument(p, choices=FORMATS) -> None:
+    """``--format``: text for people (the default), or records for machines."""
+    p.add_argument("--format", choices=choices, default="text", help="output format (default: text, for people)")
 
 
 # --------------------------------------------------------------------------- writing records
@@ -276,3 +281,51 @@ def render_matches(out, records, texts, *, n_docs: int, n_indexed: int, threshol
                   + "\n")
         for m, s in r["matches"]:
             out.write(f"  {s:.3f}  {m}\n")
+
+
+# --------------------------------------------------------------------------- passages
+PASSAGE_COLUMNS = ["group", "size", "documents", "first", "words", "text", "occurrences", "alignments"]
+
+
+def passage_records(result) -> list[dict]:
+    """One record per group of ``dedup.passages``.
+
+    Record: ``group`` (1, 2, ... in order of first occurrence), ``size``
+    (occurrences), ``documents``, ``first`` (id of the first occurrence in
+    input order), ``words`` and ``text`` of the first occurrence,
+    ``occurrences`` (``{id, start, end, words}``, ``str`` offsets) and
+    ``alignments`` (``{a, b, similarity, matches}``, ``a``/``b`` indexing
+    ``occurrences``).
+    """
+    out = []
+    for k, g in enumerate(result, 1):
+        occ = [{"id": jsonable(o.id), "start": o.start, "end": o.end, "words": o.words} for o in g.occurrences]
+        first = g.occurrences[g.first]
+        out.append({"group": k, "size": len(occ), "documents": len({repr(o.id) for o in g.occurrences}),
+                    "first": jsonable(first.id), "words": first.words, "text": first.text, "occurrences": occ,
+                    "alignments": [{"a": a.a, "b": a.b, "similarity": round(a.similarity, 6), "matches": a.matches}
+                                   for a in g.alignments]})
+    return out
+
+
+def render_passages(out, records: list[dict], *, n_docs: int, min_words: int, style: Style) -> None:
+    """Text form of ``passage_records``: each group, its first text, and where it occurs."""
+    if not records:
+        out.write(f"No passage of {min_words} or more shared words among {n_docs} documents.\n"
+                  "Lower --min-words to look for shorter ones.\n")
+        return
+    out.write(f"{len(records)} shared passage group(s) among {n_docs} documents "
+              f"(copies sharing {min_words} words or more, edits allowed):\n")
+    w = width()
+    for r in records:
+        out.write("\n" + style(f"group {r['group']}: {r['size']} occurrences in {r['documents']} documents, "
+                               f"{r['words']} words", "bold") + "\n")
+        out.write("    " + first_words(r["text"], w - 4) + "\n")
+        best: dict = {}
+        for a in r["alignments"]:  # best similarity of each occurrence to another one
+            for x in (a["a"], a["b"]):
+                best[x] = max(best.get(x, 0.0), a["similarity"])
+        first = next(k for k, o in enumerate(r["occurrences"]) if o["id"] == r["first"])
+        for k, o in enumerate(r["occurrences"]):
+            note = "first" if k == first else f"similarity {best.get(k, 0.0):.2f}"
+            out.write(f"  {o['id']}:{o['start']}-{o['end']}  {o['words']} words, {note}\n")
