@@ -121,7 +121,7 @@ def atomic_file(dest: str, mode: str = "w", compress: bool | None = None, *, out
     except OSError as e:
         raise _fs.named(e, dest) from None
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
+        os.chmod(tmp, _fs.file_mode())  # mkstemp makes it private; give it a normal file's mode
         with os.fdopen(fd, "wb") as raw:
             if compress if compress is not None else dest.lower().endswith(".gz"):
                 with gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as gz:
@@ -152,12 +152,6 @@ def _binary_or_text(f, mode: str):
     t.detach()  # ``f`` is closed by its owner
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @contextlib.contextmanager
 def atomic_folder(dest: str, *, outputs: Outputs | None = None):
     """A temporary folder next to ``dest``, renamed to ``dest`` only on success.
@@ -174,7 +168,7 @@ def atomic_folder(dest: str, *, outputs: Outputs | None = None):
     except OSError as e:
         raise _fs.named(e, dest) from None
     try:
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, _fs.file_mode(folder=True))
         yield tmp
         if outputs is None:
             _place(tmp, dest)
