@@ -127,9 +127,9 @@ def test_parsing_arguments_imports_neither_numpy_nor_numba():
     assert p.stdout == "[]\n"
 
 
-def test_a_path_first_means_find_and_a_command_name_must_be_first(tmp_path, capsys, monkeypatch):
-    assert _table.dispatch([str(CORPUS)]) == ["find", str(CORPUS)]
-    assert _table.dispatch(["-q", "dedup"]) == ["find", "-q", "dedup"]
+def test_a_path_first_means_the_overview_and_a_command_name_must_be_first(tmp_path, capsys, monkeypatch):
+    assert _table.dispatch([str(CORPUS)]) == ["overview", str(CORPUS)]
+    assert _table.dispatch(["-q", "dedup"]) == ["overview", "-q", "dedup"]
     assert _table.dispatch(["dedup", "x", "-o", "y"])[0] == "dedup"
     # a folder literally named like a command is reached as ./dedup or with find
     (tmp_path / "dedup").mkdir()
@@ -139,7 +139,10 @@ def test_a_path_first_means_find_and_a_command_name_must_be_first(tmp_path, caps
     code, out, _ = call(["find", "dedup", "--format", "jsonl", "-q"], capsys)
     assert code == 0 and json.loads(out)["ids"] == ["dedup/a.txt", "dedup/b.txt"]
     code, out2, _ = call(["./dedup", "--format", "jsonl", "-q"], capsys)
-    assert out2 == out
+    code, out3, _ = call(["overview", "dedup", "--format", "jsonl", "-q"], capsys)
+    same = [json.loads(x) for x in out3.splitlines()]
+    assert [json.loads(x) for x in out2.replace("./dedup", "dedup").splitlines()] == same
+    assert same[0]["section"] == "clusters" and same[0]["ids"] == ["dedup/a.txt", "dedup/b.txt"]
     code, _, err = call([], capsys)
     assert code == 2 and "give a PATH" in err
 
@@ -158,11 +161,11 @@ def test_a_path_first_means_find_and_a_command_name_must_be_first(tmp_path, caps
 def test_out_of_range_options_name_the_option(argv, message, capsys):
     code, out, err = call([CORPUS, *argv], capsys)
     assert code == 2 and message in err and out == ""
-    assert "usage: near-dups [find] PATH..." in err
+    assert "usage: near-dups [overview] PATH..." in err
 
 
 def test_machine_formats_say_the_same_thing(capsys):
-    base = [CORPUS, "--threshold", "0.25", "--ngram", "1", "-q"]
+    base = ["find", CORPUS, "--threshold", "0.25", "--ngram", "1", "-q"]
     _, jl, _ = call([*base, "--format", "jsonl"], capsys)
     _, js, _ = call([*base, "--format", "json"], capsys)
     _, cs, _ = call([*base, "--format", "csv"], capsys)
@@ -175,7 +178,7 @@ def test_machine_formats_say_the_same_thing(capsys):
 
 # =========================================================================== each command on corpus/
 def test_find_on_corpus_says_clearly_when_there_is_nothing():
-    _, out, err = run(CORPUS)
+    _, out, err = run("find", CORPUS)
     assert out.startswith("No near-duplicates among 3 documents at --threshold 0.8")
     assert err.startswith("near-dups: 3 documents, 0.01 MB, 0 clusters (0 duplicates), ")
     assert err.rstrip().endswith(" s") and err.count("\n") == 1  # the one-line summary
@@ -270,7 +273,7 @@ def test_explain_reads_one_side_from_stdin_and_ids_from_a_corpus(tmp_path, capsy
 
 
 def test_stdin_text_lines_and_jsonl(capsys, monkeypatch):
-    _, out, _ = run("-", "--stdin-format", "lines", "--format", "jsonl", "-q",
+    _, out, _ = run("find", "-", "--stdin-format", "lines", "--format", "jsonl", "-q",
                     stdin=b"one two three four five six\nsomething else\none two three four five six!\n")
     assert json.loads(out)["ids"] == [1, 3]
 

@@ -187,14 +187,14 @@ def test_ids_of_one_index_must_be_all_str_or_all_int(work, capsys, monkeypatch):
 
 @pytest.mark.parametrize("shingle", sorted(SHINGLE_MODES))
 def test_shingle_option_is_passed_to_the_index(shingle, capsys):
-    code, out, _ = call([CORPUS, "--shingle", shingle, "--threshold", "0.2", "--format", "jsonl", "-q"], capsys)
+    code, out, _ = call(["find", CORPUS, "--shingle", shingle, "--threshold", "0.2", "--format", "jsonl", "-q"], capsys)
     docs = [(os.path.join(os.path.normpath(str(CORPUS)), n), (CORPUS / n).read_text(encoding="utf-8"))
             for n in SEEDS]
     want = dedup.index(docs, shingle=shingle, threshold=0.2).pairs()
     got = [tuple(p) for r in map(json.loads, out.splitlines()) for p in r["pairs"]]
     assert got == [(a, b, round(s, 6)) for a, b, s in want]
     assert bool(got) == (shingle == "char")  # 000 and 001 share more 5-character than 5-word shingles
-    code, out, _ = call([CORPUS, "--shingle", shingle, "--threshold", "0.2", "-q"], capsys)
+    code, out, _ = call(["find", CORPUS, "--shingle", shingle, "--threshold", "0.2", "-q"], capsys)
     assert f"5-{'word' if shingle == 'word' else 'character'} shingles" in out
 
 

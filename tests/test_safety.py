@@ -433,7 +433,7 @@ def test_json_lines_with_a_bom_on_standard_input(capsys, monkeypatch):
     data = codecs.BOM_UTF8 + b'{"id": "a", "text": "one two three four five six"}\n' \
                              b'{"id": "b", "text": "one two three four five six"}\n'
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
-    code, out, _ = call(["-", "--format", "jsonl", "-q"], capsys)
+    code, out, _ = call(["find", "-", "--format", "jsonl", "-q"], capsys)
     assert code == 0 and json.loads(out)["ids"] == ["a", "b"]
 
 
@@ -522,14 +522,14 @@ def test_ids_of_mixed_types_print_apart(tmp_path, capsys, monkeypatch):
     text = "the same text of several words for both records"
     pathlib.Path("m.jsonl").write_text(json.dumps({"id": 1, "text": text}) + "\n"
                                        + json.dumps({"id": "1", "text": text}) + "\n")
-    code, out, _ = call(["m.jsonl", "-q"], capsys)
+    code, out, _ = call(["find", "m.jsonl", "-q"], capsys)
     assert code == 0
     assert "\n  keep  1    1.000  " in out and "\n  drop  '1'  1.000  " in out
-    code, out, _ = call(["m.jsonl", "-q", "--format", "jsonl"], capsys)
+    code, out, _ = call(["find", "m.jsonl", "-q", "--format", "jsonl"], capsys)
     assert json.loads(out)["ids"] == [1, "1"]  # JSON keeps them apart by itself
     pathlib.Path("s.jsonl").write_text(json.dumps({"id": "1", "text": text}) + "\n"
                                        + json.dumps({"id": "2", "text": text}) + "\n")
-    code, out, _ = call(["s.jsonl", "-q"], capsys)
+    code, out, _ = call(["find", "s.jsonl", "-q"], capsys)
     assert "\n  keep  1  1.000  " in out  # one type: printed as they are
 
 

@@ -110,16 +110,11 @@ def read(args, ui, paths, output: str | None = None) -> Corpus:
     return corpus
 
 
-def build_index(args, ui, corpus: Corpus, keep: str = "first"):
-    """``dedup.index`` of the corpus with the command's config (``args.config``)."""
+def build_index(ui, corpus: Corpus, config: dedup.Config, keep: str = "first"):
+    """``dedup.index`` of the corpus with ``config``."""
     ui.note(f"indexing {len(corpus)} documents")
-    ui.status(f"indexing {len(corpus)} documents")
-    try:
-        idx = dedup.index(zip(corpus.ids, corpus.texts), config=args.config, keep=keep)
-    except (ValueError, TypeError) as e:
-        raise UsageError(str(e)) from None
-    finally:
-        ui.status(None)
+    idx = calling(ui, f"indexing {len(corpus)} documents", dedup.index, zip(corpus.ids, corpus.texts), config=config,
+                  keep=keep)
     ui.note(f"indexed: {idx!r}")
     return idx
 

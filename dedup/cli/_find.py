@@ -6,7 +6,7 @@ from __future__ import annotations
 from .._options import KEEP
 from . import _render
 from ._command import Command, PathArg
-from ._common import build_index, emit_records, index_config, option, read, write_with_report
+from ._common import build_index, calling, emit_records, index_config, option, read, write_with_report
 from ._errors import EXIT_FOUND, EXIT_OK, UsageError
 from ._ui import plural
 
@@ -25,7 +25,7 @@ def find_arguments(p) -> None:
 
 def run_find(args, ui) -> int:
     with read(args, ui, args.paths) as corpus:
-        idx = build_index(args, ui, corpus, keep=args.keep)
+        idx = build_index(ui, corpus, args.config, keep=args.keep)
         records, members = _render.cluster_records(idx, args.keep)
 
         def text(out, shown, style):
@@ -77,15 +77,10 @@ def _dask_index(args, ui, corpus):
         raise UsageError(f"--dask/--scheduler: {e}") from None
     where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
     ui.note(f"indexing {len(corpus)} documents on {where}")
-    ui.status(f"indexing {len(corpus)} documents on {where}")
     c = args.config
-    try:
-        return _dask.run(corpus.ids, corpus.texts, scheduler=args.scheduler, keep=args.keep, threshold=c.threshold,
-                         ngram=c.ngram, shingle=c.shingle, num_perm=c.num_perm, seed=c.seed, sketch=c.sketch)
-    except (ValueError, TypeError) as e:
-        raise UsageError(str(e)) from None
-    finally:
-        ui.status(None)
+    return calling(ui, f"indexing {len(corpus)} documents on {where}", _dask.run, corpus.ids, corpus.texts,
+                   scheduler=args.scheduler, keep=args.keep, threshold=c.threshold, ngram=c.ngram,
+                   shingle=c.shingle, num_perm=c.num_perm, seed=c.seed, sketch=c.sketch)
 
 
 def run_dedup(args, ui) -> int:
@@ -93,7 +88,7 @@ def run_dedup(args, ui) -> int:
         if args.dask or args.scheduler:
             idx = _dask_index(args, ui, corpus)
         else:
-            idx = build_index(args, ui, corpus, keep=args.keep)
+            idx = build_index(ui, corpus, args.config, keep=args.keep)
         records, members = _render.cluster_records(idx, args.keep)
         where = {corpus.ids[p]: p for pos in members for p in pos}  # cluster members only
         dropped = _render.dropped_records(records, lambda i: corpus.where(where[i]))

@@ -62,7 +62,7 @@ def run_build(args, ui) -> int:
     check_index_output(args.output, args.force)
     with read(args, ui, args.paths) as corpus:
         check_id_kinds(corpus)
-        idx = build_index(args, ui, corpus)
+        idx = build_index(ui, corpus, args.config)
         with writing(args, ui, args.output):
             check_index_output(args.output, args.force)  # another build may have saved here meanwhile
             save(args, ui, idx, args.output)
@@ -83,7 +83,7 @@ BUILD = Command(
         "IDX is a folder of .npy arrays and a manifest (no pickle), written atomically: a crash leaves the previous "
         "index loadable. The similarity options are saved with it; `index add`, `query` and `filter` use them "
         f"(giving another {', '.join(map(flag, FIXED_BY_INDEX))} to them is an error). An existing index is "
-        "replaced only with --force.", 78),
+        "replaced only with --force.", 78, break_on_hyphens=False),
     paths=(PathArg("paths", "read"), PathArg("output", "write", "-o")))
 
 

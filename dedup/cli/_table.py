@@ -15,15 +15,15 @@ import textwrap
 import dedup
 
 from .._options import INDEX, COLLAPSE, SHINGLES, SKETCHES, UNITS
-from . import _blocks, _find, _index, _passages
+from . import _blocks, _find, _index, _overview, _passages, _report
 from ._command import Command
 from ._sources import STDIN_FORMATS
 
 #: Every command, in the order of the help.
-TABLE: tuple[Command, ...] = (_find.FIND, _find.DEDUP, _blocks.COLLAPSE, _blocks.BLOCKS, _passages.PASSAGES,
-                              _passages.EXPLAIN, *_index.COMMANDS)
-#: What a first argument that names no command runs: ``near-dups corpus/`` is ``near-dups find corpus/``.
-DEFAULT = "find"
+TABLE: tuple[Command, ...] = (_overview.OVERVIEW, _find.FIND, _find.DEDUP, _blocks.COLLAPSE, _blocks.BLOCKS,
+                              _passages.PASSAGES, _passages.EXPLAIN, _report.REPORT, *_index.COMMANDS)
+#: What a first argument that names no command runs: ``near-dups corpus/`` is ``near-dups overview corpus/``.
+DEFAULT = "overview"
 #: Groups of commands: name -> (their line in ``near-dups --help``, the first line of ``near-dups NAME --help``).
 GROUPS = {"index": _index.GROUP_HELP}
 
@@ -87,7 +87,8 @@ def _listing(title: str, rows: list[tuple[str, str]]) -> str:
     pad = max(len(name) for name, _ in rows) + 2
     lines = [f"{title}:"]
     for name, text in rows:
-        lines.append(textwrap.fill(text, 79, initial_indent=f"  {name:<{pad}}", subsequent_indent=" " * (pad + 2)))
+        lines.append(textwrap.fill(text, 79, initial_indent=f"  {name:<{pad}}", subsequent_indent=" " * (pad + 2),
+                                   break_on_hyphens=False))
     return "\n".join(lines)
 
 
@@ -209,8 +210,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
             subs[group] = g
             within[group] = g.add_subparsers(dest=f"{group}_command", metavar="COMMAND")
         p = (within[group] if group else top).add_parser(
-            leaf, help=c.help, description=c.description, parents=[shared], formatter_class=_Formatter,
-            prog=f"near-dups {c.name}", usage=usage(c) + " [options]", epilog=epilog(c))
+            leaf, help=c.help, description=textwrap.fill(c.description, 79, break_on_hyphens=False), parents=[shared],
+            formatter_class=_Formatter, prog=f"near-dups {c.name}", usage=usage(c) + " [options]", epilog=epilog(c))
         c.arguments(p)
         subs[c.name] = p
     return parser, subs
