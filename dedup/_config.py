@@ -8,9 +8,20 @@ Their defaults and choices come from ``_options``, which the command line reads 
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
 
 from ._options import COLLAPSE, INDEX, MODES, REMOVABLE, SHINGLES, SKETCHES, UNITS
+
+
+def filled(cls, values: Mapping) -> dict:
+    """Every field of the config class ``cls``: the ``values`` given, the others at their defaults."""
+    out = {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+    unknown = sorted(set(values) - {f.name for f in fields(cls)})
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no option {unknown[0]!r}; options are {sorted(out)}")
+    out.update(values)
+    return out
 
 
 def _check_int(name: str, value, low: int, high: int | None = None) -> None:
@@ -19,6 +30,13 @@ def _check_int(name: str, value, low: int, high: int | None = None) -> None:
     if value < low or (high is not None and value > high):
         bound = f">= {low}" if high is None else f"in [{low}, {high}]"
         raise ValueError(f"{name} must be {bound}, got {value!r}")
+
+
+def _check_probability(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in (0, 1), got {value!r}")
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
 
 
 def check_threshold(value, name: str = "threshold") -> float:
@@ -70,27 +88,36 @@ class Config:
     sketch: str = INDEX["sketch"]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "threshold", check_threshold(self.threshold))
-        _check_int("ngram", self.ngram, 1)
-        if self.shingle not in SHINGLES:
-            raise ValueError(f"shingle must be one of {list(SHINGLES)}, got {self.shingle!r}")
-        if self.sketch not in SKETCHES:
-            raise ValueError(f"sketch must be one of {list(SKETCHES)}, got {self.sketch!r}")
-        _check_int("num_perm", self.num_perm, 1)
-        _check_int("seed", self.seed, 0, 2**64 - 1)
-        if (self.bands is None) != (self.rows is None):
-            raise ValueError(f"give both bands and rows or neither, got bands={self.bands!r}, rows={self.rows!r}")
-        if self.bands is not None:
-            _check_int("bands", self.bands, 1)
-            _check_int("rows", self.rows, 1)
-            if self.bands * self.rows > self.num_perm:
-                raise ValueError(
-                    f"bands * rows must be <= num_perm ({self.num_perm}), got {self.bands} * {self.rows}"
-                )
-        if isinstance(self.min_prob, bool) or not isinstance(self.min_prob, numbers.Real):
-            raise TypeError(f"min_prob must be a number in (0, 1), got {self.min_prob!r}")
-        if not 0.0 < self.min_prob < 1.0:
-            raise ValueError(f"min_prob must be in (0, 1), got {self.min_prob!r}")
+        object.__setattr__(self, "threshold", self.check(self.to_dict())["threshold"])
+
+    @classmethod
+    def check(cls, values: Mapping, name: Callable[[str], str] = str) -> dict:
+        """Validate fields (the ``values`` given, the others at their defaults); returns them normalized.
+
+        Every error names a field as ``name(field)``: ``Config(...)`` uses the
+        fields' own names, and a command line its flags, so that its message
+        names the option the user typed (``--num-perm must be >= 1, got 0``).
+        """
+        v = filled(cls, values)
+        v["threshold"] = check_threshold(v["threshold"], name("threshold"))
+        _check_int(name("ngram"), v["ngram"], 1)
+        for field, choices in (("shingle", SHINGLES), ("sketch", SKETCHES)):
+            if v[field] not in choices:
+                raise ValueError(f"{name(field)} must be one of {list(choices)}, got {v[field]!r}")
+        _check_int(name("num_perm"), v["num_perm"], 1)
+        _check_int(name("seed"), v["seed"], 0, 2**64 - 1)
+        bands, rows = v["bands"], v["rows"]
+        if (bands is None) != (rows is None):
+            raise ValueError(f"give both {name('bands')} and {name('rows')} or neither, got "
+                             f"{name('bands')}={bands!r}, {name('rows')}={rows!r}")
+        if bands is not None:
+            _check_int(name("bands"), bands, 1)
+            _check_int(name("rows"), rows, 1)
+            if bands * rows > v["num_perm"]:
+                raise ValueError(f"{name('bands')} * {name('rows')} must be <= {name('num_perm')} ({v['num_perm']}), "
+                                 f"got {bands} * {rows}")
+        _check_probability(name("min_prob"), v["min_prob"])
+        return v
 
     def __str__(self) -> str:
         return "Config(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)) + ")"
@@ -163,30 +190,39 @@ class CollapseConfig:
     protect_words: int = COLLAPSE["protect_words"]
 
     def __post_init__(self) -> None:
-        if self.unit not in UNITS:
-            raise ValueError(f"unit must be one of {list(UNITS)}, got {self.unit!r}")
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {list(MODES)}, got {self.mode!r}")
-        remove = (self.remove,) if isinstance(self.remove, str) else self.remove
+        v = self.check({f.name: getattr(self, f.name) for f in fields(self)})
+        object.__setattr__(self, "remove", v["remove"])
+        object.__setattr__(self, "threshold", v["threshold"])
+
+    @classmethod
+    def check(cls, values: Mapping, name: Callable[[str], str] = str) -> dict:
+        """Validate fields (the ``values`` given, the others at their defaults); returns them normalized.
+
+        Errors name a field as ``name(field)``, as ``Config.check`` does.
+        """
+        v = filled(cls, values)
+        for field, choices in (("unit", UNITS), ("mode", MODES)):
+            if v[field] not in choices:
+                raise ValueError(f"{name(field)} must be one of {list(choices)}, got {v[field]!r}")
+        remove = (v["remove"],) if isinstance(v["remove"], str) else v["remove"]
         try:
             remove = tuple(remove)
         except TypeError:
-            raise TypeError(f"remove must be a tuple of kinds from {list(REMOVABLE)}, got {self.remove!r}") from None
+            raise TypeError(f"{name('remove')} must be a tuple of kinds from {list(REMOVABLE)}, "
+                            f"got {v['remove']!r}") from None
         for k in remove:
             if k not in REMOVABLE:
-                raise ValueError(f"remove: kinds must be from {list(REMOVABLE)}, got {k!r}")
-        object.__setattr__(self, "remove", tuple(k for k in REMOVABLE if k in remove))
-        object.__setattr__(self, "threshold", check_threshold(self.threshold))
-        for name, low in (("ngram", 1), ("num_perm", 1), ("fuzzy_words", 1), ("min_words", 1),
-                          ("min_docs", 2), ("window", 0), ("anchor_words", 1), ("protect_words", 0)):
-            _check_int(name, getattr(self, name), low)
-        _check_int("seed", self.seed, 0)
-        if self.seed >= 2**64:
-            raise ValueError(f"seed must be < 2**64, got {self.seed!r}")
-        if isinstance(self.min_prob, bool) or not isinstance(self.min_prob, numbers.Real):
-            raise TypeError(f"min_prob must be a number in (0, 1), got {self.min_prob!r}")
-        if not 0.0 < self.min_prob < 1.0:
-            raise ValueError(f"min_prob must be in (0, 1), got {self.min_prob!r}")
+                raise ValueError(f"{name('remove')}: kinds must be from {list(REMOVABLE)}, got {k!r}")
+        v["remove"] = tuple(k for k in REMOVABLE if k in remove)
+        v["threshold"] = check_threshold(v["threshold"], name("threshold"))
+        for field, low in (("ngram", 1), ("num_perm", 1), ("fuzzy_words", 1), ("min_words", 1),
+                           ("min_docs", 2), ("window", 0), ("anchor_words", 1), ("protect_words", 0)):
+            _check_int(name(field), v[field], low)
+        _check_int(name("seed"), v["seed"], 0)
+        if v["seed"] >= 2**64:
+            raise ValueError(f"{name('seed')} must be < 2**64, got {v['seed']!r}")
+        _check_probability(name("min_prob"), v["min_prob"])
+        return v
 
     def __str__(self) -> str:
         return "CollapseConfig(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)) + ")"

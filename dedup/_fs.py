@@ -91,6 +91,14 @@ def sweep(folder: str, target: str) -> list[str]:
     return gone
 
 
+def file_mode(folder: bool = False) -> int:
+    """The mode a new file (or folder) gets under this process's umask: what a temporary file, which
+    ``mkstemp`` makes private, is given before it is renamed into place."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if folder else 0o666) & ~mask
+
+
 def fsync_dir(path) -> None:
     """Make a rename in folder ``path`` durable (no-op where folders cannot be opened)."""
     try:

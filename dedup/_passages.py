@@ -26,7 +26,7 @@ one document is ``dedup.collapse``'s business.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
@@ -35,14 +35,9 @@ import numpy as np
 
 from . import _align, _seeds, _tokens
 from ._groups import PairPassages, PassageArrays, group_stage  # noqa: F401  (group_stage: a stage)
+from ._config import _check_int, filled
 from ._docs import as_documents
-
-
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
+from ._options import PASSAGES
 
 
 @dataclass(frozen=True)
@@ -88,24 +83,32 @@ class PassageConfig:
         with at most this many words between them are one passage.
     """
 
-    min_words: int = 15
-    ngram: int = 4
-    max_df: int = 20
-    frequent: str = "star"
-    min_seeds: int = 2
-    max_repeat: int = 10
-    xdrop: int = 8
-    max_gap: int = 10
+    min_words: int = PASSAGES["min_words"]
+    ngram: int = PASSAGES["ngram"]
+    max_df: int = PASSAGES["max_df"]
+    frequent: str = PASSAGES["frequent"]
+    min_seeds: int = PASSAGES["min_seeds"]
+    max_repeat: int = PASSAGES["max_repeat"]
+    xdrop: int = PASSAGES["xdrop"]
+    max_gap: int = PASSAGES["max_gap"]
 
     def __post_init__(self) -> None:
-        for name, low in (("min_words", 1), ("ngram", 1), ("max_df", 2), ("min_seeds", 1), ("max_repeat", 1),
-                          ("xdrop", 1), ("max_gap", 0)):
-            _check_int(name, getattr(self, name), low)
-        if self.frequent not in _seeds.FREQUENT:
-            raise ValueError(f"frequent must be one of {list(_seeds.FREQUENT)}, got {self.frequent!r}")
-        if self.min_words < self.ngram:
-            raise ValueError(f"min_words must be >= ngram ({self.ngram}), got {self.min_words!r}: "
+        self.check({f.name: getattr(self, f.name) for f in fields(self)})
+
+    @classmethod
+    def check(cls, values: Mapping, name: Callable[[str], str] = str) -> dict:
+        """Validate fields (the ``values`` given, the others at their defaults); errors name a field as
+        ``name(field)`` (a command line's flag), as ``dedup.Config.check`` does."""
+        v = filled(cls, values)
+        for field, low in (("min_words", 1), ("ngram", 1), ("max_df", 2), ("min_seeds", 1), ("max_repeat", 1),
+                           ("xdrop", 1), ("max_gap", 0)):
+            _check_int(name(field), v[field], low)
+        if v["frequent"] not in _seeds.FREQUENT:
+            raise ValueError(f"{name('frequent')} must be one of {list(_seeds.FREQUENT)}, got {v['frequent']!r}")
+        if v["min_words"] < v["ngram"]:
+            raise ValueError(f"{name('min_words')} must be >= ngram ({v['ngram']}), got {v['min_words']!r}: "
                              "a passage holds at least one seed n-gram")
+        return v
 
     @property
     def winnow(self) -> int:

@@ -50,6 +50,7 @@ import xxhash
 
 from . import _fs
 from ._config import Config
+from ._options import LOCK_TIMEOUT
 from ._pipeline import Buckets, Features, Groups, lsh_shape
 
 FORMAT = "near-dups-index"
@@ -60,8 +61,6 @@ READS = (1, 2)
 _GEN = re.compile(r"^gen-(\d{6,})$")
 #: The lock file inside an index directory (the name LevelDB gives its own).
 LOCK = "LOCK"
-#: Seconds a writer waits for another one to finish before giving up.
-LOCK_TIMEOUT = 600.0
 #: The arrays of an index (``Index.arrays()``), one ``.npy`` file each.
 ARRAYS = ("lengths", "priority", *Features._fields, *Groups._fields, *Buckets._fields, "pair_i", "pair_j", "pair_s")
 

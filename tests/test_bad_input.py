@@ -36,6 +36,7 @@ import pytest
 
 import dedup
 from dedup import cli
+from dedup.cli import _table
 
 from conftest import CORPUS, ROOT
 from test_cli import _command
@@ -535,12 +536,19 @@ def test_every_row_has_cases_that_exit_as_it_says():
 
 
 def test_every_path_argument_of_every_command_is_checked():
-    """A new option naming a path (metavar FILE, OUT, IDX, PATH) must be in cli.PATH_ARGS, so main checks it."""
-    _, subs = cli.build_parser()
-    for name, parser in subs.items():
-        for action in parser._actions:
+    """An argument naming a path (metavar FILE, OUT, IDX, PATH, A, B) must be among its command's paths in the
+    table, so main checks it; and every path the table names is an argument of its command."""
+    _, subs = _table.build_parser()
+    for command in _table.TABLE:
+        listed = {p.dest for p in command.paths}
+        dests = {action.dest for action in subs[command.name]._actions}
+        for action in subs[command.name]._actions:
             if action.metavar in ("FILE", "OUT", "IDX", "PATH", "A", "B"):
-                assert action.dest in cli.PATH_ARGS, (name, action.dest)
+                assert action.dest in listed, (command.name, action.dest)
+        assert listed <= dests, command.name
+        for p in command.paths:
+            assert p.role in ("read", "write") and (p.role == "read") != bool(p.label) or p.written_with, p
+            assert p.side is None or p.side[0] in listed
 
 
 def test_the_help_lists_every_exit_code(capsys):
@@ -556,4 +564,4 @@ def test_the_help_lists_every_exit_code(capsys):
                   "`3` internal error", "`130` interrupted"):
         assert words in readme, words
     assert re.search(r"EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130",
-                     pathlib.Path(cli.__file__).read_text())
+                     (pathlib.Path(cli.__file__).parent / "_errors.py").read_text())

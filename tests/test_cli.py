@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 
 import dedup
 from dedup import cli
+from dedup.cli import _table
 
 from conftest import CORPUS
 
@@ -60,30 +62,75 @@ def _seed_jsonl(path, copies=()):
 
 
 # =========================================================================== help (in process)
-@pytest.mark.parametrize("command", cli.LEAVES)
-def test_each_command_help_has_an_example(command, capsys):
-    code, out, _ = call([*command.split(), "--help"], capsys)
+def _example_argv(example: str) -> list[str]:
+    """The arguments of ``near-dups`` in an example command line (after a pipe, before a redirection)."""
+    words = shlex.split(example, comments=True)
+    words = words[words.index("near-dups") + 1:]
+    return words[: next((k for k, w in enumerate(words) if w in ("|", "<", ">")), len(words))]
+
+
+def _command_name(args) -> str:
+    group = _table.GROUPS.get(args.command) and getattr(args, f"{args.command}_command")
+    return f"{args.command} {group}" if group else args.command
+
+
+@pytest.mark.parametrize("command", _table.TABLE, ids=lambda c: c.name)
+def test_each_command_help_is_generated_from_the_table(command, capsys):
+    code, out, _ = call([*command.name.split(), "--help"], capsys)
     assert code == 0
-    assert "examples:" in out and f"near-dups {command}" in out or (command == "find" and "near-dups corpus/" in out)
-    for option in ("--threshold", "--ngram", "--shingle", "--num-perm", "--seed", "--unit", "--text-field", "--id-field",
-                   "--jobs", "--quiet", "--verbose"):
+    assert out.startswith(f"usage: {_table.usage(command)} [options]\n")
+    assert " ".join(command.description.split()) in " ".join(out.split())
+    assert "examples:" in out and all(f"\n  {e}\n" in out for e in command.examples)
+    assert command.notes in out
+    for option in ("--threshold", "--ngram", "--shingle", "--num-perm", "--seed", "--sketch", "--unit", "--text-field",
+                   "--id-field", "--jobs", "--quiet", "--verbose"):
         assert option in out
-    if command != "explain":
-        assert "skipped with a warning" in out and "stops the run" in out
+    assert ("skipped with a warning" in out and "stops the run" in out) == command.reads_inputs
+    parser, _ = _table.build_parser()
+    for example in command.examples:  # every example is a command line this command accepts
+        assert _command_name(parser.parse_args(_table.dispatch(_example_argv(example)))) == command.name, example
 
 
-def test_top_level_help_as_installed():
+def test_the_command_lists_name_every_command(capsys):
     _, out, _ = run("--help")
-    assert "near-dups corpus/" in out and "examples:" in out
-    for command in cli.COMMANDS:
-        assert f"\n  {command} " in out
+    assert "examples:" in out and "Run `near-dups COMMAND --help`" in out
+    for name in _table.TOP:
+        assert f"\n  {name} " in out
+    for c in _table.TABLE:
+        assert f"\n  {c.examples[0]}\n" in out
     assert "skipped with a warning" in out and "stops the run (exit 2)" in out
+    for group in _table.GROUPS:
+        code, out, _ = call([group, "--help"], capsys)
+        assert code == 0
+        leaves = [c.name.split()[1] for c in _table.members(group)]
+        assert leaves and all(f"\n  {leaf} " in out for leaf in leaves)
+        assert ", ".join(leaves) in " ".join(_table.top_help().split())
+    assert "remove" in [c.name.split()[1] for c in _table.members("index")]
 
 
-def test_a_path_first_means_find_and_a_command_name_must_be_first(tmp_path, capsys, monkeypatch):
-    assert cli._dispatch_argv([str(CORPUS)]) == ["find", str(CORPUS)]
-    assert cli._dispatch_argv(["-q", "dedup"]) == ["find", "-q", "dedup"]
-    assert cli._dispatch_argv(["dedup", "x", "-o", "y"])[0] == "dedup"
+def test_parsing_arguments_imports_neither_numpy_nor_numba():
+    """--help, --version and parsing every example stay fast: no numpy, no numba."""
+    script = (
+        "import contextlib, io, sys\n"
+        "from dedup import cli\n"
+        "from dedup.cli import _table\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert cli.main(['--version']) == 0 and cli.main(['--help']) == 0\n"
+        "    for c in _table.TABLE:\n"
+        "        assert cli.main([*c.name.split(), '--help']) == 0\n"
+        "parser, _ = _table.build_parser()\n"
+        f"for argv in {[_example_argv(e) for c in _table.TABLE for e in c.examples]!r}:\n"
+        "    parser.parse_args(_table.dispatch(argv))\n"
+        "print(sorted(m for m in ('numpy', 'numba') if m in sys.modules))\n")
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "[]\n"
+
+
+def test_a_path_first_means_the_overview_and_a_command_name_must_be_first(tmp_path, capsys, monkeypatch):
+    assert _table.dispatch([str(CORPUS)]) == ["overview", str(CORPUS)]
+    assert _table.dispatch(["-q", "dedup"]) == ["overview", "-q", "dedup"]
+    assert _table.dispatch(["dedup", "x", "-o", "y"])[0] == "dedup"
     # a folder literally named like a command is reached as ./dedup or with find
     (tmp_path / "dedup").mkdir()
     shutil.copy(S000, tmp_path / "dedup" / "a.txt")
@@ -92,7 +139,10 @@ def test_a_path_first_means_find_and_a_command_name_must_be_first(tmp_path, caps
     code, out, _ = call(["find", "dedup", "--format", "jsonl", "-q"], capsys)
     assert code == 0 and json.loads(out)["ids"] == ["dedup/a.txt", "dedup/b.txt"]
     code, out2, _ = call(["./dedup", "--format", "jsonl", "-q"], capsys)
-    assert out2 == out
+    code, out3, _ = call(["overview", "dedup", "--format", "jsonl", "-q"], capsys)
+    same = [json.loads(x) for x in out3.splitlines()]
+    assert [json.loads(x) for x in out2.replace("./dedup", "dedup").splitlines()] == same
+    assert same[0]["section"] == "clusters" and same[0]["ids"] == ["dedup/a.txt", "dedup/b.txt"]
     code, _, err = call([], capsys)
     assert code == 2 and "give a PATH" in err
 
@@ -111,11 +161,11 @@ def test_a_path_first_means_find_and_a_command_name_must_be_first(tmp_path, caps
 def test_out_of_range_options_name_the_option(argv, message, capsys):
     code, out, err = call([CORPUS, *argv], capsys)
     assert code == 2 and message in err and out == ""
-    assert "usage: near-dups [find] PATH..." in err
+    assert "usage: near-dups [overview] PATH..." in err
 
 
 def test_machine_formats_say_the_same_thing(capsys):
-    base = [CORPUS, "--threshold", "0.25", "--ngram", "1", "-q"]
+    base = ["find", CORPUS, "--threshold", "0.25", "--ngram", "1", "-q"]
     _, jl, _ = call([*base, "--format", "jsonl"], capsys)
     _, js, _ = call([*base, "--format", "json"], capsys)
     _, cs, _ = call([*base, "--format", "csv"], capsys)
@@ -128,7 +178,7 @@ def test_machine_formats_say_the_same_thing(capsys):
 
 # =========================================================================== each command on corpus/
 def test_find_on_corpus_says_clearly_when_there_is_nothing():
-    _, out, err = run(CORPUS)
+    _, out, err = run("find", CORPUS)
     assert out.startswith("No near-duplicates among 3 documents at --threshold 0.8")
     assert err.startswith("near-dups: 3 documents, 0.01 MB, 0 clusters (0 duplicates), ")
     assert err.rstrip().endswith(" s") and err.count("\n") == 1  # the one-line summary
@@ -223,7 +273,7 @@ def test_explain_reads_one_side_from_stdin_and_ids_from_a_corpus(tmp_path, capsy
 
 
 def test_stdin_text_lines_and_jsonl(capsys, monkeypatch):
-    _, out, _ = run("-", "--stdin-format", "lines", "--format", "jsonl", "-q",
+    _, out, _ = run("find", "-", "--stdin-format", "lines", "--format", "jsonl", "-q",
                     stdin=b"one two three four five six\nsomething else\none two three four five six!\n")
     assert json.loads(out)["ids"] == [1, 3]
 

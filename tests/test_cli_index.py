@@ -187,21 +187,22 @@ def test_ids_of_one_index_must_be_all_str_or_all_int(work, capsys, monkeypatch):
 
 @pytest.mark.parametrize("shingle", sorted(SHINGLE_MODES))
 def test_shingle_option_is_passed_to_the_index(shingle, capsys):
-    code, out, _ = call([CORPUS, "--shingle", shingle, "--threshold", "0.2", "--format", "jsonl", "-q"], capsys)
+    code, out, _ = call(["find", CORPUS, "--shingle", shingle, "--threshold", "0.2", "--format", "jsonl", "-q"], capsys)
     docs = [(os.path.join(os.path.normpath(str(CORPUS)), n), (CORPUS / n).read_text(encoding="utf-8"))
             for n in SEEDS]
     want = dedup.index(docs, shingle=shingle, threshold=0.2).pairs()
     got = [tuple(p) for r in map(json.loads, out.splitlines()) for p in r["pairs"]]
     assert got == [(a, b, round(s, 6)) for a, b, s in want]
     assert bool(got) == (shingle == "char")  # 000 and 001 share more 5-character than 5-word shingles
-    code, out, _ = call([CORPUS, "--shingle", shingle, "--threshold", "0.2", "-q"], capsys)
+    code, out, _ = call(["find", CORPUS, "--shingle", shingle, "--threshold", "0.2", "-q"], capsys)
     assert f"5-{'word' if shingle == 'word' else 'character'} shingles" in out
 
 
-def test_the_cli_spells_out_the_shingle_units_of_the_api():
-    from dedup import cli
+def test_the_cli_offers_the_shingle_units_of_the_api():
+    from dedup.cli import _table
 
-    assert cli.SHINGLES == tuple(SHINGLE_MODES)
+    (shingle,) = [a for a in _table.shared_options()._actions if a.dest == "shingle"]
+    assert tuple(shingle.choices) == tuple(SHINGLE_MODES)
 
 
 def test_index_remove(work, capsys, monkeypatch):
@@ -237,3 +238,21 @@ def test_index_remove(work, capsys, monkeypatch):
     assert dedup.load(work / "int.idx").ids == [0, 2]
     code, _, err = call(["index", "remove", "int.idx", "2", "--bogus"], capsys)
     assert code == 2 and "unrecognized arguments: --bogus" in err and dedup.load(work / "int.idx").ids == [0, 2]
+
+
+def test_sketch_reaches_the_index_and_is_fixed_by_it(work, capsys, monkeypatch):
+    """--sketch minhash indexes with the classic family (the pairs equal the API's); a saved index fixes it."""
+    monkeypatch.chdir(work)
+    docs = {**texts_of(work / "corpus"), **texts_of(work / "edits")}
+    code, out, _ = call(["find", "corpus", "edits", "--sketch", "minhash", "--threshold", "0.5", "--format", "jsonl",
+                         "-q"], capsys)
+    want = dedup.index(docs, config=dedup.Config(sketch="minhash", threshold=0.5)).pairs()
+    assert code == 0 and want
+    assert [tuple(p) for r in map(json.loads, out.splitlines()) for p in r["pairs"]] == \
+        [(a, b, round(s, 6)) for a, b, s in want]
+    code, _, _ = call(["index", "build", "corpus", "-o", "minhash.idx", "--sketch", "minhash", "-q"], capsys)
+    assert code == 0 and dedup.load("minhash.idx").config.sketch == "minhash"
+    code, _, err = call(["index", "query", "minhash.idx", "edits", "--sketch", "oph"], capsys)
+    assert code == 2 and "error: --sketch oph: the index minhash.idx was built with --sketch minhash" in err
+    code, _, err = call(["find", "corpus", "--sketch", "bottomk"], capsys)
+    assert code == 2 and "argument --sketch: invalid choice: 'bottomk'" in err

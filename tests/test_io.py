@@ -1,4 +1,4 @@
-"""Reading inputs and writing outputs of the command line (dedup._io), in process."""
+"""Reading inputs and writing outputs of the command line (dedup.cli._read, _write), in process."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import sys
 
 import pytest
 
-from dedup import _io
-from dedup._io import InputError, atomic_file, atomic_folder, read_corpus, write_corpus
+from dedup.cli import _write
+from dedup.cli._errors import InputError
+from dedup.cli._read import read_corpus
+from dedup.cli._write import atomic_file, atomic_folder, write_corpus
 
 from conftest import CORPUS
 
@@ -245,8 +247,8 @@ def test_failed_write_leaves_no_output_and_no_temporary_files(tmp_path, monkeypa
             raise OSError(28, "No space left on device")
         return real(*args, **kw)
 
-    real = _io._write_source
-    monkeypatch.setattr(_io, "_write_source", failing)
+    real = _write._write_source
+    monkeypatch.setattr(_write, "_write_source", failing)
     with pytest.raises(OSError):
         write_corpus(corpus, str(tmp_path / "out"))
     assert sorted(os.listdir(tmp_path)) == ["in", "o.jsonl"]

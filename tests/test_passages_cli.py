@@ -11,8 +11,8 @@ from test_cli import S000, S003, SEEDS, call, run
 from test_passages import SIDELINES
 
 import dedup
-from dedup import _passages_render
-from dedup._cli_render import Style
+from dedup.cli import _explain, _render
+from dedup.cli._render import Style
 
 from conftest import CORPUS
 
@@ -52,7 +52,7 @@ def test_passages_machine_formats(fmt, capsys):
     code, out, _ = call(["passages", CORPUS, "--min-words", "10", "--format", fmt, "-q"], capsys)
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out))) if fmt == "csv" else json.loads(out)
-    assert rows and list(rows[0]) == _passages_render.PASSAGE_COLUMNS
+    assert rows and list(rows[0]) == _render.PASSAGE_COLUMNS
     occ = rows[0]["occurrences"]
     assert (json.loads(occ) if fmt == "csv" else occ)[0]["words"] >= 10
 
@@ -97,7 +97,7 @@ def test_explain_passages_are_made_of_shared_shingles():
     for x, y in ((0, 1), (0, 2), (1, 2)):
         a, b = texts[x], texts[y]
         shared = set(dedup.shingles(a, ngram=3).tolist()) & set(dedup.shingles(b, ngram=3).tolist())
-        for p in _passages_render.explain_passages(a, b):
+        for p in _explain.explain_passages(a, b):
             for op, ta, tb in p["edits"]:
                 if op == "equal" and len(ta.split()) >= 3:
                     assert set(dedup.shingles(ta, ngram=3).tolist()) <= shared
@@ -106,7 +106,7 @@ def test_explain_passages_are_made_of_shared_shingles():
 def test_marked_text_without_and_with_colour():
     edits = [["equal", "On the sidelines of ", ""], ["replace", "the", "a"], ["equal", " summit", ""],
              ["insert", "", "in Madrid"], ["equal", ", he said", ""], ["delete", "today", ""]]
-    assert _passages_render.marked(edits, Style(False)) == \
+    assert _explain.marked(edits, Style(False)) == \
         "On the sidelines of [-the-]{+a+} summit {+in Madrid+}, he said [-today-]"
-    coloured = _passages_render.marked(edits, Style(True))
+    coloured = _explain.marked(edits, Style(True))
     assert "\x1b[31mthe\x1b[0m\x1b[32ma\x1b[0m" in coloured and "[-" not in coloured

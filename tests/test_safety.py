@@ -27,7 +27,9 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup import _fs, _io, _store, cli
+from dedup import _fs, _store, cli
+from dedup.cli import _read
+from dedup.cli._ui import kernels_uncompiled
 
 from conftest import CORPUS
 from planted import planted_corpus
@@ -355,7 +357,7 @@ def encodings(tmp_path):
 
 def test_a_folder_in_nine_encodings_is_read_whole(encodings):
     warnings = []
-    corpus = _io.read_corpus([str(encodings)], warn=warnings.append)
+    corpus = _read.read_corpus([str(encodings)], warn=warnings.append)
     got = {os.path.basename(i): t for i, t in zip(corpus.ids, corpus.texts)}
     assert got == {name: text for name, (text, _, _) in SAMPLES.items()}  # every document, every character
     for name, (_, _, shown) in SAMPLES.items():
@@ -384,9 +386,9 @@ def test_forced_encoding_and_csv_detection(tmp_path, capsys, monkeypatch):
     (tmp_path / "w.csv").write_bytes(b"id,text\nr1,\"" + text.encode("cp1252") + b"\"\nr2,other words here\n")
     code, out, err = call(["find", "w.csv", "--format", "jsonl", "-q"], capsys)
     assert code == 0
-    corpus = _io.read_corpus(["w.csv"])
+    corpus = _read.read_corpus(["w.csv"])
     assert corpus.texts == [text, "other words here"]
-    forced = _io.read_corpus(["w.csv"], encoding="latin-1")  # strict, no detection: 0x80-0x9f are C1 controls
+    forced = _read.read_corpus(["w.csv"], encoding="latin-1")  # strict, no detection: 0x80-0x9f are C1 controls
     assert forced.texts[0] == text.encode("cp1252").decode("latin-1")
     code, _, err = call(["collapse", "w.csv", "-o", "out.csv", "-q"], capsys)
     assert code == 0 and text in (tmp_path / "out.csv").read_text(encoding="utf-8")  # written anew: UTF-8
@@ -422,7 +424,7 @@ def test_utf8_takes_the_fast_path(tmp_path, monkeypatch):
     for k in range(50):
         (d / f"{k}.txt").write_text(f"document {k}: café, 東京, 🙂", encoding="utf-8")
     (d / "rows.jsonl").write_bytes(codecs.BOM_UTF8 + b'{"id": 1, "text": "caf\xc3\xa9"}\n')
-    assert len(_io.read_corpus([str(d)])) == 51
+    assert len(_read.read_corpus([str(d)])) == 51
 
 
 def test_json_lines_with_a_bom_on_standard_input(capsys, monkeypatch):
@@ -431,7 +433,7 @@ def test_json_lines_with_a_bom_on_standard_input(capsys, monkeypatch):
     data = codecs.BOM_UTF8 + b'{"id": "a", "text": "one two three four five six"}\n' \
                              b'{"id": "b", "text": "one two three four five six"}\n'
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
-    code, out, _ = call(["-", "--format", "jsonl", "-q"], capsys)
+    code, out, _ = call(["find", "-", "--format", "jsonl", "-q"], capsys)
     assert code == 0 and json.loads(out)["ids"] == ["a", "b"]
 
 
@@ -520,14 +522,14 @@ def test_ids_of_mixed_types_print_apart(tmp_path, capsys, monkeypatch):
     text = "the same text of several words for both records"
     pathlib.Path("m.jsonl").write_text(json.dumps({"id": 1, "text": text}) + "\n"
                                        + json.dumps({"id": "1", "text": text}) + "\n")
-    code, out, _ = call(["m.jsonl", "-q"], capsys)
+    code, out, _ = call(["find", "m.jsonl", "-q"], capsys)
     assert code == 0
     assert "\n  keep  1    1.000  " in out and "\n  drop  '1'  1.000  " in out
-    code, out, _ = call(["m.jsonl", "-q", "--format", "jsonl"], capsys)
+    code, out, _ = call(["find", "m.jsonl", "-q", "--format", "jsonl"], capsys)
     assert json.loads(out)["ids"] == [1, "1"]  # JSON keeps them apart by itself
     pathlib.Path("s.jsonl").write_text(json.dumps({"id": "1", "text": text}) + "\n"
                                        + json.dumps({"id": "2", "text": text}) + "\n")
-    code, out, _ = call(["s.jsonl", "-q"], capsys)
+    code, out, _ = call(["find", "s.jsonl", "-q"], capsys)
     assert "\n  keep  1  1.000  " in out  # one type: printed as they are
 
 
@@ -540,4 +542,4 @@ def test_the_first_run_says_it_compiles(tmp_path):
     assert "near-dups: first run: compiling the kernels, once (about 15-60 s" in first.stderr.decode()
     again = subprocess.run([*_command(), str(CORPUS), "-v"], capture_output=True, env=env, timeout=600)
     assert again.returncode == 0 and "compiling" not in again.stderr.decode()
-    assert cli.kernels_uncompiled() is False  # this process's cache is warm
+    assert kernels_uncompiled() is False  # this process's cache is warm

@@ -17,6 +17,7 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
+from .. import _fs
 from . import _svg
 from ._build import Limits, build, check_limits
 
@@ -63,6 +64,7 @@ def write(html: str, path) -> Path:
         raise ValueError(f"report: folder {str(folder)!r} of {str(path)!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        os.chmod(tmp, _fs.file_mode())  # mkstemp makes it private; the page is a normal file
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass", newline="\n") as f:
             f.write(html)
         os.replace(tmp, path)

@@ -118,7 +118,7 @@
         `repeat ${fmt(g.repeat)}, syndicated ${fmt(g.syndicated)}, boilerplate ${fmt(g.boilerplate)}`));
     }
     if (C.passages != null) s.append(card("passages", "shared passages", C.passages, null));
-    const stages = ["index", "collapse", "blocks", "report"].filter((k) => t[k] != null);
+    const stages = ["read", "index", "collapse", "blocks", "passages", "report"].filter((k) => t[k] != null);
     s.append(card("time", "seconds in all", t.total != null ? t.total : null,
       stages.map((k) => `${k} ${t[k].toFixed(2)}`).join(", ")));
     const notes = h("div", { class: "note", style: "flex-basis:100%" });

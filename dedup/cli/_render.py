@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 
-FORMATS = ("text", "jsonl", "csv", "json")
+from .._options import FORMATS
 
 
 # --------------------------------------------------------------------------- style
@@ -56,6 +56,11 @@ def jsonable(x):
     return x if isinstance(x, (str, int, float)) and not isinstance(x, bool) else str(x)
 
 
+def format_argument(p, choices=FORMATS) -> None:
+    """``--format``: text for people (the default), or records for machines."""
+    p.add_argument("--format", choices=choices, default="text", help="output format (default: text, for people)")
+
+
 # --------------------------------------------------------------------------- writing records
 def write_records(out, records: list[dict], fmt: str, columns: list[str]) -> None:
     """``records`` as JSON Lines, one JSON array, or CSV (nested values as JSON text)."""
@@ -86,7 +91,7 @@ def cluster_records(idx, keep: str) -> tuple[list[dict], list[list[int]]]:
     ``keep`` (the id kept under ``keep``), ``ids`` (input order) and
     ``pairs`` (``[id_a, id_b, jaccard]`` for every verified pair inside it).
     """
-    from ._arrays import group_by_label  # here, not at import: parsing arguments should not pay for numba
+    from .._arrays import group_by_label  # here, not at import: parsing arguments should not pay for numba
 
     labels = idx.labels()
     kept = idx.keep_mask(keep)
@@ -127,22 +132,35 @@ def render_clusters(out, records, members, texts, *, n_docs: int, threshold: flo
     n_dup = sum(r["size"] - 1 for r in records)
     out.write(f"{len(records)} cluster(s) of near-duplicates among {n_docs} documents "
               f"({n_dup} would be dropped) at --threshold {threshold:g}, {ngram}-{unit} shingles:\n")
-    w = width()
     for r, pos in zip(records, members):
-        best: dict = {}
-        for a, b, s in r["pairs"]:
-            best[a] = max(best.get(a, 0.0), s)
-            best[b] = max(best.get(b, 0.0), s)
-        scores = [p[2] for p in r["pairs"]]
-        sim = f"{min(scores):.3f}" if min(scores) == max(scores) else f"{min(scores):.3f}-{max(scores):.3f}"
-        out.write("\n" + style(f"cluster {r['cluster']}", "bold") + f": {r['size']} documents, jaccard {sim}\n")
-        id_width = min(max(len(str(x)) for x in r["ids"]), w // 2)
-        for doc_id, p in zip(r["ids"], pos):
-            mark = style("keep", "green") if doc_id == r["keep"] else style("drop", "red")
-            name = str(doc_id)
-            room = w - 2 - 4 - 2 - max(id_width, len(name)) - 2 - 5 - 2
-            out.write(f"  {mark}  {name:<{id_width}}  {best[doc_id]:.3f}  "
-                      + style(first_words(texts[p], max(room, 20)), "dim") + "\n")
+        out.write("\n")
+        render_cluster(out, r, pos, texts, style)
+
+
+def render_cluster(out, r: dict, pos: list[int], texts, style: Style, indent: str = "", limit: int | None = None) -> None:
+    """One cluster: its size and scores, then each member (keep or drop, best score, the start of its text);
+    with ``limit``, the kept member and the first others up to ``limit`` members, then how many more."""
+    w = width() - len(indent)
+    best: dict = {}
+    for a, b, s in r["pairs"]:
+        best[a] = max(best.get(a, 0.0), s)
+        best[b] = max(best.get(b, 0.0), s)
+    scores = [p[2] for p in r["pairs"]]
+    sim = f"{min(scores):.3f}" if min(scores) == max(scores) else f"{min(scores):.3f}-{max(scores):.3f}"
+    out.write(indent + style(f"cluster {r['cluster']}", "bold") + f": {r['size']} documents, jaccard {sim}\n")
+    shown = list(zip(r["ids"], pos))
+    if limit is not None and len(shown) > limit:
+        shown = [m for m in shown if m[0] == r["keep"]] + [m for m in shown if m[0] != r["keep"]][: limit - 1]
+        shown.sort(key=lambda m: r["ids"].index(m[0]))
+    id_width = min(max(len(str(x)) for x, _ in shown), w // 2)
+    for doc_id, p in shown:
+        mark = style("keep", "green") if doc_id == r["keep"] else style("drop", "red")
+        name = str(doc_id)
+        room = w - 2 - 4 - 2 - max(id_width, len(name)) - 2 - 5 - 2
+        out.write(f"{indent}  {mark}  {name:<{id_width}}  {best[doc_id]:.3f}  "
+                  + style(first_words(texts[p], max(room, 20)), "dim") + "\n")
+    if len(shown) < len(pos):
+        out.write(f"{indent}  … and {len(pos) - len(shown)} more\n")
 
 
 # --------------------------------------------------------------------------- dedup report
@@ -218,18 +236,20 @@ def render_removals(out, removals, *, n_docs: int, style: Style) -> None:
 
 
 def block_records(groups) -> list[dict]:
-    """One record per group of ``dedup.blocks``: its text and every (id, start, end) where it occurs."""
-    out = []
-    for k, g in enumerate(groups, 1):
-        occ = []
-        for o in _field(g, "occurrences", 1):
-            occ.append({"id": jsonable(_field(o, "id", 0)), "start": int(_field(o, "start", 1)),
-                        "end": int(_field(o, "end", 2))})
-        text = _field(g, "text", 0)
-        n_docs = getattr(g, "n_docs", None) or len({json.dumps(o["id"]) for o in occ})
-        out.append({"block": k, "kind": getattr(g, "kind", None), "count": len(occ), "documents": n_docs,
-                    "length": len(text or ""), "text": text, "occurrences": occ})
-    return out
+    """One record per group of ``dedup.blocks`` (``block_record``), numbered 1, 2, ..."""
+    return [block_record(k, g) for k, g in enumerate(groups, 1)]
+
+
+def block_record(k: int, g) -> dict:
+    """Block group number ``k``: its text, kind, and every (id, start, end) where it occurs."""
+    occ = []
+    for o in _field(g, "occurrences", 1):
+        occ.append({"id": jsonable(_field(o, "id", 0)), "start": int(_field(o, "start", 1)),
+                    "end": int(_field(o, "end", 2))})
+    text = _field(g, "text", 0)
+    n_docs = getattr(g, "n_docs", None) or len({json.dumps(o["id"]) for o in occ})
+    return {"block": k, "kind": getattr(g, "kind", None), "count": len(occ), "documents": n_docs,
+            "length": len(text or ""), "text": text, "occurrences": occ}
 
 
 def render_blocks(out, blocks, *, n_docs: int, style: Style) -> None:
@@ -276,3 +296,53 @@ def render_matches(out, records, texts, *, n_docs: int, n_indexed: int, threshol
                   + "\n")
         for m, s in r["matches"]:
             out.write(f"  {s:.3f}  {m}\n")
+
+
+# --------------------------------------------------------------------------- passages
+PASSAGE_COLUMNS = ["group", "size", "documents", "first", "words", "text", "occurrences", "alignments"]
+
+
+def passage_records(result) -> list[dict]:
+    """One record per group of ``dedup.passages``.
+
+    Record: ``group`` (1, 2, ... in order of first occurrence), ``size``
+    (occurrences), ``documents``, ``first`` (id of the first occurrence in
+    input order), ``words`` and ``text`` of the first occurrence,
+    ``occurrences`` (``{id, start, end, words}``, ``str`` offsets) and
+    ``alignments`` (``{a, b, similarity, matches}``, ``a``/``b`` indexing
+    ``occurrences``).
+    """
+    return [passage_record(k, g) for k, g in enumerate(result, 1)]
+
+
+def passage_record(k: int, g) -> dict:
+    """Passage group number ``k`` (a ``dedup.PassageGroup``) as ``passage_records`` describes it."""
+    occ = [{"id": jsonable(o.id), "start": o.start, "end": o.end, "words": o.words} for o in g.occurrences]
+    first = g.occurrences[g.first]
+    return {"group": k, "size": len(occ), "documents": len({repr(o.id) for o in g.occurrences}),
+            "first": jsonable(first.id), "words": first.words, "text": first.text, "occurrences": occ,
+            "alignments": [{"a": a.a, "b": a.b, "similarity": round(a.similarity, 6), "matches": a.matches}
+                           for a in g.alignments]}
+
+
+def render_passages(out, records: list[dict], *, n_docs: int, min_words: int, style: Style) -> None:
+    """Text form of ``passage_records``: each group, its first text, and where it occurs."""
+    if not records:
+        out.write(f"No passage of {min_words} or more shared words among {n_docs} documents.\n"
+                  "Lower --min-words to look for shorter ones.\n")
+        return
+    out.write(f"{len(records)} shared passage group(s) among {n_docs} documents "
+              f"(copies sharing {min_words} words or more, edits allowed):\n")
+    w = width()
+    for r in records:
+        out.write("\n" + style(f"group {r['group']}: {r['size']} occurrences in {r['documents']} documents, "
+                               f"{r['words']} words", "bold") + "\n")
+        out.write("    " + first_words(r["text"], w - 4) + "\n")
+        best: dict = {}
+        for a in r["alignments"]:  # best similarity of each occurrence to another one
+            for x in (a["a"], a["b"]):
+                best[x] = max(best.get(x, 0.0), a["similarity"])
+        first = next(k for k, o in enumerate(r["occurrences"]) if o["id"] == r["first"])
+        for k, o in enumerate(r["occurrences"]):
+            note = "first" if k == first else f"similarity {best.get(k, 0.0):.2f}"
+            out.write(f"  {o['id']}:{o['start']}-{o['end']}  {o['words']} words, {note}\n")

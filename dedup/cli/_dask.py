@@ -68,7 +68,7 @@ def run(ids: list, texts: list, *, scheduler: str | None = None, workers: int | 
     import dask.dataframe as dd
     import pandas as pd
 
-    from . import dask as ddk
+    from .. import dask as ddk
 
     n = len(ids)
     frame = pd.DataFrame({"id": pd.Series(ids, dtype=object), "text": pd.Series(texts, dtype=object)})

@@ -1,0 +1,129 @@
+"""``near-dups passages`` (passages documents share, edited or not) and ``near-dups explain`` (how two documents
+compare, and what they share)."""
+
+from __future__ import annotations
+
+import json
+
+import dedup
+
+from .. import _options
+from . import _render
+from ._command import Command, PathArg
+from ._common import INDEX_OPTIONS, calling, configured, emit, emit_records, given, option, read
+from ._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
+from ._ui import plural
+
+#: Fewest shared words of a passage ``explain`` shows: a clause, fewer than ``passages``' default
+#: because one pair is being read closely (the seeds' "On the sidelines of the NATO summit in Madrid"
+#: is 9 words).
+EXPLAIN_MIN_WORDS = 8
+
+# =========================================================================== passages
+def passage_config(args):
+    """``configure`` of passages: ``dedup.PassageConfig`` of ``--min-words`` and ``--ngram``."""
+    from .._passages import PassageConfig  # numba: after parsing, not at import
+
+    return configured(PassageConfig, given(args, ("min_words", "ngram")))
+
+
+def passages_arguments(p) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for standard input")
+    _render.format_argument(p)
+    p.add_argument("--min-words", type=int, metavar="N",
+                   help=f"fewest words the copies of a passage share (default {_options.PASSAGES['min_words']})")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
+
+
+def run_passages(args, ui) -> int:
+    with read(args, ui, args.paths) as corpus:
+        found = calling(ui, f"passages: {len(corpus)} documents", dedup.passages, zip(corpus.ids, corpus.texts),
+                        config=args.config)
+        records = _render.passage_records(found)
+        emit_records(args, records, _render.PASSAGE_COLUMNS, lambda out, shown, style: _render.render_passages(
+            out, shown, n_docs=len(corpus), min_words=args.config.min_words, style=style), corpus.ids)
+        ui.summary(corpus, plural(len(records), "passage group"))
+    return EXIT_FOUND if args.fail_on_duplicates and records else EXIT_OK
+
+
+PASSAGES = Command(
+    name="passages", arguments=passages_arguments, run=run_passages, configure=passage_config,
+    ignores=("threshold", "num_perm", "seed", "shingle", "unit", "sketch"),
+    help="list passages documents share, lightly edited or not, and where",
+    description="List passages that two or more documents share, even with words substituted, inserted or deleted, "
+                "grouped across documents, with exact character offsets.",
+    usage="PATH...",
+    examples=("near-dups passages corpus/ --min-words 10",
+              "near-dups passages posts.jsonl.gz --min-words 30 --format jsonl > reuse.jsonl"),
+    notes=f"""\
+Each group is one passage and its copies: "occurrences" ({{id, start, end,
+words}}, character offsets), the first in input order ("first"), and the
+"alignments" that joined them ({{a, b, similarity, matches}}, indexing
+occurrences; similarity is 2 x matched words / words of both copies). --ngram
+sets the seed n-gram (default {_options.PASSAGES['ngram']}).""",
+    paths=(PathArg("paths", "read"), PathArg("output", "write", "-o")))
+
+
+# =========================================================================== explain
+def explain_config(args) -> None:
+    """``configure`` of explain: its options are dedup.index's (``--ngram``, ``--threshold``), word shingles only."""
+    if option(args, "shingle") != "word":
+        raise UsageError("explain compares word shingles only (its passages are runs of words); leave out --shingle")
+    return configured(dedup.Config, given(args, INDEX_OPTIONS))
+
+
+def explain_arguments(p) -> None:
+    p.add_argument("a", metavar="A", help="a text file or - (or, with --corpus, a document id)")
+    p.add_argument("b", metavar="B", help="a text file or - (or, with --corpus, a document id)")
+    p.add_argument("--corpus", action="append", metavar="PATH",
+                   help="read A and B as ids of documents in PATH (repeatable)")
+    _render.format_argument(p, ("text", "json", "jsonl"))
+
+
+def _one_document(args, ui, path):
+    with read(args, ui, [path]) as corpus:
+        if len(corpus) != 1:
+            raise InputError(f"{path}: holds {len(corpus)} documents; to compare two of them, give their ids: "
+                             f"near-dups explain --corpus {path} ID_A ID_B")
+        return corpus.ids[0], corpus.texts[0]
+
+
+def _pick(corpus, wanted: str, paths):
+    for i, doc_id in enumerate(corpus.ids):
+        if str(doc_id) == wanted:
+            return doc_id, corpus.texts[i]
+    sample = ", ".join(repr(str(x)) for x in corpus.ids[:3])
+    raise InputError(f"no document with id {wanted!r} in {' '.join(paths)} (ids look like {sample})")
+
+
+def run_explain(args, ui) -> int:
+    if args.corpus:
+        with read(args, ui, args.corpus) as corpus:
+            (a_id, a), (b_id, b) = _pick(corpus, args.a, args.corpus), _pick(corpus, args.b, args.corpus)
+    else:
+        if args.a == "-" and args.b == "-":
+            raise UsageError("A and B cannot both be standard input")
+        (a_id, a), (b_id, b) = _one_document(args, ui, args.a), _one_document(args, ui, args.b)
+    from . import _explain  # numpy is needed only here
+
+    rec = _explain.explain(a_id, a, b_id, b, ngram=args.config.ngram, threshold=args.config.threshold)
+    emit(args, lambda out, style: (
+        _explain.render(out, rec, a, style) if args.format == "text"
+        else out.write(json.dumps(rec, ensure_ascii=False, indent=1 if args.format == "json" else None) + "\n")))
+    return EXIT_FOUND if args.fail_on_duplicates and rec["near_duplicates"] else EXIT_OK
+
+
+EXPLAIN = Command(
+    name="explain", arguments=explain_arguments, run=run_explain, configure=explain_config, reads_inputs=False,
+    help="show how similar two documents are and the passages they share",
+    description="Show how similar two documents are and the passages they share (highlighted on a terminal).",
+    usage="A B [--corpus PATH]...",
+    examples=("near-dups explain corpus/000_49edabee183eff7e.txt corpus/003_b4f5a93acce34860.txt",
+              "near-dups explain --corpus data.jsonl.gz 1234 5678 --ngram 3",
+              "near-dups explain a.txt - < b.txt"),
+    notes=f"""\
+The similarity is the exact Jaccard of the two documents' --ngram word shingle
+sets (what find compares); passages are what `near-dups passages` finds
+between the two ({EXPLAIN_MIN_WORDS} shared words or more), aligned word by word, with their
+edits marked [-in A-]{{+in B+}}.""",
+    paths=(PathArg("a", "read"), PathArg("b", "read"), PathArg("corpus", "read")))

@@ -1,0 +1,99 @@
+"""What a run says on standard error: warnings, progress, verbose notes, and the one-line summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+MAX_WARNINGS = 20  # then one line says how many more (all of them with -v)
+
+
+class UI:
+    """Messages on standard error: warnings, progress bar, verbose notes and the summary line."""
+
+    def __init__(self, args):
+        self.quiet = args.quiet
+        self.verbose = args.verbose
+        self.warnings = 0
+        self.start = time.perf_counter()
+        self.interactive = sys.stderr.isatty() and not self.quiet
+
+    def _write(self, msg: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(msg, file=sys.stderr)  # keeps a running progress bar intact
+
+    def warn(self, msg: str) -> None:
+        self.warnings += 1
+        if self.quiet:
+            return
+        if self.warnings <= MAX_WARNINGS or self.verbose:
+            self._write(f"near-dups: warning: {msg}")
+        elif self.warnings == MAX_WARNINGS + 1:
+            self._write("near-dups: warning: more warnings follow; -v shows them all")
+
+    def note(self, msg: str) -> None:
+        if self.verbose and not self.quiet:
+            self._write(f"near-dups: {msg} ({time.perf_counter() - self.start:.2f} s)")
+
+    def status(self, msg: str | None) -> None:
+        """A one-line status on a terminal for a step without a progress bar; None clears it."""
+        if self.interactive:
+            sys.stderr.write("\r\x1b[K" + (f"{msg}…" if msg else ""))
+            sys.stderr.flush()
+
+    def first_run(self) -> None:
+        """Say that this run compiles the kernels, when numba's cache holds none of them yet (a terminal, or -v)."""
+        if (self.interactive or self.verbose) and not self.quiet and kernels_uncompiled():
+            self._write("near-dups: first run: compiling the kernels, once (about 15-60 s; later runs load "
+                        "them from numba's cache in about a second)")
+
+    def progress(self, total: int, desc: str):
+        from tqdm import tqdm
+
+        return tqdm(total=total or None, desc=desc, unit="B", unit_scale=True, leave=False,
+                    file=sys.stderr, disable=not self.interactive, dynamic_ncols=True)
+
+    def summary(self, corpus, what: str) -> None:
+        """The last line on standard error: what was read (if ``corpus``), what was done, how long."""
+        if self.quiet:
+            return
+        read = ""
+        if corpus is not None:
+            skipped = f", {corpus.skipped} skipped" if corpus.skipped else ""
+            read = f"{plural(len(corpus), 'document')}{skipped}, {corpus.nbytes / 1e6:.2f} MB, "
+        print(f"near-dups: {read}{what}, {time.perf_counter() - self.start:.2f} s", file=sys.stderr)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 document``, ``2 documents``, ``0 documents``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def kernels_uncompiled() -> bool:
+    """Whether numba's cache holds no compiled kernel of near-dups yet (the first run compiles them).
+
+    Asks numba's own cache locators where the shingler's kernels are cached
+    and looks for their index files: one ``listdir``, and without importing
+    the kernels (importing compiles those with explicit signatures). Where
+    the cache cannot be found, says False (no message rather than a wrong one).
+    """
+    try:
+        from numba.core import caching
+
+        source = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_shingle.py")
+
+        def probe():  # stands for a kernel of _shingle.py: locators read only its line number
+            pass
+
+        for locator_class in caching.CacheImpl._locator_classes:
+            locator = locator_class.from_function(probe, source)
+            if locator is not None:
+                break
+        else:
+            return False
+        folder = locator.get_cache_path()
+        return not any(n.startswith("_shingle.") and n.endswith(".nbi") for n in os.listdir(folder))
+    except Exception:  # numba's cache internals moved: stay quiet
+        return False

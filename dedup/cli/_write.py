@@ -1,0 +1,313 @@
+"""Writing outputs: atomically, together, and the corpus back in its input's format.
+
+Every output file or folder is written under a temporary name in its final
+folder and renamed into place only when complete (:func:`atomic_file`,
+:func:`atomic_folder`); the outputs of one command can be renamed together,
+after all are complete (:class:`Outputs`). :func:`write_corpus` re-reads
+each input and copies the kept records verbatim (or with a new text), so the
+output keeps the input's format and every field, and nothing but ids and
+texts is held in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import gzip
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+from .. import _fs
+from ._errors import InputError
+from ._paths import check_folder_output, check_output
+from ._read import Corpus
+from ._sources import require_pyarrow
+
+
+class Outputs:
+    """The outputs of one command, made visible together.
+
+    Give it to :func:`atomic_file`, :func:`atomic_folder` and
+    :func:`write_corpus`: each output is then written completely under its
+    temporary name, and all are renamed into place only when the ``with``
+    block ends without an error. A failure in any of them (a full disk while
+    writing the report) leaves none: the temporary files are removed, and
+    every destination keeps what it held before.
+    """
+
+    def __init__(self):
+        self._pending: list[tuple[str, str]] = []
+
+    def __enter__(self) -> "Outputs":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+
+    def add(self, tmp: str, dest: str) -> None:
+        self._pending.append((tmp, dest))
+
+    def commit(self) -> None:
+        pending, self._pending = self._pending, []
+        for k, (tmp, dest) in enumerate(pending):
+            try:
+                _place(tmp, dest)
+            except OSError as e:
+                self._pending = pending[k:]
+                self.abort()
+                raise _fs.named(e, dest) from None
+
+    def abort(self) -> None:
+        pending, self._pending = self._pending, []
+        for tmp, _ in pending:
+            _remove(tmp)
+
+
+def _place(tmp: str, dest: str) -> None:
+    """Rename the complete temporary ``tmp`` to ``dest`` (an empty folder ``dest`` is replaced) and make it durable."""
+    if os.path.isdir(tmp) and os.path.isdir(dest) and not os.path.islink(dest):
+        os.rmdir(dest)  # empty: check_folder_output said so
+    os.replace(tmp, dest)
+    _fs.fsync_dir(os.path.dirname(os.path.abspath(dest)))
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+@contextlib.contextmanager
+def atomic_file(dest: str, mode: str = "w", compress: bool | None = None, *, outputs: Outputs | None = None):
+    """Open a temporary file next to ``dest``; rename it to ``dest`` only on success.
+
+    ``dest`` of ``-`` writes to standard output (not atomic). A ``.gz``
+    destination is gzip-compressed unless ``compress`` says otherwise. The
+    temporary name ``.DEST.tmp-PID-RANDOM`` is hidden (never read as input)
+    and carries this process's id: leftovers of killed runs writing ``dest``
+    are removed first (:func:`dedup._fs.sweep`). The file is flushed to disk
+    (``fsync``) before the rename. With ``outputs`` the rename waits for
+    :meth:`Outputs.commit`.
+
+    Raises
+    ------
+    OSError naming ``dest`` when writing it fails (no space left, permission
+    denied, read-only file system); the temporary file is removed.
+    """
+    if dest == "-":
+        if "b" in mode:
+            yield sys.stdout.buffer
+        else:
+            yield sys.stdout
+        sys.stdout.flush()
+        return
+    folder = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(folder):
+        raise InputError(f"{dest}: folder {folder} does not exist")
+    base = os.path.basename(os.path.abspath(dest))
+    _fs.sweep(folder, base)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_fs.tmp_prefix(base), dir=folder)
+    except OSError as e:
+        raise _fs.named(e, dest) from None
+    try:
+        os.chmod(tmp, _fs.file_mode())  # mkstemp makes it private; give it a normal file's mode
+        with os.fdopen(fd, "wb") as raw:
+            if compress if compress is not None else dest.lower().endswith(".gz"):
+                with gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as gz:
+                    yield from _binary_or_text(gz, mode)
+            else:
+                yield from _binary_or_text(raw, mode)
+            raw.flush()
+            os.fsync(raw.fileno())
+        if outputs is None:
+            _place(tmp, dest)
+        else:
+            outputs.add(tmp, dest)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(e, OSError) and not isinstance(e, BrokenPipeError) and e.filename in (None, tmp):
+            raise _fs.named(e, dest) from None  # a failed write names no file: say which output
+        raise
+
+
+def _binary_or_text(f, mode: str):
+    if "b" in mode:
+        yield f
+        return
+    t = io.TextIOWrapper(f, encoding="utf-8", newline="")
+    yield t
+    t.flush()
+    t.detach()  # ``f`` is closed by its owner
+
+
+@contextlib.contextmanager
+def atomic_folder(dest: str, *, outputs: Outputs | None = None):
+    """A temporary folder next to ``dest``, renamed to ``dest`` only on success.
+
+    ``dest`` must not exist, or be an empty folder. Named, swept and
+    committed as :func:`atomic_file` does.
+    """
+    check_folder_output(dest)
+    parent = os.path.dirname(os.path.abspath(dest.rstrip("/\\") or dest))
+    base = os.path.basename(os.path.abspath(dest))
+    _fs.sweep(parent, base)
+    try:
+        tmp = tempfile.mkdtemp(prefix=_fs.tmp_prefix(base), dir=parent)
+    except OSError as e:
+        raise _fs.named(e, dest) from None
+    try:
+        os.chmod(tmp, _fs.file_mode(folder=True))
+        yield tmp
+        if outputs is None:
+            _place(tmp, dest)
+        else:
+            outputs.add(tmp, dest)
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError) and (e.filename is None or str(e.filename).startswith(tmp)):
+            raise _fs.named(e, dest) from None
+        raise
+
+
+def write_corpus(corpus: Corpus, dest: str, *, keep=None, texts=None, text_field: str = "text",
+                 outputs: Outputs | None = None) -> int:
+    """Write the corpus to ``dest`` in its input format; returns documents written.
+
+    Parameters
+    ----------
+    keep : sequence of bool per document, optional (None keeps all).
+    texts : list of str per document, optional: replaces each document's text.
+    outputs : :class:`Outputs`, optional: ``dest`` appears when it commits.
+
+    One source is written to the file ``dest``; several to the folder
+    ``dest``, each under its path relative to the folder it was found in.
+    Records and files kept unchanged are copied byte for byte (a file in
+    another encoding stays in it); new texts are written in UTF-8.
+    """
+    check_output(dest, corpus.sources)
+    for src in corpus.sources:
+        src.check_unchanged()
+    bounds = _source_bounds(corpus)
+    written = 0
+    if len(corpus.sources) == 1:
+        written += _write_source(corpus, 0, bounds[0], dest, keep, texts, text_field, compress=None,
+                                 outputs=outputs)
+        return written
+    with atomic_folder(dest, outputs=outputs) as tmp:
+        for s, src in enumerate(corpus.sources):
+            lo, hi = bounds[s]
+            if lo == hi or (keep is not None and not any(keep[lo:hi])):
+                continue  # nothing of this source is kept
+            target = os.path.join(tmp, src.rel)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            written += _write_source(corpus, s, (lo, hi), target, keep, texts, text_field, compress=src.gz)
+    return written
+
+
+def _source_bounds(corpus: Corpus) -> list[tuple[int, int]]:
+    bounds = [(0, 0)] * len(corpus.sources)
+    n = len(corpus.ids)
+    i = 0
+    while i < n:
+        s = corpus.source_of[i]
+        j = i
+        while j < n and corpus.source_of[j] == s:
+            j += 1
+        bounds[s] = (i, j)
+        i = j
+    return bounds
+
+
+def _write_source(corpus, s, bounds, dest, keep, texts, text_field, compress, outputs=None) -> int:
+    src = corpus.sources[s]
+    lo, hi = bounds
+    wanted = {corpus.record_of[i]: i for i in range(lo, hi) if keep is None or keep[i]}
+    if src.kind == "parquet":
+        return _write_parquet(src, dest, wanted, texts, text_field, outputs)
+    with atomic_file(dest, "wb", compress=compress, outputs=outputs) as out:
+        if src.kind == "text":
+            i = wanted.get(0)
+            if i is not None:
+                if texts is None:
+                    with open(src.path, "rb") as f:
+                        shutil.copyfileobj(f, out)
+                else:
+                    out.write(texts[i].encode("utf-8"))
+        elif src.kind == "lines" and src.encoding is not None:  # lines of a file in another encoding
+            with src.open() as f:
+                text = f.read().decode(src.encoding, src.errors)
+            text = text.removeprefix("\ufeff")
+            for lineno, line in enumerate(text.split("\n"), 1):
+                i = wanted.get(lineno)
+                if i is not None:
+                    out.write((line.rstrip("\r") if texts is None else texts[i]).encode("utf-8") + b"\n")
+        elif src.kind in ("jsonl", "lines"):
+            with src.open() as f:
+                for lineno, line in enumerate(f, 1):
+                    i = wanted.get(lineno)
+                    if i is None:
+                        continue
+                    if texts is not None:
+                        if src.kind == "lines":
+                            line = texts[i].encode("utf-8")
+                        else:
+                            rec = json.loads(line.removeprefix(codecs.BOM_UTF8))
+                            rec[text_field] = texts[i]
+                            line = json.dumps(rec, ensure_ascii=False).encode("utf-8")
+                    out.write(line if line.endswith(b"\n") else line + b"\n")
+        elif src.kind == "json":
+            with src.open() as f:
+                records = json.loads(f.read().removeprefix(codecs.BOM_UTF8))
+            kept = []
+            for k, rec in enumerate(records, 1):
+                i = wanted.get(k)
+                if i is not None:
+                    if texts is not None:
+                        rec[text_field] = texts[i]
+                    kept.append(rec)
+            out.write(json.dumps(kept, ensure_ascii=False, indent=1).encode("utf-8") + b"\n")
+        elif src.kind == "csv":
+            text_out = io.TextIOWrapper(out, encoding="utf-8", newline="")
+            with src.open() as raw, io.TextIOWrapper(raw, encoding=src.encoding or "utf-8-sig", newline="",
+                                                     errors=src.errors) as f:
+                reader = csv.reader(f)
+                writer = csv.writer(text_out)
+                header = next(reader)
+                writer.writerow(header)
+                ti = header.index(text_field)
+                for row, values in enumerate(reader, 1):
+                    i = wanted.get(row)
+                    if i is not None:
+                        if texts is not None:
+                            values[ti] = texts[i]
+                        writer.writerow(values)
+            text_out.flush()
+            text_out.detach()
+    return len(wanted)
+
+
+def _write_parquet(src, dest, wanted, texts, text_field, outputs=None) -> int:
+    pq = require_pyarrow(src.name)
+    import pyarrow as pa
+
+    table = pq.read_table(src.path)
+    rows = sorted(wanted)
+    table = table.take(pa.array([r - 1 for r in rows], type=pa.int64()))
+    if texts is not None:
+        k = table.schema.get_field_index(text_field)
+        table = table.set_column(k, text_field, pa.array([texts[wanted[r]] for r in rows], type=pa.string()))
+    with atomic_file(dest, "wb", compress=False, outputs=outputs) as out:
+        pq.write_table(table, out)
+    return len(rows)
