@@ -46,7 +46,7 @@ BOILERPLATE = 3
 SEPARATOR = 4
 
 #: Kind code -> name used in ``Removal.kind``.
-KINDS = ("kept", "repeat", "syndicated", "boilerplate", "separator")
+KINDS = ("kept", "repeat", "syndicated", "boilerplate", "separator", "passage")
 
 KEEP_FIRST = 0
 REMOVE_ALL = 1

@@ -286,7 +286,34 @@ def collapse_and_blocks(docs, *, config: CollapseConfig | None = None) -> tuple[
 
 def _collapse(an: _Analysis, cfg: CollapseConfig) -> list[CollapsedDoc]:
     kind, source = _decide(an, cfg)
-    return CollapsedDocs(_collapsed_docs(an, kind, source, apply=MODES[cfg.mode][1]))
+    extra = _passage_records(an, kind, cfg) if cfg.passages else None
+    return CollapsedDocs(_collapsed_docs(an, kind, source, apply=MODES[cfg.mode][1], extra=extra))
+
+
+def _passage_records(an: _Analysis, kind, cfg: CollapseConfig):
+    """Records of the passages shared with an earlier document inside kept text: ``(doc, start, end,
+    source doc, source start, source end, similarity)`` arrays, source the group's first occurrence."""
+    from ._passages import passages
+
+    a = passages(list(zip(an.ids, an.texts)), min_words=cfg.passage_words).arrays()
+    n = a.doc.shape[0]
+    group = np.repeat(np.arange(a.group_ptr.shape[0] - 1), np.diff(a.group_ptr))
+    first = a.first[group]
+    sim = np.zeros(n, dtype=np.float64)  # an occurrence's best alignment
+    np.maximum.at(sim, a.align_a, a.similarity)
+    np.maximum.at(sim, a.align_b, a.similarity)
+    # Not the first copy, and not inside a block that is removed anyway (its record says it all).
+    removed = np.flatnonzero(kind != _block_decide.KEPT)
+    rdoc = an.bdoc[removed]
+    rs = an.starts[removed] - an.doc_ptr[rdoc]
+    re_ = an.ends[removed] - an.doc_ptr[rdoc]
+    key = rdoc * (1 << 40) + rs
+    at = np.searchsorted(key, a.doc * (1 << 40) + a.start, side="right") - 1
+    inside = (at >= 0) & (rdoc[np.maximum(at, 0)] == a.doc) & (re_[np.maximum(at, 0)] >= a.end)
+    keep = (np.arange(n) != first) & ~inside
+    k = np.flatnonzero(keep)
+    f = first[k]
+    return a.doc[k], a.start[k], a.end[k], a.doc[f], a.start[f], a.end[f], sim[k]
 
 
 def _decide(an: _Analysis, cfg: CollapseConfig):
@@ -302,7 +329,7 @@ def _decide(an: _Analysis, cfg: CollapseConfig):
     return kind, source
 
 
-def _collapsed_docs(an: _Analysis, kind, source, apply: bool) -> list[CollapsedDoc]:
+def _collapsed_docs(an: _Analysis, kind, source, apply: bool, extra=None) -> list[CollapsedDoc]:
     ids, texts, doc_ptr = an.ids, an.texts, an.doc_ptr
     removed = np.flatnonzero(kind != _block_decide.KEPT)
     src = source[removed]
@@ -312,10 +339,16 @@ def _collapsed_docs(an: _Analysis, kind, source, apply: bool) -> list[CollapsedD
     sim[has_src] = _pipeline.scores(csr, csr, removed[has_src], src[has_src])
     src = np.maximum(src, 0)
     rdoc, sdoc = an.bdoc[removed], an.bdoc[src]
-    table = _RemovalTable(
-        ids, an.starts[removed] - doc_ptr[rdoc], an.ends[removed] - doc_ptr[rdoc], kind[removed],
-        np.where(has_src, sdoc, -1), an.starts[src] - doc_ptr[sdoc], an.ends[src] - doc_ptr[sdoc], sim)
-    per_doc = np.searchsorted(removed, an.bptr).tolist()
+    cols = [rdoc, an.starts[removed] - doc_ptr[rdoc], an.ends[removed] - doc_ptr[rdoc], kind[removed],
+            np.where(has_src, sdoc, -1), an.starts[src] - doc_ptr[sdoc], an.ends[src] - doc_ptr[sdoc], sim]
+    if extra is not None and extra[0].shape[0]:  # passage records join the removals, in document order
+        d, s, e, sd, ss, se, sm = extra
+        more = [d, s, e, np.full(d.shape[0], _block_decide.KINDS.index("passage"), dtype=kind.dtype), sd, ss, se, sm]
+        cols = [np.concatenate([x, y]) for x, y in zip(cols, more)]
+        order = np.lexsort((cols[2], cols[1], cols[0]))
+        cols = [c[order] for c in cols]
+    table = _RemovalTable(ids, *cols[1:])
+    per_doc = np.searchsorted(cols[0], np.arange(len(ids) + 1)).tolist()
     clean = list(texts)
     empty = np.zeros(len(texts), dtype=np.bool_)
     if apply and removed.shape[0]:

@@ -172,6 +172,15 @@ class CollapseConfig:
         anchored block under ``protect_words`` words is never removed for
         occurring in another document, and is the preferred kept copy (a
         headline next to its article, not the same line in a "related" list).
+    passages : bool, default False
+        Also report, as records of kind ``"passage"``, the passages of at
+        least ``passage_words`` words shared with an earlier document inside
+        blocks that stay (``dedup.passages``: a quote in otherwise different
+        paragraphs). They are reported, never cut: they are parts of blocks
+        that are kept, and cutting words out of a sentence would break it.
+    passage_words : int, default 8
+        Fewest words of a passage reported (8: a clause; "On the sidelines of
+        the NATO summit in Madrid" is 9).
     """
 
     unit: str = COLLAPSE["unit"]
@@ -188,6 +197,8 @@ class CollapseConfig:
     window: int = COLLAPSE["window"]
     anchor_words: int = COLLAPSE["anchor_words"]
     protect_words: int = COLLAPSE["protect_words"]
+    passages: bool = COLLAPSE["passages"]
+    passage_words: int = COLLAPSE["passage_words"]
 
     def __post_init__(self) -> None:
         v = self.check({f.name: getattr(self, f.name) for f in fields(self)})
@@ -216,8 +227,11 @@ class CollapseConfig:
         v["remove"] = tuple(k for k in REMOVABLE if k in remove)
         v["threshold"] = check_threshold(v["threshold"], name("threshold"))
         for field, low in (("ngram", 1), ("num_perm", 1), ("fuzzy_words", 1), ("min_words", 1),
-                           ("min_docs", 2), ("window", 0), ("anchor_words", 1), ("protect_words", 0)):
+                           ("min_docs", 2), ("window", 0), ("anchor_words", 1), ("protect_words", 0),
+                           ("passage_words", 1)):
             _check_int(name(field), v[field], low)
+        if not isinstance(v["passages"], bool):
+            raise TypeError(f"{name('passages')} must be True or False, got {v['passages']!r}")
         _check_int(name("seed"), v["seed"], 0)
         if v["seed"] >= 2**64:
             raise ValueError(f"{name('seed')} must be < 2**64, got {v['seed']!r}")

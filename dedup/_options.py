@@ -26,7 +26,7 @@ INDEX = {"threshold": 0.8, "ngram": 5, "shingle": "word", "num_perm": 128, "seed
 #: ``dedup.collapse`` / ``CollapseConfig``: blocks compared by word 3-grams at 0.7 (see its docstring).
 COLLAPSE = {"unit": "line", "mode": "keep_first", "remove": REMOVABLE, "ngram": 3, "threshold": 0.7,
             "num_perm": 64, "seed": 0, "min_prob": 0.99, "fuzzy_words": 8, "min_words": 8, "min_docs": 3,
-            "window": 2, "anchor_words": 20, "protect_words": 20}
+            "window": 2, "anchor_words": 20, "protect_words": 20, "passages": False, "passage_words": 8}
 #: ``dedup.passages`` / ``PassageConfig``: passages of 15 shared words or more, seeded by word 4-grams (see its docstring).
 PASSAGES = {"min_words": 15, "ngram": 4, "max_df": 20, "frequent": "star", "min_seeds": 2, "max_repeat": 10, "xdrop": 8,
             "max_gap": 10}

@@ -420,3 +420,25 @@ def test_big_buckets_of_blocks_give_the_same_collapse(monkeypatch):
     got = dedup.collapse(pages)
     assert [(d.text, tuple(d.removed)) for d in got] == [(d.text, tuple(d.removed)) for d in want]
     assert sum(len(d.removed) for d in want) >= 119
+
+
+def test_shared_passages_are_reported_not_removed(seeds):
+    """With passages=True, a passage shared with an earlier document inside kept text is a record of
+    kind "passage" whose source is its first copy; the texts are those of passages=False."""
+    plain = dedup.collapse(seeds)
+    out = dedup.collapse(seeds, passages=True)
+    assert [d.text for d in out] == [d.text for d in plain]
+    texts = dict(seeds)
+    found = [(d.id, r) for d in out for r in d.removed if r.kind == "passage"]
+    assert found
+    for doc_id, r in found:
+        assert r.source.id != doc_id and r.source.id < doc_id  # the first copy, earlier in input order
+        assert 0 < r.similarity <= 1
+        kept = [x for x in plain if x.id == doc_id][0]
+        assert not any(b.start <= r.start and r.end <= b.end for b in kept.removed)  # not in a removed block
+    sidelines = [(i, r) for i, r in found if "sidelines of" in texts[i][r.start:r.end]]
+    assert {i for i, _ in sidelines} >= {"001_4be3d47db556df85.txt", "003_b4f5a93acce34860.txt"}
+    assert all("sidelines of the NATO summit in Madrid" in texts[r.source.id][r.source.start:r.source.end] for _, r in sidelines)
+    for d in out:  # records in document order
+        starts = [r.start for r in d.removed]
+        assert starts == sorted(starts)

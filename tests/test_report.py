@@ -306,3 +306,18 @@ def test_chain_cluster_scores_against_the_kept_document(tmp_path):
     sets = {k: set(dedup.shingles(v).tolist()) for k, v in docs.items()}
     assert data["clusters"][0]["s"] == [1.0] + [round(jaccard(sets["a"], sets[k]), 6) for k in "bc"]
     assert data["clusters"][0]["np"] == 2 and list(itertools.islice(data["clusters"][0]["p"], 2)) == [0, 1]
+
+
+def test_passage_records_of_collapse_are_not_shown_as_removed(tmp_path):
+    from dedup._report import _build
+
+    import pathlib
+
+    corpus = pathlib.Path(__file__).resolve().parents[1] / "corpus"
+    seeds = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(corpus.glob("*.txt"))]
+    with_passages = dedup.collapse(seeds, passages=True)
+    plain = dedup.collapse(seeds)
+    position = {i: k for k, (i, _) in enumerate(seeds)}
+    a = _build.removal_columns(with_passages, position)
+    b = _build.removal_columns(plain, position)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])

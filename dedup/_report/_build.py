@@ -153,7 +153,8 @@ def clusters(index, max_pairs):
 def removal_columns(collapsed, position: Mapping) -> tuple:
     """Every removal as int64 columns ``(doc, start, end, kind, source doc, source start, source end)`` and sim.
 
-    Reads the shared columns of ``dedup.collapse``'s lazy records when the
+    Records of kind ``"passage"`` (``collapse(passages=True)``) are left out:
+    they mark shared text that stays, not removed text. Reads the shared columns of ``dedup.collapse``'s lazy records when the
     results come straight from one ``collapse`` call over the same documents
     (no record is built); otherwise reads the records.
     """
@@ -164,6 +165,8 @@ def removal_columns(collapsed, position: Mapping) -> tuple:
     code = {k: i for i, k in enumerate(KINDS)}
     for d, doc in enumerate(collapsed):
         for r in doc.removed:
+            if r.kind not in code:
+                continue
             src = r.source
             if src is None:
                 rows.append((d, r.start, r.end, code[r.kind], -1, 0, 0))
@@ -179,7 +182,7 @@ def _columns_of_one_call(collapsed):
     from .._collapse import Removals
 
     first = collapsed[0].removed if len(collapsed) else None
-    if not isinstance(first, Removals) or tuple(table_kinds[1:]) != KINDS:
+    if not isinstance(first, Removals) or tuple(table_kinds[1 : len(KINDS) + 1]) != KINDS:
         return None
     table = first._table
     if any(not isinstance(d.removed, Removals) or d.removed._table is not table for d in collapsed):
@@ -193,7 +196,9 @@ def _columns_of_one_call(collapsed):
         return None  # not the one call's rows in document order
     doc = np.repeat(np.arange(len(collapsed), dtype=np.int64), hi - lo)
     kind = ints[:, 2] - 1  # the table counts KEPT as kind 0
-    return np.column_stack([doc, ints[:, 0], ints[:, 1], kind, ints[:, 3], ints[:, 4], ints[:, 5]]), sim
+    cut = kind < len(KINDS)  # removals only, not passage records
+    cols = np.column_stack([doc, ints[:, 0], ints[:, 1], kind, ints[:, 3], ints[:, 4], ints[:, 5]])
+    return cols[cut], sim[cut]
 
 
 # ------------------------------------------------------------------ groups

@@ -17,7 +17,7 @@ from ._errors import EXIT_FOUND, EXIT_OK, UsageError
 from ._ui import plural
 
 #: The options that go to ``dedup.CollapseConfig`` (``blocks`` has no --mode or --remove).
-COLLAPSE_OPTIONS = ("unit", "mode", "remove", "threshold", "ngram", "num_perm", "seed")
+COLLAPSE_OPTIONS = ("unit", "mode", "remove", "threshold", "ngram", "num_perm", "seed", "passages")
 #: Modes that change the text; the API's third, ``report``, is ``--dry-run`` here.
 TEXT_MODES = tuple(m for m in MODES if m != "report")
 
@@ -54,6 +54,9 @@ def collapse_arguments(p) -> None:
                         f"(default: {TEXT_MODES[0]})")
     p.add_argument("--remove", type=_kinds, metavar="KINDS",
                    help=f"comma-separated kinds to remove, from {','.join(REMOVABLE)} (default: all)")
+    p.add_argument("--passages", action="store_true", default=None,
+                   help="also report passages of 8+ words shared with an earlier document inside kept blocks "
+                        "(kind passage; reported, never removed)")
 
 
 def run_collapse(args, ui) -> int:
