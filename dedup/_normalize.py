@@ -146,6 +146,10 @@ def fold_table() -> tuple[np.ndarray, np.ndarray]:
                 size += len(b)
     for cp in seconds:  # a starter that composes backwards has no boundary before it
         table[cp] = NO_BOUNDARY
+    for lo, hi in _MARK_RANGES:  # a combining mark in a skipped chunk is its own
+        for cp in range(lo, hi):  # decomposition, but NFKC may reorder it before
+            if combining(everything[cp]):  # a preceding mark of higher class
+                table[cp] = NO_BOUNDARY  # ("\u00af\u0e48": U+0304 then U+0E48)
     data = np.frombuffer(b"".join(chunks), dtype=np.uint8).copy()
     table.setflags(write=False)
     data.setflags(write=False)

@@ -33,7 +33,6 @@ Layout: CSR over documents, ``tptr`` (n + 1,), ``units`` (uint64),
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -55,13 +54,9 @@ def joiners() -> np.ndarray:
     A code point has no boundary before it when its full decomposition starts
     with a combining character (canonical combining class > 0) or with a
     character that composes with a preceding starter (the second of a
-    canonical pair, Hangul V and T jamo). ``_normalize.fold_table`` marks
-    these ``NO_BOUNDARY``, except in blocks it skips because they fold to
-    themselves, where it leaves combining marks (Thai tone marks, U+1DC0...)
-    as themselves: exact for folding, not for cutting a text into segments.
-    There a character is its own decomposition, so the rule is its combining
-    class, which is added here (a decomposed character's class is its first
-    character's, so the two agree everywhere; a test checks every code point).
+    canonical pair, Hangul V and T jamo): exactly the code points
+    ``_normalize.fold_table`` marks ``NO_BOUNDARY`` (a test checks every code
+    point against the rule).
 
     Returns
     -------
@@ -69,12 +64,6 @@ def joiners() -> np.ndarray:
     """
     table, _ = _normalize.fold_table()
     out = (table == _normalize.NO_BOUNDARY).astype(np.uint8)
-    everything = _normalize._all_code_points()
-    combining = unicodedata.combining
-    for lo, hi in _normalize._MARK_RANGES:  # combining characters live only here
-        for cp in range(lo, hi):
-            if combining(everything[cp]):
-                out[cp] = 1
     out.setflags(write=False)
     return out
 
