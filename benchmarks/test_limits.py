@@ -3,15 +3,13 @@
 The floor (read each text, encode it to UTF-8, xxh3 it) is timed inside
 ``test_compare.py``, interleaved with the contenders, so the limits table's
 ratio near-dups / floor comes from the same rounds. This file adds the time of
-each stage of ``dedup.index`` (``_stages.Staged``: encode, shingle,
-signatures, band keys, exact groups, LSH, verify, expand, cluster) on the same
+each stage of ``dedup.index`` (``_stages.Staged``: encode, shingle, sketch,
+digests, exact groups, bucket, candidates, verify, expand, cluster) on the same
 corpora, each round one pass through the stages in pipeline order, default
 threads (every core), ``NEAR_DUPS_BENCH_REPS`` rounds after an untimed one.
 
-``_stages.py`` calls near-dups' private modules (``dedup._index``,
-``_minhash``, ...), as it did before: it works on the engine as of this
-commit and will be adapted by the lead after the stage-layer refactor. Until
-then this test skips, naming the missing function, instead of failing.
+``_stages.py`` calls the functions of ``dedup._pipeline`` that ``dedup.index``
+calls, and checks that the staged chain gives what ``dedup.index`` gives.
 """
 
 from __future__ import annotations
@@ -27,13 +25,10 @@ from test_compare import CORPORA, REPS, corpus_or_skip
 @pytest.mark.parametrize("name", CORPORA)
 def test_stages(benchmark, name):
     corpus = corpus_or_skip(name)
-    try:
-        from _stages import STAGES, Staged
+    from _stages import STAGES, Staged
 
-        staged = Staged(list(corpus.texts)).run_all()
-        staged.check()
-    except (ImportError, AttributeError, TypeError) as e:  # the engine's internals moved
-        pytest.skip(f"_stages.py needs updating to the engine's internals: {e!r}")
+    staged = Staged(list(corpus.texts)).run_all()
+    staged.check()
     runs = {stage: getattr(staged, stage) for stage in STAGES}
     benchmark.group = f"stages {name}"
     res = benchmark.pedantic(_run_stages, args=(runs, REPS), rounds=1, iterations=1)

@@ -16,12 +16,12 @@ __version__ = "0.1.0"
 
 #: public name -> private module that defines it
 _WHERE = {
-    "BlockGroup": "_collapse", "CollapseConfig": "_config", "CollapsedDoc": "_collapse",
-    "Removal": "_collapse", "Span": "_collapse", "blocks": "_collapse", "collapse": "_collapse",
+    "BlockGroup": "_records", "CollapseConfig": "_config", "CollapsedDoc": "_records",
+    "Removal": "_records", "Span": "_records", "blocks": "_collapse", "collapse": "_collapse",
     "Config": "_config",
     "Index": "_index", "index": "_build", "shingles": "_index",
     "choose_bands": "_lsh", "s_curve": "_lsh",
-    "IndexFormatError": "_store", "load": "_build", "lock": "_store",
+    "IndexFormatError": "_store", "load": "_build", "lock": "_lock",
     "report": "_report",
     "Alignment": "_passages", "Occurrence": "_passages", "PassageConfig": "_passages", "PassageGroup": "_passages",
     "AlignedPassage": "_passages", "Passages": "_passages", "align": "_passages", "passages": "_passages",

@@ -37,20 +37,19 @@ with settings it was not built with.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pathlib
 import re
 import shutil
-from collections.abc import Sequence
 
 import numpy as np
 import xxhash
 
 from . import _fs
 from ._config import Config
-from ._options import LOCK_TIMEOUT
+from ._ids import Ids, _encode_ids
+from ._lock import LOCK, lock
 from ._pipeline import Buckets, Features, Groups, lsh_shape
 
 FORMAT = "near-dups-index"
@@ -60,7 +59,6 @@ VERSION = 2
 READS = (1, 2)
 _GEN = re.compile(r"^gen-(\d{6,})$")
 #: The lock file inside an index directory (the name LevelDB gives its own).
-LOCK = "LOCK"
 #: The arrays of an index (``Index.arrays()``), one ``.npy`` file each.
 ARRAYS = ("lengths", "priority", *Features._fields, *Groups._fields, *Buckets._fields, "pair_i", "pair_j", "pair_s")
 
@@ -81,90 +79,6 @@ def _manifest_checksum(manifest: dict) -> str:
     """xxh3 of the manifest without its own checksum, serialized canonically."""
     body = {k: v for k, v in manifest.items() if k != "manifest_xxh3"}
     return xxhash.xxh3_64_hexdigest(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8"))
-
-
-class Ids(Sequence):
-    """The ids of a loaded index, read from its files when asked for (not all at ``load``).
-
-    A sequence of ``str`` (UTF-8 blob and offsets) or of ``int``; equal to a
-    list or sequence of the same ids. Saving an index whose ids are still
-    these saves their files as they are.
-    """
-
-    __slots__ = ("blob", "offsets", "ints")
-
-    def __init__(self, blob=None, offsets=None, ints=None):
-        self.blob, self.offsets, self.ints = blob, offsets, ints
-
-    def __len__(self) -> int:
-        return self.ints.shape[0] if self.ints is not None else self.offsets.shape[0] - 1
-
-    def _one(self, k: int):
-        if self.ints is not None:
-            return int(self.ints[k])
-        a, b = int(self.offsets[k]), int(self.offsets[k + 1])
-        return bytes(self.blob[a:b]).decode("utf-8", "surrogatepass")
-
-    def __getitem__(self, k):
-        if isinstance(k, slice):
-            return [self._one(x) for x in range(*k.indices(len(self)))]
-        n = len(self)
-        k = int(k)
-        if k < 0:
-            k += n
-        if not 0 <= k < n:
-            raise IndexError("id index out of range")
-        return self._one(k)
-
-    def __iter__(self):
-        if self.ints is not None:
-            for start in range(0, len(self), 1 << 16):
-                yield from self.ints[start : start + (1 << 16)].tolist()
-            return
-        n = len(self)
-        for start in range(0, n, 1 << 16):
-            stop = min(n, start + (1 << 16))
-            lo, hi = int(self.offsets[start]), int(self.offsets[stop])
-            blob = bytes(self.blob[lo:hi])
-            off = (np.asarray(self.offsets[start : stop + 1]) - lo).tolist()
-            yield from (blob[off[k] : off[k + 1]].decode("utf-8", "surrogatepass") for k in range(stop - start))
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, (list, tuple, Sequence)) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-        return NotImplemented
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        n = len(self)
-        if n <= 20:
-            return repr(list(self))
-        return f"[{', '.join(map(repr, self[:3]))}, ... {n - 6:,} more ..., {', '.join(map(repr, self[-3:]))}]"
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays ``save`` writes for these ids (the loaded files themselves)."""
-        if self.ints is not None:
-            return {"ids": self.ints}
-        return {"ids-utf8": self.blob, "ids-offsets": self.offsets}
-
-
-def _encode_ids(ids) -> dict[str, np.ndarray]:
-    if isinstance(ids, Ids):
-        return ids.arrays()
-    if isinstance(ids, range):
-        return {"ids": np.arange(ids.start, ids.stop, ids.step, dtype=np.int64)}
-    if all(type(i) is int for i in ids):
-        if ids and (min(ids) < -(2**63) or max(ids) >= 2**63):
-            raise TypeError("to save an index, int ids must fit in 64 bits")
-        return {"ids": np.array(ids, dtype=np.int64)}
-    for i in ids:
-        if type(i) is not str:
-            raise TypeError(f"to save an index, ids must all be str or all be int; got {type(i).__name__} {i!r}")
-    blobs = [i.encode("utf-8", "surrogatepass") for i in ids]
-    offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
-    np.cumsum([len(b) for b in blobs], out=offsets[1:])
-    return {"ids-utf8": np.frombuffer(b"".join(blobs), dtype=np.uint8), "ids-offsets": offsets}
 
 
 def _link_whole_file(arr, dest: pathlib.Path) -> bool:
@@ -211,69 +125,6 @@ def _write_npy(f, arr: np.ndarray) -> None:
     np.lib.format.write_array_header_1_0(f, np.lib.format.header_data_from_array_1_0(arr))
     if arr.size:
         f.write(memoryview(arr.reshape(-1)).cast("B"))
-
-
-@contextlib.contextmanager
-def lock(path, *, timeout: float = LOCK_TIMEOUT):
-    """Hold the write lock of the index directory ``path`` (created if needed).
-
-    Wrap a read-modify-write in it, so that two processes adding to one
-    index at once cannot lose each other's documents: the index must be
-    loaded inside the lock, after it is taken.
-
-    >>> import dedup, tempfile
-    >>> path = tempfile.mkdtemp() + "/feed.idx"
-    >>> _ = dedup.index({"a": "one two three four five six"}).save(path)
-    >>> with dedup.lock(path, timeout=60):
-    ...     idx = dedup.load(path)
-    ...     _ = idx.add({"b": "seven eight nine ten eleven twelve"}).save(path)
-    >>> dedup.load(path).ids
-    ['a', 'b']
-
-    The lock is an ``flock`` on ``path/LOCK`` (the ``filelock`` package): the
-    kernel releases it when its holder exits or is killed, so a crashed
-    writer never leaves the index locked. It is re-entrant within a thread
-    (``save`` takes it too), and ``load`` never waits for it. It needs a file
-    system with working ``flock`` (local disks; on NFS, ``filelock`` falls
-    back to a lock file that a killed holder can leave behind).
-
-    Raises
-    ------
-    TimeoutError
-        Another process held the lock for ``timeout`` seconds (0: do not wait).
-    """
-    import filelock
-
-    path = pathlib.Path(path)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{path} exists and is not a directory")
-    try:
-        made = not path.is_dir()
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise _fs.named(e, path) from None
-    # One lock object per index and thread (re-entrant): keyed by the resolved path, so that "x.idx" and
-    # "/abs/x.idx" are one lock, not two flocks of one process waiting for each other.
-    held = filelock.FileLock(str(path.resolve() / LOCK), is_singleton=True)
-    try:
-        held.acquire(timeout=max(float(timeout), 0.0))
-    except filelock.Timeout:
-        if made:
-            shutil.rmtree(path, ignore_errors=True)
-        raise TimeoutError(f"{path}: another process is writing to this index (it holds {path / LOCK}); "
-                           f"gave up after waiting {float(timeout):g} s") from None
-    except OSError as e:
-        if made:
-            shutil.rmtree(path, ignore_errors=True)
-        raise _fs.named(e, path / LOCK) from None
-    try:
-        yield path
-    except BaseException:
-        if made and held.lock_counter == 1 and not (path / "CURRENT").exists():
-            shutil.rmtree(path, ignore_errors=True)  # a new index that was never saved leaves nothing
-        raise
-    finally:
-        held.release()
 
 
 def save(path, *, config: Config, ids: list, policy: str, arrays: dict) -> pathlib.Path:

@@ -37,7 +37,7 @@ def must_exist(args) -> None:
 @contextlib.contextmanager
 def writing(args, ui, path):
     """Hold the index's write lock (``dedup.lock``) for a read-modify-write: load it only inside."""
-    from .._store import lock
+    from .._lock import lock
 
     with contextlib.ExitStack() as stack:
         ui.status(f"waiting for the lock of {path}")
