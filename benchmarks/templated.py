@@ -1,0 +1,99 @@
+"""Templated pages: no quadratic cliff when one bucket holds a whole site.
+
+    python benchmarks/templated.py --pages 100000 --repeat 3 [--dask]
+
+Corpus A: ``--pages`` near-identical pages of one template (a 700-word page
+whose first line differs) plus as many distinct documents (``generate``'s
+planted corpus); corpus B: twice as many distinct documents. Each round
+times ``dedup.index(docs).duplicates()`` and ``.clusters()`` on both, in
+fresh processes, alternating A and B; prints medians (min-max), peak RSS,
+the ratio A/B and the load average. With ``--dask`` the same through
+``dedup.dask.find_duplicates`` on a 2-worker LocalCluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def corpus(kind: str, pages: int) -> list[str]:
+    sys.path.insert(0, HERE)
+    import numpy as np
+
+    from generate import stream
+
+    if kind == "distinct":
+        return list(stream(2 * pages, seed=5))
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(5000)]
+    template = " ".join(rng.choice(words, 700))
+    site = [f"Product {k}: item {int(rng.integers(1e9))} in stock\n" + template for k in range(pages)]
+    return site + list(stream(pages, seed=5))
+
+
+def worker(kind: str, pages: int, dask: bool) -> dict:
+    import dedup
+
+    docs = corpus(kind, pages)
+    dedup.index(docs[:100])
+    t = time.perf_counter()
+    if dask:
+        import dask.dataframe as dd
+        import distributed
+        import pandas as pd
+
+        import dedup.dask as ddk
+
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster, distributed.Client(cluster):
+            df = pd.DataFrame({"id": range(len(docs)), "text": docs})
+            t = time.perf_counter()
+            labels = ddk.find_duplicates(dd.from_pandas(df, npartitions=4)).compute()
+            dropped = int((~labels["keep"]).sum())
+    else:
+        idx = dedup.index(docs)
+        dropped = len(idx.duplicates())
+        len(idx.clusters())
+    return {"seconds": time.perf_counter() - t, "dropped": dropped,
+            "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pages", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dask", action="store_true")
+    ap.add_argument("--worker", choices=("templated", "distinct"))
+    args = ap.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.pages, args.dask)))
+        return 0
+    runs = {"templated": [], "distinct": []}
+    loads = [os.getloadavg()[0]]
+    for _ in range(args.repeat):
+        for kind in runs:
+            cmd = [sys.executable, __file__, "--worker", kind, "--pages", str(args.pages)] + (["--dask"] * args.dask)
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            runs[kind].append(json.loads(out.strip().splitlines()[-1]))
+        loads.append(os.getloadavg()[0])
+    med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
+    for kind, rs in runs.items():
+        s = [r["seconds"] for r in rs]
+        print(f"{kind}: {len(rs)} runs, {med[kind]:.2f} s ({min(s):.2f}-{max(s):.2f}), dropped {rs[0]['dropped']}, "
+              f"peak RSS {max(r['peak_rss_gib'] for r in rs):.2f} GiB")
+    print(f"templated / distinct: {med['templated'] / med['distinct']:.2f}x; load average {min(loads):.2f}-"
+          f"{max(loads):.2f}; engine {'dask, 2 workers' if args.dask else 'local'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
