@@ -39,8 +39,22 @@ class Staged:
         return self.encoded
 
     def shingle(self):
-        self.csr = [_shingle.shingle_segments(buf, offs[:-1], offs[1:], self.config.ngram, self.mode, self.classes)
-                    for buf, offs in self.encoded]
+        """Every batch's shingles written into one array, as ``featurize`` does (no joining copy after)."""
+        lengths = np.fromiter(map(len, self.texts), dtype=np.int64, count=len(self.texts))
+        values = np.empty(int(lengths.sum()) // 4 + len(self.texts) + 1024, dtype=np.uint64)
+        used, self.csr, scratch = 0, [], None
+        for buf, offs in self.encoded:
+            need = int(_shingle._bound(np.diff(offs), self.mode).sum())
+            if scratch is None or scratch.shape[0] < need:  # reused across batches, as featurize does
+                scratch = np.empty(need, dtype=np.uint64)
+            ptr, batch = _shingle.shingle_segments(buf, offs[:-1], offs[1:], self.config.ngram, self.mode,
+                                                   self.classes, scratch, values[used:])
+            if not np.may_share_memory(batch, values):  # the estimate was short (featurize grows it)
+                values = np.concatenate([values[:used], batch])
+                batch = values[used:]
+            self.csr.append((ptr, batch))
+            used += batch.shape[0]
+        self.values = values[:used]
         return self.csr
 
     def sketch(self):
@@ -62,10 +76,9 @@ class Staged:
         return self.digest
 
     def exact(self):
-        """Exact-duplicate groups (the CSR of every batch joined first, as ``featurize`` writes it)."""
+        """Exact-duplicate groups."""
         self.indptr = np.zeros(len(self.texts) + 1, dtype=np.int64)
         np.cumsum(np.concatenate([np.diff(p) for p, _ in self.csr]), out=self.indptr[1:])
-        self.values = np.concatenate([v for _, v in self.csr])
         self.features = _pipeline.Features(self.indptr, self.values, self.digest, self.nbytes, self.keys)
         self.groups = _pipeline.exact(self.indptr, self.values, self.digest, self.nbytes)
         return self.groups

@@ -3,12 +3,13 @@
 MB/s is UTF-8 megabytes (10**6 bytes) of *raw* input text per second
 (``Corpus.nbytes``: about 127 MB for the 8,000 Wikipedia articles).
 
-* ``shingle_texts``: ``dedup._index.shingle_texts``, the per-partition stage
-  of ``dedup.index``: normalize + encode, shingle, MinHash signatures, xxh3
-  digests, band keys. This is what a user's throughput is.
-* ``kernels``: only the shingling and signature kernels
-  (``shingle_segments`` + ``signatures``) on text already encoded, in the same
-  batches: the numba part alone.
+* ``featurize``: ``dedup._pipeline.featurize``, the first stage of
+  ``dedup.index`` (and of each Dask partition): Python strings to normalized
+  UTF-8, shingles, xxh3 digests and LSH band keys. This is what a user's
+  throughput is.
+* ``kernels``: only the shingling and sketch kernels (``shingle_segments`` +
+  band keys) on text already encoded, in the same batches: the numba part
+  alone.
 
 Threads are set with ``numba.set_num_threads`` (1, then 2 = every core here).
 Stage times (``test_stage``) run with the default thread count on Wikipedia
@@ -27,10 +28,10 @@ from _stages import STAGES, Staged
 from _timing import cpu_timed
 
 import dedup
-from dedup import _index
+from dedup import _pipeline
 
 THREADS = [1, 2]
-ROUNDS = 3
+ROUNDS = 5
 
 
 @pytest.fixture(scope="module")
@@ -44,22 +45,22 @@ def _info(benchmark, corpus, contender, **extra):
 
 
 @pytest.mark.parametrize("threads", THREADS, indirect=True, ids=[f"threads{t}" for t in THREADS])
-def test_shingle_texts(benchmark, wikipedia, wiki_staged, threads):
+def test_featurize(benchmark, wikipedia, wiki_staged, threads):
     texts = list(wikipedia.texts)
-    config = dedup.Config(threshold=0.8, ngram=5, num_perm=128)
+    config = dedup.Config(threshold=0.8, ngram=5)
     benchmark.group = f"throughput wikipedia n={len(wikipedia)}"
-    _info(benchmark, wikipedia, f"dedup shingle_texts, {threads} thread(s)", threads=threads)
-    benchmark.pedantic(cpu_timed(benchmark, _index.shingle_texts), args=(texts, config), rounds=ROUNDS, iterations=1, warmup_rounds=0)
+    _info(benchmark, wikipedia, f"dedup featurize, {threads} thread(s)", threads=threads)
+    benchmark.pedantic(cpu_timed(benchmark, _pipeline.featurize), args=(texts, config), rounds=ROUNDS, iterations=1, warmup_rounds=0)
 
 
 @pytest.mark.parametrize("threads", THREADS, indirect=True, ids=[f"threads{t}" for t in THREADS])
 def test_kernels(benchmark, wikipedia, wiki_staged, threads):
     def kernels():
         wiki_staged.shingle()
-        wiki_staged.signatures()
+        wiki_staged.sketch()
 
     benchmark.group = f"throughput wikipedia n={len(wikipedia)}"
-    _info(benchmark, wikipedia, f"dedup kernels (shingle + signatures), {threads} thread(s)", threads=threads)
+    _info(benchmark, wikipedia, f"dedup kernels (shingle + sketch), {threads} thread(s)", threads=threads)
     benchmark.pedantic(cpu_timed(benchmark, kernels), rounds=ROUNDS, iterations=1)
 
 

@@ -124,8 +124,7 @@ def report(docs, path, *, config=None, keep="first", collapse=True, passages=Non
     >>> "<script src" in out.read_text()
     False
     """
-    from .._collapse import CollapseConfig, blocks
-    from .._collapse import collapse as do_collapse
+    from .._collapse import CollapseConfig
     from .._docs import as_documents
     from .._build import index
 
@@ -138,14 +137,7 @@ def report(docs, path, *, config=None, keep="first", collapse=True, passages=Non
     t = time.perf_counter()
     idx = index(pairs, config=config, keep=keep, **options)
     times["index"] = time.perf_counter() - t
-    collapsed = groups = None
-    if ccfg is not None:
-        t = time.perf_counter()
-        collapsed = do_collapse(pairs, config=ccfg)
-        times["collapse"] = time.perf_counter() - t
-        t = time.perf_counter()
-        groups = blocks(pairs, config=ccfg)
-        times["blocks"] = time.perf_counter() - t
+    collapsed, groups = _collapse_and_blocks(pairs, ccfg, times)
     return _finish(ids, texts, idx, collapsed, groups, passages, times, ccfg, limits, title, path, t0)
 
 
@@ -159,8 +151,7 @@ def index_report(idx, path, texts, *, collapse=True, passages=None, title: str |
     """
     from collections.abc import Mapping
 
-    from .._collapse import CollapseConfig, blocks
-    from .._collapse import collapse as do_collapse
+    from .._collapse import CollapseConfig
 
     limits = check_limits(max_text_chars, max_groups, max_occurrences)
     ccfg = _collapse_config(collapse, CollapseConfig)
@@ -182,15 +173,20 @@ def index_report(idx, path, texts, *, collapse=True, passages=None, title: str |
             raise TypeError(f"texts: the text of document {i!r} must be str, got {type(t).__name__}")
     pairs = list(zip(ids, texts))
     times = {}
-    collapsed = groups = None
-    if ccfg is not None:
-        t = time.perf_counter()
-        collapsed = do_collapse(pairs, config=ccfg)
-        times["collapse"] = time.perf_counter() - t
-        t = time.perf_counter()
-        groups = blocks(pairs, config=ccfg)
-        times["blocks"] = time.perf_counter() - t
+    collapsed, groups = _collapse_and_blocks(pairs, ccfg, times)
     return _finish(ids, texts, idx, collapsed, groups, passages, times, ccfg, limits, title, path, t0)
+
+
+def _collapse_and_blocks(pairs, ccfg, times):
+    """``collapse`` and ``blocks`` from one analysis (``times["collapse"]`` is both), or ``(None, None)``."""
+    if ccfg is None:
+        return None, None
+    from .._collapse import collapse_and_blocks
+
+    t = time.perf_counter()
+    out = collapse_and_blocks(pairs, config=ccfg)
+    times["collapse"] = time.perf_counter() - t
+    return out
 
 
 def _collapse_config(collapse, cls):

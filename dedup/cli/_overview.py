@@ -83,18 +83,27 @@ def arguments(p) -> None:
 
 def analyse(args, ui, corpus) -> Results:
     """Index the documents, collapse and group their blocks (one analysis), find shared passages."""
+    from .. import _warm
     from .._collapse import collapse_and_blocks
+    from ._ui import kernels_uncompiled
 
     docs = list(zip(corpus.ids, corpus.texts))
     cfg: Configs = args.config
     times = {}
-    t = time.perf_counter()
-    idx = calling(ui, f"indexing {len(docs)} documents", dedup.index, docs, config=cfg.index, keep=args.keep)
-    times["index"] = time.perf_counter() - t
-    t = time.perf_counter()
-    collapsed, groups = calling(ui, f"blocks of {len(docs)} documents", collapse_and_blocks, docs,
-                                config=cfg.collapse)
-    times["collapse"] = time.perf_counter() - t  # and blocks: one analysis
+    # First run: a second process compiles the passage finder's kernels meanwhile (dedup._warm).
+    warm = _warm.start(corpus.texts, cfg.passages.min_words) if kernels_uncompiled("_tokens") else None
+    try:
+        t = time.perf_counter()
+        idx = calling(ui, f"indexing {len(docs)} documents", dedup.index, docs, config=cfg.index, keep=args.keep)
+        times["index"] = time.perf_counter() - t
+        t = time.perf_counter()
+        collapsed, groups = calling(ui, f"blocks of {len(docs)} documents", collapse_and_blocks, docs,
+                                    config=cfg.collapse)
+        times["collapse"] = time.perf_counter() - t  # and blocks: one analysis
+    except BaseException:
+        _warm.stop(warm)
+        raise
+    _warm.finish(warm)
     t = time.perf_counter()
     passages = calling(ui, f"passages of {len(docs)} documents", dedup.passages, docs, config=cfg.passages)
     times["passages"] = time.perf_counter() - t

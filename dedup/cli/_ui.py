@@ -71,8 +71,8 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def kernels_uncompiled() -> bool:
-    """Whether numba's cache holds no compiled kernel of near-dups yet (the first run compiles them).
+def kernels_uncompiled(module: str = "_shingle") -> bool:
+    """Whether numba's cache holds no compiled kernel of ``dedup.<module>`` yet (the first run compiles them).
 
     Asks numba's own cache locators where the shingler's kernels are cached
     and looks for their index files: one ``listdir``, and without importing
@@ -82,9 +82,9 @@ def kernels_uncompiled() -> bool:
     try:
         from numba.core import caching
 
-        source = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_shingle.py")
+        source = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), f"{module}.py")
 
-        def probe():  # stands for a kernel of _shingle.py: locators read only its line number
+        def probe():  # stands for a kernel of the module: locators read only its line number
             pass
 
         for locator_class in caching.CacheImpl._locator_classes:
@@ -94,6 +94,6 @@ def kernels_uncompiled() -> bool:
         else:
             return False
         folder = locator.get_cache_path()
-        return not any(n.startswith("_shingle.") and n.endswith(".nbi") for n in os.listdir(folder))
+        return not any(n.startswith(f"{module}.") and n.endswith(".nbi") for n in os.listdir(folder))
     except Exception:  # numba's cache internals moved: stay quiet
         return False
