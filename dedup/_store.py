@@ -253,6 +253,8 @@ def read(path, *, verify: bool = True) -> tuple[Config, list, str, dict]:
     current = path / "CURRENT"
     for _ in range(100):
         if not current.is_file():
+            if not path.exists():
+                _fail(path, "no such index (make one with dedup.index(docs).save(path))")
             _fail(path, "not a near-dups index (no CURRENT file)")
         try:
             name = current.read_text(encoding="utf-8").strip()

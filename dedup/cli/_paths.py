@@ -57,6 +57,9 @@ def check_paths(outputs: Mapping[str, str], inputs=(), sources=()) -> None:
                 same = "" if os.path.normpath(p) == os.path.normpath(out) else f" ({p})"
                 what = "the input folder" if os.path.isdir(p) else "an input"
                 raise InputError(f"{label} {out}: is {what}{same}; the input is never modified, name another output")
+            if os.path.isdir(p) and _inside(real, rp) and os.path.isfile(out):
+                raise InputError(f"{label} {out}: is an input (a file in the input folder {p}); the input is never "
+                                 "modified, name another output")
             if os.path.isdir(p) and _inside(real, rp):
                 raise InputError(f"{label} {out}: is inside the input folder {p}; its files would be read as input "
                                  "next time, name a folder elsewhere")

@@ -127,8 +127,20 @@ def find_sources(paths, *, warn: Callable[[str], None], skip_errors: bool = Fals
                 continue
             add(p, os.path.normpath(p), os.path.basename(p), kind_of(p) or "text", True)
         else:
-            raise InputError(f"{p}: no such file or folder")
+            raise InputError(f"{p}: no such file or folder{_command_like(p)}")
     return sources
+
+
+def _command_like(p: str) -> str:
+    """`` (did you mean ...)`` when a missing path is a mistyped command name (``near-dups fnd corpus/``)."""
+    if os.sep in p or "." in p:
+        return ""
+    import difflib
+
+    from ._table import TOP  # the table imports this module
+
+    close = difflib.get_close_matches(p, TOP, n=1, cutoff=0.75)
+    return f" (did you mean the command `near-dups {close[0]}`?)" if close else ""
 
 
 def _suffix_list() -> str:
