@@ -300,7 +300,8 @@ def main(argv=None) -> int:
         background(args)
         return 0
     report = run(args)
-    print(table(report))
+    if not args.no_score:  # --no-score: the timings printed above are the report
+        print(table(report))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, default=float))
     return 0
