@@ -49,9 +49,13 @@ class Staged:
                 scratch = np.empty(need, dtype=np.uint64)
             ptr, batch = _shingle.shingle_segments(buf, offs[:-1], offs[1:], self.config.ngram, self.mode,
                                                    self.classes, scratch, values[used:])
-            if not np.may_share_memory(batch, values):  # the estimate was short (featurize grows it)
-                values = np.concatenate([values[:used], batch])
-                batch = values[used:]
+            if not np.may_share_memory(batch, values):  # the estimate was short: grow as featurize does
+                k = batch.shape[0]
+                grown = np.empty(max(2 * values.shape[0], used + k), dtype=np.uint64)
+                grown[:used] = values[:used]
+                values = grown
+                values[used : used + k] = batch
+                batch = values[used : used + k]
             self.csr.append((ptr, batch))
             used += batch.shape[0]
         self.values = values[:used]

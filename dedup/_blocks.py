@@ -434,6 +434,21 @@ def code_points(texts):
     return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), doc_ptr
 
 
+def code_point_width(texts) -> str:
+    """The dtype name ``code_points(texts)`` would use, without building the array (one pass, no copy)."""
+    top = max(map(max, filter(None, texts)), default="\0")
+    if top <= "\xff":
+        return "uint8"
+    if top > "\uffff":
+        return "uint32"
+    try:  # a lone surrogate cannot be UTF-16: code_points then uses uint32
+        for text in texts:
+            text.encode("utf-16-le")
+    except UnicodeEncodeError:
+        return "uint32"
+    return "uint16"
+
+
 @njit(cache=True, parallel=True)
 def set_digests(indptr, values):
     """A 64-bit digest of each CSR row's shingle set (equal sets, equal digests).

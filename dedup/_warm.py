@@ -24,24 +24,11 @@ import sys
 SAMPLES = {"uint8": "caf\u00e9", "uint16": "\u0101", "uint32": "\U0001f600"}
 
 
-def width(texts) -> str:
-    """The width ``_blocks.code_points`` gives ``texts``: uint8 (Latin-1), uint16 (BMP) or uint32."""
-    top = max(map(max, filter(None, texts)), default="\0")
-    if top <= "\xff":
-        return "uint8"
-    if top > "\uffff":
-        return "uint32"
-    try:  # a lone surrogate cannot be UTF-16: code_points then uses uint32
-        for text in texts:
-            text.encode("utf-16-le")
-    except UnicodeEncodeError:
-        return "uint32"
-    return "uint16"
-
-
 def start(texts, min_words: int) -> subprocess.Popen | None:
     """Start compiling the passage kernels for ``texts``' width in a child process (None if it cannot start)."""
-    code = f"import dedup._warm as w; w.child({width(texts)!r}, {int(min_words)})"
+    from ._blocks import code_point_width
+
+    code = f"import dedup._warm as w; w.child({code_point_width(texts)!r}, {int(min_words)})"
     try:
         return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, env=dict(os.environ, NUMBA_NUM_THREADS="1"))

@@ -14,7 +14,7 @@ from dedup import _blocks, _warm
     ["emoji 😀"], ["lone \ud800 surrogate"], ["a", "", "b\U00010000"],
 ])
 def test_width_is_the_width_code_points_chooses(texts):
-    assert _warm.width(texts) == _blocks.code_points(texts)[0].dtype.name
+    assert _blocks.code_point_width(texts) == _blocks.code_points(texts)[0].dtype.name
 
 
 def test_the_child_fills_numba_cache_with_the_passage_kernels(tmp_path, monkeypatch):

@@ -57,7 +57,7 @@ def check_paths(outputs: Mapping[str, str], inputs=(), sources=()) -> None:
                 same = "" if os.path.normpath(p) == os.path.normpath(out) else f" ({p})"
                 what = "the input folder" if os.path.isdir(p) else "an input"
                 raise InputError(f"{label} {out}: is {what}{same}; the input is never modified, name another output")
-            if os.path.isdir(p) and _inside(real, rp) and os.path.isfile(out):
+            if os.path.isdir(p) and _inside(real, rp) and os.path.isfile(out) and kind_of(out):  # the walk reads it
                 raise InputError(f"{label} {out}: is an input (a file in the input folder {p}); the input is never "
                                  "modified, name another output")
             if os.path.isdir(p) and _inside(real, rp):

@@ -14,6 +14,7 @@ import shutil
 import sys
 
 from .._options import FORMATS
+from ._ui import plural
 
 
 # --------------------------------------------------------------------------- style
@@ -220,16 +221,12 @@ def removal_records(results, originals) -> list[dict]:
     return out
 
 
-def _docs(n: int) -> str:
-    return "1 document" if n == 1 else f"{n} documents"
-
-
 def render_removals(out, removals, *, n_docs: int, style: Style) -> None:
     if not removals:
         out.write(f"Nothing to collapse in {n_docs} documents.\n")
         return
     docs = len({json.dumps(r["id"]) for r in removals})
-    out.write(f"{len(removals)} repeated block(s) to remove from {docs} of {_docs(n_docs)}:\n\n")
+    out.write(f"{len(removals)} repeated block(s) to remove from {docs} of {plural(n_docs, 'document')}:\n\n")
     w = width()
     for r in removals:
         src = r["source"]
@@ -260,7 +257,7 @@ def render_blocks(out, blocks, *, n_docs: int, style: Style) -> None:
     if not blocks:
         out.write(f"No repeated blocks in {n_docs} documents.\n")
         return
-    out.write(f"{len(blocks)} repeated block(s) in {_docs(n_docs)}:\n")
+    out.write(f"{len(blocks)} repeated block(s) in {plural(n_docs, 'document')}:\n")
     w = width()
     for b in blocks:
         kind = f" ({b['kind']})" if b["kind"] else ""
