@@ -12,7 +12,7 @@ from .. import _options
 from .._options import MODES, REMOVABLE
 from . import _render
 from ._command import Command, PathArg
-from ._common import calling, configured, emit_records, given, read, write_with_report
+from ._common import SPILL_OPTIONS, calling, configured, emit_records, given, read, write_with_report
 from ._errors import EXIT_FOUND, EXIT_OK, UsageError
 from ._ui import plural
 
@@ -80,7 +80,7 @@ def run_collapse(args, ui) -> int:
 
 COLLAPSE = Command(
     name="collapse", arguments=collapse_arguments, run=run_collapse, configure=collapse_config,
-    ignores=("shingle", "sketch"),
+    ignores=("shingle", "sketch", *SPILL_OPTIONS),
     help="write every document with repeated blocks collapsed, plus the removals",
     description="Write every document with repeated blocks and syndicated paragraphs removed, and the removals as "
                 "JSON Lines.",
@@ -115,7 +115,7 @@ def run_blocks(args, ui) -> int:
 
 BLOCKS = Command(
     name="blocks", arguments=blocks_arguments, run=run_blocks, configure=collapse_config,
-    ignores=("shingle", "sketch"),
+    ignores=("shingle", "sketch", *SPILL_OPTIONS),
     help="list repeated blocks and where they occur",
     description="List blocks (lines or paragraphs) that occur more than once, and where.",
     usage="PATH...",

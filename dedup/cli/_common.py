@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
+import os
+import shutil
 import sys
+import tempfile
 
 import dedup
 
 from .._options import INDEX
-from ._errors import UsageError
+from ._errors import InputError, UsageError
 from ._paths import check_output, check_paths
 from ._read import Corpus, read_corpus
 from ._render import Style, write_records
-from ._sources import find_sources, total_bytes
+from ._sources import find_sources, text_bytes, total_bytes
 from ._write import Outputs, atomic_file, write_corpus
 
 #: Options a saved index was built with; given to ``index add/query/filter``, they must match it.
 FIXED_BY_INDEX = ("ngram", "shingle", "num_perm", "seed", "sketch")
 #: The shared options that go to ``dedup.Config`` (``--threshold`` ... ``--sketch``).
 INDEX_OPTIONS = ("threshold", "ngram", "shingle", "num_perm", "seed", "sketch")
+#: The shared options of ``dedup.index``'s memory budget; commands that build no index ignore them.
+SPILL_OPTIONS = ("memory", "workdir", "keep_workdir")
 
 
 # --------------------------------------------------------------------------- options
@@ -60,7 +66,23 @@ def index_config(args) -> dedup.Config:
 
 
 def check_run_options(args) -> None:
-    """The options of every run that no config holds: ``--encoding``, ``--lock-timeout``, ``--jobs``."""
+    """The options of every run that no config holds: ``--encoding``, ``--lock-timeout``, ``--jobs``,
+    ``--memory``, ``--workdir``."""
+    if getattr(args, "memory", None) is not None:
+        from .._spill import parse_size
+
+        try:
+            parse_size(args.memory, name="--memory")
+        except (ValueError, TypeError) as e:
+            raise UsageError(str(e)) from None
+    workdir = getattr(args, "workdir", None)
+    if workdir is not None:
+        if os.path.exists(workdir) and not os.path.isdir(workdir):
+            raise UsageError(f"--workdir {workdir}: exists and is not a folder; name a folder (made if missing) "
+                             "to hold the work files")
+        parent = os.path.dirname(os.path.abspath(workdir))
+        if not os.path.isdir(parent):
+            raise UsageError(f"--workdir {workdir}: folder {parent} does not exist")
     if args.encoding is not None:
         try:
             codecs.lookup(args.encoding)
@@ -110,18 +132,137 @@ def read(args, ui, paths, output: str | None = None) -> Corpus:
     return corpus
 
 
-def build_index(ui, corpus: Corpus, config: dedup.Config, keep: str = "first"):
-    """``dedup.index`` of the corpus with ``config``."""
-    ui.note(f"indexing {len(corpus)} documents")
-    idx = calling(ui, f"indexing {len(corpus)} documents", dedup.index, zip(corpus.ids, corpus.texts), config=config,
-                  keep=keep)
+def stream(args, ui, paths, output: str | None = None):
+    """The corpus under ``paths`` as a :class:`Stream`, read while it is indexed: ``with stream(...) as corpus:``.
+
+    The same checks as :func:`read` come first (input files found, outputs
+    checked against them); nothing is read until the stream is iterated.
+    """
+    from ._stream import Stream  # numpy: after parsing, not at import
+
+    sources = find_sources(paths, warn=ui.warn, skip_errors=args.skip_errors)
+    check_paths(args.outputs, (), sources)
+    if output is not None and all(s.kind != "stdin" for s in sources):
+        check_output(output, sources)
+    return Stream(paths, sources, text_field=args.text_field, id_field=args.id_field or "id",
+                  id_field_given=args.id_field is not None, stdin_format=args.stdin_format,
+                  skip_errors=args.skip_errors, warn=ui.warn, encoding=args.encoding)
+
+
+def build_index(ui, corpus, config: dedup.Config, keep: str = "first", args=None):
+    """``dedup.index`` of the corpus with ``config``, within ``--memory`` (spilling to ``--workdir``).
+
+    A :class:`Stream` is read while it is indexed, with a progress bar of
+    the input's bytes (rate and ETA), then a status line for the stages
+    after reading; the index's ids are then the stream's (``DocIds``).
+    """
+    spill, need = spill_options(args, config, corpus.sources)
+    streaming = getattr(corpus, "streaming", False)
+    what = "the documents as they are read" if streaming else f"{len(corpus)} documents"
+    ui.note(f"indexing {what}" + (f" (work files, if any, in {spill['workdir']})" if spill else ""))
+    if not streaming:
+        idx = calling(ui, f"indexing {len(corpus)} documents", spilling, spill, need, dedup.index,
+                      zip(corpus.ids, corpus.texts), config=config, keep=keep)
+        ui.stages(idx.stats)
+        ui.note(f"indexed: {idx!r}")
+        return idx
+    bar = ui.progress(total_bytes(corpus.sources), "read, shingle + sketch")
+    corpus.progress = bar.update
+
+    def read_all(c):
+        bar.close()
+        ui.note(f"read {len(c)} documents from {len(c.sources)} file(s), {c.nbytes / 1e6:.2f} MB")
+        ui.status("exact groups, buckets, verify")
+
+    corpus.at_end.append(read_all)
+    try:
+        idx = calling(ui, None, spilling, spill, need, dedup.index, corpus.documents(), config=config, keep=keep)
+    finally:
+        bar.close()
+    idx.ids = corpus.ids
+    ui.stages(idx.stats)
     ui.note(f"indexed: {idx!r}")
     return idx
 
 
-def calling(ui, what: str, fn, *a, **kw):
+# --------------------------------------------------------------------------- the memory budget
+def spill_options(args, config, sources) -> tuple[dict, int]:
+    """``({memory, workdir, keep_workdir} for dedup.index, disk the work files need)``, after checking that the
+    work directory's disk has room for what the input would spill (``({}, 0)`` without ``args``: the API's
+    defaults)."""
+    if args is None:
+        return {}, 0
+    memory = getattr(args, "memory", None)
+    workdir = getattr(args, "workdir", None) or _output_folder(args) or tempfile.gettempdir()
+    spill = {"memory": memory, "workdir": workdir, "keep_workdir": bool(getattr(args, "keep_workdir", None))}
+    return spill, _check_room(workdir, memory, config, sources)
+
+
+def _output_folder(args) -> str | None:
+    """The folder the command's output goes to (work files there share its file system: an index saved links
+    them instead of copying), or None when it writes to standard output."""
+    out = getattr(args, "output", None)
+    if not out or out == "-":
+        return None
+    return os.path.dirname(os.path.abspath(out.rstrip("/\\") or out))
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def _check_room(workdir: str, memory, config, sources) -> int:
+    """Disk the work files of ``sources`` would take beyond ``memory`` (0: they fit in RAM); an InputError when
+    ``workdir``'s file system has less free. Estimated from the input's size before anything is read:
+    ``_stream.estimate_bytes`` of the text (compressed files by their headers), plus the sorted bands."""
+    from .._pipeline import lsh_shape
+    from .._spill import default_memory, parse_size
+    from .._stream import estimate_bytes
+
+    if any(s.kind == "stdin" for s in sources):
+        return 0  # unknown until read
+    chars = docs = 0
+    for src in sources:
+        size, n = text_bytes(src)
+        chars += size
+        docs += n if n is not None else max(1, size // 1000)  # about 1 KB a document when nobody says
+    ram = parse_size(memory, "--memory") if memory is not None else default_memory()
+    need = estimate_bytes(docs, chars, config)
+    if need <= ram // 2:  # spools stay in RAM up to half the budget (_spill.Budget.take)
+        return 0
+    bands, _ = lsh_shape(config)
+    need += 16 * bands * docs  # the sorted bands: order and keys, per band and document
+    folder = workdir
+    while not os.path.isdir(folder):
+        folder = os.path.dirname(folder)
+    free = shutil.disk_usage(folder).free
+    if free < need:
+        raise InputError(f"{workdir}: not enough space for the work files: about {_gib(need)} are needed for "
+                         f"{chars / 1e6:.0f} MB of text beyond --memory {memory or _gib(ram)}, and {_gib(free)} are "
+                         "free (--workdir DIR puts them on a disk with room; a larger --memory keeps more in RAM)")
+    return need
+
+
+def spilling(spill: dict, need: int, fn, *a, **kw):
+    """``fn(*a, **kw, **spill)`` (``dedup.index``): a full disk under the work directory is one message naming it
+    and the space needed; the API has removed the work files by then (unless --keep-workdir)."""
+    try:
+        return fn(*a, **kw, **spill)
+    except OSError as e:
+        if e.errno != errno.ENOSPC or not spill:
+            raise
+        left = ("what was written is kept there (--keep-workdir)" if spill["keep_workdir"] else
+                "the work files were removed")
+        needed = f"about {_gib(need)} are needed" if need else "the input did not say how much it needs"
+        raise InputError(f"{spill['workdir']}: No space left on device (ENOSPC) while writing the work files; "
+                         f"{needed}; {left} (--workdir DIR puts them on a disk with room; a larger --memory keeps "
+                         "more in RAM)") from None
+
+
+def calling(ui, what: str | None, fn, *a, **kw):
     """``fn(*a, **kw)``, an API call, with a status line; a ValueError or TypeError is a UsageError."""
-    ui.status(what)
+    if what is not None:
+        ui.status(what)
     try:
         return fn(*a, **kw)
     except (ValueError, TypeError) as e:

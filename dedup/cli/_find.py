@@ -6,7 +6,7 @@ from __future__ import annotations
 from .._options import KEEP
 from . import _render
 from ._command import Command, PathArg
-from ._common import build_index, calling, emit_records, index_config, option, read, write_with_report
+from ._common import build_index, calling, emit_records, index_config, option, read, stream, write_with_report
 from ._errors import EXIT_FOUND, EXIT_OK, UsageError
 from ._ui import plural
 
@@ -24,12 +24,13 @@ def find_arguments(p) -> None:
 
 
 def run_find(args, ui) -> int:
-    with read(args, ui, args.paths) as corpus:
-        idx = build_index(ui, corpus, args.config, keep=args.keep)
+    with stream(args, ui, args.paths) as corpus:
+        idx = build_index(ui, corpus, args.config, keep=args.keep, args=args)
         records, members = _render.cluster_records(idx, args.keep)
 
         def text(out, shown, style):
-            _render.render_clusters(out, shown, members, corpus.texts, n_docs=len(corpus),
+            texts = corpus.texts_at(p for pos in members for p in pos)  # a second pass, for the excerpts
+            _render.render_clusters(out, shown, members, texts, n_docs=len(corpus),
                                     threshold=option(args, "threshold"), ngram=option(args, "ngram"), style=style,
                                     shingle=option(args, "shingle"))
 
@@ -84,11 +85,12 @@ def _dask_index(args, ui, corpus):
 
 
 def run_dedup(args, ui) -> int:
-    with read(args, ui, args.paths, output=args.output) as corpus:
-        if args.dask or args.scheduler:
+    on_dask = args.dask or args.scheduler
+    with (read if on_dask else stream)(args, ui, args.paths, output=args.output) as corpus:
+        if on_dask:
             idx = _dask_index(args, ui, corpus)
         else:
-            idx = build_index(ui, corpus, args.config, keep=args.keep)
+            idx = build_index(ui, corpus, args.config, keep=args.keep, args=args)
         records, members = _render.cluster_records(idx, args.keep)
         where = {corpus.ids[p]: p for pos in members for p in pos}  # cluster members only
         dropped = _render.dropped_records(records, lambda i: corpus.where(where[i]))

@@ -7,6 +7,13 @@ is skipped, else an ``InputError`` naming the file and line, field or
 option. ``READERS`` maps a source's kind to the function reading it. Parsed
 records are dropped as soon as their text and id are taken, so a JSON Lines
 file costs its texts and ids, not its dicts.
+
+Each reader is a generator: it hands every document to the corpus
+(``corpus.add``) and yields whenever the corpus says a batch is ready
+(``corpus.ready()``), so a corpus that streams (``_stream.Stream``) passes
+batches on as they come while an in-memory ``Corpus`` (never ready) just
+runs it to the end. An id left to the reader (no id field) is passed as
+None: the corpus makes it from the source and record (:func:`made_id`).
 """
 
 from __future__ import annotations
@@ -17,13 +24,13 @@ import gzip
 import io
 import json
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ._decode import BOMS, Undecodable, csv_codec, decode_text
 from ._errors import InputError
-from ._sources import Source, fail, require_pyarrow, stat_of
+from ._sources import CompressedError, Source, decompressed, fail, require_pyarrow, stat_of
 
 if TYPE_CHECKING:
     from ._read import Corpus
@@ -41,6 +48,7 @@ class Reader:
     progress: Callable[[int], None]
     corpus: Corpus
     encoding: str | None = None  # --encoding: the codec of every text and CSV file
+    lines: set | None = None  # JSON Lines: read only these line numbers (a second pass for a few texts)
     _first: dict = field(default_factory=dict)  # id -> document position, while reading
 
     def bad(self, msg: str, skipped: str = "skipped") -> None:
@@ -48,20 +56,22 @@ class Reader:
         fail(msg, self.skip_errors, self.warn, skipped)
 
     def add(self, doc_id, text: str, src: int, rec: int, where: str) -> None:
-        c = self.corpus
-        first = self._first.setdefault(doc_id, len(c.ids))
-        if first != len(c.ids):
-            self.bad(f"{where}: duplicate id {doc_id!r}, first used at {c.where(first)}; "
-                     "ids must be unique (choose another --id-field)")
-            return
-        c.ids.append(doc_id)
-        c.texts.append(text)
-        c.source_of.append(src)
-        c.record_of.append(rec)
+        """Hand one document to the corpus; ``doc_id`` None: made from its source and record."""
+        self.corpus.add(self, doc_id, text, src, rec, where)
+
+    def ready(self) -> bool:
+        """Whether the corpus has a batch to pass on (the reader then yields)."""
+        return self.corpus.ready()
+
+    @property
+    def streaming(self) -> bool:
+        """Whether documents are passed on as they are read (nothing read can be taken back)."""
+        return getattr(self.corpus, "streaming", False)
 
     # ----------------------------------------------------------- one record
-    def take(self, rec, where: str, default_id):
-        """(id, text) of a parsed record, or None after reporting what is wrong."""
+    def take(self, rec, where: str):
+        """(id, text) of a parsed record (id None: none given, made by the corpus), or None after reporting
+        what is wrong."""
         if not isinstance(rec, dict):
             self.bad(f"{where}: expected a JSON object, got {type(rec).__name__}")
             return None
@@ -74,7 +84,6 @@ class Reader:
             if self.id_field_given:
                 self.bad(_field_problem(where, self.id_field, rec, "--id-field"))
                 return None
-            doc_id = default_id
         elif isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
             self.bad(_bad_id(where, f"field {self.id_field!r}", doc_id))
             return None
@@ -119,6 +128,16 @@ class Reader:
         return False
 
 
+def made_id(src: Source, rec: int):
+    """The id of a record read without an id field: the path of a text file, the line number of standard input
+    read as lines, else ``FILE:LINE`` (``FILE:ROW``, ``FILE:RECORD``)."""
+    if src.kind == "text":
+        return src.name
+    if src.kind == "lines":
+        return rec
+    return f"{src.name}:{rec}"
+
+
 def _field_problem(where: str, name: str, rec, option: str) -> str:
     if isinstance(rec, dict) and name in rec:
         return f"{where}: field {name!r} is {type(rec[name]).__name__}, not a string"
@@ -156,7 +175,7 @@ def _decode(data: bytes, where: str, reader: Reader) -> str | None:
         return None
 
 
-def read_text(r, s: int, src: Source) -> None:
+def read_text(r, s: int, src: Source):
     with src.open() as f:
         data = f.read()
     r.progress(src.stat[0])
@@ -165,10 +184,12 @@ def read_text(r, s: int, src: Source) -> None:
     text = r.decoded(data, src)
     if text is not None:
         r.corpus.nbytes += len(data)
-        r.add(src.name, text, s, 0, src.name)
+        r.add(None, text, s, 0, src.name)
+        if r.ready():
+            yield
 
 
-def read_lines(r, s: int, src: Source) -> None:
+def read_lines(r, s: int, src: Source):
     with src.open() as f:
         data = f.read()
     r.progress(len(data))
@@ -177,16 +198,19 @@ def read_lines(r, s: int, src: Source) -> None:
     text = r.decoded(data, src)
     if text is None:
         return
+    r.corpus.nbytes += len(data)
+    del data
     for lineno, line in enumerate(text.split("\n"), 1):  # as the writer counts lines: at "\n" only
         if not line.strip():
             continue
-        r.add(lineno, line.rstrip("\r"), s, lineno, f"{src.name}:{lineno}")
-    r.corpus.nbytes += len(data)
+        r.add(None, line.rstrip("\r"), s, lineno, f"{src.name}:{lineno}")
+        if r.ready():
+            yield
 
 
-def read_jsonl(r, s: int, src: Source) -> None:
+def read_jsonl(r, s: int, src: Source):
     raw = open(src.path, "rb")
-    f = gzip.GzipFile(fileobj=raw, mode="rb") if src.gz else raw
+    f = decompressed(raw, src)
     lineno, done = 0, 0
     try:
         with raw, f:
@@ -195,6 +219,8 @@ def read_jsonl(r, s: int, src: Source) -> None:
                     pos = raw.tell()
                     r.progress(pos - done)
                     done = pos
+                if r.lines is not None and lineno not in r.lines:
+                    continue
                 where = f"{src.name}:{lineno}"
                 if lineno == 1 and line.startswith(codecs.BOM_UTF8):
                     line = line[3:]
@@ -208,18 +234,20 @@ def read_jsonl(r, s: int, src: Source) -> None:
                 except json.JSONDecodeError as e:
                     r.bad(f"{where}: malformed JSON: {e.msg.removesuffix(' at')} at column {e.colno}")
                     continue
-                got = r.take(rec, where, f"{src.name}:{lineno}")
+                got = r.take(rec, where)
                 del rec
                 if got is not None:
                     r.corpus.nbytes += len(line)
                     r.add(*got, s, lineno, where)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-        r.bad(f"{src.name}: truncated or corrupt gzip after line {lineno} ({e})",
+                    if r.ready():
+                        yield
+    except (EOFError, gzip.BadGzipFile, zlib.error, CompressedError) as e:
+        r.bad(f"{src.name}: truncated or corrupt {src.codec or 'gzip'} after line {lineno} ({e})",
               f"kept the {lineno} lines before it")
     r.progress(stat_of(src.path)[0] - done)
 
 
-def read_json(r, s: int, src: Source) -> None:
+def read_json(r, s: int, src: Source):
     with src.open() as f:
         data = f.read()
     r.progress(src.stat[0])
@@ -235,14 +263,17 @@ def read_json(r, s: int, src: Source) -> None:
         return r.bad(f"{src.name}: expected a JSON array of objects, got {type(records).__name__} "
                      "(for one object per line, name the file .jsonl)")
     r.corpus.nbytes += len(data)
+    del data, text
     for k, rec in enumerate(records, 1):
         where = f"{src.name} record {k}"
-        got = r.take(rec, where, f"{src.name}:{k}")
+        got = r.take(rec, where)
         if got is not None:
             r.add(*got, s, k, where)
+            if r.ready():
+                yield
 
 
-def read_csv(r, s: int, src: Source) -> None:
+def read_csv(r, s: int, src: Source):
     csv.field_size_limit(2**31 - 1)  # a document is one field; the default caps it at 128 KiB
     with src.open() as raw:
         head = raw.read(4)
@@ -250,13 +281,18 @@ def read_csv(r, s: int, src: Source) -> None:
     if codec is not None:  # forced, or told by a byte-order mark: read as that, strictly
         src.encoding = None if codec == "utf-8-sig" else codec
         with src.open() as raw, io.TextIOWrapper(raw, encoding=codec, newline="") as f:
-            _csv_rows(r, s, src, f, codec)
+            yield from _csv_rows(r, s, src, f, codec)
+    elif r.streaming and _utf8(src):  # rows passed on cannot be taken back: UTF-8 is checked first
+        with src.open() as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
+            yield from _csv_rows(r, s, src, f, None)
+    elif r.streaming:
+        yield from _csv_decoded(r, s, src)
     else:  # UTF-8 as the fast path, streamed; a file that is not: read again as detected
         mark, warn, held = r.mark(), r.warn, []
         r.warn = held.append  # this pass's warnings count only if it is the pass kept
         try:
             with src.open() as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
-                done = _csv_rows(r, s, src, f, None)
+                done = yield from _csv_rows(r, s, src, f, None)
         finally:
             r.warn = warn
         if done:
@@ -264,15 +300,36 @@ def read_csv(r, s: int, src: Source) -> None:
                 warn(msg)
         else:
             r.rollback(mark)
-            with src.open() as raw:
-                data = raw.read()
-            text = r.decoded(data, src)
-            if text is not None:
-                _csv_rows(r, s, src, io.StringIO(text, newline=""), src.encoding)
+            yield from _csv_decoded(r, s, src)
     r.progress(src.stat[0])
 
 
-def _csv_rows(r, s: int, src: Source, f, codec: str | None) -> bool:
+def _csv_decoded(r, s: int, src: Source):
+    """The rows of a CSV file that is not UTF-8: decoded whole, as :func:`decode_text` says."""
+    with src.open() as raw:
+        data = raw.read()
+    text = r.decoded(data, src)
+    del data
+    if text is not None:
+        yield from _csv_rows(r, s, src, io.StringIO(text, newline=""), src.encoding)
+
+
+def _utf8(src: Source) -> bool:
+    """Whether the file is UTF-8 throughout: one pass of the incremental decoder, a megabyte at a time."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    with src.open() as f:
+        try:
+            while chunk := f.read(1 << 20):
+                dec.decode(chunk)
+            dec.decode(b"", True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _csv_rows(r, s: int, src: Source, f, codec: str | None):
+    """Read the rows of the CSV text stream ``f`` (a generator, as every reader); returns False when it is not
+    UTF-8 (``codec`` None) after all."""
     """Read the rows of the CSV text stream ``f``; False when it is not UTF-8 (``codec`` None) after all."""
     reader = csv.reader(f)
     try:
@@ -300,7 +357,9 @@ def _csv_rows(r, s: int, src: Source, f, codec: str | None) -> bool:
                 continue
             text = values[ti]
             r.corpus.nbytes += len(text)
-            r.add(values[ii] if ii is not None else f"{src.name}:{row}", text, s, row, f"{src.name} row {row}")
+            r.add(values[ii] if ii is not None else None, text, s, row, f"{src.name} row {row}")
+            if r.ready():
+                yield
     except csv.Error as e:
         r.bad(f"{src.name} line {reader.line_num}: malformed CSV: {e}")
     except UnicodeDecodeError as e:
@@ -310,7 +369,7 @@ def _csv_rows(r, s: int, src: Source, f, codec: str | None) -> bool:
     return True
 
 
-def read_parquet(r, s: int, src: Source) -> None:
+def read_parquet(r, s: int, src: Source):
     pq = require_pyarrow(src.name)
     try:
         pf = pq.ParquetFile(src.path)
@@ -334,12 +393,14 @@ def read_parquet(r, s: int, src: Source) -> None:
                     r.bad(f"{where}: column {r.text_field!r} is {type(text).__name__}, not a string")
                     continue
                 if doc_id is None:
-                    doc_id = f"{src.name}:{row}"
+                    pass  # made by the corpus: FILE:ROW
                 elif isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
                     r.bad(_bad_id(where, f"column {r.id_field!r}", doc_id))
                     continue
                 r.corpus.nbytes += len(text)
                 r.add(doc_id, text, s, row, where)
+                if r.ready():
+                    yield
     except Exception as e:  # pyarrow raises its own ArrowInvalid/OSError for unreadable files
         if isinstance(e, InputError):
             raise
@@ -347,8 +408,8 @@ def read_parquet(r, s: int, src: Source) -> None:
     r.progress(src.stat[0])
 
 
-#: kind of source -> the function reading it into the corpus.
-READERS: dict[str, Callable[[Reader, int, Source], None]] = {
+#: kind of source -> the function reading it into the corpus (a generator: see the module's docstring).
+READERS: dict[str, Callable[[Reader, int, Source], Iterator[None]]] = {
     "text": read_text, "lines": read_lines, "jsonl": read_jsonl, "json": read_json, "csv": read_csv,
     "parquet": read_parquet,
 }

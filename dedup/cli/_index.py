@@ -10,9 +10,10 @@ import dedup
 from .._options import LOCK_TIMEOUT
 from . import _render
 from ._command import Command, PathArg
-from ._common import (FIXED_BY_INDEX, INDEX_OPTIONS, build_index, configured, corpus_and_report, emit_records, flag,
-                      given, index_config, read)
+from ._common import (FIXED_BY_INDEX, INDEX_OPTIONS, SPILL_OPTIONS, build_index, configured, corpus_and_report,
+                      emit_records, flag, given, index_config, read, stream)
 from ._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
+from ._sources import total_bytes
 from ._saved import (HELD_COLUMNS, as_indexed, check_id_kinds, check_index_output, held_records, ids_to_remove,
                      must_exist, n_pairs, new_to_index, open_index, query_threshold, quietly, save, writing)
 from ._ui import plural
@@ -60,9 +61,10 @@ def build_arguments(p) -> None:
 
 def run_build(args, ui) -> int:
     check_index_output(args.output, args.force)
-    with read(args, ui, args.paths) as corpus:
-        check_id_kinds(corpus)
-        idx = build_index(ui, corpus, args.config)
+    with stream(args, ui, args.paths) as corpus:
+        corpus.at_end.append(check_id_kinds)  # a mix is refused once read, before the work after reading
+        idx = build_index(ui, corpus, args.config, args=args)
+        idx.ids = corpus.ids.as_saved()
         with writing(args, ui, args.output):
             check_index_output(args.output, args.force)  # another build may have saved here meanwhile
             save(args, ui, idx, args.output)
@@ -118,7 +120,7 @@ def run_add(args, ui) -> int:
 
 
 ADD = Command(
-    name="index add", arguments=add_arguments, run=run_add, configure=check_index_options,
+    name="index add", arguments=add_arguments, run=run_add, configure=check_index_options, ignores=SPILL_OPTIONS,
     help="add documents to a saved index",
     description="Add documents to the index saved in IDX and save it again, atomically.",
     usage="IDX PATH...",
@@ -143,18 +145,22 @@ def query_arguments(p) -> None:
 def run_query(args, ui) -> int:
     idx = open_index(args, ui)
     t = query_threshold(args, ui, idx)
-    with read(args, ui, args.paths) as corpus:
-        ui.status(f"querying {len(corpus)} documents")
-        try:
-            found = quietly(idx.query_many, corpus.texts, threshold=t)
-        finally:
-            ui.status(None)
+    with stream(args, ui, args.paths) as corpus:
+        found: dict = {}  # position -> matches, of the documents with any
+        with ui.progress(total_bytes(corpus.sources), "read, query") as bar:
+            corpus.progress = bar.update
+            for texts in corpus.batches():  # each batch queried as it is read, then dropped
+                start = len(corpus) - len(texts)
+                for k, matches in enumerate(quietly(idx.query_many, texts, threshold=t), start):
+                    if matches:
+                        found[k] = matches
         records = _render.match_records(corpus.ids, found, corpus.where)
-        texts = [corpus.texts[k] for k, m in enumerate(found) if m]
 
         def text(out, shown, style):
-            _render.render_matches(out, shown, texts, n_docs=len(corpus), n_indexed=len(idx),
-                                   threshold=idx.config.threshold if t is None else t, style=style)
+            texts = corpus.texts_at(found)  # a second pass, for the excerpts of the documents with matches
+            _render.render_matches(out, shown, [texts[k] for k in sorted(found)], n_docs=len(corpus),
+                                   n_indexed=len(idx), threshold=idx.config.threshold if t is None else t,
+                                   style=style)
 
         emit_records(args, records, _render.MATCH_COLUMNS, text, corpus.ids, idx.ids[:1])
         ui.summary(corpus, f"{len(records)} with near-duplicates among the {plural(len(idx), 'indexed document')}")
@@ -162,7 +168,7 @@ def run_query(args, ui) -> int:
 
 
 QUERY = Command(
-    name="index query", arguments=query_arguments, run=run_query, configure=check_index_options,
+    name="index query", arguments=query_arguments, run=run_query, configure=check_index_options, ignores=SPILL_OPTIONS,
     help="list each document's near-duplicates in a saved index, with scores",
     description="List, for each input document, its near-duplicates in the index saved in IDX, with their exact "
                 "Jaccard similarities. The index is not changed.",
@@ -219,6 +225,7 @@ def run_filter(args, ui) -> int:
 
 FILTER = Command(
     name="index filter", arguments=filter_arguments, run=run_filter, configure=check_index_options,
+    ignores=SPILL_OPTIONS,
     help="write the documents that duplicate nothing in a saved index",
     description="Write the input documents that are near-duplicates of nothing in the index saved in IDX (nor of an "
                 "earlier input document); with --add, add them to the index.",
@@ -276,6 +283,7 @@ def run_remove(args, ui) -> int:
 
 REMOVE = Command(
     name="index remove", arguments=remove_arguments, run=run_remove, configure=check_index_options,
+    ignores=SPILL_OPTIONS,
     reads_inputs=False, rest="ids",
     help="remove documents from a saved index by id",
     description="Remove the documents with the given ids from the index saved in IDX and save it again, atomically.",

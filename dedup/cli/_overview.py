@@ -23,7 +23,8 @@ import dedup
 from .. import _options
 from . import _render
 from ._command import Command, PathArg
-from ._common import INDEX_OPTIONS, calling, configured, emit, flag, given, index_config, mixed, quote_ids, read
+from ._common import (INDEX_OPTIONS, calling, configured, emit, flag, given, index_config, mixed, quote_ids,
+                      read, spill_options, spilling)
 from ._errors import EXIT_FOUND, EXIT_OK, UsageError
 from ._render import Style, first_words, width, write_records
 
@@ -94,7 +95,9 @@ def analyse(args, ui, corpus) -> Results:
     warm = _warm.start(corpus.texts, cfg.passages.min_words) if kernels_uncompiled("_tokens") else None
     try:
         t = time.perf_counter()
-        idx = calling(ui, f"indexing {len(docs)} documents", dedup.index, docs, config=cfg.index, keep=args.keep)
+        spill, need = spill_options(args, cfg.index, corpus.sources)  # --memory, --workdir: as find has them
+        idx = calling(ui, f"indexing {len(docs)} documents", spilling, spill, need, dedup.index, docs,
+                      config=cfg.index, keep=args.keep)
         times["index"] = time.perf_counter() - t
         t = time.perf_counter()
         collapsed, groups = calling(ui, f"blocks of {len(docs)} documents", collapse_and_blocks, docs,

@@ -10,7 +10,7 @@ import dedup
 from .. import _options
 from . import _render
 from ._command import Command, PathArg
-from ._common import INDEX_OPTIONS, calling, configured, emit, emit_records, given, option, read
+from ._common import INDEX_OPTIONS, SPILL_OPTIONS, calling, configured, emit, emit_records, given, option, read
 from ._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
 from ._ui import plural
 
@@ -48,7 +48,7 @@ def run_passages(args, ui) -> int:
 
 PASSAGES = Command(
     name="passages", arguments=passages_arguments, run=run_passages, configure=passage_config,
-    ignores=("threshold", "num_perm", "seed", "shingle", "unit", "sketch"),
+    ignores=("threshold", "num_perm", "seed", "shingle", "unit", "sketch", *SPILL_OPTIONS),
     help="list passages documents share, lightly edited or not, and where",
     description="List passages that two or more documents share, even with words substituted, inserted or deleted, "
                 "grouped across documents, with exact character offsets.",
@@ -115,6 +115,7 @@ def run_explain(args, ui) -> int:
 
 EXPLAIN = Command(
     name="explain", arguments=explain_arguments, run=run_explain, configure=explain_config, reads_inputs=False,
+    ignores=SPILL_OPTIONS,
     help="show how similar two documents are and the passages they share",
     description="Show how similar two documents are and the passages they share (highlighted on a terminal).",
     usage="A B [--corpus PATH]...",

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 from ._decode import SNIFF
 from ._errors import InputError
-from ._formats import READERS, Reader
-from ._sources import Source, find_sources, stat_of
+from ._formats import READERS, Reader, made_id
+from ._sources import ZSTD_MAGIC, Source, find_sources, stat_of
 
 
 @dataclass
@@ -43,15 +43,28 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def add(self, r: Reader, doc_id, text: str, src: int, rec: int, where: str) -> None:
+        """One document read (``Reader.add``): kept, or refused when its id was used before."""
+        if doc_id is None:
+            doc_id = made_id(self.sources[src], rec)
+        first = r._first.setdefault(doc_id, len(self.ids))
+        if first != len(self.ids):
+            r.bad(f"{where}: duplicate id {doc_id!r}, first used at {self.where(first)}; "
+                  "ids must be unique (choose another --id-field)")
+            return
+        self.ids.append(doc_id)
+        self.texts.append(text)
+        self.source_of.append(src)
+        self.record_of.append(rec)
+
+    @staticmethod
+    def ready() -> bool:
+        """Never: an in-memory corpus keeps every document until the end."""
+        return False
+
     def where(self, i: int) -> str:
         """``file:line`` (or ``file``) of document ``i``, for messages."""
-        src = self.sources[self.source_of[i]]
-        rec = self.record_of[i]
-        if src.kind == "text":
-            return src.name
-        if src.kind in ("jsonl", "lines"):
-            return f"{src.name}:{rec}"
-        return f"{src.name} {'record' if src.kind == 'json' else 'row'} {rec}"
+        return where_of(self.sources[self.source_of[i]], self.record_of[i])
 
     def __enter__(self) -> "Corpus":
         return self
@@ -66,6 +79,15 @@ class Corpus:
             self._tmp = None
 
 
+def where_of(src: Source, rec: int) -> str:
+    """``file:line`` (or ``file``, ``file row N``, ``file record N``) of record ``rec`` of ``src``, for messages."""
+    if src.kind == "text":
+        return src.name
+    if src.kind in ("jsonl", "lines"):
+        return f"{src.name}:{rec}"
+    return f"{src.name} {'record' if src.kind == 'json' else 'row'} {rec}"
+
+
 def _spool_stdin(src: Source, corpus: Corpus, stdin_format: str) -> None:
     """Copy standard input to a temporary file (so outputs can re-read it) and decide its kind."""
     if corpus._tmp is None:
@@ -74,9 +96,10 @@ def _spool_stdin(src: Source, corpus: Corpus, stdin_format: str) -> None:
     with open(path, "wb") as out:
         shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
     with open(path, "rb") as f:
-        head = f.read(2)
+        head = f.read(4)
     src.path, src.stat = path, stat_of(path)
-    src.gz = head == b"\x1f\x8b"
+    src.gz = head[:2] == b"\x1f\x8b"
+    src.zst = head == ZSTD_MAGIC
     if stdin_format == "auto":
         with src.open() as f:
             start = f.read(SNIFF)
@@ -110,7 +133,8 @@ def read_corpus(paths, *, text_field: str = "text", id_field: str = "id", id_fie
         for s, src in enumerate(sources):
             if src.kind == "stdin":
                 _spool_stdin(src, corpus, stdin_format)
-            READERS[src.kind](r, s, src)
+            for _ in READERS[src.kind](r, s, src):
+                pass
     except BaseException:
         corpus.close()
         raise

@@ -275,10 +275,12 @@ MATCH_COLUMNS = ["id", "source", "matches"]
 
 def match_records(ids, found, where_of) -> list[dict]:
     """One record per input document with matches: ``id``, ``source`` (file:line) and
-    ``matches`` (``[indexed id, jaccard]``, best first, as ``Index.query_many`` gives them)."""
+    ``matches`` (``[indexed id, jaccard]``, best first, as ``Index.query_many`` gives them); ``found`` is a list
+    of matches per document, or a dict position -> matches."""
+    items = sorted(found.items()) if isinstance(found, dict) else enumerate(found)
     return [{"id": jsonable(ids[k]), "source": where_of(k),
              "matches": [[jsonable(m), round(s, 6)] for m, s in matches]}
-            for k, matches in enumerate(found) if matches]
+            for k, matches in items if matches]
 
 
 def render_matches(out, records, texts, *, n_docs: int, n_indexed: int, threshold: float, style: Style) -> None:

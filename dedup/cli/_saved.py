@@ -102,11 +102,16 @@ def _id_kind(doc_id) -> str:
 
 def check_id_kinds(corpus, want: str | None = None) -> None:
     """A saved index holds ids that are all str or all int: refuse a mix before the work, not at save."""
-    want = want or _id_kind(corpus.ids[0])
-    for k, doc_id in enumerate(corpus.ids):
-        if _id_kind(doc_id) != want:
-            raise InputError(f"{corpus.where(k)}: id {doc_id!r} is {_id_kind(doc_id)}, but the index's ids are {want}; "
-                             "the ids of one index must all be strings or all be integers (see --id-field)")
+    ids = corpus.ids
+    want = want or _id_kind(ids[0])
+    if hasattr(ids, "first_of_type"):  # a stream's DocIds: found from their kinds, without making every id
+        k = ids.first_of_type(str if want == "int" else int)
+    else:
+        k = next((k for k, doc_id in enumerate(ids) if _id_kind(doc_id) != want), None)
+    if k is not None:
+        doc_id = ids[k]
+        raise InputError(f"{corpus.where(k)}: id {doc_id!r} is {_id_kind(doc_id)}, but the index's ids are {want}; "
+                         "the ids of one index must all be strings or all be integers (see --id-field)")
 
 
 def new_to_index(args, ui, idx, corpus) -> list[int]:

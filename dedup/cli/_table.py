@@ -183,6 +183,15 @@ def shared_options() -> argparse.ArgumentParser:
                         "else the encoding detected, with a warning); JSON and JSON Lines are always UTF-8")
     g.add_argument("--skip-errors", action="store_true",
                    help="skip unreadable files and records with a warning instead of stopping")
+    g = p.add_argument_group("memory (commands that index: find, dedup, index build, the overview, report)")
+    g.add_argument("--memory", metavar="SIZE",
+                   help="RAM for the index's arrays, such as 2G or 512M; past half of it they go to files in a work "
+                        "directory, used memory-mapped, with the same answers (default: half the RAM available)")
+    g.add_argument("--workdir", metavar="DIR",
+                   help="where the work directory is made (default: the output's folder, else the system's "
+                        "temporary folder); it is removed at the end")
+    g.add_argument("--keep-workdir", action="store_true", default=None,
+                   help="leave the work directory in place, to inspect it")
     g = p.add_argument_group("run")
     g.add_argument("--jobs", type=int, metavar="N", help="threads for the numba kernels (default: all cores)")
     g.add_argument("--fail-on-duplicates", action="store_true",
