@@ -1,0 +1,190 @@
+"""The CLI reads its input as a stream: batches handed to the index as they are read, texts not kept.
+
+``find``, ``dedup``, ``index build`` and ``index query`` read through
+``dedup.cli._stream.Stream``. These tests force many small batches and a
+tiny ``--memory`` (so the index spills to a work directory) and check that
+every output is byte for byte the one of a run that keeps everything in
+memory, on every input kind; that what is written back comes from a second
+pass over the input; and that reading keeps no text.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import tracemalloc
+
+import pytest
+
+import dedup
+from dedup import cli
+from dedup.cli import _stream
+from dedup.cli._sources import find_sources
+
+from planted import planted_corpus
+
+DOCS = planted_corpus(n_base=60, n_copies=40, words=60, seed=3)
+IDS = [f"doc-{i:03d}" for i in range(len(DOCS))]
+
+
+def _write(kind: str, folder) -> str:
+    """The planted corpus as one input of ``kind``; its path."""
+    rows = [{"id": i, "text": t, "n": k} for k, (i, t) in enumerate(zip(IDS, DOCS))]
+    if kind == "folder":
+        d = folder / "docs"
+        d.mkdir()
+        for i, t in zip(IDS, DOCS):
+            (d / f"{i}.txt").write_text(t, encoding="utf-8")
+        return str(d)
+    if kind in ("jsonl", "jsonl.gz", "stdin"):
+        data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+        path = folder / ("in.jsonl.gz" if kind == "jsonl.gz" else "in.jsonl")
+        path.write_bytes(gzip.compress(data) if kind == "jsonl.gz" else data)
+        return str(path)
+    if kind == "csv":
+        path = folder / "in.csv"
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, ["id", "text", "n"])
+            w.writeheader()
+            w.writerows(rows)
+        return str(path)
+    if kind == "parquet":
+        pa = pytest.importorskip("pyarrow")
+        import pyarrow.parquet as pq
+
+        path = folder / "in.parquet"
+        pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=16)  # several row groups
+        return str(path)
+    raise AssertionError(kind)
+
+
+def _call(argv, capsys, stdin_path=None, monkeypatch=None):
+    if stdin_path is not None:
+        monkeypatch.setattr("sys.stdin", open(stdin_path, encoding="utf-8"))
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err, err
+    return code, out, err
+
+
+def _files(folder) -> dict:
+    """Every file under ``folder`` (relative path -> bytes)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+KINDS = ["jsonl", "jsonl.gz", "csv", "parquet", "folder", "stdin"]
+
+
+def _outputs(kind, src, out, capsys, monkeypatch, extra) -> dict:
+    """What find, dedup, index build and index query write for input ``src``, with ``extra`` options."""
+    stdin = kind == "stdin"
+    arg = "-" if stdin else src
+    got = {}
+    for fmt in ("jsonl", "text", "csv"):
+        got[f"find.{fmt}"] = _call(["find", arg, "--format", fmt, "--threshold", "0.6", "-q", *extra], capsys,
+                                   src if stdin else None, monkeypatch)[:2]
+    out.mkdir()
+    if not stdin:
+        dest = out / ("dd" if kind == "folder" else "dd" + os.path.basename(src)[2:])
+        code = _call(["dedup", arg, "-o", dest, "--threshold", "0.6", "--report", out / "report.jsonl", "-q",
+                      *extra], capsys, None, monkeypatch)[0]
+        got["dedup"] = (code, _files(out))
+    code = _call(["index", "build", arg, "-o", out / "idx", "--threshold", "0.6", "-q", *extra], capsys,
+                 src if stdin else None, monkeypatch)[0]
+    got["index.pairs"] = (code, dedup.load(out / "idx").pairs())
+    got["index.query"] = _call(["index", "query", out / "idx", arg, "--format", "jsonl", "-q"], capsys,
+                               src if stdin else None, monkeypatch)[:2]
+    return got
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_streamed_and_spilled_outputs_equal_the_in_memory_ones(kind, tmp_path, capsys, monkeypatch):
+    src = _write(kind, tmp_path)
+    whole = _outputs(kind, src, tmp_path / "whole", capsys, monkeypatch, [])  # one batch, in RAM
+    monkeypatch.setattr(_stream, "BATCH_DOCS", 7)  # 15 batches, and a parquet row group split across them
+    spilled = _outputs(kind, src, tmp_path / "spilled", capsys, monkeypatch,
+                       ["--memory", "1K", "--workdir", tmp_path / "work"])
+    assert sorted(whole) == sorted(spilled)
+    for k in whole:
+        assert spilled[k] == whole[k], f"{kind}: {k} differs when streamed in batches and spilled"
+    assert not any((tmp_path / "work").iterdir()), "the work directory is removed at the end"
+    # ... and they are the API's answers on the same documents.
+    clusters = [json.loads(line) for line in whole["find.jsonl"][1].splitlines()]
+    api = dedup.index(DOCS, threshold=0.6).clusters()
+    ids = IDS if kind != "folder" else [os.path.join(src, f"{i}.txt") for i in IDS]
+    by_name = {k: n for n, k in enumerate(ids)}
+    assert sorted(sorted(by_name[i] for i in c["ids"]) for c in clusters) == sorted(map(sorted, api))
+
+
+def test_text_output_quotes_the_texts_read_in_a_second_pass(tmp_path, capsys, monkeypatch):
+    src = _write("jsonl", tmp_path)
+    monkeypatch.setattr(_stream, "BATCH_DOCS", 5)
+    code, out, _ = _call(["find", src, "--threshold", "0.6", "--memory", "1K", "--workdir", tmp_path], capsys)
+    first = dedup.index(DOCS, threshold=0.6).clusters()[0]
+    excerpt = " ".join(DOCS[first[0]].split()[:6])
+    assert IDS[first[0]] in out and excerpt in out
+
+
+def test_dedup_writes_the_kept_records_verbatim_from_a_second_pass(tmp_path, capsys, monkeypatch):
+    src = _write("jsonl", tmp_path)
+    monkeypatch.setattr(_stream, "BATCH_DOCS", 4)
+    _call(["dedup", src, "-o", tmp_path / "out.jsonl", "--threshold", "0.6", "--memory", "1K", "--workdir",
+           tmp_path, "-q"], capsys)
+    keep = dedup.index(DOCS, threshold=0.6).keep_mask()
+    lines = open(src, encoding="utf-8").read().splitlines(keepends=True)
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf-8") == "".join(l for l, k in zip(lines, keep) if k)
+    dropped = [json.loads(l)["id"] for l in (tmp_path / "out.dropped.jsonl").read_text().splitlines()]
+    assert sorted(dropped) == [i for i, k in zip(IDS, keep) if not k]
+
+
+def _stream_of(paths, **kw) -> _stream.Stream:
+    return _stream.Stream(paths, find_sources(paths, warn=lambda m: None), **kw)
+
+
+def test_reading_keeps_no_text(tmp_path, monkeypatch):
+    """40 MB of text read in batches of 1 MB: the stream's peak allocation stays near one batch."""
+    monkeypatch.setattr(_stream, "BATCH_CHARS", 1 << 20)
+    monkeypatch.chdir(tmp_path)
+    path = "big.jsonl"
+    word = "lorem ipsum dolor sit amet consectetur " * 50  # 2,000 characters
+    with open(path, "w") as f:
+        for i in range(20_000):
+            f.write(json.dumps({"text": f"{i} {word}"}) + "\n")
+    s = _stream_of([path])
+    tracemalloc.start()
+    n = sum(len(b) for b in s.batches())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert n == len(s) == 20_000
+    assert peak < 12 << 20, f"reading 40 MB peaked at {peak / 2**20:.1f} MiB: texts are being kept"
+    assert s.ids[123] == "big.jsonl:124" and s.where(123) == "big.jsonl:124"
+
+
+def test_a_source_changed_before_the_second_pass_is_an_error(tmp_path):
+    src = _write("jsonl", tmp_path)
+    s = _stream_of([src])
+    for _ in s.batches():
+        pass
+    assert s.texts_at([3, 50]) == {3: DOCS[3], 50: DOCS[50]}
+    with open(src, "a") as f:
+        f.write(json.dumps({"id": "late", "text": "appended"}) + "\n")
+    with pytest.raises(dedup.cli._errors.InputError, match="changed while near-dups was running"):
+        s.texts_at([3])
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_a_repeated_id_in_a_later_batch_is_found(tmp_path, capsys, monkeypatch, skip):
+    rows = [{"id": i, "text": t} for i, t in zip(IDS, DOCS)]
+    rows.insert(70, {"id": IDS[2], "text": "another text under a used id"})
+    monkeypatch.chdir(tmp_path)
+    path = "dup.jsonl"
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in rows))
+    monkeypatch.setattr(_stream, "BATCH_DOCS", 8)
+    code, out, err = _call(["find", path, "--format", "jsonl", *(["--skip-errors"] if skip else [])], capsys)
+    msg = "dup.jsonl:71: duplicate id 'doc-002', first used at dup.jsonl:3"
+    assert msg in err
+    assert code == (0 if skip else 2)
+    assert len([l for l in err.splitlines() if "duplicate id" in l]) == 1
