@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from . import _cluster, _pipeline, _store, _update
+from . import _cluster, _pipeline, _spill, _store, _update
 from ._arrays import group_by_label
 from ._config import Config, check_threshold
 from ._keep import priorities as _priority
@@ -62,6 +62,30 @@ def make_config(config: Config | None, options: dict) -> Config:
 def _check_size(n: int) -> None:
     if n >= 2**32:
         raise ValueError(f"at most 2**32 - 1 documents per index, got {n}")
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def _check_room(what: str, f: Features, b: Buckets, extra: int) -> None:
+    """Refuse, before changing anything, an ``add``/``remove`` whose in-memory merge cannot fit.
+
+    An index is one segment: ``add`` and ``remove`` make new arrays of every
+    document (the shingle CSR, band keys, sorted bands and the merge's
+    temporaries, about 3x the band arrays), in RAM, even when the index's own
+    arrays are memory-mapped files. Past the RAM available that is an
+    out-of-memory kill after minutes; this says so at once, with the sizes.
+    """
+    need = (f.values.nbytes + f.indptr.nbytes + f.digests.nbytes + f.nbytes.nbytes + f.keys.nbytes
+            + 3 * (b.order.nbytes + b.sorted_keys.nbytes) + extra)
+    have = _spill.available_memory()
+    if need > have:
+        raise MemoryError(
+            f"{what} an index of {f.digests.shape[0]} documents makes new copies of its arrays in memory: about "
+            f"{_gib(need)}, and {_gib(have)} of RAM are available, so nothing was changed. An index is one segment "
+            "(appending segments is not built): index all the documents again with dedup.index(docs, memory=...), "
+            "which streams within a budget, or index the new documents apart and query both")
 
 
 def _concat(a: Features, b: Features) -> Features:
@@ -338,6 +362,9 @@ class Index:
                 raise ValueError(f"this index keeps {self.keep!r}: priority= does not apply")
             prio = _priority(self.keep, ids, lengths)
         n_old = len(self.ids)
+        # the new documents' arrays: about 2 bytes of shingles per character, and band keys with their sort
+        _check_room(f"adding {len(ids)} documents to", self._f, self._b,
+                    2 * int(lengths.sum()) + 5 * 8 * len(ids) * self._f.keys.shape[0])
         with _pipeline.threads_for(len(texts)):
             f = _concat(self._f, _pipeline.featurize(texts, self.config))
             self._g, self._b, self._p = _update.extend(f, n_old, self._g, self._b, self._p, self.config)
@@ -370,6 +397,7 @@ class Index:
             drop[where[doc_id]] = True
         if not drop.any():
             return self
+        _check_room(f"removing {int(drop.sum())} documents from", self._f, self._b, 0)
         keep = np.flatnonzero(~drop)
         f = self._f
         sizes = np.diff(f.indptr)

@@ -126,3 +126,44 @@ def test_rows_read_from_the_file_equal_the_mapped_ones(tmp_path, monkeypatch, ga
     ptr, vals = _spill.gather_rows(indptr, values, rows)
     for k, r in enumerate(rows.tolist()):
         assert vals[ptr[k]:ptr[k + 1]].tolist() == values[indptr[r]:indptr[r + 1]].tolist()
+
+
+@pytest.mark.parametrize("change", ["add", "filter_new", "remove"])
+def test_an_add_or_remove_that_cannot_fit_is_refused_before_anything_changes(tmp_path, monkeypatch, change):
+    """An index is one segment: add/remove copy its arrays in RAM. Past the RAM available that is refused at
+    once with the sizes, not an out-of-memory kill, and the index (in memory and saved) is left as it was."""
+    idx = dedup.index(DOCS[:200], memory="1KB", workdir=tmp_path / "w", threshold=0.6)
+    idx.save(tmp_path / "saved")
+    before = answers(idx)
+    need = idx._f.values.nbytes + idx._f.keys.nbytes
+    monkeypatch.setattr(_spill, "available_memory", lambda: need)  # less than the merge needs
+    with pytest.raises(MemoryError, match=r"of 200 documents makes new copies of its arrays in memory: about "
+                                          r"[0-9.]+ GiB, and [0-9.]+ GiB of RAM are available, so nothing was changed"):
+        if change == "add":
+            idx.add(DOCS[200:])
+        elif change == "filter_new":
+            idx.filter_new(DOCS[200:])
+        else:
+            idx.remove([0, 5])
+    assert len(idx) == 200 and answers(idx) == before
+    assert answers(dedup.load(tmp_path / "saved")) == before
+    monkeypatch.setattr(_spill, "available_memory", lambda: 64 << 30)  # with room, the same call works
+    idx.add(DOCS[200:])
+    assert answers(idx) == answers(dedup.index(DOCS, threshold=0.6))
+
+
+def test_the_cli_says_an_index_add_cannot_fit_in_one_line(tmp_path, monkeypatch, capsys):
+    from dedup import cli
+
+    (tmp_path / "old.jsonl").write_text("".join(f'{{"id": "o{k}", "text": "{t}"}}\n' for k, t in enumerate(DOCS[:100])))
+    (tmp_path / "new.jsonl").write_text("".join(f'{{"id": "n{k}", "text": "{t}"}}\n' for k, t in enumerate(DOCS[100:300])))
+    assert cli.main(["index", "build", str(tmp_path / "old.jsonl"), "-o", str(tmp_path / "idx"), "-q"]) == 0
+    saved = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in (tmp_path / "idx").iterdir())
+    monkeypatch.setattr(_spill, "available_memory", lambda: 1024)
+    code = cli.main(["index", "add", str(tmp_path / "idx"), str(tmp_path / "new.jsonl"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("near-dups: error: out of memory: adding 200 documents to an index "
+                                                   "of 100 documents makes new copies")
+    assert "nothing was written" in err and "Traceback" not in err
+    assert sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in (tmp_path / "idx").iterdir()) == saved

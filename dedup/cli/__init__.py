@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         print(f"near-dups: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError as e:  # an index add/remove that cannot fit says so before changing anything
+        print(f"near-dups: error: out of memory: {e or 'an array did not fit in RAM'}; nothing was written",
+              file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("near-dups: interrupted; no output was written", file=sys.stderr)
         return EXIT_INTERRUPTED
