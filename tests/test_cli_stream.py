@@ -14,6 +14,7 @@ import csv
 import gzip
 import json
 import os
+import re
 import tracemalloc
 
 import pytest
@@ -188,3 +189,46 @@ def test_a_repeated_id_in_a_later_batch_is_found(tmp_path, capsys, monkeypatch, 
     assert msg in err
     assert code == (0 if skip else 2)
     assert len([l for l in err.splitlines() if "duplicate id" in l]) == 1
+
+
+def test_a_workdir_without_room_is_refused_before_reading(tmp_path, capsys, monkeypatch):
+    """The space the work files need is estimated from the input's size before anything is read."""
+    import shutil
+
+    src = _write("jsonl", tmp_path)
+    work = tmp_path / "work"
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: real(p)._replace(free=1000))
+    code, out, err = _call(["find", src, "--memory", "1K", "--workdir", work], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"near-dups: error: {work}: not enough space for the work files: about ")
+    assert re.search(r"about [0-9.]+ KiB are needed for [0-9.]+ KiB of text beyond --memory 1K, and 1000 B are free "
+                     r"\(--workdir DIR puts them on a disk with room; a larger --memory keeps more in RAM\)$", err)
+    assert err.count("\n") == 1
+    assert not work.exists() or not any(work.iterdir())
+
+
+def test_a_full_disk_while_spilling_is_one_message_and_leaves_no_work_files(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from dedup import _spill
+
+    src = _write("jsonl", tmp_path)
+    work = tmp_path / "work"
+    calls = []
+
+    def full(self, chunk):
+        if self.file is not None and len(calls) > 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        calls.append(1)
+        return append(self, chunk)
+
+    append = _spill.Spool.append
+    monkeypatch.setattr(_spill.Spool, "append", full)
+    monkeypatch.setattr(_stream, "BATCH_DOCS", 7)
+    code, out, err = _call(["find", src, "--memory", "1K", "--workdir", work], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"near-dups: error: {work}: No space left on device (ENOSPC) while writing the work "
+                          "files; ") and "the work files were removed" in err
+    assert err.count("\n") == 1
+    assert not any(work.iterdir()), "the spilled files are removed"

@@ -208,7 +208,12 @@ def _output_folder(args) -> str | None:
 
 
 def _gib(n: int) -> str:
-    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+    """A size for people: ``512 B``, ``3.4 KiB``, ``120 MiB``, ``1.25 GiB``."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            v = n / (1 << shift)
+            return f"{v:.2f} {unit}" if unit == "GiB" else f"{v:.0f} {unit}" if v >= 10 else f"{v:.1f} {unit}"
+    return f"{n} B"
 
 
 def _check_room(workdir: str, memory, config, sources) -> int:
@@ -238,7 +243,7 @@ def _check_room(workdir: str, memory, config, sources) -> int:
     free = shutil.disk_usage(folder).free
     if free < need:
         raise InputError(f"{workdir}: not enough space for the work files: about {_gib(need)} are needed for "
-                         f"{chars / 1e6:.0f} MB of text beyond --memory {memory or _gib(ram)}, and {_gib(free)} are "
+                         f"{_gib(chars)} of text beyond --memory {memory or _gib(ram)}, and {_gib(free)} are "
                          "free (--workdir DIR puts them on a disk with room; a larger --memory keeps more in RAM)")
     return need
 
