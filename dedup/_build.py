@@ -125,7 +125,8 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
     if budget.path is not None:
         idx._budget = budget
         weakref.finalize(idx, budget.close)
-    idx.stats = stats.summary(disk=budget.disk_bytes(), spilled=budget.spilled, workdir=budget.path)
+    idx.stats = stats.summary(disk=budget.disk_bytes(), spilled=budget.spilled, workdir=budget.path,
+                              swept=[str(d) for d in budget.swept] or None)
     return idx
 
 

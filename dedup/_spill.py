@@ -20,12 +20,16 @@ import os
 import pathlib
 import re
 import shutil
+import socket
 import tempfile
 
 import numpy as np
 
 #: Bytes of the ``.npy`` header of a spool file (format 1.0, padded with spaces).
 HEADER = 128
+#: Prefix of every work directory, and the file in it naming the process that owns it.
+PREFIX = "near-dups-work-"
+OWNER = "OWNER"
 
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20,
           "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30, "T": 1 << 40, "TB": 1 << 40, "TIB": 1 << 40}
@@ -149,6 +153,7 @@ class Budget:
     """
 
     def __init__(self, ram: int, workdir=None, keep: bool = False):
+        self.swept: list[pathlib.Path] = []  # work directories of killed runs removed on the way
         self.ram = int(ram)
         self.parent = workdir
         self.keep = keep
@@ -159,10 +164,16 @@ class Budget:
         self.path: pathlib.Path | None = None
 
     def directory(self) -> pathlib.Path:
+        """The run's work directory, made on first need; work directories that killed runs left there are
+        removed first (``sweep``)."""
         if self.path is None:
             parent = self.parent if self.parent is not None else tempfile.gettempdir()
             os.makedirs(parent, exist_ok=True)
-            self.path = pathlib.Path(tempfile.mkdtemp(prefix="near-dups-work-", dir=parent))
+            self.swept = sweep(parent)
+            self.path = pathlib.Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+            me = _owner()
+            if me is not None:
+                (self.path / OWNER).write_text(me, encoding="ascii")
         return self.path
 
     def take(self, nbytes: int) -> None:
@@ -189,16 +200,64 @@ class Budget:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
 
     def close(self) -> None:
-        """Remove the work directory (unless ``keep``); arrays mapped from it stay readable until dropped."""
+        """Remove the work directory (unless ``keep``: then it is disowned, so no later run sweeps it);
+        arrays mapped from it stay readable until dropped."""
         if self.path is not None and not self.keep:
             shutil.rmtree(self.path, ignore_errors=True)
             self.path = None
+        elif self.path is not None:
+            (self.path / OWNER).unlink(missing_ok=True)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, ``/proc/PID/stat``), or None if it is not running
+    or that cannot be read. With the pid it names one process, even after the pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _owner(pid: int | None = None) -> str | None:
+    """``host pid start`` of this process (or ``pid``), what a work directory's OWNER file holds; None where
+    the start time cannot be read (not Linux): such directories are never swept."""
+    pid = os.getpid() if pid is None else pid
+    start = _started(pid)
+    return None if start is None else f"{socket.gethostname()} {pid} {start}"
+
+
+def sweep(parent) -> list[pathlib.Path]:
+    """Remove the work directories in ``parent`` whose owner was killed, and return them.
+
+    A run that is killed cannot remove its work directory; the next run in
+    the same place does. A directory is removed only if its OWNER file names
+    this host and a process that is no longer running (pid and start time,
+    so a reused pid is not mistaken for it). Directories without an OWNER
+    file are never touched: those kept on purpose (``keep_workdir``), those
+    of other hosts, anything not made by near-dups. Files of a saved index
+    that were linked from a work directory stay with the index.
+    """
+    if _owner() is None:
+        return []
+    host = socket.gethostname()
+    removed = []
+    for d in sorted(pathlib.Path(parent).glob(PREFIX + "*")):
+        try:
+            who = (d / OWNER).read_text(encoding="ascii").split()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if len(who) != 3 or who[0] != host or not who[1].isdigit() or _started(int(who[1])) == who[2]:
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        removed.append(d)
+    return removed
 
 
 def _header(dtype: np.dtype, shape: tuple) -> bytes:

@@ -232,3 +232,23 @@ def test_a_full_disk_while_spilling_is_one_message_and_leaves_no_work_files(tmp_
                           "files; ") and "the work files were removed" in err
     assert err.count("\n") == 1
     assert not any(work.iterdir()), "the spilled files are removed"
+
+
+def test_the_cli_says_it_removed_a_killed_runs_work_directory(tmp_path, capsys):
+    import socket
+    import subprocess
+    import sys
+
+    from dedup import _spill
+
+    if _spill._owner() is None:
+        pytest.skip("process start times are read from /proc (Linux)")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / "work" / (_spill.PREFIX + "killed")
+    stale.mkdir(parents=True)
+    (stale / _spill.OWNER).write_text(f"{socket.gethostname()} {gone.stdout.strip()} 12345")
+    (stale / "values.npy").write_bytes(b"\0" * 4096)
+    src = _write("jsonl", tmp_path)
+    code, _, err = _call(["find", src, "--memory", "1K", "--workdir", tmp_path / "work"], capsys)
+    assert code == 0 and not stale.exists()
+    assert f"near-dups: removed {stale}, the work directory of a run that was killed\n" in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -167,3 +168,39 @@ def test_the_cli_says_an_index_add_cannot_fit_in_one_line(tmp_path, monkeypatch,
                                                    "of 100 documents makes new copies")
     assert "nothing was written" in err and "Traceback" not in err
     assert sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in (tmp_path / "idx").iterdir()) == saved
+
+
+@pytest.mark.skipif(_spill._owner() is None, reason="process start times are read from /proc (Linux)")
+def test_a_killed_runs_work_directory_is_removed_by_the_next_run_and_nothing_else(tmp_path):
+    """A run that is killed cannot remove its work directory; the next one in the same place does, and says so.
+    Kept directories, live runs' and other hosts' are left alone."""
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", f"""
+import dedup, sys, time
+sys.path.insert(0, {os.path.dirname(__file__)!r})
+from planted import planted_corpus
+idx = dedup.index(planted_corpus(n_base=200, n_copies=150, seed=21), memory="1KB", workdir={str(tmp_path)!r})
+print(idx.stats["workdir"], flush=True)
+time.sleep(600)
+"""], stdout=subprocess.PIPE, text=True)
+    killed = pathlib.Path(child.stdout.readline().strip())
+    live = dedup.index(DOCS, memory="1KB", workdir=tmp_path)  # a live run's directory
+    kept = dedup.index(DOCS, memory="1KB", workdir=tmp_path, keep_workdir=True)
+    kept_dir = kept.stats["workdir"]
+    del kept
+    gc.collect()
+    other = tmp_path / (_spill.PREFIX + "elsewhere")
+    other.mkdir()
+    (other / _spill.OWNER).write_text(f"another-host {os.getpid() + 10**6} 1")
+    (tmp_path / (_spill.PREFIX + "unowned")).mkdir()
+    assert killed.is_dir() and (killed / "values.npy").exists()
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    nxt = dedup.index(DOCS, memory="1KB", workdir=tmp_path)
+    assert nxt.stats["swept"] == [str(killed)] and not killed.exists()
+    assert live.stats["workdir"].is_dir() and pathlib.Path(kept_dir).is_dir() and other.is_dir()
+    assert (tmp_path / (_spill.PREFIX + "unowned")).is_dir()
+    assert answers(nxt) == answers(live)

@@ -59,8 +59,12 @@ class UI:
                     file=sys.stderr, disable=not self.shows_progress, dynamic_ncols=True)
 
     def stages(self, stats: dict) -> None:
-        """Keep ``Index.stats`` of the run's index: the summary then says time per stage, peak memory, disk."""
+        """Keep ``Index.stats`` of the run's index: the summary then says time per stage, peak memory, disk.
+        Work directories of killed runs removed on the way are said now."""
         self.index_stats = stats
+        if not self.quiet:
+            for d in stats.get("swept", ()):
+                self._write(f"near-dups: removed {d}, the work directory of a run that was killed")
 
     def _stages_line(self) -> str | None:
         """``near-dups: read, shingle + sketch 20.10 s, ...; peak memory 1.34 GiB; work files 5.10 GiB ...``: on a
