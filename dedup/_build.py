@@ -112,7 +112,8 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
                     features = _pipeline.featurize(texts, config)
                 bar(len(texts), total)
             else:
-                ids, lengths, features = _stream.featurize_chunks(chunks, config, budget, on_chunk=bar)
+                ids, lengths, features = _stream.featurize_chunks(_stream.prefetch(chunks), config, budget,
+                                                                  on_chunk=bar)
                 _check_size(len(ids))
         policy = keep if isinstance(keep, str) else "priority"
         priority = _priority(keep, ids, lengths)

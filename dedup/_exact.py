@@ -81,7 +81,7 @@ def blank(buf: np.ndarray, offs: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def first_equal(digests, nbytes):
     """For each ``x``, the first ``y <= x`` with the same digest and length.
 
@@ -118,7 +118,7 @@ def first_equal(digests, nbytes):
     return rep
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def group_members(rep):
     """Members of each representative's group, as CSR keyed by representative."""
     n = rep.shape[0]
@@ -138,7 +138,7 @@ def group_members(rep):
     return count, members
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _expand(rep, ri, rj, rs):
     start, members = group_members(rep)
     total = 0
@@ -195,7 +195,7 @@ def sparse_groups(rep: np.ndarray):
     return r[first].astype(np.int64), np.append(first, r.shape[0]).astype(np.int64), extra.astype(np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def members_of(keys, ptr, extra, docs):
     """Every member of the groups of ``docs`` (representatives): ``(counts, members)``, each doc first."""
     counts = np.ones(docs.shape[0], dtype=np.int64)

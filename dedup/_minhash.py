@@ -59,7 +59,7 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fmix_array(x):
     out = np.empty_like(x)
     for i in range(x.shape[0]):
@@ -132,7 +132,7 @@ def _band_key(sig, band, rows):
     return h
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def signatures(indptr, values, a, b, oph=False):
     """Signature of every CSR row, of the classic family or (``oph``) one-permutation hashing.
 
@@ -155,7 +155,7 @@ def signatures(indptr, values, a, b, oph=False):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def keys_of_signatures(sig, bands, rows):
     """Band keys of a signature matrix (shape (n, >= bands*rows)) -> uint64 (bands, n).
 
@@ -170,7 +170,7 @@ def keys_of_signatures(sig, bands, rows):
     return out
 
 
-@njit(BAND_KEYS, cache=True, parallel=True)
+@njit(BAND_KEYS, cache=True, parallel=True, nogil=True)
 def band_keys(indptr, values, select, a, b, bands, rows, oph):
     """``keys_of_signatures(signatures(...))`` of the CSR rows ``select``: the sketch step.
 

@@ -156,7 +156,7 @@ def fold_table() -> tuple[np.ndarray, np.ndarray]:
     return table, data
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _fold(buf, offs, table, data, ascii_fold, out, out_offs):
     """Map every code point of each text through ``table`` into ``out``.
 
@@ -218,7 +218,7 @@ def _fold(buf, offs, table, data, ascii_fold, out, out_offs):
     return lengths
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _lower_ascii(buf, out):
     """``out = buf`` with A-Z lowered, if every byte is ASCII; else False (and ``out`` is garbage).
 
@@ -242,7 +242,7 @@ def _lower_ascii(buf, out):
     return True
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _compact(src, src_offs, folded, dst, dst_offs):
     """Copy each folded text (``folded[d] >= 0``) from ``src`` to its place in ``dst``."""
     for d in prange(dst_offs.shape[0] - 1):
@@ -332,7 +332,7 @@ def _fold_cp(cp, table, data, out, o, write):
     return 4
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fold_doc(cps, a, b, table, data, ascii_fold, out, o, write):
     """Fold ``cps[a:b]`` into ``out[o:]`` (if ``write``); return the byte length, or -1 for CPython."""
     n = 0
@@ -350,14 +350,14 @@ def _fold_doc(cps, a, b, table, data, ascii_fold, out, o, write):
     return n
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _fold_lengths(cps, doc_ptr, table, data, ascii_fold, lengths):
     dummy = np.empty(0, dtype=np.uint8)
     for d in prange(doc_ptr.shape[0] - 1):
         lengths[d] = _fold_doc(cps, doc_ptr[d], doc_ptr[d + 1], table, data, ascii_fold, dummy, 0, False)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _fold_fill(cps, doc_ptr, table, data, ascii_fold, lengths, indptr, out):
     for d in prange(doc_ptr.shape[0] - 1):
         if lengths[d] >= 0:

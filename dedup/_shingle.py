@@ -60,7 +60,7 @@ def _decode(buf, i, end):
     return 0xFFFD, i + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ascii_kinds(classes):
     """Byte -> 0 (ASCII separator), 1 (ASCII word character) or 2 (anything else: decode it)."""
     kinds = np.full(256, 2, dtype=np.uint8)
@@ -163,7 +163,7 @@ def _windows(out, o, n_units, ngram, ring, top, tag, sort):
     return n_units - ngram + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _shingle_one(buf, start, end, ngram, mode, classes, out, o, ring):
     """Write the shingle hashes of ``buf[start:end]`` to ``out[o:]``; return (how many, units).
 
@@ -296,7 +296,7 @@ def _bound(nbytes, mode):
 _row_bound = njit(cache=True, inline="always")(_bound)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _chunk_offsets(starts, ends, mode):
     """Scratch offset of every task's chunk of segments: the sum of their bounds."""
     n = starts.shape[0]
@@ -310,7 +310,7 @@ def _chunk_offsets(starts, ends, mode):
     return offsets
 
 
-@njit(FILL, cache=True, parallel=True)
+@njit(FILL, cache=True, parallel=True, nogil=True)
 def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, units):
     """Shingle every segment; the rows of a chunk are packed from ``values[offsets[c]]`` on.
 
@@ -352,7 +352,7 @@ def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, unit
             p += u
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _compact(offsets, values, indptr, out):
     """Prefix-sum ``indptr`` (row counts in ``indptr[1:]``), then gather every chunk into ``out``."""
     n = indptr.shape[0] - 1

@@ -8,6 +8,8 @@ the arrays stay in RAM only while they fit the budget.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 
 import numpy as np
 
@@ -25,6 +27,69 @@ def estimate_bytes(n: int, chars: int, config: Config) -> int:
     bands, _ = lsh_shape(config)
     per_char = 8 if config.shingle == "char" else 2
     return chars * per_char + n * (8 * bands + 48) + 8192
+
+
+class prefetch:
+    """Iterate ``it`` one item ahead, on a background thread: ``for x in prefetch(it)``.
+
+    Reading a stream (parsing JSON, decoding files, a caller's generator) is
+    Python work that holds the GIL; the kernels that featurize a chunk
+    release it (``nogil``). With the next chunk read while this one is
+    featurized, the two overlap instead of taking turns. Items come in
+    order, so the result is the same; an exception of ``it`` is raised here,
+    at its place in the order. At most ``depth`` items wait in the queue
+    (one chunk, 16M characters: the memory of one more chunk). ``close``
+    (or leaving the loop early) stops the thread after its current item.
+    """
+
+    _END = object()
+
+    def __init__(self, it, depth: int = 1):
+        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(iter(it),), name="near-dups-read", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, it) -> None:
+        try:
+            for x in it:
+                if not self._put((x, None)):
+                    return
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
+            self._put((None, e))
+            return
+        self._put((self._END, None))
+
+    def __iter__(self):
+        try:
+            while True:
+                x, err = self._q.get()
+                if err is not None:
+                    raise err
+                if x is self._END:
+                    return
+                yield x
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        while True:  # free a producer blocked on a full queue
+            try:
+                self._q.get_nowait()
+            except queue.Empty:
+                break
+        if self._thread is not threading.current_thread():
+            self._thread.join()
 
 
 def featurize_chunks(chunks, config: Config, budget, on_chunk=None):

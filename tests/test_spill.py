@@ -204,3 +204,51 @@ time.sleep(600)
     assert live.stats["workdir"].is_dir() and pathlib.Path(kept_dir).is_dir() and other.is_dir()
     assert (tmp_path / (_spill.PREFIX + "unowned")).is_dir()
     assert answers(nxt) == answers(live)
+
+
+def test_prefetch_keeps_order_raises_in_place_and_stops_when_left():
+    import threading
+
+    from dedup._stream import prefetch
+
+    assert list(prefetch(iter(range(1000)))) == list(range(1000))
+
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("line 3 is bad")
+
+    got = []
+    with pytest.raises(ValueError, match="line 3 is bad"):
+        for x in prefetch(failing()):
+            got.append(x)
+    assert got == [1, 2]  # what came before the error, in order, then the error itself
+
+    pulled = []
+
+    def endless():
+        k = 0
+        while True:
+            pulled.append(k)
+            yield k
+            k += 1
+
+    p = prefetch(endless())
+    for x in p:
+        if x == 3:
+            break
+    p.close()
+    n = len(pulled)
+    assert n <= 6, "the reader runs at most a chunk or two ahead"
+    assert not any(t.name == "near-dups-read" and t.is_alive() for t in threading.enumerate())
+    assert len(pulled) == n
+
+
+def test_a_failing_generator_stops_the_index_with_its_own_error(tmp_path):
+    def docs():
+        yield from DOCS[:100]
+        raise RuntimeError("the source went away")
+
+    with pytest.raises(RuntimeError, match="the source went away"):
+        dedup.index(docs(), memory="1KB", workdir=tmp_path)
+    assert not any(tmp_path.iterdir()), "its work directory is removed"
