@@ -33,7 +33,9 @@ TARGET_GROWTH = 12.0
 TARGET_MEMORY_GIB = 3.0
 TARGET_THREADS = 1.7
 TARGET_WARM_START_S = 2.0
-PARALLEL_STAGES = ("encode", "shingle", "signatures", "band_keys", "verify")
+PARALLEL_STAGES = ("encode", "shingle", "sketch", "bucket", "verify")
+STAGE_ORDER = ("encode", "shingle", "sketch", "digests", "exact", "bucket", "candidates", "verify", "expand",
+               "cluster")
 ORDER = ("dedup", "dedup@1thread", "gaoya", "rensa", "datasketch", "exact")
 STYLE = {"dedup": ("C0", "o", "-"), "dedup@1thread": ("C0", "o", "--"), "gaoya": ("C4", "v", "-"),
          "rensa": ("C1", "s", "-"),
@@ -186,7 +188,7 @@ def stage_table(s: dict) -> list[str]:
                 f"{any_r['candidates']:,} LSH candidate pairs, {any_r['verified_pairs']:,} verified pairs)", "",
                 "| stage | 1 thread s | 2 threads s | speed-up | CPU s (2 threads) |", "|---|---:|---:|---:|---:|"]
         tot1 = tot2 = 0.0
-        for name in ("encode", "shingle", "signatures", "band_keys", "exact", "lsh", "verify", "expand", "cluster"):
+        for name in STAGE_ORDER:
             a, b = st.get((n, name, 1)), st.get((n, name, 2))
             if not (a and b):
                 continue
