@@ -3,6 +3,7 @@
     python benchmarks/plot_ladder.py benchmarks/ladder_raw.json \\
         [--png benchmarks/ladder.png] [--summary benchmarks/ladder_results.json] \\
         [--scale s10m.json ...] > tables.md
+    python benchmarks/plot_ladder.py benchmarks/ladder_results.json --png ...   # redraw from the summary
 
 * Markdown on stdout: the targets, the ladder (per contender per rung: wall
   seconds, docs/s, MB/s, peak memory, pairs, recall), dedup's stages on one
@@ -59,8 +60,10 @@ def _fmt(x) -> str:
 
 def _span(r: dict) -> str:
     """``min-max`` of an e2e row's rounds, or ``one round``."""
-    if r.get("rounds", 1) < 2 or r.get("max_s") is None:
+    if r.get("rounds", 1) < 2:
         return "one round"
+    if r.get("max_s") is None:  # a summary from before max_s was kept
+        return "—"
     return f"{_fmt(r['min_s'])}-{_fmt(r['max_s'])}"
 
 
@@ -186,7 +189,7 @@ def ladder_table(s: dict) -> list[str]:
                 f"| {_rung(n)} | {c} | {_fmt(r['median_s'])} | {_span(r)} | {r['rounds']} | {_fmt(n / r['median_s'])} | "
                 f"{_fmt(r['bytes'] / 1e6 / r['median_s'])} | {_fmt(r['cpu_s'])} | {ratio} | "
                 f"{_fmt(mm.get('peak_rss_mb'))} | {_fmt(mm.get('run_increment_mb'))} | {r['pairs']:,} | "
-                f"{r['recall']:.4f} | {'yes' if r['clusters_equal_truth'] else 'no'} |")
+                f"{r['recall']:.5f} | {'yes' if r['clusters_equal_truth'] else 'no'} |")
     out.append("")
     sizes = sorted({(r["docs"], r["bytes"], r["words"], r["truth_pairs"]) for r in s["e2e"]})
     out += ["Rungs: " + "; ".join(f"{_rung(n)} = {n:,} docs, {b / 1e6:,.1f} MB, {w / n:.0f} words/doc, "
@@ -203,7 +206,9 @@ def stage_table(s: dict) -> list[str]:
                 f"{any_r['candidates']:,} LSH candidate pairs, {any_r['verified_pairs']:,} verified pairs)", "",
                 "| stage | 1 thread s | 2 threads s | speed-up | CPU s (2 threads) |", "|---|---:|---:|---:|---:|"]
         tot1 = tot2 = 0.0
-        for name in STAGE_ORDER:
+        names = [x for x in STAGE_ORDER if (n, x, 1) in st]  # then any older stage names, in run order
+        names += [r["stage"] for r in s["stages"] if r["docs"] == n and r["threads"] == 1 and r["stage"] not in names]
+        for name in names:
             a, b = st.get((n, name, 1)), st.get((n, name, 2))
             if not (a and b):
                 continue
@@ -400,8 +405,14 @@ def main(argv=None) -> int:
     p.add_argument("--scale", type=Path, nargs="+", default=[], metavar="FILE",
                    help="JSON lines of benchmarks/scale.py (one run each), drawn as dedup streamed with a budget")
     args = p.parse_args(argv)
-    s = collect(merge(args.json_files))
-    s["scale"] = load_scale(args.scale)
+    first = json.loads(args.json_files[0].read_text(encoding="utf-8"))
+    if "e2e" in first:  # a summary written by --summary (the raw files are not kept): redraw from it
+        if len(args.json_files) > 1:
+            p.error("give one summary file (from --summary), or pytest-benchmark JSON files, not both")
+        s = first
+    else:
+        s = collect(merge(args.json_files))
+    s["scale"] = load_scale(args.scale) if args.scale else s.get("scale", [])
     if args.summary:
         args.summary.write_text(json.dumps(s, indent=1) + "\n", encoding="utf-8")
     if args.png:
