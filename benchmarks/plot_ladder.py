@@ -356,7 +356,7 @@ def plot(s: dict, path: Path) -> None:
         ax.set_title(title, fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
         ax.margins(y=0.12)
-    ax1.legend(fontsize=7, loc="upper left")
+    ax1.legend(fontsize=7, loc="lower right")
     if streamed:
         ax2.legend(fontsize=7, loc="lower right")
     load = s.get("loadavg_range")
