@@ -362,9 +362,12 @@ def plot(s: dict, path: Path) -> None:
     load = s.get("loadavg_range")
     sizes = [r["docs"] for r in s["e2e"]] + [r["documents"] for r in scale]
     span = f"{_rung(min(sizes))} to {_rung(max(sizes))} documents; " if sizes else ""
+    when = f"ladder run {(s.get('datetime') or '?')[:10]} at {(s.get('commit') or '?')[:7]}"
+    if streamed:
+        when += "; streamed points: scale.py, " + ", ".join(sorted({r["source"] for r in streamed}))
     fig.suptitle(f"near-dups vs peers, {span}all pairs with Jaccard >= 0.8, word 5-grams, 128 permutations; "
-                 f"{s.get('cpu')}, {s.get('cores')} cores" + (f", load {load[0]:.1f}-{load[1]:.1f}" if load else ""),
-                 fontsize=9)
+                 f"{s.get('cpu')}, {s.get('cores')} cores" + (f", load {load[0]:.1f}-{load[1]:.1f}" if load else "")
+                 + f"\n{when}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
