@@ -1,7 +1,9 @@
 """Turn a ladder run (pytest-benchmark JSON of ``test_ladder.py``) into tables, a summary and a plot.
 
     python benchmarks/plot_ladder.py benchmarks/ladder_raw.json \\
-        [--png benchmarks/ladder.png] [--summary benchmarks/ladder_results.json] > tables.md
+        [--png benchmarks/ladder.png] [--summary benchmarks/ladder_results.json] \\
+        [--scale s10m.json ...] > tables.md
+    python benchmarks/plot_ladder.py benchmarks/ladder_results.json --png ...   # redraw from the summary
 
 * Markdown on stdout: the targets, the ladder (per contender per rung: wall
   seconds, docs/s, MB/s, peak memory, pairs, recall), dedup's stages on one
@@ -10,8 +12,14 @@
   contender (matplotlib, Agg backend: no display needed).
 * ``--summary``: the same figures as a small JSON file, for the repository
   (the raw pytest-benchmark file keeps every round and machine detail).
+* ``--scale FILE...``: runs of ``benchmarks/scale.py`` (one JSON object a
+  line: documents, seconds, peak_rss_gib, peak_anon_rss_gib, recall, memory,
+  ...), dedup over a generated *stream* with a memory budget, drawn as their
+  own series beside the in-memory ladder (to 10M), each point labelled with
+  its budget and its number of runs (a line of scale.py is one run), and
+  listed in their own table.
 
-Seconds are the median over rounds of the in-process run (``ladder e2e``);
+Seconds are the median (and min-max) over rounds of the in-process run (``ladder e2e``);
 peak memory is the resident-set high-water mark of the same job in a fresh
 process (``ladder memory``), whole process, and what the run added to it.
 MB are 10**6 bytes of UTF-8 text; memory MiB are 2**20 bytes.
@@ -33,7 +41,9 @@ TARGET_GROWTH = 12.0
 TARGET_MEMORY_GIB = 3.0
 TARGET_THREADS = 1.7
 TARGET_WARM_START_S = 2.0
-PARALLEL_STAGES = ("encode", "shingle", "signatures", "band_keys", "verify")
+PARALLEL_STAGES = ("encode", "shingle", "sketch", "bucket", "verify")
+STAGE_ORDER = ("encode", "shingle", "sketch", "digests", "exact", "bucket", "candidates", "verify", "expand",
+               "cluster")
 ORDER = ("dedup", "dedup@1thread", "gaoya", "rensa", "datasketch", "exact")
 STYLE = {"dedup": ("C0", "o", "-"), "dedup@1thread": ("C0", "o", "--"), "gaoya": ("C4", "v", "-"),
          "rensa": ("C1", "s", "-"),
@@ -46,6 +56,15 @@ def _fmt(x) -> str:
     if x >= 100:
         return f"{x:,.0f}"
     return f"{x:.1f}" if x >= 10 else f"{x:.2f}" if x >= 0.1 else f"{x:.3f}"
+
+
+def _span(r: dict) -> str:
+    """``min-max`` of an e2e row's rounds, or ``one round``."""
+    if r.get("rounds", 1) < 2:
+        return "one round"
+    if r.get("max_s") is None:  # a summary from before max_s was kept
+        return "—"
+    return f"{_fmt(r['min_s'])}-{_fmt(r['max_s'])}"
 
 
 def _rung(n: int) -> str:
@@ -64,7 +83,8 @@ def collect(data: dict) -> dict:
             cpu = e.get("cpu_s")
             e2e[(e["contender"], e["docs"])] = {
                 "contender": e["contender"], "docs": e["docs"], "bytes": e["bytes"], "words": e["words"],
-                "median_s": b["stats"]["median"], "min_s": b["stats"]["min"], "rounds": b["stats"]["rounds"],
+                "median_s": b["stats"]["median"], "min_s": b["stats"]["min"], "max_s": b["stats"]["max"],
+                "rounds": b["stats"]["rounds"],
                 "cpu_s": statistics.median(cpu) if cpu else None, "threads": e.get("threads"),
                 "pairs": e["pairs"], "truth_pairs": e["truth_pairs"], "recall": e["recall"],
                 "precision": e["precision"], "clusters_equal_truth": e["clusters_equal_truth"],
@@ -154,9 +174,9 @@ def targets(s: dict) -> list[str]:
 def ladder_table(s: dict) -> list[str]:
     e, m = _e2e(s), _mem(s)
     out = ["### End to end: raw text -> all pairs with Jaccard >= 0.8 (word 5-grams, 128 permutations)", "",
-           "| rung | contender | wall s (median) | rounds | docs/s | MB/s | CPU s | x dedup | peak RSS MiB | "
+           "| rung | contender | wall s (median) | min-max | rounds | docs/s | MB/s | CPU s | x dedup | peak RSS MiB | "
            "run added MiB | pairs | recall | clusters = truth |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|"]
+           "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|"]
     for n in sorted({r["docs"] for r in s["e2e"]}):
         base = e.get(("dedup", n))
         for c in ORDER:
@@ -166,10 +186,10 @@ def ladder_table(s: dict) -> list[str]:
             mm = m.get((c, n), {})
             ratio = f"{r['median_s'] / base['median_s']:.1f}x" if base and c != "dedup" else ("1x" if base else "—")
             out.append(
-                f"| {_rung(n)} | {c} | {_fmt(r['median_s'])} | {r['rounds']} | {_fmt(n / r['median_s'])} | "
+                f"| {_rung(n)} | {c} | {_fmt(r['median_s'])} | {_span(r)} | {r['rounds']} | {_fmt(n / r['median_s'])} | "
                 f"{_fmt(r['bytes'] / 1e6 / r['median_s'])} | {_fmt(r['cpu_s'])} | {ratio} | "
                 f"{_fmt(mm.get('peak_rss_mb'))} | {_fmt(mm.get('run_increment_mb'))} | {r['pairs']:,} | "
-                f"{r['recall']:.4f} | {'yes' if r['clusters_equal_truth'] else 'no'} |")
+                f"{r['recall']:.5f} | {'yes' if r['clusters_equal_truth'] else 'no'} |")
     out.append("")
     sizes = sorted({(r["docs"], r["bytes"], r["words"], r["truth_pairs"]) for r in s["e2e"]})
     out += ["Rungs: " + "; ".join(f"{_rung(n)} = {n:,} docs, {b / 1e6:,.1f} MB, {w / n:.0f} words/doc, "
@@ -186,7 +206,9 @@ def stage_table(s: dict) -> list[str]:
                 f"{any_r['candidates']:,} LSH candidate pairs, {any_r['verified_pairs']:,} verified pairs)", "",
                 "| stage | 1 thread s | 2 threads s | speed-up | CPU s (2 threads) |", "|---|---:|---:|---:|---:|"]
         tot1 = tot2 = 0.0
-        for name in ("encode", "shingle", "signatures", "band_keys", "exact", "lsh", "verify", "expand", "cluster"):
+        names = [x for x in STAGE_ORDER if (n, x, 1) in st]  # then any older stage names, in run order
+        names += [r["stage"] for r in s["stages"] if r["docs"] == n and r["threads"] == 1 and r["stage"] not in names]
+        for name in names:
             a, b = st.get((n, name, 1)), st.get((n, name, 2))
             if not (a and b):
                 continue
@@ -238,6 +260,51 @@ def memory_breakdown(s: dict) -> list[str]:
     return out
 
 
+SCALE_FIELDS = ("documents", "mb", "memory", "in_memory", "seconds", "input_seconds", "stages", "peak_rss_gib",
+                "peak_anon_rss_gib", "spilled", "disk_gib", "planted_pairs", "recall", "load")
+
+
+def load_scale(files: list[Path]) -> list[dict]:
+    """Runs of ``scale.py``: one JSON object a line, each one run; the file's name is kept as the source.
+
+    Lines that are not a JSON object (a shell's ``done`` after the run) are skipped with a note on stderr.
+    """
+    out = []
+    for f in files:
+        for k, line in enumerate(Path(f).read_text(encoding="utf-8").splitlines(), 1):
+            if not line.lstrip().startswith("{"):
+                if line.strip():
+                    print(f"{f}:{k}: not a scale.py JSON line, skipped: {line.strip()[:60]!r}", file=sys.stderr)
+                continue
+            r = json.loads(line)
+            out.append({key: r.get(key) for key in SCALE_FIELDS} | {"runs": 1, "source": Path(f).name})
+    return sorted(out, key=lambda r: (r["documents"], bool(r["in_memory"])))
+
+
+def _how(r: dict) -> str:
+    return "a list in memory" if r["in_memory"] else f"a stream, memory={r['memory']}"
+
+
+def scale_table(s: dict) -> list[str]:
+    rows = s.get("scale") or []
+    if not rows:
+        return []
+    out = ["### dedup over a generated stream with a memory budget (`scale.py`, one run per row)", "",
+           "Not the ladder's harness: `python benchmarks/scale.py N --memory M` generates the corpus as a stream "
+           "(never held whole) and indexes it under the budget; seconds exclude generating the text; recall counts "
+           "the planted pairs (Jaccard >= 0.8) that end in one cluster; peak RSS includes the resident pages of "
+           "the memory-mapped work files, 'owned' is the anonymous part.", "",
+           "| documents | text, M chars | how | seconds | runs | peak RSS GiB | owned GiB | spilled | disk GiB | planted "
+           "pairs | recall | load | source |",
+           "|---:|---:|---|---:|---:|---:|---:|:-:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        out.append(f"| {_rung(r['documents'])} | {r['mb']:,.0f} | {_how(r)} | {_fmt(r['seconds'])} | {r['runs']} | "
+                   f"{r['peak_rss_gib']:.2f} | {r['peak_anon_rss_gib']:.2f} | {'yes' if r['spilled'] else 'no'} | "
+                   f"{r['disk_gib']:.1f} | {r['planted_pairs']:,} | {r['recall']:.6f} | "
+                   f"{r['load']:.1f} | `{r['source']}` |")
+    return out + [""]
+
+
 def plot(s: dict, path: Path) -> None:
     import matplotlib
 
@@ -254,10 +321,30 @@ def plot(s: dict, path: Path) -> None:
         pts = sorted((n, r["peak_rss_mb"]) for (k, n), r in m.items() if k == c)
         if pts:
             ax2.plot(*zip(*pts), color=color, marker=marker, ls=ls, label=c)
+    scale = s.get("scale") or []
+    streamed = [r for r in scale if not r["in_memory"]]
+    if streamed:  # dedup over a stream with a memory budget (scale.py): its own series, each point labelled
+        xs = [r["documents"] for r in streamed]
+        ax1.plot(xs, [r["seconds"] for r in streamed], color="C0", marker="*", ms=11, ls="-.", lw=1,
+                 label="dedup, streamed with a memory budget (scale.py)")
+        ax2.plot(xs, [r["peak_rss_gib"] * 1024 for r in streamed], color="C0", marker="*", ms=11, ls="-.", lw=1,
+                 label="dedup streamed: peak RSS (with mapped work files)")
+        ax2.plot(xs, [r["peak_anon_rss_gib"] * 1024 for r in streamed], color="C0", marker="*", ms=11,
+                 mfc="none", ls=":", lw=1, label="dedup streamed: owned (anonymous) RSS")
+        for r in streamed:
+            note = (f"{_rung(r['documents'])} streamed,\nmemory={r['memory']}, "
+                    + (f"{r['runs']} runs" if r["runs"] > 1 else "one run"))
+            ax1.annotate(note, (r["documents"], r["seconds"]), textcoords="offset points", xytext=(-9, -3),
+                         ha="right", va="top", fontsize=7, color="C0")
+            ax2.annotate(note, (r["documents"], r["peak_rss_gib"] * 1024), textcoords="offset points",
+                         xytext=(-9, 3), ha="right", va="bottom", fontsize=7, color="C0")
+    for r in (r for r in scale if r["in_memory"]):
+        ax1.plot([r["documents"]], [r["seconds"]], color="C0", marker="P", ls="none")
+        ax2.plot([r["documents"]], [r["peak_rss_gib"] * 1024], color="C0", marker="P", ls="none")
     dd = sorted((n, r["median_s"]) for (k, n), r in e.items() if k == "dedup")
     if len(dd) >= 2:  # linear growth through dedup's 100k point (or its largest), for reference
         n0, t0 = next((p for p in dd if p[0] == TARGET_RUNG), dd[-1])
-        xs = [dd[0][0], dd[-1][0]]
+        xs = [dd[0][0], max([dd[-1][0]] + [r["documents"] for r in scale])]
         ax1.plot(xs, [t0 * x / n0 for x in xs], color="grey", lw=0.8, ls=":",
                  label=f"linear through dedup {_rung(n0)}")
     for ax, title, unit in ((ax1, "Wall time, end to end", "seconds"),
@@ -268,11 +355,19 @@ def plot(s: dict, path: Path) -> None:
         ax.set_ylabel(unit)
         ax.set_title(title, fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
-    ax1.legend(fontsize=8)
+        ax.margins(y=0.12)
+    ax1.legend(fontsize=7, loc="lower right")
+    if streamed:
+        ax2.legend(fontsize=7, loc="lower right")
     load = s.get("loadavg_range")
-    fig.suptitle(f"near-dups vs peers: all pairs with Jaccard >= 0.8, word 5-grams, 128 permutations; "
-                 f"{s.get('cpu')}, {s.get('cores')} cores" + (f", load {load[0]:.1f}-{load[1]:.1f}" if load else ""),
-                 fontsize=9)
+    sizes = [r["docs"] for r in s["e2e"]] + [r["documents"] for r in scale]
+    span = f"{_rung(min(sizes))} to {_rung(max(sizes))} documents; " if sizes else ""
+    when = f"ladder run {(s.get('datetime') or '?')[:10]} at {(s.get('commit') or '?')[:7]}"
+    if streamed:
+        when += "; streamed points: scale.py, " + ", ".join(sorted({r["source"] for r in streamed}))
+    fig.suptitle(f"near-dups vs peers, {span}all pairs with Jaccard >= 0.8, word 5-grams, 128 permutations; "
+                 f"{s.get('cpu')}, {s.get('cores')} cores" + (f", load {load[0]:.1f}-{load[1]:.1f}" if load else "")
+                 + f"\n{when}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -287,7 +382,8 @@ def render(s: dict) -> str:
     truth = [f"Truth check: on {_rung(t['docs'])} the naive all-pairs loop found {t['pairs']} pairs, the planted "
              f"truth has {t['truth_pairs']}: {'equal' if t['equal'] else 'DIFFERENT'} ({t['s']:.1f} s)."
              for t in s["truth_check"]]
-    return "\n".join(head + targets(s) + ladder_table(s) + stage_table(s) + cold_table(s) + memory_breakdown(s)
+    return "\n".join(head + targets(s) + ladder_table(s) + scale_table(s) + stage_table(s) + cold_table(s)
+                     + memory_breakdown(s)
                      + truth + [""])
 
 
@@ -309,8 +405,17 @@ def main(argv=None) -> int:
     p.add_argument("json_files", nargs="+", type=Path)
     p.add_argument("--png", type=Path)
     p.add_argument("--summary", type=Path)
+    p.add_argument("--scale", type=Path, nargs="+", default=[], metavar="FILE",
+                   help="JSON lines of benchmarks/scale.py (one run each), drawn as dedup streamed with a budget")
     args = p.parse_args(argv)
-    s = collect(merge(args.json_files))
+    first = json.loads(args.json_files[0].read_text(encoding="utf-8"))
+    if "e2e" in first:  # a summary written by --summary (the raw files are not kept): redraw from it
+        if len(args.json_files) > 1:
+            p.error("give one summary file (from --summary), or pytest-benchmark JSON files, not both")
+        s = first
+    else:
+        s = collect(merge(args.json_files))
+    s["scale"] = load_scale(args.scale) if args.scale else s.get("scale", [])
     if args.summary:
         args.summary.write_text(json.dumps(s, indent=1) + "\n", encoding="utf-8")
     if args.png:
