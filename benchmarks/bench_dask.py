@@ -141,7 +141,8 @@ def _start_probe(dask_worker=None, every: float = 0.2) -> bool:
     proc = psutil.Process()
     # kept on the worker: this function and _read_probe reach the worker pickled by value, each with
     # its own copy of any module global
-    _PROBE = dask_worker.bench_probe = dict(managed=0, rss=0, spilled=0, stop=False)
+    _PROBE = dask_worker.bench_probe = dict(managed=0, rss=0, spilled=0, stop=False,
+                                            start_rss=proc.memory_info().rss)
 
     def loop():
         while not _PROBE["stop"]:
@@ -165,7 +166,8 @@ def _read_probe(dask_worker=None) -> dict:
     _PROBE = getattr(dask_worker, "bench_probe", {})
     _PROBE["stop"] = True
     metrics = getattr(dask_worker.data, "cumulative_metrics", {})
-    return dict(peak_managed=_PROBE.get("managed", 0), peak_rss_sampled=_PROBE.get("rss", 0),
+    return dict(start_rss=_PROBE.get("start_rss", 0), peak_managed=_PROBE.get("managed", 0),
+                peak_rss_sampled=_PROBE.get("rss", 0),
                 peak_spill_dir=_PROBE.get("spilled", 0),
                 disk_written=int(metrics.get(("disk-write", "bytes"), 0)),
                 disk_read=int(metrics.get(("disk-read", "bytes"), 0)),
@@ -338,10 +340,11 @@ def main(argv=None) -> int:
         mine = [d for d in runs if d["memory_limit"] == limit]
         dsk = min(mine, key=lambda d: d["wall"])
         rss = [w["peak_rss"] / 1e9 for d in mine for w in d["worker_probes"]]
+        grew = [(w["peak_rss_sampled"] - w["start_rss"]) / 1e9 for d in mine for w in d["worker_probes"]]
         print(f"dask {limit or 'auto'}: {len(mine)} runs, wall median (min-max) {_spread([d['wall'] for d in mine])} s "
               f"on {dsk['workers']} workers x 1 thread, {dsk['partitions']} partitions; "
               f"spill written {_spread([d['disk_written'] / 1e9 for d in mine])} GB; "
-              f"peak worker RSS {_spread(rss)} GB; "
+              f"peak worker RSS {_spread(rss)} GB (above the warm idle worker: {_spread(grew)} GB); "
               f"peak managed {max(w['peak_managed'] for d in mine for w in d['worker_probes']) / 1e9:.2f} GB; "
               f"load before {_spread([d['load_before'][0] for d in mine])}; "
               f"equal to local: {all(d['equal_to_local'] for d in mine)}")
