@@ -189,7 +189,8 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
     times: dict = {}
     id_dtype = ddf[id].dtype if id is not None else np.dtype(np.int64)
 
-    # 1. shingles, digests, band keys: one task per partition, kept on the workers.
+    # 1. digests, shingle counts, band keys: one task per partition, kept on the workers (the
+    # shingle sets are not: verification makes those of candidate documents again, stage 4).
     # The partitions are those ddf.to_delayed() gives, numbered explicitly: the
     # count ddf.npartitions reports is not always the one that runs (Dask may
     # fuse the partitions of a projected read_parquet when it lowers a graph).
