@@ -83,52 +83,90 @@ def arrow_to_csr(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 # ------------------------------------------------------------- stage 1: shingles
 def shingle_meta(bands: int, id_dtype) -> pd.DataFrame:
     cols = {"pos": np.zeros(0, POS), "id": pd.Series([], dtype=id_dtype), "digest": np.zeros(0, np.uint64),
-            "nbytes": np.zeros(0, np.int64), "nsh": np.zeros(0, np.int64), "prio": np.zeros(0, np.float64),
-            "shingles": pd.Series([], dtype=BINARY)}
+            "nbytes": np.zeros(0, np.int64), "nsh": np.zeros(0, np.int64), "prio": np.zeros(0, np.float64)}
     cols.update({f"k{b}": np.zeros(0, np.uint64) for b in range(bands)})
     return pd.DataFrame(cols)
 
 
-def shingle_partition(pdf: pd.DataFrame, text: str, id: str | None, keep: str, config, bands: int,
-                      k: int, threads: int | None = None) -> pd.DataFrame:
-    """Stage 1 on partition ``k``: shingles, digests, band keys, keep priority.
+def _texts(pdf: pd.DataFrame, text: str, id: str | None, k: int) -> list:
+    texts = pdf[text].tolist()
+    for r, t in enumerate(texts):
+        if not isinstance(t, str):
+            who = repr(pdf[id].iloc[r]) if id is not None else f"at row {r} of partition {k}"
+            raise TypeError(f"document {who}: column {text!r} must hold str, got {type(t).__name__} {t!r}")
+    return texts
+
+
+def priorities(pdf: pd.DataFrame, texts: list, keep: str, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """The keep priority of rows ``rows`` (all when None) of input partition ``k``; ``texts`` are their texts."""
+    n = len(texts)
+    if keep == "first":
+        return np.zeros(n, dtype=np.float64)
+    if keep == "longest":
+        return np.fromiter(map(len, texts), dtype=np.float64, count=n)
+    column = pdf[keep] if rows is None else pdf[keep].take(rows)
+    prio = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isnan(prio).any():
+        r = int(np.flatnonzero(np.isnan(prio))[0])
+        raise ValueError(f"keep column {keep!r}: priority {column.iloc[r]!r} of row "
+                         f"{r if rows is None else int(rows[r])} in partition {k} is not a number")
+    return prio
+
+
+def shingle_partition(pdf: pd.DataFrame, text: str, id: str | None, keep: str, config, bands: int, k: int,
+                      threads: int | None = None) -> pd.DataFrame:
+    """Stage 1 on partition ``k``: digests, shingle counts and band keys; the shingle sets are dropped.
 
     Returns one row per document with its global position ``pos``
     (``partition << 32 | row``), ``id`` (the position itself when ``id`` is
     None; ``dedup.dask`` turns it into a 0-based global position later),
-    ``digest``/``nbytes`` of the normalized text, ``nsh`` shingles in
-    ``shingles`` (large_binary), the priority ``prio`` and band keys ``k0..``.
+    ``digest``/``nbytes`` of the normalized text, its number of shingles
+    ``nsh``, the priority ``prio`` and band keys ``k0..``: about 250 bytes
+    per document with 21 bands and short ids, against
+    8 per shingle (3.6 kB for a 450-word text) for the shingle set, which
+    verification makes again for candidate documents only (``join_rows``).
     """
     n = len(pdf)
     if n >= MAX_ROWS:
         raise ValueError(f"partition {k} has {n} rows: at most 2**32 - 1 per partition; repartition the input")
-    texts = pdf[text].tolist()
-    ids = pdf[id] if id is not None else None
-    for r, t in enumerate(texts):
-        if not isinstance(t, str):
-            who = repr(ids.iloc[r]) if ids is not None else f"at row {r} of partition {k}"
-            raise TypeError(f"document {who}: column {text!r} must hold str, got {type(t).__name__} {t!r}")
+    texts = _texts(pdf, text, id, k)
     with numba_threads(threads):
         indptr, values, digests, nbytes, keys = _pipeline.featurize(texts, config)
+    del values
     pos = (np.int64(k) << ROW_BITS) + np.arange(n, dtype=np.int64)
-    if keep == "first":
-        prio = np.zeros(n, dtype=np.float64)
-    elif keep == "longest":
-        prio = np.fromiter(map(len, texts), dtype=np.float64, count=n)
-    else:
-        prio = pd.to_numeric(pdf[keep], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        if np.isnan(prio).any():
-            r = int(np.flatnonzero(np.isnan(prio))[0])
-            raise ValueError(f"keep column {keep!r}: priority {pdf[keep].iloc[r]!r} of row {r} in partition {k} "
-                             "is not a number")
+    ids = pdf[id] if id is not None else None
     cols = {"pos": pos, "id": ids.to_numpy() if ids is not None else pos.copy(), "digest": digests,
-            "nbytes": nbytes, "nsh": np.diff(indptr), "prio": prio,
-            "shingles": csr_to_arrow(indptr, values)}
+            "nbytes": nbytes, "nsh": np.diff(indptr), "prio": priorities(pdf, texts, keep, k)}
     cols.update({f"k{b}": keys[b] for b in range(bands)})
     out = pd.DataFrame(cols)
     if ids is not None:
         out["id"] = out["id"].astype(ids.dtype)
     return out
+
+
+ROWS_META = pd.DataFrame({"shingles": pd.Series([], dtype=BINARY), "prio": np.zeros(0, np.float64)},
+                         index=pd.Index(np.zeros(0, POS), name="pos"))
+
+
+def shingle_rows(pdf: pd.DataFrame, positions: np.ndarray, text: str, keep: str, config, k: int,
+                 threads: int | None = None) -> pd.DataFrame:
+    """The shingle rows (``large_binary``) and priorities of the documents at global ``positions``
+    of input partition ``k``, indexed by position: ``_pipeline.featurize`` on their texts only."""
+    positions = np.unique(np.asarray(positions, dtype=np.int64))
+    rows = positions & (MAX_ROWS - 1)
+    texts = pdf[text].take(rows).tolist()
+    with numba_threads(threads):
+        indptr, values, *_ = _pipeline.featurize(texts, config)
+    return pd.DataFrame({"shingles": csr_to_arrow(indptr, values), "prio": priorities(pdf, texts, keep, k, rows)},
+                        index=pd.Index(positions, name="pos"))
+
+
+def join_rows(pairs: pd.DataFrame, pdf: pd.DataFrame, text: str, keep: str, config, k: int,
+              threads: int | None = None) -> pd.DataFrame:
+    """Pairs of partition ``k`` (indexed by the position of the side that lives there) with that
+    side's ``shingles`` and ``prio`` joined on: its documents shingled again from ``pdf``."""
+    rows = shingle_rows(pdf, pairs.index.to_numpy(), text, keep, config, k, threads)
+    return pairs.merge(rows, left_index=True, right_index=True, how="inner")
 
 
 # ------------------------------------------------------------ exact duplicates

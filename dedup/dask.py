@@ -12,9 +12,12 @@ Input order
     partitioned or how many workers run it.
 
 Stages, and how they map onto Dask
-    1. *Shingles, digests, band keys* (``map_partitions``, persisted): each
-       partition runs ``dedup._pipeline.featurize``, the local engine's numba
-       kernels. A document's global position is ``partition << 32 | row``.
+    1. *Digests, band keys* (``map_partitions``, persisted): each partition
+       runs ``dedup._pipeline.featurize``, the local engine's numba kernels,
+       and keeps per document its digest, length, shingle count, priority and
+       band keys (about 250 bytes with 21 bands), not its shingle set (8
+       bytes a shingle: 3.6 kB for a 450-word text). A document's global
+       position is ``partition << 32 | row``.
     2. *Exact duplicates*: ``(digest, length, position)`` rows shuffled by
        digest; a group's first position is its representative; each member's
        shingle set is then checked equal to its representative's (stage 4).
@@ -24,11 +27,18 @@ Stages, and how they map onto Dask
        rows, and each member's shingle row once, go to the client, which
        connects them as the local engine does (``_cluster.connect_runs``).
     4. *Verification by join*: candidate pairs are shuffled to the partition
-       of one member and joined with its shingle row there, then to the
-       other's, and scored by exact Jaccard. The shingle rows were computed
-       once in stage 1 and stay on their workers; only the rows of candidate
-       documents move, once per pair. Recomputing them instead would shingle
-       every candidate document again and re-read the input.
+       of one member, whose input partition is read again and whose
+       candidate documents, only they, are shingled again by ``featurize``
+       (``_dask_stages.join_rows``); the pairs, with that side's shingle row,
+       are persisted, shuffled to the other member's partition, joined the
+       same way and scored by exact Jaccard. Workers so hold shingle sets
+       only of the candidates of one stage, never of the whole corpus:
+       holding them all, Dask spilled them (and counted a projection of the
+       persisted frame twice, as it shares its Arrow buffer) and thrashed
+       below 6 GB a worker at 1M documents. The price is a second read of
+       the input and the shingling of candidate documents again, which
+       needs ``ddf`` to give the same partitions each time it is computed
+       (persist it first if computing it is costly).
     5. *Clusters*: the verified edges are far fewer than the documents; when
        there are at most ``max_edges`` they are gathered to the client and
        labelled by the local union-find (``dedup._cluster``). Beyond that,
@@ -108,17 +118,33 @@ def _persist(x):
     return x
 
 
-def _verify(pairs, S, divs, threshold, shuffle_method, threads, exact=False):
-    """Candidate pairs ``(a, b)`` -> verified edges, by joining each side's shingle row."""
-    rows = S[["shingles", "prio"]]
+def _join_rows(pairs, parts, divs, text: str, keep: str, config, threads):
+    """Pairs indexed by the position of one side (partitioned by ``divs``) with that side's shingle
+    row and priority joined on (``shingles``, ``prio``), shingled again from its input partition."""
+    chunks = pairs.to_delayed()
+    if len(chunks) != len(parts):  # pragma: no cover - Dask partitioned the pairs differently
+        raise RuntimeError(f"{len(chunks)} partitions of pairs for {len(parts)} input partitions")
+    task = dask.delayed(st.join_rows, pure=True)
+    meta = pairs._meta.merge(st.ROWS_META, left_index=True, right_index=True, how="inner")
+    return dd.from_delayed([task(c, p, text, keep, config, k, threads) for k, (c, p) in enumerate(zip(chunks, parts))],
+                           meta=meta, divisions=divs, verify_meta=False)
+
+
+def _verify(pairs, parts, divs, threshold, text, keep, config, shuffle_method, threads, exact=False):
+    """Candidate pairs ``(a, b)`` -> verified edges: each side's shingle row made again from its text
+    where it lives (``_dask_stages.join_rows``), one side at a time, then exact Jaccard.
+
+    The pairs with ``a``'s row are persisted before ``b``'s side starts, so
+    that each input partition is read once per side and is not held while
+    the pairs shuffle."""
     left = pairs.set_index("a", divisions=divs, shuffle_method=shuffle_method)
     left = left.map_partitions(st.unique_pairs, meta=left._meta)
-    m1 = left.merge(rows, left_index=True, right_index=True, how="inner")
+    m1 = _join_rows(left, parts, divs, text, keep, config, threads)
     m1 = m1.rename(columns={"shingles": "sh_a", "prio": "prio_a"})
     m1.index = m1.index.rename("a")
-    m1 = m1.reset_index()
+    m1 = _persist(m1.reset_index())
     m2 = m1.set_index("b", divisions=divs, shuffle_method=shuffle_method)
-    m2 = m2.merge(rows, left_index=True, right_index=True, how="inner")
+    m2 = _join_rows(m2, parts, divs, text, keep, config, threads)
     return m2.map_partitions(st.score_pairs, threshold, threads, exact, meta=st.EDGE_META)
 
 
@@ -163,7 +189,8 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
     times: dict = {}
     id_dtype = ddf[id].dtype if id is not None else np.dtype(np.int64)
 
-    # 1. shingles, digests, band keys: one task per partition, kept on the workers.
+    # 1. digests, shingle counts, band keys: one task per partition, kept on the workers (the
+    # shingle sets are not: verification makes those of candidate documents again, stage 4).
     # The partitions are those ddf.to_delayed() gives, numbered explicitly: the
     # count ddf.npartitions reports is not always the one that runs (Dask may
     # fuse the partitions of a projected read_parquet when it lowers a graph).
@@ -185,7 +212,8 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
         X = S[(S["nsh"] > 0) | (S["nbytes"] > 0)][["digest", "nbytes"]].reset_index()  # blank texts: never
         ex = X.shuffle("digest", shuffle_method=shuffle_method).map_partitions(st.exact_candidates,
                                                                               meta=st.PAIR_META)
-        exact = _persist(_verify(ex, S, divs, 1.0, shuffle_method, numba_threads, exact=True))
+        exact = _persist(_verify(ex, parts, divs, 1.0, text, keep, config, shuffle_method, numba_threads,
+                                 exact=True))
         members = exact[["j"]]  # verified at the member's partition, so indexed by member
 
     # 3. LSH: representatives' band keys exploded, shuffled by key, pairs per bucket; a bucket
@@ -200,12 +228,17 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
         n_cand = len(cand)  # with repeats: a pair sharing k bands counts k times
     # 4. verification: each side's shingle row joined to the pair, exact Jaccard
     with _timed(times, "verify"):
-        near = _persist(_verify(cand, S, divs, config.threshold, shuffle_method, numba_threads))
+        del B  # the band rows: only the candidates and the big buckets' rows are needed now
+        near = _persist(_verify(cand, parts, divs, config.threshold, text, keep, config, shuffle_method,
+                                numba_threads))
+        del cand
         n_exact = len(exact)
         if len(big_rows):
             wanted = np.unique(big_rows["pos"].to_numpy())
-            rows = S[["shingles", "prio"]].map_partitions(lambda p, w: p[p.index.isin(w)], wanted,
-                                                          meta=S._meta[["shingles", "prio"]]).compute()
+            part_of = wanted >> st.ROW_BITS
+            task = dask.delayed(st.shingle_rows, pure=True)
+            rows = pd.concat(dask.compute(*[task(parts[k], wanted[part_of == k], text, keep, config, k, numba_threads)
+                                            for k in np.unique(part_of).tolist()]))
             known = pd.concat(dask.compute(exact, near), ignore_index=True)
             linked = st.connect_big_buckets(big_rows, rows, known, config.threshold, numba_threads)
             near = dd.concat([near.clear_divisions(), dd.from_pandas(linked, npartitions=1, sort=False)])

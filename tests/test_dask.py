@@ -229,3 +229,70 @@ def test_big_buckets_are_connected_like_the_local_engine(client, monkeypatch):
     assert info["big_bucket_rows"] > 0 and info["big_bucket_documents"] > 0
     assert got["cluster"].tolist() == clusters.tolist() and got["keep"].tolist() == kept.tolist()
     _check(df, 3, threshold=0.6)  # pairs=True: every verified pair
+
+
+def _real_bytes(frame) -> int:
+    """Bytes a frame's columns and index really hold: numpy buffers, Arrow buffers, Python strings."""
+    import pyarrow as pa
+
+    total = frame.index.memory_usage(deep=True)
+    for name in frame.columns:
+        values = frame[name].array
+        if isinstance(values, pd.arrays.ArrowExtensionArray):
+            total += pa.array(values).get_total_buffer_size()
+        else:
+            total += frame[name].memory_usage(index=False, deep=True)
+    return total
+
+
+def test_stage_one_keeps_no_shingle_sets_and_dask_sizes_it_by_its_bytes():
+    """What workers persist for the whole run is about 250 bytes a document (digests, counts, band
+    keys), not the shingle sets, and Dask's sizeof (which decides when a worker spills) is its
+    real size."""
+    from dask.sizeof import sizeof
+
+    from dedup import _dask_stages as st
+    from dedup import _pipeline
+    from dedup._config import Config
+
+    df = _planted(300, 200, words=400)
+    config = Config(threshold=0.8)
+    nb, _ = _pipeline.lsh_shape(config)
+    part = st.shingle_partition(df, "text", "id", "first", config, nb, 3)
+    assert "shingles" not in part.columns
+    f = _pipeline.featurize(df["text"].tolist(), config)
+    assert part["nsh"].tolist() == np.diff(f.indptr).tolist()
+    assert (part["pos"].to_numpy() >> 32 == 3).all()
+    real = _real_bytes(part)
+    assert 0.8 * real <= sizeof(part) <= 1.5 * real
+    assert real < f.values.nbytes / 4  # the shingle sets it does not keep are over 4x its size
+
+
+def test_join_rows_shingles_candidates_again_like_featurize():
+    """Verification's shingle rows are featurize's, made again from the texts of the candidates only,
+    with their priorities; the joined frame (persisted between the two sides) is sized by its bytes."""
+    from dask.sizeof import sizeof
+
+    from dedup import _dask_stages as st
+    from dedup import _pipeline
+    from dedup._config import Config
+
+    df = _planted()
+    config = Config(threshold=0.7)
+    k = 2
+    rows = np.array([40, 3, 3, 17, len(df) - 1, 40, 0])
+    pairs = pd.DataFrame({"b": np.arange(rows.shape[0], dtype=np.int64)},
+                         index=pd.Index((np.int64(k) << 32) + rows, name="a"))
+    got = st.join_rows(pairs, df, "text", "score", config, k)
+    assert got.index.tolist() == pairs.index.tolist() and got["b"].tolist() == pairs["b"].tolist()
+    ptr, vals = st.arrow_to_csr(got["shingles"])
+    for r, row in enumerate(rows.tolist()):
+        want = _pipeline.shingles(df["text"].iloc[row], config)
+        assert vals[ptr[r]:ptr[r + 1]].tolist() == want.tolist()
+    assert got["prio"].tolist() == df["score"].iloc[rows].astype(float).tolist()
+    assert st.join_rows(pairs.iloc[:0], df, "text", "first", config, k).empty
+    every = np.repeat(np.arange(len(df)), 2)  # every document, in two pairs: 190 kB of shingle rows
+    big = st.join_rows(pd.DataFrame({"b": every}, index=pd.Index((np.int64(k) << 32) + every, name="a")), df,
+                       "text", "first", config, k)
+    real = _real_bytes(big)
+    assert real > 100_000 and 0.8 * real <= sizeof(big) <= 1.25 * real
