@@ -27,8 +27,33 @@ from ._formats import READERS, Reader, made_id
 from ._sources import ZSTD_MAGIC, Source, find_sources, stat_of
 
 
+class Records:
+    """What an in-memory ``Corpus`` and a streamed ``_stream.Stream`` share: ``len``, ``where(i)`` from the
+    ``sources``/``source_of``/``record_of`` arrays, and the spooled standard input (``_tmp``) removed by
+    ``close``, so either is used as a context manager."""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def where(self, i: int) -> str:
+        """``file:line`` (or ``file``) of document ``i``, for messages."""
+        return where_of(self.sources[self.source_of[i]], self.record_of[i])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the spooled copy of standard input, if any."""
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
 @dataclass
-class Corpus:
+class Corpus(Records):
     """Documents read from the sources: ``ids[i]``, ``texts[i]``, and where each came from."""
 
     ids: list = field(default_factory=list)
@@ -39,9 +64,6 @@ class Corpus:
     nbytes: int = 0  # bytes of text read (decompressed)
     skipped: int = 0  # files and records skipped with a warning
     _tmp: object = None
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
     def add(self, r: Reader, doc_id, text: str, src: int, rec: int, where: str) -> None:
         """One document read (``Reader.add``): kept, or refused when its id was used before."""
@@ -61,22 +83,6 @@ class Corpus:
     def ready() -> bool:
         """Never: an in-memory corpus keeps every document until the end."""
         return False
-
-    def where(self, i: int) -> str:
-        """``file:line`` (or ``file``) of document ``i``, for messages."""
-        return where_of(self.sources[self.source_of[i]], self.record_of[i])
-
-    def __enter__(self) -> "Corpus":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Remove the spooled copy of standard input, if any."""
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
 
 
 def where_of(src: Source, rec: int) -> str:

@@ -27,7 +27,7 @@ import numpy as np
 from ._errors import InputError
 from ._formats import READERS, Reader, made_id
 from ._ids import DocIds, IdSet, id_hash
-from ._read import _spool_stdin, where_of
+from ._read import Records, _spool_stdin
 from ._sources import Source, fail
 
 #: A batch is passed on when it holds this many documents or characters (small enough to hold, large
@@ -36,7 +36,7 @@ BATCH_DOCS = 4096
 BATCH_CHARS = 8 << 20
 
 
-class Stream:
+class Stream(Records):
     """A corpus read as a stream: ``ids``, ``sources``, ``source_of``, ``record_of``, no texts.
 
     Nothing is read until :meth:`batches` (or :meth:`documents`) is
@@ -73,24 +73,6 @@ class Stream:
         # like a record of another source; until then made ids are not hashed (see _commit).
         self._hash_made = any(s.kind == "text" and s.name.rpartition(":")[0] in names
                               and s.name.rpartition(":")[2].isdigit() for s in sources)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def where(self, i: int) -> str:
-        """``file:line`` (or ``file``) of document ``i``, for messages."""
-        return where_of(self.sources[self.source_of[i]], self.record_of[i])
-
-    def __enter__(self) -> "Stream":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
 
     # ------------------------------------------------------------------ the reader's side
     def add(self, r: Reader, doc_id, text: str, src: int, rec: int, where: str) -> None:
