@@ -89,3 +89,104 @@ def _encode_ids(ids) -> dict[str, np.ndarray]:
     offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in blobs], out=offsets[1:])
     return {"ids-utf8": np.frombuffer(b"".join(blobs), dtype=np.uint8), "ids-offsets": offsets}
+
+
+class Chain(Sequence):
+    """The ids of an index's segments, one sequence after another (nothing is copied)."""
+
+    __slots__ = ("parts", "ends")
+
+    def __init__(self, parts):
+        flat = []
+        for p in parts:
+            flat.extend(p.parts if isinstance(p, Chain) else [p])
+        self.parts = [p for p in flat if len(p)]
+        self.ends = np.cumsum([len(p) for p in self.parts], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self.ends[-1]) if self.ends.shape[0] else 0
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[x] for x in range(*k.indices(len(self)))]
+        n = len(self)
+        k = int(k)
+        if k < 0:
+            k += n
+        if not 0 <= k < n:
+            raise IndexError("id index out of range")
+        part = int(np.searchsorted(self.ends, k, side="right"))
+        return self.parts[part][k - (int(self.ends[part - 1]) if part else 0)]
+
+    def __iter__(self):
+        for p in self.parts:
+            yield from p
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (list, tuple, Sequence)) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None
+    __repr__ = Ids.__repr__
+
+
+_FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
+
+
+def _fnv(blob, offsets):
+    """FNV-1a 64 of each UTF-8 id ``blob[offsets[k]:offsets[k+1]]``, started from the tag byte ``s``."""
+    n = offsets.shape[0] - 1
+    out = np.empty(n, dtype=np.uint64)
+    for k in range(n):
+        h = (_FNV_OFFSET ^ np.uint64(115)) * _FNV_PRIME
+        for x in range(offsets[k], offsets[k + 1]):
+            h = (h ^ np.uint64(blob[x])) * _FNV_PRIME
+        out[k] = h
+    return out
+
+
+def _mix(v: np.ndarray) -> np.ndarray:
+    """splitmix64 of int64 ids (a bijection: distinct ints, distinct keys)."""
+    x = v.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+_fnv_kernel = None
+
+
+def id_keys(ids) -> np.ndarray:
+    """A uint64 key per id, in order: equal ids, equal keys (``str`` by FNV-1a of UTF-8, ``int`` by a
+    bijection, others by Python's ``hash``, within this process). For finding ids already in an index
+    without a set of millions of Python objects; equal keys are then compared as ids."""
+    global _fnv_kernel
+    if _fnv_kernel is None:
+        import numba
+
+        _fnv_kernel = numba.njit(cache=True)(_fnv)
+    if isinstance(ids, Chain):
+        return np.concatenate([id_keys(p) for p in ids.parts]) if ids.parts else np.zeros(0, np.uint64)
+    if isinstance(ids, Ids):
+        if ids.ints is not None:
+            return _mix(np.asarray(ids.ints))
+        return _fnv_kernel(np.asarray(ids.blob), np.asarray(ids.offsets))
+    ids = list(ids)
+    out = np.empty(len(ids), dtype=np.uint64)
+    kind = np.array([0 if type(i) is str else 1 if type(i) is int and -(2**63) <= i < 2**63 else 2 for i in ids],
+                    dtype=np.int8)
+    s = np.flatnonzero(kind == 0)
+    if s.shape[0]:
+        out[s] = id_keys(Ids(**_str_arrays([ids[k] for k in s.tolist()])))
+    i = np.flatnonzero(kind == 1)
+    if i.shape[0]:
+        out[i] = _mix(np.array([ids[k] for k in i.tolist()], dtype=np.int64))
+    for k in np.flatnonzero(kind == 2).tolist():
+        out[k] = np.uint64(hash(("id", type(ids[k]).__name__, ids[k])) & 0xFFFFFFFFFFFFFFFF)
+    return out
+
+
+def _str_arrays(ids: list) -> dict:
+    a = _encode_ids(ids)
+    return {"blob": a["ids-utf8"], "offsets": a["ids-offsets"]}

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from . import _cluster, _pipeline, _spill, _store, _update
+from . import _cluster, _pipeline, _segments, _spill, _store, _update
 from ._arrays import group_by_label
 from ._config import Config, check_threshold
+from ._ids import Chain, id_keys
 from ._keep import priorities as _priority
 from ._docs import as_documents
 from ._pipeline import Buckets, Features, Groups, Pairs
@@ -69,13 +70,14 @@ def _gib(n: int) -> str:
 
 
 def _check_room(what: str, f: Features, b: Buckets, extra: int) -> None:
-    """Refuse, before changing anything, an ``add``/``remove`` whose in-memory merge cannot fit.
+    """Refuse, before changing anything, an in-memory merge that cannot fit.
 
-    An index is one segment: ``add`` and ``remove`` make new arrays of every
-    document (the shingle CSR, band keys, sorted bands and the merge's
+    ``add`` to an index in RAM, ``remove`` and ``compact`` make new arrays of
+    every document (the shingle CSR, band keys, sorted bands and the merge's
     temporaries, about 3x the band arrays), in RAM, even when the index's own
     arrays are memory-mapped files. Past the RAM available that is an
     out-of-memory kill after minutes; this says so at once, with the sizes.
+    (``add`` to an index on disk appends a segment instead: ``_segments``.)
     """
     need = (f.values.nbytes + f.indptr.nbytes + f.digests.nbytes + f.nbytes.nbytes + f.keys.nbytes
             + 3 * (b.order.nbytes + b.sorted_keys.nbytes) + extra)
@@ -83,9 +85,10 @@ def _check_room(what: str, f: Features, b: Buckets, extra: int) -> None:
     if need > have:
         raise MemoryError(
             f"{what} an index of {f.digests.shape[0]} documents makes new copies of its arrays in memory: about "
-            f"{_gib(need)}, and {_gib(have)} of RAM are available, so nothing was changed. An index is one segment "
-            "(appending segments is not built): index all the documents again with dedup.index(docs, memory=...), "
-            "which streams within a budget, or index the new documents apart and query both")
+            f"{_gib(need)}, and {_gib(have)} of RAM are available, so nothing was changed. An add to an index on "
+            "disk (loaded, or spilled past its memory budget) appends a segment instead and needs no such room: "
+            "save the index and load it. Removing documents merges every segment in RAM: to remove from an index "
+            "this size, index the documents you keep again with dedup.index(docs, memory=...)")
 
 
 def _concat(a: Features, b: Features) -> Features:
@@ -121,6 +124,8 @@ class Index:
         self._g = groups
         self._b = buckets
         self._p = pairs
+        self._tails = []  # segments added to an index on disk (``_segments``)
+        self._idkeys = None
         self.bands, self.rows = _pipeline.lsh_shape(config)
         self.stats = {}
         self._changed()
@@ -130,11 +135,60 @@ class Index:
         return len(self.ids)
 
     def __repr__(self) -> str:
-        return (f"<dedup.Index: {len(self)} documents, {self._p.i.shape[0]} verified pairs "
-                f"among {self._g.reps.shape[0]} distinct texts; {self.config}>")
+        pairs = self._p.i.shape[0] + sum(t.p.i.shape[0] for t in self._tails)
+        texts = self._g.reps.shape[0] + sum(t.reps.shape[0] for t in self._tails)
+        more = f", {len(self._tails) + 1} segments" if self._tails else ""
+        return f"<dedup.Index: {len(self)} documents, {pairs} verified pairs among {texts} distinct texts{more}; {self.config}>"
 
     def _changed(self):
         self._pairs = self._labels = self._positions = self._is_complete = self._sparse = None
+        self._whole = {}
+
+    # --------------------------------------------------------------- segments
+    def _segments(self) -> list:
+        """The base segment and the tails, as the steps see them (``_segments.Segment``)."""
+        return [_segments.Segment(0, self._f, self._g.rep, self._g.reps, self._b), *self._tails]
+
+    def _all(self, name: str) -> np.ndarray:
+        """A per-document array (``rep``, ``lengths``, ``priority``) of every segment, concatenated (kept)."""
+        if name not in self._whole:
+            base = {"rep": self._g.rep, "lengths": self._lengths, "priority": self._priority}[name]
+            self._whole[name] = (np.concatenate([np.asarray(base), *(np.asarray(getattr(t, name)) for t in self._tails)])
+                                 if self._tails else base)
+        return self._whole[name]
+
+    def _all_pairs(self) -> Pairs:
+        """The verified pairs kept by every segment, sorted by (i, j)."""
+        if not self._tails:
+            return self._p
+        if "pairs" not in self._whole:
+            self._whole["pairs"] = _segments._sorted(_segments._cat([self._p, *(t.p for t in self._tails)]))
+        return self._whole["pairs"]
+
+    @property
+    def segments(self) -> int:
+        """How many segments the index is made of: 1, plus one per ``add`` to an index on disk (see ``compact``)."""
+        return 1 + len(self._tails)
+
+    def compact(self) -> "Index":
+        """Merge every segment into one, in RAM (refused, changing nothing, when it cannot fit).
+
+        An ``add`` to an index on disk appends a segment; queries look up each
+        one. The answers do not change. Returns ``self``.
+        """
+        if not self._tails:
+            return self
+        segs = self._tails
+        extra = sum(t.f.values.nbytes + t.f.keys.nbytes + t.f.indptr.nbytes for t in segs)
+        _check_room(f"merging {len(segs) + 1} segments of", self._f, self._b, extra)
+        whole = _segments.merge([_segments.Tail(0, self._f, self._g.rep, self._g.reps, self._b, self.ids, self._lengths,
+                                                self._priority, self._p, self._complete_base()), *segs],
+                                self.config, self.ids)
+        self._f, self._g, self._b, self._p = whole.f, Groups(whole.rep, whole.reps), whole.b, whole.p
+        self._lengths, self._priority = whole.lengths, whole.priority
+        self._tails = []
+        self._changed()
+        return self
 
     # ----------------------------------------------------------------- arrays
     def arrays(self) -> dict:
@@ -145,15 +199,33 @@ class Index:
         buckets) and ``pair_i``/``pair_j``/``pair_s`` (verified pairs between
         representatives).
         """
-        return dict(lengths=self._lengths, priority=self._priority, **self._f._asdict(), **self._g._asdict(),
-                    **self._b._asdict(), pair_i=self._p.i, pair_j=self._p.j, pair_s=self._p.score)
+        out = dict(lengths=self._lengths, priority=self._priority, **self._f._asdict(), **self._g._asdict(),
+                   **self._b._asdict(), pair_i=self._p.i, pair_j=self._p.j, pair_s=self._p.score)
+        for k, t in enumerate(self._tails, 1):  # segments added since: name@k
+            out.update({f"{name}@{k}": arr for name, arr in _segments.tail_arrays(t).items()})
+        return out
+
+    def _segment_ids(self) -> list:
+        """The ids of each segment."""
+        if not self._tails:
+            return [self.ids]
+        return [self._base_ids, *(t.ids for t in self._tails)]
 
     @classmethod
     def _from_arrays(cls, config, ids, policy, a: dict):
-        """The inverse of ``arrays()`` (used by ``dedup.load``)."""
-        return cls._from_parts(config, ids, policy, a["lengths"], a["priority"],
+        """The inverse of ``arrays()`` (used by ``dedup.load``); ``ids``: a sequence per segment."""
+        self = cls._from_parts(config, ids[0], policy, a["lengths"], a["priority"],
                                Features(*(a[k] for k in Features._fields)), Groups(*(a[k] for k in Groups._fields)),
                                Buckets(*(a[k] for k in Buckets._fields)), Pairs(a["pair_i"], a["pair_j"], a["pair_s"]))
+        start = len(ids[0])
+        for k, part in enumerate(ids[1:], 1):
+            t = _segments.tail_from_arrays(start, part, {n: a[f"{n}@{k}"] for n in _segments.TAIL_ARRAYS})
+            self._tails.append(t)
+            start += len(part)
+        if self._tails:
+            self._base_ids = ids[0]
+            self.ids = Chain(ids)
+        return self
 
     def pair_arrays(self, *, max_pairs: int | None = MAX_PAIRS):
         """Every verified pair as arrays of document positions.
@@ -173,36 +245,50 @@ class Index:
         score : float64 array, the exact Jaccard of each pair (>= threshold).
         """
         if self._pairs is None:
-            p = self._p
+            p = self._all_pairs()
             if not self._complete():
-                bound = _update.least_pairs(self._g.rep, self._b)
+                bound = _segments.least_pairs(self._segments())
                 if max_pairs is not None and bound > max_pairs:
                     raise ValueError(
                         f"the clusters of this index hold at least {bound:,} pairs (a bucket of more than "
                         f"{_pipeline.BIG_BUCKET} near-duplicates has one pair per two members); clusters(), "
                         "labels() and duplicates() do not need them. Pass max_pairs=None to list them all.")
-                p = _update.all_pairs(self._f, self._g, self._b, self.config)
-            elif max_pairs is not None and (count := _pipeline.count_expanded(self._g.rep, p)) > max_pairs:
+                p = _segments.every_pair(self._segments(), self.config)
+            elif max_pairs is not None and (count := _pipeline.count_expanded(self._all("rep"), p)) > max_pairs:
                 raise ValueError(
                     f"the clusters of this index hold {count:,} pairs (a group of m identical documents has "
                     "m(m-1)/2); clusters(), labels() and duplicates() do not need them. Pass max_pairs=None "
                     "to list them all.")
-            self._pairs = tuple(_pipeline.expand(self._g.rep, p))
+            self._pairs = tuple(_pipeline.expand(self._all("rep"), p))
         return self._pairs
+
+    def _pairs_with_new(self, n_old: int) -> int:
+        """How many verified pairs have a document at position ``n_old`` or later (what ``add`` found).
+
+        From ``pair_arrays`` when the index keeps every pair; otherwise (a bucket too big to verify whole)
+        the pairs kept, which connect the clusters: a lower bound, without listing every pair.
+        """
+        if self._complete():
+            i, j, _ = self.pair_arrays()
+            return int((j >= n_old).sum())
+        return int((_pipeline.expand(self._all("rep"), self._all_pairs()).j >= n_old).sum())
 
     def _groups(self):
         """``_exact.sparse_groups`` of the index, built at the first query and kept."""
         if self._sparse is None:
             from ._exact import sparse_groups
 
-            self._sparse = sparse_groups(self._g.rep)
+            self._sparse = sparse_groups(self._all("rep"))
         return self._sparse
 
     def _complete(self) -> bool:
         """Whether the stored pairs are every verified pair (no bucket was too big to verify whole)."""
         if self._is_complete is None:
-            self._is_complete = _pipeline.big_runs(self._b).shape[0] == 0
+            self._is_complete = self._complete_base() and all(t.complete for t in self._tails)
         return self._is_complete
+
+    def _complete_base(self) -> bool:
+        return _pipeline.big_runs(self._b).shape[0] == 0
 
     def shingle_arrays(self):
         """Every document's shingle set as CSR: ``(indptr, values)``.
@@ -210,7 +296,12 @@ class Index:
         Row ``k`` is ``values[indptr[k]:indptr[k+1]]``, sorted unique uint64,
         equal to ``dedup.shingles(text_k, ...)`` with the index's settings.
         """
-        return self._f.indptr, self._f.values
+        if not self._tails:
+            return self._f.indptr, self._f.values
+        fs = [self._f, *(t.f for t in self._tails)]
+        ends = np.cumsum([0] + [int(f.indptr[-1]) for f in fs[:-1]])
+        indptr = np.concatenate([np.zeros(1, np.int64), *(np.asarray(f.indptr[1:]) + e for f, e in zip(fs, ends))])
+        return indptr, np.concatenate([np.asarray(f.values) for f in fs])
 
     def labels(self) -> np.ndarray:
         """Cluster label of every document: the position of its cluster's first member.
@@ -218,13 +309,13 @@ class Index:
         A document with no near-duplicate is labelled with its own position.
         """
         if self._labels is None:
-            self._labels = _pipeline.components(len(self.ids), self._p, self._g.rep)
+            self._labels = _pipeline.components(len(self.ids), self._all_pairs(), self._all("rep"))
         return self._labels
 
     def keep_mask(self, keep=None) -> np.ndarray:
         """Boolean array, True for documents kept under the keep policy."""
         labels = self.labels()
-        prio = self._priority if keep is None else _priority(keep, self.ids, self._lengths)
+        prio = self._all("priority") if keep is None else _priority(keep, self.ids, self._all("lengths"))
         kept = _cluster.keepers(labels, prio)
         return kept[labels] == np.arange(labels.shape[0])
 
@@ -306,7 +397,7 @@ class Index:
         _, texts = as_documents(docs)
         with _pipeline.threads_for(len(texts)):
             q = _pipeline.featurize(texts, self.config)
-            qi, pos, sc = _update.match(self._f, self._g, self._b, q, t, self._groups())
+            qi, pos, sc = _update.match(self._segments(), q, t, self._groups())
         order = np.lexsort((pos, -sc, qi))
         out: list[list[tuple]] = [[] for _ in texts]
         ids = self.ids
@@ -322,11 +413,30 @@ class Index:
         ids, texts = as_documents(docs)
         if docs and isinstance(docs, list) and isinstance(docs[0], str):
             ids = [len(self.ids) + k for k in ids]
-        known = self._position_of()
-        for doc_id in ids:
-            if doc_id in known:
-                raise ValueError(f"document id {doc_id!r} is already in the index")
+        known = self.contains(ids)
+        if known.any():
+            raise ValueError(f"document id {ids[int(np.argmax(known))]!r} is already in the index")
         return ids, texts
+
+    def contains(self, ids) -> np.ndarray:
+        """Which of ``ids`` are indexed: a bool array aligned with them.
+
+        Without a set of every indexed id (10M ids in a Python set take about
+        1 GB): ids are hashed to 64-bit keys in bulk (``_ids.id_keys``) and
+        only ids whose keys are equal are compared.
+        """
+        ids = list(ids)
+        if self._idkeys is None:
+            self._idkeys = id_keys(self.ids)
+        new = id_keys(ids)
+        out = np.zeros(len(ids), dtype=np.bool_)
+        old = np.flatnonzero(_segments.member(self._idkeys, np.unique(new)))  # one pass, a binary search each
+        if old.shape[0]:  # equal keys: compare the ids themselves
+            hit = np.flatnonzero(_segments.member(new, np.unique(self._idkeys[old])))
+            have = {self.ids[k] for k in old.tolist()}
+            for k in hit.tolist():
+                out[k] = ids[k] in have
+        return out
 
     def _position_of(self) -> dict:
         if self._positions is None:
@@ -362,6 +472,8 @@ class Index:
                 raise ValueError(f"this index keeps {self.keep!r}: priority= does not apply")
             prio = _priority(self.keep, ids, lengths)
         n_old = len(self.ids)
+        if self._tails or isinstance(self._f.values, np.memmap):
+            return self._append(ids, texts, lengths, prio)
         # the new documents' arrays: about 2 bytes of shingles per character, and band keys with their sort
         _check_room(f"adding {len(ids)} documents to", self._f, self._b,
                     2 * int(lengths.sum()) + 5 * 8 * len(ids) * self._f.keys.shape[0])
@@ -372,6 +484,28 @@ class Index:
         self._lengths = np.concatenate([self._lengths, lengths])
         self._priority = np.concatenate([self._priority, prio])
         self.ids = list(self.ids) + ids
+        if self._idkeys is not None:
+            self._idkeys = np.concatenate([self._idkeys, id_keys(ids)])
+        self._changed()
+        return self
+
+    def _append(self, ids, texts, lengths, prio) -> "Index":
+        """``add`` to an index on disk: the new documents become a segment (``_segments``); nothing older
+        is copied or rewritten."""
+        segs = self._segments()
+        if not self._tails:
+            self._base_ids = self.ids
+        with _pipeline.threads_for(len(texts)):
+            q = _pipeline.featurize(texts, self.config)
+            rep, reps, b, p, complete = _segments.append(segs, self._all_pairs, q, self.config)
+        start = len(self.ids)
+        tail = _segments.Tail(start, q, rep, reps, b, ids, lengths, prio, p, complete)
+        self._tails.append(tail)
+        if len(self._tails) > _segments.MAX_TAILS:
+            self._tails = [_segments.merge(self._tails, self.config, Chain([t.ids for t in self._tails]))]
+        self.ids = Chain(self._segment_ids())
+        if self._idkeys is not None:
+            self._idkeys = np.concatenate([self._idkeys, id_keys(ids)])
         self._changed()
         return self
 
@@ -380,7 +514,8 @@ class Index:
 
         Ids must all be str or all be int. Returns the directory's path.
         """
-        return _store.save(path, config=self.config, ids=self.ids, policy=self.keep, arrays=self.arrays())
+        return _store.save(path, config=self.config, ids=self._segment_ids(), policy=self.keep,
+                           arrays=self.arrays())
 
     def remove(self, ids) -> "Index":
         """Remove documents by id; the result equals an index built without them.
@@ -397,6 +532,7 @@ class Index:
             drop[where[doc_id]] = True
         if not drop.any():
             return self
+        self.compact()
         _check_room(f"removing {int(drop.sum())} documents from", self._f, self._b, 0)
         keep = np.flatnonzero(~drop)
         f = self._f
@@ -408,6 +544,7 @@ class Index:
         self._f = f
         self._lengths, self._priority = self._lengths[keep], self._priority[keep]
         self.ids = [self.ids[k] for k in keep.tolist()]
+        self._idkeys = None
         self._changed()
         return self
 
@@ -435,7 +572,7 @@ class Index:
             return []
         with _pipeline.threads_for(len(texts)):
             q = _pipeline.featurize(texts, self.config)
-            qi, qpos, qsc = _update.match(self._f, self._g, self._b, q, t, self._groups())
+            qi, qpos, qsc = _update.match(self._segments(), q, t, self._groups())
             seen = np.zeros(len(ids), dtype=bool)
             seen[qi] = True
             new, best, best_s = _update.screen(q, seen, t)

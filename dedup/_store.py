@@ -7,6 +7,14 @@ Layout of an index directory::
     IDX/gen-000007/manifest.json
     IDX/gen-000007/<array>.npy   every base and derived array of the index
     IDX/gen-000007/ids.npy       int64 ids, or ids-utf8.npy + ids-offsets.npy for str ids
+    IDX/gen-000007/<array>@1.npy the arrays of a segment added later (``_segments``), and its ids
+
+An index of several segments (``add`` to an index on disk appends one) is
+saved as format version 3: the manifest lists each segment's number of
+documents. A file that the new generation shares with the one it replaces
+(an older segment's array, memory-mapped from it) is hard-linked, not
+written again, with its checksum carried over from the old manifest: a save
+after a daily ``add`` writes only the new segment.
 
 Saving writes a new generation into a temporary sibling, fsyncs every file and
 the directory, renames it into place, then atomically replaces ``CURRENT``
@@ -54,13 +62,27 @@ from ._pipeline import Buckets, Features, Groups, lsh_shape
 
 FORMAT = "near-dups-index"
 #: 2: the manifest carries its own checksum (``manifest_xxh3``). Version 1 (no
-#: such checksum) is still read; the next save writes version 2.
+#: such checksum) is still read; the next save writes version 2. 3: several
+#: segments (``segments``: documents per segment); a one-segment index is
+#: still saved as version 2.
 VERSION = 2
-READS = (1, 2)
+SEGMENTED = 3
+READS = (1, 2, 3)
 _GEN = re.compile(r"^gen-(\d{6,})$")
 #: The lock file inside an index directory (the name LevelDB gives its own).
 #: The arrays of an index (``Index.arrays()``), one ``.npy`` file each.
 ARRAYS = ("lengths", "priority", *Features._fields, *Groups._fields, *Buckets._fields, "pair_i", "pair_j", "pair_s")
+
+
+#: xxh3 of files of loaded generations, by (device, inode, size, mtime): a file
+#: hard-linked into a new generation keeps the checksum its manifest gave.
+#: Generation files are never written after their save.
+_SUMS: dict = {}
+
+
+def _file_key(path) -> tuple:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 class IndexFormatError(ValueError):
@@ -130,6 +152,8 @@ def _write_npy(f, arr: np.ndarray) -> None:
 def save(path, *, config: Config, ids: list, policy: str, arrays: dict) -> pathlib.Path:
     """Save an index (``Index.arrays()`` and its settings) to the directory ``path``, atomically.
 
+    ``ids`` holds the ids of each segment (a list of sequences).
+
     An existing index at ``path`` is replaced only once the new one is
     complete on disk. Returns the directory's path. Holds the index's lock
     (see :func:`lock`) while it writes.
@@ -169,17 +193,25 @@ def _save_locked(path: pathlib.Path, config: Config, ids: list, policy: str, arr
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         arrays = dict(arrays)
-        arrays.update(_encode_ids(ids))
-        manifest = {"format": FORMAT, "version": VERSION, "config": config.to_dict(), "documents": len(ids),
-                    "keep": policy, "arrays": {}}
+        for k, part in enumerate(ids):
+            arrays.update({(f"{name}@{k}" if k else name): arr for name, arr in _encode_ids(part).items()})
+        counts = [len(part) for part in ids]
+        manifest = {"format": FORMAT, "version": VERSION if len(ids) == 1 else SEGMENTED,
+                    "config": config.to_dict(), "documents": sum(counts), "keep": policy, "arrays": {}}
+        if len(ids) > 1:
+            manifest["segments"] = counts
         for key, arr in arrays.items():
             file = tmp / f"{key}.npy"
-            if not _link_whole_file(arr, file):  # a spilled or loaded array is linked: its .npy file as it is
+            if _link_whole_file(arr, file):  # a spilled or loaded array is linked: its .npy file as it is
+                sum_ = _SUMS.get(_file_key(file)) or _checksum(file)
+            else:
                 with open(file, "wb") as f:
                     _write_npy(f, arr)
                     f.flush()
                     os.fsync(f.fileno())
-            manifest["arrays"][key] = {"dtype": str(arr.dtype), "shape": list(arr.shape), "xxh3": _checksum(file)}
+                sum_ = _checksum(file)
+            _SUMS[_file_key(file)] = sum_
+            manifest["arrays"][key] = {"dtype": str(arr.dtype), "shape": list(arr.shape), "xxh3": sum_}
         manifest["manifest_xxh3"] = _manifest_checksum(manifest)
         with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
             json.dump(manifest, f, indent=1, sort_keys=True)
@@ -235,7 +267,8 @@ class _Vanished(Exception):
 
 
 def read(path, *, verify: bool = True) -> tuple[Config, list, str, dict]:
-    """The settings, ids, keep policy and memory-mapped arrays of the index saved in ``path``.
+    """The settings, ids (a sequence per segment), keep policy and memory-mapped arrays of the index
+    saved in ``path``.
 
     ``dedup.load`` builds an ``Index`` from them. With ``verify`` every file's
     xxh3 checksum is checked (each file is read once); without, only the
@@ -273,6 +306,8 @@ def read(path, *, verify: bool = True) -> tuple[Config, list, str, dict]:
 def _load_generation(gen: pathlib.Path, verify: bool):
     from ._keep import KEEP_POLICIES
 
+    from ._segments import TAIL_ARRAYS
+
     known = set(ARRAYS) | {"ids", "ids-utf8", "ids-offsets"}
     mfile = gen / "manifest.json"
     try:
@@ -300,6 +335,12 @@ def _load_generation(gen: pathlib.Path, verify: bool):
         specs = manifest["arrays"]
         if type(n) is not int or n < 0:
             raise ValueError(f"documents: {n!r} is not a count")
+        counts = manifest.get("segments", [n]) if version >= SEGMENTED else [n]
+        if (not isinstance(counts, list) or not counts or any(type(c) is not int or c < 0 for c in counts)
+                or sum(counts) != n):
+            raise ValueError(f"segments: {counts!r} are not counts of the {n} documents")
+        for k in range(1, len(counts)):
+            known |= {f"{name}@{k}" for name in (*TAIL_ARRAYS, "ids", "ids-utf8", "ids-offsets")}
         if policy not in (*KEEP_POLICIES, "priority"):
             raise ValueError(f"keep: {policy!r} is not a keep policy")
         if not isinstance(specs, dict):
@@ -330,36 +371,53 @@ def _load_generation(gen: pathlib.Path, verify: bool):
                 raise _Vanished(file) from None
             if not ok:
                 _fail(file, "checksum mismatch: the file is corrupted")
+        try:
+            _SUMS[_file_key(file)] = spec["xxh3"]
+        except FileNotFoundError:
+            raise _Vanished(file) from None
         arrays[key] = arr
     bands, _ = lsh_shape(config)
     for key in ARRAYS:
         if key not in arrays:
             _fail(gen / f"{key}.npy", "missing from the manifest")
-    _check_invariants(gen, arrays, n, bands, values=verify)
-    ids = _decode_ids(gen, arrays, n, verify)
-    return config, ids, policy, {k: arrays[k] for k in ARRAYS}
+    _check_invariants(gen, arrays, counts[0], bands, values=verify)
+    ids = [_decode_ids(gen, arrays, counts[0], verify)]
+    out = {k: arrays[k] for k in ARRAYS}
+    start = counts[0]
+    for k, m in enumerate(counts[1:], 1):
+        tail = {}
+        for name in (*TAIL_ARRAYS, "ids", "ids-utf8", "ids-offsets"):
+            if f"{name}@{k}" in arrays:
+                tail[name] = arrays[f"{name}@{k}"]
+            elif not name.startswith("ids"):
+                _fail(gen / f"{name}@{k}.npy", "missing from the manifest")
+        _check_tail(gen, k, tail, start, m, bands, values=verify)
+        ids.append(_decode_ids(gen, tail, m, verify, suffix=f"@{k}"))
+        out.update({f"{name}@{k}": tail[name] for name in TAIL_ARRAYS})
+        start += m
+    return config, ids, policy, out
 
 
-def _decode_ids(gen, arrays, n, verify: bool) -> Ids:
+def _decode_ids(gen, arrays, n, verify: bool, suffix: str = "") -> Ids:
     """The ids, read lazily; with ``verify``, their offsets and UTF-8 are checked now (O(documents))."""
     if "ids" in arrays:
         ids = Ids(ints=arrays["ids"])
     elif "ids-utf8" in arrays and "ids-offsets" in arrays:
         off = arrays["ids-offsets"]
         if off.shape != (n + 1,) or (n >= 0 and (off[0] != 0 or off[-1] != arrays["ids-utf8"].shape[0])):
-            _fail(gen / "ids-offsets.npy", "offsets do not fit ids-utf8.npy")
+            _fail(gen / f"ids-offsets{suffix}.npy", "offsets do not fit ids-utf8.npy")
         if verify:
             if (np.diff(np.asarray(off)) < 0).any():
-                _fail(gen / "ids-offsets.npy", "offsets do not fit ids-utf8.npy")
+                _fail(gen / f"ids-offsets{suffix}.npy", "offsets do not fit ids-utf8.npy")
             try:
                 arrays["ids-utf8"].tobytes().decode("utf-8", "surrogatepass")
             except UnicodeDecodeError:
-                _fail(gen / "ids-utf8.npy", "not UTF-8")
+                _fail(gen / f"ids-utf8{suffix}.npy", "not UTF-8")
         ids = Ids(blob=arrays["ids-utf8"], offsets=off)
     else:
-        _fail(gen, "no ids file")
+        _fail(gen, f"no ids file{' for segment ' + suffix[1:] if suffix else ''}")
     if len(ids) != n:
-        _fail(gen / "ids.npy", f"{len(ids)} ids for {n} documents")
+        _fail(gen / f"ids{suffix}.npy", f"{len(ids)} ids for {n} documents")
     return ids
 
 
@@ -399,3 +457,38 @@ def _check_invariants(gen, a, n, bands, values: bool = True) -> None:
     for key in ("pair_i", "pair_j"):
         arr = np.asarray(a[key])
         need(key, arr.shape == (k,) and ((arr >= 0) & (arr < n)).all(), "pair ends out of range")
+
+
+def _check_tail(gen, k: int, a: dict, start: int, n: int, bands: int, values: bool = True) -> None:
+    """``_check_invariants`` of segment ``k`` (documents ``start:start + n``)."""
+
+    def need(key, ok, what):
+        if not ok:
+            _fail(gen / f"{key}@{k}.npy", what)
+
+    for key in ("lengths", "priority", "digests", "nbytes", "rep"):
+        need(key, a[key].shape == (n,), f"expected {n} entries, got shape {a[key].shape}")
+    indptr = a["indptr"]
+    need("indptr", indptr.shape == (n + 1,) and indptr[0] == 0 and indptr[-1] == a["values"].shape[0],
+         "offsets are not a valid CSR over its values")
+    need("keys", a["keys"].shape == (bands, n), f"expected shape ({bands}, {n})")
+    m = a["reps"].shape[0]
+    for key in ("order", "sorted_keys"):
+        need(key, a[key].shape == (bands, m), f"expected shape ({bands}, {m})")
+    p = a["pair_s"].shape[0]
+    for key in ("pair_i", "pair_j"):
+        need(key, a[key].shape == (p,), f"expected {p} entries")
+    need("complete", a["complete"].shape == (1,) and a["complete"].dtype == np.bool_, "expected one bool")
+    if not values:
+        return
+    need("indptr", not (np.diff(np.asarray(indptr)) < 0).any(), "offsets are not a valid CSR over its values")
+    rep = np.asarray(a["rep"])
+    need("rep", ((rep >= -1) & (rep <= np.arange(start, start + n))).all(), "representatives out of range")
+    reps = np.asarray(a["reps"])
+    need("reps", ((reps >= start) & (reps < start + n)).all() and (rep[reps - start] == reps).all(),
+         "not the representatives")
+    order = np.asarray(a["order"])
+    need("order", ((order >= 0) & (order < m)).all(), "columns out of range")
+    i, j = np.asarray(a["pair_i"]), np.asarray(a["pair_j"])
+    need("pair_i", ((i >= 0) & (i < j)).all(), "pair ends out of range")
+    need("pair_j", ((j >= start) & (j < start + n)).all(), "pair ends out of range")

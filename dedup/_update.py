@@ -66,31 +66,36 @@ def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Con
     return Groups(rep, reps), nb, p
 
 
-def match(f: Features, g: Groups, b: Buckets, q: Features, threshold: float, groups=None) -> Pairs:
-    """Verified matches of query documents ``q`` against an indexed corpus ``f``.
+def match(segs, q: Features, threshold: float, groups) -> Pairs:
+    """Verified matches of query documents ``q`` against an indexed corpus, segment by segment.
 
+    ``segs`` are the index's segments (``_segments.Segment``: the documents
+    ``start:``, their Features, global representatives and buckets).
     Returns ``Pairs(query row, indexed position, score)`` expanded to every
-    member of each matched exact-duplicate group; a query without shingles
-    matches the indexed texts identical to it, at 1.0. ``groups`` is
-    ``_exact.sparse_groups(g.rep)``, which a caller querying often keeps.
+    member of each matched exact-duplicate group (``groups`` is
+    ``_exact.sparse_groups`` of every document's representative); a query
+    without shingles matches the indexed texts identical to it, at 1.0.
     """
-    qptr, cols = lookup(b, q.keys)
-    qi = np.repeat(np.arange(qptr.shape[0] - 1), np.diff(qptr))
-    qi, docs, score = verify(q, f, qi, g.reps[cols], threshold)
     lone = np.flatnonzero((np.diff(q.indptr) == 0) & (q.nbytes > 0))
-    if lone.shape[0]:  # texts without shingles: identical ones, by digest and length
-        li, ld = _letterless_matches(f, g, q, lone)
-        qi, docs = np.concatenate([qi, li]), np.concatenate([docs, ld])
-        score = np.concatenate([score, np.ones(li.shape[0])])
-    if groups is None:
-        groups = _exact.sparse_groups(g.rep)
+    parts = []
+    for s in segs:
+        qptr, cols = lookup(s.b, q.keys)
+        qi = np.repeat(np.arange(qptr.shape[0] - 1), np.diff(qptr))
+        qi, docs, score = verify(q, s.f, qi, np.asarray(s.reps[cols]) - s.start, threshold)
+        parts.append((qi, docs + s.start, score))
+        if lone.shape[0]:  # texts without shingles: identical ones, by digest and length
+            li, ld = _letterless_matches(s, q, lone)
+            parts.append((li, ld, np.ones(li.shape[0])))
+    qi, docs, score = (np.concatenate([p[k] for p in parts]) for k in range(3))
     counts, pos = _exact.members_of(*groups, docs)
     return Pairs(np.repeat(qi, counts), pos, np.repeat(score, counts))
 
 
-def _letterless_matches(f: Features, g: Groups, q: Features, lone: np.ndarray):
-    """(query row, representative) of query texts without shingles equal (digest, length) to an indexed one."""
-    cand = np.flatnonzero((g.rep == np.arange(g.rep.shape[0])) & (np.diff(f.indptr) == 0))
+def _letterless_matches(s, q: Features, lone: np.ndarray):
+    """(query row, representative) of query texts without shingles equal (digest, length) to one of segment ``s``."""
+    f = s.f
+    own = np.asarray(s.rep) == np.arange(s.start, s.start + f.digests.shape[0])
+    cand = np.flatnonzero(own & (np.diff(f.indptr) == 0))
     if cand.shape[0] == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     order = np.lexsort((f.nbytes[cand], f.digests[cand]))
@@ -98,7 +103,7 @@ def _letterless_matches(f: Features, g: Groups, q: Features, lone: np.ndarray):
     at = np.searchsorted(d, q.digests[lone])
     at = np.minimum(at, d.shape[0] - 1)
     ok = (d[at] == q.digests[lone]) & (L[at] == q.nbytes[lone])
-    return lone[ok], cand[at[ok]]
+    return lone[ok], cand[at[ok]] + s.start
 
 
 def screen(q: Features, seen: np.ndarray, threshold: float):

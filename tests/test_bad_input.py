@@ -398,7 +398,7 @@ CASES = [
          "values.npy: checksum mismatch: the file is corrupted (rebuild it with: near-dups index build", files=TWO,
          setup=_flip),
     Case("other format version", "index damaged", ["index", "add", "x.idx", "a.txt"], 2,
-         "manifest.json: format version 99; this near-dups reads versions 1, 2 (rebuild the index", files=TWO,
+         "manifest.json: format version 99; this near-dups reads versions 1, 2, 3 (rebuild the index", files=TWO,
          setup=lambda tmp: _edit_manifest(tmp, rehash=True, version=99)),
     Case("not an index", "index damaged", ["index", "query", "docs", "docs"], 2,
          "docs: not a near-dups index (no CURRENT file)", files=DOCS),

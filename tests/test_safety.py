@@ -222,7 +222,9 @@ def test_an_old_index_opens_and_is_upgraded_by_its_next_save(tmp_path):
     assert idx.pairs() == [("a", "b", 1.0)]
     idx.add({"c": "seven eight nine ten eleven"}).save(p)
     m = json.loads(next(p.glob("gen-*")).joinpath("manifest.json").read_text())
-    assert m["version"] == 2 and m["manifest_xxh3"] == _store._manifest_checksum(m)
+    # the add appended a segment to the loaded index: version 3 (segments), with the manifest's checksum
+    assert m["version"] == 3 and m["segments"] == [2, 1] and m["manifest_xxh3"] == _store._manifest_checksum(m)
+    assert dedup.load(p).pairs() == [("a", "b", 1.0)]
 
 
 @pytest.mark.parametrize("edit", [

@@ -131,9 +131,9 @@ def test_rows_read_from_the_file_equal_the_mapped_ones(tmp_path, monkeypatch, ga
 
 @pytest.mark.parametrize("change", ["add", "filter_new", "remove"])
 def test_an_add_or_remove_that_cannot_fit_is_refused_before_anything_changes(tmp_path, monkeypatch, change):
-    """An index is one segment: add/remove copy its arrays in RAM. Past the RAM available that is refused at
+    """An index in RAM is one segment: add/remove copy its arrays. Past the RAM available that is refused at
     once with the sizes, not an out-of-memory kill, and the index (in memory and saved) is left as it was."""
-    idx = dedup.index(DOCS[:200], memory="1KB", workdir=tmp_path / "w", threshold=0.6)
+    idx = dedup.index(DOCS[:200], threshold=0.6)
     idx.save(tmp_path / "saved")
     before = answers(idx)
     need = idx._f.values.nbytes + idx._f.keys.nbytes
@@ -153,19 +153,41 @@ def test_an_add_or_remove_that_cannot_fit_is_refused_before_anything_changes(tmp
     assert answers(idx) == answers(dedup.index(DOCS, threshold=0.6))
 
 
-def test_the_cli_says_an_index_add_cannot_fit_in_one_line(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("how", ["spilled", "loaded"])
+def test_an_add_to_an_index_on_disk_needs_no_room_for_a_copy(tmp_path, monkeypatch, how):
+    """An index on disk (spilled, or loaded) takes a batch as a new segment: no copy of its arrays, so no
+    refusal; removing still merges in RAM and is refused."""
+    batch = dedup.index(DOCS[:250], threshold=0.6)
+    batch.filter_new(DOCS[250:])
+    idx = dedup.index(DOCS[:200], memory="1KB", workdir=tmp_path / "w", threshold=0.6)
+    if how == "loaded":
+        idx.save(tmp_path / "saved")
+        idx = dedup.load(tmp_path / "saved")
+    monkeypatch.setattr(_spill, "available_memory", lambda: 1024)
+    idx.add(DOCS[200:250])
+    idx.filter_new(DOCS[250:])
+    assert idx.segments == 3
+    assert answers(idx) == answers(batch)
+    with pytest.raises(MemoryError, match="so nothing was changed"):
+        idx.remove([0, 5])
+
+
+def test_the_cli_says_an_index_remove_cannot_fit_in_one_line(tmp_path, monkeypatch, capsys):
     from dedup import cli
 
     (tmp_path / "old.jsonl").write_text("".join(f'{{"id": "o{k}", "text": "{t}"}}\n' for k, t in enumerate(DOCS[:100])))
     (tmp_path / "new.jsonl").write_text("".join(f'{{"id": "n{k}", "text": "{t}"}}\n' for k, t in enumerate(DOCS[100:300])))
     assert cli.main(["index", "build", str(tmp_path / "old.jsonl"), "-o", str(tmp_path / "idx"), "-q"]) == 0
-    saved = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in (tmp_path / "idx").iterdir())
     monkeypatch.setattr(_spill, "available_memory", lambda: 1024)
-    code = cli.main(["index", "add", str(tmp_path / "idx"), str(tmp_path / "new.jsonl"), "-q"])
+    # an add appends a segment: it needs no room for a copy of the index
+    assert cli.main(["index", "add", str(tmp_path / "idx"), str(tmp_path / "new.jsonl"), "-q"]) == 0
+    assert dedup.load(tmp_path / "idx").segments == 2
+    saved = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in (tmp_path / "idx").iterdir())
+    code = cli.main(["index", "remove", str(tmp_path / "idx"), "o1", "-q"])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.count("\n") == 1 and err.startswith("near-dups: error: out of memory: adding 200 documents to an index "
-                                                   "of 100 documents makes new copies")
+    assert err.count("\n") == 1 and err.startswith("near-dups: error: out of memory: merging 2 segments of an "
+                                                   "index of 100 documents makes new copies")
     assert "nothing was written" in err and "Traceback" not in err
     assert sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in (tmp_path / "idx").iterdir()) == saved
 

@@ -110,8 +110,7 @@ def run_add(args, ui) -> int:
                 finally:
                     ui.status(None)
                 save(args, ui, idx, args.index)
-        i, j, _ = idx.pair_arrays()
-        touched = int((j >= n_old).sum())  # pairs with an added document (i < j in input order)
+        touched = idx._pairs_with_new(n_old)
         skipped = len(corpus) - len(new)
         ui.summary(corpus, f"{len(new)} added{f' ({skipped} already indexed)' if skipped else ''}, "
                            f"{plural(touched, 'new near-duplicate pair')}, index of "
@@ -260,13 +259,13 @@ def run_remove(args, ui) -> int:
     with writing(args, ui, args.index):
         idx = open_index(args, ui, ())  # loaded under the lock: the latest
         wanted = as_indexed(idx, wanted)
-        indexed = set(idx.ids)
-        missing = [w for w in wanted if w not in indexed]
+        found = idx.contains(wanted).tolist()
+        missing = [w for w, ok in zip(wanted, found) if not ok]
         if missing and not args.missing_ok:
             more = f" (and {plural(len(missing) - 1, 'other id')})" if len(missing) > 1 else ""
             raise InputError(f"{args.index}: no document with id {missing[0]!r}{more}; --missing-ok skips ids "
                              "that are not indexed")
-        present = [w for w in wanted if w in indexed]
+        present = [w for w, ok in zip(wanted, found) if ok]
         if present:
             ui.status(f"removing {len(present)} documents")
             try:

@@ -118,8 +118,7 @@ def new_to_index(args, ui, idx, corpus) -> list[int]:
     """Positions of the documents whose id is not in ``idx``; a known id is an error without --skip-existing."""
     if idx.ids:
         check_id_kinds(corpus, _id_kind(idx.ids[0]))
-    known = set(idx.ids)
-    clash = [k for k, doc_id in enumerate(corpus.ids) if doc_id in known]
+    clash = [k for k, known in enumerate(idx.contains(corpus.ids).tolist()) if known]
     if clash and not args.skip_existing:
         k = clash[0]
         more = f" (and {len(clash) - 1} more)" if len(clash) > 1 else ""
@@ -198,7 +197,8 @@ def ids_to_remove(args) -> list[str]:
 
 def as_indexed(idx, wanted: list[str]) -> list:
     """Ids from the shell (strings) as the index has them: integers in an index of integer ids; once each."""
-    indexed = set(idx.ids)
     if idx.ids and isinstance(idx.ids[0], int):
+        num = [int(w) for w in wanted if re.fullmatch(r"-?[0-9]+", w)]
+        indexed = {w for w, ok in zip(num, idx.contains(num).tolist()) if ok}
         wanted = [int(w) if re.fullmatch(r"-?[0-9]+", w) and int(w) in indexed else w for w in wanted]
     return list(dict.fromkeys(wanted))  # once each, in the order given
