@@ -172,7 +172,7 @@ def id_keys(ids) -> np.ndarray:
         if ids.ints is not None:
             return _mix(np.asarray(ids.ints))
         return _fnv_kernel(np.asarray(ids.blob), np.asarray(ids.offsets))
-    ids = list(ids)
+    ids = [_plain(i) for i in ids]
     out = np.empty(len(ids), dtype=np.uint64)
     kind = np.array([0 if type(i) is str else 1 if type(i) is int and -(2**63) <= i < 2**63 else 2 for i in ids],
                     dtype=np.int8)
@@ -183,8 +183,20 @@ def id_keys(ids) -> np.ndarray:
     if i.shape[0]:
         out[i] = _mix(np.array([ids[k] for k in i.tolist()], dtype=np.int64))
     for k in np.flatnonzero(kind == 2).tolist():
-        out[k] = np.uint64(hash(("id", type(ids[k]).__name__, ids[k])) & 0xFFFFFFFFFFFFFFFF)
+        out[k] = np.uint64(hash(ids[k]) & 0xFFFFFFFFFFFFFFFF)
     return out
+
+
+def _plain(doc_id):
+    """An id as the Python ``str``/``int`` it equals, where there is one (``np.str_``, ``np.int64``, ``True``,
+    ``2.0``), so that ids equal as dict keys get equal keys here."""
+    if isinstance(doc_id, str):
+        return str(doc_id)
+    if isinstance(doc_id, (bool, int, np.integer)):
+        return int(doc_id)
+    if isinstance(doc_id, (float, np.floating)) and float(doc_id).is_integer():
+        return int(doc_id)
+    return doc_id
 
 
 def _str_arrays(ids: list) -> dict:

@@ -6,6 +6,7 @@ work is a function of ``_pipeline``, the same ones collapse and Dask run.
 
 from __future__ import annotations
 
+import pathlib
 import warnings
 from collections.abc import Iterable, Mapping
 
@@ -14,7 +15,7 @@ import numpy as np
 from . import _cluster, _pipeline, _segments, _spill, _store, _update
 from ._arrays import group_by_label
 from ._config import Config, check_threshold
-from ._ids import Chain, id_keys
+from ._ids import Chain, Ids, id_keys
 from ._keep import priorities as _priority
 from ._docs import as_documents
 from ._pipeline import Buckets, Features, Groups, Pairs
@@ -514,8 +515,51 @@ class Index:
 
         Ids must all be str or all be int. Returns the directory's path.
         """
-        return _store.save(path, config=self.config, ids=self._segment_ids(), policy=self.keep,
-                           arrays=self.arrays())
+        out = _store.save(path, config=self.config, ids=self._segment_ids(), policy=self.keep,
+                          arrays=self.arrays())
+        self._follow(out)
+        return out
+
+    def _follow(self, path) -> None:
+        """Map the arrays whose files a save has just deleted (an older generation of ``path``) from the
+        generation it wrote, which holds the same bytes (hard links): later reads by file name and later
+        saves' hard links keep working."""
+        import os
+
+        gen = pathlib.Path(path) / (pathlib.Path(path) / "CURRENT").read_text(encoding="utf-8").strip()
+
+        def gone(arr):
+            return isinstance(arr, np.memmap) and arr.filename is not None and not os.path.exists(arr.filename)
+
+        a = self.arrays()
+        moved = {name: np.load(gen / f"{name}.npy", mmap_mode="r") for name, arr in a.items() if gone(arr)}
+        if moved:
+            a.update(moved)
+            self._set_arrays(a)
+        parts = self._segment_ids()
+        for k, part in enumerate(parts):
+            if isinstance(part, Ids) and any(gone(x) for x in (part.ints, part.blob, part.offsets)):
+                suffix = f"@{k}" if k else ""
+                names = ("ids",) if part.ints is not None else ("ids-utf8", "ids-offsets")
+                loaded = [np.load(gen / f"{n}{suffix}.npy", mmap_mode="r") for n in names]
+                parts[k] = Ids(ints=loaded[0]) if part.ints is not None else Ids(blob=loaded[0], offsets=loaded[1])
+        if self._tails:
+            self._base_ids = parts[0]
+            self._tails = [t._replace(ids=i) for t, i in zip(self._tails, parts[1:])]
+            self.ids = Chain(parts)
+        elif parts[0] is not self.ids:
+            self.ids = parts[0]
+
+    def _set_arrays(self, a: dict) -> None:
+        """Replace the index's arrays by others with the same contents (``arrays()`` names)."""
+        self._lengths, self._priority = a["lengths"], a["priority"]
+        self._f = Features(*(a[k] for k in Features._fields))
+        self._g = Groups(*(a[k] for k in Groups._fields))
+        self._b = Buckets(*(a[k] for k in Buckets._fields))
+        self._p = Pairs(a["pair_i"], a["pair_j"], a["pair_s"])
+        self._tails = [_segments.tail_from_arrays(t.start, t.ids, {n: a[f"{n}@{k}"] for n in _segments.TAIL_ARRAYS})
+                       for k, t in enumerate(self._tails, 1)]
+        self._changed()
 
     def remove(self, ids) -> "Index":
         """Remove documents by id; the result equals an index built without them.

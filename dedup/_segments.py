@@ -156,6 +156,8 @@ def older_copies(segs, q: Features) -> np.ndarray:
             dig.append(d[hit])
             nb.append(b[hit])
         _drop(s.f.digests, s.f.nbytes)
+    if not pos:
+        return out
     pos, dig, nb = np.concatenate(pos), np.concatenate(dig), np.concatenate(nb)
     if pos.shape[0] == 0:
         return out

@@ -193,8 +193,15 @@ def _save_locked(path: pathlib.Path, config: Config, ids: list, policy: str, arr
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         arrays = dict(arrays)
+        kinds = set()
         for k, part in enumerate(ids):
-            arrays.update({(f"{name}@{k}" if k else name): arr for name, arr in _encode_ids(part).items()})
+            encoded = _encode_ids(part)
+            if len(part):
+                kinds.add("ids" in encoded)
+            arrays.update({(f"{name}@{k}" if k else name): arr for name, arr in encoded.items()})
+        if len(kinds) > 1:  # each segment's ids are of one kind; all of them must be of the same
+            raise TypeError("to save an index, ids must all be str or all be int; its segments hold both (plain "
+                            "strings added to an index of str ids get int positions as ids)")
         counts = [len(part) for part in ids]
         manifest = {"format": FORMAT, "version": VERSION if len(ids) == 1 else SEGMENTED,
                     "config": config.to_dict(), "documents": sum(counts), "keep": policy, "arrays": {}}

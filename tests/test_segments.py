@@ -185,3 +185,47 @@ def test_add_to_an_index_on_disk_holds_the_batch_not_the_index(tmp_path):
     tracemalloc.stop()
     assert peak < size / 8, (peak, size)
     assert idx.pairs() == dedup.index(docs).pairs()
+
+
+def test_an_index_saved_over_its_own_generation_keeps_working(tmp_path):
+    """A save deletes the generation the index was loaded from; its arrays follow to the new one."""
+    docs = corpus(8, 120)
+    path = tmp_path / "idx"
+    dedup.index(docs[:40]).save(path)
+    idx = dedup.load(path)
+    for lo, hi in ((40, 60), (60, 80), (80, 120)):
+        idx.add(docs[lo:hi])
+        idx.save(path)  # the generation idx was mapped from is deleted here, every time
+        assert idx.query(docs[0][1]) == dedup.index(docs[:hi]).query(docs[0][1])
+    assert idx.pairs() == dedup.index(docs).pairs() == dedup.load(path).pairs()
+    gen = path / (path / "CURRENT").read_text().strip()
+    assert all(str(a.filename).startswith(str(gen)) for a in idx.arrays().values() if isinstance(a, np.memmap))
+
+
+def test_an_empty_index_on_disk_takes_a_batch(tmp_path):
+    dedup.index([]).save(tmp_path / "idx")
+    idx = dedup.load(tmp_path / "idx")
+    docs = corpus(9, 40)
+    idx.add(docs)
+    assert answers(idx, [docs[1][1]]) == answers(dedup.index(docs), [docs[1][1]])
+
+
+def test_segments_of_str_and_int_ids_are_not_saved_together(tmp_path):
+    docs = corpus(10, 40)
+    dedup.index(docs[:20]).save(tmp_path / "idx")
+    idx = dedup.load(tmp_path / "idx")
+    idx.add(["a plain string gets the next position as its id"])
+    with pytest.raises(TypeError, match="ids must all be str or all be int"):
+        idx.save(tmp_path / "idx")
+    assert len(dedup.load(tmp_path / "idx")) == 20
+
+
+def test_ids_equal_in_python_are_the_same_id():
+    """``contains`` and ``add`` follow Python's equality of ids, as a dict does (numpy scalars, bool, 2.0)."""
+    idx = dedup.index([(np.str_("a"), "x y z w v u t s"), (7, "one two three four five six")])
+    assert idx.contains(["a", np.str_("a"), 7, np.int64(7), 7.0, True, "7", 7.5]).tolist() == [
+        True, True, True, True, True, False, False, False]
+    with pytest.raises(ValueError, match="already in the index"):
+        idx.add([("a", "q r s t u v w")])
+    with pytest.raises(ValueError, match="already in the index"):
+        idx.add([(np.int64(7), "q r s t u v w")])
