@@ -178,6 +178,15 @@ def bucket_runs(order, sorted_keys):
     """Buckets of keys sorted by ``sort_bands``: ``(runs, cols)`` as ``_arrays.run_pairs`` takes them."""
     if sorted_keys.shape[1] < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if isinstance(sorted_keys, np.memmap):  # a band at a time, its pages unmapped after: resident memory a band's
+        from ._spill import advise
+
+        n = sorted_keys.shape[1]
+        runs = []
+        for b in range(sorted_keys.shape[0]):
+            runs.append(band_runs(np.ascontiguousarray(sorted_keys[b : b + 1]), 0) + b * n)
+            advise(sorted_keys, "done")
+        return np.concatenate(runs), np.ascontiguousarray(order).ravel()
     return band_runs(np.ascontiguousarray(sorted_keys), 0), np.ascontiguousarray(order).ravel()
 
 

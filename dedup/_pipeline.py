@@ -341,7 +341,7 @@ def link(runs, cols, members, csr, rep, threshold: float) -> Pairs:
     """
     runs = runs.reshape(-1, 2)
     large = runs[:, 1] - runs[:, 0] > BIG_BUCKET
-    ci, cj = _arrays.unique_pairs(*_arrays.run_pairs(runs[~large].ravel(), cols, members))
+    ci, cj = _candidates(runs[~large], cols, members)
     p = verify(csr, csr, ci, cj, threshold)
     if large.any():
         n = rep.shape[0]
@@ -353,6 +353,30 @@ def link(runs, cols, members, csr, rep, threshold: float) -> Pairs:
                                   size, i, j, sc, 0)
         p = with_edges(p, i[:k], j[:k], sc[:k])
     return p
+
+
+#: Runs whose columns span this many places of a memory-mapped ``cols`` are paired at a time, its pages
+#: unmapped after: the pages of the sorted bands read stay out of the process's memory (1.7 GB at 10M).
+MAPPED_SPAN = 1 << 23
+
+
+def _candidates(runs, cols, members):
+    """``unique_pairs`` of ``run_pairs`` of the runs (shape (r, 2), ascending); a mapped ``cols`` a span at a time."""
+    from ._spill import is_mapped
+
+    if not is_mapped(cols) or cols.shape[0] <= MAPPED_SPAN:
+        return _arrays.unique_pairs(*_arrays.run_pairs(runs.ravel(), cols, members))
+    parts_i, parts_j = [], []
+    cut = np.searchsorted(runs[:, 0], np.arange(0, cols.shape[0] + MAPPED_SPAN, MAPPED_SPAN))
+    for a, b in zip(cut[:-1].tolist(), cut[1:].tolist()):
+        if b > a:
+            i, j = _arrays.unique_pairs(*_arrays.run_pairs(runs[a:b].ravel(), cols, members))
+            parts_i.append(i)
+            parts_j.append(j)
+        _spill_advise(cols)
+    if not parts_i:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return _arrays.unique_pairs(np.concatenate(parts_i), np.concatenate(parts_j))
 
 
 def rows_of_runs(csr, runs, cols, members):

@@ -71,14 +71,23 @@ def default_memory() -> int:
     return max(256 << 20, available_memory() // 2)
 
 
+def is_mapped(arr) -> bool:
+    """Whether ``arr`` is (a view of) a memory-mapped array."""
+    x = arr
+    while x is not None:
+        if getattr(x, "_mmap", None) is not None:
+            return True
+        x = getattr(x, "base", None)
+    return False
+
+
 def advise(arr, how: str) -> None:
     """Tell the kernel how a memory-mapped array is used: ``"random"`` (no read-ahead: a row read
     maps that row, not the megabyte around it) or ``"done"`` (unmap its pages, which stay in the
     page cache). A no-op for arrays in RAM or where ``madvise`` is missing."""
-    m = getattr(arr, "_mmap", None)
-    if m is None:
-        base = getattr(arr, "base", None)
-        m = getattr(base, "_mmap", None) if base is not None else None
+    m, x = None, arr
+    while m is None and x is not None:  # a view of a view of a memmap: follow the bases
+        m, x = getattr(x, "_mmap", None), getattr(x, "base", None)
     flag = {"random": getattr(mmap, "MADV_RANDOM", None), "done": getattr(mmap, "MADV_DONTNEED", None)}[how]
     if m is None or flag is None or not hasattr(m, "madvise"):
         return
@@ -112,7 +121,13 @@ def gather_rows(indptr, values, rows: np.ndarray):
     brk = np.flatnonzero((starts[1:] - ends[:-1]) * item > GAP) + 1
     first = np.concatenate([[0], brk])
     last = np.concatenate([brk, [rows.shape[0]]])
-    with open(values.filename, "rb", buffering=0) as f:
+    try:
+        f = open(values.filename, "rb", buffering=0)
+    except FileNotFoundError:  # the file was replaced (a save deleted the generation): read through the mapping
+        sizes = ends - starts
+        out[:] = np.asarray(values)[np.repeat(starts - ptr[:-1], sizes) + np.arange(int(ptr[-1]))]
+        return ptr, out
+    with f:
         fd = f.fileno()
         for a, b in zip(first.tolist(), last.tolist()):
             lo, hi = int(starts[a]), int(ends[b - 1])

@@ -274,3 +274,16 @@ def test_a_failing_generator_stops_the_index_with_its_own_error(tmp_path):
     with pytest.raises(RuntimeError, match="the source went away"):
         dedup.index(docs(), memory="1KB", workdir=tmp_path)
     assert not any(tmp_path.iterdir()), "its work directory is removed"
+
+
+def test_candidates_from_mapped_bands_span_by_span(tmp_path, monkeypatch):
+    """Spilled sorted bands are paired a span of places at a time (their pages unmapped between spans):
+    the same candidates, so the same pairs, whatever the span."""
+    from dedup import _pipeline
+
+    want = dedup.index(DOCS, threshold=0.6).pairs()
+    for span in (1, 7, 1000):
+        monkeypatch.setattr(_pipeline, "MAPPED_SPAN", span)
+        idx = dedup.index(DOCS, memory="1KB", workdir=tmp_path / f"w{span}", threshold=0.6)
+        assert idx.stats["spilled"] and _spill.is_mapped(idx._b.order)
+        assert idx.pairs() == want
