@@ -285,6 +285,23 @@ def _how(r: dict) -> str:
     return "a list in memory" if r["in_memory"] else f"a stream, memory={r['memory']}"
 
 
+def _medians(runs: list[dict]) -> list[dict]:
+    """One point per (documents, memory): the median seconds of its runs (min-max kept), the highest peaks."""
+    import statistics
+
+    groups: dict = {}
+    for r in runs:
+        groups.setdefault((r["documents"], r["memory"]), []).append(r)
+    out = []
+    for (n, mem), rs in sorted(groups.items()):
+        secs = [r["seconds"] for r in rs]
+        out.append({**rs[0], "seconds": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
+                    "peak_rss_gib": max(r["peak_rss_gib"] for r in rs),
+                    "peak_anon_rss_gib": max(r["peak_anon_rss_gib"] for r in rs),
+                    "runs": sum(r.get("runs", 1) for r in rs)})
+    return out
+
+
 def scale_table(s: dict) -> list[str]:
     rows = s.get("scale") or []
     if not rows:
@@ -322,7 +339,7 @@ def plot(s: dict, path: Path) -> None:
         if pts:
             ax2.plot(*zip(*pts), color=color, marker=marker, ls=ls, label=c)
     scale = s.get("scale") or []
-    streamed = [r for r in scale if not r["in_memory"]]
+    streamed = _medians([r for r in scale if not r["in_memory"]])
     if streamed:  # dedup over a stream with a memory budget (scale.py): its own series, each point labelled
         xs = [r["documents"] for r in streamed]
         ax1.plot(xs, [r["seconds"] for r in streamed], color="C0", marker="*", ms=11, ls="-.", lw=1,
@@ -333,7 +350,7 @@ def plot(s: dict, path: Path) -> None:
                  mfc="none", ls=":", lw=1, label="dedup streamed: owned (anonymous) RSS")
         for r in streamed:
             note = (f"{_rung(r['documents'])} streamed,\nmemory={r['memory']}, "
-                    + (f"{r['runs']} runs" if r["runs"] > 1 else "one run"))
+                    + (f"median of {r['runs']} runs" if r["runs"] > 1 else "one run"))
             ax1.annotate(note, (r["documents"], r["seconds"]), textcoords="offset points", xytext=(-9, -3),
                          ha="right", va="top", fontsize=7, color="C0")
             ax2.annotate(note, (r["documents"], r["peak_rss_gib"] * 1024), textcoords="offset points",
