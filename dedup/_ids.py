@@ -202,3 +202,37 @@ def _plain(doc_id):
 def _str_arrays(ids: list) -> dict:
     a = _encode_ids(ids)
     return {"blob": a["ids-utf8"], "offsets": a["ids-offsets"]}
+
+
+def subset(ids, keep: np.ndarray):
+    """The ids at positions ``keep`` (ascending), as compactly as they are held: loaded ids stay arrays
+    (10M ids as Python objects take about 1 GB), other sequences become a list."""
+    if isinstance(ids, Chain):
+        parts, start = [], 0
+        for p in ids.parts:
+            inside = keep[(keep >= start) & (keep < start + len(p))] - start
+            parts.append(subset(p, inside))
+            start += len(p)
+        if parts and all(isinstance(p, Ids) for p in parts) and len({p.ints is None for p in parts}) == 1:
+            return _join(parts)
+        return Chain(parts)
+    if isinstance(ids, Ids):
+        if ids.ints is not None:
+            return Ids(ints=np.asarray(ids.ints)[keep])
+        off = np.asarray(ids.offsets)
+        starts, sizes = off[keep], off[keep + 1] - off[keep]
+        offsets = np.zeros(keep.shape[0] + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        at = np.repeat(starts - offsets[:-1], sizes) + np.arange(int(offsets[-1]))
+        return Ids(blob=np.asarray(ids.blob)[at], offsets=offsets)
+    if isinstance(ids, range) and keep.shape[0] == len(ids):
+        return ids
+    return [ids[k] for k in keep.tolist()]
+
+
+def _join(parts: list) -> Ids:
+    if parts[0].ints is not None:
+        return Ids(ints=np.concatenate([np.asarray(p.ints) for p in parts]))
+    ends = np.cumsum([0] + [int(np.asarray(p.offsets)[-1]) for p in parts[:-1]])
+    offsets = np.concatenate([np.zeros(1, np.int64), *(np.asarray(p.offsets)[1:] + e for p, e in zip(parts, ends))])
+    return Ids(blob=np.concatenate([np.asarray(p.blob) for p in parts]), offsets=offsets)

@@ -73,12 +73,13 @@ def _gib(n: int) -> str:
 def _check_room(what: str, f: Features, b: Buckets, extra: int) -> None:
     """Refuse, before changing anything, an in-memory merge that cannot fit.
 
-    ``add`` to an index in RAM, ``remove`` and ``compact`` make new arrays of
+    ``add`` and ``remove`` on an index in RAM, and ``compact``, make new arrays of
     every document (the shingle CSR, band keys, sorted bands and the merge's
     temporaries, about 3x the band arrays), in RAM, even when the index's own
     arrays are memory-mapped files. Past the RAM available that is an
     out-of-memory kill after minutes; this says so at once, with the sizes.
-    (``add`` to an index on disk appends a segment instead: ``_segments``.)
+    (On an index on disk, ``add`` appends a segment instead, ``_segments``, and
+    ``remove`` rewrites it out of core, ``Index._rewrite``.)
     """
     need = (f.values.nbytes + f.indptr.nbytes + f.digests.nbytes + f.nbytes.nbytes + f.keys.nbytes
             + 3 * (b.order.nbytes + b.sorted_keys.nbytes) + extra)
@@ -88,8 +89,7 @@ def _check_room(what: str, f: Features, b: Buckets, extra: int) -> None:
             f"{what} an index of {f.digests.shape[0]} documents makes new copies of its arrays in memory: about "
             f"{_gib(need)}, and {_gib(have)} of RAM are available, so nothing was changed. An add to an index on "
             "disk (loaded, or spilled past its memory budget) appends a segment instead and needs no such room: "
-            "save the index and load it. Removing documents merges every segment in RAM: to remove from an index "
-            "this size, index the documents you keep again with dedup.index(docs, memory=...)")
+            "save the index and load it (a removal from an index on disk rewrites it out of core)")
 
 
 def _concat(a: Features, b: Features) -> Features:
@@ -142,7 +142,7 @@ class Index:
         return f"<dedup.Index: {len(self)} documents, {pairs} verified pairs among {texts} distinct texts{more}; {self.config}>"
 
     def _changed(self):
-        self._pairs = self._labels = self._positions = self._is_complete = self._sparse = None
+        self._pairs = self._labels = self._is_complete = self._sparse = None
         self._whole = {}
 
     # --------------------------------------------------------------- segments
@@ -426,23 +426,24 @@ class Index:
         1 GB): ids are hashed to 64-bit keys in bulk (``_ids.id_keys``) and
         only ids whose keys are equal are compared.
         """
+        return self._find(ids) >= 0
+
+    def _find(self, ids) -> np.ndarray:
+        """The position of each of ``ids`` in the index, -1 for one that is not there (see ``contains``)."""
         ids = list(ids)
         if self._idkeys is None:
             self._idkeys = id_keys(self.ids)
         new = id_keys(ids)
-        out = np.zeros(len(ids), dtype=np.bool_)
+        out = np.full(len(ids), -1, dtype=np.int64)
         old = np.flatnonzero(_segments.member(self._idkeys, np.unique(new)))  # one pass, a binary search each
         if old.shape[0]:  # equal keys: compare the ids themselves
             hit = np.flatnonzero(_segments.member(new, np.unique(self._idkeys[old])))
-            have = {self.ids[k] for k in old.tolist()}
+            at = {}
+            for k in old.tolist():
+                at.setdefault(self.ids[k], k)
             for k in hit.tolist():
-                out[k] = ids[k] in have
+                out[k] = at.get(ids[k], -1)
         return out
-
-    def _position_of(self) -> dict:
-        if self._positions is None:
-            self._positions = {doc_id: k for k, doc_id in enumerate(self.ids)}
-        return self._positions
 
     def add(self, docs, *, priority=None) -> "Index":
         """Add documents; ``pairs()`` and ``clusters()`` then cover old and new.
@@ -561,22 +562,30 @@ class Index:
                        for k, t in enumerate(self._tails, 1)]
         self._changed()
 
-    def remove(self, ids) -> "Index":
+    def remove(self, ids, *, memory=None, workdir=None) -> "Index":
         """Remove documents by id; the result equals an index built without them.
 
-        Returns ``self``. Raises ``KeyError`` naming an id that is not indexed.
+        An index in RAM is rebuilt in RAM. An index on disk (loaded, spilled,
+        or of several segments) is rewritten without them out of core: the
+        kept documents' arrays are copied, chunk by chunk, into a new work
+        directory within ``memory`` (default half the RAM available) under
+        ``workdir`` (default the system's temporary folder), and the later
+        steps of ``dedup.index`` run on them, so RAM holds a chunk, not the
+        index. Returns ``self``. Raises ``KeyError`` naming an id that is not
+        indexed.
         """
         if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
             ids = [ids]
-        where = self._position_of()
+        ids = list(ids)
+        at = self._find(ids)
+        if (at < 0).any():
+            raise KeyError(f"document id {ids[int(np.argmax(at < 0))]!r} is not in the index")
         drop = np.zeros(len(self.ids), dtype=bool)
-        for doc_id in ids:
-            if doc_id not in where:
-                raise KeyError(f"document id {doc_id!r} is not in the index")
-            drop[where[doc_id]] = True
+        drop[at] = True
         if not drop.any():
             return self
-        self.compact()
+        if self._tails or _spill.is_mapped(self._f.values):
+            return self._rewrite(np.flatnonzero(~drop), memory, workdir)
         _check_room(f"removing {int(drop.sum())} documents from", self._f, self._b, 0)
         keep = np.flatnonzero(~drop)
         f = self._f
@@ -589,6 +598,54 @@ class Index:
         self._lengths, self._priority = self._lengths[keep], self._priority[keep]
         self.ids = [self.ids[k] for k in keep.tolist()]
         self._idkeys = None
+        self._changed()
+        return self
+
+    def _rewrite(self, keep: np.ndarray, memory, workdir) -> "Index":
+        """``remove`` out of core: the documents ``keep`` (positions, ascending) spooled again within a budget,
+        then built (``_stream.spool_features``, ``_pipeline.build``), as ``dedup.index`` does past its budget."""
+        import weakref
+
+        from ._ids import subset
+        from ._stream import spool_features
+
+        lengths_all, prio_all = self._all("lengths"), self._all("priority")
+
+        def parts():
+            for s in self._segments():
+                n = s.f.digests.shape[0]
+                local = keep[(keep >= s.start) & (keep < s.start + n)] - s.start
+                sizes = np.asarray(s.f.indptr[local + 1]) - np.asarray(s.f.indptr[local])
+                ends = np.cumsum(sizes) * 8
+                lo = 0
+                while lo < local.shape[0]:  # chunks of about GATHER_BYTES of shingles
+                    base = int(ends[lo - 1]) if lo else 0
+                    hi = max(lo + 1, int(np.searchsorted(ends, base + _pipeline.GATHER_BYTES, side="right")))
+                    rows = local[lo:hi]
+                    ptr, vals = _segments._rows(s.f, rows)
+                    yield (Features(ptr, vals, np.asarray(s.f.digests[rows]), np.asarray(s.f.nbytes[rows]),
+                                    np.asarray(s.f.keys[:, rows])), np.asarray(lengths_all[s.start + rows]))
+                    lo = hi
+
+        budget = _spill.Budget(_spill.parse_size(memory) if memory is not None else _spill.default_memory(),
+                               workdir)
+        try:
+            lengths, f = spool_features(parts(), self.config, budget)
+            with _pipeline.threads_for(keep.shape[0]):
+                g, b, p = _pipeline.build(f, self.config, budget)
+        except BaseException:
+            budget.close()
+            raise
+        old = getattr(self, "_budget", None)
+        self.ids = subset(self.ids, keep)
+        self._f, self._g, self._b, self._p = f, g, b, p
+        self._lengths, self._priority = lengths, np.asarray(prio_all)[keep]
+        self._tails, self._idkeys = [], None
+        if budget.path is not None:
+            self._budget = budget
+            weakref.finalize(self, budget.close)
+        if old is not None and old is not budget:
+            old.close()
         self._changed()
         return self
 

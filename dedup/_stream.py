@@ -96,11 +96,41 @@ class prefetch:
 def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
     """``featurize`` of a stream of ``(ids, texts)`` chunks, kept within ``budget`` (``_spill.Budget``).
 
-    Each chunk is featurized and appended to spools; its texts are not kept.
-    Returns ``(ids, lengths, features)``; the arrays are in RAM while they
-    fit the budget, else memory-mapped ``.npy`` files in its work directory,
-    the keys one (bands, n) file written band by band. ``on_chunk(docs, chars)``
-    is called after each chunk (progress).
+    Each chunk is featurized and appended to spools (``spool_features``); its
+    texts are not kept. Returns ``(ids, lengths, features)``; the arrays are in
+    RAM while they fit the budget, else memory-mapped ``.npy`` files in its
+    work directory. ``on_chunk(docs, chars)`` is called after each chunk
+    (progress).
+    """
+    ids: list = []
+    positions = True  # plain strings: ids are positions, kept as one range, not n ints
+    n_docs = 0
+
+    def parts():
+        nonlocal ids, positions, n_docs
+        for chunk_ids, texts in chunks:
+            f = featurize(texts, config)
+            n = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            yield f, n
+            positions = positions and isinstance(chunk_ids, range) and chunk_ids.start == n_docs
+            if not positions:
+                if not ids and n_docs:
+                    ids = list(range(n_docs))
+                ids += chunk_ids
+            n_docs += len(texts)
+            if on_chunk is not None:
+                on_chunk(len(texts), int(n.sum()))
+
+    lengths, features = spool_features(parts(), config, budget)
+    return (range(n_docs) if positions else ids), lengths, features
+
+
+def spool_features(parts, config: Config, budget):
+    """Concatenate ``(Features, lengths)`` chunks within ``budget``: ``(lengths, features)``.
+
+    Appended to spools (``_spill.Spool``), so they stay in RAM while they fit
+    the budget and go to ``.npy`` files in its work directory past it, the
+    band keys one (bands, n) file written band by band.
     """
     from ._spill import Spool
 
@@ -111,31 +141,18 @@ def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
     nbytes = Spool(budget, "nbytes", np.int64)
     lengths = Spool(budget, "lengths", np.int64)
     keys = [Spool(budget, f"keys-{b}", np.uint64) for b in range(bands)]
-    ids: list = []
-    positions = True  # plain strings: ids are positions, kept as one range, not n ints
     n_docs = 0
     used = 0
-    for chunk_ids, texts in chunks:
-        f = featurize(texts, config)
-        ends.append(f.indptr[1:] + used)
+    for f, n in parts:
+        ends.append(np.asarray(f.indptr[1:]) - f.indptr[0] + used)
         used += f.values.shape[0]
         values.append(f.values)
         digests.append(f.digests)
         nbytes.append(f.nbytes)
-        n = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         lengths.append(n)
         for b in range(bands):
             keys[b].append(f.keys[b])
-        positions = positions and isinstance(chunk_ids, range) and chunk_ids.start == n_docs
-        if not positions:
-            if not ids and n_docs:
-                ids = list(range(n_docs))
-            ids += chunk_ids
-        n_docs += len(texts)
-        if on_chunk is not None:
-            on_chunk(len(texts), int(n.sum()))
-    if positions:
-        ids = range(n_docs)
+        n_docs += n.shape[0]
     indptr = np.concatenate([np.zeros(1, np.int64), ends.finish()])
     band_arrays = [k.finish() for k in keys]
     if budget.spilled:
@@ -146,7 +163,7 @@ def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
 
         path = budget.directory() / "keys.npy"
         with open(path, "wb") as out:
-            out.write(_header(np.dtype(np.uint64), (bands, len(ids))))
+            out.write(_header(np.dtype(np.uint64), (bands, n_docs)))
             for b in range(bands):
                 with open(keys[b].path, "rb") as src:
                     src.seek(HEADER)
@@ -157,5 +174,5 @@ def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
         key_array = np.load(path, mmap_mode="r")
         budget.mapped.append(key_array)
     else:
-        key_array = np.stack(band_arrays) if band_arrays else np.zeros((0, len(ids)), np.uint64)
-    return ids, lengths.finish(), Features(indptr, values.finish(), digests.finish(), nbytes.finish(), key_array)
+        key_array = np.stack(band_arrays) if band_arrays else np.zeros((0, n_docs), np.uint64)
+    return lengths.finish(), Features(indptr, values.finish(), digests.finish(), nbytes.finish(), key_array)

@@ -155,10 +155,12 @@ def test_an_add_or_remove_that_cannot_fit_is_refused_before_anything_changes(tmp
 
 @pytest.mark.parametrize("how", ["spilled", "loaded"])
 def test_an_add_to_an_index_on_disk_needs_no_room_for_a_copy(tmp_path, monkeypatch, how):
-    """An index on disk (spilled, or loaded) takes a batch as a new segment: no copy of its arrays, so no
-    refusal; removing still merges in RAM and is refused."""
+    """An index on disk (spilled, or loaded) takes a batch as a new segment and is rewritten out of core by a
+    removal: no copy of its arrays in RAM, so no refusal, and the answers of a batch build."""
     batch = dedup.index(DOCS[:250], threshold=0.6)
     batch.filter_new(DOCS[250:])
+    gone = [batch.ids[k] for k in (0, 5, 210, len(batch) - 1)]
+    want, want_after = answers(batch), answers(batch.remove(gone))
     idx = dedup.index(DOCS[:200], memory="1KB", workdir=tmp_path / "w", threshold=0.6)
     if how == "loaded":
         idx.save(tmp_path / "saved")
@@ -167,29 +169,31 @@ def test_an_add_to_an_index_on_disk_needs_no_room_for_a_copy(tmp_path, monkeypat
     idx.add(DOCS[200:250])
     idx.filter_new(DOCS[250:])
     assert idx.segments == 3
-    assert answers(idx) == answers(batch)
-    with pytest.raises(MemoryError, match="so nothing was changed"):
-        idx.remove([0, 5])
+    assert answers(idx) == want
+    idx.remove(gone, memory="1KB", workdir=tmp_path / "w2")
+    assert idx.segments == 1 and _spill.is_mapped(idx._f.values)  # rewritten out of core
+    assert answers(idx) == want_after
+    idx.save(tmp_path / "again")
+    assert answers(dedup.load(tmp_path / "again")) == want_after
 
 
-def test_the_cli_says_an_index_remove_cannot_fit_in_one_line(tmp_path, monkeypatch, capsys):
+def test_the_cli_adds_to_and_removes_from_an_index_with_no_room_for_a_copy(tmp_path, monkeypatch, capsys):
     from dedup import cli
 
     (tmp_path / "old.jsonl").write_text("".join(f'{{"id": "o{k}", "text": "{t}"}}\n' for k, t in enumerate(DOCS[:100])))
     (tmp_path / "new.jsonl").write_text("".join(f'{{"id": "n{k}", "text": "{t}"}}\n' for k, t in enumerate(DOCS[100:300])))
     assert cli.main(["index", "build", str(tmp_path / "old.jsonl"), "-o", str(tmp_path / "idx"), "-q"]) == 0
     monkeypatch.setattr(_spill, "available_memory", lambda: 1024)
-    # an add appends a segment: it needs no room for a copy of the index
+    # an add appends a segment, a removal rewrites the index out of core: neither copies it in RAM
     assert cli.main(["index", "add", str(tmp_path / "idx"), str(tmp_path / "new.jsonl"), "-q"]) == 0
     assert dedup.load(tmp_path / "idx").segments == 2
-    saved = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in (tmp_path / "idx").iterdir())
-    code = cli.main(["index", "remove", str(tmp_path / "idx"), "o1", "-q"])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err.count("\n") == 1 and err.startswith("near-dups: error: out of memory: merging 2 segments of an "
-                                                   "index of 100 documents makes new copies")
-    assert "nothing was written" in err and "Traceback" not in err
-    assert sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in (tmp_path / "idx").iterdir()) == saved
+    assert cli.main(["index", "remove", str(tmp_path / "idx"), "o1", "n7", "-q"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    kept = [(f"o{k}", t) for k, t in enumerate(DOCS[:100]) if k != 1] + [
+        (f"n{k}", t) for k, t in enumerate(DOCS[100:300]) if k != 7]
+    idx = dedup.load(tmp_path / "idx")
+    assert idx.segments == 1 and idx.ids == [i for i, _ in kept]
+    assert idx.pairs() == dedup.index(kept).pairs()
 
 
 @pytest.mark.skipif(_spill._owner() is None, reason="process start times are read from /proc (Linux)")

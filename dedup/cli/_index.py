@@ -269,7 +269,7 @@ def run_remove(args, ui) -> int:
         if present:
             ui.status(f"removing {len(present)} documents")
             try:
-                idx.remove(present)
+                idx.remove(present, memory=args.memory, workdir=args.workdir)
             finally:
                 ui.status(None)
             save(args, ui, idx, args.index)
@@ -282,7 +282,7 @@ def run_remove(args, ui) -> int:
 
 REMOVE = Command(
     name="index remove", arguments=remove_arguments, run=run_remove, configure=check_index_options,
-    ignores=SPILL_OPTIONS,
+    ignores=("keep_workdir",),
     reads_inputs=False, rest="ids",
     help="remove documents from a saved index by id",
     description="Remove the documents with the given ids from the index saved in IDX and save it again, atomically.",
@@ -293,7 +293,9 @@ REMOVE = Command(
 Removes documents by id (as the index lists them: file path, id field, or
 FILE:LINE; --ids-from reads one id per line, - for standard input) and saves
 the index again, atomically; it then equals one built without them. An id
-that is not indexed is an error naming it, unless --missing-ok.""",
+that is not indexed is an error naming it, unless --missing-ok. The index is
+rewritten without them out of core: --memory bounds the RAM it uses and
+--workdir says where its work files go (about the index's size).""",
     paths=(PathArg("index", "write", "index"), PathArg("ids_from", "read")))
 
 #: The commands of ``near-dups index``, in the order of its help.
