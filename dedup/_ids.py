@@ -7,6 +7,16 @@ from collections.abc import Sequence
 import numpy as np
 
 
+def _position(k, n: int) -> int:
+    """Index ``k`` of a sequence of ``n`` as a position (negative from the end), or IndexError."""
+    k = int(k)
+    if k < 0:
+        k += n
+    if not 0 <= k < n:
+        raise IndexError("id index out of range")
+    return k
+
+
 class Ids(Sequence):
     """The ids of a loaded index, read from its files when asked for (not all at ``load``).
 
@@ -32,13 +42,7 @@ class Ids(Sequence):
     def __getitem__(self, k):
         if isinstance(k, slice):
             return [self._one(x) for x in range(*k.indices(len(self)))]
-        n = len(self)
-        k = int(k)
-        if k < 0:
-            k += n
-        if not 0 <= k < n:
-            raise IndexError("id index out of range")
-        return self._one(k)
+        return self._one(_position(k, len(self)))
 
     def __iter__(self):
         if self.ints is not None:
@@ -109,12 +113,7 @@ class Chain(Sequence):
     def __getitem__(self, k):
         if isinstance(k, slice):
             return [self[x] for x in range(*k.indices(len(self)))]
-        n = len(self)
-        k = int(k)
-        if k < 0:
-            k += n
-        if not 0 <= k < n:
-            raise IndexError("id index out of range")
+        k = _position(k, len(self))
         part = int(np.searchsorted(self.ends, k, side="right"))
         return self.parts[part][k - (int(self.ends[part - 1]) if part else 0)]
 

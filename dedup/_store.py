@@ -398,7 +398,7 @@ def _load_generation(gen: pathlib.Path, verify: bool):
                 tail[name] = arrays[f"{name}@{k}"]
             elif not name.startswith("ids"):
                 _fail(gen / f"{name}@{k}.npy", "missing from the manifest")
-        _check_tail(gen, k, tail, start, m, bands, values=verify)
+        _check_invariants(gen, tail, m, bands, values=verify, start=start, suffix=f"@{k}")
         ids.append(_decode_ids(gen, tail, m, verify, suffix=f"@{k}"))
         out.update({f"{name}@{k}": tail[name] for name in TAIL_ARRAYS})
         start += m
@@ -428,19 +428,20 @@ def _decode_ids(gen, arrays, n, verify: bool, suffix: str = "") -> Ids:
     return ids
 
 
-def _check_invariants(gen, a, n, bands, values: bool = True) -> None:
-    """The bounds every kernel relies on. Shapes always (O(1)); with ``values``, the contents too:
-    O(documents + bands x representatives), never O(shingles)."""
+def _check_invariants(gen, a, n, bands, values: bool = True, start: int = 0, suffix: str = "") -> None:
+    """The bounds every kernel relies on, for the segment of documents ``start:start + n`` (its files named
+    with ``suffix``). Shapes always (O(1)); with ``values``, the contents too: O(documents + bands x
+    representatives), never O(shingles)."""
 
     def need(key, ok, what):
         if not ok:
-            _fail(gen / f"{key}.npy", what)
+            _fail(gen / f"{key}{suffix}.npy", what)
 
     for key in ("lengths", "priority", "digests", "nbytes", "rep"):
         need(key, a[key].shape == (n,), f"expected {n} entries, got shape {a[key].shape}")
     indptr = a["indptr"]
     need("indptr", indptr.shape == (n + 1,) and indptr[0] == 0 and indptr[-1] == a["values"].shape[0],
-         "offsets are not a valid CSR over values.npy")
+         f"offsets are not a valid CSR over values{suffix}.npy")
     need("keys", a["keys"].shape == (bands, n), f"expected shape ({bands}, {n})")
     m = a["reps"].shape[0]
     for key in ("order", "sorted_keys"):
@@ -448,47 +449,11 @@ def _check_invariants(gen, a, n, bands, values: bool = True) -> None:
     k = a["pair_s"].shape[0]
     for key in ("pair_i", "pair_j"):
         need(key, a[key].shape == (k,), f"expected {k} entries")
+    if "complete" in a:
+        need("complete", a["complete"].shape == (1,) and a["complete"].dtype == np.bool_, "expected one bool")
     if not values:
         return
-    need("indptr", not (np.diff(np.asarray(indptr)) < 0).any(), "offsets are not a valid CSR over values.npy")
-    rep = np.asarray(a["rep"])
-    need("rep", ((rep >= -1) & (rep <= np.arange(n))).all(), "representatives out of range")
-    reps = np.asarray(a["reps"])
-    m = reps.shape[0]
-    need("reps", ((reps >= 0) & (reps < n)).all() and (rep[reps] == reps).all(), "not the representatives")
-    for key in ("order", "sorted_keys"):
-        need(key, a[key].shape == (bands, m), f"expected shape ({bands}, {m})")
-    order = np.asarray(a["order"])
-    need("order", ((order >= 0) & (order < m)).all(), "columns out of range")
-    k = a["pair_s"].shape[0]
-    for key in ("pair_i", "pair_j"):
-        arr = np.asarray(a[key])
-        need(key, arr.shape == (k,) and ((arr >= 0) & (arr < n)).all(), "pair ends out of range")
-
-
-def _check_tail(gen, k: int, a: dict, start: int, n: int, bands: int, values: bool = True) -> None:
-    """``_check_invariants`` of segment ``k`` (documents ``start:start + n``)."""
-
-    def need(key, ok, what):
-        if not ok:
-            _fail(gen / f"{key}@{k}.npy", what)
-
-    for key in ("lengths", "priority", "digests", "nbytes", "rep"):
-        need(key, a[key].shape == (n,), f"expected {n} entries, got shape {a[key].shape}")
-    indptr = a["indptr"]
-    need("indptr", indptr.shape == (n + 1,) and indptr[0] == 0 and indptr[-1] == a["values"].shape[0],
-         "offsets are not a valid CSR over its values")
-    need("keys", a["keys"].shape == (bands, n), f"expected shape ({bands}, {n})")
-    m = a["reps"].shape[0]
-    for key in ("order", "sorted_keys"):
-        need(key, a[key].shape == (bands, m), f"expected shape ({bands}, {m})")
-    p = a["pair_s"].shape[0]
-    for key in ("pair_i", "pair_j"):
-        need(key, a[key].shape == (p,), f"expected {p} entries")
-    need("complete", a["complete"].shape == (1,) and a["complete"].dtype == np.bool_, "expected one bool")
-    if not values:
-        return
-    need("indptr", not (np.diff(np.asarray(indptr)) < 0).any(), "offsets are not a valid CSR over its values")
+    need("indptr", not (np.diff(np.asarray(indptr)) < 0).any(), f"offsets are not a valid CSR over values{suffix}.npy")
     rep = np.asarray(a["rep"])
     need("rep", ((rep >= -1) & (rep <= np.arange(start, start + n))).all(), "representatives out of range")
     reps = np.asarray(a["reps"])
@@ -499,3 +464,4 @@ def _check_tail(gen, k: int, a: dict, start: int, n: int, bands: int, values: bo
     i, j = np.asarray(a["pair_i"]), np.asarray(a["pair_j"])
     need("pair_i", ((i >= 0) & (i < j)).all(), "pair ends out of range")
     need("pair_j", ((j >= start) & (j < start + n)).all(), "pair ends out of range")
+
