@@ -92,12 +92,6 @@ def _check_room(what: str, f: Features, b: Buckets, extra: int) -> None:
             "save the index and load it (a removal from an index on disk rewrites it out of core)")
 
 
-def _concat(a: Features, b: Features) -> Features:
-    return Features(np.concatenate([a.indptr, b.indptr[1:] + a.indptr[-1]]), np.concatenate([a.values, b.values]),
-                    np.concatenate([a.digests, b.digests]), np.concatenate([a.nbytes, b.nbytes]),
-                    np.concatenate([a.keys, b.keys], axis=1))
-
-
 class Index:
     """Near-duplicate index over a set of documents. Build with ``dedup.index``,
     open a saved one with ``dedup.load``.
@@ -299,10 +293,7 @@ class Index:
         """
         if not self._tails:
             return self._f.indptr, self._f.values
-        fs = [self._f, *(t.f for t in self._tails)]
-        ends = np.cumsum([0] + [int(f.indptr[-1]) for f in fs[:-1]])
-        indptr = np.concatenate([np.zeros(1, np.int64), *(np.asarray(f.indptr[1:]) + e for f, e in zip(fs, ends))])
-        return indptr, np.concatenate([np.asarray(f.values) for f in fs])
+        return _segments.concat_rows((f.indptr, f.values) for f in [self._f, *(t.f for t in self._tails)])
 
     def labels(self) -> np.ndarray:
         """Cluster label of every document: the position of its cluster's first member.
@@ -480,7 +471,7 @@ class Index:
         _check_room(f"adding {len(ids)} documents to", self._f, self._b,
                     2 * int(lengths.sum()) + 5 * 8 * len(ids) * self._f.keys.shape[0])
         with _pipeline.threads_for(len(texts)):
-            f = _concat(self._f, _pipeline.featurize(texts, self.config))
+            f = _segments.concat_features([self._f, _pipeline.featurize(texts, self.config)])
             self._g, self._b, self._p = _update.extend(f, n_old, self._g, self._b, self._p, self.config)
         self._f = f
         self._lengths = np.concatenate([self._lengths, lengths])

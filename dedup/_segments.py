@@ -31,6 +31,7 @@ import numpy as np
 
 from . import _arrays, _cluster, _pipeline
 from ._config import Config
+from ._lsh import bucket_runs
 from ._pipeline import BIG_BUCKET, Buckets, Features, Pairs
 
 #: More tails than this are merged into one at the next ``add``: a query
@@ -102,6 +103,25 @@ def _drop(*arrays) -> None:
         advise(a, "done")
 
 
+def concat_rows(csrs) -> tuple[np.ndarray, np.ndarray]:
+    """CSR ``(indptr, values)`` pairs one after another, as one CSR in RAM."""
+    csrs = list(csrs)
+    ends = np.cumsum([0] + [int(ptr[-1]) for ptr, _ in csrs[:-1]])
+    indptr = np.concatenate([np.zeros(1, np.int64), *(np.asarray(ptr[1:]) - ptr[0] + e
+                                                      for (ptr, _), e in zip(csrs, ends))])
+    values = np.concatenate([np.asarray(v) for _, v in csrs]) if csrs else np.zeros(0, np.uint64)
+    return indptr, values
+
+
+def concat_features(fs) -> Features:
+    """Features of consecutive documents, one after another, in RAM."""
+    fs = list(fs)
+    indptr, values = concat_rows((f.indptr, f.values) for f in fs)
+    return Features(indptr, values, np.concatenate([np.asarray(f.digests) for f in fs]),
+                    np.concatenate([np.asarray(f.nbytes) for f in fs]),
+                    np.concatenate([np.asarray(f.keys) for f in fs], axis=1))
+
+
 def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     """``np.isin(values, sorted_set)`` for a small sorted set: a binary search per value (``np.isin``
     sorts or hashes both sides, 14 s for 10M values against 100k measured here; this takes a second)."""
@@ -121,14 +141,7 @@ def _rows(f: Features, local: np.ndarray):
     """The CSR rows ``local`` (sorted unique) of ``f``, in RAM (read from the file when it is mapped)."""
     from ._spill import gather_rows
 
-    if isinstance(f.values, np.memmap):
-        return gather_rows(f.indptr, f.values, local)
-    starts, ends = f.indptr[local], f.indptr[local + 1]
-    sizes = ends - starts
-    ptr = np.zeros(local.shape[0] + 1, dtype=np.int64)
-    np.cumsum(sizes, out=ptr[1:])
-    idx = np.repeat(starts - ptr[:-1], sizes) + np.arange(int(ptr[-1]))
-    return ptr, np.asarray(f.values)[idx]
+    return gather_rows(f.indptr, f.values, local)
 
 
 def older_copies(segs, q: Features) -> np.ndarray:
@@ -207,7 +220,7 @@ def append(segs: list, older_pairs, q: Features, config: Config) -> tuple[np.nda
     reps_local = np.flatnonzero((rep == here) & (np.diff(q.indptr) > 0))
     reps = reps_local + start
     b = _pipeline.bucket(q.keys, reps_local)
-    runs, cols = _lsh_runs(b)
+    runs, cols = bucket_runs(b.order, b.sorted_keys)
     own = _pipeline.link(runs, cols, reps_local, q, np.where(rep >= start, rep - start, -1), config.threshold)
     inside = Pairs(own.i + start, own.j + start, own.score)
     complete = _pipeline.big_runs(b).shape[0] == 0
@@ -217,12 +230,6 @@ def append(segs: list, older_pairs, q: Features, config: Config) -> tuple[np.nda
         p = _connect(segs, older_pairs(), q, start, rep, p, big, config)
         complete = False
     return rep, reps, b, p, complete
-
-
-def _lsh_runs(b: Buckets):
-    from ._lsh import bucket_runs
-
-    return bucket_runs(b.order, b.sorted_keys)
 
 
 def _cat(parts) -> Pairs:
@@ -308,14 +315,7 @@ def _gathered(segs, q: Features, start: int, docs: np.ndarray):
         ptr, v = _rows(q, new - start)
         ptrs.append(ptr)
         vals.append(v)
-    indptr = np.zeros(docs.shape[0] + 1, dtype=np.int64)
-    o = 0
-    for ptr, v in zip(ptrs, vals):
-        k = ptr.shape[0] - 1
-        indptr[o + 1 : o + k + 1] = ptr[1:] + indptr[o]
-        o += k
-    values = np.concatenate(vals) if vals else np.zeros(0, np.uint64)
-    return indptr, values
+    return concat_rows(zip(ptrs, vals))
 
 
 def _verify_across(segs, q, start, ci, cj, threshold) -> Pairs:
@@ -347,18 +347,13 @@ def _connect(segs, older: Pairs, q, start, rep_new, p: Pairs, big, config: Confi
     i, j, sc = np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k, np.float64)
     got = _cluster.connect_runs(runs, cols, members, np.arange(k), settled, csr[0], csr[1], config.threshold,
                                 parent, size, i, j, sc, 0)
-    return _sorted(_cat([p, Pairs(i[:got], j[:got], sc[:got])]))
+    return _pipeline.with_edges(p, i[:got], j[:got], sc[:got])
 
 
 def merge(tails: list, config: Config, ids) -> Tail:
     """One tail of several consecutive ones (in RAM: their size, not the index's)."""
     start = tails[0].start
-    f = Features(np.concatenate([np.zeros(1, np.int64), *(np.asarray(t.f.indptr[1:]) + off for t, off in
-                                 zip(tails, np.cumsum([0] + [int(t.f.indptr[-1]) for t in tails[:-1]])))]),
-                 np.concatenate([np.asarray(t.f.values) for t in tails]),
-                 np.concatenate([np.asarray(t.f.digests) for t in tails]),
-                 np.concatenate([np.asarray(t.f.nbytes) for t in tails]),
-                 np.concatenate([np.asarray(t.f.keys) for t in tails], axis=1))
+    f = concat_features(t.f for t in tails)
     rep = np.concatenate([np.asarray(t.rep) for t in tails])
     reps = np.concatenate([np.asarray(t.reps) for t in tails])
     b = _pipeline.bucket(f.keys, reps - start)

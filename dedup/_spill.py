@@ -98,7 +98,8 @@ def advise(arr, how: str) -> None:
 
 
 def gather_rows(indptr, values, rows: np.ndarray):
-    """The CSR rows ``rows`` (sorted unique) of a memory-mapped ``values``, read with ``pread``.
+    """The CSR rows ``rows`` (sorted unique) of a memory-mapped ``values``, read with ``pread`` (of an
+    array in RAM, taken from it).
 
     Reading through the mapping would map the page-cache folio around every
     row touched (256 KB a row measured here), so a few thousand random rows
@@ -123,8 +124,8 @@ def gather_rows(indptr, values, rows: np.ndarray):
     last = np.concatenate([brk, [rows.shape[0]]])
     try:
         f = open(values.filename, "rb", buffering=0)
-    except FileNotFoundError:  # the file was replaced (a save deleted the generation): read through the mapping
-        sizes = ends - starts
+    except (AttributeError, TypeError, FileNotFoundError):
+        # in RAM, or a file replaced since (a save deleted its generation): through the array (or its mapping)
         out[:] = np.asarray(values)[np.repeat(starts - ptr[:-1], sizes) + np.arange(int(ptr[-1]))]
         return ptr, out
     with f:

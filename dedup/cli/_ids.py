@@ -10,7 +10,8 @@ index per document.
 
 :class:`IdSet` finds a repeated id without a set of every id (10 million
 short strings in a ``set`` take about 1 GB): each id is hashed to 64 bits
-(xxh3 of its type and value), the hashes are kept in sorted runs (merged as
+(``dedup._ids.id_keys``, the keys an index checks its ids by, a batch at a
+time), the hashes are kept in sorted runs (merged as
 they grow, as a log-structured merge tree does), and only ids whose hashes
 are equal are compared exactly, so a hash collision never refuses an id.
 12 bytes per document checked.
@@ -22,20 +23,12 @@ from array import array
 from collections.abc import Sequence
 
 import numpy as np
-import xxhash
 
 from ._formats import made_id
 
 #: How an id is stored: made from its source and record, a str, an int64, a larger int.
 MADE, STR, INT, BIG = 0, 1, 2, 3
 _INT64 = (-(2**63), 2**63)
-
-
-def id_hash(doc_id) -> int:
-    """A 64-bit hash of an id that tells ``1`` from ``"1"`` (stable across processes)."""
-    if isinstance(doc_id, str):
-        return xxhash.xxh3_64_intdigest(b"s" + doc_id.encode("utf-8", "surrogatepass"))
-    return xxhash.xxh3_64_intdigest(b"i%d" % doc_id)
 
 
 class DocIds(Sequence):
@@ -160,7 +153,7 @@ class DocIds(Sequence):
 
 
 class IdSet:
-    """The hashes of the ids seen so far (:func:`id_hash`), in sorted runs, with each one's position.
+    """The hashes of the ids seen so far (``dedup._ids.id_keys``), in sorted runs, with each one's position.
 
     ``candidates`` says which new hashes were seen before, and where; the
     caller compares those ids exactly. Runs merge when the newest is at least

@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
+from .._ids import id_keys
 from ._errors import InputError
 from ._formats import READERS, Reader, made_id
-from ._ids import DocIds, IdSet, id_hash
+from ._ids import DocIds, IdSet
 from ._read import Records, _spool_stdin
 from ._sources import Source, fail
 
@@ -131,10 +132,9 @@ class Stream(Records):
             n = len(self.ids)
             for lo in range(0, n, 1 << 16):
                 part = self.ids[lo : lo + (1 << 16)]
-                self._seen.add(np.fromiter(map(id_hash, part), dtype=np.uint64, count=len(part)),
-                               np.arange(lo, lo + len(part)))
+                self._seen.add(id_keys(part), np.arange(lo, lo + len(part)))
         ids = [b[0] if b[0] is not None else made_id(self.sources[b[2]], b[3]) for b in batch] if hashing else None
-        hashes = np.fromiter(map(id_hash, ids), dtype=np.uint64, count=len(ids)) if hashing else None
+        hashes = id_keys(ids) if hashing else None
         before = self._seen.candidates(hashes) if hashing else {}
         twice = set()
         if hashing and len(batch) > 1:
