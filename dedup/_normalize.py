@@ -33,6 +33,8 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit, prange
 
+from . import _pystr
+
 SEPARATOR = 0
 WORD = 1
 SOLO = 2
@@ -96,6 +98,7 @@ def normalize(text: str) -> str:
 
 IDENTITY = -1  # fold table: the code point maps to itself
 NO_BOUNDARY = -2  # fold table: the text must be normalized by CPython
+_MIN_NO_BOUNDARY = 0x300  # the first NO_BOUNDARY code point (a test checks it), U+0300 COMBINING GRAVE ACCENT
 
 
 def _composition_seconds() -> set[int]:
@@ -266,9 +269,264 @@ def encode_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         ``buf[indptr[i]:indptr[i+1]]``.
 
     Lone surrogates (invalid in UTF-8) are kept with ``surrogatepass`` and act
-    as separators, so no input text raises here. Python-level work is one
-    ``encode`` per text, plus CPython's NFKC for the rare text the table
-    cannot fold exactly or that more than doubles in size.
+    as separators, so no input text raises here. On CPython the texts are
+    read in place (``_pystr``) by parallel kernels: Python-level work is one
+    ``id`` per text. The few characters the table cannot fold alone (a
+    combining mark after its base, ...) are normalized by CPython, all of a
+    batch's in one call (``_span_bytes``). Anything the kernels cannot read
+    (a ``str`` subclass, another interpreter) goes through ``_encode_utf8``.
+    """
+    layout = _pystr.layout()
+    if layout is None:
+        return _encode_utf8(texts)
+    items = texts if type(texts) is tuple else list(texts)  # our references keep every object alive
+    n = len(items)
+    addrs = _pystr.addresses(items)
+    table, data = fold_table()
+    ascii_fold = _ascii_fold()
+    sizes = np.empty(n, dtype=np.int64)
+    spans = np.zeros(n + 1, dtype=np.int64)
+    span_units = np.zeros(n + 1, dtype=np.int64)
+    _measure(addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes,
+             spans[1:], span_units[1:])
+    np.cumsum(spans, out=spans)  # document d's spans are spans[d]:spans[d + 1] of the batch's
+    span_ptr = _span_bytes(addrs, layout, table, data, ascii_fold, spans, span_units, sizes)
+    other = np.flatnonzero(sizes < 0)
+    if other.size:  # not readable in place: str.encode, then the same folding
+        other_buf, other_offs = _encode_utf8([items[k] for k in other.tolist()])
+        sizes[other] = np.diff(other_offs)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=indptr[1:])
+    buf = np.empty(indptr[-1], dtype=np.uint8)
+    if other.size:
+        sizes[other] = -1  # written below, not by _write
+    _write(addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes, indptr,
+           buf, spans, span_ptr[0], span_ptr[1])
+    if other.size:
+        _place(other_buf, other_offs, other, indptr, buf)
+    return buf, indptr
+
+
+def _span_bytes(addrs, layout, table, data, ascii_fold, spans, span_units, sizes):
+    """``casefold(NFKC(span))`` of every span of the batch, as UTF-8: ``(bytes, starts and ends)``.
+
+    A span is a run of characters without a normalization boundary before
+    them, with the character before the run; it is normalized apart from the
+    rest of its text (both ends are boundaries), all the batch's spans in one
+    CPython call, joined by U+FFFF, which has boundaries on both sides, is
+    left alone by NFKC and casefold, and is never produced by them (a text
+    whose spans hold U+FFFF is not read in place: ``_measure``). ``sizes``
+    grows by each text's normalized span bytes.
+    """
+    total = int(spans[-1])
+    if total == 0:
+        return np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
+    np.cumsum(span_units, out=span_units)
+    joined = np.empty(int(span_units[-1]) + total, dtype=np.uint32)
+    _gather_spans(addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes, spans,
+                  span_units, joined)
+    text = joined.tobytes().decode("utf-32-le", "surrogatepass")
+    folded = np.frombuffer(normalize(text).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    bounds = _split_spans(folded, total)
+    _add_span_sizes(bounds, spans, sizes)
+    return folded, bounds
+
+
+_SEP = 0xFFFF
+_BLOCK = 32  # code units checked at once for plain ASCII by _walk
+
+
+@njit(cache=True, inline="always")
+def _lower_ascii_run(units, a, b, out, o):
+    """``out[o:] = units[a:b]`` lowered, for ASCII code units (one flat loop, which LLVM vectorizes)."""
+    src = units[a:b]  # slices: indices from 0, so no negative-index check blocks vectorizing
+    dst = out[o : o + b - a]
+    for x in range(b - a):
+        v = np.uint8(src[x])
+        dst[x] = v | (np.uint8(np.uint8(v - np.uint8(65)) < np.uint8(26)) << np.uint8(5))
+
+
+@njit(cache=True, inline="always")
+def _walk(units, table, data, ascii_fold, mode, out, o, joined, q, folded, bounds, s):
+    """Fold one text's code units (``units``); what is done depends on ``mode``.
+
+    0: measure: returns (bytes of the characters outside spans, spans, code
+    points in spans, whether a span holds U+FFFF); 1: copy every span's
+    code points to ``joined[q:]``, each followed by U+FFFF; 2: write the
+    folded text to ``out[o:]``, span ``s`` onwards taken from ``folded``
+    (``bounds[s]:bounds[s + 1]``). A span starts at a character followed by
+    one without a boundary, or at a text's first character if it has none.
+    """
+    n = units.shape[0]
+    length = 0
+    n_spans = 0
+    n_units = 0
+    bad = False
+    i = 0
+    while i < n:
+        j = i  # a run of ASCII blocks, each followed by a character with a boundary: no lookup
+        while j + _BLOCK < n:
+            block = units[j : j + _BLOCK]
+            acc = 0
+            for x in range(_BLOCK):
+                acc |= block[x]
+            if acc >= 0x80 or units[j + _BLOCK] >= _MIN_NO_BOUNDARY:
+                break
+            j += _BLOCK
+        if j > i:
+            if mode == 2:
+                _lower_ascii_run(units, i, j, out, o + length)
+            length += j - i
+            i = j
+            continue
+        cp = np.int64(units[i])
+        j = i + 1
+        span = cp >= _MIN_NO_BOUNDARY and table[cp] == NO_BOUNDARY
+        if not span and j < n:
+            nxt = np.int64(units[j])
+            span = nxt >= _MIN_NO_BOUNDARY and table[nxt] == NO_BOUNDARY
+        if not span:
+            if cp < 0x80:
+                if mode == 2:
+                    out[o + length] = ascii_fold[cp]
+                length += 1
+            else:
+                length += _fold_cp(cp, table, data, out, o + length, mode == 2)
+            i = j
+            continue
+        k = j
+        while k < n:
+            c = np.int64(units[k])
+            if c < _MIN_NO_BOUNDARY or table[c] != NO_BOUNDARY:
+                break
+            k += 1
+        n_spans += 1
+        n_units += k - i
+        if mode == 0:
+            for x in range(i, k):
+                bad |= units[x] == _SEP
+        elif mode == 1:
+            for x in range(i, k):
+                joined[q] = units[x]
+                q += 1
+            joined[q] = _SEP
+            q += 1
+        else:
+            a = bounds[2 * s]
+            b = bounds[2 * s + 1]
+            s += 1
+            for x in range(a, b):
+                out[o + length] = folded[x]
+                length += 1
+        i = k
+    return length, n_spans, n_units, bad
+
+
+@njit(cache=True, inline="always")
+def _walk_text(address, str_type, ascii_offset, compact_offset, table, data, ascii_fold, mode, out, o, joined, q,
+               folded, bounds, s):
+    """``_walk`` over the ``str`` at ``address`` by its kind; kind 0 (not readable) returns length -1."""
+    kind, is_ascii, n, at = _pystr.header(address, str_type, ascii_offset, compact_offset)
+    if kind == 1:
+        u8 = _pystr.units(at, n, np.uint8)
+        if is_ascii:  # every ASCII character folds to one byte, and has boundaries
+            if mode == 2:
+                _lower_ascii_run(u8, 0, n, out, o)
+            return n, 0, 0, False
+        return _walk(u8, table, data, ascii_fold, mode, out, o, joined, q, folded, bounds, s)
+    if kind == 2:
+        return _walk(_pystr.units(at, n, np.uint16), table, data, ascii_fold, mode, out, o, joined, q, folded,
+                     bounds, s)
+    if kind == 4:
+        return _walk(_pystr.units(at, n, np.uint32), table, data, ascii_fold, mode, out, o, joined, q, folded,
+                     bounds, s)
+    return -1, 0, 0, False
+
+
+_NO_U8 = np.empty(0, dtype=np.uint8)
+_NO_U32 = np.empty(0, dtype=np.uint32)
+_NO_I64 = np.empty(0, dtype=np.int64)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _measure(addrs, str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, spans, span_units):
+    """Each text's folded bytes outside spans (-1: not readable in place), spans and their code points."""
+    for d in prange(addrs.shape[0]):
+        length, n_spans, n_units, bad = _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data,
+                                                   ascii_fold, 0, _NO_U8, 0, _NO_U32, 0, _NO_U8, _NO_I64, 0)
+        if bad:
+            length, n_spans, n_units = -1, 0, 0
+        sizes[d] = length
+        spans[d] = n_spans
+        span_units[d] = n_units
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _gather_spans(addrs, str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, spans, span_units,
+                  joined):
+    """Copy the spans of every text that has some to ``joined`` (U+FFFF after each), in order."""
+    for d in prange(addrs.shape[0]):
+        if spans[d + 1] > spans[d] and sizes[d] >= 0:
+            _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, 1, _NO_U8, 0,
+                       joined, span_units[d] + spans[d], _NO_U8, _NO_I64, 0)
+
+
+@njit(cache=True, nogil=True)
+def _split_spans(folded, total):
+    """``[start, end)`` of each of the ``total`` spans in ``folded`` (UTF-8, U+FFFF = EF BF BF after each)."""
+    bounds = np.empty(2 * total, dtype=np.int64)
+    s = 0
+    start = 0
+    i = 0
+    n = folded.shape[0]
+    while i + 2 < n:
+        if folded[i] == 0xEF and folded[i + 1] == 0xBF and folded[i + 2] == 0xBF:
+            if s == total:
+                raise ValueError("more spans than gathered")
+            bounds[2 * s] = start
+            bounds[2 * s + 1] = i
+            s += 1
+            i += 3
+            start = i
+        else:
+            i += 1
+    if s != total:
+        raise ValueError("fewer spans than gathered")
+    return bounds
+
+
+@njit(cache=True, nogil=True)
+def _add_span_sizes(bounds, spans, sizes):
+    for d in range(sizes.shape[0]):
+        if sizes[d] >= 0:
+            for s in range(spans[d], spans[d + 1]):
+                sizes[d] += bounds[2 * s + 1] - bounds[2 * s]
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _write(addrs, str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, indptr, out, spans,
+           folded, bounds):
+    """Write every readable text's folded bytes at ``out[indptr[d]:]`` (``sizes[d] >= 0``)."""
+    for d in prange(addrs.shape[0]):
+        if sizes[d] >= 0:
+            _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, 2, out,
+                       indptr[d], _NO_U32, 0, folded, bounds, spans[d])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _place(src, src_offs, rows, indptr, out):
+    """Copy text ``k`` of ``src`` to text ``rows[k]`` of ``out``."""
+    for k in prange(rows.shape[0]):
+        d = rows[k]
+        out[indptr[d] : indptr[d + 1]] = src[src_offs[k] : src_offs[k + 1]]
+
+
+def _encode_utf8(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``encode_batch`` through ``str.encode``: one ``encode`` per text, then the ``_fold`` kernel.
+
+    For interpreters whose ``str`` objects ``_pystr`` cannot read, and for
+    objects that are not exactly ``str``. CPython's NFKC normalizes the rare
+    text the table cannot fold exactly or that more than doubles in size.
     """
     n = len(texts)
     raw = [t.encode("utf-8", "surrogatepass") for t in texts]
@@ -277,7 +535,7 @@ def encode_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     rawbuf = np.frombuffer(b"".join(raw), dtype=np.uint8)
     del raw
     buf = np.empty(rawbuf.shape[0], dtype=np.uint8)
-    if _lower_ascii(rawbuf, buf):  # the common case of English text: one vectorized pass
+    if all(t.isascii() for t in texts) and _lower_ascii(rawbuf, buf):  # English text: one vectorized pass
         return buf, offs
     table, data = fold_table()
     room = 2 * offs  # folding rarely grows a text; one that would pass 2x takes the slow path

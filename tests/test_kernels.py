@@ -55,6 +55,83 @@ def test_fold_kernel_equals_cpython_on_mixed_text(texts):
         assert bytes(buf[offs[k] : offs[k + 1]]) == _normalize.normalize(t).encode("utf-8", "surrogatepass")
 
 
+class _Str(str):
+    """A str subclass: not read in place (its type is not exactly str)."""
+
+
+# Texts whose characters without a normalization boundary (marks, Hangul
+# vowels) come in runs, after ASCII blocks of every length, with U+FFFF (the
+# separator of the spans' one CPython call) inside and outside runs.
+SPAN_ALPHABET = st.sampled_from(["a", "Z", " ", "é", "\u0301", "\u0327", "\u05bc", "\u094d", "\u1161", "\u11a8",
+                                 "ᄀ", "\uffff", "😀", "\ud800", "ß", "½", "İ", "\u0345", "ΐ"])
+SPAN_TEXTS = st.tuples(st.integers(0, 70), st.lists(SPAN_ALPHABET, max_size=30), st.integers(0, 70)).map(
+    lambda t: "x" * t[0] + "".join(t[1]) + "Y" * t[2])
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(SPAN_TEXTS | TEXTS, max_size=10), wrap=st.lists(st.integers(0, 2), max_size=10))
+def test_texts_read_in_place_fold_like_cpython(texts, wrap):
+    """encode_batch's in-place path (``_pystr``), its spans normalized by CPython in one call, and the
+    ``str.encode`` path give the same bytes as CPython for every text; subclasses and numpy strings in
+    the batch take the ``str.encode`` path."""
+    kinds = [str, _Str, np.str_]
+    batch = [kinds[w](t) for t, w in zip(texts, wrap + [0] * len(texts))]
+    want = [_normalize.normalize(t).encode("utf-8", "surrogatepass") for t in texts]
+    for encode in (_normalize.encode_batch, _normalize._encode_utf8):
+        buf, offs = encode(batch)
+        assert [bytes(buf[a:b]) for a, b in zip(offs[:-1], offs[1:])] == want
+
+
+def test_str_layout_is_read_on_cpython():
+    """On CPython (CI runs 3.11) texts are read in place; the probe rejects a layout it cannot read back."""
+    import sys
+
+    from dedup import _pystr
+    if sys.implementation.name != "cpython":
+        pytest.skip("in-place reading is for CPython only")
+    layout = _pystr.layout()
+    assert layout is not None and layout.str_type == id(str)
+    for s in _pystr._probes():
+        top = max(map(ord, s), default=0)
+        want = 1 if top < 0x100 else 2 if top < 0x10000 else 4
+        assert _pystr_header(s, layout)[:3] == (want, s.isascii(), len(s))
+    assert _pystr_header(_Str("abc"), layout)[0] == 0 and _pystr_header(12345, layout)[0] == 0
+
+
+def _pystr_header(obj, layout):
+    from numba import njit
+
+    from dedup import _pystr
+
+    @njit
+    def read(address, t, a, c):
+        return _pystr.header(address, t, a, c)
+
+    return read(id(obj), layout.str_type, layout.ascii, layout.compact)
+
+
+def test_spans_of_a_batch_are_normalized_in_one_cpython_call(monkeypatch):
+    """Python-level work stays O(1) per batch however many marks the texts hold."""
+    calls = []
+    real = _normalize.normalize
+    monkeypatch.setattr(_normalize, "normalize", lambda t: calls.append(t) or real(t))
+    texts = ["caf" + "e\u0301 " * 50 + "x" * k for k in range(200)] + ["\u05d0\u05bc\u05b8" * 30, "plain"]
+    buf, offs = _normalize.encode_batch(texts)
+    assert [bytes(buf[a:b]) for a, b in zip(offs[:-1], offs[1:])] == [
+        real(t).encode("utf-8") for t in texts]
+    assert len(calls) == (1 if _pystr_layout() else 201)
+
+
+def _pystr_layout():
+    from dedup import _pystr
+    return _pystr.layout()
+
+
+def test_first_code_point_without_a_boundary():
+    table, _ = _normalize.fold_table()
+    assert np.flatnonzero(table == _normalize.NO_BOUNDARY).min() == _normalize._MIN_NO_BOUNDARY
+
+
 # ------------------------------------------------------------------ shingles
 @settings(max_examples=300, deadline=None)
 @given(text=TEXTS, ngram=st.integers(1, 6), shingle=st.sampled_from(sorted(SHINGLE_MODES)))

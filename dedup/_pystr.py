@@ -1,0 +1,123 @@
+"""Read the characters of CPython ``str`` objects in place, from numba kernels.
+
+CPython keeps a ``str`` (PEP 393) as a header followed by its code points in
+the narrowest of 1, 2 or 4 bytes each ("compact" objects: every ``str`` made
+by ordinary code). ``_normalize.encode_batch`` folds texts straight from that
+memory, in parallel, instead of a ``str.encode`` per text and a join (two
+serial copies of the whole input under the GIL). The kernels do what
+CPython's ``PyUnicode_KIND``/``PyUnicode_DATA`` macros do: read the object's
+type, length and state word, then its data.
+
+Nothing here is assumed: ``layout()`` probes this interpreter with strings of
+every kind (ASCII, Latin-1, BMP, astral, empty, with surrogates) and accepts
+the layout only if the type, length, kind, compact and ASCII flags and the
+data of every probe read back exactly; otherwise (PyPy, a free-threaded
+build, a big-endian machine, a future CPython) it returns ``None`` and the
+callers encode with ``str.encode``. In the kernels an object whose type is
+not exactly ``str`` (a subclass such as ``numpy.str_``, or not a string at
+all) or that is not compact is not read past its type field: ``header``
+returns kind 0 and the caller takes the ``str.encode`` path for it. Callers
+hold a reference to every object while a kernel reads it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import struct
+import sys
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+_STATE = 32  # offset of the state word after refcount, type, length and hash (64-bit builds)
+
+
+@intrinsic
+def _pointer(typingctx, address):
+    """``address`` (an int64) as a ``void *``, for ``numba.carray``."""
+    sig = types.voidptr(address)
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], context.get_value_type(types.voidptr))
+
+    return sig, codegen
+
+
+class Layout(NamedTuple):
+    """Where a compact ``str`` keeps its data: after ``ascii`` header bytes for ASCII text, ``compact`` otherwise."""
+
+    str_type: int
+    ascii: int
+    compact: int
+
+
+def _state(raw: bytes) -> tuple[int, int, int]:
+    state = struct.unpack_from("<I", raw, _STATE)[0]
+    return (state >> 2) & 7, (state >> 5) & 1, (state >> 6) & 1  # kind, compact, ascii
+
+
+_CODECS = {1: "latin-1", 2: "utf-16-le", 4: "utf-32-le"}
+
+
+def _probes() -> list[str]:
+    fixed = ["", "a", "near-dups", "café", "\xff" * 3, "it\u2019s", "\u4e00\uffff", "\ud800x", "\U0001f600 x",
+             "\U0010ffff", "\x00", "e\u0301"]
+    # built at run time too: not interned, not cached, as texts read from files are
+    built = ["".join(map(chr, range(lo, lo + 40))) for lo in (32, 200, 0x3000, 0x1F600)]
+    return fixed + built + ["".join(["x", str(len(built))] * 20)]
+
+
+@functools.cache
+def layout() -> Layout | None:
+    """This interpreter's ``str`` layout if every probe reads back exactly, else ``None``."""
+    if sys.implementation.name != "cpython" or sys.byteorder != "little" or struct.calcsize("P") != 8:
+        return None
+    offsets = {0: set(), 1: set()}
+    try:
+        for s in _probes():
+            raw = ctypes.string_at(id(s), sys.getsizeof(s))
+            str_type, length = struct.unpack_from("<qq", raw, 8)
+            kind, compact, is_ascii = _state(raw)
+            top = max(map(ord, s), default=0)
+            want = 1 if top < 0x100 else 2 if top < 0x10000 else 4
+            if str_type != id(str) or length != len(s) or kind != want or not compact or is_ascii != s.isascii():
+                return None
+            start = len(raw) - (len(s) + 1) * kind
+            body = s.encode(_CODECS[kind], "surrogatepass")
+            if start < _STATE + 4 or raw[start : start + len(body)] != body or any(raw[start + len(body):]):
+                return None
+            offsets[is_ascii].add(start)
+    except Exception:  # an unexpected interpreter: encode with str.encode instead
+        return None
+    if len(offsets[0]) != 1 or len(offsets[1]) != 1:
+        return None
+    return Layout(id(str), offsets[1].pop(), offsets[0].pop())
+
+
+@njit(cache=True, inline="always")
+def header(address, str_type, ascii_offset, compact_offset):
+    """``(kind, is_ascii, length, data address)`` of the ``str`` at ``address``; kind 0 if it cannot be read."""
+    head = numba.carray(_pointer(address), (3,), np.int64)
+    if head[1] != str_type:  # every object has a type field: nothing further is read
+        return 0, False, 0, 0
+    state = numba.carray(_pointer(address + _STATE), (1,), np.uint32)[0]
+    if not (state >> 5) & 1:
+        return 0, False, 0, 0
+    kind = np.int64((state >> 2) & 7)
+    is_ascii = bool((state >> 6) & 1)
+    return kind, is_ascii, head[2], address + (ascii_offset if is_ascii else compact_offset)
+
+
+@njit(cache=True, inline="always")
+def units(data, length, dtype):
+    """The ``length`` code units at address ``data``, as an array of ``dtype``."""
+    return numba.carray(_pointer(data), (length,), dtype)
+
+
+def addresses(items) -> np.ndarray:
+    """``id()`` of every item, as int64 (the object's address in CPython)."""
+    return np.fromiter(map(id, items), dtype=np.int64, count=len(items))
