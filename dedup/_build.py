@@ -99,7 +99,7 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
         ids, texts = as_documents(docs)
         total = sum(map(len, texts))
         in_memory = _stream.estimate_bytes(len(texts), total, config) <= budget.ram
-        chunks = ((ids[a:b], texts[a:b]) for a, b in _spans([len(t) for t in texts], _pipeline.BATCH_CHARS))
+        chunks = ((ids[a:b], texts[a:b]) for a, b in _spans(list(map(len, texts)), _pipeline.BATCH_CHARS))
     else:
         total = None
         chunks = iter_documents(docs, _pipeline.BATCH_CHARS)

@@ -24,6 +24,8 @@ def as_documents(docs) -> tuple[list, list[str]]:
     ValueError
         Two documents share an id.
     """
+    if type(docs) in (list, tuple) and docs and set(map(type, docs)) == {str}:
+        return list(range(len(docs))), list(docs)  # plain texts: checked in C, no Python step per text
     ids: list = []
     texts: list[str] = []
     for chunk_ids, chunk_texts in iter_documents(docs):

@@ -170,6 +170,11 @@ def keys_of_signatures(sig, bands, rows):
     return out
 
 
+#: Rows per parallel task of ``band_keys``: few enough that a batch of long
+#: texts splits into many tasks (the caller schedules them dynamically).
+_ROWS_PER_TASK = 16
+
+
 @njit(BAND_KEYS, cache=True, parallel=True, nogil=True)
 def band_keys(indptr, values, select, a, b, bands, rows, oph):
     """``keys_of_signatures(signatures(...))`` of the CSR rows ``select``: the sketch step.
@@ -195,10 +200,10 @@ def band_keys(indptr, values, select, a, b, bands, rows, oph):
     ak = a[:k]
     bk = b[:k]
     out = np.empty((bands, n), dtype=np.uint64)
-    for c in prange((n + 255) // 256):
+    for c in prange((n + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
         sig = np.empty(k, dtype=np.uint64)
         full = np.empty(k, dtype=np.uint64)
-        for d in range(c * 256, min(n, c * 256 + 256)):
+        for d in range(c * _ROWS_PER_TASK, min(n, (c + 1) * _ROWS_PER_TASK)):
             _sketch_row(values[indptr[select[d]] : indptr[select[d] + 1]], ak, bk, sig, full, oph)
             for band in range(bands):
                 out[band, d] = _band_key(sig, band, rows)

@@ -140,7 +140,8 @@ def sketch(indptr, values, select, *, num_perm: int, seed: int, bands: int, rows
            family: str = "minhash") -> np.ndarray:
     """Band keys, shape (bands, len(select)), of the signatures (``family``) of the CSR rows ``select``."""
     a, b = _minhash.permutations(num_perm, seed)
-    return _minhash.band_keys(indptr, values, select, a, b, bands, rows, _minhash.FAMILIES[family])
+    with numba.parallel_chunksize(1):  # rows differ in length: threads take tasks as they finish
+        return _minhash.band_keys(indptr, values, select, a, b, bands, rows, _minhash.FAMILIES[family])
 
 
 def featurize(texts, config: Config) -> Features:
@@ -167,8 +168,11 @@ def featurize(texts, config: Config) -> Features:
     values = np.empty(int(lengths.sum()) // (1 if mode == _shingle.CHARS else 4) + n + 1024, dtype=np.uint64)
     used = 0
     scratch = None
+    text_buf = np.empty(0, dtype=np.uint8)
     for start, stop in _batches(lengths, BATCH_CHARS):
-        buf, offs = _normalize.encode_batch(texts[start:stop])
+        buf, offs = _normalize.encode_batch(texts[start:stop], text_buf)
+        if buf.base is not text_buf:  # the first batch, or a larger one: keep its buffer for the next
+            text_buf = buf
         need = int(_shingle._bound(np.diff(offs), mode).sum())
         if scratch is None or scratch.shape[0] < need:
             scratch = np.empty(need, dtype=np.uint64)

@@ -20,6 +20,7 @@ the same kernels shingle whole documents or blocks inside them.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -71,25 +72,53 @@ def _ascii_kinds(classes):
 
 
 @njit(cache=True, inline="always")
-def _token_hashes(buf, start, end, kinds, classes, out, o):
-    """Write the FNV-1a hash (before ``fmix64``) of every token of ``buf[start:end]`` to ``out[o:]``.
+def _step(buf, i, end, kinds, classes, out, t, h, in_token):
+    """Read one character of a token stream at ``buf[i]``; return the stream's new ``(i, t, h, in_token)``.
 
-    Returns how many (the ``WORDS`` units). The ASCII path (``kinds`` from
-    ``_ascii_kinds``) has no branch on the text: each byte stores the running
-    hash at ``out[o + count]`` and advances ``count`` when a token ended
-    there, so the unpredictable token ends cost no branch misprediction; the
-    loop runs at the latency of the hash's multiply. That store stays inside
-    the row's bound (``count <= bytes seen // 2 < (bytes + 1) // 2``: every
-    unit counted so far took two bytes or more). Any other byte goes through
-    ``_decode``, as in ``_shingle_one``, so the values are the same for every
-    input, malformed UTF-8 included. Indices are cast to unsigned, which
-    spares numba's negative-index wraparound in the loop.
+    ``t`` is where the next token's FNV-1a hash (before ``fmix64``) goes and
+    ``h`` the running hash of the token being read (``FNV_OFFSET`` whenever
+    ``in_token`` is 0). An ASCII byte (``kinds`` from ``_ascii_kinds``) takes
+    no branch on the text: it stores the running hash at ``out[t]`` and
+    advances ``t`` when a token ended there, so the unpredictable token ends
+    cost no branch misprediction. That store stays inside the row's bound
+    (``count <= bytes seen // 2 < (bytes + 1) // 2``: every unit counted so
+    far took two bytes or more). Any other byte goes through ``_decode``, as
+    in ``_shingle_one``, so the values are the same for every input,
+    malformed UTF-8 included. Indices are cast to unsigned, which spares
+    numba's negative-index wraparound in the loop.
     """
-    n_classes = classes.shape[0]
-    t = o
-    h = FNV_OFFSET  # invariant: FNV_OFFSET whenever in_token == 0
-    in_token = 0
-    i = start
+    b = buf[np.uint64(i)]
+    w = np.int64(kinds[b])
+    if w <= 1:
+        out[np.uint64(t)] = h
+        t += in_token > w
+        g = (h ^ np.uint64(b)) * FNV_PRIME
+        h = g if w else FNV_OFFSET
+        return i + 1, t, h, w
+    j = i
+    cp, i = _decode(buf, i, end)
+    cls = classes[cp] if cp < classes.shape[0] else 0
+    if cls == 1:
+        for k in range(j, i):
+            h = (h ^ np.uint64(buf[k])) * FNV_PRIME
+        return i, t, h, 1
+    if in_token:
+        out[t] = h
+        t += 1
+        h = FNV_OFFSET
+        in_token = 0
+    if cls == 2:
+        s = FNV_OFFSET
+        for k in range(j, i):
+            s = (s ^ np.uint64(buf[k])) * FNV_PRIME
+        out[t] = s
+        t += 1
+    return i, t, h, in_token
+
+
+@njit(cache=True, inline="always")
+def _stream(buf, i, end, kinds, classes, out, t, h, in_token):
+    """``_step`` from ``buf[i]`` to ``end``, its ASCII path written in the loop (so the chain stays in registers)."""
     while i < end:
         b = buf[np.uint64(i)]
         w = np.int64(kinds[b])
@@ -101,29 +130,78 @@ def _token_hashes(buf, start, end, kinds, classes, out, o):
             in_token = w
             i += 1
             continue
-        j = i
-        cp, i = _decode(buf, i, end)
-        cls = classes[cp] if cp < n_classes else 0
-        if cls == 1:
-            for k in range(j, i):
-                h = (h ^ np.uint64(buf[k])) * FNV_PRIME
-            in_token = 1
-            continue
-        if in_token:
-            out[t] = h
-            t += 1
-            h = FNV_OFFSET
-            in_token = 0
-        if cls == 2:
-            s = FNV_OFFSET
-            for k in range(j, i):
-                s = (s ^ np.uint64(buf[k])) * FNV_PRIME
-            out[t] = s
-            t += 1
-    if in_token:
-        out[t] = h
-        t += 1
-    return t - o
+        i, t, h, in_token = _step(buf, i, end, kinds, classes, out, t, h, in_token)
+    return t, h, in_token
+
+
+#: Texts of at least this many bytes are read as two token streams at once.
+_TWO_STREAMS = 256
+
+
+@njit(cache=True, inline="always")
+def _token_hashes(buf, start, end, kinds, classes, out, o):
+    """Write the FNV-1a hash (before ``fmix64``) of every token of ``buf[start:end]`` to ``out[o:]``.
+
+    Returns how many (the ``WORDS`` units). A token's hash is a chain of
+    dependent multiplies, one per byte (``_step``), so one stream runs at the
+    multiply's latency. A long text is cut in two at an ASCII separator near
+    its middle and both halves are read in one loop, two independent chains
+    the CPU overlaps. The second half's tokens are written from
+    ``o + (bytes of the first half + 1) // 2`` (past anything the first half
+    can write), then moved down behind the first half's: the units are the
+    same, in the same order, as one stream's, and every write stays within
+    the row's bound (the second half starts with a separator, so it holds at
+    most ``bytes // 2`` tokens).
+    """
+    mid = end
+    if end - start >= _TWO_STREAMS:
+        mid = start + (end - start) // 2
+        while mid < end and kinds[buf[np.uint64(mid)]] != 0:
+            mid += 1
+    ta = o
+    ha = FNV_OFFSET
+    ina = 0
+    ia = start
+    if mid < end:
+        tb = o + (mid - start + 1) // 2
+        b0 = tb
+        hb = FNV_OFFSET
+        inb = 0
+        ib = mid
+        while ia < mid and ib < end:
+            ba = buf[np.uint64(ia)]
+            bb = buf[np.uint64(ib)]
+            wa = np.int64(kinds[ba])
+            wb = np.int64(kinds[bb])
+            if (wa | wb) <= 1:  # ASCII in both: _step's branch-free path, written out for both chains
+                out[np.uint64(ta)] = ha
+                out[np.uint64(tb)] = hb
+                ta += ina > wa
+                tb += inb > wb
+                ga = (ha ^ np.uint64(ba)) * FNV_PRIME
+                gb = (hb ^ np.uint64(bb)) * FNV_PRIME
+                ha = ga if wa else FNV_OFFSET
+                hb = gb if wb else FNV_OFFSET
+                ina = wa
+                inb = wb
+                ia += 1
+                ib += 1
+                continue
+            ia, ta, ha, ina = _step(buf, ia, mid, kinds, classes, out, ta, ha, ina)
+            ib, tb, hb, inb = _step(buf, ib, end, kinds, classes, out, tb, hb, inb)
+        tb, hb, inb = _stream(buf, ib, end, kinds, classes, out, tb, hb, inb)
+        if inb:
+            out[tb] = hb
+            tb += 1
+    ta, ha, ina = _stream(buf, ia, mid, kinds, classes, out, ta, ha, ina)
+    if ina:
+        out[ta] = ha
+        ta += 1
+    if mid < end:
+        for k in range(b0, tb):
+            out[ta] = out[k]
+            ta += 1
+    return ta - o
 
 
 @njit(cache=True, inline="always")
@@ -283,9 +361,12 @@ def _finish_row(values, o, k, tmp, count, is_sorted):
     return u - o
 
 
-#: Segments per parallel task: scratch is allocated once per task, not per
-#: segment, which matters for many small blocks (collapse shingles every line).
+#: A parallel task shingles at most this many segments (scratch is
+#: allocated once per task, not per segment, which matters for many small
+#: blocks: collapse shingles every line) and stops after this many bytes, so
+#: a batch of long texts still splits into enough tasks for every thread.
 _CHUNK = 256
+_CHUNK_BYTES = 1 << 17
 
 
 def _bound(nbytes, mode):
@@ -298,24 +379,37 @@ _row_bound = njit(cache=True, inline="always")(_bound)
 
 @njit(cache=True, nogil=True)
 def _chunk_offsets(starts, ends, mode):
-    """Scratch offset of every task's chunk of segments: the sum of their bounds."""
+    """Tasks of consecutive segments (``_CHUNK``, ``_CHUNK_BYTES``): ``(first segment, scratch offset)`` of each.
+
+    Returns an int64 array of shape (2, tasks + 1): row 0 the first segment
+    of every task (and ``n`` last), row 1 where its scratch starts (the sum of
+    the bounds of the segments before it).
+    """
     n = starts.shape[0]
-    n_chunks = (n + _CHUNK - 1) // _CHUNK
-    offsets = np.zeros(n_chunks + 1, dtype=np.int64)
-    for c in range(n_chunks):
-        total = 0
-        for d in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            total += max(0, _row_bound(ends[d] - starts[d], mode))
-        offsets[c + 1] = offsets[c] + total
-    return offsets
+    out = np.zeros((2, n + 1), dtype=np.int64)
+    c = 0
+    size = 0
+    total = 0
+    for d in range(n):
+        if d - out[0, c] == _CHUNK or size >= _CHUNK_BYTES:
+            c += 1
+            out[0, c] = d
+            out[1, c] = total
+            size = 0
+        size += max(0, ends[d] - starts[d])
+        total += max(0, _row_bound(ends[d] - starts[d], mode))
+    c += n > 0
+    out[0, c] = n
+    out[1, c] = total
+    return out[:, : c + 1].copy()
 
 
 @njit(FILL, cache=True, parallel=True, nogil=True)
-def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, units):
-    """Shingle every segment; the rows of a chunk are packed from ``values[offsets[c]]`` on.
+def _fill(buf, starts, ends, ngram, mode, classes, tasks, values, counts, units):
+    """Shingle every segment; the rows of task ``c`` are packed from ``values[tasks[1, c]]`` on.
 
-    Row ``d`` is written where the previous row of its chunk ended: never
-    beyond the sum of the bounds of the chunk's rows up to ``d``, so a chunk
+    Row ``d`` is written where the previous row of its task ended: never
+    beyond the sum of the bounds of the task's rows up to ``d``, so a task
     stays inside its slice of ``values`` and touches only the memory its
     unique shingles fill. ``units`` is filled when it is not empty.
     """
@@ -326,9 +420,9 @@ def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, unit
     tag = _WIDTH_TAG * np.uint64(ngram)
     want_units = units.shape[0] > 0
     kinds = _ascii_kinds(classes)
-    for c in prange(offsets.shape[0] - 1):
-        lo = c * _CHUNK
-        hi = min(n, lo + _CHUNK)
+    for c in prange(tasks.shape[1] - 1):
+        lo = tasks[0, c]
+        hi = tasks[0, c + 1]
         longest = 0
         for d in range(lo, hi):
             longest = max(longest, _row_bound(ends[d] - starts[d], mode))
@@ -336,7 +430,7 @@ def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, unit
         large = longest >= SMALL
         tmp = np.empty(longest if large else 0, dtype=np.uint64)
         count = np.empty((1 << bucket_bits(longest)) + 1 if large else 0, dtype=np.int64)
-        p = offsets[c]
+        p = tasks[1, c]
         for d in range(lo, hi):
             if mode == WORDS:
                 n_units = _token_hashes(buf, starts[d], ends[d], kinds, classes, values, p)
@@ -353,15 +447,15 @@ def _fill(buf, starts, ends, ngram, mode, classes, offsets, values, counts, unit
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _compact(offsets, values, indptr, out):
-    """Prefix-sum ``indptr`` (row counts in ``indptr[1:]``), then gather every chunk into ``out``."""
+def _compact(tasks, values, indptr, out):
+    """Prefix-sum ``indptr`` (row counts in ``indptr[1:]``), then gather every task's rows into ``out``."""
     n = indptr.shape[0] - 1
     for d in range(n):
         indptr[d + 1] += indptr[d]
-    for c in prange(offsets.shape[0] - 1):
-        a = indptr[c * _CHUNK]
-        b = indptr[min(n, (c + 1) * _CHUNK)]
-        out[a:b] = values[offsets[c] : offsets[c] + b - a]
+    for c in prange(tasks.shape[1] - 1):
+        a = indptr[tasks[0, c]]
+        b = indptr[tasks[0, c + 1]]
+        out[a:b] = values[tasks[1, c] : tasks[1, c] + b - a]
 
 
 _NO_UNITS = np.zeros(0, dtype=np.int64)
@@ -402,17 +496,18 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=
         units = _NO_UNITS
     elif units.shape != (n,) or units.dtype != np.int64:
         raise ValueError(f"units must be an int64 array of shape ({n},)")
-    offsets = _chunk_offsets(starts, ends, mode)
-    if scratch is not None and scratch.shape[0] >= offsets[-1]:
+    tasks = _chunk_offsets(starts, ends, mode)
+    if scratch is not None and scratch.shape[0] >= tasks[1, -1]:
         values = scratch
     else:
-        values = np.empty(offsets[-1], dtype=np.uint64)
+        values = np.empty(tasks[1, -1], dtype=np.uint64)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    _fill(buf, starts, ends, ngram, mode, classes, offsets, values, indptr, units)
+    with numba.parallel_chunksize(1):  # tasks differ in work: threads take the next as they finish
+        _fill(buf, starts, ends, ngram, mode, classes, tasks, values, indptr, units)
     total = int(indptr[1:].sum())
     if out is not None and out.shape[0] >= total:
         out = out[:total]
     else:
         out = np.empty(total, dtype=np.uint64)
-    _compact(offsets, values, indptr, out)
+    _compact(tasks, values, indptr, out)
     return indptr, out

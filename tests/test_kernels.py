@@ -141,6 +141,24 @@ def test_shingles_match_reference(text, ngram, shingle):
     assert got.tolist() == ref.shingles(text, ngram, shingle)
 
 
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(TEXTS, min_size=1, max_size=12), repeat=st.integers(1, 12), ngram=st.integers(1, 6))
+def test_long_texts_read_as_two_token_streams_match_reference(parts, repeat, ngram):
+    """Texts past ``_TWO_STREAMS`` bytes are tokenized as two halves at once; the units are a single stream's."""
+    text = "".join(parts) * repeat
+    if len(text.encode("utf-8", "surrogatepass")) < _shingle._TWO_STREAMS:
+        text = (text + " ") * (_shingle._TWO_STREAMS // max(1, len(text)) + 1)
+    got = dedup.shingles(text, ngram=ngram, shingle="word")
+    assert got.tolist() == ref.shingles(text, ngram, "word")
+
+
+@pytest.mark.parametrize("text", ["x" * 1000, "中文" * 300, "ab " * 100 + "é" * 400, "é" * 400 + " ab" * 100,
+                                  " " * 300 + "a", "a" + " " * 300, "ünï cödé " * 60, "a\u0301 " * 200])
+def test_long_texts_without_a_cut_or_with_one_at_an_edge_match_reference(text):
+    got = dedup.shingles(text, ngram=3, shingle="word")
+    assert got.tolist() == ref.shingles(text, 3, "word")
+
+
 @pytest.mark.parametrize("shingle", sorted(SHINGLE_MODES))
 @pytest.mark.parametrize("n_words", [0, 1, 4, 5, 6, 100_000])
 def test_shingle_sizes_across_edges(n_words, shingle):
