@@ -9,6 +9,16 @@ is collected (untimed) before every call, so no contender pays for another's
 objects. What each call returns is kept from the last round (and compared
 across rounds: a contender whose answer changes between rounds is flagged).
 
+``back_to_back=2`` calls each contender twice in a row per round (A A B B
+...) and keeps both timings apart: the first call follows another contender,
+the second follows itself. On this KVM guest the two differ for work on both
+cores: a two-thread run that follows a pause or a run on one core takes up
+to 2.5x its time back to back (near-dups on 20 Newsgroups + web pages: 0.18
+s back to back, 0.42-0.53 s after 2 s idle, whatever ran in between: 2
+threads hashing, a numba kernel, ``OMP_WAIT_POLICY=active``; one thread
+0.30 -> 0.33 s), and every contender's first call follows a different one.
+Reports give both.
+
 ``machine()`` names the CPU (``lscpu``, ``/proc/cpuinfo``), memory, kernel and
 the versions of every library that runs.
 """
@@ -103,16 +113,18 @@ def versions() -> dict:
 
 
 def interleave(contenders: dict[str, Callable], texts: Sequence[str], reps: int,
-               warmup: dict[str, int | None] | None = None) -> dict:
-    """Run each contender once per round, ``reps`` rounds, interleaved; see the module docstring.
+               warmup: dict[str, int | None] | None = None, back_to_back: int = 1) -> dict:
+    """Run each contender ``back_to_back`` times per round, ``reps`` rounds, interleaved; see the module docstring.
 
     ``warmup``: documents of the untimed warm-up call per contender (None = all).
-    Returns ``{"rounds": [...], "calls": {name: [...]}, "results": {name: last result},
-    "stable": {name: bool}, "warmup": {name: {...}}}``.
+    Returns ``{"rounds": [...], "calls": {name: [...]}, "first_calls": {name: [...]},
+    "results": {name: last result}, "stable": {name: bool}, "warmup": {name: {...}}}``:
+    ``calls`` holds the last of each round's back-to-back calls, ``first_calls``
+    the first (the same when ``back_to_back`` is 1).
     """
     warmup = warmup or {}
-    out: dict = {"rounds": [], "calls": {k: [] for k in contenders}, "results": {}, "stable": {},
-                 "warmup": {}}
+    out: dict = {"rounds": [], "calls": {k: [] for k in contenders}, "first_calls": {k: [] for k in contenders},
+                 "results": {}, "stable": {}, "warmup": {}, "back_to_back": back_to_back}
     for name, run in contenders.items():
         n = warmup.get(name)
         gc.collect()
@@ -124,15 +136,20 @@ def interleave(contenders: dict[str, Callable], texts: Sequence[str], reps: int,
     for r in range(reps):
         rnd = {"round": r, "load_before": loadavg()}
         for name, run in contenders.items():
-            gc.collect()
-            t, c = time.perf_counter(), time.process_time()
-            res = run(texts)
-            wall, cpu = time.perf_counter() - t, time.process_time() - c
-            out["calls"][name].append({"wall_s": round(wall, 5), "cpu_s": round(cpu, 5)})
-            prev = out["results"].get(name)
-            if prev is not None:
-                out["stable"][name] = out["stable"].get(name, True) and _same(prev, res)
-            out["results"][name] = res
+            for call in range(back_to_back):
+                gc.collect()
+                t, c = time.perf_counter(), time.process_time()
+                res = run(texts)
+                wall, cpu = time.perf_counter() - t, time.process_time() - c
+                timing = {"wall_s": round(wall, 5), "cpu_s": round(cpu, 5)}
+                if call == 0:
+                    out["first_calls"][name].append(timing)
+                if call == back_to_back - 1:
+                    out["calls"][name].append(timing)
+                prev = out["results"].get(name)
+                if prev is not None:
+                    out["stable"][name] = out["stable"].get(name, True) and _same(prev, res)
+                out["results"][name] = res
         rnd["load_after"] = loadavg()
         out["rounds"].append(rnd)
     return out
