@@ -291,9 +291,10 @@ def encode_batch(texts: Sequence[str], out: np.ndarray | None = None) -> tuple[n
     sizes = np.empty(n, dtype=np.int64)
     spans = np.zeros(n + 1, dtype=np.int64)
     span_units = np.zeros(n + 1, dtype=np.int64)
+    none_u8, none_u32, none_i64 = np.empty(0, np.uint8), np.empty(0, np.uint32), np.empty(0, np.int64)
     with numba.parallel_chunksize(_DOCS_PER_TASK):  # texts differ in size: threads take tasks as they finish
-        _measure(addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes,
-                 spans[1:], span_units[1:])
+        _pass(0, addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes, spans,
+              span_units, none_i64, none_u8, none_u32, none_u8, none_i64)
     np.cumsum(spans, out=spans)  # document d's spans are spans[d]:spans[d + 1] of the batch's
     span_ptr = _span_bytes(addrs, layout, table, data, ascii_fold, spans, span_units, sizes)
     other = np.flatnonzero(sizes < 0)
@@ -306,8 +307,8 @@ def encode_batch(texts: Sequence[str], out: np.ndarray | None = None) -> tuple[n
     if other.size:
         sizes[other] = -1  # written below, not by _write
     with numba.parallel_chunksize(_DOCS_PER_TASK):
-        _write(addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes, indptr,
-               buf, spans, span_ptr[0], span_ptr[1])
+        _pass(2, addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes, spans,
+              span_units, indptr, buf, none_u32, span_ptr[0], span_ptr[1])
     if other.size:
         _place(other_buf, other_offs, other, indptr, buf)
     return buf, indptr
@@ -321,7 +322,7 @@ def _span_bytes(addrs, layout, table, data, ascii_fold, spans, span_units, sizes
     rest of its text (both ends are boundaries), all the batch's spans in one
     CPython call, joined by U+FFFF, which has boundaries on both sides, is
     left alone by NFKC and casefold, and is never produced by them (a text
-    whose spans hold U+FFFF is not read in place: ``_measure``). ``sizes``
+    whose spans hold U+FFFF is not read in place: ``_pass`` mode 0). ``sizes``
     grows by each text's normalized span bytes.
     """
     total = int(spans[-1])
@@ -329,21 +330,24 @@ def _span_bytes(addrs, layout, table, data, ascii_fold, spans, span_units, sizes
         return np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
     np.cumsum(span_units, out=span_units)
     joined = np.empty(int(span_units[-1]) + total, dtype=np.uint32)
-    _gather_spans(addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes, spans,
-                  span_units, joined)
+    with numba.parallel_chunksize(_DOCS_PER_TASK):
+        _pass(1, addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes, spans,
+              span_units, np.empty(0, np.int64), np.empty(0, np.uint8), joined, np.empty(0, np.uint8),
+              np.empty(0, np.int64))
     text = joined.tobytes().decode("utf-32-le", "surrogatepass")
-    folded = np.frombuffer(normalize(text).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    # a writable copy (small): every call of _pass then has one signature, compiled once
+    folded = np.frombuffer(normalize(text).encode("utf-8", "surrogatepass"), dtype=np.uint8).copy()
     bounds = _split_spans(folded, total)
     _add_span_sizes(bounds, spans, sizes)
     return folded, bounds
 
 
 _SEP = 0xFFFF
-_DOCS_PER_TASK = 16  # texts per parallel task of _measure and _write (scheduled dynamically)
+_DOCS_PER_TASK = 16  # texts per parallel task of _pass (scheduled dynamically)
 _BLOCK = 32  # code units checked at once for plain ASCII by _walk
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True)
 def _lower_ascii_run(units, a, b, out, o):
     """``out[o:] = units[a:b]`` lowered, for ASCII code units (one flat loop, which LLVM vectorizes)."""
     src = units[a:b]  # slices: indices from 0, so no negative-index check blocks vectorizing
@@ -353,7 +357,7 @@ def _lower_ascii_run(units, a, b, out, o):
         dst[x] = v | (np.uint8(np.uint8(v - np.uint8(65)) < np.uint8(26)) << np.uint8(5))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True)
 def _walk(units, table, data, ascii_fold, mode, out, o, joined, q, folded, bounds, s):
     """Fold one text's code units (``units``); what is done depends on ``mode``.
 
@@ -429,7 +433,7 @@ def _walk(units, table, data, ascii_fold, mode, out, o, joined, q, folded, bound
     return length, n_spans, n_units, bad
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True)
 def _walk_text(address, str_type, ascii_offset, compact_offset, table, data, ascii_fold, mode, out, o, joined, q,
                folded, bounds, s):
     """``_walk`` over the ``str`` at ``address`` by its kind; kind 0 (not readable) returns length -1."""
@@ -450,32 +454,33 @@ def _walk_text(address, str_type, ascii_offset, compact_offset, table, data, asc
     return -1, 0, 0, False
 
 
-_NO_U8 = np.empty(0, dtype=np.uint8)
-_NO_U32 = np.empty(0, dtype=np.uint32)
-_NO_I64 = np.empty(0, dtype=np.int64)
-
-
 @njit(cache=True, parallel=True, nogil=True)
-def _measure(addrs, str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, spans, span_units):
-    """Each text's folded bytes outside spans (-1: not readable in place), spans and their code points."""
-    for d in prange(addrs.shape[0]):
-        length, n_spans, n_units, bad = _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data,
-                                                   ascii_fold, 0, _NO_U8, 0, _NO_U32, 0, _NO_U8, _NO_I64, 0)
-        if bad:
-            length, n_spans, n_units = -1, 0, 0
-        sizes[d] = length
-        spans[d] = n_spans
-        span_units[d] = n_units
+def _pass(mode, addrs, str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, spans, span_units,
+          indptr, out, joined, folded, bounds):
+    """One parallel pass of ``_walk`` over every text (one kernel for the three modes: one compilation).
 
-
-@njit(cache=True, parallel=True, nogil=True)
-def _gather_spans(addrs, str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, spans, span_units,
-                  joined):
-    """Copy the spans of every text that has some to ``joined`` (U+FFFF after each), in order."""
+    0: ``sizes[d]`` = text ``d``'s folded bytes outside spans (-1: not read in
+    place), ``spans[d + 1]`` its spans, ``span_units[d + 1]`` their code
+    points; 1: copy the spans of every text that has some to ``joined`` from
+    ``span_units[d] + spans[d]`` (the prefix sums); 2: write every text with
+    ``sizes[d] >= 0`` at ``out[indptr[d]:]``.
+    """
     for d in prange(addrs.shape[0]):
-        if spans[d + 1] > spans[d] and sizes[d] >= 0:
-            _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, 1, _NO_U8, 0,
-                       joined, span_units[d] + spans[d], _NO_U8, _NO_I64, 0)
+        if mode == 0:
+            length, n_spans, n_units, bad = _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data,
+                                                       ascii_fold, 0, out, 0, joined, 0, folded, bounds, 0)
+            if bad:
+                length, n_spans, n_units = -1, 0, 0
+            sizes[d] = length
+            spans[d + 1] = n_spans
+            span_units[d + 1] = n_units
+        elif mode == 1:
+            if spans[d + 1] > spans[d] and sizes[d] >= 0:
+                _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, 1, out, 0,
+                           joined, span_units[d] + spans[d], folded, bounds, 0)
+        elif sizes[d] >= 0:
+            _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, 2, out, indptr[d],
+                       joined, 0, folded, bounds, spans[d])
 
 
 @njit(cache=True, nogil=True)
@@ -508,16 +513,6 @@ def _add_span_sizes(bounds, spans, sizes):
         if sizes[d] >= 0:
             for s in range(spans[d], spans[d + 1]):
                 sizes[d] += bounds[2 * s + 1] - bounds[2 * s]
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def _write(addrs, str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, indptr, out, spans,
-           folded, bounds):
-    """Write every readable text's folded bytes at ``out[indptr[d]:]`` (``sizes[d] >= 0``)."""
-    for d in prange(addrs.shape[0]):
-        if sizes[d] >= 0:
-            _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, 2, out,
-                       indptr[d], _NO_U32, 0, folded, bounds, spans[d])
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -561,7 +556,7 @@ def _encode_utf8(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return buf, indptr
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True)
 def _fold_cp(cp, table, data, out, o, write):
     """Write ``casefold(NFKC(cp))`` as UTF-8 at ``out[o]`` (if ``write``); return its length, or -1."""
     t = table[cp]

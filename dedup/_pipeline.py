@@ -147,9 +147,10 @@ def sketch(indptr, values, select, *, num_perm: int, seed: int, bands: int, rows
 def featurize(texts, config: Config) -> Features:
     """Normalize, shingle, digest and sketch ``texts`` (a sequence of str), batch by batch.
 
-    Python work per text is one ``len``, one ``encode`` and one xxh3 call;
+    Python work per text is one ``len``, one ``id`` (the kernels read the
+    text in place, ``_normalize.encode_batch``) and one xxh3 call;
     everything else is kernels over each batch of about ``BATCH_CHARS``
-    characters, whose scratch space is reused.
+    characters, whose scratch space and text buffer are reused.
     """
     bands, rows = lsh_shape(config)
     mode = SHINGLE_MODES[config.shingle]

@@ -98,7 +98,7 @@ def layout() -> Layout | None:
     return Layout(id(str), offsets[1].pop(), offsets[0].pop())
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True)
 def header(address, str_type, ascii_offset, compact_offset):
     """``(kind, is_ascii, length, data address)`` of the ``str`` at ``address``; kind 0 if it cannot be read."""
     head = numba.carray(_pointer(address), (3,), np.int64)
@@ -112,7 +112,7 @@ def header(address, str_type, ascii_offset, compact_offset):
     return kind, is_ascii, head[2], address + (ascii_offset if is_ascii else compact_offset)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True)
 def units(data, length, dtype):
     """The ``length`` code units at address ``data``, as an array of ``dtype``."""
     return numba.carray(_pointer(data), (length,), dtype)

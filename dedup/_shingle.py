@@ -71,7 +71,7 @@ def _ascii_kinds(classes):
     return kinds
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True)
 def _step(buf, i, end, kinds, classes, out, t, h, in_token):
     """Read one character of a token stream at ``buf[i]``; return the stream's new ``(i, t, h, in_token)``.
 
