@@ -284,37 +284,50 @@ def encode_batch(texts: Sequence[str], out: np.ndarray | None = None) -> tuple[n
     if layout is None:
         return _encode_utf8(texts)
     items = texts if type(texts) is tuple else list(texts)  # our references keep every object alive
-    n = len(items)
     addrs = _pystr.addresses(items)
     table, data = fold_table()
     ascii_fold = _ascii_fold()
+
+    def run(mode, *arrays):
+        _pass(mode, addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, *arrays)
+
+    return _fold_batch(len(items), run, lambda rows: _encode_utf8([items[k] for k in rows]), out)
+
+
+def _fold_batch(n, run, fallback, out=None):
+    """The folding of ``encode_batch`` and ``fold_code_points``, whatever holds the code points.
+
+    ``run(mode, sizes, spans, span_units, indptr, out, joined, folded,
+    bounds)`` runs one parallel pass (``_pass`` on texts in place,
+    ``_pass_units`` on an array of code points); ``fallback(rows)`` encodes
+    the texts no pass may fold (not readable in place, or a span holding
+    U+FFFF) as ``_encode_utf8`` does: ``(buf, offs)``.
+    """
     sizes = np.empty(n, dtype=np.int64)
     spans = np.zeros(n + 1, dtype=np.int64)
     span_units = np.zeros(n + 1, dtype=np.int64)
     none_u8, none_u32, none_i64 = np.empty(0, np.uint8), np.empty(0, np.uint32), np.empty(0, np.int64)
     with numba.parallel_chunksize(_DOCS_PER_TASK):  # texts differ in size: threads take tasks as they finish
-        _pass(0, addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes, spans,
-              span_units, none_i64, none_u8, none_u32, none_u8, none_i64)
-    np.cumsum(spans, out=spans)  # document d's spans are spans[d]:spans[d + 1] of the batch's
-    span_ptr = _span_bytes(addrs, layout, table, data, ascii_fold, spans, span_units, sizes)
-    other = np.flatnonzero(sizes < 0)
-    if other.size:  # not readable in place: str.encode, then the same folding
-        other_buf, other_offs = _encode_utf8([items[k] for k in other.tolist()])
-        sizes[other] = np.diff(other_offs)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(sizes, out=indptr[1:])
-    buf = out[: indptr[-1]] if out is not None and out.shape[0] >= indptr[-1] else np.empty(indptr[-1], np.uint8)
-    if other.size:
-        sizes[other] = -1  # written below, not by _write
-    with numba.parallel_chunksize(_DOCS_PER_TASK):
-        _pass(2, addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes, spans,
-              span_units, indptr, buf, none_u32, span_ptr[0], span_ptr[1])
-    if other.size:
-        _place(other_buf, other_offs, other, indptr, buf)
+        run(0, sizes, spans, span_units, none_i64, none_u8, none_u32, none_u8, none_i64)
+        np.cumsum(spans, out=spans)  # document d's spans are spans[d]:spans[d + 1] of the batch's
+        folded, bounds = _span_bytes(run, spans, span_units, sizes)
+        other = np.flatnonzero(sizes < 0)
+        if other.size:
+            other_buf, other_offs = fallback(other.tolist())
+            sizes[other] = np.diff(other_offs)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        size = indptr[-1]
+        buf = out[:size] if out is not None and out.shape[0] >= size else np.empty(size, np.uint8)
+        if other.size:
+            sizes[other] = -1  # placed below, not written by the pass
+        run(2, sizes, spans, span_units, indptr, buf, none_u32, folded, bounds)
+        if other.size:
+            _place(other_buf, other_offs, other, indptr, buf)
     return buf, indptr
 
 
-def _span_bytes(addrs, layout, table, data, ascii_fold, spans, span_units, sizes):
+def _span_bytes(run, spans, span_units, sizes):
     """``casefold(NFKC(span))`` of every span of the batch, as UTF-8: ``(bytes, starts and ends)``.
 
     A span is a run of characters without a normalization boundary before
@@ -322,18 +335,16 @@ def _span_bytes(addrs, layout, table, data, ascii_fold, spans, span_units, sizes
     rest of its text (both ends are boundaries), all the batch's spans in one
     CPython call, joined by U+FFFF, which has boundaries on both sides, is
     left alone by NFKC and casefold, and is never produced by them (a text
-    whose spans hold U+FFFF is not read in place: ``_pass`` mode 0). ``sizes``
-    grows by each text's normalized span bytes.
+    whose spans hold U+FFFF is not folded by the pass: ``_doc`` mode 0).
+    ``sizes`` grows by each text's normalized span bytes.
     """
     total = int(spans[-1])
     if total == 0:
         return np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
     np.cumsum(span_units, out=span_units)
     joined = np.empty(int(span_units[-1]) + total, dtype=np.uint32)
-    with numba.parallel_chunksize(_DOCS_PER_TASK):
-        _pass(1, addrs, layout.str_type, layout.ascii, layout.compact, table, data, ascii_fold, sizes, spans,
-              span_units, np.empty(0, np.int64), np.empty(0, np.uint8), joined, np.empty(0, np.uint8),
-              np.empty(0, np.int64))
+    run(1, sizes, spans, span_units, np.empty(0, np.int64), np.empty(0, np.uint8), joined, np.empty(0, np.uint8),
+        np.empty(0, np.int64))
     text = joined.tobytes().decode("utf-32-le", "surrogatepass")
     # a writable copy (small): every call of _pass then has one signature, compiled once
     folded = np.frombuffer(normalize(text).encode("utf-8", "surrogatepass"), dtype=np.uint8).copy()
@@ -365,7 +376,7 @@ def _walk(units, table, data, ascii_fold, mode, out, o, joined, q, folded, bound
     points in spans, whether a span holds U+FFFF); 1: copy every span's
     code points to ``joined[q:]``, each followed by U+FFFF; 2: write the
     folded text to ``out[o:]``, span ``s`` onwards taken from ``folded``
-    (``bounds[s]:bounds[s + 1]``). A span starts at a character followed by
+    (``bounds[2 * s]:bounds[2 * s + 1]``). A span starts at a character followed by
     one without a boundary, or at a text's first character if it has none.
     """
     n = units.shape[0]
@@ -434,53 +445,73 @@ def _walk(units, table, data, ascii_fold, mode, out, o, joined, q, folded, bound
 
 
 @njit(cache=True, nogil=True)
-def _walk_text(address, str_type, ascii_offset, compact_offset, table, data, ascii_fold, mode, out, o, joined, q,
-               folded, bounds, s):
-    """``_walk`` over the ``str`` at ``address`` by its kind; kind 0 (not readable) returns length -1."""
-    kind, is_ascii, n, at = _pystr.header(address, str_type, ascii_offset, compact_offset)
-    if kind == 1:
-        u8 = _pystr.units(at, n, np.uint8)
-        if is_ascii:  # every ASCII character folds to one byte, and has boundaries
-            if mode == 2:
-                _lower_ascii_run(u8, 0, n, out, o)
-            return n, 0, 0, False
-        return _walk(u8, table, data, ascii_fold, mode, out, o, joined, q, folded, bounds, s)
-    if kind == 2:
-        return _walk(_pystr.units(at, n, np.uint16), table, data, ascii_fold, mode, out, o, joined, q, folded,
-                     bounds, s)
-    if kind == 4:
-        return _walk(_pystr.units(at, n, np.uint32), table, data, ascii_fold, mode, out, o, joined, q, folded,
-                     bounds, s)
-    return -1, 0, 0, False
+def _doc(mode, d, units, table, data, ascii_fold, sizes, spans, span_units, indptr, out, joined, folded, bounds):
+    """One pass's work on text ``d``, whose code units are ``units``; see ``_pass`` for the modes."""
+    if mode == 0:
+        length, n_spans, n_units, bad = _walk(units, table, data, ascii_fold, 0, out, 0, joined, 0, folded, bounds, 0)
+        if bad:  # U+FFFF would be taken for the separator of the spans' CPython call
+            length, n_spans, n_units = -1, 0, 0
+        sizes[d] = length
+        spans[d + 1] = n_spans
+        span_units[d + 1] = n_units
+    elif mode == 1:
+        if spans[d + 1] > spans[d] and sizes[d] >= 0:
+            _walk(units, table, data, ascii_fold, 1, out, 0, joined, span_units[d] + spans[d], folded, bounds, 0)
+    elif sizes[d] >= 0:
+        _walk(units, table, data, ascii_fold, 2, out, indptr[d], joined, 0, folded, bounds, spans[d])
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def _pass(mode, addrs, str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, spans, span_units,
           indptr, out, joined, folded, bounds):
-    """One parallel pass of ``_walk`` over every text (one kernel for the three modes: one compilation).
+    """One parallel pass over the ``str`` objects at ``addrs``, read in place (``_pystr``).
 
-    0: ``sizes[d]`` = text ``d``'s folded bytes outside spans (-1: not read in
-    place), ``spans[d + 1]`` its spans, ``span_units[d + 1]`` their code
+    0: ``sizes[d]`` = text ``d``'s folded bytes outside spans (-1: not folded
+    here), ``spans[d + 1]`` its spans, ``span_units[d + 1]`` their code
     points; 1: copy the spans of every text that has some to ``joined`` from
     ``span_units[d] + spans[d]`` (the prefix sums); 2: write every text with
-    ``sizes[d] >= 0`` at ``out[indptr[d]:]``.
+    ``sizes[d] >= 0`` at ``out[indptr[d]:]``. One kernel for the three
+    modes: one compilation.
     """
     for d in prange(addrs.shape[0]):
+        _text(mode, d, addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, spans,
+              span_units, indptr, out, joined, folded, bounds)
+
+
+@njit(cache=True, nogil=True)
+def _text(mode, d, address, str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, spans,
+          span_units, indptr, out, joined, folded, bounds):
+    """``_doc`` on the ``str`` at ``address``, by its kind (kept out of ``_pass``'s parallel body: faster to compile)."""
+    kind, is_ascii, n, at = _pystr.header(address, str_type, ascii_offset, compact_offset)
+    if kind == 1 and is_ascii:  # every ASCII character folds to one byte and has boundaries
         if mode == 0:
-            length, n_spans, n_units, bad = _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data,
-                                                       ascii_fold, 0, out, 0, joined, 0, folded, bounds, 0)
-            if bad:
-                length, n_spans, n_units = -1, 0, 0
-            sizes[d] = length
-            spans[d + 1] = n_spans
-            span_units[d + 1] = n_units
-        elif mode == 1:
-            if spans[d + 1] > spans[d] and sizes[d] >= 0:
-                _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, 1, out, 0,
-                           joined, span_units[d] + spans[d], folded, bounds, 0)
-        elif sizes[d] >= 0:
-            _walk_text(addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, 2, out, indptr[d],
-                       joined, 0, folded, bounds, spans[d])
+            sizes[d] = n
+            spans[d + 1] = 0
+            span_units[d + 1] = 0
+        elif mode == 2 and sizes[d] >= 0:
+            _lower_ascii_run(_pystr.units(at, n, np.uint8), 0, n, out, indptr[d])
+    elif kind == 1:
+        _doc(mode, d, _pystr.units(at, n, np.uint8), table, data, ascii_fold, sizes, spans, span_units, indptr,
+             out, joined, folded, bounds)
+    elif kind == 2:
+        _doc(mode, d, _pystr.units(at, n, np.uint16), table, data, ascii_fold, sizes, spans, span_units, indptr,
+             out, joined, folded, bounds)
+    elif kind == 4:
+        _doc(mode, d, _pystr.units(at, n, np.uint32), table, data, ascii_fold, sizes, spans, span_units, indptr,
+             out, joined, folded, bounds)
+    elif mode == 0:  # not readable in place
+        sizes[d] = -1
+        spans[d + 1] = 0
+        span_units[d + 1] = 0
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _pass_units(mode, cps, doc_ptr, table, data, ascii_fold, sizes, spans, span_units, indptr, out, joined, folded,
+                bounds):
+    """``_pass`` over texts given as code points: text ``d`` is ``cps[doc_ptr[d]:doc_ptr[d + 1]]``."""
+    for d in prange(doc_ptr.shape[0] - 1):
+        _doc(mode, d, cps[doc_ptr[d] : doc_ptr[d + 1]], table, data, ascii_fold, sizes, spans, span_units, indptr,
+             out, joined, folded, bounds)
 
 
 @njit(cache=True, nogil=True)
@@ -537,7 +568,7 @@ def _encode_utf8(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     rawbuf = np.frombuffer(b"".join(raw), dtype=np.uint8)
     del raw
     buf = np.empty(rawbuf.shape[0], dtype=np.uint8)
-    if all(t.isascii() for t in texts) and _lower_ascii(rawbuf, buf):  # English text: one vectorized pass
+    if all(map(str.isascii, texts)) and _lower_ascii(rawbuf, buf):  # English text: one vectorized pass
         return buf, offs
     table, data = fold_table()
     room = 2 * offs  # folding rarely grows a text; one that would pass 2x takes the slow path
@@ -592,38 +623,6 @@ def _fold_cp(cp, table, data, out, o, write):
     return 4
 
 
-@njit(cache=True, nogil=True)
-def _fold_doc(cps, a, b, table, data, ascii_fold, out, o, write):
-    """Fold ``cps[a:b]`` into ``out[o:]`` (if ``write``); return the byte length, or -1 for CPython."""
-    n = 0
-    for i in range(a, b):
-        cp = np.int64(cps[i])
-        if cp < 0x80:
-            if write:
-                out[o + n] = ascii_fold[cp]
-            n += 1
-            continue
-        m = _fold_cp(cp, table, data, out, o + n, write)
-        if m < 0:
-            return -1
-        n += m
-    return n
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def _fold_lengths(cps, doc_ptr, table, data, ascii_fold, lengths):
-    dummy = np.empty(0, dtype=np.uint8)
-    for d in prange(doc_ptr.shape[0] - 1):
-        lengths[d] = _fold_doc(cps, doc_ptr[d], doc_ptr[d + 1], table, data, ascii_fold, dummy, 0, False)
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def _fold_fill(cps, doc_ptr, table, data, ascii_fold, lengths, indptr, out):
-    for d in prange(doc_ptr.shape[0] - 1):
-        if lengths[d] >= 0:
-            _fold_doc(cps, doc_ptr[d], doc_ptr[d + 1], table, data, ascii_fold, out, indptr[d], True)
-
-
 @functools.cache
 def _ascii_fold() -> np.ndarray:
     """``casefold(NFKC(c))`` of every ASCII character, which is one ASCII byte."""
@@ -636,22 +635,14 @@ def fold_code_points(cps, doc_ptr, texts: Sequence[str]) -> tuple[np.ndarray, np
     """``encode_batch(texts)`` computed from the texts' code points (``_blocks.code_points``).
 
     Reads the code points the caller already holds instead of encoding every
-    text to UTF-8 first, with a fast path for ASCII; the result is the same
-    buffer and offsets. ``texts`` is read only for the rare text CPython must
-    normalize (see ``_fold``).
+    text to UTF-8 first, by the same passes as ``encode_batch`` reads texts in
+    place (``_fold_batch``); the result is the same buffer and offsets.
+    ``texts`` is read only for a text whose spans hold U+FFFF.
     """
-    n = doc_ptr.shape[0] - 1
     table, data = fold_table()
-    lengths = np.empty(n, dtype=np.int64)
-    _fold_lengths(cps, doc_ptr, table, data, _ascii_fold(), lengths)
-    slow = np.flatnonzero(lengths < 0)
-    slow_bytes = [normalize(texts[k]).encode("utf-8", "surrogatepass") for k in slow.tolist()]
-    sizes = lengths.copy()
-    sizes[slow] = [len(b) for b in slow_bytes]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(sizes, out=indptr[1:])
-    buf = np.empty(indptr[-1], dtype=np.uint8)
-    _fold_fill(cps, doc_ptr, table, data, _ascii_fold(), lengths, indptr, buf)
-    for k, b in zip(slow.tolist(), slow_bytes):
-        buf[indptr[k] : indptr[k + 1]] = np.frombuffer(b, dtype=np.uint8)
-    return buf, indptr
+    ascii_fold = _ascii_fold()
+
+    def run(mode, *arrays):
+        _pass_units(mode, cps, doc_ptr, table, data, ascii_fold, *arrays)
+
+    return _fold_batch(doc_ptr.shape[0] - 1, run, lambda rows: _encode_utf8([texts[k] for k in rows]))
