@@ -11,13 +11,11 @@ across rounds: a contender whose answer changes between rounds is flagged).
 
 ``back_to_back=2`` calls each contender twice in a row per round (A A B B
 ...) and keeps both timings apart: the first call follows another contender,
-the second follows itself. On this KVM guest the two differ for work on both
-cores: a two-thread run that follows a pause or a run on one core takes up
-to 2.5x its time back to back (near-dups on 20 Newsgroups + web pages: 0.18
-s back to back, 0.42-0.53 s after 2 s idle, whatever ran in between: 2
-threads hashing, a numba kernel, ``OMP_WAIT_POLICY=active``; one thread
-0.30 -> 0.33 s), and every contender's first call follows a different one.
-Reports give both.
+the second follows itself. On this KVM guest the two differ, most for
+work on both cores (``idle_penalty.py``: near-dups on 20 Newsgroups + web
+pages, two threads 0.18-0.19 s back to back, 0.33-0.51 s after a 2 s pause;
+one thread 0.30-0.32 s and 0.40-0.47 s), and every contender's first call
+follows a different one. Reports give both.
 
 ``machine()`` names the CPU (``lscpu``, ``/proc/cpuinfo``), memory, kernel and
 the versions of every library that runs.

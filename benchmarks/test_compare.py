@@ -58,7 +58,7 @@ LIMIT = int(os.environ["NEAR_DUPS_BENCH_LIMIT"]) if os.environ.get("NEAR_DUPS_BE
 #: Untimed warm-up call, documents per contender (missing = the whole corpus).
 WARMUP = {"datasketch": 1000}
 #: Calls per contender per round, back to back: the last is the timed figure, the first is kept beside it
-#: (``_protocol``: on this VM a two-core run that follows other work can take 2.5x its time).
+#: (``_protocol``: on this VM a two-core run that follows other work is up to 2.7x slower: ``idle_penalty.py``).
 BACK_TO_BACK = int(os.environ.get("NEAR_DUPS_BENCH_BACK_TO_BACK", "2"))
 #: near-dups must find this share of the exact pairs of its own shingle sets (S-curve: 0.998 per pair at 0.8).
 RECALL_FLOOR = 0.99
