@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from . import _pipeline, _spill, _store, _stream
+from . import _pipeline, _pystr, _spill, _store, _stream
 from ._config import Config
 from ._docs import as_documents, iter_documents
 from ._index import Index, _check_size, make_config
@@ -97,19 +97,19 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
     in_memory = isinstance(docs, (Sequence, Mapping)) and not isinstance(docs, (str, bytes, bytearray))
     if in_memory:  # a collection the caller holds: featurize in one pass if its arrays fit the budget
         ids, texts = as_documents(docs)
-        total = sum(map(len, texts))
+        lengths = _pystr.lengths(texts)
+        total = int(lengths.sum())
         in_memory = _stream.estimate_bytes(len(texts), total, config) <= budget.ram
-        chunks = ((ids[a:b], texts[a:b]) for a, b in _spans(list(map(len, texts)), _pipeline.BATCH_CHARS))
+        chunks = ((ids[a:b], texts[a:b]) for a, b in _spans(lengths.tolist(), _pipeline.BATCH_CHARS))
     else:
         total = None
         chunks = iter_documents(docs, _pipeline.BATCH_CHARS)
     try:
         with stats.stage("shingle + sketch", total=total) as bar:
             if in_memory:
-                lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
                 _check_size(len(ids))
                 with _pipeline.threads_for(len(texts)):
-                    features = _pipeline.featurize(texts, config)
+                    features = _pipeline.featurize(texts, config, lengths)
                 bar(len(texts), total)
             else:
                 ids, lengths, features = _stream.featurize_chunks(_stream.prefetch(chunks), config, budget,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 
+from . import _pystr
+
 
 def _kind(x) -> str:
     return type(x).__name__
@@ -24,8 +26,8 @@ def as_documents(docs) -> tuple[list, list[str]]:
     ValueError
         Two documents share an id.
     """
-    if type(docs) in (list, tuple) and docs and set(map(type, docs)) == {str}:
-        return list(range(len(docs))), list(docs)  # plain texts: checked in C, no Python step per text
+    if type(docs) in (list, tuple) and docs and _pystr.all_str(docs):
+        return list(range(len(docs))), list(docs)  # plain texts: types read by a kernel, no Python step per text
     ids: list = []
     texts: list[str] = []
     for chunk_ids, chunk_texts in iter_documents(docs):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from . import _cluster, _pipeline, _segments, _spill, _store, _update
+from . import _cluster, _pipeline, _pystr, _segments, _spill, _store, _update
 from ._arrays import group_by_label
 from ._config import Config, check_threshold
 from ._ids import Chain, Ids, id_keys
@@ -455,7 +455,7 @@ class Index:
         if not ids:
             return self
         _check_size(len(self.ids) + len(ids))
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        lengths = _pystr.lengths(texts)
         if self.keep == "priority":
             if priority is None:
                 raise ValueError("this index keeps by per-document priority: pass priority=[...] for the new documents")
@@ -471,7 +471,7 @@ class Index:
         _check_room(f"adding {len(ids)} documents to", self._f, self._b,
                     2 * int(lengths.sum()) + 5 * 8 * len(ids) * self._f.keys.shape[0])
         with _pipeline.threads_for(len(texts)):
-            f = _segments.concat_features([self._f, _pipeline.featurize(texts, self.config)])
+            f = _segments.concat_features([self._f, _pipeline.featurize(texts, self.config, lengths)])
             self._g, self._b, self._p = _update.extend(f, n_old, self._g, self._b, self._p, self.config)
         self._f = f
         self._lengths = np.concatenate([self._lengths, lengths])

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from . import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _shingle
+from . import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _pystr, _shingle
 from ._config import Config
 
 #: ``shingle=`` option -> unit mode of the shingling kernel.
@@ -144,19 +144,21 @@ def sketch(indptr, values, select, *, num_perm: int, seed: int, bands: int, rows
         return _minhash.band_keys(indptr, values, select, a, b, bands, rows, _minhash.FAMILIES[family])
 
 
-def featurize(texts, config: Config) -> Features:
+def featurize(texts, config: Config, lengths=None) -> Features:
     """Normalize, shingle, digest and sketch ``texts`` (a sequence of str), batch by batch.
 
-    Python work per text is one ``len``, one ``id`` (the kernels read the
-    text in place, ``_normalize.encode_batch``) and one xxh3 call;
-    everything else is kernels over each batch of about ``BATCH_CHARS``
-    characters, whose scratch space and text buffer are reused.
+    ``lengths``, the ``len`` of every text, when the caller has it. A list
+    or tuple of ``str`` has no Python step per text: kernels read the texts'
+    lengths and characters in place (``_pystr``, ``_normalize.encode_batch``)
+    and hash them with xxh3's C function (``_exact.digests``). Everything is
+    kernels over batches of about ``BATCH_CHARS`` characters, whose scratch
+    space and text buffer are reused.
     """
     bands, rows = lsh_shape(config)
     mode = SHINGLE_MODES[config.shingle]
     classes = _normalize.char_classes()
     n = len(texts)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    lengths = _pystr.lengths(texts) if lengths is None else lengths
     indptr = np.zeros(n + 1, dtype=np.int64)
     digests = np.empty(n, dtype=np.uint64)
     nbytes = np.empty(n, dtype=np.int64)

@@ -118,6 +118,79 @@ def units(data, length, dtype):
     return numba.carray(_pointer(data), (length,), dtype)
 
 
+_ITEMS = 24  # list: the address of its item array; tuple: the items themselves (after refcount, type, size)
+
+
+@functools.cache
+def _sequences_readable() -> bool:
+    """Whether a ``list``'s and a ``tuple``'s item pointers are where ``items`` reads them (probed)."""
+    if layout() is None:
+        return False
+    try:
+        for n in (0, 1, 3, 17):
+            objs = [object() for _ in range(n)]
+            want = [id(o) for o in objs]
+            for seq in (objs, tuple(objs), objs + [], list(objs)):
+                if _read_items(seq).tolist() != want:
+                    return False
+    except Exception:  # an unexpected interpreter: map(id, ...) instead
+        return False
+    return True
+
+
+def _read_items(seq) -> np.ndarray:
+    n = len(seq)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    head = struct.unpack_from("<qqq", ctypes.string_at(id(seq), 24))
+    if head[1] != id(type(seq)) or head[2] != n:
+        raise ValueError("unexpected sequence header")
+    base = ctypes.c_void_p.from_address(id(seq) + _ITEMS).value if type(seq) is list else id(seq) + _ITEMS
+    return np.frombuffer(ctypes.string_at(base, 8 * n), dtype=np.int64).copy()
+
+
 def addresses(items) -> np.ndarray:
-    """``id()`` of every item, as int64 (the object's address in CPython)."""
+    """``id()`` of every item, as int64 (the object's address in CPython).
+
+    A ``list`` or ``tuple`` (exactly) is read in place: one copy of its item
+    pointers, no Python step per item (a pass of ``map(id, ...)`` over
+    100,000 long texts took 28 ms, every item's header a cache miss).
+    """
+    if type(items) in (list, tuple) and _sequences_readable():
+        return _read_items(items)
     return np.fromiter(map(id, items), dtype=np.int64, count=len(items))
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _lengths(addrs, str_type, out):
+    for k in numba.prange(addrs.shape[0]):
+        head = numba.carray(_pointer(addrs[k]), (3,), np.int64)
+        out[k] = head[2] if head[1] == str_type else -1
+
+
+def lengths(texts) -> np.ndarray:
+    """``len()`` of every text, as int64: read from each ``str``'s header by a parallel kernel.
+
+    Objects that are not exactly ``str`` (a subclass, anything else with a
+    length) are measured by ``len``; so is everything when the layout is
+    not known. 100,000 texts of 2,800 characters: 1.2 ms on one thread,
+    against 24 ms for ``np.fromiter(map(len, texts))``.
+    """
+    n = len(texts)
+    if layout() is None or not (type(texts) in (list, tuple) and _sequences_readable()):
+        return np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    out = np.empty(n, dtype=np.int64)
+    _lengths(_read_items(texts), layout().str_type, out)
+    other = np.flatnonzero(out < 0)
+    if other.size:
+        out[other] = [len(texts[k]) for k in other.tolist()]
+    return out
+
+
+def all_str(items) -> bool:
+    """Whether every item is exactly a ``str`` (a kernel reads each type when the sequence can be read in place)."""
+    if type(items) in (list, tuple) and layout() is not None and _sequences_readable():
+        out = np.empty(len(items), dtype=np.int64)
+        _lengths(_read_items(items), layout().str_type, out)
+        return bool((out >= 0).all())
+    return set(map(type, items)) <= {str}

@@ -14,6 +14,7 @@ import threading
 
 import numpy as np
 
+from . import _pystr
 from ._config import Config
 from ._pipeline import Features, featurize, lsh_shape
 
@@ -109,8 +110,8 @@ def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
     def parts():
         nonlocal ids, positions, n_docs
         for chunk_ids, texts in chunks:
-            f = featurize(texts, config)
-            n = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            n = _pystr.lengths(texts)
+            f = featurize(texts, config, n)
             yield f, n
             positions = positions and isinstance(chunk_ids, range) and chunk_ids.start == n_docs
             if not positions:

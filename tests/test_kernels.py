@@ -132,6 +132,64 @@ def test_first_code_point_without_a_boundary():
     assert np.flatnonzero(table == _normalize.NO_BOUNDARY).min() == _normalize._MIN_NO_BOUNDARY
 
 
+
+class _List(list):
+    """A list subclass: its items are not read in place."""
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(TEXTS, max_size=12), wrap=st.lists(st.integers(0, 2), max_size=12),
+       shape=st.sampled_from([list, tuple, _List]))
+def test_lengths_and_addresses_read_in_place_equal_python(texts, wrap, shape):
+    """``_pystr`` reads a list's or tuple's items and each str's length in place: the same as
+    ``map(id, ...)`` and ``map(len, ...)``, with subclasses, numpy strings and a list subclass."""
+    from dedup import _pystr
+
+    kinds = [str, _Str, np.str_]
+    batch = shape(kinds[w](t) for t, w in zip(texts, wrap + [0] * len(texts)))
+    assert _pystr.addresses(batch).tolist() == [id(t) for t in batch]
+    got = _pystr.lengths(batch)
+    assert got.dtype == np.int64 and got.tolist() == [len(t) for t in batch]
+    assert _pystr.all_str(batch) == all(type(t) is str for t in batch)
+
+
+def test_sequences_are_read_in_place_on_cpython():
+    import sys
+
+    from dedup import _pystr
+    if sys.implementation.name != "cpython":
+        pytest.skip("in-place reading is for CPython only")
+    assert _pystr._sequences_readable()
+    assert not _pystr.all_str(["a", 1, "b"]) and not _pystr.all_str(("a", b"b"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(st.binary(max_size=600), max_size=12))
+def test_digests_kernel_equals_xxhash_per_text(parts):
+    """The xxh3 C function called from a kernel gives ``xxhash.xxh3_64_intdigest`` of every text,
+    every length class of XXH3 included; the per-text path gives the same."""
+    import xxhash
+
+    buf = np.frombuffer(b"".join(parts), dtype=np.uint8)
+    offs = np.cumsum([0] + [len(p) for p in parts], dtype=np.int64)
+    want = [xxhash.xxh3_64_intdigest(p) for p in parts]
+    assert _exact.digests(buf, offs).tolist() == want
+    slow = _exact._xxh3_address
+    try:
+        _exact._xxh3_address = lambda: 0
+        assert _exact.digests(buf, offs).tolist() == want
+    finally:
+        _exact._xxh3_address = slow
+
+
+def test_digests_use_the_c_function_on_linux():
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the xxhash module exports XXH3_64bits on Linux builds")
+    assert _exact._xxh3_address() != 0
+
+
 # ------------------------------------------------------------------ shingles
 @settings(max_examples=300, deadline=None)
 @given(text=TEXTS, ngram=st.integers(1, 6), shingle=st.sampled_from(sorted(SHINGLE_MODES)))
