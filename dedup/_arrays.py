@@ -156,25 +156,27 @@ def _runs_of(keys, shift, base, out, o, write):
     return found
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True, nogil=True)
 def band_runs(sorted_keys, shift):
     """Runs of equal keys in every row of ``sorted_keys`` (shape (bands, n), each row sorted).
 
     Keys compare on their bits above ``shift`` (``_lsh.bucket_pairs`` keeps a
     column number in the low bits). Returns an int64 array ``runs`` of even
     length: run ``r`` covers ``flat[runs[2r]:runs[2r+1]]`` of the row-major
-    flattened array. Only runs of two or more are listed. One linear pass,
-    on the calling thread: waking the thread pool costs more.
+    flattened array. Only runs of two or more are listed. Bands are counted,
+    then written, in parallel (at 100,000 documents the serial pass took
+    5 ms a call, all of it on one core).
     """
     bands, n = sorted_keys.shape
-    total = 0
+    start = np.zeros(bands + 1, dtype=np.int64)
     dummy = np.empty(0, dtype=np.int64)
+    for b in prange(bands):
+        start[b + 1] = _runs_of(sorted_keys[b], shift, 0, dummy, 0, False)
     for b in range(bands):
-        total += _runs_of(sorted_keys[b], shift, 0, dummy, 0, False)
-    runs = np.empty(2 * total, dtype=np.int64)
-    o = 0
-    for b in range(bands):
-        o += 2 * _runs_of(sorted_keys[b], shift, b * n, runs, o, True)
+        start[b + 1] += start[b]
+    runs = np.empty(2 * start[bands], dtype=np.int64)
+    for b in prange(bands):
+        _runs_of(sorted_keys[b], shift, b * n, runs, 2 * start[b], True)
     return runs
 
 
