@@ -447,15 +447,41 @@ def _fill(buf, starts, ends, ngram, mode, classes, tasks, values, counts, units)
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _compact(tasks, values, indptr, out):
-    """Prefix-sum ``indptr`` (row counts in ``indptr[1:]``), then gather every task's rows into ``out``."""
+def _compact(tasks, values, indptr, out, parts):
+    """Prefix-sum ``indptr`` (row counts in ``indptr[1:]``), then gather every task's rows into ``out``.
+
+    ``out`` is cut into ``parts`` equal contiguous pieces, one per thread,
+    each gathering the pieces of the tasks that fall in it: ``out`` is
+    usually fresh memory, and two threads faulting in pages of the same huge
+    page (as tasks of 128 KB, interleaved, did) made the gather slower on
+    two threads than on one (Wikipedia: 0.044 s against 0.024 s a call).
+    """
     n = indptr.shape[0] - 1
     for d in range(n):
         indptr[d + 1] += indptr[d]
-    for c in prange(tasks.shape[1] - 1):
-        a = indptr[tasks[0, c]]
-        b = indptr[tasks[0, c + 1]]
-        out[a:b] = values[tasks[1, c] : tasks[1, c] + b - a]
+    total = indptr[n]
+    n_tasks = tasks.shape[1] - 1
+    for t in prange(parts):
+        lo = total * t // parts
+        hi = total * (t + 1) // parts
+        if lo >= hi:
+            continue
+        c = 0  # the task holding out[lo]: the last whose rows start at or before it
+        top = n_tasks - 1
+        while c < top:
+            mid = (c + top + 1) // 2
+            if indptr[tasks[0, mid]] <= lo:
+                c = mid
+            else:
+                top = mid - 1
+        while c < n_tasks and indptr[tasks[0, c]] < hi:
+            a = indptr[tasks[0, c]]
+            b = indptr[tasks[0, c + 1]]
+            x = max(a, lo)
+            y = min(b, hi)
+            if y > x:
+                out[x:y] = values[tasks[1, c] + x - a : tasks[1, c] + y - a]
+            c += 1
 
 
 _NO_UNITS = np.zeros(0, dtype=np.int64)
@@ -509,5 +535,5 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=
         out = out[:total]
     else:
         out = np.empty(total, dtype=np.uint64)
-    _compact(tasks, values, indptr, out)
+    _compact(tasks, values, indptr, out, numba.get_num_threads())
     return indptr, out
