@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import dedup
-from dedup import _exact, _normalize, _pipeline, _shingle
+from dedup import _exact, _normalize, _pipeline, _pystr, _shingle
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Staged:
         self.bands, self.rows = _pipeline.lsh_shape(self.config)
         self.mode = _pipeline.SHINGLE_MODES[self.config.shingle]
         self.classes = _normalize.char_classes()
-        lengths = np.fromiter(map(len, self.texts), dtype=np.int64, count=len(self.texts))
+        lengths = _pystr.lengths(self.texts)  # as featurize reads them
         self.batches = list(_pipeline._batches(lengths, _pipeline.BATCH_CHARS))
 
     # One method per stage; each returns its output and stores it for the next.
@@ -40,7 +40,7 @@ class Staged:
 
     def shingle(self):
         """Every batch's shingles written into one array, as ``featurize`` does (no joining copy after)."""
-        lengths = np.fromiter(map(len, self.texts), dtype=np.int64, count=len(self.texts))
+        lengths = _pystr.lengths(self.texts)  # as featurize reads them
         values = np.empty(int(lengths.sum()) // 4 + len(self.texts) + 1024, dtype=np.uint64)
         used, self.csr, scratch = 0, [], None
         for buf, offs in self.encoded:
