@@ -393,6 +393,10 @@ def _walk(units, table, data, ascii_fold, mode, out, o, joined, q, folded, bound
             for x in range(_BLOCK):
                 acc |= block[x]
             if acc >= 0x80 or units[j + _BLOCK] >= _MIN_NO_BOUNDARY:
+                # the block's ASCII characters up to the one before the first that is not: the same
+                # run (text with a curly quote every 100 characters took a third of them one by one)
+                while units[j] < 0x80 and units[j + 1] < _MIN_NO_BOUNDARY:
+                    j += 1
                 break
             j += _BLOCK
         if j > i:
