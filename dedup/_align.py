@@ -132,11 +132,12 @@ def _xdrop(ua, abase, alen, ub, bbase, blen, step, xdrop, H0, M0, H1, M1, tb, ro
                 if L < 0:
                     L = j
                 R = j
-                if s > best:
+                if s > best:  # the floor rises with the best at once, within the row too
                     best = s
                     bi = i
                     bj = j
                     bm = sm
+                    floor = best - xdrop
             cur[j + 1] = s
             curM[j + 1] = sm
             left = s
