@@ -161,6 +161,11 @@ def addresses(items) -> np.ndarray:
     return np.fromiter(map(id, items), dtype=np.int64, count=len(items))
 
 
+#: Below this many items ``lengths`` and ``all_str`` ask Python: waking numba's
+#: thread pool for a one-text query costs more than ``len`` on a few texts.
+KERNEL_FROM = 2048
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def _lengths(addrs, str_type, out):
     for k in numba.prange(addrs.shape[0]):
@@ -177,7 +182,7 @@ def lengths(texts) -> np.ndarray:
     against 24 ms for ``np.fromiter(map(len, texts))``.
     """
     n = len(texts)
-    if layout() is None or not (type(texts) in (list, tuple) and _sequences_readable()):
+    if n < KERNEL_FROM or layout() is None or not (type(texts) in (list, tuple) and _sequences_readable()):
         return np.fromiter(map(len, texts), dtype=np.int64, count=n)
     out = np.empty(n, dtype=np.int64)
     _lengths(_read_items(texts), layout().str_type, out)
@@ -189,7 +194,7 @@ def lengths(texts) -> np.ndarray:
 
 def all_str(items) -> bool:
     """Whether every item is exactly a ``str`` (a kernel reads each type when the sequence can be read in place)."""
-    if type(items) in (list, tuple) and layout() is not None and _sequences_readable():
+    if len(items) >= KERNEL_FROM and type(items) in (list, tuple) and layout() is not None and _sequences_readable():
         out = np.empty(len(items), dtype=np.int64)
         _lengths(_read_items(items), layout().str_type, out)
         return bool((out >= 0).all())

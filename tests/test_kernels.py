@@ -139,18 +139,24 @@ class _List(list):
 
 @settings(max_examples=200, deadline=None)
 @given(texts=st.lists(TEXTS, max_size=12), wrap=st.lists(st.integers(0, 2), max_size=12),
-       shape=st.sampled_from([list, tuple, _List]))
-def test_lengths_and_addresses_read_in_place_equal_python(texts, wrap, shape):
+       shape=st.sampled_from([list, tuple, _List]), kernel_from=st.sampled_from([0, 2048]))
+def test_lengths_and_addresses_read_in_place_equal_python(texts, wrap, shape, kernel_from):
     """``_pystr`` reads a list's or tuple's items and each str's length in place: the same as
-    ``map(id, ...)`` and ``map(len, ...)``, with subclasses, numpy strings and a list subclass."""
+    ``map(id, ...)`` and ``map(len, ...)``, with subclasses, numpy strings and a list subclass, by
+    the kernel (``KERNEL_FROM`` 0) and below its size threshold."""
     from dedup import _pystr
 
     kinds = [str, _Str, np.str_]
     batch = shape(kinds[w](t) for t, w in zip(texts, wrap + [0] * len(texts)))
-    assert _pystr.addresses(batch).tolist() == [id(t) for t in batch]
-    got = _pystr.lengths(batch)
-    assert got.dtype == np.int64 and got.tolist() == [len(t) for t in batch]
-    assert _pystr.all_str(batch) == all(type(t) is str for t in batch)
+    before = _pystr.KERNEL_FROM
+    _pystr.KERNEL_FROM = kernel_from
+    try:
+        assert _pystr.addresses(batch).tolist() == [id(t) for t in batch]
+        got = _pystr.lengths(batch)
+        assert got.dtype == np.int64 and got.tolist() == [len(t) for t in batch]
+        assert _pystr.all_str(batch) == all(type(t) is str for t in batch)
+    finally:
+        _pystr.KERNEL_FROM = before
 
 
 def test_sequences_are_read_in_place_on_cpython():
@@ -160,7 +166,9 @@ def test_sequences_are_read_in_place_on_cpython():
     if sys.implementation.name != "cpython":
         pytest.skip("in-place reading is for CPython only")
     assert _pystr._sequences_readable()
-    assert not _pystr.all_str(["a", 1, "b"]) and not _pystr.all_str(("a", b"b"))
+    many = ["a", "bc"] * _pystr.KERNEL_FROM
+    assert _pystr.all_str(many) and not _pystr.all_str(many + [1]) and not _pystr.all_str(tuple(many) + (b"b",))
+    assert _pystr.lengths(many).tolist() == [1, 2] * _pystr.KERNEL_FROM
 
 
 @settings(max_examples=200, deadline=None)
