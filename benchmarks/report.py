@@ -65,13 +65,18 @@ def _memory(benches: list) -> dict:
             for b in benches if b["extra_info"].get("kind") == "memory"}
 
 
+def _first(row: dict) -> float:
+    """Median of a row's first calls (its figure's median when the run made one call per round)."""
+    return row.get("first_median", row["median"])
+
+
 def header(data: dict) -> list[str]:
     m = data.get("machine_info", {})
     nd = m.get("near_dups", {})
     cpu = nd.get("lscpu") or {}
     benches = data["benchmarks"]
     loads = []
-    reps = set()
+    reps, calls = set(), set()
     for b in benches:
         e = b["extra_info"]
         for r in e.get("rounds", []):
@@ -81,6 +86,8 @@ def header(data: dict) -> list[str]:
                 loads.append(e[k][0])
         if "reps" in e:
             reps.add(e["reps"])
+        if "back_to_back" in e:
+            calls.add(e["back_to_back"])
     v = nd.get("versions", {})
     cpu_name = (f"{cpu.get('Model name', nd.get('cpuinfo_model_name', '?'))} (family {cpu.get('CPU family', '?')}, "
                 f"model {cpu.get('Model', '?')}, {cpu.get('CPU(s)', nd.get('cpu_count', '?'))} cores, "
@@ -97,8 +104,11 @@ def header(data: dict) -> list[str]:
         "contender using both accounts for up to 2 by itself)." if loads else "Load average: not recorded.",
         "",
         f"Repetitions: {', '.join(map(str, sorted(reps))) or '?'} interleaved rounds per corpus, after one untimed "
-        "warm-up call per contender; in each round every contender is called twice back to back and the second "
-        "call is the figure (the first, which follows another contender, is in the 'first call' columns).",
+        "warm-up call per contender" + ("; in each round every contender is called twice back to back and the "
+                                        "second call is the figure (the first, which follows another contender, is "
+                                        "in the 'first call' columns)." if calls == {2} else
+                                        f"; calls per contender per round: {sorted(calls) or '?'} (the last is the "
+                                        "figure, the first in the 'first call' columns)."),
         "",
         f"Command: `{data.get('command', '?')}` (in `{data.get('cwd', '?')}`"
         + (f", env {data['env']}" if data.get("env") else "") + ").",
@@ -120,7 +130,7 @@ def comparison(benches: list) -> list[str]:
                 "| contender | seconds, median (min–max) | docs/s | MB/s | time vs near-dups | recall | pairs found "
                 "| peak RSS during run | RSS added by run | CPU s (median) | first call s | first call vs near-dups |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        first_base = c["near-dups"].get("first_median", base)
+        first_base = _first(c["near-dups"])
         for name, row in c.items():
             if name == "floor":
                 continue
@@ -128,7 +138,7 @@ def comparison(benches: list) -> list[str]:
             truth_n = t["pairs_dedup"] if row.get("truth") == "dedup" else t["pairs_python"]
             rec = "— (no pair)" if truth_n == 0 else f"{row['recall']:.4f}"
             m = mem.get((corpus, name), {})
-            first = row.get("first_median", row["median"])
+            first = _first(row)
             first_ratio = "1x" if name == "near-dups" else f"{first / first_base:.1f}x"
             out.append(f"| {name} | {_secs(row)} | {_f(e['docs'] / row['median'])} | {_f(mb / row['median'])} | "
                        f"{ratio} | {rec} | {row['pairs']} of {truth_n} | {_f(m.get('run_peak_mib'), ' MiB')} | "
@@ -146,8 +156,7 @@ def targets(data: dict) -> list[str]:
         for peer, want in TARGET_SPEEDUP.items():
             if peer in c:
                 got = c[peer]["median"] / c["near-dups"]["median"]
-                first = c[peer].get("first_median", c[peer]["median"]) / c["near-dups"].get(
-                    "first_median", c["near-dups"]["median"])
+                first = _first(c[peer]) / _first(c["near-dups"])
                 out.append(f"- End to end on Newsgroups + web pages, near-dups vs {peer}: {got:.1f}x "
                            f"(target >= {want:g}x): {'met' if got >= want else 'NOT met'}; first calls: {first:.1f}x.")
     thr = _by_kind(benches, "threads")
@@ -155,7 +164,7 @@ def targets(data: dict) -> list[str]:
         if corpus in thr:
             s = thr[corpus]["speedup"]
             one, two = (next(r for r in thr[corpus]["rows"].values() if r["threads"] == k) for k in (1, 2))
-            f = one.get("first_median", one["median"]) / two.get("first_median", two["median"])
+            f = _first(one) / _first(two)
             out.append(f"- Two threads vs one, end to end, {CORPUS_LABEL[corpus]}: {s:.2f}x (target >= "
                        f"{TARGET_THREADS:g}x): {'met' if s >= TARGET_THREADS else 'NOT met'}; first calls: {f:.2f}x.")
     if "web_pages" in thr and "newsgroups" in thr:
@@ -215,7 +224,7 @@ def threads(benches: list) -> list[str]:
     for corpus, e in thr.items():
         one, two = (next(r for r in e["rows"].values() if r["threads"] == k) for k in (1, 2))
         mb = e["bytes"] / 1e6
-        f1, f2 = one.get("first_median", one["median"]), two.get("first_median", two["median"])
+        f1, f2 = _first(one), _first(two)
         out.append(f"| {CORPUS_LABEL.get(corpus, corpus)} | {e['docs']:,} | {_f(mb)} | {_secs(one)} | "
                    f"{_f(one['mb_per_s'])} | {_secs(two)} | {_f(two['mb_per_s'])} | {e['speedup']:.2f}x | "
                    f"{_f(f1)} | {_f(f2)} | {f1 / f2:.2f}x |")

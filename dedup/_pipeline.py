@@ -151,10 +151,10 @@ def featurize(texts, config: Config, lengths=None) -> Features:
     or tuple of ``str`` has no Python step per text (from
     ``_pystr.KERNEL_FROM`` texts on; fewer are measured by ``len``): kernels
     read the texts' lengths and characters in place (``_pystr``,
-    ``_normalize.encode_batch``)
-    and hash them with xxh3's C function (``_exact.digests``). Everything is
-    kernels over batches of about ``BATCH_CHARS`` characters, whose scratch
-    space and text buffer are reused.
+    ``_normalize.encode_batch``) and hash them with xxh3's C function
+    (``_exact.digests``). Everything is kernels over batches of about
+    ``BATCH_CHARS`` characters, whose scratch space and text buffer are
+    reused.
     """
     bands, rows = lsh_shape(config)
     mode = SHINGLE_MODES[config.shingle]
