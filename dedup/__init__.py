@@ -22,7 +22,7 @@ _WHERE = {
     "Index": "_index", "index": "_build", "shingles": "_index",
     "choose_bands": "_lsh", "s_curve": "_lsh",
     "IndexFormatError": "_store", "load": "_build", "lock": "_lock",
-    "report": "_report",
+    "report": "_report", "keep_memory": "_pool", "release_memory": "_pool",
     "Alignment": "_passages", "Occurrence": "_passages", "PassageConfig": "_passages", "PassageGroup": "_passages",
     "AlignedPassage": "_passages", "Passages": "_passages", "align": "_passages", "passages": "_passages",
 }

@@ -34,7 +34,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from . import _pystr
+from . import _pool, _pystr
 
 SEPARATOR = 0
 WORD = 1
@@ -318,7 +318,7 @@ def _fold_batch(n, run, fallback, out=None):
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(sizes, out=indptr[1:])
         size = indptr[-1]
-        buf = out[:size] if out is not None and out.shape[0] >= size else np.empty(size, np.uint8)
+        buf = out[:size] if out is not None and out.shape[0] >= size else _pool.empty(size, np.uint8)
         if other.size:
             sizes[other] = -1  # placed below, not written by the pass
         run(2, sizes, spans, span_units, indptr, buf, none_u32, folded, bounds)

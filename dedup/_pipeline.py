@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from . import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _pystr, _shingle
+from . import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _pool, _pystr, _shingle
 from ._config import Config
 
 #: ``shingle=`` option -> unit mode of the shingling kernel.
@@ -170,22 +170,24 @@ def featurize(texts, config: Config, lengths=None) -> Features:
     # large np.empty that are never written cost no resident memory, and the
     # rare corpus that outgrows it doubles it. Gathering batches and
     # concatenating them held every shingle twice (10 GiB at 1M documents).
-    values = np.empty(int(lengths.sum()) // (1 if mode == _shingle.CHARS else 4) + n + 1024, dtype=np.uint64)
+    # Both come from memory kept between calls (``_pool``), not fresh pages.
+    values = _pool.empty(int(lengths.sum()) // (1 if mode == _shingle.CHARS else 4) + n + 1024, np.uint64)
     used = 0
     scratch = None
     text_buf = np.empty(0, dtype=np.uint8)
     for start, stop in _batches(lengths, BATCH_CHARS):
         buf, offs = _normalize.encode_batch(texts[start:stop], text_buf)
-        if buf.base is not text_buf:  # the first batch, or a larger one: keep its buffer for the next
+        if not np.may_share_memory(buf, text_buf):  # the first batch, or a larger one: keep its buffer for the next
             text_buf = buf
         need = int(_shingle._bound(np.diff(offs), mode).sum())
         if scratch is None or scratch.shape[0] < need:
-            scratch = np.empty(need, dtype=np.uint64)
+            scratch = None  # the pool may hand the same block back, larger
+            scratch = _pool.empty(need, np.uint64)
         ptr, batch = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, mode, classes,
                                                scratch, values[used:])
         k = batch.shape[0]
         if not np.may_share_memory(batch, values):  # did not fit: grow, then copy the batch in
-            grown = np.empty(max(2 * values.shape[0], used + k), dtype=np.uint64)
+            grown = _pool.empty(max(2 * values.shape[0], used + k), np.uint64)
             grown[:used] = values[:used]
             values = grown
             values[used : used + k] = batch

@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from . import _pystr
+from . import _pool, _pystr
 from ._config import Config
 from ._pipeline import Features, featurize, lsh_shape
 
@@ -123,6 +123,9 @@ def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
                 on_chunk(len(texts), int(n.sum()))
 
     lengths, features = spool_features(parts(), config, budget)
+    # Chunk after chunk reused the same kept blocks (``_pool``); the later
+    # stages of a run within a memory budget do not hold them idle.
+    _pool.release_memory()
     return (range(n_docs) if positions else ids), lengths, features
 
 
