@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from . import _pool
 from ._arrays import band_runs, run_pairs, sort_uniform, unique_pairs
 
 
@@ -109,7 +110,7 @@ def sort_bands(keys, select=None, out=None):
     select = np.arange(n, dtype=np.int64) if select is None else np.ascontiguousarray(select, dtype=np.int64)
     m = select.shape[0]
     if out is None:
-        out = (np.empty((bands, m), dtype=np.int64), np.empty((bands, m), dtype=np.uint64))
+        out = (_pool.empty((bands, m), np.int64), _pool.empty((bands, m), np.uint64))  # kept memory: ``_pool``
     if m:
         _sort_bands(np.asarray(keys), select, max(1, int(m - 1).bit_length()), np.asarray(out[0]), np.asarray(out[1]))
     return out

@@ -164,7 +164,7 @@ def featurize(texts, config: Config, lengths=None) -> Features:
     indptr = np.zeros(n + 1, dtype=np.int64)
     digests = np.empty(n, dtype=np.uint64)
     nbytes = np.empty(n, dtype=np.int64)
-    keys = np.empty((bands, n), dtype=np.uint64)
+    keys = _pool.empty((bands, n), np.uint64)
     # Shingles of every batch go straight into one array. It is sized by a
     # generous estimate (a word-mode shingle per 4 characters): pages of a
     # large np.empty that are never written cost no resident memory, and the
