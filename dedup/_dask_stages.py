@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import _cluster, _pipeline
+from . import _cluster, _pipeline, _pool
 from ._arrays import equal_runs, first_of_runs, run_pairs
 
 ROW_BITS = 32
@@ -130,7 +130,8 @@ def shingle_partition(pdf: pd.DataFrame, text: str, id: str | None, keep: str, c
     if n >= MAX_ROWS:
         raise ValueError(f"partition {k} has {n} rows: at most 2**32 - 1 per partition; repartition the input")
     texts = _texts(pdf, text, id, k)
-    with numba_threads(threads):
+    # A worker's memory limit is watched on its RSS: nothing kept past a task (``_pool``).
+    with numba_threads(threads), _pool.fresh():
         indptr, values, digests, nbytes, keys = _pipeline.featurize(texts, config)
     del values
     pos = (np.int64(k) << ROW_BITS) + np.arange(n, dtype=np.int64)
@@ -155,7 +156,7 @@ def shingle_rows(pdf: pd.DataFrame, positions: np.ndarray, text: str, keep: str,
     positions = np.unique(np.asarray(positions, dtype=np.int64))
     rows = positions & (MAX_ROWS - 1)
     texts = pdf[text].take(rows).tolist()
-    with numba_threads(threads):
+    with numba_threads(threads), _pool.fresh():
         indptr, values, *_ = _pipeline.featurize(texts, config)
     return pd.DataFrame({"shingles": csr_to_arrow(indptr, values), "prio": priorities(pdf, texts, keep, k, rows)},
                         index=pd.Index(positions, name="pos"))

@@ -72,9 +72,37 @@ except (AttributeError, ValueError):  # not CPython
     _track = _untrack = None
 
 _lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:  # another thread may have held the lock at the fork
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
 _free: list[mmap.mmap] = []  # kept blocks, least recently returned first
 _returned: list[mmap.mmap] = []  # returned while the lock was held: kept at the next chance
 _limit = _default_limit() if _SUPPORTED else 0
+
+
+_local = threading.local()
+
+
+class fresh:
+    """``with fresh():``: arrays this thread asks for meanwhile are plain ``np.empty``, never kept.
+
+    For work whose memory is watched on the process's RSS, such as a Dask
+    task under a worker's memory limit.
+    """
+
+    def __enter__(self):
+        self.before = getattr(_local, "fresh", False)
+        _local.fresh = True
+
+    def __exit__(self, *exc):
+        _local.fresh = self.before
 
 
 def empty(shape, dtype) -> np.ndarray:
@@ -82,7 +110,7 @@ def empty(shape, dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     count = int(np.prod(shape, dtype=np.int64))
     nbytes = count * dtype.itemsize
-    if nbytes < MIN_BYTES or _limit == 0:
+    if nbytes < MIN_BYTES or _limit == 0 or getattr(_local, "fresh", False):
         return np.empty(shape, dtype)
     with _lock:
         _settle()

@@ -137,6 +137,21 @@ def test_threads_share_the_pool():
     assert _pool.kept() <= dedup.keep_memory()
 
 
+def test_fresh_arrays_are_never_kept():
+    """``with fresh():`` (Dask tasks) on one thread; the others still use the pool."""
+    with _pool.fresh():
+        a = _pool.empty(BIG, np.uint8)
+        other = []
+        t = threading.Thread(target=lambda: other.append(_pool.empty(BIG, np.uint8)))
+        t.start()
+        t.join()
+    assert a.flags.owndata and not other[0].flags.owndata
+    del a, other
+    assert _pool.kept() >= BIG
+    b = _pool.empty(BIG, np.uint8)
+    assert not b.flags.owndata  # the thread's own setting is back
+
+
 def test_tracemalloc_counts_pooled_arrays():
     tracemalloc.start()
     try:
