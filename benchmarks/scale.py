@@ -2,6 +2,7 @@
 
     python benchmarks/scale.py 1000000 --memory 1.5G [--workdir DIR]
     python benchmarks/scale.py 1000000 --in-memory           # the same corpus as a list, no budget
+    python benchmarks/scale.py 1000000 --memory 1.5G --keep-memory none   # nothing kept between calls
 
 Texts come from ``generate.stream`` (planted near-duplicates, truth computed
 chunk by chunk), so with a budget the corpus is never held in memory. Prints
@@ -61,6 +62,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--in-memory", action="store_true", help="generate the corpus as a list first")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep-memory", choices=("default", "none"), default="default",
+                    help="memory kept between calls (dedup.keep_memory): the default limit, or none")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -68,6 +71,8 @@ def main(argv=None) -> int:
     import dedup
     from generate import stream
 
+    if args.keep_memory == "none":
+        dedup.keep_memory(0)
     dedup.index(["warm up the kernels with a few words"] * 70)
     truth: list = []
     chars = [0]
@@ -100,7 +105,8 @@ def main(argv=None) -> int:
            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
            "peak_anon_rss_gib": round(s.peak / 2**30, 3), "spilled": bool(idx.stats.get("spilled")),
            "disk_gib": round(idx.stats.get("disk", 0) / 2**30, 3), "planted_pairs": len(truth),
-           "recall": found / len(truth) if truth else None, "load": os.getloadavg()[0]}
+           "recall": found / len(truth) if truth else None, "load": os.getloadavg()[0],
+           "keep_memory": dedup.keep_memory()}
     print(json.dumps(out))
     return 0
 
