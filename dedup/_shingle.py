@@ -24,6 +24,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from . import _pool
 from ._arrays import SMALL, bucket_bits, insert_sorted, sort_large, sort_small
 from ._hashing import FNV_OFFSET, FNV_PRIME, fmix64
 from ._types import FILL
@@ -526,7 +527,7 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=
     if scratch is not None and scratch.shape[0] >= tasks[1, -1]:
         values = scratch
     else:
-        values = np.empty(tasks[1, -1], dtype=np.uint64)
+        values = _pool.empty(tasks[1, -1], np.uint64)  # kept memory, not fresh pages (``_pool``)
     indptr = np.zeros(n + 1, dtype=np.int64)
     with numba.parallel_chunksize(1):  # tasks differ in work: threads take the next as they finish
         _fill(buf, starts, ends, ngram, mode, classes, tasks, values, indptr, units)
@@ -534,6 +535,6 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=
     if out is not None and out.shape[0] >= total:
         out = out[:total]
     else:
-        out = np.empty(total, dtype=np.uint64)
+        out = _pool.empty(total, np.uint64)
     _compact(tasks, values, indptr, out, numba.get_num_threads())
     return indptr, out
