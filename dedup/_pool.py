@@ -23,9 +23,9 @@ without the pool. A kept block is marked
 ``MADV_FREE``: the kernel may take its pages back under memory pressure
 without asking, so kept memory never pushes the machine into swap, and
 while it does not, touching it again costs nothing. ``release_memory()``
-unmaps the kept blocks at once. Arrays below ``MIN_BYTES`` come from
-``np.empty`` (malloc keeps those). Contents of a kept block are whatever the
-last user wrote: ``empty`` promises no more than ``np.empty`` does.
+unmaps the kept blocks at once. Arrays below ``MIN_BYTES`` (1 MiB) come
+from ``np.empty``. Contents of a kept block are whatever the last user
+wrote: ``empty`` promises no more than ``np.empty`` does.
 
 Where the platform lacks ``MADV_FREE`` (Windows), ``empty`` is ``np.empty``.
 An array handed out is reported to ``tracemalloc`` in numpy's domain, as
