@@ -181,7 +181,7 @@ def featurize(texts, config: Config, lengths=None) -> Features:
             text_buf = buf
         need = int(_shingle._bound(np.diff(offs), mode).sum())
         if scratch is None or scratch.shape[0] < need:
-            scratch = None  # the pool may hand the same block back, larger
+            scratch = None  # given back first: reused if its block holds ``need``, else unmapped, never both held
             scratch = _pool.empty(need, np.uint64)
         ptr, batch = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, mode, classes,
                                                scratch, values[used:])

@@ -136,7 +136,7 @@ def empty(shape, dtype) -> np.ndarray:
         if _track is not None:
             _track(_NUMPY_DOMAIN, address, nbytes)
         weakref.finalize(out.base, _give_back, block, address).atexit = False
-    return out if out.shape == tuple(np.atleast_1d(shape)) else out.reshape(shape)
+    return out.reshape(shape)
 
 
 def _take(nbytes: int):
@@ -232,7 +232,7 @@ def _unmap_all() -> int:
 
 
 def kept() -> int:
-    """Bytes kept for reuse now (for tests and the overview)."""
+    """Bytes kept for reuse now (for tests)."""
     with _lock:
         _settle()
         return sum(len(b) for b in _free)
