@@ -175,8 +175,7 @@ def keys_of_signatures(sig, bands, rows):
 _ROWS_PER_TASK = 16
 
 
-@njit(BAND_KEYS, cache=True, parallel=True, nogil=True)
-def band_keys(indptr, values, select, a, b, bands, rows, oph):
+def band_keys(indptr, values, select, a, b, bands, rows, oph, out=None):
     """``keys_of_signatures(signatures(...))`` of the CSR rows ``select``: the sketch step.
 
     The signature of a row lives in a small scratch array and goes straight
@@ -191,15 +190,28 @@ def band_keys(indptr, values, select, a, b, bands, rows, oph):
     bands, rows : the LSH banding (``_lsh.choose_bands``).
     oph : one-permutation hashing (``bands * rows`` bins) instead of the classic family.
 
+    out : optional uint64 array of shape (bands, n), any strides (a column
+        slice of a corpus's keys): the keys are written there, no copy.
+
     Returns
     -------
-    uint64 array, shape (bands, n).
+    uint64 array, shape (bands, n): ``out`` when given.
     """
+    if out is None:
+        out = np.empty((bands, select.shape[0]), dtype=np.uint64)
+    elif out.shape != (bands, select.shape[0]) or out.dtype != np.uint64:
+        raise ValueError(f"out must be a uint64 array of shape ({bands}, {select.shape[0]})")
+    _band_keys_into(indptr, values, select, a, b, bands, rows, oph, out)
+    return out
+
+
+@njit(BAND_KEYS, cache=True, parallel=True, nogil=True)
+def _band_keys_into(indptr, values, select, a, b, bands, rows, oph, out):
+    """``band_keys``' kernel: the keys of rows ``select`` into ``out`` (bands, n)."""
     n = select.shape[0]
     k = bands * rows
     ak = a[:k]
     bk = b[:k]
-    out = np.empty((bands, n), dtype=np.uint64)
     for c in prange((n + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
         sig = np.empty(k, dtype=np.uint64)
         full = np.empty(k, dtype=np.uint64)
@@ -207,4 +219,3 @@ def band_keys(indptr, values, select, a, b, bands, rows, oph):
             _sketch_row(values[indptr[select[d]] : indptr[select[d] + 1]], ak, bk, sig, full, oph)
             for band in range(bands):
                 out[band, d] = _band_key(sig, band, rows)
-    return out

@@ -137,11 +137,14 @@ def _batches(lengths: np.ndarray, limit: int):
 
 # ------------------------------------------------------------------ 1. featurize
 def sketch(indptr, values, select, *, num_perm: int, seed: int, bands: int, rows: int,
-           family: str = "minhash") -> np.ndarray:
-    """Band keys, shape (bands, len(select)), of the signatures (``family``) of the CSR rows ``select``."""
+           family: str = "minhash", out=None) -> np.ndarray:
+    """Band keys, shape (bands, len(select)), of the signatures (``family``) of the CSR rows ``select``.
+
+    ``out``, a (bands, len(select)) uint64 array of any strides, receives them.
+    """
     a, b = _minhash.permutations(num_perm, seed)
     with numba.parallel_chunksize(1):  # rows differ in length: threads take tasks as they finish
-        return _minhash.band_keys(indptr, values, select, a, b, bands, rows, _minhash.FAMILIES[family])
+        return _minhash.band_keys(indptr, values, select, a, b, bands, rows, _minhash.FAMILIES[family], out)
 
 
 def featurize(texts, config: Config, lengths=None) -> Features:
@@ -194,8 +197,8 @@ def featurize(texts, config: Config, lengths=None) -> Features:
             batch = values[used : used + k]
         indptr[start + 1 : stop + 1] = ptr[1:] + used
         used += k
-        keys[:, start:stop] = sketch(ptr, batch, np.arange(stop - start), num_perm=config.num_perm,
-                                     seed=config.seed, bands=bands, rows=rows, family=config.sketch)
+        sketch(ptr, batch, np.arange(stop - start), num_perm=config.num_perm, seed=config.seed, bands=bands,
+               rows=rows, family=config.sketch, out=keys[:, start:stop])
         digests[start:stop] = _exact.digests(buf, offs)
         size = np.diff(offs)
         size[_exact.blank(buf, offs, ptr)] = 0

@@ -15,11 +15,13 @@ I64 = types.Array(types.int64, 1, "C")
 U64 = types.Array(types.uint64, 1, "C")
 F64 = types.Array(types.float64, 1, "C")
 U64_2D = types.Array(types.uint64, 2, "C")
+U64_2D_A = types.Array(types.uint64, 2, "A")
 RO_I64_2D = types.Array(types.int64, 2, "C", readonly=True)
 
 #: _shingle._fill(buf, starts, ends, ngram, mode, classes, tasks, values, counts, units)
 FILL = types.void(RO_U8, RO_I64, RO_I64, types.int64, types.int64, RO_U8, RO_I64_2D, U64, I64, I64)
-#: _minhash.band_keys(indptr, values, select, a, b, bands, rows, oph) -> (bands, n) keys
-BAND_KEYS = U64_2D(RO_I64, RO_U64, RO_I64, RO_U64, RO_U64, types.int64, types.int64, types.boolean)
+#: _minhash.band_keys_into(indptr, values, select, a, b, bands, rows, oph, out): (bands, n) keys into ``out``,
+#: any strides (a column slice of a corpus's keys)
+BAND_KEYS = types.void(RO_I64, RO_U64, RO_I64, RO_U64, RO_U64, types.int64, types.int64, types.boolean, U64_2D_A)
 #: _jaccard.jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold) -> scores
 JACCARD_CROSS = F64(RO_I64, RO_U64, RO_I64, RO_I64, RO_U64, RO_I64, types.float64)

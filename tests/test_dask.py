@@ -23,7 +23,7 @@ from conftest import load_jsonl  # noqa: E402
 from planted import planted_corpus  # noqa: E402
 
 #: Kernels that run on the workers (union-find runs on the client).
-KERNELS = ("dedup._minhash.band_keys", "dedup._jaccard.jaccard_cross",
+KERNELS = ("dedup._minhash._band_keys_into", "dedup._jaccard.jaccard_cross",
            "dedup._arrays._fill_serial", "dedup._arrays.first_of_runs")
 
 

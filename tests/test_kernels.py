@@ -576,6 +576,14 @@ def test_band_keys_across_parallel_chunks():
     select = rng.permutation(700).astype(np.int64)
     want = _minhash.keys_of_signatures(_minhash.signatures(indptr, values, a, b), 21, 3)[:, select]
     assert np.array_equal(_minhash.band_keys(indptr, values, select, a, b, 21, 3, False), want)
+    # into a column slice of a wider array (as featurize fills a corpus's keys batch by batch): the
+    # other columns untouched
+    wide = np.full((21, 1000), 7, dtype=np.uint64)
+    got = _minhash.band_keys(indptr, values, select, a, b, 21, 3, False, out=wide[:, 100:800])
+    assert np.shares_memory(got, wide) and np.array_equal(wide[:, 100:800], want)
+    assert (wide[:, :100] == 7).all() and (wide[:, 800:] == 7).all()
+    with pytest.raises(ValueError, match=r"shape \(21, 700\)"):
+        _minhash.band_keys(indptr, values, select, a, b, 21, 3, False, out=wide[:, :699])
 
 
 @settings(max_examples=100, deadline=None)
