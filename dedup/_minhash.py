@@ -86,17 +86,20 @@ def _one_permutation(row, a0, b0, sig, full):
     """OPH with optimal densification of one sorted shingle row into ``sig`` (``len(sig)`` bins).
 
     ``full`` is scratch of the same length. An empty row gives all ``EMPTY``.
+    The filled bins are counted after the shingle loop, not in it: a branch
+    per shingle on whether its bin was still empty cost 14 % of the sketch
+    on Wikipedia (one thread; the same keys).
     """
     k = sig.shape[0]
     for i in range(k):
         full[i] = EMPTY
-    filled = 0
     for s in range(row.shape[0]):
         h = a0 * row[s] + b0
         i = np.int64(((h >> _S32) * np.uint64(k)) >> _S32)
-        if full[i] == EMPTY:
-            filled += 1
         full[i] = min(full[i], h)
+    filled = 0
+    for i in range(k):
+        filled += full[i] != EMPTY
     if filled == 0:
         for i in range(k):
             sig[i] = EMPTY
