@@ -130,8 +130,11 @@ def check_removals(driver, docs: list, d: int) -> None:
     r = removed[first]
     click(driver, f'#panel del[data-r="{first}"]')
     src = ids.index(r.source.id)
+    # wait for the target's mark too: the source may be the open document itself (003's doubled header),
+    # whose panel is already there before the click's navigation has run
     shown = wait_for(driver, SPANS_JS.replace("if (!pre) return null;",
-                                              f"if (!pre || +document.getElementById('panel').dataset.doc !== {src}) return null;"))
+                                              f"if (!pre || +document.getElementById('panel').dataset.doc !== {src} "
+                                              "|| !pre.querySelector('mark.target')) return null;"))
     assert shown["target"] == [r.source.start, r.source.end]
     assert shown["text"][r.source.start:r.source.end] == docs[src][1][r.source.start:r.source.end]
 
