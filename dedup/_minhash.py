@@ -192,7 +192,6 @@ def band_keys(indptr, values, select, a, b, bands, rows, oph, out=None):
     a, b : from ``permutations``, at least ``bands * rows`` long.
     bands, rows : the LSH banding (``_lsh.choose_bands``).
     oph : one-permutation hashing (``bands * rows`` bins) instead of the classic family.
-
     out : optional uint64 array of shape (bands, n), any strides (a column
         slice of a corpus's keys): the keys are written there, no copy.
 
