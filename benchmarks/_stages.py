@@ -6,7 +6,10 @@ Each stage calls the function of ``dedup._pipeline`` (or the kernel inside
 (encode = NFKC + casefold to UTF-8, shingle, sketch = signatures fused into
 band keys, digests). ``check`` compares the staged result with
 ``dedup.index``, so a change of the engine's chain shows up as a failure
-instead of a stale benchmark.
+instead of a stale benchmark. Memory is asked for as ``featurize`` asks for
+it: the large arrays from kept memory (``dedup._pool``), each stage's
+previous output given back before its next call asks again, and the band
+keys written in place into one (bands, n) array.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import dedup
-from dedup import _exact, _normalize, _pipeline, _pystr, _shingle
+from dedup import _exact, _normalize, _pipeline, _pool, _pystr, _shingle
 
 
 @dataclass
@@ -35,23 +38,26 @@ class Staged:
 
     # One method per stage; each returns its output and stores it for the next.
     def encode(self):
+        self.encoded = None  # given back first, as featurize reuses one text buffer
         self.encoded = [_normalize.encode_batch(self.texts[s:e]) for s, e in self.batches]
         return self.encoded
 
     def shingle(self):
         """Every batch's shingles written into one array, as ``featurize`` does (no joining copy after)."""
         lengths = _pystr.lengths(self.texts)  # as featurize reads them
-        values = np.empty(int(lengths.sum()) // 4 + len(self.texts) + 1024, dtype=np.uint64)
+        self.csr = self.values = None  # given back first: the next call reuses their blocks
+        values = _pool.empty(int(lengths.sum()) // 4 + len(self.texts) + 1024, np.uint64)
         used, self.csr, scratch = 0, [], None
         for buf, offs in self.encoded:
             need = int(_shingle._bound(np.diff(offs), self.mode).sum())
             if scratch is None or scratch.shape[0] < need:  # reused across batches, as featurize does
-                scratch = np.empty(need, dtype=np.uint64)
+                scratch = None
+                scratch = _pool.empty(need, np.uint64)
             ptr, batch = _shingle.shingle_segments(buf, offs[:-1], offs[1:], self.config.ngram, self.mode,
                                                    self.classes, scratch, values[used:])
             if not np.may_share_memory(batch, values):  # the estimate was short: grow as featurize does
                 k = batch.shape[0]
-                grown = np.empty(max(2 * values.shape[0], used + k), dtype=np.uint64)
+                grown = _pool.empty(max(2 * values.shape[0], used + k), np.uint64)
                 grown[:used] = values[:used]
                 values = grown
                 values[used : used + k] = batch
@@ -62,11 +68,13 @@ class Staged:
         return self.csr
 
     def sketch(self):
+        """Every batch's band keys written into one (bands, n) array, as ``featurize`` does."""
         c = self.config
-        self.keys = np.concatenate([
-            _pipeline.sketch(ptr, vals, np.arange(ptr.shape[0] - 1), num_perm=c.num_perm, seed=c.seed,
-                             bands=self.bands, rows=self.rows, family=c.sketch)
-            for ptr, vals in self.csr], axis=1)
+        self.keys = None
+        self.keys = _pool.empty((self.bands, len(self.texts)), np.uint64)
+        for (start, stop), (ptr, vals) in zip(self.batches, self.csr):
+            _pipeline.sketch(ptr, vals, np.arange(stop - start), num_perm=c.num_perm, seed=c.seed, bands=self.bands,
+                             rows=self.rows, family=c.sketch, out=self.keys[:, start:stop])
         return self.keys
 
     def digests(self):
