@@ -166,7 +166,8 @@ def targets(data: dict) -> list[str]:
             one, two = (next(r for r in thr[corpus]["rows"].values() if r["threads"] == k) for k in (1, 2))
             f = _first(one) / _first(two)
             out.append(f"- Two threads vs one, end to end, {CORPUS_LABEL[corpus]}: {s:.2f}x (target >= "
-                       f"{TARGET_THREADS:g}x): {'met' if s >= TARGET_THREADS else 'NOT met'}; first calls: {f:.2f}x.")
+                       f"{TARGET_THREADS:g}x): {'met' if s >= TARGET_THREADS else 'NOT met'}; first calls: {f:.2f}x."
+                       + _ceiling_note(thr[corpus]))
     if "web_pages" in thr and "newsgroups" in thr:
         two = lambda e: next(r for r in e["rows"].values() if r["threads"] == 2)["mb_per_s"]  # noqa: E731
         w, n = two(thr["web_pages"]), two(thr["newsgroups"])
@@ -177,6 +178,14 @@ def targets(data: dict) -> list[str]:
         r = c["near-dups"]["median"] / c["floor"]["median"]
         out.append(f"- near-dups / floor, {CORPUS_LABEL.get(corpus, corpus)}: {r:.0f}x (aim <= {TARGET_FLOOR_RATIO:g}x).")
     return out + [""]
+
+
+def _ceiling_note(e: dict) -> str:
+    c = e.get("ceiling")
+    if not c:
+        return ""
+    return (" The machine in the same rounds (`_ceiling.py`): " + ", ".join(
+        f"{k} kernel {v['speedup']:.2f}x" for k, v in c.items()) + ".")
 
 
 def limits(benches: list) -> list[str]:
@@ -219,16 +228,37 @@ def threads(benches: list) -> list[str]:
         return []
     out = ["### near-dups on one and two threads (end to end, interleaved 1, 2, 1, 2, ...)", "",
            "| corpus | docs | MB | 1 thread s (min–max) | MB/s | 2 threads s (min–max) | MB/s | speed-up "
-           "| first calls: 1 thread s | 2 threads s | speed-up |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "| first calls: 1 thread s | 2 threads s | speed-up | machine: alu / latency kernels |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for corpus, e in thr.items():
         one, two = (next(r for r in e["rows"].values() if r["threads"] == k) for k in (1, 2))
         mb = e["bytes"] / 1e6
         f1, f2 = _first(one), _first(two)
         out.append(f"| {CORPUS_LABEL.get(corpus, corpus)} | {e['docs']:,} | {_f(mb)} | {_secs(one)} | "
                    f"{_f(one['mb_per_s'])} | {_secs(two)} | {_f(two['mb_per_s'])} | {e['speedup']:.2f}x | "
-                   f"{_f(f1)} | {_f(f2)} | {f1 / f2:.2f}x |")
-    return out + [""]
+                   f"{_f(f1)} | {_f(f2)} | {f1 / f2:.2f}x | {_ceiling_cell(e)} |")
+    out.append("")
+    if any(e.get("ceiling") for e in thr.values()):
+        out += ["Machine: `_ceiling.py`'s control kernels on one and two threads in the same rounds, after "
+                "near-dups (speed-up of medians): `alu` keeps a core's integer units busy, `latency` waits on one "
+                "dependent chain. Speed-up of each round (two-thread call against the one-thread call of the same "
+                "round):", ""]
+        for corpus, e in thr.items():
+            if e.get("ceiling"):
+                out.append(f"- {CORPUS_LABEL.get(corpus, corpus)}: near-dups " + _rounds(e["per_round"]) + "; alu "
+                           + _rounds(e["ceiling"]["alu"]["per_round"]) + "; latency "
+                           + _rounds(e["ceiling"]["latency"]["per_round"]) + ".")
+        out.append("")
+    return out
+
+
+def _ceiling_cell(e: dict) -> str:
+    c = e.get("ceiling")
+    return f"{c['alu']['speedup']:.2f}x / {c['latency']['speedup']:.2f}x" if c else "—"
+
+
+def _rounds(xs: list) -> str:
+    return " ".join(f"{x:.2f}" for x in xs)
 
 
 def truth(benches: list) -> list[str]:

@@ -11,6 +11,13 @@ input. The targets of issue #13 read from these figures: two threads >= 1.8x
 one thread (100k, Wikipedia), and web pages >= 0.9x the MB/s of Newsgroups on
 two threads. gaoya and rensa are not run here: they keep rayon's default (one
 worker per core), as the warm-up records in ``test_compare.py`` show.
+
+The machine's own ceiling is measured in the same rounds: ``_ceiling``'s
+control kernels (``alu``: independent integer chains; ``latency``: one
+dependent chain per task) on one and two threads, after near-dups in every
+round. Their speed-ups say what two threads could give at that moment; each
+round's ratio is kept too, so a slow round of near-dups can be set beside the
+machine's.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import statistics
 
 import numba
 import pytest
+from _ceiling import KERNELS, control
 from _peers import run_dedup
 from _protocol import interleave, loadavg
 from test_compare import BACK_TO_BACK, LIMIT, REPS, corpus_or_skip
@@ -31,6 +39,10 @@ THREADS = (1, 2)
 #: calls of one side moved the ratio from 1.8 to 1.1 (decided before the run
 #: that used it, 2026-11-28).
 THREAD_REPS = max(REPS, 9)
+
+
+def _n(k: int) -> str:
+    return f"{k} thread{'s' if k > 1 else ''}"
 
 
 def _with_threads(k: int):
@@ -61,11 +73,14 @@ def test_threads(benchmark, name):
     texts, nbytes, label = _texts(name)
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("needs 2 cores")
-    runs = {f"near-dups, {k} thread{'s' if k > 1 else ''}": _with_threads(k) for k in THREADS}
+    runs = {f"near-dups, {_n(k)}": _with_threads(k) for k in THREADS}
+    controls = {f"control {kind}, {_n(k)}": control(kind, k) for kind in KERNELS for k in THREADS}
     benchmark.group = f"threads {name}"
-    res = benchmark.pedantic(interleave, args=(runs, texts, THREAD_REPS, None, BACK_TO_BACK), rounds=1, iterations=1)
+    res = benchmark.pedantic(interleave, args=({**runs, **controls}, texts, THREAD_REPS, None, BACK_TO_BACK),
+                             rounds=1, iterations=1)
     rows = {}
-    for (k, walls), threads in zip(((k, [c["wall_s"] for c in v]) for k, v in res["calls"].items()), THREADS):
+    for k, threads in zip(runs, THREADS):
+        walls = [c["wall_s"] for c in res["calls"][k]]
         med = statistics.median(walls)
         rows[k] = {"threads": threads, "wall_s": walls, "cpu_s": [c["cpu_s"] for c in res["calls"][k]],
                    "median": med, "min": min(walls), "max": max(walls), "mb_per_s": nbytes / 1e6 / med,
@@ -73,9 +88,17 @@ def test_threads(benchmark, name):
                    "first_median": statistics.median(c["wall_s"] for c in res["first_calls"][k]),
                    "pairs": len(res["results"][k]), "stable": res["stable"].get(k, True)}
     one, two = (rows[k]["median"] for k in runs)
+    ceiling = {}
+    for kind in KERNELS:
+        a, b = ([c["wall_s"] for c in res["calls"][f"control {kind}, {_n(k)}"]] for k in THREADS)
+        ceiling[kind] = {"one_s": a, "two_s": b, "speedup": statistics.median(a) / statistics.median(b),
+                         "per_round": [round(x / y, 3) for x, y in zip(a, b)]}
+        assert all(res["stable"][f"control {kind}, {_n(k)}"] for k in THREADS), "a control kernel's output changed"
+    per_round = [round(x / y, 3) for x, y in zip(*(rows[k]["wall_s"] for k in runs))]
     benchmark.extra_info.update(kind="threads", corpus=name, source=label, docs=len(texts), bytes=nbytes, reps=THREAD_REPS,
                                 back_to_back=BACK_TO_BACK,
-                                rows=rows, speedup=one / two, rounds=res["rounds"], load_end=loadavg(),
+                                rows=rows, speedup=one / two, per_round=per_round, ceiling=ceiling,
+                                rounds=res["rounds"], load_end=loadavg(),
                                 cpu_count=os.cpu_count())
     a, b = (rows[k]["pairs"] for k in runs)
     assert a == b, "one and two threads found different pairs"
