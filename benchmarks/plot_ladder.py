@@ -19,7 +19,8 @@
   its budget and its number of runs (a line of scale.py is one run), and
   listed in their own table.
 
-Seconds are the median (and min-max) over rounds of the in-process run (``ladder e2e``);
+Seconds are the median (and min-max) over rounds of the in-process run (``ladder e2e``: every
+contender of a rung interleaved in its rounds; older files have one benchmark per contender);
 peak memory is the resident-set high-water mark of the same job in a fresh
 process (``ladder memory``), whole process, and what the run added to it.
 MB are 10**6 bytes of UTF-8 text; memory MiB are 2**20 bytes.
@@ -90,6 +91,19 @@ def collect(data: dict) -> dict:
                 "precision": e["precision"], "clusters_equal_truth": e["clusters_equal_truth"],
                 "loadavg": [e.get("loadavg_before"), e.get("loadavg_after")],
             }
+        elif kind == "e2e-interleaved":  # one benchmark per rung, every contender in its rounds
+            for r in e.get("rounds", []):
+                loads += [r["load_before"][0], r["load_after"][0]]
+            for name, row in e["rows"].items():
+                walls = row["wall_s"]
+                e2e[(name, e["docs"])] = {
+                    "contender": name, "docs": e["docs"], "bytes": e["bytes"], "words": e["words"],
+                    "median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls),
+                    "rounds": len(walls), "cpu_s": statistics.median(row["cpu_s"]), "threads": row["threads"],
+                    "pairs": row["pairs"], "truth_pairs": row["truth_pairs"], "recall": row["recall"],
+                    "precision": row["precision"], "clusters_equal_truth": row["clusters_equal_truth"],
+                    "loadavg": [e.get("loadavg_before"), e.get("loadavg_after")], "interleaved": True,
+                }
         elif kind == "memory":
             mem[(e["contender"], e["docs"])] = {
                 k: e.get(k) for k in ("contender", "docs", "peak_rss_mb", "run_peak_mb", "before_run_mb",

@@ -12,10 +12,14 @@ texts -> every pair with exact Jaccard >= 0.8 over word 5-grams.
 
 Groups:
 
-* ``ladder e2e n=N``: each contender in this process, after a warm-up call
-  on 200 documents (JIT compiled or loaded from numba's cache, imports
-  done); ``extra_info`` holds pairs found, recall and precision against the
-  planted truth, and whether the clusters equal the truth's.
+* ``ladder e2e n=N``: every contender of the rung interleaved in one
+  benchmark (``_protocol.interleave``: A B C ..., A B C ..., ``LADDER_REPS``
+  rounds, 5 unless ``NEAR_DUPS_LADDER_REPS`` says otherwise, 1M included),
+  after a warm-up call each on 200 documents (JIT compiled or loaded from
+  numba's cache, imports done); ``extra_info["rows"]`` holds each
+  contender's wall and CPU seconds of every round, pairs found, recall and
+  precision against the planted truth, and whether the clusters equal the
+  truth's.
 * ``ladder memory n=N``: each contender once in a fresh process
   (``ladder_worker.py``), resident-set peak of the run.
 * ``ladder stages n=100000``: dedup's stages (``_stages.Staged``) on one and
@@ -28,9 +32,9 @@ Groups:
   show that the planted truth is the complete answer (no accidental pairs);
   on 1k and 10k the exact baseline's answer must equal the truth too.
 
-The peers are slow: rensa and datasketch run up to 100k (one round there),
-the pure-Python exact join up to 10k; on 1M dedup and gaoya run, one round
-each. Every e2e row records recall and precision against the planted
+The peers are slow: rensa and datasketch run up to 100k, the pure-Python
+exact join up to 10k; on 1M dedup (on two threads and on one) and gaoya
+run. Every e2e row records recall and precision against the planted
 truth. (The interleaved comparison on real corpora is ``test_compare.py``.)
 """
 
@@ -43,6 +47,7 @@ import tempfile
 import numba
 import pytest
 from _peers import brute_force, recall, shingle_set
+from _protocol import interleave
 from _timing import cpu_timed
 from generate import cached
 from _stages import STAGES
@@ -56,9 +61,8 @@ RUNGS = [1_000, 10_000, 100_000] + ([1_000_000] if os.environ.get("NEAR_DUPS_BEN
 #: big runs; rensa and datasketch would take 10+ and 20+ minutes a round there.
 MAX_RUNG = {"dedup": 10**9, "dedup@1thread": 10**9, "gaoya": 1_000_000, "rensa": 100_000, "datasketch": 100_000,
             "exact": 10_000}
-#: Rounds of the in-process timing, by contender, for rungs <= 10k and above.
-ROUNDS = {"dedup": (5, 3), "dedup@1thread": (5, 3), "gaoya": (5, 3), "rensa": (3, 1), "datasketch": (1, 1),
-          "exact": (1, 1)}
+#: Interleaved rounds of every rung (``NEAR_DUPS_LADDER_REPS``): every contender, the 1M rung included.
+LADDER_REPS = int(os.environ.get("NEAR_DUPS_LADDER_REPS", "5"))
 WARMUP_DOCS = 200
 #: Stages are timed on 100k only: ``Staged`` keeps every stage's input and output at once (about
 #: 18 GB at 1M); the 1M run's stage split comes from the memory run in a fresh process instead.
@@ -102,39 +106,42 @@ def _clusters(pairs, n) -> set:
     return {frozenset(g) for g in groups.values()}
 
 
-def _cases():
-    for n in RUNGS:
-        for name in contenders():
-            if n <= MAX_RUNG[name] and (name != "dedup@1thread" or n >= 10_000):
-                yield pytest.param(name, n, id=f"{name}-{_label(n)}")
+def _eligible(n: int) -> dict:
+    """The contenders of rung ``n`` (``MAX_RUNG``; one thread from 10k on), in ``contenders()``'s order."""
+    return {name: c for name, c in contenders().items()
+            if n <= MAX_RUNG[name] and (name != "dedup@1thread" or n >= 10_000)}
 
 
-@pytest.mark.parametrize(("contender", "n"), list(_cases()))
-def test_ladder_e2e(benchmark, contender, n):
+@pytest.mark.parametrize("n", RUNGS, ids=_label)
+def test_ladder_e2e(benchmark, n):
+    """Every contender of the rung, interleaved (A B C ..., A B C ...), ``LADDER_REPS`` rounds, after a warm-up."""
     corpus = cached(n)
     texts = corpus.texts
-    run, description = contenders()[contender]
-    run(texts[:WARMUP_DOCS])
+    runs = _eligible(n)
     benchmark.group = f"ladder e2e n={n}"
-    _info(benchmark, corpus, contender, "e2e", description=description,
-          threads=1 if contender == "dedup@1thread" else numba.get_num_threads())
-    rounds = ROUNDS[contender][0 if n <= 10_000 else 1]
-    if n >= 1_000_000:
-        rounds = 1
-    found = benchmark.pedantic(cpu_timed(benchmark, run), args=(texts,), rounds=rounds, iterations=1)
-    load_after = _load()
+    _info(benchmark, corpus, "all", "e2e-interleaved", reps=LADDER_REPS, warmup_docs=WARMUP_DOCS)
+    res = benchmark.pedantic(interleave, args=({k: r for k, (r, _) in runs.items()}, texts, LADDER_REPS,
+                                               dict.fromkeys(runs, WARMUP_DOCS)), rounds=1, iterations=1)
     truth = corpus.truth(THRESHOLD)
     planted = corpus.planted_jaccard()
-    benchmark.extra_info.update(
-        loadavg_after=load_after, pairs=len(found), truth_pairs=len(truth),
-        recall=round(recall(found, truth), 5), precision=round(recall(truth, found), 5),
-        missed=sorted([i, j, round(planted[(i, j)], 4)] for (i, j) in truth if (i, j) not in found)[:10],
-        extra=sorted([i, j, round(s, 4)] for (i, j), s in found.items() if (i, j) not in truth)[:10],
-        clusters_equal_truth=_clusters(found, n) == _clusters(truth, n),
-    )
-    assert all(s >= THRESHOLD for s in found.values())
-    if contender == "exact":  # the exact all-pairs join finds only planted pairs: no accidental ones
-        assert set(found) == set(truth)
+    rows = {}
+    for name, (_, description) in runs.items():
+        found = res["results"][name]
+        walls = [c["wall_s"] for c in res["calls"][name]]
+        rows[name] = {
+            "description": description, "threads": 1 if name == "dedup@1thread" else numba.get_num_threads(),
+            "wall_s": walls, "cpu_s": [c["cpu_s"] for c in res["calls"][name]], "stable": res["stable"].get(name, True),
+            "pairs": len(found), "truth_pairs": len(truth),
+            "recall": round(recall(found, truth), 5), "precision": round(recall(truth, found), 5),
+            "missed": sorted([i, j, round(planted[(i, j)], 4)] for (i, j) in truth if (i, j) not in found)[:10],
+            "extra": sorted([i, j, round(s, 4)] for (i, j), s in found.items() if (i, j) not in truth)[:10],
+            "clusters_equal_truth": _clusters(found, n) == _clusters(truth, n),
+            "warmup": res["warmup"][name],
+        }
+        assert all(s >= THRESHOLD for s in found.values()), name
+        if name == "exact":  # the exact all-pairs join finds only planted pairs: no accidental ones
+            assert set(found) == set(truth)
+    benchmark.extra_info.update(rows=rows, rounds=res["rounds"], loadavg_after=_load())
 
 
 @pytest.mark.parametrize("n", [r for r in RUNGS if r <= 1_000], ids=_label)
@@ -193,7 +200,7 @@ def test_ladder_stage(benchmark, ladder_staged, stage, threads):
     _info(benchmark, corpus, f"stage {STAGES.index(stage) + 1} {stage}", "stage", stage=stage, threads=threads,
           candidates=int(s.ci.shape[0]), verified_pairs=int(s.pairs[0].shape[0]),
           shingles=int(s.values.shape[0]))
-    benchmark.pedantic(cpu_timed(benchmark, getattr(s, stage)), rounds=3, iterations=1)
+    benchmark.pedantic(cpu_timed(benchmark, getattr(s, stage)), rounds=5, iterations=1)
     benchmark.extra_info["loadavg_after"] = _load()
 
 
