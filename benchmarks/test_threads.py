@@ -12,7 +12,7 @@ one thread (100k, Wikipedia), and web pages >= 0.9x the MB/s of Newsgroups on
 two threads. gaoya and rensa are not run here: they keep rayon's default (one
 worker per core), as the warm-up records in ``test_compare.py`` show.
 
-The machine's own ceiling is measured in the same rounds: ``_ceiling``'s
+A reference for the machine is measured in the same rounds: ``_ceiling``'s
 control kernels (``alu``: independent integer chains; ``latency``: one
 dependent chain per task) on one and two threads, after near-dups in every
 round. Their speed-ups say what two threads could give at that moment; each
