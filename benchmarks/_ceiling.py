@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from _protocol import on_threads
 from numba import njit, prange
 
 TASKS = 64
@@ -76,12 +77,7 @@ def control(kind: str, threads: int):
     kernel, steps = KERNELS[kind], STEPS[kind]
 
     def run(_texts):
-        before = numba.get_num_threads()
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        try:
-            with numba.parallel_chunksize(1):
-                return int(np.bitwise_xor.reduce(kernel(TASKS, steps)))
-        finally:
-            numba.set_num_threads(before)
+        with numba.parallel_chunksize(1):
+            return int(np.bitwise_xor.reduce(kernel(TASKS, steps)))
 
-    return run
+    return on_threads(threads, run)

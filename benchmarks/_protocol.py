@@ -110,6 +110,21 @@ def versions() -> dict:
     return out
 
 
+def on_threads(k: int, fn: Callable) -> Callable:
+    """``fn`` run on ``k`` numba threads (at most every core), the previous count given back after."""
+    def run(*args):
+        import numba
+
+        before = numba.get_num_threads()
+        numba.set_num_threads(min(k, numba.config.NUMBA_NUM_THREADS))
+        try:
+            return fn(*args)
+        finally:
+            numba.set_num_threads(before)
+
+    return run
+
+
 def interleave(contenders: dict[str, Callable], texts: Sequence[str], reps: int,
                warmup: dict[str, int | None] | None = None, back_to_back: int = 1) -> dict:
     """Run each contender ``back_to_back`` times per round, ``reps`` rounds, interleaved; see the module docstring.

@@ -184,7 +184,7 @@ def _ceiling_note(e: dict) -> str:
     c = e.get("ceiling")
     if not c:
         return ""
-    return (" The machine in the same rounds (`_ceiling.py`): " + ", ".join(
+    return (" Reference kernels in the same rounds (`_ceiling.py`): " + ", ".join(
         f"{k} kernel {v['speedup']:.2f}x" for k, v in c.items()) + ".")
 
 
@@ -228,7 +228,7 @@ def threads(benches: list) -> list[str]:
         return []
     out = ["### near-dups on one and two threads (end to end, interleaved 1, 2, 1, 2, ...)", "",
            "| corpus | docs | MB | 1 thread s (min–max) | MB/s | 2 threads s (min–max) | MB/s | speed-up "
-           "| first calls: 1 thread s | 2 threads s | speed-up | machine: alu / latency kernels |",
+           "| first calls: 1 thread s | 2 threads s | speed-up | reference kernels: alu / latency |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for corpus, e in thr.items():
         one, two = (next(r for r in e["rows"].values() if r["threads"] == k) for k in (1, 2))
@@ -239,9 +239,9 @@ def threads(benches: list) -> list[str]:
                    f"{_f(f1)} | {_f(f2)} | {f1 / f2:.2f}x | {_ceiling_cell(e)} |")
     out.append("")
     if any(e.get("ceiling") for e in thr.values()):
-        out += ["Machine: `_ceiling.py`'s control kernels on one and two threads in the same rounds, after "
-                "near-dups (speed-up of medians): `alu` keeps a core's integer units busy, `latency` waits on one "
-                "dependent chain. Speed-up of each round (two-thread call against the one-thread call of the same "
+        out += ["Reference: `_ceiling.py`'s control kernels on one and two threads in the same rounds, after "
+                "near-dups (speed-up of medians; a reference, not a bound): `alu` keeps a core's integer units busy, "
+                "`latency` waits on one dependent chain. Speed-up of each round (two-thread call against the one-thread call of the same "
                 "round):", ""]
         for corpus, e in thr.items():
             if e.get("ceiling"):

@@ -15,7 +15,8 @@ worker per core), as the warm-up records in ``test_compare.py`` show.
 A reference for the machine is measured in the same rounds: ``_ceiling``'s
 control kernels (``alu``: independent integer chains; ``latency``: one
 dependent chain per task) on one and two threads, after near-dups in every
-round. Their speed-ups say what two threads could give at that moment; each
+round. Their speed-ups say what two threads could give at that moment (a
+reference, not a bound); each
 round's ratio is kept too, so a slow round of near-dups can be set beside the
 machine's.
 """
@@ -29,7 +30,7 @@ import numba
 import pytest
 from _ceiling import KERNELS, control
 from _peers import run_dedup
-from _protocol import interleave, loadavg
+from _protocol import interleave, loadavg, on_threads
 from test_compare import BACK_TO_BACK, LIMIT, REPS, corpus_or_skip
 
 THREAD_CORPORA = ("newsgroups", "web_pages", "wikipedia", "planted-100k")
@@ -43,18 +44,6 @@ THREAD_REPS = max(REPS, 9)
 
 def _n(k: int) -> str:
     return f"{k} thread{'s' if k > 1 else ''}"
-
-
-def _with_threads(k: int):
-    def run(texts):
-        before = numba.get_num_threads()
-        numba.set_num_threads(min(k, numba.config.NUMBA_NUM_THREADS))
-        try:
-            return run_dedup(texts)
-        finally:
-            numba.set_num_threads(before)
-
-    return run
 
 
 def _texts(name: str):
@@ -73,7 +62,7 @@ def test_threads(benchmark, name):
     texts, nbytes, label = _texts(name)
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("needs 2 cores")
-    runs = {f"near-dups, {_n(k)}": _with_threads(k) for k in THREADS}
+    runs = {f"near-dups, {_n(k)}": on_threads(k, run_dedup) for k in THREADS}
     controls = {f"control {kind}, {_n(k)}": control(kind, k) for kind in KERNELS for k in THREADS}
     benchmark.group = f"threads {name}"
     res = benchmark.pedantic(interleave, args=({**runs, **controls}, texts, THREAD_REPS, None, BACK_TO_BACK),
