@@ -209,7 +209,7 @@
   function renderTabs() {
     tabsEl.textContent = "";
     TABS.forEach((t, n) => {
-      const count = t.settings ? null : items(t).length, all = query ? count : listTotal(t.key);
+      const count = t.settings ? null : items(t).length, all = t.settings || query ? count : listTotal(t.key);
       tabsEl.append(h("button", { role: "tab", "data-tab": t.key, "aria-selected": String(t.key === cur),
         title: `${t.label} (${n + 1})`, onclick: () => show(t.key) },
         t.label, count == null ? null : h("span", { class: "count", "data-total": count, "data-all": all,
@@ -258,7 +258,7 @@
     }
     if (cur === "passages" && D.passages.length < C.passages) listEl.append(h("div", { class: "note capped",
       text: `Listing ${ofAll(D.passages.length, C.passages)} shared passages, those with the most occurrences; ` +
-        "near-dups passages lists them all." }));
+        "near-dups passages (at the same --min-words) lists them all." }));
     if (cur === "docs" && !query) listEl.append(h("div", { class: "note",
       text: "Documents with removals (most characters removed first), then the other cluster members. " +
         "Filter to find any document by id, or by its text where the report holds it." }));
