@@ -432,7 +432,6 @@ def test_report_summary_numbers_have_thousands_separators():
     counts = {"passages": 2_378, "groups": {"repeat": 1_000, "syndicated": 1_500, "boilerplate": 1},
               "shown": {"passages": 2_000, "groups": 2_000}}
     assert _listed(counts, "passages", "passage group") == "2,378 passage groups (2,000 of 2,378 on the page)"
-    assert _listed(counts, "groups", "repeated block", True) == ", 2,501 repeated blocks (2,000 of 2,501 on the page)"
+    assert _listed(counts, "groups", "repeated block") == "2,501 repeated blocks (2,000 of 2,501 on the page)"
     counts["shown"] = {"passages": 2_378, "groups": 2_501}
     assert _listed(counts, "passages", "passage group") == "2,378 passage groups"
-    assert _listed(counts, "groups", "repeated block", True) == ""

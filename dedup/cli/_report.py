@@ -49,24 +49,23 @@ def run_report(args, ui) -> int:
         finally:
             ui.status(None)
         c = data["counts"]
-        ui.summary(corpus, f"{plural(c['clusters'], 'cluster')}, {plural(c['removals'], 'removal')}, "
-                           f"{_listed(c, 'passages', 'passage group')}{_listed(c, 'groups', 'repeated block', True)}; "
-                           f"report written to {args.output} ({path.stat().st_size / 1e6:.2f} MB)")
+        said = [plural(c["clusters"], "cluster"), plural(c["removals"], "removal"), _listed(c, "passages", "passage group")]
+        if _total(c, "groups") > c["shown"]["groups"]:  # the blocks are in the summary where their list is capped
+            said.append(_listed(c, "groups", "repeated block"))
+        ui.summary(corpus, f"{', '.join(said)}; report written to {args.output} ({path.stat().st_size / 1e6:.2f} MB)")
     anything = c["clusters"] or c["removals"] or c["passages"]
     return EXIT_FOUND if args.fail_on_duplicates and anything else EXIT_OK
 
 
-def _listed(counts: dict, key: str, word: str, only_capped: bool = False) -> str:
+def _total(counts: dict, key: str) -> int:
+    total = counts[key]
+    return sum(total.values()) if isinstance(total, dict) else total  # blocks are counted by kind
+
+
+def _listed(counts: dict, key: str, word: str) -> str:
     """``2,378 passage groups``, with ``(2,000 of 2,378 on the page)`` where the page lists fewer."""
-    total, shown = counts[key], counts["shown"][key]
-    if total is None:  # the section is not in the page
-        return ""
-    if isinstance(total, dict):
-        total = sum(total.values())
-    capped = shown is not None and shown < total
-    if only_capped and not capped:
-        return ""
-    return (", " if only_capped else "") + plural(total, word) + (f" ({shown:,} of {total:,} on the page)" if capped else "")
+    total, shown = _total(counts, key), counts["shown"][key]
+    return plural(total, word) + (f" ({shown:,} of {total:,} on the page)" if shown < total else "")
 
 
 REPORT = Command(
