@@ -320,6 +320,12 @@ def test_histogram_counts_every_pair_once():
     assert sum(int(c) for *_, c in bars) == scores.shape[0]
 
 
+def test_histogram_axis_counts_read_as_counts():
+    labels = lambda svg: re.findall(r'text-anchor="end" fill="[^"]+">([^<]+)</text>', svg)  # noqa: E731
+    assert labels(_svg.similarity_histogram(np.ones(2_000), 0.8)) == ["0", "1,000", "2,000"]
+    assert labels(_svg.similarity_histogram(np.ones(5), 0.8)) == ["0", "2.5", "5"]
+
+
 def test_s_curve_draws_the_lsh_probability():
     svg = _svg.s_curve(21, 6, 0.8)
     s = [float(x) for x in re.search(r'data-s="([^"]+)"', svg).group(1).split()]
