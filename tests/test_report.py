@@ -208,6 +208,10 @@ def test_capped_lists_count_all_and_say_how_many_they_list(tmp_path, seeds):
         k: v for k, v in c.items() if k not in ("shown", "embedded", "embedded_chars")}
     bare = page_data(dedup.report(seeds, tmp_path / "t.html", collapse=False))["counts"]
     assert bare["shown"] == {"groups": None, "passages": None}
+    assert data["settings"]["limits"] == {"max_text_chars": 4_000_000, "max_groups": 1, "max_occurrences": 100_000,
+                                          "pairs per cluster": _build.PAIRS_SHOWN,
+                                          "occurrences per block": _build.OCCURRENCES_SHOWN,
+                                          "excerpts of documents with removals": _build.EXCERPTS}  # the Settings tab names every cap
 
 
 def test_refused_pairs_still_show_every_cluster(reposted):

@@ -415,7 +415,8 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
         "settings": {
             "index": {**config.to_dict(), "keep": index.keep, "bands (used)": index.bands, "rows (used)": index.rows},
             "collapse": dataclasses.asdict(collapse_config) if collapse_config is not None else None,
-            "limits": limits._asdict(),
+            "limits": {**limits._asdict(), "pairs per cluster": PAIRS_SHOWN,  # every cap of the page
+                       "occurrences per block": OCCURRENCES_SHOWN, "excerpts of documents with removals": EXCERPTS},
         },
         "times": dict(times or {}),
         "docs": {"id": [_jsonable(x) for x in ids], "len": lengths.tolist(), "texts": has_texts,
