@@ -296,6 +296,12 @@ def test_capped_lists_say_how_many_of_all(driver, tmp_path, seeds):
     assert driver.find_element("css selector", ".pager .range").text == f"1–1 of 1 listed ({n_passages} in all)"
     click(driver, "[data-tab=blocks]")
     assert f"Listing 1 of {n_blocks} repeated blocks" in driver.find_element("css selector", ".note.capped").text
+    click(driver, "[data-tab=settings]")
+    limits = driver.execute_script("""const t = Array.from(document.querySelectorAll('#list h3')).find((e) => e.textContent === 'Report limits');
+        return Array.from(t.nextElementSibling.rows).map((r) => [r.cells[0].textContent, r.cells[1].textContent]);""")
+    assert limits == [["max_text_chars", "4,000,000"], ["max_groups", "1"], ["max_occurrences", "100,000"],
+                      ["pairs per cluster", "100"], ["occurrences per block", "200"],
+                      ["excerpts of documents with removals", "10,000"]]
     whole = dedup.report(seeds, tmp_path / "whole.html", passages=passages)
     open_page(driver, whole)
     assert not driver.find_elements("css selector", ".note.capped")

@@ -627,7 +627,8 @@
     const table = (title, obj) => {
       if (!obj) return;
       const tb = h("table", { class: "t" });
-      for (const k in obj) tb.append(h("tr", null, h("th", { text: k }), h("td", { text: JSON.stringify(obj[k]) })));
+      const show = (v) => (Number.isInteger(v) ? fmt(v) : JSON.stringify(v));  // 4,000,000 as everywhere else
+      for (const k in obj) tb.append(h("tr", null, h("th", { text: k }), h("td", { class: typeof obj[k] === "number" ? "num" : null, text: show(obj[k]) })));
       box.append(h("h3", { text: title }), tb);
     };
     table("Index (dedup.Config)", D.settings.index);
