@@ -272,7 +272,9 @@
       h("button", { onclick: () => turn(1), disabled: st.page >= pages - 1, title: "next page (→)" }, "›"));
     listEl.append(pager);
     const rows = h("div", { class: "rows" });
-    if (all.length) rows.append(h("div", { class: "colhead" }, ...t.cols.map((c, i) => h("span", { class: ["n", "what", "txt"][i], text: c }))));
+    if (all.length) {
+      rows.append(h("div", { class: "colhead" }, ...t.cols.map((c, i) => h("span", { class: ["n", "what", "txt"][i], text: c }))));
+    }
     if (!all.length) rows.append(h("div", { class: "empty", text: query ? "Nothing matches the filter." :
       cur === "clusters" ? `No near-duplicate documents at threshold ${D.settings.index.threshold}.` : "None." }));
     for (let p = lo; p < hi; p++) {
@@ -503,7 +505,8 @@
     const ta = text(kept), tb = text(other);
     const wrap = h("div", { class: "diffbox" });
     if (ta === undefined || tb === undefined) {
-      wrap.append(h("div", { class: "note", text: D.docs.texts ? "Texts not embedded in this report (raise max_text_chars to see this diff)." :
+      wrap.append(h("div", { class: "note", text: D.docs.texts ?
+        "Texts not embedded in this report (raise max_text_chars to see this diff)." :
         "No texts in this report (made from an index alone): Index.report(path, texts) shows this diff." }));
       return wrap;
     }
@@ -563,9 +566,12 @@
     panel.append(info);
     const t = text(d);
     if (t === undefined) {
-      if (!D.docs.texts) panel.append(h("div", { class: "note warn", text: "No texts in this report (made from an index alone)." }));
-      else panel.append(h("div", { class: "note warn", text: "Full text not embedded in this report (see max_text_chars); excerpt:" }),
-        h("pre", { class: "doc excerpt", text: excerpt(d, 400) }));
+      if (!D.docs.texts) {
+        panel.append(h("div", { class: "note warn", text: "No texts in this report (made from an index alone)." }));
+      } else {
+        panel.append(h("div", { class: "note warn", text: "Full text not embedded in this report (see max_text_chars); excerpt:" }),
+          h("pre", { class: "doc excerpt", text: excerpt(d, 400) }));
+      }
       if (target) panel.append(h("div", { class: "note", text: `Span ${target[0]}–${target[1]}.` }));
       return;
     }
@@ -628,7 +634,10 @@
       if (!obj) return;
       const tb = h("table", { class: "t" });
       const show = (v) => (Number.isInteger(v) ? fmt(v) : JSON.stringify(v));  // 4,000,000 as everywhere else
-      for (const k in obj) tb.append(h("tr", null, h("th", { text: k }), h("td", { class: typeof obj[k] === "number" ? "num" : null, text: show(obj[k]) })));
+      for (const k in obj) {
+        tb.append(h("tr", null, h("th", { text: k }),
+          h("td", { class: typeof obj[k] === "number" ? "num" : null, text: show(obj[k]) })));
+      }
       box.append(h("h3", { text: title }), tb);
     };
     table("Index (dedup.Config)", D.settings.index);

@@ -49,7 +49,8 @@ def run_report(args, ui) -> int:
         finally:
             ui.status(None)
         c = data["counts"]
-        said = [plural(c["clusters"], "cluster"), plural(c["removals"], "removal"), _listed(c, "passages", "passage group")]
+        said = [plural(c["clusters"], "cluster"), plural(c["removals"], "removal"),
+                _listed(c, "passages", "passage group")]
         if _total(c, "groups") > c["shown"]["groups"]:  # the blocks are in the summary where their list is capped
             said.append(_listed(c, "groups", "repeated block"))
         ui.summary(corpus, f"{', '.join(said)}; report written to {args.output} ({path.stat().st_size / 1e6:.2f} MB)")
