@@ -368,3 +368,16 @@ def test_index_report_without_texts_shows_what_it_can(driver, tmp_path, seeds):
     open_page(driver, path, "#d/0")
     assert "No texts in this report" in driver.find_element("css selector", "#panel .note.warn").text
     assert console_errors(driver) == []
+
+
+def test_capped_occurrences_say_how_many_of_all(driver, tmp_path):
+    docs = {f"d{k:02d}": " ".join(f"w{k}x{j}" for j in range(60)) + "\nshared footer line here\n" for k in range(30)}
+    path = dedup.report(docs, tmp_path / "occ.html", max_occurrences=5)
+    data = page_data(path)
+    (group,) = data["groups"]
+    assert group[1] == 30 and len(group[4]) == 5 * 3
+    open_page(driver, path, "#b/0")
+    rows = driver.find_elements("css selector", ".detail table.occurrences tr")
+    assert len(rows) == 1 + 5
+    assert driver.find_element("css selector", ".detail .note.capped").text == "Listing 5 of 30 occurrences."
+    assert console_errors(driver) == []
