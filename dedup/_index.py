@@ -344,8 +344,15 @@ class Index:
         ids = self.ids
         return [ids[x] for x in np.flatnonzero(~self.keep_mask(keep)).tolist()]
 
-    def report(self, path, texts, **options):
-        """Write the HTML report of this index (see ``dedup.report``); ``texts``: id -> text, or aligned with ``ids``."""
+    def report(self, path, texts=None, **options):
+        """Write the HTML report of this index (see ``dedup.report``).
+
+        ``texts`` takes the shapes ``docs`` takes: a mapping id -> text,
+        ``(id, text)`` pairs, or plain texts in the order of ``ids``; the
+        index keeps no texts. Without them the page shows the clusters,
+        their exact scores and the documents' lengths, but no texts, word
+        diffs, removals or repeated blocks.
+        """
         from ._report import index_report
 
         return index_report(self, path, texts, **options)

@@ -192,6 +192,28 @@ def test_limits_bound_the_page_not_the_counts(tmp_path):
     assert set(data["removed"]["rm"]) <= embedded
 
 
+def test_capped_lists_count_all_and_say_how_many_they_list(tmp_path, seeds):
+    passages = dedup.passages(seeds)
+    groups = dedup.blocks(seeds)
+    assert len(passages) > 1 and len(groups) > 1
+    data = page_data(dedup.report(seeds, tmp_path / "r.html", passages=passages, max_groups=1))
+    c = data["counts"]
+    assert c["passages"] == len(passages) and c["shown"]["passages"] == len(data["passages"]) == 1
+    assert sum(c["groups"].values()) == len(groups) and c["shown"]["groups"] == len(data["groups"]) == 1
+    most = sorted(len(g.occurrences) for g in passages)[::-1][:1]
+    assert [g[0] for g in data["passages"]] == most  # the groups with the most occurrences
+    whole = page_data(dedup.report(seeds, tmp_path / "s.html", passages=passages))["counts"]
+    assert whole["shown"] == {"groups": len(groups), "passages": len(passages)}
+    assert {k: v for k, v in whole.items() if k not in ("shown", "embedded", "embedded_chars")} == {
+        k: v for k, v in c.items() if k not in ("shown", "embedded", "embedded_chars")}
+    bare = page_data(dedup.report(seeds, tmp_path / "t.html", collapse=False))["counts"]
+    assert bare["shown"] == {"groups": None, "passages": None}
+    assert data["settings"]["limits"] == {"max_text_chars": 4_000_000, "max_groups": 1, "max_occurrences": 100_000,
+                                          "pairs per cluster": _build.PAIRS_SHOWN,
+                                          "occurrences per block": _build.OCCURRENCES_SHOWN,
+                                          "excerpts of documents with removals": _build.EXCERPTS}  # the Settings tab names every cap
+
+
 def test_refused_pairs_still_show_every_cluster(reposted):
     ids, texts = list(reposted), list(reposted.values())
     docs = list(zip(ids, texts)) + [(f"copy{k}", texts[0]) for k in range(4)]
@@ -244,7 +266,47 @@ def test_bad_arguments_say_what_to_fix(tmp_path, seeds):
         idx.report(tmp_path / "r.html", ["a"])
     with pytest.raises(ValueError, match="no text for document id"):
         idx.report(tmp_path / "r.html", {})
+    with pytest.raises(ValueError, match="no text for document id '003_"):
+        idx.report(tmp_path / "r.html", seeds[:2])
+    with pytest.raises(ValueError, match="document id 'stranger' is not in the index"):
+        idx.report(tmp_path / "r.html", [*seeds, ("stranger", "text")])
+    with pytest.raises(ValueError, match="repeated|duplicate|twice|more than once"):
+        idx.report(tmp_path / "r.html", [*seeds, seeds[0]])
+    with pytest.raises(TypeError, match="must be str, got int"):
+        idx.report(tmp_path / "r.html", [seeds[0][1], 7, seeds[2][1]])
+    with pytest.raises(TypeError, match="texts must be a mapping"):
+        idx.report(tmp_path / "r.html", 42)
+    with pytest.raises(ValueError, match="passages needs the documents' texts"):
+        idx.report(tmp_path / "r.html", passages=[])
+    with pytest.raises(ValueError, match=r"collapse=CollapseConfig\(...\) needs the documents' texts"):
+        idx.report(tmp_path / "r.html", collapse=dedup.CollapseConfig(unit="line"))
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_index_report_takes_every_shape_of_docs(tmp_path, reposted):
+    idx = dedup.index(reposted)
+    want = without_times(page_data(idx.report(tmp_path / "a.html", reposted)))
+    pairs = list(reposted.items())
+    shapes = {"pairs": pairs, "tuple of pairs": tuple(pairs), "generator of pairs": (p for p in pairs),
+              "pairs in another order": pairs[::-1], "mapping in another order": dict(pairs[::-1]),
+              "texts aligned with ids": [reposted[i] for i in idx.ids]}
+    for k, (name, texts) in enumerate(shapes.items()):
+        assert without_times(page_data(idx.report(tmp_path / f"{k}.html", texts))) == want, name
+
+
+def test_index_report_without_texts_shows_what_the_index_holds(tmp_path, reposted):
+    idx = dedup.index(reposted)
+    full = page_data(idx.report(tmp_path / "a.html", reposted))
+    bare = page_data(idx.report(tmp_path / "b.html"))
+    assert bare["docs"]["texts"] is False and full["docs"]["texts"] is True
+    assert bare["clusters"] == full["clusters"] and bare["clusters"]  # members, exact scores, pairs: from the index
+    assert bare["docs"]["id"] == full["docs"]["id"] and bare["docs"]["len"] == [len(t) for t in reposted.values()]
+    assert bare["docs"]["text"] == bare["docs"]["ex"] == {}
+    assert bare["removed"] is bare["groups"] is bare["passages"] is None
+    c, f = bare["counts"], full["counts"]
+    assert c["mb"] is None and c["embedded"] == 0
+    assert {k: c[k] for k in ("documents", "characters", "clusters", "clustered", "duplicates", "pairs")} == {
+        k: f[k] for k in ("documents", "characters", "clusters", "clustered", "duplicates", "pairs")}
 
 
 # ------------------------------------------------------------------ plots
@@ -260,6 +322,12 @@ def test_histogram_counts_every_pair_once():
         want = sum(1 for s in scores.tolist() if edges[k] <= s and (s < edges[k + 1] or (last and s <= 1.0)))
         assert int(count) == want, (lo, hi)
     assert sum(int(c) for *_, c in bars) == scores.shape[0]
+
+
+def test_histogram_axis_counts_read_as_counts():
+    labels = lambda svg: re.findall(r'text-anchor="end" fill="[^"]+">([^<]+)</text>', svg)  # noqa: E731
+    assert labels(_svg.similarity_histogram(np.ones(2_000), 0.8)) == ["0", "1,000", "2,000"]
+    assert labels(_svg.similarity_histogram(np.ones(5), 0.8)) == ["0", "2.5", "5"]
 
 
 def test_s_curve_draws_the_lsh_probability():
@@ -279,7 +347,7 @@ def test_notebook_tables(reposted):
     docs = {**reposted, "<b>bold</b>": "<i>x</i> " * 20}
     idx = dedup.index(docs)
     h = idx._repr_html_()
-    assert "<table" in h and "1 clusters" in h and "1 duplicates" in h and "000-reposted" in h
+    assert "<table" in h and "5 documents, 1 cluster, 1 duplicate;" in h and "000-reposted" in h
     out = dedup.collapse(docs)
     assert isinstance(out, list) and out == list(out) and type(out[:1]) is list
     h = out._repr_html_()
@@ -321,3 +389,59 @@ def test_passage_records_of_collapse_are_not_shown_as_removed(tmp_path):
     a = _build.removal_columns(with_passages, position)
     b = _build.removal_columns(plain, position)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+# ------------------------------------------------------------------ near-dups report
+def test_report_help_names_every_cap(capsys):
+    from test_cli import call
+
+    code, out, _ = call(["report", "--help"], capsys)
+    notes = " ".join(out[out.index("examples:"):out.index("inputs:")].split())
+    limits = _build.Limits()
+    for cap in (f"{limits.max_text_chars:,} characters", f"the {limits.max_groups:,} with the most occurrences",
+                f"{limits.max_occurrences:,} occurrences in all", f"at most {_build.OCCURRENCES_SHOWN} of each block",
+                f"the {limits.max_groups:,} groups with the most occurrences", f"the best {_build.PAIRS_SHOWN} of each cluster",
+                f"{_build.EXCERPT_CHARS}-character excerpt", f"the first {_build.EXCERPTS:,} documents with removals",
+                "max_text_chars", "max_groups", "max_occurrences"):
+        assert cap in notes, cap
+
+
+def test_report_summary_says_how_many_of_all_the_page_lists(tmp_path, capsys, monkeypatch):
+    import functools
+    import shutil
+
+    from conftest import CORPUS
+    from test_cli import call
+
+    import dedup._report
+
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = call(["corpus/", "--format", "json"], capsys)
+    (overview,) = [r for r in json.loads(out) if r["section"] == "summary"]
+    monkeypatch.setattr(dedup._report, "Limits", functools.partial(dedup._report.Limits, max_groups=1))
+    code, _, err = call(["report", "corpus/", "-o", "capped.html"], capsys)
+    assert code == 0
+    c = page_data(tmp_path / "capped.html")["counts"]
+    n_blocks = sum(c["groups"].values())
+    assert c["passages"] == overview["passages"] > 1 and n_blocks > 1  # the overview's count, not the cap
+    assert (f", {c['passages']} passage groups (1 of {c['passages']} on the page), "
+            f"{n_blocks} repeated blocks (1 of {n_blocks} on the page); report written to capped.html") in err
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    code, _, err = call(["report", "corpus/", "-o", "whole.html"], capsys)
+    assert f", {c['passages']} passage groups; report written to whole.html" in err and "on the page" not in err
+
+
+def test_report_summary_numbers_have_thousands_separators():
+    from dedup.cli._report import _listed
+    from dedup.cli._ui import plural
+
+    assert plural(256_320, "removal") == "256,320 removals" and plural(1, "document") == "1 document"
+    assert plural(0, "cluster") == "0 clusters"
+    counts = {"passages": 2_378, "groups": {"repeat": 1_000, "syndicated": 1_500, "boilerplate": 1},
+              "shown": {"passages": 2_000, "groups": 2_000}}
+    assert _listed(counts, "passages", "passage group") == "2,378 passage groups (2,000 of 2,378 on the page)"
+    assert _listed(counts, "groups", "repeated block") == "2,501 repeated blocks (2,000 of 2,501 on the page)"
+    counts["shown"] = {"passages": 2_378, "groups": 2_501}
+    assert _listed(counts, "passages", "passage group") == "2,378 passage groups"

@@ -274,3 +274,110 @@ def test_sample_report(driver, tmp_path, sample):
     assert tab_total(driver, "clusters") == expected >= 1
     assert console_errors(driver) == []
 
+
+
+# ------------------------------------------------------------------ what the page lists, and how it reads
+def test_capped_lists_say_how_many_of_all(driver, tmp_path, seeds):
+    passages = dedup.passages(seeds)
+    n_blocks, n_passages = len(dedup.blocks(seeds)), len(passages)
+    path = dedup.report(seeds, tmp_path / "capped.html", passages=passages, max_groups=1)
+    open_page(driver, path)
+    cards = driver.execute_script("""const out = {};
+        document.querySelectorAll('.card .v').forEach((e) => { out[e.dataset.count] = [e.textContent, e.dataset.value]; });
+        return out;""")
+    assert cards["groups"] == [f"1 of {n_blocks}", str(n_blocks)] and n_blocks > 1
+    assert cards["passages"] == [f"1 of {n_passages}", str(n_passages)] and n_passages > 1
+    tabs = driver.execute_script("""const out = {};
+        document.querySelectorAll('#tabs button').forEach((e) => { out[e.dataset.tab] = e.textContent; });
+        return out;""")
+    assert tabs["blocks"] == f"Repeated blocks 1 of {n_blocks}" and tabs["passages"] == f"Shared passages 1 of {n_passages}"
+    click(driver, "[data-tab=passages]")
+    assert f"Listing 1 of {n_passages} shared passages" in driver.find_element("css selector", ".note.capped").text
+    assert driver.find_element("css selector", ".pager .range").text == f"1–1 of 1 listed ({n_passages} in all)"
+    click(driver, "[data-tab=blocks]")
+    assert f"Listing 1 of {n_blocks} repeated blocks" in driver.find_element("css selector", ".note.capped").text
+    click(driver, "[data-tab=settings]")
+    limits = driver.execute_script("""const t = Array.from(document.querySelectorAll('#list h3')).find((e) => e.textContent === 'Report limits');
+        return Array.from(t.nextElementSibling.rows).map((r) => [r.cells[0].textContent, r.cells[1].textContent]);""")
+    assert limits == [["max_text_chars", "4,000,000"], ["max_groups", "1"], ["max_occurrences", "100,000"],
+                      ["pairs per cluster", "100"], ["occurrences per block", "200"],
+                      ["excerpts of documents with removals", "10,000"]]
+    whole = dedup.report(seeds, tmp_path / "whole.html", passages=passages)
+    open_page(driver, whole)
+    assert not driver.find_elements("css selector", ".note.capped")
+    assert driver.find_element("css selector", "[data-tab=passages]").text == f"Shared passages {n_passages}"
+    assert console_errors(driver) == []
+
+
+def test_documents_tab_columns_and_cluster_pairs_read_cleanly(driver, tmp_path):
+    # a document of 1,2xx,xxx characters with a repeated line, one with a single repeat, 12 copies of a third
+    long = "".join(f"line {k} of the long document, words {k * 7} and {k * 13}\n" if k % 10 else "a line repeated all along\n"
+                   for k in range(24_000))
+    single = "".join(f"only once {k} here\n" for k in range(40)) + "twice this line\n" * 2
+    base = " ".join(f"w{k}" for k in range(300))
+    docs = [("long", long), ("single", single)] + [(f"copy{k:02d}", base + f" end{k}") for k in range(12)]
+    path = dedup.report(docs, tmp_path / "docs.html")
+    data = page_data(path)
+    rd = data["removed"]["rd"]
+    removals = {rd[i]: rd[i + 1] for i in range(0, len(rd), 3)}
+    assert len(long) >= 1_000_000 and removals[1] == 1
+    open_page(driver, path, "#t/docs")
+    heads = driver.execute_script("return Array.from(document.querySelectorAll('.colhead span')).map((e) => e.textContent)")
+    assert heads == ["characters", "removals, cluster", "document"]
+    rows = driver.execute_script("""return Array.from(document.querySelectorAll('.row > .head')).map((h) => {
+        const n = h.querySelector('.n'), w = h.querySelector('.what');
+        return {d: +h.parentElement.dataset.i, n: n.textContent, what: w.textContent, fits: n.scrollWidth <= n.clientWidth,
+                gap: w.getBoundingClientRect().left - n.getBoundingClientRect().right}; });""")
+    by = {r["d"]: r for r in rows}
+    assert by[0]["n"] == f"{len(long):,}" and len(by[0]["n"]) == 9  # 7 digits and their separators
+    assert all(r["fits"] and r["gap"] > 0 for r in rows), rows  # no length runs into the next column
+    assert by[0]["what"] == f"{removals[0]:,} removals" and by[1]["what"] == "1 removal"
+    assert by[2]["what"] in ("kept", "dropped")
+    driver.get_screenshot_as_file(str(tmp_path / "documents.png"))
+
+    # the cluster of 12: its 66 verified pairs one a row, folded under their count
+    c = data["clusters"][0]
+    assert len(c["m"]) == 12 and c["np"] == 66
+    open_page(driver, path, "#c/0")
+    assert driver.find_element("css selector", ".row .what").text.startswith("12 documents, J ≥")
+    summary = driver.find_element("css selector", ".detail details.pairs > summary")
+    assert summary.text == "66 verified pairs"
+    assert driver.execute_script("return document.querySelector('.detail details.pairs').open") is False
+    summary.click()
+    shown = driver.execute_script("""return Array.from(document.querySelectorAll('.detail table.pairs tr')).slice(1)
+        .map((tr) => Array.from(tr.cells).map((td) => td.textContent));""")
+    ids = [i for i, _ in docs]
+    p = c["p"]
+    assert shown == [[ids[p[i]], ids[p[i + 1]], f"{p[i + 2]:.3f}"] for i in range(0, len(p), 3)] and len(shown) == 66
+    driver.get_screenshot_as_file(str(tmp_path / "pairs.png"))
+    assert console_errors(driver) == []
+
+
+def test_index_report_without_texts_shows_what_it_can(driver, tmp_path, seeds):
+    docs = dict(seeds)
+    docs["000-reposted"] = docs["000_49edabee183eff7e.txt"].replace("On Wednesday", "On Thursday")
+    idx = dedup.index(docs)
+    path = idx.report(tmp_path / "bare.html")
+    open_page(driver, path)
+    assert console_errors(driver) == []
+    counts = shown_counts(driver)
+    assert (counts["documents"], counts["clusters"], counts["pairs"]) == (4, 1, 1)
+    assert "no texts were given" in driver.find_element("css selector", "#summary .note").text
+    click(driver, '.row[data-i="0"] > .head')
+    assert "No texts in this report" in wait_for(driver, "return document.querySelector('.detail .diffbox .note')?.textContent")
+    open_page(driver, path, "#d/0")
+    assert "No texts in this report" in driver.find_element("css selector", "#panel .note.warn").text
+    assert console_errors(driver) == []
+
+
+def test_capped_occurrences_say_how_many_of_all(driver, tmp_path):
+    docs = {f"d{k:02d}": " ".join(f"w{k}x{j}" for j in range(60)) + "\nshared footer line here\n" for k in range(30)}
+    path = dedup.report(docs, tmp_path / "occ.html", max_occurrences=5)
+    data = page_data(path)
+    (group,) = data["groups"]
+    assert group[1] == 30 and len(group[4]) == 5 * 3
+    open_page(driver, path, "#b/0")
+    rows = driver.find_elements("css selector", ".detail table.occurrences tr")
+    assert len(rows) == 1 + 5
+    assert driver.find_element("css selector", ".detail .note.capped").text == "Listing 5 of 30 occurrences."
+    assert console_errors(driver) == []

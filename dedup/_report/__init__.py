@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Iterable, Mapping
 from html import escape
 from importlib import resources
 from pathlib import Path
@@ -107,9 +108,17 @@ def report(docs, path, *, config=None, keep="first", collapse=True, passages=Non
     max_text_chars : int, default 4,000,000
         Characters of full text embedded (cluster examples first, then the
         documents that lost the most text); the other listed documents get
-        an excerpt, and every cluster and removal count is still complete.
-    max_groups, max_occurrences : int, defaults 2,000 and 100,000
-        The most frequent repeated blocks shown, and their occurrences.
+        an excerpt (the first 10,000 of those with removals, and every
+        cluster member), and every cluster and removal count is still complete.
+    max_groups : int, default 2,000
+        The repeated blocks listed (most occurrences first), and as many
+        shared passage groups (most occurrences first).
+    max_occurrences : int, default 100,000
+        The occurrences listed over all blocks (at most 200 per block).
+
+    Every cap bounds what is listed, never a count: where the page lists
+    fewer than there are it says so (``2,000 of 2,378``). A cluster lists
+    its best 100 verified pairs; its members and scores are all there.
 
     Returns
     -------
@@ -141,40 +150,68 @@ def report(docs, path, *, config=None, keep="first", collapse=True, passages=Non
     return _finish(ids, texts, idx, collapsed, groups, passages, times, ccfg, limits, title, path, t0)
 
 
-def index_report(idx, path, texts, *, collapse=True, passages=None, title: str | None = None,
+def index_report(idx, path, texts=None, *, collapse=True, passages=None, title: str | None = None,
                  max_text_chars: int = _DEFAULT.max_text_chars, max_groups: int = _DEFAULT.max_groups,
                  max_occurrences: int = _DEFAULT.max_occurrences) -> Path:
-    """``Index.report``: the report of an existing index; ``texts`` are its documents' texts.
+    """``Index.report``: the report of an existing index (an index keeps no texts).
 
-    ``texts`` is a mapping id -> text or a sequence aligned with ``idx.ids``
-    (an index keeps no texts).
+    ``texts`` takes every shape of ``docs`` (a mapping id -> text, ``(id,
+    text)`` pairs, or plain texts aligned with ``idx.ids``) and must hold the
+    text of every indexed document, and no other. Without ``texts`` the page
+    shows what the index holds: clusters, exact scores and lengths, but no
+    texts, word diffs, removals, blocks or passages.
     """
-    from collections.abc import Mapping
-
     from .._collapse import CollapseConfig
 
     limits = check_limits(max_text_chars, max_groups, max_occurrences)
     ccfg = _collapse_config(collapse, CollapseConfig)
     t0 = time.perf_counter()
     ids = list(idx.ids)
-    if isinstance(texts, Mapping):
-        missing = [i for i in ids if i not in texts]
-        if missing:
-            raise ValueError(f"texts: no text for document id {missing[0]!r} ({len(missing)} missing)")
-        texts = [texts[i] for i in ids]
-    elif isinstance(texts, (str, bytes)):
-        raise TypeError("texts must be a mapping id -> text or a sequence of texts aligned with the index's ids")
-    else:
-        texts = list(texts)
-        if len(texts) != len(ids):
-            raise ValueError(f"texts: expected {len(ids)} texts (one per indexed document), got {len(texts)}")
-    for i, t in zip(ids, texts):
-        if not isinstance(t, str):
-            raise TypeError(f"texts: the text of document {i!r} must be str, got {type(t).__name__}")
+    if texts is None:
+        if isinstance(collapse, CollapseConfig) or passages is not None:
+            what = "collapse=CollapseConfig(...)" if passages is None else "passages"
+            raise ValueError(f"{what} needs the documents' texts: idx.report(path, texts, ...)")
+        times = {}
+        return _finish(ids, None, idx, None, None, None, times, None, limits, title, path, t0)
+    texts = _texts_of(ids, texts)
     pairs = list(zip(ids, texts))
     times = {}
     collapsed, groups = _collapse_and_blocks(pairs, ccfg, times)
     return _finish(ids, texts, idx, collapsed, groups, passages, times, ccfg, limits, title, path, t0)
+
+
+def _texts_of(ids: list, texts) -> list:
+    """The text of each of ``ids`` (an index's, in its order) from ``texts`` of any shape ``docs`` takes."""
+    from .._docs import as_documents
+
+    if isinstance(texts, Mapping):
+        out = _by_id(ids, texts)
+    elif isinstance(texts, Iterable) and not isinstance(texts, (str, bytes, bytearray)):
+        out = list(texts)
+        if out and not isinstance(out[0], str):  # (id, text) pairs, checked as dedup.index checks them
+            out = _by_id(ids, dict(zip(*as_documents(out))))
+        elif len(out) != len(ids):  # plain texts (as the first says): aligned with the ids
+            raise ValueError(f"texts: expected {len(ids)} texts (one per indexed document, in the order of "
+                             f"idx.ids), got {len(out)}; or give (id, text) pairs or a mapping id -> text")
+    else:
+        raise TypeError("texts must be a mapping id -> text, (id, text) pairs, or texts aligned with the index's "
+                        f"ids, got {type(texts).__name__}")
+    for i, t in zip(ids, out):
+        if not isinstance(t, str):
+            raise TypeError(f"texts: the text of document {i!r} must be str, got {type(t).__name__}")
+    return out
+
+
+def _by_id(ids: list, by_id: Mapping) -> list:
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise ValueError(f"texts: no text for document id {missing[0]!r} ({len(missing)} missing)")
+    if len(by_id) > len(ids):
+        known = set(ids)
+        other = next(i for i in by_id if i not in known)
+        raise ValueError(f"texts: document id {other!r} is not in the index ({len(by_id) - len(ids)} such ids); "
+                         "give the texts of the indexed documents only")
+    return [by_id[i] for i in ids]
 
 
 def _collapse_and_blocks(pairs, ccfg, times):

@@ -10,9 +10,10 @@ shown with their occurrences.
 
 Layout (document numbers are positions in ``docs.id``):
 
-- ``docs``: ``id`` and ``len`` (characters) of every document; ``text``
-  {doc: full text} for the embedded ones; ``ex`` {doc: excerpt} for the other
-  documents that are listed.
+- ``docs``: ``id`` and ``len`` (characters) of every document; ``texts``
+  whether the texts were given (an index alone has none); ``text`` {doc: full
+  text} for the embedded ones; ``ex`` {doc: excerpt} for the other documents
+  that are listed.
 - ``clusters``: largest first; ``m`` members (the kept one first, then input
   order), ``s`` each member's exact Jaccard with the kept one, ``p`` verified
   pairs inside the cluster as flat ``[a, b, score, ...]`` (best first, at most
@@ -23,7 +24,10 @@ Layout (document numbers are positions in ``docs.id``):
   embedded documents (source doc -1: a separator, which has none).
 - ``groups``: repeated blocks, most occurrences first: ``[kind, occurrences,
   documents, text, flat [doc, start, end, ...]]``.
-- ``passages``: ``[occurrences, documents, text, flat [doc, start, end, ...]]``.
+- ``passages``: ``[occurrences, documents, text, flat [doc, start, end, ...]]``,
+  most occurrences first.
+- ``counts``: totals over everything found; ``counts.shown`` says how many
+  block and passage groups the page lists (at most ``max_groups``).
 
 Offsets are Python ``str`` offsets (code points), as the API gives them.
 """
@@ -256,7 +260,8 @@ def passage_groups(passages, position, texts, limits: Limits):
 
     A group may also be an object or mapping with ``occurrences``; an
     occurrence may be a tuple, a mapping or an object with ``id``, ``start``
-    and ``end``. The text shown is the first occurrence's.
+    and ``end``. The text shown is the first occurrence's. Returns the
+    ``max_groups`` groups with the most occurrences, and how many there are.
     """
     out = []
     for k, g in enumerate(passages):
@@ -273,7 +278,7 @@ def passage_groups(passages, position, texts, limits: Limits):
         d, s, e = flat[:3]
         out.append([len(occ), docs, texts[d][s:e][:GROUP_TEXT_CHARS], flat])
     out.sort(key=lambda g: (-g[0], -len(g[2])))
-    return out[: limits.max_groups]
+    return out[: limits.max_groups], len(out)
 
 
 # ------------------------------------------------------------------ assembly
@@ -284,15 +289,25 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
     ``index`` is a ``dedup.Index`` over ``ids``/``texts`` (same order);
     ``collapsed`` and ``groups`` are ``dedup.collapse``/``dedup.blocks``
     results over the same documents, or None to leave those sections out.
+    ``texts=None`` (an index alone) makes the page of what the index holds:
+    clusters, scores and lengths, without texts, removals, blocks or passages.
     """
     from .._index import MAX_PAIRS
 
     n = len(ids)
-    if len(index) != n:
-        raise ValueError(f"the index holds {len(index)} documents but {n} texts were given")
+    if texts is None:
+        if collapsed is not None or groups is not None or passages is not None:
+            raise ValueError("removals, blocks and passages need the documents' texts")
+        lengths = np.asarray(index._all("lengths"), dtype=np.int64)  # the index keeps each text's length
+        texts = [""] * n  # nothing to embed or excerpt
+        nbytes = None
+    else:
+        if len(index) != n:
+            raise ValueError(f"the index holds {len(index)} documents but {n} texts were given")
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        nbytes = sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
+    has_texts = nbytes is not None
     position = {doc_id: k for k, doc_id in enumerate(ids)}
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    nbytes = sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
     cl, hist, pairs_error = clusters(index, MAX_PAIRS if max_pairs is None else max_pairs)
     keep = index.keep_mask()
 
@@ -333,10 +348,10 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
             return True
         return False
 
-    for c in cl:
+    for c in cl if has_texts else ():
         for d in c["m"]:
             embed(d)
-    pg = passage_groups(passages, position, texts, limits) if passages is not None else None
+    pg, n_passages = passage_groups(passages, position, texts, limits) if passages is not None else (None, None)
     for g in pg or ():
         for d in g[3][0::3]:
             embed(d)
@@ -362,7 +377,7 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
                     flat += r
                     flat.append(s)
                 rm[d] = flat
-    listed = {d for c in cl for d in c["m"]} | set(rdocs[:EXCERPTS].tolist())
+    listed = {d for c in cl for d in c["m"]} | set(rdocs[:EXCERPTS].tolist()) if has_texts else set()
     ex = {d: excerpt(texts[d]) for d in sorted(listed - set(embedded))}
 
     bg = totals = None
@@ -377,7 +392,7 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
         "kinds": list(KINDS),
         "counts": {
             "documents": n,
-            "mb": round(nbytes / 1e6, 3),
+            "mb": round(nbytes / 1e6, 3) if has_texts else None,
             "characters": int(lengths.sum()),
             "clusters": len(cl),
             "clustered": sum(len(c["m"]) for c in cl),
@@ -388,7 +403,9 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
             "removed_chars": removed_chars if removed is not None else None,
             "groups": totals,
             "occurrences": n_occ if groups is not None else None,
-            "passages": len(pg) if pg is not None else None,
+            "passages": n_passages,
+            "shown": {"groups": len(bg) if bg is not None else None,  # the rest are counted, not listed
+                      "passages": len(pg) if pg is not None else None},
             "embedded": len(embedded),
             "embedded_chars": int(limits.max_text_chars - budget),
         },
@@ -398,10 +415,11 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
         "settings": {
             "index": {**config.to_dict(), "keep": index.keep, "bands (used)": index.bands, "rows (used)": index.rows},
             "collapse": dataclasses.asdict(collapse_config) if collapse_config is not None else None,
-            "limits": limits._asdict(),
+            "limits": {**limits._asdict(), "pairs per cluster": PAIRS_SHOWN,  # every cap of the page
+                       "occurrences per block": OCCURRENCES_SHOWN, "excerpts of documents with removals": EXCERPTS},
         },
         "times": dict(times or {}),
-        "docs": {"id": [_jsonable(x) for x in ids], "len": lengths.tolist(),
+        "docs": {"id": [_jsonable(x) for x in ids], "len": lengths.tolist(), "texts": has_texts,
                  "text": {str(d): t for d, t in sorted(embedded.items())},
                  "ex": {str(d): t for d, t in ex.items()}},
         "clusters": cl,

@@ -12,6 +12,8 @@ from html import escape
 
 import numpy as np
 
+from ..cli._ui import plural  # "1 document", "12,000 documents": one wording with the command line
+
 #: Rows shown by a table; a last row says how many more there are.
 ROWS = 10
 TEXT = 80
@@ -51,7 +53,8 @@ def index_html(idx) -> str:
     keep = idx.keep_mask()
     dups = int((~keep).sum())
     c = idx.config
-    caption = (f"<b>dedup.Index</b>: {n:,} documents, {roots.shape[0]:,} clusters, {dups:,} duplicates; "
+    caption = (f"<b>dedup.Index</b>: {plural(n, 'document')}, {plural(roots.shape[0], 'cluster')}, "
+               f"{plural(dups, 'duplicate')}; "
                f"threshold {c.threshold:g}, {c.ngram}-{c.shingle} shingles, LSH {idx.bands}×{idx.rows}")
     rows = []
     if roots.shape[0]:
@@ -80,7 +83,8 @@ def collapsed_html(docs) -> str:
     n_rm = sum(len(d.removed) for d in docs)
     with_rm = sum(1 for d in docs if len(d.removed))
     empty = sum(1 for d in docs if d.empty)
-    caption = (f"<b>collapse</b>: {len(docs):,} documents, {n_rm:,} removals in {with_rm:,} documents"
+    caption = (f"<b>collapse</b>: {plural(len(docs), 'document')}, {plural(n_rm, 'removal')} in "
+               f"{plural(with_rm, 'document')}"
                + (f", {empty:,} emptied" if empty else ""))
     rows = [[_id(d.id), f"{len(d.text):,}", f"{len(d.removed):,}", escape(_kinds(d.removed)), _short(d.text)]
             for d in docs[:ROWS]]
@@ -90,7 +94,8 @@ def collapsed_html(docs) -> str:
 
 def collapsed_doc_html(doc) -> str:
     """One ``CollapsedDoc``: its removals with their sources."""
-    caption = (f"<b>CollapsedDoc</b> {_id(doc.id)}: {len(doc.text):,} characters left, {len(doc.removed):,} removals"
+    caption = (f"<b>CollapsedDoc</b> {_id(doc.id)}: {plural(len(doc.text), 'character')} left, "
+               f"{plural(len(doc.removed), 'removal')}"
                + (" (emptied)" if doc.empty else "") + f"<br>{_short(doc.text, 160)}")
     rows = []
     for r in doc.removed[:ROWS]:
@@ -103,9 +108,9 @@ def collapsed_doc_html(doc) -> str:
 def groups_html(groups) -> str:
     """A list of ``BlockGroup``: totals by kind, then the most frequent ``ROWS`` groups."""
     kinds = Counter(g.kind for g in groups)
-    caption = (f"<b>blocks</b>: {len(groups):,} repeated blocks ("
+    caption = (f"<b>blocks</b>: {plural(len(groups), 'repeated block')} ("
                + ", ".join(f"{k} {kinds[k]:,}" for k in ("repeat", "syndicated", "boilerplate")) + "), "
-               + f"{sum(len(g.occurrences) for g in groups):,} occurrences; most frequent first")
+               + f"{plural(sum(len(g.occurrences) for g in groups), 'occurrence')}; most frequent first")
     order = sorted(range(len(groups)), key=lambda k: (-len(groups[k].occurrences), k))[:ROWS]
     rows = [[escape(groups[k].kind), f"{len(groups[k].occurrences):,}", f"{groups[k].n_docs:,}",
              _short(groups[k].text)] for k in order]
@@ -115,8 +120,8 @@ def groups_html(groups) -> str:
 
 def group_html(g) -> str:
     """One ``BlockGroup``: its text and occurrences."""
-    caption = (f"<b>BlockGroup</b> ({escape(g.kind)}): {len(g.occurrences):,} occurrences in {g.n_docs:,} "
-               f"documents<br>{_short(g.text, 160)}")
+    caption = (f"<b>BlockGroup</b> ({escape(g.kind)}): {plural(len(g.occurrences), 'occurrence')} in "
+               f"{plural(g.n_docs, 'document')}<br>{_short(g.text, 160)}")
     rows = [[_id(o.id), str(o.start), str(o.end)] for o in g.occurrences[:ROWS]]
     return _table(caption, [("document", "left"), ("start", "right"), ("end", "right")], rows,
                   len(g.occurrences) - len(rows))

@@ -52,6 +52,11 @@ def histogram_edges(threshold: float) -> np.ndarray:
     return np.linspace(lo, 1.0, BINS + 1)
 
 
+def _count(v: float) -> str:
+    """An axis tick of a count: ``2.5``, ``1,000`` (not ``1e+03``), ``10,250``."""
+    return f"{v:g}" if v < 100 and v != int(v) else f"{round(v):,}"
+
+
 def similarity_histogram(scores: np.ndarray, threshold: float, *, what: str = "verified pairs") -> str:
     """Histogram of exact Jaccard scores (all >= threshold), as an SVG string.
 
@@ -69,7 +74,7 @@ def similarity_histogram(scores: np.ndarray, threshold: float, *, what: str = "v
     fy = lambda v: (H - BOTTOM) - v / ymax * (H - BOTTOM - TOP)  # noqa: E731
     mid = (edges[0] + 1.0) / 2
     _axes(out, [(edges[0], f"{edges[0]:.2f}"), (mid, f"{mid:.3g}"), (1.0, "1.0")],
-          [(0, "0")] + ([(ymax / 2, f"{ymax / 2:,.3g}")] if ymax >= 4 else []) + [(ymax, f"{ymax:,}")],
+          [(0, "0")] + ([(ymax / 2, _count(ymax / 2))] if ymax >= 4 else []) + [(ymax, f"{ymax:,}")],
           fx, fy, "Jaccard similarity", what)
     for lo, hi, c in zip(edges[:-1].tolist(), edges[1:].tolist(), counts.tolist()):
         x, w = fx(lo), fx(hi) - fx(lo)

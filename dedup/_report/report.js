@@ -29,6 +29,8 @@
     return e;
   }
   const fmt = (n) => (n == null ? "—" : Number(n).toLocaleString("en-US"));
+  const plural = (n, word) => `${fmt(n)} ${word}${n === 1 ? "" : "s"}`;  // 1 document, 12,000 documents
+  const ofAll = (shown, total) => (shown < total ? `${fmt(shown)} of ${fmt(total)}` : fmt(total));
   const f3 = (x) => (x == null ? "—" : x.toFixed(3));
   const text = (d) => TX[d];
   const idOf = (d) => String(ids[d]);
@@ -93,31 +95,37 @@
   }
 
   // ---------------------------------------------------------------- summary
-  function card(key, label, value, sub) {
+  // A summary figure; `shown` is how many of `value` the page lists when it lists fewer ("2,000 of 2,378").
+  function card(key, label, value, sub, shown) {
+    const capped = shown != null && value != null && shown < value;
     return h("div", { class: "card" },
-      h("div", { class: "v", "data-count": key, "data-value": value == null ? "" : value, text: fmt(value) }),
+      h("div", { class: "v", "data-count": key, "data-value": value == null ? "" : value, "data-shown": capped ? shown : null,
+        text: capped ? ofAll(shown, value) : fmt(value) }),
       h("div", { class: "k", text: label }), sub ? h("div", { class: "sub", text: sub }) : null);
   }
+  const blocksTotal = () => (C.groups ? C.groups.repeat + C.groups.syndicated + C.groups.boilerplate : 0);
   function renderSummary() {
     const s = document.getElementById("summary");
     const t = D.times, ix = D.settings.index;
-    s.append(card("documents", "documents", C.documents, `${C.mb.toFixed(2)} MB, ${fmt(C.characters)} characters`));
-    s.append(card("clusters", "clusters", C.clusters, `${fmt(C.clustered)} documents in clusters`));
+    s.append(card("documents", "documents", C.documents,
+      (C.mb != null ? `${C.mb.toFixed(2)} MB, ` : "") + plural(C.characters, "character")));
+    s.append(card("clusters", "clusters", C.clusters, `${plural(C.clustered, "document")} in clusters`));
     s.append(card("duplicates", "duplicates", C.duplicates, `would be dropped (keep ${ix.keep})`));
     s.append(card("pairs", "verified pairs", C.pairs, C.pairs == null ? "too many to list" : "exact Jaccard ≥ " + ix.threshold));
     if (C.removals != null) {
       const rc = C.removed_chars;
       const total = KINDS.reduce((a, k) => a + rc[k], 0);
-      s.append(card("removals", "removals", C.removals, `in ${fmt(C.removed_docs)} documents`));
+      s.append(card("removals", "removals", C.removals, `in ${plural(C.removed_docs, "document")}`));
       s.append(card("removed_chars", "characters removed", total,
         KINDS.filter((k) => rc[k]).map((k) => `${k} ${fmt(rc[k])}`).join(", ") || "none"));
     }
     if (C.groups) {
       const g = C.groups;
-      s.append(card("groups", "repeated blocks", g.repeat + g.syndicated + g.boilerplate,
-        `repeat ${fmt(g.repeat)}, syndicated ${fmt(g.syndicated)}, boilerplate ${fmt(g.boilerplate)}`));
+      s.append(card("groups", "repeated blocks", blocksTotal(),
+        `repeat ${fmt(g.repeat)}, syndicated ${fmt(g.syndicated)}, boilerplate ${fmt(g.boilerplate)}`, C.shown.groups));
     }
-    if (C.passages != null) s.append(card("passages", "shared passages", C.passages, null));
+    if (C.passages != null) s.append(card("passages", "shared passages", C.passages,
+      C.shown.passages < C.passages ? "most occurrences first" : null, C.shown.passages));
     const stages = ["read", "index", "collapse", "blocks", "passages", "report"].filter((k) => t[k] != null);
     s.append(card("time", "seconds in all", t.total != null ? t.total : null,
       stages.map((k) => `${k} ${t[k].toFixed(2)}`).join(", ")));
@@ -126,22 +134,24 @@
     notes.append(`threshold ${ix.threshold}, ${ix.ngram}-${ix.shingle} shingles, ${ix.num_perm} permutations, ` +
       `LSH ${ix["bands (used)"]} bands × ${ix["rows (used)"]} rows, seed ${ix.seed}` +
       (cc ? `; blocks: unit ${cc.unit}, mode ${cc.mode}, threshold ${cc.threshold}` : "; blocks not collapsed") +
-      `. Full text embedded for ${fmt(C.embedded)} documents (${fmt(C.embedded_chars)} characters); ` +
-      `other listed documents show an excerpt. near-dups ${D.version}.`);
+      (D.docs.texts ? `. Full text embedded for ${plural(C.embedded, "document")} (${plural(C.embedded_chars, "character")}); ` +
+        "other listed documents show an excerpt." : ". Made from an index alone: no texts were given, so no word diffs, " +
+        "removals or repeated blocks (Index.report(path, texts) shows them).") + ` near-dups ${D.version}.`);
     if (D.pairs_error) notes.append(h("div", { class: "warn", text: "Pairs not listed: " + D.pairs_error }));
     s.append(notes);
   }
 
   // ---------------------------------------------------------------- tabs and lists
   const TABS = [];
+  // cols: the labels of a list's three columns
   TABS.push({ key: "clusters", label: "Clusters", all: () => D.clusters.map((_, k) => k), match: matchCluster,
-    row: clusterRow, detail: clusterDetail, route: "c" });
+    row: clusterRow, detail: clusterDetail, route: "c", cols: ["cluster", "size, lowest J", "kept document"] });
   if (D.groups) TABS.push({ key: "blocks", label: "Repeated blocks", all: groupItems, match: matchGroup,
-    row: groupRow, detail: groupDetail, route: "b", chips: true });
+    row: groupRow, detail: groupDetail, route: "b", chips: true, cols: ["occurrences", "kind, documents", "text"] });
   if (D.removed || D.clusters.length) TABS.push({ key: "docs", label: "Documents", all: docItems, match: null,
-    row: docRow, detail: null, route: "d" });
+    row: docRow, detail: null, route: "d", cols: ["characters", "removals, cluster", "document"] });
   if (D.passages) TABS.push({ key: "passages", label: "Shared passages", all: () => D.passages.map((_, k) => k),
-    match: matchPassage, row: passageRow, detail: passageDetail, route: "p" });
+    match: matchPassage, row: passageRow, detail: passageDetail, route: "p", cols: ["occurrences", "documents", "text"] });
   TABS.push({ key: "settings", label: "Settings", settings: true });
   const S = {};
   for (const t of TABS) S[t.key] = { page: 0, sel: 0, open: -1, kind: -1, items: null };
@@ -199,11 +209,18 @@
   function renderTabs() {
     tabsEl.textContent = "";
     TABS.forEach((t, n) => {
-      const count = t.settings ? null : items(t).length;
+      const count = t.settings ? null : items(t).length, all = t.settings || query ? count : listTotal(t.key);
       tabsEl.append(h("button", { role: "tab", "data-tab": t.key, "aria-selected": String(t.key === cur),
         title: `${t.label} (${n + 1})`, onclick: () => show(t.key) },
-        t.label, count == null ? null : h("span", { class: "count", "data-total": count, text: ` ${fmt(count)}` })));
+        t.label, count == null ? null : h("span", { class: "count", "data-total": count, "data-all": all,
+          text: ` ${ofAll(count, all)}` })));
     });
+  }
+  // How many there are of what a tab lists (more than it lists for capped blocks and passages; unfiltered).
+  function listTotal(key) {
+    if (key === "blocks") return S.blocks.kind < 0 ? blocksTotal() : C.groups[KINDS[S.blocks.kind]];
+    if (key === "passages") return C.passages;
+    return items(tab(key)).length;
   }
   function show(key) {
     cur = key;
@@ -233,12 +250,15 @@
         } }, label)));
       listEl.append(chips);
       if (C.groups) {
-        const total = C.groups.repeat + C.groups.syndicated + C.groups.boilerplate;
-        if (D.groups.length < total) listEl.append(h("div", { class: "note",
-          text: `Showing the ${fmt(D.groups.length)} most frequent of ${fmt(total)} repeated blocks ` +
-            `(${fmt(C.occurrences)} occurrences); near-dups blocks --format jsonl lists them all.` }));
+        const total = blocksTotal();
+        if (D.groups.length < total) listEl.append(h("div", { class: "note capped",
+          text: `Listing ${ofAll(D.groups.length, total)} repeated blocks, the most frequent ` +
+            `(${plural(C.occurrences, "occurrence")} in all); near-dups blocks --format jsonl lists them all.` }));
       }
     }
+    if (cur === "passages" && D.passages.length < C.passages) listEl.append(h("div", { class: "note capped",
+      text: `Listing ${ofAll(D.passages.length, C.passages)} shared passages, those with the most occurrences; ` +
+        "near-dups passages (at the same --min-words) lists them all." }));
     if (cur === "docs" && !query) listEl.append(h("div", { class: "note",
       text: "Documents with removals (most characters removed first), then the other cluster members. " +
         "Filter to find any document by id, or by its text where the report holds it." }));
@@ -247,10 +267,14 @@
     const lo = st.page * PAGE, hi = Math.min(all.length, lo + PAGE);
     const pager = h("div", { class: "pager" },
       h("button", { onclick: () => turn(-1), disabled: st.page === 0, title: "previous page (←)" }, "‹"),
-      h("span", { class: "range", "data-total": all.length, text: all.length ? `${fmt(lo + 1)}–${fmt(hi)} of ${fmt(all.length)}` : "0 of 0" }),
+      h("span", { class: "range", "data-total": all.length, text: all.length ? `${fmt(lo + 1)}–${fmt(hi)} of ${fmt(all.length)}` +
+        (!query && listTotal(cur) > all.length ? ` listed (${fmt(listTotal(cur))} in all)` : "") : "0 of 0" }),
       h("button", { onclick: () => turn(1), disabled: st.page >= pages - 1, title: "next page (→)" }, "›"));
     listEl.append(pager);
     const rows = h("div", { class: "rows" });
+    if (all.length) {
+      rows.append(h("div", { class: "colhead" }, ...t.cols.map((c, i) => h("span", { class: ["n", "what", "txt"][i], text: c }))));
+    }
     if (!all.length) rows.append(h("div", { class: "empty", text: query ? "Nothing matches the filter." :
       cur === "clusters" ? `No near-duplicate documents at threshold ${D.settings.index.threshold}.` : "None." }));
     for (let p = lo; p < hi; p++) {
@@ -323,25 +347,25 @@
     let minS = 1;
     for (let j = 1; j < c.s.length; j++) minS = Math.min(minS, c.s[j]);
     return h("div", null, h("span", { class: "n", text: `#${k + 1}` }),
-      h("span", { class: "what", text: `${fmt(c.m.length)} docs, J ≥ ${f3(minS)}` }),
+      h("span", { class: "what", text: `${plural(c.m.length, "document")}, J ≥ ${f3(minS)}` }),
       h("span", { class: "txt" }, h("span", { class: "id", text: idOf(c.m[0]) }), " — " + excerpt(c.m[0], 160)));
   }
   function groupRow(k) {
     const g = D.groups[k];
     return h("div", null, h("span", { class: "n", text: `${fmt(g[1])}×` }),
-      h("span", { class: "what" }, h("span", { class: `badge k-${KINDS[g[0]]}`, text: KINDS[g[0]] }), ` ${fmt(g[2])} docs`),
+      h("span", { class: "what" }, h("span", { class: `badge k-${KINDS[g[0]]}`, text: KINDS[g[0]] }), ` ${plural(g[2], "document")}`),
       h("span", { class: "txt", text: g[3].replace(/\s+/g, " ") }));
   }
   function docRow(d) {
     const r = removedInfo(d), c = clusterOf(d);
-    let what = r ? `${fmt(r[0])} removed` : "";
+    let what = r ? plural(r[0], "removal") : "";
     if (c) what += (what ? ", " : "") + (c[1] === 0 ? "kept" : "dropped");
     return h("div", null, h("span", { class: "n", text: fmt(lens[d]) }), h("span", { class: "what", text: what || "—" }),
       h("span", { class: "txt" }, h("span", { class: "id", text: idOf(d) }), " — " + excerpt(d, 160)));
   }
   function passageRow(k) {
     const g = D.passages[k];
-    return h("div", null, h("span", { class: "n", text: `${fmt(g[0])}×` }), h("span", { class: "what", text: `${fmt(g[1])} docs` }),
+    return h("div", null, h("span", { class: "n", text: `${fmt(g[0])}×` }), h("span", { class: "what", text: plural(g[1], "document") }),
       h("span", { class: "txt", text: g[2].replace(/\s+/g, " ") }));
   }
 
@@ -353,7 +377,7 @@
       h("td", { class: "num", text: o[i + 1] }), h("td", { class: "num", text: o[i + 2] })));
     const n = o.length / 3;
     return h("div", null, h("pre", { class: "doc", text }), tb,
-      total > n ? h("div", { class: "note", text: `${fmt(total - n)} more occurrences not listed in this report.` }) : null);
+      total > n ? h("div", { class: "note capped", text: `Listing ${ofAll(n, total)} occurrences.` }) : null);
   }
   function groupDetail(k) {
     const g = D.groups[k];
@@ -379,15 +403,16 @@
       tb.append(tr);
     });
     box.append(tb);
-    if (c.p) {
-      const pl = h("div", { class: "note pairs" }, `Verified pairs (${fmt(c.np)}${c.np > c.p.length / 3 ? `, best ${fmt(c.p.length / 3)} shown` : ""}): `);
-      for (let i = 0; i < c.p.length; i += 3) {
-        if (i) pl.append(", ");
-        pl.append(h("span", { class: "id", text: `${idOf(c.p[i])} ~ ${idOf(c.p[i + 1])}` }), ` ${f3(c.p[i + 2])}`);
-      }
-      box.append(pl);
-    } else box.append(h("div", { class: "note", text: "Pairs not listed (too many); scores above are against the kept document." }));
     if (c.m.length > 1) box.append(diffView(c.m[0], c.m[sel], c.s[sel]));
+    if (c.p) { // one pair a row, best first; a long list starts folded
+      const n = c.p.length / 3;
+      const pt = h("table", { class: "t pairs" }, h("tr", null, h("th", { text: "document" }), h("th", { text: "document" }),
+        h("th", { class: "num", text: "J" })));
+      for (let i = 0; i < c.p.length; i += 3) pt.append(h("tr", null, h("td", null, docLink(c.p[i])),
+        h("td", null, docLink(c.p[i + 1])), h("td", { class: "num", text: f3(c.p[i + 2]) })));
+      box.append(h("details", { class: "pairs", open: n <= 10 },
+        h("summary", { text: n < c.np ? `Verified pairs: the best ${ofAll(n, c.np)}` : `${plural(c.np, "verified pair")}` }), pt));
+    } else box.append(h("div", { class: "note", text: "Pairs not listed (too many); scores above are against the kept document." }));
     return box;
   }
 
@@ -480,7 +505,9 @@
     const ta = text(kept), tb = text(other);
     const wrap = h("div", { class: "diffbox" });
     if (ta === undefined || tb === undefined) {
-      wrap.append(h("div", { class: "note", text: "Texts not embedded in this report (raise max_text_chars to see this diff)." }));
+      wrap.append(h("div", { class: "note", text: D.docs.texts ?
+        "Texts not embedded in this report (raise max_text_chars to see this diff)." :
+        "No texts in this report (made from an index alone): Index.report(path, texts) shows this diff." }));
       return wrap;
     }
     const dict = new Map(), A = tokenize(ta, dict), B = tokenize(tb, dict);
@@ -527,20 +554,24 @@
     panel.textContent = "";
     panel.dataset.doc = d;
     panel.append(h("button", { class: "close", title: "close (Esc)", onclick: closeDoc }, "×"), h("h2", { text: idOf(d) }));
-    const info = h("div", { class: "note" }, `${fmt(lens[d])} characters`);
+    const info = h("div", { class: "note" }, plural(lens[d], "character"));
     const c = clusterOf(d);
     if (c) {
       const cl = D.clusters[c[0]];
-      info.append("; ", h("a", { href: `#c/${c[0]}`, text: `cluster #${c[0] + 1}` }), ` (${cl.m.length} documents): `,
+      info.append("; ", h("a", { href: `#c/${c[0]}`, text: `cluster #${c[0] + 1}` }), ` (${plural(cl.m.length, "document")}): `,
         c[1] === 0 ? "kept" : h("span", null, `dropped, J ${f3(cl.s[c[1]])} with kept `, docLink(cl.m[0])));
     }
     const r = removedInfo(d);
-    if (r) info.append(`; ${fmt(r[0])} removals, ${fmt(r[1])} characters`);
+    if (r) info.append(`; ${plural(r[0], "removal")}, ${plural(r[1], "character")}`);
     panel.append(info);
     const t = text(d);
     if (t === undefined) {
-      panel.append(h("div", { class: "note warn", text: "Full text not embedded in this report (see max_text_chars); excerpt:" }),
-        h("pre", { class: "doc excerpt", text: excerpt(d, 400) }));
+      if (!D.docs.texts) {
+        panel.append(h("div", { class: "note warn", text: "No texts in this report (made from an index alone)." }));
+      } else {
+        panel.append(h("div", { class: "note warn", text: "Full text not embedded in this report (see max_text_chars); excerpt:" }),
+          h("pre", { class: "doc excerpt", text: excerpt(d, 400) }));
+      }
       if (target) panel.append(h("div", { class: "note", text: `Span ${target[0]}–${target[1]}.` }));
       return;
     }
@@ -602,7 +633,11 @@
     const table = (title, obj) => {
       if (!obj) return;
       const tb = h("table", { class: "t" });
-      for (const k in obj) tb.append(h("tr", null, h("th", { text: k }), h("td", { text: JSON.stringify(obj[k]) })));
+      const show = (v) => (Number.isInteger(v) ? fmt(v) : JSON.stringify(v));  // 4,000,000 as everywhere else
+      for (const k in obj) {
+        tb.append(h("tr", null, h("th", { text: k }),
+          h("td", { class: typeof obj[k] === "number" ? "num" : null, text: show(obj[k]) })));
+      }
       box.append(h("h3", { text: title }), tb);
     };
     table("Index (dedup.Config)", D.settings.index);

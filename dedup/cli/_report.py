@@ -49,11 +49,24 @@ def run_report(args, ui) -> int:
         finally:
             ui.status(None)
         c = data["counts"]
-        ui.summary(corpus, f"{plural(c['clusters'], 'cluster')}, {plural(c['removals'], 'removal')}, "
-                           f"{plural(c['passages'], 'passage group')}; report written to {args.output} "
-                           f"({path.stat().st_size / 1e6:.2f} MB)")
+        said = [plural(c["clusters"], "cluster"), plural(c["removals"], "removal"),
+                _listed(c, "passages", "passage group")]
+        if _total(c, "groups") > c["shown"]["groups"]:  # the blocks are in the summary where their list is capped
+            said.append(_listed(c, "groups", "repeated block"))
+        ui.summary(corpus, f"{', '.join(said)}; report written to {args.output} ({path.stat().st_size / 1e6:.2f} MB)")
     anything = c["clusters"] or c["removals"] or c["passages"]
     return EXIT_FOUND if args.fail_on_duplicates and anything else EXIT_OK
+
+
+def _total(counts: dict, key: str) -> int:
+    total = counts[key]
+    return sum(total.values()) if isinstance(total, dict) else total  # blocks are counted by kind
+
+
+def _listed(counts: dict, key: str, word: str) -> str:
+    """``2,378 passage groups``, with ``(2,000 of 2,378 on the page)`` where the page lists fewer."""
+    total, shown = _total(counts, key), counts["shown"][key]
+    return plural(total, word) + (f" ({shown:,} of {total:,} on the page)" if shown < total else "")
 
 
 REPORT = Command(
@@ -67,9 +80,17 @@ REPORT = Command(
     examples=("near-dups report corpus/ -o report.html",
               "near-dups report crawl.jsonl.gz -o crawl.html --threshold 0.7 --title 'June crawl'"),
     notes="""\
-The options are the overview's (`near-dups overview --help`). Large corpora
-stay usable: every cluster and removal is counted, but full texts are
-embedded only up to a budget (cluster members first, then the documents that
-lost the most text; the others show an excerpt), and only the most frequent
-repeated blocks are listed (dedup.report's limits).""",
+The options are the overview's (`near-dups overview --help`). Every count is
+complete, but on a large corpus the page lists only so much, and says how
+much of all it lists ("2,000 of 2,378") wherever it shows the number:
+  full texts        4,000,000 characters (cluster members first, then the
+                    documents that lost the most text); the other documents
+                    listed show an 80-character excerpt (every cluster
+                    member, the first 10,000 documents with removals)
+  repeated blocks   the 2,000 with the most occurrences; 100,000 occurrences
+                    in all, at most 200 of each block
+  shared passages   the 2,000 groups with the most occurrences
+  verified pairs    the best 100 of each cluster (every member is listed)
+These are dedup.report's limits (max_text_chars, max_groups,
+max_occurrences); `near-dups blocks` and `near-dups passages` list them all.""",
     paths=(PathArg("paths", "read"), PathArg("output", "write", "-o")))

@@ -97,8 +97,8 @@ class UI:
 
 
 def plural(n: int, word: str) -> str:
-    """``1 document``, ``2 documents``, ``0 documents``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    """``1 document``, ``2 documents``, ``0 documents``, ``12,000 documents``."""
+    return f"{n} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def kernels_uncompiled(module: str = "_shingle") -> bool:
