@@ -171,9 +171,38 @@ def test_machine_formats_say_the_same_thing(capsys):
     _, cs, _ = call([*base, "--format", "csv"], capsys)
     records = [json.loads(x) for x in jl.splitlines()]
     assert json.loads(js) == records
-    rows = list(csv.DictReader(io.StringIO(cs)))
-    assert [json.loads(r["ids"]) for r in rows] == [r["ids"] for r in records]
-    assert [r["keep"] for r in rows] == [r["keep"] for r in records]
+    rows = list(csv.DictReader(io.StringIO(cs)))  # one row per member, one value per cell
+    assert [(int(r["cluster"]), r["id"]) for r in rows] == [(c["cluster"], i) for c in records for i in c["ids"]]
+    assert [r["id"] for r in rows if r["action"] == "keep"] == [c["keep"] for c in records]
+    assert all(int(r["size"]) == len(c["ids"]) for c in records for r in rows if int(r["cluster"]) == c["cluster"])
+    pairs = {(a, b): s for c in records for a, b, s in c["pairs"]}
+    for r in rows:
+        assert float(r["jaccard"]) == pairs.get((r["id"], r["matched"]), pairs.get((r["matched"], r["id"])))
+    assert not any(cell.startswith(("[", "{")) for r in rows for cell in r.values())
+
+
+def test_csv_is_one_value_per_cell_for_every_command(tmp_path, capsys):
+    """blocks: a row per occurrence; collapse --dry-run: the kept copy in three columns; index query: a row per
+    match. No cell holds JSON."""
+    _, out, _ = call(["blocks", CORPUS, "--format", "csv", "-q"], capsys)
+    _, jl, _ = call(["blocks", CORPUS, "--format", "jsonl", "-q"], capsys)
+    rows, blocks = list(csv.DictReader(io.StringIO(out))), [json.loads(x) for x in jl.splitlines()]
+    assert [(int(r["block"]), r["id"], int(r["start"]), int(r["end"])) for r in rows] == [
+        (b["block"], o["id"], o["start"], o["end"]) for b in blocks for o in b["occurrences"]]
+    _, out, _ = call(["collapse", CORPUS, "--dry-run", "--format", "csv", "-q"], capsys)
+    _, jl, _ = call(["collapse", CORPUS, "--dry-run", "--format", "jsonl", "-q"], capsys)
+    rows, removals = list(csv.DictReader(io.StringIO(out))), [json.loads(x) for x in jl.splitlines()]
+    assert [(r["source_id"], int(r["source_start"]), int(r["source_end"])) for r in rows] == [
+        (m["source"]["id"], m["source"]["start"], m["source"]["end"]) for m in removals]
+    idx = tmp_path / "c.idx"
+    call(["index", "build", CORPUS, "-o", idx, "-q"], capsys)
+    _, out, _ = call(["index", "query", idx, CORPUS, "--format", "csv", "-q"], capsys)
+    _, jl, _ = call(["index", "query", idx, CORPUS, "--format", "jsonl", "-q"], capsys)
+    rows, matches = list(csv.DictReader(io.StringIO(out))), [json.loads(x) for x in jl.splitlines()]
+    assert [(r["id"], r["match"], float(r["jaccard"])) for r in rows] == [
+        (q["id"], m, s) for q in matches for m, s in q["matches"]] and rows
+    for text in (out,):
+        assert not any(cell.startswith(("[", "{")) for r in csv.reader(io.StringIO(text)) for cell in r)
 
 
 # =========================================================================== each command on corpus/
@@ -246,7 +275,7 @@ def test_collapse_dry_run_and_blocks_report_without_writing(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["c"]  # nothing written
     _, out, _ = run("blocks", "c", "-q", cwd=tmp_path)
     header = (CORPUS / SEEDS[2]).read_text(encoding="utf-8").split("\n", 1)[0]
-    assert "repeated block(s) in 3 documents" in out and header in out
+    assert "repeated blocks in 3 documents" in out and header in out
     assert f"c/{SEEDS[2]}:0-{len(header)}" in out
 
 
@@ -307,7 +336,7 @@ def bad(tmp_path_factory):
     (["empty"], "near-dups: error: empty: no .txt/.md/"),
     (["dedup", "nofield.jsonl", "-o", "nofield.jsonl"],
      "near-dups: error: -o nofield.jsonl: is an input; the input is never modified"),
-    (["dedup", "folder", "-o", "latin1.txt", "-q"], "near-dups: error: -o latin1.txt: exists and is not a folder"),
+    (["dedup", "folder", "-o", "latin1.txt", "-q", "--force"], "near-dups: error: -o latin1.txt: exists and is not a folder"),
 ])
 def test_bad_input_stops_with_one_clear_message(bad, args, message):
     _, out, err = run(*args, cwd=bad, code=2)
@@ -336,6 +365,7 @@ def test_a_failed_run_keeps_the_old_output_and_leaves_no_temporary_file(bad, tmp
     assert (tmp_path / "out.jsonl").read_text() == "previous result\n"
     assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.jsonl"]
     # the same run that succeeds replaces it whole
-    run("dedup", "in.jsonl", "-o", "out.jsonl", "--skip-errors", "-q", cwd=tmp_path)
+    run("dedup", "in.jsonl", "-o", "out.jsonl", "--skip-errors", "-q", cwd=tmp_path, code=2)  # not without --force
+    run("dedup", "in.jsonl", "-o", "out.jsonl", "--skip-errors", "-q", "--force", cwd=tmp_path)
     assert (tmp_path / "out.jsonl").read_text() == '{"id": 1, "text": "fine"}\n'
     assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.dropped.jsonl", "out.jsonl"]

@@ -59,7 +59,7 @@ def test_passages_machine_formats(fmt, capsys):
 
 def test_passages_text_and_options(capsys):
     code, out, _ = call(["passages", CORPUS, "--min-words", "10", "-q"], capsys)
-    assert code == 0 and "shared passage group(s) among 3 documents" in out and "first" in out
+    assert code == 0 and "shared passage groups among 3 documents" in out and "first" in out
     code, out, _ = call(["passages", CORPUS, "--min-words", "400", "-q"], capsys)
     assert code == 0 and out.startswith("No passage of 400 or more shared words among 3 documents")
     code, out, _ = call(["passages", CORPUS, "--min-words", "10", "--fail-on-duplicates", "-q"], capsys)

@@ -18,6 +18,7 @@ import dedup
 
 from ._passages import EXPLAIN_MIN_WORDS
 from ._render import Style, jsonable, width
+from ._ui import number, plural
 
 
 def explain(a_id, a: str, b_id, b: str, *, ngram: int, threshold: float) -> dict:
@@ -37,9 +38,9 @@ def render(out, rec: dict, a: str, style: Style, *, limit: int = 10) -> None:
     verdict = (style("near-duplicates", "green") if rec["near_duplicates"]
                else "not near-duplicates")
     out.write(style(f"{rec['a']}  vs  {rec['b']}", "bold") + "\n")
-    out.write(f"jaccard {rec['jaccard']:.3f}: {rec['shared_shingles']} shared of "
-              f"{rec['shingles_a'] + rec['shingles_b'] - rec['shared_shingles']} distinct "
-              f"{rec['ngram']}-word shingles ({rec['shingles_a']} and {rec['shingles_b']}); "
+    out.write(f"jaccard {rec['jaccard']:.3f}: {number(rec['shared_shingles'])} shared of "
+              f"{number(rec['shingles_a'] + rec['shingles_b'] - rec['shared_shingles'])} distinct "
+              f"{rec['ngram']}-word shingles ({number(rec['shingles_a'])} and {number(rec['shingles_b'])}); "
               f"{verdict} at --threshold {rec['threshold']:g}\n")
     render_explain_passages(out, rec, style, limit=limit)
 
@@ -106,13 +107,13 @@ def render_explain_passages(out, rec: dict, style: Style, *, limit: int = 10) ->
     if not ps:
         out.write(f"No shared passage of {EXPLAIN_MIN_WORDS} or more words.\n")
         return
-    out.write(f"\n{len(ps)} shared passage(s), most shared words first"
+    out.write(f"\n{plural(len(ps), 'shared passage')}, most shared words first"
               + (f" (showing {limit}; see --format json for all)" if len(ps) > limit else "")
               + (", edits marked [-A-]{+B+}" if not style.enabled else "") + ":\n")
     w = width() - 3
     for k, p in enumerate(ps[:limit], 1):
         (s, e), (bs, be) = p["a"], p["b"]
-        out.write(f"\n{k}. {p['matches']} shared words of {p['words']} and {p['words_b']} "
+        out.write(f"\n{k}. {plural(p['matches'], 'shared word')} of {number(p['words'])} and {number(p['words_b'])} "
                   f"(similarity {p['similarity']:.2f}), {rec['a']}:{s}-{e}, {rec['b']}:{bs}-{be}\n")
         for line in _wrap(marked(p["edits"], style), w):
             out.write("   " + line + "\n")

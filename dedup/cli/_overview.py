@@ -27,6 +27,7 @@ from ._common import (INDEX_OPTIONS, calling, configured, emit, flag, given, ind
                       read, spill_options, spilling)
 from ._errors import EXIT_FOUND, EXIT_OK, UsageError
 from ._render import Style, first_words, width, write_records
+from ._ui import number, plural
 
 #: Passages the overview shows have this many shared words or more: a clause (people are reading, not
 #: filtering; the seeds' "On the sidelines of the NATO summit in Madrid", in all three, is 9 words).
@@ -96,11 +97,11 @@ def analyse(args, ui, corpus) -> Results:
     try:
         t = time.perf_counter()
         spill, need = spill_options(args, cfg.index, corpus.sources)  # --memory, --workdir: as find has them
-        idx = calling(ui, f"indexing {len(docs)} documents", spilling, spill, need, dedup.index, docs,
+        idx = calling(ui, f"indexing {plural(len(docs), 'document')}", spilling, spill, need, dedup.index, docs,
                       config=cfg.index, keep=args.keep)
         times["index"] = time.perf_counter() - t
         t = time.perf_counter()
-        collapsed, groups = calling(ui, f"blocks of {len(docs)} documents", collapse_and_blocks, docs,
+        collapsed, groups = calling(ui, f"blocks of {plural(len(docs), 'document')}", collapse_and_blocks, docs,
                                     config=cfg.collapse)
         times["collapse"] = time.perf_counter() - t  # and blocks: one analysis
     except BaseException:
@@ -108,7 +109,7 @@ def analyse(args, ui, corpus) -> Results:
         raise
     _warm.finish(warm)
     t = time.perf_counter()
-    passages = calling(ui, f"passages of {len(docs)} documents", dedup.passages, docs, config=cfg.passages)
+    passages = calling(ui, f"passages of {plural(len(docs), 'document')}", dedup.passages, docs, config=cfg.passages)
     times["passages"] = time.perf_counter() - t
     ui.note(", ".join(f"{k} {v:.2f} s" for k, v in times.items()))
     return Results(idx, collapsed, groups, passages, times)
@@ -224,10 +225,10 @@ def _spans(occurrences: list[dict], limit: int = SPANS_SHOWN) -> list[str]:
         by_doc.setdefault(str(o["id"]), []).append(f"{o['start']}-{o['end']}")
     lines = []
     for doc_id, spans in list(by_doc.items())[:limit]:
-        more = f" … ({len(spans)} in all)" if len(spans) > limit else ""
+        more = f" … ({number(len(spans))} in all)" if len(spans) > limit else ""
         lines.append(f"{doc_id}:{' '.join(spans[:limit])}{more}")
     if len(by_doc) > limit:
-        lines.append(f"… and {len(by_doc) - limit} more documents")
+        lines.append(f"… and {plural(len(by_doc) - limit, 'more document')}")
     return lines
 
 
@@ -239,7 +240,8 @@ def render(out, found: dict, members, totals: dict, texts, summary: dict, style:
     """The overview for people: each section's top items, a summary, and the commands that go deeper."""
     w = width()
     s = summary["settings"]
-    out.write(style(f"near-dups overview of {summary['documents']} documents ({summary['mb']:.2f} MB)", "bold")
+    out.write(style(f"near-dups overview of {plural(summary['documents'], 'document')} ({summary['mb']:.2f} MB)",
+                    "bold")
               + "\n")
     unit = "word" if s["shingle"] == "word" else "character"
     for name, title in SECTIONS.items():
@@ -251,7 +253,7 @@ def render(out, found: dict, members, totals: dict, texts, summary: dict, style:
         order = {"clusters": "largest first", "repeated": "most repeated first", "shared": "in most documents first",
                  "passages": "in most documents first"}[name]
         head = f"{title} ({how}): " + (f"{total:,}, {order}" if total else "none")
-        more = f" (showing {len(items)})" if total > len(items) else ""
+        more = f" (showing {number(len(items))})" if total > len(items) else ""
         out.write("\n" + style(head + more, "bold") + "\n")
         if not total and name == "clusters":
             out.write("  Lower --threshold (or --ngram) to look for looser matches.\n")
@@ -260,11 +262,11 @@ def render(out, found: dict, members, totals: dict, texts, summary: dict, style:
                 _render.render_cluster(out, r, members[k], texts, style, indent="  ", limit=MEMBERS_SHOWN)
                 continue
             if name == "repeated":
-                lead = f"  {r['count']}x  "
+                lead = f"  {number(r['count'])}x  "
             elif name == "shared":
-                lead = f"  {r['documents']} documents, {r['count']}x  "
+                lead = f"  {plural(r['documents'], 'document')}, {number(r['count'])}x  "
             else:
-                lead = f"  {r['documents']} documents, {r['words']} words  "
+                lead = f"  {plural(r['documents'], 'document')}, {plural(r['words'], 'word')}  "
             out.write(lead + style(_quoted(r["text"], w - len(lead)), "dim") + "\n")
             for line in _spans(r["occurrences"]):
                 out.write("      " + line + "\n")
@@ -283,9 +285,7 @@ def render(out, found: dict, members, totals: dict, texts, summary: dict, style:
         out.write(f"  {command}{sep}{what}\n")
 
 
-def _n(n: int, word: str) -> str:
-    """``1 block``, ``2 blocks``, ``12,000 blocks``."""
-    return f"{n} {word}" if n == 1 else f"{n:,} {word}s"
+_n = plural  # ``1 block``, ``2 blocks``, ``12,000 blocks``
 
 
 def summary_of(args, corpus, res: Results, found: dict, totals: dict) -> dict:
