@@ -369,3 +369,85 @@ def test_a_failed_run_keeps_the_old_output_and_leaves_no_temporary_file(bad, tmp
     run("dedup", "in.jsonl", "-o", "out.jsonl", "--skip-errors", "-q", "--force", cwd=tmp_path)
     assert (tmp_path / "out.jsonl").read_text() == '{"id": 1, "text": "fine"}\n'
     assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.dropped.jsonl", "out.jsonl"]
+
+
+# =========================================================================== issue 30: options that clash, hints
+def test_collapse_dry_run_and_an_output_exclude_each_other(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    for extra in (["-o", notes], ["--removals", notes], ["-o", tmp_path / "missing" / "out"]):
+        code, out, err = call(["collapse", CORPUS, "--dry-run", *extra], capsys)
+        assert code == 2 and out == "" and "usage: near-dups collapse PATH... (-o OUT | --dry-run)" in err
+        assert "and --dry-run exclude each other: a dry run writes nothing" in err and "Traceback" not in err
+    assert notes.read_text() == "mine\n" and sorted(os.listdir(tmp_path)) == ["notes.txt"]
+    code, _, err = call(["collapse", CORPUS], capsys)
+    assert code == 2 and "-o/--output is required (or --dry-run to only report)" in err
+
+
+def test_quiet_and_verbose_together_are_refused(capsys):
+    code, out, err = call([CORPUS, "-q", "-v"], capsys)
+    assert code == 2 and out == "" and "-q and -v exclude each other" in err
+
+
+def test_extra_operands_print_the_commands_own_usage(capsys):
+    code, out, err = call(["explain", S000, S000, S001], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("usage: near-dups explain A B") and f"unrecognized arguments: {S001}" in err
+    code, _, err = call(["index", "query", "x.idx", "a.txt", "--bogus"], capsys)
+    assert code == 2 and err.startswith("usage: near-dups index query") and "--bogus" in err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["index", "--help"]])
+def test_help_lists_each_command_once(argv, capsys):
+    code, out, _ = call(argv, capsys)
+    assert code == 0 and "positional arguments" not in out
+    names = [c.name.split()[-1] for c in _table.TABLE if c.name.startswith("index ")] if argv[0] == "index" else [
+        n for n in _table.TOP]
+    for name in names:
+        listed = [line for line in out.splitlines() if line.startswith(f"  {name} ")]
+        assert len(listed) == 1, (name, listed)
+
+
+def test_the_skip_errors_hint_only_where_skipping_leaves_something(tmp_path, capsys):
+    (tmp_path / "e.txt").write_bytes(b"")
+    (tmp_path / "f.txt").write_text("some words here")
+    code, _, err = call(["find", tmp_path / "e.txt"], capsys)
+    assert code == 2 and "e.txt: empty file: no documents in it" in err and "--skip-errors" not in err
+    code, _, err = call(["find", tmp_path / "e.txt", tmp_path / "f.txt"], capsys)
+    assert code == 2 and "e.txt: empty file: no documents in it (--skip-errors skips it and goes on)" in err
+    code, _, err = call(["find", tmp_path / "e.txt", tmp_path / "f.txt", "--skip-errors", "-q"], capsys)
+    assert code == 0
+
+
+def test_all_files_reads_a_folder_of_files_without_suffixes(tmp_path, capsys):
+    """A folder like /usr/share/common-licenses/: refused with the way out named; --all-files reads its texts
+    (sniffed as text by content), skipping a binary one with a warning."""
+    lic = tmp_path / "lic"
+    lic.mkdir()
+    for name, seed in (("GPL", S000), ("GPL-3", S000), ("BSD", S001)):
+        shutil.copy(seed, lic / name)
+    (lic / "core").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00binary")
+    code, out, err = call(["find", lic], capsys)
+    assert code == 2 and out == "" and "are read as text with --all-files (binary ones skipped)" in err
+    assert "--skip-errors" not in err  # skipping the one folder would leave nothing
+    code, out, err = call(["find", lic, "--all-files", "--format", "jsonl"], capsys)
+    assert code == 0 and "core: binary file (NUL byte" in err
+    clusters = [json.loads(x) for x in out.splitlines()]
+    assert [c["ids"] for c in clusters] == [[str(lic / "GPL"), str(lic / "GPL-3")]]
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(S000, folder / "a.txt")
+    shutil.copy(S001, folder / "README")
+    code, out, err = call(["find", folder, "--format", "jsonl"], capsys)
+    assert code == 0 and "skipped 1 file(s) that are not .txt/" in err and "(--all-files reads them as text)" in err
+
+
+def test_counts_are_grouped_and_agree_in_number(capsys):
+    from dedup.cli._ui import number, plural
+
+    assert [plural(1, "doc"), plural(2, "doc"), plural(256320, "removal"), number(2000)] == [
+        "1 doc", "2 docs", "256,320 removals", "2,000"]
+    assert plural(1, "copy", "copies") == "1 copy" and plural(3, "copy", "copies") == "3 copies"
+    code, out, _ = call(["find", CORPUS, "--threshold", "0.25", "--ngram", "1", "-q"], capsys)
+    assert out.startswith("1 cluster of near-duplicates among 3 documents (1 would be dropped)")
+    assert "(s)" not in out
