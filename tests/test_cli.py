@@ -451,3 +451,30 @@ def test_counts_are_grouped_and_agree_in_number(capsys):
     code, out, _ = call(["find", CORPUS, "--threshold", "0.25", "--ngram", "1", "-q"], capsys)
     assert out.startswith("1 cluster of near-duplicates among 3 documents (1 would be dropped)")
     assert "(s)" not in out
+
+
+def test_explain_marks_each_sides_own_punctuation(seeds):
+    """Issue 30: A's commas are not shown inside B's insertions; each side's pieces rebuild that side exactly,
+    and what is marked equal is the same tokens on both sides."""
+    import re
+
+    from dedup.cli._explain import explain_passages, marked
+    from dedup.cli._render import Style
+
+    (_, a), _, (_, b) = seeds
+    ps = explain_passages(a, b)
+    first = next(p for p in ps if p["a"][0] == 524)
+    assert marked(first["edits"], Style(False)) == (
+        "On the sidelines of the NATO summit in Madrid, [-US-] President Joe Biden[-,-] {+spoke with+} Japanese "
+        "Prime Minister Fumio Kishida[-,-] and South Korean President Yoon Suk-yeol")
+    words = re.compile(r"\w+|[^\w\s]")
+    edited = [(a[:4000] + " Extra words, here.", b), (a, a.replace(", ", " ; ", 5).replace("the ", "THE ", 3))]
+    for x, y in [(a, b), *edited]:
+        for p in explain_passages(x, y):
+            assert "".join(e[1] for e in p["edits"]) == x[p["a"][0]:p["a"][1]]
+            assert "".join(e[2] for e in p["edits"]) == y[p["b"][0]:p["b"][1]]
+            for op, ta, tb in p["edits"]:
+                if op == "equal":
+                    assert words.findall(ta) == words.findall(tb)
+                else:
+                    assert words.findall(ta) != words.findall(tb)

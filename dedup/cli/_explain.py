@@ -12,6 +12,9 @@ and ``{+inserted+}`` (a substitution is both), in red and green on a terminal.
 
 from __future__ import annotations
 
+import difflib
+import re
+
 import numpy as np
 
 import dedup
@@ -51,18 +54,18 @@ def explain_passages(a: str, b: str, *, min_words: int = EXPLAIN_MIN_WORDS) -> l
     Record: ``words`` (of ``a``), ``words_b``, ``matches``, ``similarity``,
     ``a`` and ``b`` (``[start, end]`` ``str`` offsets), ``text`` (``a``'s) and
     ``edits``: the aligned text as ``[op, text of a, text of b]`` pieces, op
-    ``equal`` (with the text between words), ``replace``, ``delete`` or
-    ``insert``.
+    ``equal``, ``replace``, ``delete`` or ``insert``. Each side's pieces put
+    together are that side's passage exactly (a token's leading whitespace
+    goes with it), so an edit holds only its own side's text: punctuation
+    that differs between words the aligner matched (``Biden, Japanese`` and
+    ``Biden spoke with Japanese``) is an edit of its own, never one side's
+    punctuation shown as the other's.
     """
     out = []
     for p in dedup.align(a, b, min_words=min_words):
-        edits = []
-        prev = None
-        for tag, i1, i2, j1, j2 in p.opcodes:
-            if prev is not None and i1 > prev:
-                _append(edits, "equal", a[prev:i1], "")
-            _append(edits, tag, a[i1:i2], b[j1:j2])
-            prev = i2 if prev is None else max(prev, i2)
+        edits: list = []
+        for (a0, a1), (b0, b1) in _regions(a, b, p):
+            _diff(edits, a[a0:a1], b[b0:b1])
         out.append({"words": p.words_a, "words_b": p.words_b, "matches": p.matches,
                     "similarity": round(p.similarity, 6), "a": [p.a_start, p.a_end], "b": [p.b_start, p.b_end],
                     "text": a[p.a_start:p.a_end], "edits": edits})
@@ -70,34 +73,75 @@ def explain_passages(a: str, b: str, *, min_words: int = EXPLAIN_MIN_WORDS) -> l
     return out
 
 
-def _append(edits: list, tag: str, ta: str, tb) -> None:
-    tb = "" if tag in ("equal", "delete") else tb
-    ta = "" if tag == "insert" else ta
-    if edits and tag == "equal" and edits[-1][0] == "equal":
-        edits[-1][1] += ta
-    else:
-        edits.append([tag, ta, tb])
+#: A token (a word, or one mark of punctuation) with the whitespace before it.
+_TOKEN = re.compile(r"\s*(?:\w+|[^\w\s])")
+
+
+def _back(text: str, i: int, floor: int) -> int:
+    """``i`` moved back over the whitespace before it, not below ``floor``."""
+    while i > floor and text[i - 1].isspace():
+        i -= 1
+    return i
+
+
+def _regions(a: str, b: str, p) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The passage cut into ``((a0, a1), (b0, b1))`` regions that partition both sides: each run the aligner
+    matched (an ``equal`` opcode, with the whitespace before it), and what lies between two of them."""
+    cuts = []
+    pa, pb = p.a_start, p.b_start
+    for tag, i1, i2, j1, j2 in p.opcodes:
+        if tag != "equal":
+            continue
+        sa, sb = _back(a, i1, pa), _back(b, j1, pb)
+        if sa > pa or sb > pb:
+            cuts.append(((pa, sa), (pb, sb)))  # the edits between two matched runs, with their gaps
+        cuts.append(((sa, i2), (sb, j2)))
+        pa, pb = i2, j2
+    if pa < p.a_end or pb < p.b_end:
+        cuts.append(((pa, p.a_end), (pb, p.b_end)))
+    return cuts
+
+
+def _diff(edits: list, ta: str, tb: str) -> None:
+    """Append the pieces of one region: its tokens compared (whitespace aside), runs of equal ones as
+    ``equal``, the others as the edits that turn ``ta`` into ``tb``."""
+    xs, ys = _TOKEN.findall(ta), _TOKEN.findall(tb)
+    xs[-1:] = [ta[len("".join(xs[:-1])):]] if xs else []  # trailing whitespace stays with the last token
+    ys[-1:] = [tb[len("".join(ys[:-1])):]] if ys else []
+    if not xs and not ys:
+        return
+    kx, ky = [x.strip() for x in xs], [y.strip() for y in ys]
+    ops = [("equal", 0, len(xs), 0, len(ys))] if kx == ky else (
+        difflib.SequenceMatcher(None, kx, ky, autojunk=False).get_opcodes())
+    for tag, i1, i2, j1, j2 in ops:
+        piece = [tag, "".join(xs[i1:i2]), "".join(ys[j1:j2])]
+        if edits and edits[-1][0] == tag == "equal":
+            edits[-1][1] += piece[1]
+            edits[-1][2] += piece[2]
+        else:
+            edits.append(piece)
+
+
+def _spaced(text: str) -> str:
+    """``text`` on one line: a run of whitespace as one space, a leading one kept."""
+    return (" " if text[:1].isspace() else "") + " ".join(text.split())
 
 
 def marked(edits: list, style: Style) -> str:
-    """The aligned text on one line, edits marked ``[-a-]{+b+}`` (coloured on a terminal)."""
+    """The aligned text on one line, edits marked ``[-a-]{+b+}`` (coloured on a terminal): each side's text
+    with its own spacing and punctuation (``Biden[-,-] {+spoke with+} Japanese``)."""
     text = ""
-    after_edit = False
     for tag, ta, tb in edits:
-        ta, tb = " ".join(ta.split()), " ".join(tb.split())
         if tag == "equal":
-            if after_edit and ta[:1].isalnum():
-                text += " "
-            text += ta
-            after_edit = False
+            text += _spaced(ta)
             continue
-        piece = ""
         if ta:
-            piece += style(ta, "red") if style.enabled else f"[-{ta}-]"
+            t = _spaced(ta)
+            text += t[: len(t) - len(t.lstrip())] + (style(t.strip(), "red") if style.enabled else f"[-{t.strip()}-]")
         if tb:
-            piece += style(tb, "green") if style.enabled else f"{{+{tb}+}}"
-        text += (" " if text and not text.endswith(" ") else "") + piece
-        after_edit = True
+            t = _spaced(tb)
+            text += t[: len(t) - len(t.lstrip())] + (style(t.strip(), "green") if style.enabled
+                                                     else f"{{+{t.strip()}+}}")
     return text.strip()
 
 
