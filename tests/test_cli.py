@@ -478,3 +478,33 @@ def test_explain_marks_each_sides_own_punctuation(seeds):
                     assert words.findall(ta) == words.findall(tb)
                 else:
                     assert words.findall(ta) != words.findall(tb)
+
+
+def test_a_block_says_when_its_copies_differ(tmp_path, capsys):
+    """Issue 30: "Files: *" and bare "Files:" lines are one block (punctuation is not compared): the block shows
+    the kept (first) copy's own text, says the copies differ only in punctuation, and each other copy carries
+    its own text."""
+    body = "Copyright 2020 Someone Else\nLicense: GPL-2+\n This package is free software and comes as is.\n"
+    docs = {"a.txt": "Files: *\n" + body + "Files:\n debian/*\n",
+            "b.txt": "Files: *\n" + body.replace("2020", "2021") + "Files:     *\n",
+            "c.txt": "Files:\n src/*\n" + body}
+    folder = tmp_path / "copyright"
+    folder.mkdir()
+    for name, text in docs.items():
+        (folder / name).write_text(text)
+    code, out, _ = call(["blocks", folder, "--unit", "line", "--format", "jsonl", "-q"], capsys)
+    block = next(json.loads(x) for x in out.splitlines() if json.loads(x)["text"].startswith("Files:"))
+    first = block["occurrences"][0]
+    assert block["text"] == docs[os.path.basename(first["id"])][first["start"]:first["end"]] == "Files: *"
+    for o in block["occurrences"]:
+        own = docs[os.path.basename(o["id"])][o["start"]:o["end"]]
+        assert o.get("text", block["text"]) == own and ("text" in o) == (own != block["text"])
+    assert sorted({o.get("text", block["text"]) for o in block["occurrences"]}) == ["Files:", "Files:     *",
+                                                                                    "Files: *"]
+    code, out, _ = call(["blocks", folder, "--unit", "line", "-q"], capsys)
+    assert code == 0
+    shown = out[out.index("    Files: *\n"):]
+    assert shown.startswith('    Files: *\n    copies differ only in punctuation, spacing or case; 3 variants:\n')
+    assert '"Files:     *"' in shown and f'a.txt:{docs["a.txt"].rindex("Files:")}-{docs["a.txt"].rindex("Files:") + 6}  "Files:"' in out
+    code, out, _ = call([folder, "--unit", "line", "-q"], capsys)  # the overview says it too
+    assert "copies differ only in punctuation, spacing or case; 3 variants:" in out

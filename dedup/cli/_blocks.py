@@ -118,7 +118,7 @@ def blocks_arguments(p) -> None:
 
 def run_blocks(args, ui) -> int:
     with read(args, ui, args.paths) as corpus:
-        blocks = _render.block_records(_collapsed(args, ui, corpus, "blocks"))
+        blocks = _render.block_records(_collapsed(args, ui, corpus, "blocks"), _render.copies(corpus.ids, corpus.texts))
         emit_records(args, blocks, _render.BLOCK_COLUMNS, lambda out, shown, style: _render.render_blocks(
             out, shown, n_docs=len(corpus), style=style), corpus.ids)
         ui.summary(corpus, f"{plural(len(blocks), 'repeated block')}")
@@ -137,5 +137,9 @@ BLOCKS = Command(
 Each block: its text, how often and where it occurs (id, start, end as
 character offsets), and its kind by the documents it occurs in: repeat (one
 document), syndicated (two), boilerplate (three or more). `near-dups
-collapse` removes a syndicated copy only when it has {_options.COLLAPSE['min_words']} words or more.""",
+collapse` removes a syndicated copy only when it has {_options.COLLAPSE['min_words']} words or more.
+The text shown is the first copy's own (the one collapse keeps); copies are
+matched without their punctuation, so where they differ (\"Files: *\" and
+\"Files:\"), the listing says how, and each other copy carries its own
+"text".""",
     paths=(PathArg("paths", "read"), PathArg("output", "write", "-o")))

@@ -116,11 +116,13 @@ def analyse(args, ui, corpus) -> Results:
 
 
 # --------------------------------------------------------------------------- records
-def sections(res: Results, keep: str, top: int) -> tuple[dict[str, list[dict]], list[list[int]], dict[str, int]]:
+def sections(res: Results, keep: str, top: int, copy_of=None) -> tuple[dict[str, list[dict]], list[list[int]],
+                                                                      dict[str, int]]:
     """The ``top`` items of each section, biggest or most frequent first (records of ``find``, ``blocks`` and
     ``passages``, numbered as those commands number them); each cluster's member positions; each section's total.
 
-    Only the items shown become records: a corpus holds hundreds of thousands of repeated blocks.
+    Only the items shown become records: a corpus holds hundreds of thousands of repeated blocks. ``copy_of``
+    (``_render.copies``) gives each block occurrence's own text where it differs from the block's.
     """
     clusters, members = _render.cluster_records(res.index, keep)
     order = sorted(range(len(clusters)), key=lambda k: -clusters[k]["size"])[:top]  # ties: first member first
@@ -134,8 +136,8 @@ def sections(res: Results, keep: str, top: int) -> tuple[dict[str, list[dict]], 
     inside_top = heapq.nsmallest(top, inside, key=size)
     shared_top = heapq.nsmallest(top, shared, key=lambda k: (-groups[k].n_docs, *size(k)))
     return ({"clusters": [clusters[k] for k in order],
-             "repeated": [_render.block_record(k + 1, groups[k]) for k in inside_top],
-             "shared": [_render.block_record(k + 1, groups[k]) for k in shared_top],
+             "repeated": [_render.block_record(k + 1, groups[k], copy_of) for k in inside_top],
+             "shared": [_render.block_record(k + 1, groups[k], copy_of) for k in shared_top],
              "passages": [_render.passage_record(g + 1, res.passages[g]) for g in _top_passages(res.passages, top)]},
             [members[k] for k in order],
             {"clusters": len(clusters), "repeated": len(inside), "shared": len(shared), "passages": len(res.passages)})
@@ -268,6 +270,8 @@ def render(out, found: dict, members, totals: dict, texts, summary: dict, style:
             else:
                 lead = f"  {plural(r['documents'], 'document')}, {plural(r['words'], 'word')}  "
             out.write(lead + style(_quoted(r["text"], w - len(lead)), "dim") + "\n")
+            for line in _render.variants_note(r, w - 6) if name != "passages" else ():
+                out.write("      " + line + "\n")
             for line in _spans(r["occurrences"]):
                 out.write("      " + line + "\n")
     g = summary["groups"]
@@ -310,7 +314,7 @@ def run_overview(args, ui) -> int:
         raise UsageError(f"--top must be >= 1, got {args.top}")
     with read(args, ui, args.paths) as corpus:
         res = analyse(args, ui, corpus)
-        found, members, totals = sections(res, args.keep, args.top)
+        found, members, totals = sections(res, args.keep, args.top, _render.copies(corpus.ids, corpus.texts))
         summary = summary_of(args, corpus, res, found, totals)
         if args.format == "text":
             shown = {k: quote_ids(v) for k, v in found.items()} if mixed(corpus.ids) else found

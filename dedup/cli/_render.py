@@ -246,18 +246,37 @@ def render_removals(out, removals, *, n_docs: int, style: Style) -> None:
         out.write("    " + style(first_words(r["text"], w - 6), "dim") + "\n")
 
 
-def block_records(groups) -> list[dict]:
+def block_records(groups, copy_of=None) -> list[dict]:
     """One record per group of ``dedup.blocks`` (``block_record``), numbered 1, 2, ..."""
-    return [block_record(k, g) for k, g in enumerate(groups, 1)]
+    return [block_record(k, g, copy_of) for k, g in enumerate(groups, 1)]
 
 
-def block_record(k: int, g) -> dict:
-    """Block group number ``k``: its text, kind, and every (id, start, end) where it occurs."""
+def copies(ids, texts):
+    """``copy_of(id, start, end)``: the text of one occurrence, its document found by id (for ``block_record``)."""
+    at: dict = {}
+
+    def copy_of(doc_id, start: int, end: int) -> str:
+        if not at:
+            at.update((x, k) for k, x in enumerate(ids))
+        return texts[at[doc_id]][start:end]
+
+    return copy_of
+
+
+def block_record(k: int, g, copy_of=None) -> dict:
+    """Block group number ``k``: its text (the first occurrence's own, the copy collapse keeps), kind, and
+    every (id, start, end) where it occurs; with ``copy_of`` (:func:`copies`), an occurrence whose own text
+    differs from the block's (other punctuation, spacing or case, or a near-duplicate line) carries it as
+    ``text``."""
     occ = []
-    for o in _field(g, "occurrences", 1):
-        occ.append({"id": jsonable(_field(o, "id", 0)), "start": int(_field(o, "start", 1)),
-                    "end": int(_field(o, "end", 2))})
     text = _field(g, "text", 0)
+    for o in _field(g, "occurrences", 1):
+        doc_id, start, end = _field(o, "id", 0), int(_field(o, "start", 1)), int(_field(o, "end", 2))
+        occ.append({"id": jsonable(doc_id), "start": start, "end": end})
+        if copy_of is not None:
+            own = copy_of(doc_id, start, end)
+            if own != text:
+                occ[-1]["text"] = own
     n_docs = getattr(g, "n_docs", None) or len({json.dumps(o["id"]) for o in occ})
     return {"block": k, "kind": getattr(g, "kind", None), "count": len(occ), "documents": n_docs,
             "length": len(text or ""), "text": text, "occurrences": occ}
@@ -274,8 +293,44 @@ def render_blocks(out, blocks, *, n_docs: int, style: Style) -> None:
         out.write("\n" + style(f"block {b['block']}", "bold") + f"{kind}: {plural(b['count'], 'occurrence')} in "
                   f"{plural(b['documents'], 'document')}, {plural(b['length'], 'character')}\n")
         out.write("    " + style(first_words(b["text"] or "", w - 6), "dim") + "\n")
+        for line in variants_note(b, w - 4):
+            out.write(f"    {line}\n")
         for o in b["occurrences"]:
-            out.write(f"  {o['id']}:{o['start']}-{o['end']}\n")
+            own = f"  {_quote(o['text'], w // 2)}" if "text" in o else ""
+            out.write(f"  {o['id']}:{o['start']}-{o['end']}{own}\n")
+
+
+def _quote(text: str, limit: int) -> str:
+    """``text`` in double quotes as JSON writes it (spacing kept, a newline as ``\\n``), cut at ``limit``."""
+    q = json.dumps(text, ensure_ascii=False)
+    return q if len(q) <= limit else q[: max(limit - 2, 10)] + '…"'
+
+
+def variants_note(b: dict, w: int = 96, shown: int = 3) -> list[str]:
+    """Lines saying how the copies of block record ``b`` differ from one another (none when every copy is its
+    text): whether only in punctuation, spacing or case, then the most frequent copies, each as written::
+
+        copies differ only in punctuation, spacing or case; 3 variants:
+          6,301x "Files:"
+            134x "Files: *"
+              1x "Files:     *"
+    """
+    import collections
+    import re
+
+    counts = collections.Counter(o.get("text", b["text"]) for o in b["occurrences"])
+    if len(counts) < 2:
+        return []
+    words = {tuple(re.findall(r"\w+", t.lower())) for t in counts}
+    how = "only in punctuation, spacing or case" if len(words) == 1 else "in wording too (near-duplicate copies)"
+    top = counts.most_common(shown)
+    pad = max(len(number(n)) for _, n in top)
+    lines = [f"copies differ {how}; {plural(len(counts), 'variant')}"
+             + (", most frequent first:" if len(counts) > shown else ":")]
+    lines += [f"  {number(n):>{pad}}x {_quote(t, w - pad - 4)}" for t, n in top]
+    if len(counts) > shown:
+        lines.append(f"  … and {plural(len(counts) - shown, 'more variant')}")
+    return lines
 
 
 # --------------------------------------------------------------------------- index query

@@ -50,10 +50,10 @@ inputs:
 
 bad input:
   skipped with a warning:  files in a folder whose suffix is not read (read
-                           as text with --all-files), binary
-                           files found in a folder (hidden files, such as
-                           near-dups' own temporary files, and blank JSON
-                           lines are skipped silently)
+                           as text with --all-files), binary files found in
+                           a folder (hidden files, such as near-dups' own
+                           temporary files, and blank JSON lines are
+                           skipped silently)
   read with a warning:     text and CSV files that are not UTF-8, decoded by
                            their byte-order mark (UTF-16, UTF-32) or by the
                            encoding detected (--encoding CODEC forces one)
