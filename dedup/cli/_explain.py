@@ -129,19 +129,23 @@ def _spaced(text: str) -> str:
 
 def marked(edits: list, style: Style) -> str:
     """The aligned text on one line, edits marked ``[-a-]{+b+}`` (coloured on a terminal): each side's text
-    with its own spacing and punctuation (``Biden[-,-] {+spoke with+} Japanese``)."""
+    with its own spacing and punctuation (``Biden[-,-] {+spoke with+} Japanese``); a replacement's two sides
+    touch unless only B's is spaced off (``[-United States-]{+US+}``)."""
     text = ""
     for tag, ta, tb in edits:
         if tag == "equal":
             text += _spaced(ta)
             continue
-        if ta:
-            t = _spaced(ta)
-            text += t[: len(t) - len(t.lstrip())] + (style(t.strip(), "red") if style.enabled else f"[-{t.strip()}-]")
-        if tb:
-            t = _spaced(tb)
-            text += t[: len(t) - len(t.lstrip())] + (style(t.strip(), "green") if style.enabled
-                                                     else f"{{+{t.strip()}+}}")
+        a_, b_ = _spaced(ta), _spaced(tb)
+        if a_:
+            text += a_[: len(a_) - len(a_.lstrip())] + (style(a_.strip(), "red") if style.enabled
+                                                        else f"[-{a_.strip()}-]")
+        if b_:
+            if a_:
+                space = " " if b_.startswith(" ") and not a_.startswith(" ") else ""
+            else:
+                space = b_[: len(b_) - len(b_.lstrip())]
+            text += space + (style(b_.strip(), "green") if style.enabled else f"{{+{b_.strip()}+}}")
     return text.strip()
 
 
