@@ -440,6 +440,8 @@ def test_all_files_reads_a_folder_of_files_without_suffixes(tmp_path, capsys):
     shutil.copy(S001, folder / "README")
     code, out, err = call(["find", folder, "--format", "jsonl"], capsys)
     assert code == 0 and "skipped 1 file(s) that are not .txt/" in err and "(--all-files reads them as text)" in err
+    code, out, err = call(["find", folder / "README", folder / "a.txt", "--all-files"], capsys)
+    assert code == 0 and "--all-files reads every file of a folder, and no folder was given; ignored" in err
 
 
 def test_counts_are_grouped_and_agree_in_number(capsys):

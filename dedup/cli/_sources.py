@@ -110,6 +110,9 @@ def find_sources(paths, *, warn: Callable[[str], None], skip_errors: bool = Fals
     sources: list[Source] = []
     seen: set = set()
     hint = "--skip-errors skips it and goes on" if len(paths) > 1 else None  # a lone path skipped leaves nothing
+    if all_files and not any(p != "-" and os.path.isdir(p) for p in paths):
+        warn("--all-files reads every file of a folder, and no folder was given; ignored (a file named on the "
+             "command line is read whatever its suffix)")
 
     def add(path: str, name: str, rel: str, kind: str, explicit: bool) -> None:
         key = os.path.realpath(path)
