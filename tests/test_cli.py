@@ -349,7 +349,7 @@ def test_bad_input_stops_with_one_clear_message(bad, args, message):
 def test_what_is_skipped_with_a_warning_and_the_run_goes_on(bad):
     _, out, err = run("folder", "bad.jsonl", "cut.jsonl.gz", "--skip-errors", "--format", "jsonl",
                       "--id-field", "id", cwd=bad)
-    assert "warning: folder: skipped 1 file(s) that are not .txt/" in err and "logo.png" in err
+    assert "warning: folder: skipped 1 file that is not .txt/" in err and "logo.png" in err
     assert "warning: folder/core.txt: binary file (NUL byte at offset 6), not text; skipped" in err
     assert "warning: bad.jsonl:2: malformed JSON" in err
     assert "warning: cut.jsonl.gz: truncated or corrupt gzip after line" in err and "kept the" in err
@@ -439,7 +439,7 @@ def test_all_files_reads_a_folder_of_files_without_suffixes(tmp_path, capsys):
     shutil.copy(S000, folder / "a.txt")
     shutil.copy(S001, folder / "README")
     code, out, err = call(["find", folder, "--format", "jsonl"], capsys)
-    assert code == 0 and "skipped 1 file(s) that are not .txt/" in err and "(--all-files reads them as text)" in err
+    assert code == 0 and "skipped 1 file that is not .txt/" in err and "(--all-files reads it as text)" in err
     code, out, err = call(["find", folder / "README", folder / "a.txt", "--all-files"], capsys)
     assert code == 0 and "--all-files reads every file of a folder, and no folder was given; ignored" in err
 

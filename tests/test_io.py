@@ -137,7 +137,7 @@ def test_all_files_reads_every_file_of_a_folder_as_text_sniffing_binary_ones(tmp
     (tmp_path / "Apache-2.0").write_text("apache license words", encoding="utf-16")  # decoded by its BOM
     (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     (tmp_path / ".hidden").write_text("hidden words")
-    with pytest.raises(InputError, match=r"its 3 other file\(s\) \(Apache-2.0, GPL, logo.png\) are read as text "
+    with pytest.raises(InputError, match=r"its 3 other files \(Apache-2.0, GPL, logo.png\) are read as text "
                                          r"with --all-files \(binary ones skipped\)$"):
         read([tmp_path])
     (tmp_path / "rows.jsonl").write_text('{"id": "r", "text": "a json line"}\n')

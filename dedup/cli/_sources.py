@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ._errors import InputError
+from ._ui import plural
 
 #: file suffix -> kind of source. Text files hold one document each.
 SUFFIXES = {
@@ -139,11 +140,13 @@ def find_sources(paths, *, warn: Callable[[str], None], skip_errors: bool = Fals
             if others:
                 shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
                 if found:
-                    warn(f"{p}: skipped {len(others)} file(s) that are not {_suffix_list()} (--all-files reads "
-                         f"them as text): {shown}")
+                    are = "that is not" if len(others) == 1 else "that are not"
+                    warn(f"{p}: skipped {plural(len(others), 'file')} {are} {_suffix_list()} (--all-files reads "
+                         f"{'it' if len(others) == 1 else 'them'} as text): {shown}")
             if not found:
-                why = (f"; its {len(others)} other file(s) ({shown}) are read as text with --all-files (binary ones "
-                       "skipped)" if others else "")
+                why = (f"; its {plural(len(others), 'other file')} ({shown}) "
+                       f"{'is' if len(others) == 1 else 'are'} read as text with --all-files (binary ones skipped)"
+                       if others else "")
                 fail(f"{p}: no {_suffix_list()} files in this folder{why}", skip_errors, warn, hint=hint)
         elif os.path.exists(p):
             if not os.path.isfile(p):
