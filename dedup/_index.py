@@ -19,6 +19,7 @@ from ._ids import Chain, Ids, id_keys
 from ._keep import priorities as _priority
 from ._docs import as_documents
 from ._pipeline import Buckets, Features, Groups, Pairs
+from ._words import plural
 
 #: ``pair_arrays``/``pairs`` refuse to list more pairs than this unless told to.
 MAX_PAIRS = 100_000_000
@@ -133,7 +134,8 @@ class Index:
         pairs = self._p.i.shape[0] + sum(t.p.i.shape[0] for t in self._tails)
         texts = self._g.reps.shape[0] + sum(t.reps.shape[0] for t in self._tails)
         more = f", {len(self._tails) + 1} segments" if self._tails else ""
-        return f"<dedup.Index: {len(self)} documents, {pairs} verified pairs among {texts} distinct texts{more}; {self.config}>"
+        counts = f"{plural(len(self), 'document')}, {plural(pairs, 'verified pair')} among {plural(texts, 'distinct text')}"
+        return f"<dedup.Index: {counts}{more}; {self.config}>"
 
     def _changed(self):
         self._pairs = self._labels = self._is_complete = self._sparse = None

@@ -171,9 +171,38 @@ def test_machine_formats_say_the_same_thing(capsys):
     _, cs, _ = call([*base, "--format", "csv"], capsys)
     records = [json.loads(x) for x in jl.splitlines()]
     assert json.loads(js) == records
-    rows = list(csv.DictReader(io.StringIO(cs)))
-    assert [json.loads(r["ids"]) for r in rows] == [r["ids"] for r in records]
-    assert [r["keep"] for r in rows] == [r["keep"] for r in records]
+    rows = list(csv.DictReader(io.StringIO(cs)))  # one row per member, one value per cell
+    assert [(int(r["cluster"]), r["id"]) for r in rows] == [(c["cluster"], i) for c in records for i in c["ids"]]
+    assert [r["id"] for r in rows if r["action"] == "keep"] == [c["keep"] for c in records]
+    assert all(int(r["size"]) == len(c["ids"]) for c in records for r in rows if int(r["cluster"]) == c["cluster"])
+    pairs = {(a, b): s for c in records for a, b, s in c["pairs"]}
+    for r in rows:
+        assert float(r["jaccard"]) == pairs.get((r["id"], r["matched"]), pairs.get((r["matched"], r["id"])))
+    assert not any(cell.startswith(("[", "{")) for r in rows for cell in r.values())
+
+
+def test_csv_is_one_value_per_cell_for_every_command(tmp_path, capsys):
+    """blocks: a row per occurrence; collapse --dry-run: the kept copy in three columns; index query: a row per
+    match. No cell holds JSON."""
+    _, out, _ = call(["blocks", CORPUS, "--format", "csv", "-q"], capsys)
+    _, jl, _ = call(["blocks", CORPUS, "--format", "jsonl", "-q"], capsys)
+    rows, blocks = list(csv.DictReader(io.StringIO(out))), [json.loads(x) for x in jl.splitlines()]
+    assert [(int(r["block"]), r["id"], int(r["start"]), int(r["end"])) for r in rows] == [
+        (b["block"], o["id"], o["start"], o["end"]) for b in blocks for o in b["occurrences"]]
+    _, out, _ = call(["collapse", CORPUS, "--dry-run", "--format", "csv", "-q"], capsys)
+    _, jl, _ = call(["collapse", CORPUS, "--dry-run", "--format", "jsonl", "-q"], capsys)
+    rows, removals = list(csv.DictReader(io.StringIO(out))), [json.loads(x) for x in jl.splitlines()]
+    assert [(r["source_id"], int(r["source_start"]), int(r["source_end"])) for r in rows] == [
+        (m["source"]["id"], m["source"]["start"], m["source"]["end"]) for m in removals]
+    idx = tmp_path / "c.idx"
+    call(["index", "build", CORPUS, "-o", idx, "-q"], capsys)
+    _, out, _ = call(["index", "query", idx, CORPUS, "--format", "csv", "-q"], capsys)
+    _, jl, _ = call(["index", "query", idx, CORPUS, "--format", "jsonl", "-q"], capsys)
+    rows, matches = list(csv.DictReader(io.StringIO(out))), [json.loads(x) for x in jl.splitlines()]
+    assert [(r["id"], r["match"], float(r["jaccard"])) for r in rows] == [
+        (q["id"], m, s) for q in matches for m, s in q["matches"]] and rows
+    for text in (out,):
+        assert not any(cell.startswith(("[", "{")) for r in csv.reader(io.StringIO(text)) for cell in r)
 
 
 # =========================================================================== each command on corpus/
@@ -246,7 +275,7 @@ def test_collapse_dry_run_and_blocks_report_without_writing(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["c"]  # nothing written
     _, out, _ = run("blocks", "c", "-q", cwd=tmp_path)
     header = (CORPUS / SEEDS[2]).read_text(encoding="utf-8").split("\n", 1)[0]
-    assert "repeated block(s) in 3 documents" in out and header in out
+    assert "repeated blocks in 3 documents" in out and header in out
     assert f"c/{SEEDS[2]}:0-{len(header)}" in out
 
 
@@ -307,7 +336,7 @@ def bad(tmp_path_factory):
     (["empty"], "near-dups: error: empty: no .txt/.md/"),
     (["dedup", "nofield.jsonl", "-o", "nofield.jsonl"],
      "near-dups: error: -o nofield.jsonl: is an input; the input is never modified"),
-    (["dedup", "folder", "-o", "latin1.txt", "-q"], "near-dups: error: -o latin1.txt: exists and is not a folder"),
+    (["dedup", "folder", "-o", "latin1.txt", "-q", "--force"], "near-dups: error: -o latin1.txt: exists and is not a folder"),
 ])
 def test_bad_input_stops_with_one_clear_message(bad, args, message):
     _, out, err = run(*args, cwd=bad, code=2)
@@ -320,7 +349,7 @@ def test_bad_input_stops_with_one_clear_message(bad, args, message):
 def test_what_is_skipped_with_a_warning_and_the_run_goes_on(bad):
     _, out, err = run("folder", "bad.jsonl", "cut.jsonl.gz", "--skip-errors", "--format", "jsonl",
                       "--id-field", "id", cwd=bad)
-    assert "warning: folder: skipped 1 file(s) that are not .txt/" in err and "logo.png" in err
+    assert "warning: folder: skipped 1 file that is not .txt/" in err and "logo.png" in err
     assert "warning: folder/core.txt: binary file (NUL byte at offset 6), not text; skipped" in err
     assert "warning: bad.jsonl:2: malformed JSON" in err
     assert "warning: cut.jsonl.gz: truncated or corrupt gzip after line" in err and "kept the" in err
@@ -336,6 +365,148 @@ def test_a_failed_run_keeps_the_old_output_and_leaves_no_temporary_file(bad, tmp
     assert (tmp_path / "out.jsonl").read_text() == "previous result\n"
     assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.jsonl"]
     # the same run that succeeds replaces it whole
-    run("dedup", "in.jsonl", "-o", "out.jsonl", "--skip-errors", "-q", cwd=tmp_path)
+    run("dedup", "in.jsonl", "-o", "out.jsonl", "--skip-errors", "-q", cwd=tmp_path, code=2)  # not without --force
+    run("dedup", "in.jsonl", "-o", "out.jsonl", "--skip-errors", "-q", "--force", cwd=tmp_path)
     assert (tmp_path / "out.jsonl").read_text() == '{"id": 1, "text": "fine"}\n'
     assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.dropped.jsonl", "out.jsonl"]
+
+
+# =========================================================================== issue 30: options that clash, hints
+def test_collapse_dry_run_and_an_output_exclude_each_other(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    for extra in (["-o", notes], ["--removals", notes], ["-o", tmp_path / "missing" / "out"]):
+        code, out, err = call(["collapse", CORPUS, "--dry-run", *extra], capsys)
+        assert code == 2 and out == "" and "usage: near-dups collapse PATH... (-o OUT | --dry-run)" in err
+        assert "and --dry-run exclude each other: a dry run writes nothing" in err and "Traceback" not in err
+    assert notes.read_text() == "mine\n" and sorted(os.listdir(tmp_path)) == ["notes.txt"]
+    code, _, err = call(["collapse", CORPUS], capsys)
+    assert code == 2 and "-o/--output is required (or --dry-run to only report)" in err
+
+
+def test_quiet_and_verbose_together_are_refused(capsys):
+    code, out, err = call([CORPUS, "-q", "-v"], capsys)
+    assert code == 2 and out == "" and "-q and -v exclude each other" in err
+
+
+def test_extra_operands_print_the_commands_own_usage(capsys):
+    code, out, err = call(["explain", S000, S000, S001], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("usage: near-dups explain A B") and f"unrecognized arguments: {S001}" in err
+    code, _, err = call(["index", "query", "x.idx", "a.txt", "--bogus"], capsys)
+    assert code == 2 and err.startswith("usage: near-dups index query") and "--bogus" in err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["index", "--help"]])
+def test_help_lists_each_command_once(argv, capsys):
+    code, out, _ = call(argv, capsys)
+    assert code == 0 and "positional arguments" not in out
+    names = [c.name.split()[-1] for c in _table.TABLE if c.name.startswith("index ")] if argv[0] == "index" else [
+        n for n in _table.TOP]
+    for name in names:
+        listed = [line for line in out.splitlines() if line.startswith(f"  {name} ")]
+        assert len(listed) == 1, (name, listed)
+
+
+def test_the_skip_errors_hint_only_where_skipping_leaves_something(tmp_path, capsys):
+    (tmp_path / "e.txt").write_bytes(b"")
+    (tmp_path / "f.txt").write_text("some words here")
+    code, _, err = call(["find", tmp_path / "e.txt"], capsys)
+    assert code == 2 and "e.txt: empty file: no documents in it" in err and "--skip-errors" not in err
+    code, _, err = call(["find", tmp_path / "e.txt", tmp_path / "f.txt"], capsys)
+    assert code == 2 and "e.txt: empty file: no documents in it (--skip-errors skips it and goes on)" in err
+    code, _, err = call(["find", tmp_path / "e.txt", tmp_path / "f.txt", "--skip-errors", "-q"], capsys)
+    assert code == 0
+
+
+def test_all_files_reads_a_folder_of_files_without_suffixes(tmp_path, capsys):
+    """A folder like /usr/share/common-licenses/: refused with the way out named; --all-files reads its texts
+    (sniffed as text by content), skipping a binary one with a warning."""
+    lic = tmp_path / "lic"
+    lic.mkdir()
+    for name, seed in (("GPL", S000), ("GPL-3", S000), ("BSD", S001)):
+        shutil.copy(seed, lic / name)
+    (lic / "core").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00binary")
+    code, out, err = call(["find", lic], capsys)
+    assert code == 2 and out == "" and "are read as text with --all-files (binary ones skipped)" in err
+    assert "--skip-errors" not in err  # skipping the one folder would leave nothing
+    code, out, err = call(["find", lic, "--all-files", "--format", "jsonl"], capsys)
+    assert code == 0 and "core: binary file (NUL byte" in err
+    clusters = [json.loads(x) for x in out.splitlines()]
+    assert [c["ids"] for c in clusters] == [[str(lic / "GPL"), str(lic / "GPL-3")]]
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(S000, folder / "a.txt")
+    shutil.copy(S001, folder / "README")
+    code, out, err = call(["find", folder, "--format", "jsonl"], capsys)
+    assert code == 0 and "skipped 1 file that is not .txt/" in err and "(--all-files reads it as text)" in err
+    code, out, err = call(["find", folder / "README", folder / "a.txt", "--all-files"], capsys)
+    assert code == 0 and "--all-files reads every file of a folder, and no folder was given; ignored" in err
+
+
+def test_counts_are_grouped_and_agree_in_number(capsys):
+    from dedup.cli._ui import number, plural
+
+    assert [plural(1, "doc"), plural(2, "doc"), plural(256320, "removal"), number(2000)] == [
+        "1 doc", "2 docs", "256,320 removals", "2,000"]
+    assert plural(1, "copy", "copies") == "1 copy" and plural(3, "copy", "copies") == "3 copies"
+    code, out, _ = call(["find", CORPUS, "--threshold", "0.25", "--ngram", "1", "-q"], capsys)
+    assert out.startswith("1 cluster of near-duplicates among 3 documents (1 would be dropped)")
+    assert "(s)" not in out
+
+
+def test_explain_marks_each_sides_own_punctuation(seeds):
+    """Issue 30: A's commas are not shown inside B's insertions; each side's pieces rebuild that side exactly,
+    and what is marked equal is the same tokens on both sides."""
+    import re
+
+    from dedup.cli._explain import explain_passages, marked
+    from dedup.cli._render import Style
+
+    (_, a), _, (_, b) = seeds
+    ps = explain_passages(a, b)
+    first = next(p for p in ps if p["a"][0] == 524)
+    assert marked(first["edits"], Style(False)) == (
+        "On the sidelines of the NATO summit in Madrid, [-US-] President Joe Biden[-,-] {+spoke with+} Japanese "
+        "Prime Minister Fumio Kishida[-,-] and South Korean President Yoon Suk-yeol")
+    words = re.compile(r"\w+|[^\w\s]")
+    edited = [(a[:4000] + " Extra words, here.", b), (a, a.replace(", ", " ; ", 5).replace("the ", "THE ", 3))]
+    for x, y in [(a, b), *edited]:
+        for p in explain_passages(x, y):
+            assert "".join(e[1] for e in p["edits"]) == x[p["a"][0]:p["a"][1]]
+            assert "".join(e[2] for e in p["edits"]) == y[p["b"][0]:p["b"][1]]
+            for op, ta, tb in p["edits"]:
+                if op == "equal":
+                    assert words.findall(ta) == words.findall(tb)
+                else:
+                    assert words.findall(ta) != words.findall(tb)
+
+
+def test_a_block_says_when_its_copies_differ(tmp_path, capsys):
+    """Issue 30: "Files: *" and bare "Files:" lines are one block (punctuation is not compared): the block shows
+    the kept (first) copy's own text, says the copies differ only in punctuation, and each other copy carries
+    its own text."""
+    body = "Copyright 2020 Someone Else\nLicense: GPL-2+\n This package is free software and comes as is.\n"
+    docs = {"a.txt": "Files: *\n" + body + "Files:\n debian/*\n",
+            "b.txt": "Files: *\n" + body.replace("2020", "2021") + "Files:     *\n",
+            "c.txt": "Files:\n src/*\n" + body}
+    folder = tmp_path / "copyright"
+    folder.mkdir()
+    for name, text in docs.items():
+        (folder / name).write_text(text)
+    code, out, _ = call(["blocks", folder, "--unit", "line", "--format", "jsonl", "-q"], capsys)
+    block = next(json.loads(x) for x in out.splitlines() if json.loads(x)["text"].startswith("Files:"))
+    first = block["occurrences"][0]
+    assert block["text"] == docs[os.path.basename(first["id"])][first["start"]:first["end"]] == "Files: *"
+    for o in block["occurrences"]:
+        own = docs[os.path.basename(o["id"])][o["start"]:o["end"]]
+        assert o.get("text", block["text"]) == own and ("text" in o) == (own != block["text"])
+    assert sorted({o.get("text", block["text"]) for o in block["occurrences"]}) == ["Files:", "Files:     *",
+                                                                                    "Files: *"]
+    code, out, _ = call(["blocks", folder, "--unit", "line", "-q"], capsys)
+    assert code == 0
+    shown = out[out.index("    Files: *\n"):]
+    assert shown.startswith('    Files: *\n    copies differ only in punctuation, spacing or case; 3 variants:\n')
+    assert '"Files:     *"' in shown and f'a.txt:{docs["a.txt"].rindex("Files:")}-{docs["a.txt"].rindex("Files:") + 6}  "Files:"' in out
+    code, out, _ = call([folder, "--unit", "line", "-q"], capsys)  # the overview says it too
+    assert "copies differ only in punctuation, spacing or case; 3 variants:" in out

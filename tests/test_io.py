@@ -129,6 +129,25 @@ def test_folder_skips_binary_and_unknown_files_with_warnings(tmp_path):
     assert any("c.png" in w for w in warnings) and any("b.txt: binary file" in w for w in warnings)
 
 
+def test_all_files_reads_every_file_of_a_folder_as_text_sniffing_binary_ones(tmp_path):
+    """A folder of files without suffixes (/usr/share/common-licenses/): refused, naming --all-files; with it,
+    every file is read, known suffixes by their format, the others as text, binary ones skipped by content
+    (a PNG named .txt too), hidden files still skipped."""
+    (tmp_path / "GPL").write_text("gnu general public license words")
+    (tmp_path / "Apache-2.0").write_text("apache license words", encoding="utf-16")  # decoded by its BOM
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / ".hidden").write_text("hidden words")
+    with pytest.raises(InputError, match=r"its 3 other files \(Apache-2.0, GPL, logo.png\) are read as text "
+                                         r"with --all-files \(binary ones skipped\)$"):
+        read([tmp_path])
+    (tmp_path / "rows.jsonl").write_text('{"id": "r", "text": "a json line"}\n')
+    corpus, warnings = read([tmp_path], all_files=True)
+    assert sorted(map(str, corpus.ids)) == sorted([str(tmp_path / "Apache-2.0"), str(tmp_path / "GPL"), "r"])
+    assert [t for i, t in zip(corpus.ids, corpus.texts) if str(i).endswith("GPL")] == [
+        "gnu general public license words"]
+    assert any("logo.png: binary file" in w for w in warnings) and corpus.skipped == 1
+
+
 def test_missing_empty_and_nothing_found(tmp_path):
     with pytest.raises(InputError, match=r"nope: no such file or folder"):
         read([tmp_path / "nope"])

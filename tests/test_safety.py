@@ -545,3 +545,61 @@ def test_the_first_run_says_it_compiles(tmp_path):
     again = subprocess.run([*_command(), str(CORPUS), "-v"], capture_output=True, env=env, timeout=600)
     assert again.returncode == 0 and "compiling" not in again.stderr.decode()
     assert kernels_uncompiled() is False  # this process's cache is warm
+
+
+# =========================================================================== one overwrite rule
+#: A command line of every command that writes files, with the file it writes that the test lays down first.
+OVERWRITES = [
+    (["find", "docs", "-o", "out.jsonl", "--format", "jsonl"], "out.jsonl"),
+    (["docs", "-o", "out.txt"], "out.txt"),
+    (["blocks", "docs", "-o", "out.txt"], "out.txt"),
+    (["passages", "docs", "-o", "out.txt"], "out.txt"),
+    (["report", "docs", "-o", "notes.txt"], "notes.txt"),
+    (["dedup", "docs/a.txt", "-o", "out.txt"], "out.txt"),
+    (["dedup", "docs", "-o", "out"], "out.dropped.jsonl"),
+    (["dedup", "docs", "-o", "out", "--report", "r.jsonl"], "r.jsonl"),
+    (["collapse", "docs", "-o", "out"], "out.removals.jsonl"),
+    (["collapse", "docs/a.txt", "-o", "out.txt"], "out.txt"),
+    (["index", "query", "x.idx", "docs", "-o", "out.txt"], "out.txt"),
+    (["index", "filter", "x.idx", "docs/a.txt", "-o", "new.txt"], "new.txt"),
+    (["index", "filter", "x.idx", "docs/a.txt", "-o", "new.txt"], "new.held.jsonl"),
+]
+
+
+@pytest.mark.parametrize("argv, existing", OVERWRITES, ids=[" ".join(a) + f" [{e}]" for a, e in OVERWRITES])
+def test_no_command_replaces_an_existing_file_without_force(argv, existing, tmp_path, capsys, monkeypatch):
+    """The README's one rule: an existing output file is replaced only with --force, whatever the command or
+    the output (-o, --report, a default side file); refused before anything is read, the file untouched."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docs").mkdir()
+    for name, seed in zip(("a.txt", "b.txt"), sorted(os.listdir(CORPUS))):
+        shutil.copy(CORPUS / seed, tmp_path / "docs" / name)
+    dedup.index([("p", "one two three four five six seven")]).save(tmp_path / "x.idx")
+    (tmp_path / existing).write_text("an unrelated file\n")
+    code, out, err = call([*argv, "-q"], capsys)
+    assert code == 2 and out == "", err
+    assert f"{existing}: exists; an existing file is replaced only with --force" in err
+    assert (tmp_path / existing).read_text() == "an unrelated file\n"
+    assert sorted(os.listdir(tmp_path)) == sorted(["docs", "x.idx", existing])  # nothing else written
+    code, _, err = call([*argv, "-q", "--force"], capsys)
+    assert code == 0, err
+    assert (tmp_path / existing).read_text() != "an unrelated file\n"
+
+
+def test_every_command_that_writes_a_file_takes_force(capsys):
+    from dedup.cli import _table
+
+    _, subs = _table.build_parser()
+    for c in _table.TABLE:
+        has = any("--force" in a.option_strings for a in subs[c.name]._actions)
+        assert has == (_table.writes_files(c) or c.name == "index build"), c.name
+
+
+def test_force_never_empties_a_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(CORPUS, tmp_path / "docs")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "mine.txt").write_text("mine")
+    code, _, err = call(["dedup", "docs", "-o", "out", "--force", "-q"], capsys)
+    assert code == 2 and "-o out: folder exists and is not empty" in err
+    assert os.listdir(tmp_path / "out") == ["mine.txt"]

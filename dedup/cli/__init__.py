@@ -13,7 +13,9 @@ interrupted.
 
 No output may overwrite an input: ``main`` checks every output of a command
 against every input (``_paths.check_paths``) before it runs, and again
-against the input files found, before they are read (``_common.read``).
+against the input files found, before they are read (``_common.read``). No
+output replaces an existing file without ``--force``: checked there too, once the
+input files are known (``_paths.check_existing``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def _parse(argv: list[str]):
     command = BY_NAME.get(f"{args.command} {group}" if group else args.command)
     if extra and command is not None and command.rest and not any(x.startswith("-") for x in extra):
         getattr(args, command.rest).extend(extra)  # `index remove IDX --missing-ok ID...`: operands after an option
+    elif extra and command is not None:  # `explain A A B`: the command's usage, not the top-level one
+        subs[command.name].error(f"unrecognized arguments: {' '.join(extra)}")
     elif extra:
         parser.parse_args(argv)  # argparse's own message for what it did not recognize
     return args, parser, subs

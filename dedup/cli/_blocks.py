@@ -27,6 +27,18 @@ def collapse_config(args) -> dedup.CollapseConfig:
     return configured(dedup.CollapseConfig, given(args, COLLAPSE_OPTIONS))
 
 
+def collapse_configure(args) -> dedup.CollapseConfig:
+    """``configure`` of collapse: ``-o`` and ``--dry-run`` exclude each other (one of them is required)."""
+    if args.dry_run:
+        for value, flag in ((args.output, "-o"), (args.removals, "--removals")):
+            if value is not None:
+                raise UsageError(f"{flag} and --dry-run exclude each other: a dry run writes nothing (it prints the "
+                                 "removals; redirect them with > FILE)")
+    elif not args.output:
+        raise UsageError("-o/--output is required (or --dry-run to only report)")
+    return collapse_config(args)
+
+
 def _kinds(value: str) -> tuple:
     kinds = tuple(k.strip() for k in value.split(",") if k.strip())
     bad = [k for k in kinds if k not in REMOVABLE]
@@ -39,7 +51,8 @@ def _collapsed(args, ui, corpus, what: str):
     """``dedup.collapse`` or ``dedup.blocks`` of the corpus with the command's config."""
     ui.note(f"dedup.{what}(config={args.config})")
     fn = dedup.collapse if what == "collapse" else dedup.blocks
-    return calling(ui, f"{what}: {len(corpus)} documents", fn, zip(corpus.ids, corpus.texts), config=args.config)
+    return calling(ui, f"{what}: {plural(len(corpus), 'document')}", fn, zip(corpus.ids, corpus.texts),
+                   config=args.config)
 
 
 # =========================================================================== collapse
@@ -48,7 +61,8 @@ def collapse_arguments(p) -> None:
     _render.format_argument(p)
     p.add_argument("-o", "--output", metavar="OUT", help="output file (one input) or folder; required unless --dry-run")
     p.add_argument("--removals", metavar="FILE", help="where the JSONL removals go (default: OUT.removals.jsonl)")
-    p.add_argument("--dry-run", action="store_true", help="write nothing; print the removals (in --format)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="write nothing; print the removals (in --format) instead of -o")
     p.add_argument("--mode", choices=TEXT_MODES,
                    help="keep the first copy of each repeated block, or remove every copy of boilerplate "
                         f"(default: {TEXT_MODES[0]})")
@@ -60,8 +74,6 @@ def collapse_arguments(p) -> None:
 
 
 def run_collapse(args, ui) -> int:
-    if not args.dry_run and not args.output:
-        raise UsageError("-o/--output is required (or --dry-run to only report)")
     with read(args, ui, args.paths, output=None if args.dry_run else args.output) as corpus:
         results = _collapsed(args, ui, corpus, "collapse")
         removals = _render.removal_records(results, corpus.texts)
@@ -79,7 +91,7 @@ def run_collapse(args, ui) -> int:
 
 
 COLLAPSE = Command(
-    name="collapse", arguments=collapse_arguments, run=run_collapse, configure=collapse_config,
+    name="collapse", arguments=collapse_arguments, run=run_collapse, configure=collapse_configure,
     ignores=("shingle", "sketch", *SPILL_OPTIONS),
     help="write every document with repeated blocks collapsed, plus the removals",
     description="Write every document with repeated blocks and syndicated paragraphs removed, and the removals as "
@@ -106,7 +118,7 @@ def blocks_arguments(p) -> None:
 
 def run_blocks(args, ui) -> int:
     with read(args, ui, args.paths) as corpus:
-        blocks = _render.block_records(_collapsed(args, ui, corpus, "blocks"))
+        blocks = _render.block_records(_collapsed(args, ui, corpus, "blocks"), _render.copies(corpus.ids, corpus.texts))
         emit_records(args, blocks, _render.BLOCK_COLUMNS, lambda out, shown, style: _render.render_blocks(
             out, shown, n_docs=len(corpus), style=style), corpus.ids)
         ui.summary(corpus, f"{plural(len(blocks), 'repeated block')}")
@@ -125,5 +137,9 @@ BLOCKS = Command(
 Each block: its text, how often and where it occurs (id, start, end as
 character offsets), and its kind by the documents it occurs in: repeat (one
 document), syndicated (two), boilerplate (three or more). `near-dups
-collapse` removes a syndicated copy only when it has {_options.COLLAPSE['min_words']} words or more.""",
+collapse` removes a syndicated copy only when it has {_options.COLLAPSE['min_words']} words or more.
+The text shown is the first copy's own (the one collapse keeps); copies are
+matched without their punctuation, so where they differ (\"Files: *\" and
+\"Files:\"), the listing says how, and each other copy carries its own
+"text".""",
     paths=(PathArg("paths", "read"), PathArg("output", "write", "-o")))

@@ -19,10 +19,11 @@ import dedup
 
 from .._options import INDEX
 from ._errors import InputError, UsageError
-from ._paths import check_output, check_paths
+from ._paths import check_existing, check_output, check_paths
 from ._read import Corpus, read_corpus
 from ._render import Style, write_records
 from ._sources import find_sources, text_bytes, total_bytes
+from ._ui import plural
 from ._write import Outputs, atomic_file, write_corpus
 
 #: Options a saved index was built with; given to ``index add/query/filter``, they must match it.
@@ -66,8 +67,10 @@ def index_config(args) -> dedup.Config:
 
 
 def check_run_options(args) -> None:
-    """The options of every run that no config holds: ``--encoding``, ``--lock-timeout``, ``--jobs``,
-    ``--memory``, ``--workdir``."""
+    """The options of every run that no config holds: ``-q``/``-v``, ``--encoding``, ``--lock-timeout``,
+    ``--jobs``, ``--memory``, ``--workdir``."""
+    if args.quiet and args.verbose:
+        raise UsageError("-q and -v exclude each other: -q says nothing but errors, -v says more")
     if getattr(args, "memory", None) is not None:
         from .._spill import parse_size
 
@@ -109,6 +112,19 @@ def warn_ignored(command, args, ui) -> None:
 
 
 # --------------------------------------------------------------------------- reading
+def found(args, ui, paths, output: str | None = None) -> list:
+    """The input files under ``paths``, after checking every output of the command against them: none is an
+    input (``check_paths``), none replaces an existing file without --force (``check_existing``; ``index
+    build``'s folder has its own rule), and ``output``, a corpus written back, has the input's format."""
+    sources = find_sources(paths, warn=ui.warn, skip_errors=args.skip_errors, all_files=args.all_files)
+    check_paths(args.outputs, (), sources)
+    if args.command != "index build":
+        check_existing(args.outputs, getattr(args, "force", False))
+    if output is not None and all(s.kind != "stdin" for s in sources):
+        check_output(output, sources)
+    return sources
+
+
 def read(args, ui, paths, output: str | None = None) -> Corpus:
     """Read ``paths`` with a progress bar: ``with read(args, ui, paths) as corpus:``.
 
@@ -119,16 +135,14 @@ def read(args, ui, paths, output: str | None = None) -> Corpus:
     with ``output``, a bad output path (another format, a non-empty folder)
     too.
     """
-    sources = find_sources(paths, warn=ui.warn, skip_errors=args.skip_errors)
-    check_paths(args.outputs, (), sources)
-    if output is not None and all(s.kind != "stdin" for s in sources):
-        check_output(output, sources)
+    sources = found(args, ui, paths, output)
     with ui.progress(total_bytes(sources), "reading") as bar:
         corpus = read_corpus(paths, text_field=args.text_field, id_field=args.id_field or "id",
                              id_field_given=args.id_field is not None, stdin_format=args.stdin_format,
                              skip_errors=args.skip_errors, warn=ui.warn, progress=bar.update, sources=sources,
                              encoding=args.encoding)
-    ui.note(f"read {len(corpus)} documents from {len(corpus.sources)} file(s), {corpus.nbytes / 1e6:.2f} MB")
+    ui.note(f"read {plural(len(corpus), 'document')} from {plural(len(corpus.sources), 'file')}, "
+            f"{corpus.nbytes / 1e6:.2f} MB")
     return corpus
 
 
@@ -140,10 +154,7 @@ def stream(args, ui, paths, output: str | None = None):
     """
     from ._stream import Stream  # numpy: after parsing, not at import
 
-    sources = find_sources(paths, warn=ui.warn, skip_errors=args.skip_errors)
-    check_paths(args.outputs, (), sources)
-    if output is not None and all(s.kind != "stdin" for s in sources):
-        check_output(output, sources)
+    sources = found(args, ui, paths, output)
     return Stream(paths, sources, text_field=args.text_field, id_field=args.id_field or "id",
                   id_field_given=args.id_field is not None, stdin_format=args.stdin_format,
                   skip_errors=args.skip_errors, warn=ui.warn, encoding=args.encoding)
@@ -158,10 +169,10 @@ def build_index(ui, corpus, config: dedup.Config, keep: str = "first", args=None
     """
     spill, need = spill_options(args, config, corpus.sources)
     streaming = getattr(corpus, "streaming", False)
-    what = "the documents as they are read" if streaming else f"{len(corpus)} documents"
+    what = "the documents as they are read" if streaming else f"{plural(len(corpus), 'document')}"
     ui.note(f"indexing {what}" + (f" (work files, if any, in {spill['workdir']})" if spill else ""))
     if not streaming:
-        idx = calling(ui, f"indexing {len(corpus)} documents", spilling, spill, need, dedup.index,
+        idx = calling(ui, f"indexing {plural(len(corpus), 'document')}", spilling, spill, need, dedup.index,
                       zip(corpus.ids, corpus.texts), config=config, keep=keep)
         ui.stages(idx.stats)
         ui.note(f"indexed: {idx!r}")
@@ -171,7 +182,7 @@ def build_index(ui, corpus, config: dedup.Config, keep: str = "first", args=None
 
     def read_all(c):
         bar.close()
-        ui.note(f"read {len(c)} documents from {len(c.sources)} file(s), {c.nbytes / 1e6:.2f} MB")
+        ui.note(f"read {plural(len(c), 'document')} from {plural(len(c.sources), 'file')}, {c.nbytes / 1e6:.2f} MB")
         ui.status("exact groups, buckets, verify")
 
     corpus.at_end.append(read_all)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import codecs
 
+from ._ui import plural
+
 #: Bytes looked at for a NUL to call a file binary (git and grep use the same test).
 SNIFF = 8000
 #: Byte-order marks -> codec that decodes (and drops) them; UTF-32 before UTF-16, whose mark begins it.
@@ -95,7 +97,7 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
     bad = text.count("\ufffd") - data.count("\ufffd".encode())
     valid = len(text) - len(text.encode("ascii", "ignore")) - text.count("\ufffd")
     if valid > bad:
-        return text, "utf-8", "replace", (f"{name}: not valid UTF-8: {bad} invalid byte sequence(s) replaced "
+        return text, "utf-8", "replace", (f"{name}: not valid UTF-8: {plural(bad, 'invalid byte sequence')} replaced "
                                           f"with U+FFFD (the first at offset {first}); --encoding forces a codec")
     found = _detect(data)
     if found is None:

@@ -12,12 +12,16 @@ and ``{+inserted+}`` (a substitution is both), in red and green on a terminal.
 
 from __future__ import annotations
 
+import difflib
+import re
+
 import numpy as np
 
 import dedup
 
 from ._passages import EXPLAIN_MIN_WORDS
 from ._render import Style, jsonable, width
+from ._ui import number, plural
 
 
 def explain(a_id, a: str, b_id, b: str, *, ngram: int, threshold: float) -> dict:
@@ -37,9 +41,9 @@ def render(out, rec: dict, a: str, style: Style, *, limit: int = 10) -> None:
     verdict = (style("near-duplicates", "green") if rec["near_duplicates"]
                else "not near-duplicates")
     out.write(style(f"{rec['a']}  vs  {rec['b']}", "bold") + "\n")
-    out.write(f"jaccard {rec['jaccard']:.3f}: {rec['shared_shingles']} shared of "
-              f"{rec['shingles_a'] + rec['shingles_b'] - rec['shared_shingles']} distinct "
-              f"{rec['ngram']}-word shingles ({rec['shingles_a']} and {rec['shingles_b']}); "
+    out.write(f"jaccard {rec['jaccard']:.3f}: {number(rec['shared_shingles'])} shared of "
+              f"{number(rec['shingles_a'] + rec['shingles_b'] - rec['shared_shingles'])} distinct "
+              f"{rec['ngram']}-word shingles ({number(rec['shingles_a'])} and {number(rec['shingles_b'])}); "
               f"{verdict} at --threshold {rec['threshold']:g}\n")
     render_explain_passages(out, rec, style, limit=limit)
 
@@ -50,18 +54,18 @@ def explain_passages(a: str, b: str, *, min_words: int = EXPLAIN_MIN_WORDS) -> l
     Record: ``words`` (of ``a``), ``words_b``, ``matches``, ``similarity``,
     ``a`` and ``b`` (``[start, end]`` ``str`` offsets), ``text`` (``a``'s) and
     ``edits``: the aligned text as ``[op, text of a, text of b]`` pieces, op
-    ``equal`` (with the text between words), ``replace``, ``delete`` or
-    ``insert``.
+    ``equal``, ``replace``, ``delete`` or ``insert``. Each side's pieces put
+    together are that side's passage exactly (a token's leading whitespace
+    goes with it), so an edit holds only its own side's text: punctuation
+    that differs between words the aligner matched (``Biden, Japanese`` and
+    ``Biden spoke with Japanese``) is an edit of its own, never one side's
+    punctuation shown as the other's.
     """
     out = []
     for p in dedup.align(a, b, min_words=min_words):
-        edits = []
-        prev = None
-        for tag, i1, i2, j1, j2 in p.opcodes:
-            if prev is not None and i1 > prev:
-                _append(edits, "equal", a[prev:i1], "")
-            _append(edits, tag, a[i1:i2], b[j1:j2])
-            prev = i2 if prev is None else max(prev, i2)
+        edits: list = []
+        for (a0, a1), (b0, b1) in _regions(a, b, p):
+            _diff(edits, a[a0:a1], b[b0:b1])
         out.append({"words": p.words_a, "words_b": p.words_b, "matches": p.matches,
                     "similarity": round(p.similarity, 6), "a": [p.a_start, p.a_end], "b": [p.b_start, p.b_end],
                     "text": a[p.a_start:p.a_end], "edits": edits})
@@ -69,34 +73,79 @@ def explain_passages(a: str, b: str, *, min_words: int = EXPLAIN_MIN_WORDS) -> l
     return out
 
 
-def _append(edits: list, tag: str, ta: str, tb) -> None:
-    tb = "" if tag in ("equal", "delete") else tb
-    ta = "" if tag == "insert" else ta
-    if edits and tag == "equal" and edits[-1][0] == "equal":
-        edits[-1][1] += ta
-    else:
-        edits.append([tag, ta, tb])
+#: A token (a word, or one mark of punctuation) with the whitespace before it.
+_TOKEN = re.compile(r"\s*(?:\w+|[^\w\s])")
+
+
+def _back(text: str, i: int, floor: int) -> int:
+    """``i`` moved back over the whitespace before it, not below ``floor``."""
+    while i > floor and text[i - 1].isspace():
+        i -= 1
+    return i
+
+
+def _regions(a: str, b: str, p) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The passage cut into ``((a0, a1), (b0, b1))`` regions that partition both sides: each run the aligner
+    matched (an ``equal`` opcode, with the whitespace before it), and what lies between two of them."""
+    cuts = []
+    pa, pb = p.a_start, p.b_start
+    for tag, i1, i2, j1, j2 in p.opcodes:
+        if tag != "equal":
+            continue
+        sa, sb = _back(a, i1, pa), _back(b, j1, pb)
+        if sa > pa or sb > pb:
+            cuts.append(((pa, sa), (pb, sb)))  # the edits between two matched runs, with their gaps
+        cuts.append(((sa, i2), (sb, j2)))
+        pa, pb = i2, j2
+    if pa < p.a_end or pb < p.b_end:
+        cuts.append(((pa, p.a_end), (pb, p.b_end)))
+    return cuts
+
+
+def _diff(edits: list, ta: str, tb: str) -> None:
+    """Append the pieces of one region: its tokens compared (whitespace aside), runs of equal ones as
+    ``equal``, the others as the edits that turn ``ta`` into ``tb``."""
+    xs, ys = _TOKEN.findall(ta), _TOKEN.findall(tb)
+    xs[-1:] = [ta[len("".join(xs[:-1])):]] if xs else []  # trailing whitespace stays with the last token
+    ys[-1:] = [tb[len("".join(ys[:-1])):]] if ys else []
+    if not xs and not ys:
+        return
+    kx, ky = [x.strip() for x in xs], [y.strip() for y in ys]
+    ops = [("equal", 0, len(xs), 0, len(ys))] if kx == ky else (
+        difflib.SequenceMatcher(None, kx, ky, autojunk=False).get_opcodes())
+    for tag, i1, i2, j1, j2 in ops:
+        piece = [tag, "".join(xs[i1:i2]), "".join(ys[j1:j2])]
+        if edits and edits[-1][0] == tag == "equal":
+            edits[-1][1] += piece[1]
+            edits[-1][2] += piece[2]
+        else:
+            edits.append(piece)
+
+
+def _spaced(text: str) -> str:
+    """``text`` on one line: a run of whitespace as one space, a leading one kept."""
+    return (" " if text[:1].isspace() else "") + " ".join(text.split())
 
 
 def marked(edits: list, style: Style) -> str:
-    """The aligned text on one line, edits marked ``[-a-]{+b+}`` (coloured on a terminal)."""
+    """The aligned text on one line, edits marked ``[-a-]{+b+}`` (coloured on a terminal): each side's text
+    with its own spacing and punctuation (``Biden[-,-] {+spoke with+} Japanese``); a replacement's two sides
+    touch unless only B's is spaced off (``[-United States-]{+US+}``)."""
     text = ""
-    after_edit = False
     for tag, ta, tb in edits:
-        ta, tb = " ".join(ta.split()), " ".join(tb.split())
         if tag == "equal":
-            if after_edit and ta[:1].isalnum():
-                text += " "
-            text += ta
-            after_edit = False
+            text += _spaced(ta)
             continue
-        piece = ""
-        if ta:
-            piece += style(ta, "red") if style.enabled else f"[-{ta}-]"
-        if tb:
-            piece += style(tb, "green") if style.enabled else f"{{+{tb}+}}"
-        text += (" " if text and not text.endswith(" ") else "") + piece
-        after_edit = True
+        a_, b_ = _spaced(ta), _spaced(tb)
+        if a_:
+            text += a_[: len(a_) - len(a_.lstrip())] + (style(a_.strip(), "red") if style.enabled
+                                                        else f"[-{a_.strip()}-]")
+        if b_:
+            if a_:
+                space = " " if b_.startswith(" ") and not a_.startswith(" ") else ""
+            else:
+                space = b_[: len(b_) - len(b_.lstrip())]
+            text += space + (style(b_.strip(), "green") if style.enabled else f"{{+{b_.strip()}+}}")
     return text.strip()
 
 
@@ -106,13 +155,13 @@ def render_explain_passages(out, rec: dict, style: Style, *, limit: int = 10) ->
     if not ps:
         out.write(f"No shared passage of {EXPLAIN_MIN_WORDS} or more words.\n")
         return
-    out.write(f"\n{len(ps)} shared passage(s), most shared words first"
+    out.write(f"\n{plural(len(ps), 'shared passage')}, most shared words first"
               + (f" (showing {limit}; see --format json for all)" if len(ps) > limit else "")
               + (", edits marked [-A-]{+B+}" if not style.enabled else "") + ":\n")
     w = width() - 3
     for k, p in enumerate(ps[:limit], 1):
         (s, e), (bs, be) = p["a"], p["b"]
-        out.write(f"\n{k}. {p['matches']} shared words of {p['words']} and {p['words_b']} "
+        out.write(f"\n{k}. {plural(p['matches'], 'shared word')} of {number(p['words'])} and {number(p['words_b'])} "
                   f"(similarity {p['similarity']:.2f}), {rec['a']}:{s}-{e}, {rec['b']}:{bs}-{be}\n")
         for line in _wrap(marked(p["edits"], style), w):
             out.write("   " + line + "\n")

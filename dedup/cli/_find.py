@@ -8,7 +8,7 @@ from . import _render
 from ._command import Command, PathArg
 from ._common import build_index, calling, emit_records, index_config, option, read, stream, write_with_report
 from ._errors import EXIT_FOUND, EXIT_OK, UsageError
-from ._ui import plural
+from ._ui import number, plural
 
 
 def _keep(p, help_: str) -> None:
@@ -50,9 +50,11 @@ FIND = Command(
               "near-dups find posts.csv --text-field body --id-field url --format csv -o clusters.csv",
               "zcat dump.jsonl.gz | near-dups find - --fail-on-duplicates -q    # CI gate"),
     notes="""\
-With --format jsonl|csv|json: one record per cluster with "cluster" (1, 2,
-...), "size", "ids" (input order), "keep" (the id --keep keeps) and "pairs"
-([id_a, id_b, jaccard] for every verified pair in it).""",
+With --format jsonl|json: one record per cluster with "cluster" (1, 2, ...),
+"size", "ids" (input order), "keep" (the id --keep keeps) and "pairs" ([id_a,
+id_b, jaccard] for every verified pair in it). With --format csv: one row per
+member: cluster, size, id, action (keep or drop), and jaccard with matched,
+its best verified pair (with the kept document when verified).""",
     paths=(PathArg("paths", "read"), PathArg("output", "write", "-o")))
 
 
@@ -77,9 +79,9 @@ def _dask_index(args, ui, corpus):
     except ImportError as e:
         raise UsageError(f"--dask/--scheduler: {e}") from None
     where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
-    ui.note(f"indexing {len(corpus)} documents on {where}")
+    ui.note(f"indexing {plural(len(corpus), 'document')} on {where}")
     c = args.config
-    return calling(ui, f"indexing {len(corpus)} documents on {where}", _dask.run, corpus.ids, corpus.texts,
+    return calling(ui, f"indexing {plural(len(corpus), 'document')} on {where}", _dask.run, corpus.ids, corpus.texts,
                    scheduler=args.scheduler, keep=args.keep, threshold=c.threshold, ngram=c.ngram,
                    shingle=c.shingle, num_perm=c.num_perm, seed=c.seed, sketch=c.sketch)
 
@@ -96,7 +98,8 @@ def run_dedup(args, ui) -> int:
         dropped = _render.dropped_records(records, lambda i: corpus.where(where[i]))
         written = write_with_report(args, corpus, args.report, dropped, _render.REPORT_COLUMNS,
                                     keep=idx.keep_mask(args.keep))
-        ui.summary(corpus, f"{plural(len(records), 'cluster')}, {len(dropped)} dropped, {written} written to "
+        ui.summary(corpus, f"{plural(len(records), 'cluster')}, {number(len(dropped))} dropped, {number(written)} "
+                           "written to "
                            f"{args.output}, report in {args.report}")
     return EXIT_FOUND if args.fail_on_duplicates and dropped else EXIT_OK
 

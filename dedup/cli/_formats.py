@@ -51,9 +51,12 @@ class Reader:
     lines: set | None = None  # JSON Lines: read only these line numbers (a second pass for a few texts)
     _first: dict = field(default_factory=dict)  # id -> document position, while reading
 
-    def bad(self, msg: str, skipped: str = "skipped") -> None:
+    def bad(self, msg: str, skipped: str = "skipped", *, whole: bool = False) -> None:
+        """Report a bad record, or (``whole``) a bad file: the --skip-errors hint is left out where skipping the
+        file would leave nothing to read (it is the only input)."""
         self.corpus.skipped += 1
-        fail(msg, self.skip_errors, self.warn, skipped)
+        alone = whole and len(self.corpus.sources) == 1
+        fail(msg, self.skip_errors, self.warn, skipped, hint=None if alone else "--skip-errors skips it and goes on")
 
     def add(self, doc_id, text: str, src: int, rec: int, where: str) -> None:
         """Hand one document to the corpus; ``doc_id`` None: made from its source and record."""
@@ -114,7 +117,7 @@ class Reader:
                 self.corpus.skipped += 1
                 self.warn(f"{e}; skipped")
                 return None
-            return self.bad(str(e))
+            return self.bad(str(e), whole=True)
         if note:
             self.warn(note)
         src.encoding, src.errors = codec, errors
@@ -123,7 +126,7 @@ class Reader:
         """Standard input or a file named explicitly with nothing in it is no document: an error."""
         if src.explicit and (not data or data.isspace() or data in (b for b, _ in BOMS)):
             what = "standard input is empty" if src.kind == "stdin" or src.name == "-" else "empty file"
-            self.bad(f"{src.name}: {what}: no documents in it")
+            self.bad(f"{src.name}: {what}: no documents in it", whole=True)
             return True
         return False
 

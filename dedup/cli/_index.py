@@ -16,7 +16,7 @@ from ._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
 from ._sources import total_bytes
 from ._saved import (HELD_COLUMNS, as_indexed, check_id_kinds, check_index_output, held_records, ids_to_remove,
                      must_exist, n_pairs, new_to_index, open_index, query_threshold, quietly, save, writing)
-from ._ui import plural
+from ._ui import number, plural
 
 #: The index's group in ``near-dups --help``, and the first line of ``near-dups index --help``.
 GROUP_HELP = ("keep a saved index on disk", "Keep a near-duplicate index on disk and check new documents against it.")
@@ -104,7 +104,7 @@ def run_add(args, ui) -> int:
             new = new_to_index(args, ui, idx, corpus)
             n_old = len(idx)
             if new:
-                ui.status(f"adding {len(new)} documents")
+                ui.status(f"adding {plural(len(new), 'document')}")
                 try:
                     quietly(idx.add, [(corpus.ids[k], corpus.texts[k]) for k in new])
                 finally:
@@ -112,7 +112,7 @@ def run_add(args, ui) -> int:
                 save(args, ui, idx, args.index)
         touched = idx._pairs_with_new(n_old)
         skipped = len(corpus) - len(new)
-        ui.summary(corpus, f"{len(new)} added{f' ({skipped} already indexed)' if skipped else ''}, "
+        ui.summary(corpus, f"{number(len(new))} added{f' ({number(skipped)} already indexed)' if skipped else ''}, "
                            f"{plural(touched, 'new near-duplicate pair')}, index of "
                            f"{plural(len(idx), 'document')} {'saved to' if new else 'unchanged in'} {args.index}")
     return EXIT_FOUND if args.fail_on_duplicates and touched else EXIT_OK
@@ -162,7 +162,8 @@ def run_query(args, ui) -> int:
                                    style=style)
 
         emit_records(args, records, _render.MATCH_COLUMNS, text, corpus.ids, idx.ids[:1])
-        ui.summary(corpus, f"{len(records)} with near-duplicates among the {plural(len(idx), 'indexed document')}")
+        ui.summary(corpus, f"{number(len(records))} with near-duplicates among the "
+                           f"{plural(len(idx), 'indexed document')}")
     return EXIT_FOUND if args.fail_on_duplicates and records else EXIT_OK
 
 
@@ -203,7 +204,7 @@ def run_filter(args, ui) -> int:
             idx = open_index(args, ui)  # with --add: loaded under the lock, the latest
             t = query_threshold(args, ui, idx)
             candidates = new_to_index(args, ui, idx, corpus) if args.add else list(range(len(corpus)))
-            ui.status(f"filtering {len(corpus)} documents")
+            ui.status(f"filtering {plural(len(corpus), 'document')}")
             held: list = []
             try:
                 docs = [(corpus.ids[k], corpus.texts[k]) for k in candidates]
@@ -215,9 +216,9 @@ def run_filter(args, ui) -> int:
                                    keep=keep) as written:  # OUT and the report appear once the index is saved
                 if args.add and passed:
                     save(args, ui, idx, args.index)
-        skipped = f" ({len(corpus) - len(candidates)} already indexed)" if len(candidates) < len(corpus) else ""
+        skipped = f" ({number(len(corpus) - len(candidates))} already indexed)" if len(candidates) < len(corpus) else ""
         added = f", added to {args.index} ({plural(len(idx), 'document')})" if args.add else ""
-        ui.summary(corpus, f"{len(held)} held back as near-duplicates{skipped}, {written} written to "
+        ui.summary(corpus, f"{number(len(held))} held back as near-duplicates{skipped}, {number(written)} written to "
                            f"{args.output}{added}, report in {args.report}")
     return EXIT_FOUND if args.fail_on_duplicates and held else EXIT_OK
 
@@ -267,14 +268,14 @@ def run_remove(args, ui) -> int:
                              "that are not indexed")
         present = [w for w, ok in zip(wanted, found) if ok]
         if present:
-            ui.status(f"removing {len(present)} documents")
+            ui.status(f"removing {plural(len(present), 'document')}")
             try:
                 idx.remove(present, memory=args.memory, workdir=args.workdir)
             finally:
                 ui.status(None)
             save(args, ui, idx, args.index)
-    skipped = f" ({len(missing)} not indexed)" if missing else ""
-    ui.summary(None, f"{len(present)} removed{skipped}, index of {plural(len(idx), 'document')} "
+    skipped = f" ({number(len(missing))} not indexed)" if missing else ""
+    ui.summary(None, f"{number(len(present))} removed{skipped}, index of {plural(len(idx), 'document')} "
                      f"({plural(n_pairs(idx), 'near-duplicate pair')}) {'saved to' if present else 'unchanged in'} "
                      f"{args.index}")
     return EXIT_OK

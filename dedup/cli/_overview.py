@@ -27,6 +27,7 @@ from ._common import (INDEX_OPTIONS, calling, configured, emit, flag, given, ind
                       read, spill_options, spilling)
 from ._errors import EXIT_FOUND, EXIT_OK, UsageError
 from ._render import Style, first_words, width, write_records
+from ._ui import number, plural
 
 #: Passages the overview shows have this many shared words or more: a clause (people are reading, not
 #: filtering; the seeds' "On the sidelines of the NATO summit in Madrid", in all three, is 9 words).
@@ -96,11 +97,11 @@ def analyse(args, ui, corpus) -> Results:
     try:
         t = time.perf_counter()
         spill, need = spill_options(args, cfg.index, corpus.sources)  # --memory, --workdir: as find has them
-        idx = calling(ui, f"indexing {len(docs)} documents", spilling, spill, need, dedup.index, docs,
+        idx = calling(ui, f"indexing {plural(len(docs), 'document')}", spilling, spill, need, dedup.index, docs,
                       config=cfg.index, keep=args.keep)
         times["index"] = time.perf_counter() - t
         t = time.perf_counter()
-        collapsed, groups = calling(ui, f"blocks of {len(docs)} documents", collapse_and_blocks, docs,
+        collapsed, groups = calling(ui, f"blocks of {plural(len(docs), 'document')}", collapse_and_blocks, docs,
                                     config=cfg.collapse)
         times["collapse"] = time.perf_counter() - t  # and blocks: one analysis
     except BaseException:
@@ -108,18 +109,20 @@ def analyse(args, ui, corpus) -> Results:
         raise
     _warm.finish(warm)
     t = time.perf_counter()
-    passages = calling(ui, f"passages of {len(docs)} documents", dedup.passages, docs, config=cfg.passages)
+    passages = calling(ui, f"passages of {plural(len(docs), 'document')}", dedup.passages, docs, config=cfg.passages)
     times["passages"] = time.perf_counter() - t
     ui.note(", ".join(f"{k} {v:.2f} s" for k, v in times.items()))
     return Results(idx, collapsed, groups, passages, times)
 
 
 # --------------------------------------------------------------------------- records
-def sections(res: Results, keep: str, top: int) -> tuple[dict[str, list[dict]], list[list[int]], dict[str, int]]:
+def sections(res: Results, keep: str, top: int, copy_of=None) -> tuple[dict[str, list[dict]], list[list[int]],
+                                                                      dict[str, int]]:
     """The ``top`` items of each section, biggest or most frequent first (records of ``find``, ``blocks`` and
     ``passages``, numbered as those commands number them); each cluster's member positions; each section's total.
 
-    Only the items shown become records: a corpus holds hundreds of thousands of repeated blocks.
+    Only the items shown become records: a corpus holds hundreds of thousands of repeated blocks. ``copy_of``
+    (``_render.copies``) gives each block occurrence's own text where it differs from the block's.
     """
     clusters, members = _render.cluster_records(res.index, keep)
     order = sorted(range(len(clusters)), key=lambda k: -clusters[k]["size"])[:top]  # ties: first member first
@@ -133,8 +136,8 @@ def sections(res: Results, keep: str, top: int) -> tuple[dict[str, list[dict]], 
     inside_top = heapq.nsmallest(top, inside, key=size)
     shared_top = heapq.nsmallest(top, shared, key=lambda k: (-groups[k].n_docs, *size(k)))
     return ({"clusters": [clusters[k] for k in order],
-             "repeated": [_render.block_record(k + 1, groups[k]) for k in inside_top],
-             "shared": [_render.block_record(k + 1, groups[k]) for k in shared_top],
+             "repeated": [_render.block_record(k + 1, groups[k], copy_of) for k in inside_top],
+             "shared": [_render.block_record(k + 1, groups[k], copy_of) for k in shared_top],
              "passages": [_render.passage_record(g + 1, res.passages[g]) for g in _top_passages(res.passages, top)]},
             [members[k] for k in order],
             {"clusters": len(clusters), "repeated": len(inside), "shared": len(shared), "passages": len(res.passages)})
@@ -224,10 +227,10 @@ def _spans(occurrences: list[dict], limit: int = SPANS_SHOWN) -> list[str]:
         by_doc.setdefault(str(o["id"]), []).append(f"{o['start']}-{o['end']}")
     lines = []
     for doc_id, spans in list(by_doc.items())[:limit]:
-        more = f" … ({len(spans)} in all)" if len(spans) > limit else ""
+        more = f" … ({number(len(spans))} in all)" if len(spans) > limit else ""
         lines.append(f"{doc_id}:{' '.join(spans[:limit])}{more}")
     if len(by_doc) > limit:
-        lines.append(f"… and {len(by_doc) - limit} more documents")
+        lines.append(f"… and {plural(len(by_doc) - limit, 'more document')}")
     return lines
 
 
@@ -239,7 +242,8 @@ def render(out, found: dict, members, totals: dict, texts, summary: dict, style:
     """The overview for people: each section's top items, a summary, and the commands that go deeper."""
     w = width()
     s = summary["settings"]
-    out.write(style(f"near-dups overview of {summary['documents']} documents ({summary['mb']:.2f} MB)", "bold")
+    out.write(style(f"near-dups overview of {plural(summary['documents'], 'document')} ({summary['mb']:.2f} MB)",
+                    "bold")
               + "\n")
     unit = "word" if s["shingle"] == "word" else "character"
     for name, title in SECTIONS.items():
@@ -251,7 +255,7 @@ def render(out, found: dict, members, totals: dict, texts, summary: dict, style:
         order = {"clusters": "largest first", "repeated": "most repeated first", "shared": "in most documents first",
                  "passages": "in most documents first"}[name]
         head = f"{title} ({how}): " + (f"{total:,}, {order}" if total else "none")
-        more = f" (showing {len(items)})" if total > len(items) else ""
+        more = f" (showing {number(len(items))})" if total > len(items) else ""
         out.write("\n" + style(head + more, "bold") + "\n")
         if not total and name == "clusters":
             out.write("  Lower --threshold (or --ngram) to look for looser matches.\n")
@@ -260,12 +264,14 @@ def render(out, found: dict, members, totals: dict, texts, summary: dict, style:
                 _render.render_cluster(out, r, members[k], texts, style, indent="  ", limit=MEMBERS_SHOWN)
                 continue
             if name == "repeated":
-                lead = f"  {r['count']}x  "
+                lead = f"  {number(r['count'])}x  "
             elif name == "shared":
-                lead = f"  {r['documents']} documents, {r['count']}x  "
+                lead = f"  {plural(r['documents'], 'document')}, {number(r['count'])}x  "
             else:
-                lead = f"  {r['documents']} documents, {r['words']} words  "
+                lead = f"  {plural(r['documents'], 'document')}, {plural(r['words'], 'word')}  "
             out.write(lead + style(_quoted(r["text"], w - len(lead)), "dim") + "\n")
+            for line in _render.variants_note(r, w - 6) if name != "passages" else ():
+                out.write("      " + line + "\n")
             for line in _spans(r["occurrences"]):
                 out.write("      " + line + "\n")
     g = summary["groups"]
@@ -283,9 +289,7 @@ def render(out, found: dict, members, totals: dict, texts, summary: dict, style:
         out.write(f"  {command}{sep}{what}\n")
 
 
-def _n(n: int, word: str) -> str:
-    """``1 block``, ``2 blocks``, ``12,000 blocks``."""
-    return f"{n} {word}" if n == 1 else f"{n:,} {word}s"
+_n = plural  # ``1 block``, ``2 blocks``, ``12,000 blocks``
 
 
 def summary_of(args, corpus, res: Results, found: dict, totals: dict) -> dict:
@@ -310,7 +314,7 @@ def run_overview(args, ui) -> int:
         raise UsageError(f"--top must be >= 1, got {args.top}")
     with read(args, ui, args.paths) as corpus:
         res = analyse(args, ui, corpus)
-        found, members, totals = sections(res, args.keep, args.top)
+        found, members, totals = sections(res, args.keep, args.top, _render.copies(corpus.ids, corpus.texts))
         summary = summary_of(args, corpus, res, found, totals)
         if args.format == "text":
             shown = {k: quote_ids(v) for k, v in found.items()} if mixed(corpus.ids) else found

@@ -88,6 +88,26 @@ def check_paths(outputs: Mapping[str, str], inputs=(), sources=()) -> None:
                                  "another output")
 
 
+def check_existing(outputs: Mapping[str, str], force: bool) -> None:
+    """Refuse, without ``force``, an output file that already exists: the one overwrite rule of every command.
+
+    A folder output must be new or empty (:func:`check_folder_output`;
+    ``--force`` never empties one), an index is replaced only with ``--force``
+    (``index build``), and an index updated in place (``index add``) is the
+    command's own.
+
+    Raises
+    ------
+    InputError naming the option and the path.
+    """
+    if force:
+        return
+    for label, out in outputs.items():
+        if out and out != "-" and os.path.lexists(out) and not os.path.isdir(out):
+            raise InputError(f"{label} {out}: exists; an existing file is replaced only with --force (name a new "
+                             "file, or add --force)")
+
+
 def check_folder_output(dest: str) -> None:
     """Refuse a folder output that exists and is not empty, is a file, or whose parent is missing."""
     if os.path.isdir(dest) and os.listdir(dest):

@@ -119,11 +119,12 @@ def read_corpus(paths, *, text_field: str = "text", id_field: str = "id", id_fie
                 stdin_format: str = "auto", skip_errors: bool = False,
                 warn: Callable[[str], None] = lambda m: None,
                 progress: Callable[[int], None] = lambda n: None,
-                sources: list[Source] | None = None, encoding: str | None = None) -> Corpus:
+                sources: list[Source] | None = None, encoding: str | None = None, all_files: bool = False) -> Corpus:
     """Read every document under ``paths`` into a :class:`Corpus`.
 
     ``encoding`` forces the codec of text and CSV files (strict, no
-    detection); JSON and JSON Lines are always UTF-8.
+    detection); JSON and JSON Lines are always UTF-8. ``all_files`` reads
+    every file of a folder (``find_sources``).
 
     Raises
     ------
@@ -132,7 +133,7 @@ def read_corpus(paths, *, text_field: str = "text", id_field: str = "id", id_fie
         unreadable, or no document was found.
     """
     if sources is None:
-        sources = find_sources(paths, warn=warn, skip_errors=skip_errors)
+        sources = find_sources(paths, warn=warn, skip_errors=skip_errors, all_files=all_files)
     corpus = Corpus(sources=sources)
     r = Reader(text_field, id_field, id_field_given, skip_errors, warn, progress, corpus, encoding)
     try:

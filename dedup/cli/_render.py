@@ -14,7 +14,7 @@ import shutil
 import sys
 
 from .._options import FORMATS
-from ._ui import plural
+from ._ui import number, plural
 
 
 # --------------------------------------------------------------------------- style
@@ -64,7 +64,13 @@ def format_argument(p, choices=FORMATS) -> None:
 
 # --------------------------------------------------------------------------- writing records
 def write_records(out, records: list[dict], fmt: str, columns: list[str]) -> None:
-    """``records`` as JSON Lines, one JSON array, or CSV (nested values as JSON text)."""
+    """``records`` as JSON Lines, one JSON array, or CSV.
+
+    CSV has one value per cell, for a spreadsheet: records with a list of
+    members (clusters, blocks, matches) are flattened to one row per member
+    (``CSV_ROWS``), a nested record to one column per field; other nested
+    values are written as JSON text.
+    """
     if fmt == "jsonl":
         for r in records:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
@@ -73,6 +79,10 @@ def write_records(out, records: list[dict], fmt: str, columns: list[str]) -> Non
         out.write("\n")
     elif fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
+        flat = CSV_ROWS.get(tuple(columns))
+        if flat is not None:
+            columns, rows = flat
+            records = [row for r in records for row in rows(r)]
         w.writerow(columns)
         for r in records:
             w.writerow([v if isinstance(v, (str, int, float)) else json.dumps(v, ensure_ascii=False)
@@ -124,15 +134,14 @@ def render_clusters(out, records, members, texts, *, n_docs: int, threshold: flo
     """The human-readable list of clusters (or a clear 'none found')."""
     unit = "word" if shingle == "word" else "character"
     if not records:
-        docs = f"{n_docs} document" + ("s" if n_docs != 1 else "")
-        out.write(f"No near-duplicates among {docs} at --threshold {threshold:g} "
+        out.write(f"No near-duplicates among {plural(n_docs, 'document')} at --threshold {threshold:g} "
                   f"(Jaccard similarity of {ngram}-{unit} shingles).\n"
                   "Lower --threshold (or --ngram) to look for looser matches, or run "
                   "`near-dups explain A B` to see how similar two documents are.\n")
         return
     n_dup = sum(r["size"] - 1 for r in records)
-    out.write(f"{len(records)} cluster(s) of near-duplicates among {n_docs} documents "
-              f"({n_dup} would be dropped) at --threshold {threshold:g}, {ngram}-{unit} shingles:\n")
+    out.write(f"{plural(len(records), 'cluster')} of near-duplicates among {plural(n_docs, 'document')} "
+              f"({number(n_dup)} would be dropped) at --threshold {threshold:g}, {ngram}-{unit} shingles:\n")
     for r, pos in zip(records, members):
         out.write("\n")
         render_cluster(out, r, pos, texts, style)
@@ -148,7 +157,7 @@ def render_cluster(out, r: dict, pos: list[int], texts, style: Style, indent: st
         best[b] = max(best.get(b, 0.0), s)
     scores = [p[2] for p in r["pairs"]]
     sim = f"{min(scores):.3f}" if min(scores) == max(scores) else f"{min(scores):.3f}-{max(scores):.3f}"
-    out.write(indent + style(f"cluster {r['cluster']}", "bold") + f": {r['size']} documents, jaccard {sim}\n")
+    out.write(indent + style(f"cluster {r['cluster']}", "bold") + f": {plural(r['size'], 'document')}, jaccard {sim}\n")
     shown = list(zip(r["ids"], pos))
     if limit is not None and len(shown) > limit:
         shown = [m for m in shown if m[0] == r["keep"]] + [m for m in shown if m[0] != r["keep"]][: limit - 1]
@@ -161,7 +170,7 @@ def render_cluster(out, r: dict, pos: list[int], texts, style: Style, indent: st
         out.write(f"{indent}  {mark}  {name:<{id_width}}  {best[doc_id]:.3f}  "
                   + style(first_words(texts[p], max(room, 20)), "dim") + "\n")
     if len(shown) < len(pos):
-        out.write(f"{indent}  … and {len(pos) - len(shown)} more\n")
+        out.write(f"{indent}  … and {number(len(pos) - len(shown))} more\n")
 
 
 # --------------------------------------------------------------------------- dedup report
@@ -223,10 +232,11 @@ def removal_records(results, originals) -> list[dict]:
 
 def render_removals(out, removals, *, n_docs: int, style: Style) -> None:
     if not removals:
-        out.write(f"Nothing to collapse in {n_docs} documents.\n")
+        out.write(f"Nothing to collapse in {plural(n_docs, 'document')}.\n")
         return
     docs = len({json.dumps(r["id"]) for r in removals})
-    out.write(f"{len(removals)} repeated block(s) to remove from {docs} of {plural(n_docs, 'document')}:\n\n")
+    out.write(f"{plural(len(removals), 'repeated block')} to remove from {number(docs)} of "
+              f"{plural(n_docs, 'document')}:\n\n")
     w = width()
     for r in removals:
         src = r["source"]
@@ -236,18 +246,37 @@ def render_removals(out, removals, *, n_docs: int, style: Style) -> None:
         out.write("    " + style(first_words(r["text"], w - 6), "dim") + "\n")
 
 
-def block_records(groups) -> list[dict]:
+def block_records(groups, copy_of=None) -> list[dict]:
     """One record per group of ``dedup.blocks`` (``block_record``), numbered 1, 2, ..."""
-    return [block_record(k, g) for k, g in enumerate(groups, 1)]
+    return [block_record(k, g, copy_of) for k, g in enumerate(groups, 1)]
 
 
-def block_record(k: int, g) -> dict:
-    """Block group number ``k``: its text, kind, and every (id, start, end) where it occurs."""
+def copies(ids, texts):
+    """``copy_of(id, start, end)``: the text of one occurrence, its document found by id (for ``block_record``)."""
+    at: dict = {}
+
+    def copy_of(doc_id, start: int, end: int) -> str:
+        if not at:
+            at.update((x, k) for k, x in enumerate(ids))
+        return texts[at[doc_id]][start:end]
+
+    return copy_of
+
+
+def block_record(k: int, g, copy_of=None) -> dict:
+    """Block group number ``k``: its text (the first occurrence's own, the copy collapse keeps), kind, and
+    every (id, start, end) where it occurs; with ``copy_of`` (:func:`copies`), an occurrence whose own text
+    differs from the block's (other punctuation, spacing or case, or a near-duplicate line) carries it as
+    ``text``."""
     occ = []
-    for o in _field(g, "occurrences", 1):
-        occ.append({"id": jsonable(_field(o, "id", 0)), "start": int(_field(o, "start", 1)),
-                    "end": int(_field(o, "end", 2))})
     text = _field(g, "text", 0)
+    for o in _field(g, "occurrences", 1):
+        doc_id, start, end = _field(o, "id", 0), int(_field(o, "start", 1)), int(_field(o, "end", 2))
+        occ.append({"id": jsonable(doc_id), "start": start, "end": end})
+        if copy_of is not None:
+            own = copy_of(doc_id, start, end)
+            if own != text:
+                occ[-1]["text"] = own
     n_docs = getattr(g, "n_docs", None) or len({json.dumps(o["id"]) for o in occ})
     return {"block": k, "kind": getattr(g, "kind", None), "count": len(occ), "documents": n_docs,
             "length": len(text or ""), "text": text, "occurrences": occ}
@@ -255,18 +284,53 @@ def block_record(k: int, g) -> dict:
 
 def render_blocks(out, blocks, *, n_docs: int, style: Style) -> None:
     if not blocks:
-        out.write(f"No repeated blocks in {n_docs} documents.\n")
+        out.write(f"No repeated blocks in {plural(n_docs, 'document')}.\n")
         return
-    out.write(f"{len(blocks)} repeated block(s) in {plural(n_docs, 'document')}:\n")
+    out.write(f"{plural(len(blocks), 'repeated block')} in {plural(n_docs, 'document')}:\n")
     w = width()
     for b in blocks:
         kind = f" ({b['kind']})" if b["kind"] else ""
-        docs = "1 document" if b["documents"] == 1 else f"{b['documents']} documents"
-        out.write("\n" + style(f"block {b['block']}", "bold")
-                  + f"{kind}: {b['count']} occurrences in {docs}, {b['length']} characters\n")
+        out.write("\n" + style(f"block {b['block']}", "bold") + f"{kind}: {plural(b['count'], 'occurrence')} in "
+                  f"{plural(b['documents'], 'document')}, {plural(b['length'], 'character')}\n")
         out.write("    " + style(first_words(b["text"] or "", w - 6), "dim") + "\n")
+        for line in variants_note(b, w - 4):
+            out.write(f"    {line}\n")
         for o in b["occurrences"]:
-            out.write(f"  {o['id']}:{o['start']}-{o['end']}\n")
+            own = f"  {_quote(o['text'], w // 2)}" if "text" in o else ""
+            out.write(f"  {o['id']}:{o['start']}-{o['end']}{own}\n")
+
+
+def _quote(text: str, limit: int) -> str:
+    """``text`` in double quotes as JSON writes it (spacing kept, a newline as ``\\n``), cut at ``limit``."""
+    q = json.dumps(text, ensure_ascii=False)
+    return q if len(q) <= limit else q[: max(limit - 2, 10)] + '…"'
+
+
+def variants_note(b: dict, w: int = 96, shown: int = 3) -> list[str]:
+    """Lines saying how the copies of block record ``b`` differ from one another (none when every copy is its
+    text): whether only in punctuation, spacing or case, then the most frequent copies, each as written::
+
+        copies differ only in punctuation, spacing or case; 3 variants:
+          6,301x "Files:"
+            134x "Files: *"
+              1x "Files:     *"
+    """
+    import collections
+    import re
+
+    counts = collections.Counter(o.get("text", b["text"]) for o in b["occurrences"])
+    if len(counts) < 2:
+        return []
+    words = {tuple(re.findall(r"\w+", t.lower())) for t in counts}
+    how = "only in punctuation, spacing or case" if len(words) == 1 else "in wording too (near-duplicate copies)"
+    top = counts.most_common(shown)
+    pad = max(len(number(n)) for _, n in top)
+    lines = [f"copies differ {how}; {plural(len(counts), 'variant')}"
+             + (", most frequent first:" if len(counts) > shown else ":")]
+    lines += [f"  {number(n):>{pad}}x {_quote(t, w - pad - 4)}" for t, n in top]
+    if len(counts) > shown:
+        lines.append(f"  … and {plural(len(counts) - shown, 'more variant')}")
+    return lines
 
 
 # --------------------------------------------------------------------------- index query
@@ -285,12 +349,13 @@ def match_records(ids, found, where_of) -> list[dict]:
 
 def render_matches(out, records, texts, *, n_docs: int, n_indexed: int, threshold: float, style: Style) -> None:
     """The human-readable list of matches; ``texts[k]`` is record k's text."""
-    indexed = f"{n_indexed} indexed document" + ("s" if n_indexed != 1 else "")
+    indexed = plural(n_indexed, "indexed document")
     if not records:
-        docs = f"{n_docs} document" + ("s" if n_docs != 1 else "")
-        out.write(f"None of {docs} has a near-duplicate among the {indexed} at --threshold {threshold:g}.\n")
+        out.write(f"None of {plural(n_docs, 'document')} has a near-duplicate among the {indexed} at --threshold "
+                  f"{threshold:g}.\n")
         return
-    out.write(f"{len(records)} of {n_docs} documents have near-duplicates among the {indexed} "
+    out.write(f"{number(len(records))} of {plural(n_docs, 'document')} {'has' if len(records) == 1 else 'have'} "
+              f"near-duplicates among the {indexed} "
               f"at --threshold {threshold:g}:\n")
     w = width()
     for r, text in zip(records, texts):
@@ -299,6 +364,48 @@ def render_matches(out, records, texts, *, n_docs: int, n_indexed: int, threshol
                   + "\n")
         for m, s in r["matches"]:
             out.write(f"  {s:.3f}  {m}\n")
+
+
+# --------------------------------------------------------------------------- CSV: one row per member
+def _cluster_rows(r: dict):
+    """One row per member of a cluster record: ``keep`` or ``drop``, and its best verified pair (with the kept
+    document when there is one, as the dedup report says)."""
+    best: dict = {}
+    for a, b, s in r["pairs"]:
+        for x, y in ((a, b), (b, a)):
+            rank = (y == r["keep"], s)
+            if x not in best or rank > best[x][2]:
+                best[x] = (y, s, rank)
+    for doc_id in r["ids"]:
+        matched, s, _ = best[doc_id]
+        yield {"cluster": r["cluster"], "size": r["size"], "id": doc_id,
+               "action": "keep" if doc_id == r["keep"] else "drop", "jaccard": s, "matched": matched}
+
+
+def _block_rows(r: dict):
+    for o in r["occurrences"]:
+        yield {**{k: r[k] for k in ("block", "kind", "count", "documents", "length", "text")}, **o}
+
+
+def _removal_rows(r: dict):
+    src = r["source"] or {}
+    yield {**r, "source_id": src.get("id"), "source_start": src.get("start"), "source_end": src.get("end")}
+
+
+def _match_rows(r: dict):
+    for m, s in r["matches"]:
+        yield {"id": r["id"], "source": r["source"], "match": m, "jaccard": s}
+
+
+#: Record columns -> (CSV columns, rows of one record) for the records CSV flattens.
+CSV_ROWS = {
+    tuple(CLUSTER_COLUMNS): (["cluster", "size", "id", "action", "jaccard", "matched"], _cluster_rows),
+    tuple(BLOCK_COLUMNS): (["block", "kind", "count", "documents", "length", "text", "id", "start", "end"],
+                           _block_rows),
+    tuple(REMOVAL_COLUMNS): (["id", "start", "end", "kind", "similarity", "source_id", "source_start", "source_end",
+                              "text"], _removal_rows),
+    tuple(MATCH_COLUMNS): (["id", "source", "match", "jaccard"], _match_rows),
+}
 
 
 # --------------------------------------------------------------------------- passages
@@ -331,15 +438,15 @@ def passage_record(k: int, g) -> dict:
 def render_passages(out, records: list[dict], *, n_docs: int, min_words: int, style: Style) -> None:
     """Text form of ``passage_records``: each group, its first text, and where it occurs."""
     if not records:
-        out.write(f"No passage of {min_words} or more shared words among {n_docs} documents.\n"
+        out.write(f"No passage of {min_words} or more shared words among {plural(n_docs, 'document')}.\n"
                   "Lower --min-words to look for shorter ones.\n")
         return
-    out.write(f"{len(records)} shared passage group(s) among {n_docs} documents "
+    out.write(f"{plural(len(records), 'shared passage group')} among {plural(n_docs, 'document')} "
               f"(copies sharing {min_words} words or more, edits allowed):\n")
     w = width()
     for r in records:
-        out.write("\n" + style(f"group {r['group']}: {r['size']} occurrences in {r['documents']} documents, "
-                               f"{r['words']} words", "bold") + "\n")
+        out.write("\n" + style(f"group {r['group']}: {plural(r['size'], 'occurrence')} in "
+                               f"{plural(r['documents'], 'document')}, {plural(r['words'], 'word')}", "bold") + "\n")
         out.write("    " + first_words(r["text"], w - 4) + "\n")
         best: dict = {}
         for a in r["alignments"]:  # best similarity of each occurrence to another one
@@ -348,4 +455,4 @@ def render_passages(out, records: list[dict], *, n_docs: int, min_words: int, st
         first = next(k for k, o in enumerate(r["occurrences"]) if o["id"] == r["first"])
         for k, o in enumerate(r["occurrences"]):
             note = "first" if k == first else f"similarity {best.get(k, 0.0):.2f}"
-            out.write(f"  {o['id']}:{o['start']}-{o['end']}  {o['words']} words, {note}\n")
+            out.write(f"  {o['id']}:{o['start']}-{o['end']}  {plural(o['words'], 'word')}, {note}\n")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ._errors import InputError
+from ._ui import plural
 
 #: file suffix -> kind of source. Text files hold one document each.
 SUFFIXES = {
@@ -96,15 +97,23 @@ def stat_of(path: str) -> tuple:
     return (st.st_size, st.st_mtime_ns)
 
 
-def find_sources(paths, *, warn: Callable[[str], None], skip_errors: bool = False) -> list[Source]:
+def find_sources(paths, *, warn: Callable[[str], None], skip_errors: bool = False,
+                 all_files: bool = False) -> list[Source]:
     """The input files named by ``paths`` (files, folders searched recursively, ``-``).
 
     A file named explicitly is read whatever its suffix (unknown suffixes as
     text); inside a folder only the suffixes in ``SUFFIXES`` are read and the
-    others are skipped with one warning per folder.
+    others are skipped with one warning per folder, unless ``all_files``
+    (``--all-files``): then they are read as text too, and those that turn
+    out binary (by their content) are skipped with a warning, as any binary
+    file found in a folder.
     """
     sources: list[Source] = []
     seen: set = set()
+    hint = "--skip-errors skips it and goes on" if len(paths) > 1 else None  # a lone path skipped leaves nothing
+    if all_files and not any(p != "-" and os.path.isdir(p) for p in paths):
+        warn("--all-files reads every file of a folder, and no folder was given; ignored (a file named on the "
+             "command line is read whatever its suffix)")
 
     def add(path: str, name: str, rel: str, kind: str, explicit: bool) -> None:
         key = os.path.realpath(path)
@@ -122,7 +131,7 @@ def find_sources(paths, *, warn: Callable[[str], None], skip_errors: bool = Fals
         elif os.path.isdir(p):
             found, others = 0, []
             for f in _walk(p):
-                kind = kind_of(f)
+                kind = kind_of(f) or ("text" if all_files else None)
                 if kind is None:
                     others.append(os.path.relpath(f, p))
                     continue
@@ -130,12 +139,18 @@ def find_sources(paths, *, warn: Callable[[str], None], skip_errors: bool = Fals
                 found += 1
             if others:
                 shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
-                warn(f"{p}: skipped {len(others)} file(s) that are not {_suffix_list()}: {shown}")
+                if found:
+                    are = "that is not" if len(others) == 1 else "that are not"
+                    warn(f"{p}: skipped {plural(len(others), 'file')} {are} {_suffix_list()} (--all-files reads "
+                         f"{'it' if len(others) == 1 else 'them'} as text): {shown}")
             if not found:
-                fail(f"{p}: no {_suffix_list()} files in this folder", skip_errors, warn)
+                why = (f"; its {plural(len(others), 'other file')} ({shown}) "
+                       f"{'is' if len(others) == 1 else 'are'} read as text with --all-files (binary ones skipped)"
+                       if others else "")
+                fail(f"{p}: no {_suffix_list()} files in this folder{why}", skip_errors, warn, hint=hint)
         elif os.path.exists(p):
             if not os.path.isfile(p):
-                fail(f"{p}: not a regular file or folder", skip_errors, warn)
+                fail(f"{p}: not a regular file or folder", skip_errors, warn, hint=hint)
                 continue
             add(p, os.path.normpath(p), os.path.basename(p), kind_of(p) or "text", True)
         else:
@@ -159,10 +174,12 @@ def _suffix_list() -> str:
     return "/".join(SUFFIXES)
 
 
-def fail(msg: str, skip: bool, warn, skipped: str = "skipped") -> None:
-    """Stop with ``msg`` (an InputError), or with ``skip`` warn that the item is skipped and go on."""
+def fail(msg: str, skip: bool, warn, skipped: str = "skipped", hint: str | None = "--skip-errors skips it and goes on"
+         ) -> None:
+    """Stop with ``msg`` (an InputError), or with ``skip`` warn that the item is skipped and go on. ``hint``
+    ends the error; None where skipping would leave nothing to read (a lone empty file)."""
     if not skip:
-        raise InputError(msg + " (--skip-errors skips it and goes on)")
+        raise InputError(msg + (f" ({hint})" if hint else ""))
     warn(f"{msg}; {skipped}")
 
 

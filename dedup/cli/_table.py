@@ -49,10 +49,11 @@ inputs:
   document (--stdin-format lines: one document per line); it may be gzipped.
 
 bad input:
-  skipped with a warning:  files in a folder whose suffix is not read, binary
-                           files found in a folder (hidden files, such as
-                           near-dups' own temporary files, and blank JSON
-                           lines are skipped silently)
+  skipped with a warning:  files in a folder whose suffix is not read (read
+                           as text with --all-files), binary files found in
+                           a folder (hidden files, such as near-dups' own
+                           temporary files, and blank JSON lines are
+                           skipped silently)
   read with a warning:     text and CSV files that are not UTF-8, decoded by
                            their byte-order mark (UTF-16, UTF-32) or by the
                            encoding detected (--encoding CODEC forces one)
@@ -65,7 +66,8 @@ bad input:
                            explicitly, empty standard input, an empty folder,
                            no documents at all, an out-of-range option, an
                            output that is an input, a link to one or inside
-                           an input folder, a damaged index
+                           an input folder, an output file that exists
+                           (--force replaces it), a damaged index
   --skip-errors skips the unreadable file or record instead (with a warning)
   and goes on; what was read before a truncated .gz is kept.
 
@@ -73,6 +75,11 @@ exit codes: 0 ok, 1 duplicates found with --fail-on-duplicates, 2 usage or
 input error, or an output that could not be written (disk full, permission
 denied: nothing is left half written), 3 internal error (details with -v),
 130 interrupted (nothing is left half written)."""
+
+
+def writes_files(c: Command) -> bool:
+    """Whether ``c`` writes an output other than an index it updates in place (it then takes ``--force``)."""
+    return any(p.role == "write" and p.label != "index" for p in c.paths)
 
 
 # --------------------------------------------------------------------------- help texts
@@ -181,6 +188,9 @@ def shared_options() -> argparse.ArgumentParser:
     g.add_argument("--encoding", metavar="CODEC",
                    help="read text and CSV files with CODEC, strictly (default: UTF-8, else the byte-order mark, "
                         "else the encoding detected, with a warning); JSON and JSON Lines are always UTF-8")
+    g.add_argument("--all-files", action="store_true",
+                   help="in folders, read every file, not only the suffixes listed below: the others as text, "
+                        "those that are binary (by their content) skipped with a warning")
     g.add_argument("--skip-errors", action="store_true",
                    help="skip unreadable files and records with a warning instead of stopping")
     g = p.add_argument_group("memory (commands that index: find, dedup, index build, the overview, report)")
@@ -206,7 +216,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     parser = argparse.ArgumentParser(prog="near-dups", usage="near-dups [COMMAND] PATH... [options]",
                                      description=top_help(), formatter_class=_Formatter)
     parser.add_argument("--version", action="version", version=f"near-dups {dedup.__version__}")
-    top = parser.add_subparsers(dest="command", metavar="COMMAND")
+    top = parser.add_subparsers(dest="command", metavar="COMMAND", help=argparse.SUPPRESS)  # listed by top_help
     shared = shared_options()
     subs: dict[str, argparse.ArgumentParser] = {}
     within: dict[str, argparse._SubParsersAction] = {}
@@ -217,11 +227,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                                formatter_class=_Formatter, prog=f"near-dups {group}",
                                usage=f"near-dups {group} COMMAND ...")
             subs[group] = g
-            within[group] = g.add_subparsers(dest=f"{group}_command", metavar="COMMAND")
+            within[group] = g.add_subparsers(dest=f"{group}_command", metavar="COMMAND",
+                                             help=argparse.SUPPRESS)  # listed by group_help
         p = (within[group] if group else top).add_parser(
             leaf, help=c.help, description=textwrap.fill(c.description, 79, break_on_hyphens=False), parents=[shared],
             formatter_class=_Formatter, prog=f"near-dups {c.name}", usage=usage(c) + " [options]", epilog=epilog(c))
         c.arguments(p)
+        if writes_files(c) and not any("--force" in a.option_strings for a in p._actions):
+            p.add_argument("--force", action="store_true",
+                           help="replace output files that already exist (without it, an existing file is never "
+                                "replaced; a folder output must be new or empty)")
         subs[c.name] = p
     return parser, subs
 

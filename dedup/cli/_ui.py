@@ -6,6 +6,8 @@ import os
 import sys
 import time
 
+from .._words import number, plural  # noqa: F401  (the CLI's counts: one wording with the report)
+
 MAX_WARNINGS = 20  # then one line says how many more (all of them with -v)
 
 
@@ -95,10 +97,6 @@ class UI:
             read = f"{plural(len(corpus), 'document')}{skipped}, {corpus.nbytes / 1e6:.2f} MB, "
         print(f"near-dups: {read}{what}, {time.perf_counter() - self.start:.2f} s", file=sys.stderr)
 
-
-def plural(n: int, word: str) -> str:
-    """``1 document``, ``2 documents``, ``0 documents``, ``12,000 documents``."""
-    return f"{n} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def kernels_uncompiled(module: str = "_shingle") -> bool:
