@@ -53,6 +53,15 @@ def shape(docs) -> Shape | None:
     return Shape(lib, docs.index if lib == "pandas" else None)
 
 
+def positional(docs, id: str | None = None) -> bool:
+    """Whether a container's ids are positions 0, 1, ... (no id column, no pandas index)."""
+    lib = library(docs)
+    if lib == "pandas" or id is not None:
+        return False
+    columns = getattr(docs, "column_names", None) or getattr(docs, "columns", None)
+    return columns is None or "id" not in list(columns)
+
+
 def _refuse(docs, why: str = ""):
     raise TypeError(f"docs must be {ACCEPTED}; got {type(docs).__module__}.{type(docs).__name__}{why}")
 
