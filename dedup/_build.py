@@ -17,6 +17,7 @@ from ._config import Config
 from ._docs import as_documents, iter_documents
 from ._index import Index, _check_size, make_config
 from ._keep import priorities as _priority
+from ._options import KEEP as KEEP_POLICIES
 from ._stats import Stats
 
 
@@ -56,7 +57,8 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
     keep : "first", "longest", or priorities
         Which member of a cluster ``duplicates()`` keeps: the first in input
         order, the longest text (ties: first), or the highest priority given
-        as a sequence aligned with ``docs`` or a mapping id -> number.
+        as a sequence aligned with ``docs``, a mapping id -> number, or (a
+        data frame ``docs``) the name of a numeric column.
     memory : int or str, optional
         Budget for the index's arrays in RAM, such as ``"2GB"``; default half
         the RAM available. Within it everything stays in memory. Beyond it,
@@ -127,6 +129,8 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
                 ids, lengths, features = _stream.featurize_chunks(_stream.prefetch(chunks), config, budget,
                                                                   on_chunk=bar)
                 _check_size(len(ids))
+        if frame is not None and isinstance(keep, str) and keep not in KEEP_POLICIES:
+            keep = _frames.numbers(docs, keep, "keep")
         policy = keep if isinstance(keep, str) else "priority"
         priority = _priority(keep, ids, lengths)
         with stats.stage("exact groups, buckets, verify"), _pipeline.threads_for(len(ids)):

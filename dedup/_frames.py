@@ -58,8 +58,17 @@ def positional(docs, id: str | None = None) -> bool:
     lib = library(docs)
     if lib == "pandas" or id is not None:
         return False
-    columns = getattr(docs, "column_names", None) or getattr(docs, "columns", None)
-    return columns is None or "id" not in list(columns)
+    columns = _columns(docs)
+    return columns is None or "id" not in columns
+
+
+def _columns(docs) -> list | None:
+    """Column names of a frame, None for a Series or an array."""
+    for attr in ("column_names", "columns"):
+        names = getattr(docs, attr, None)
+        if names is not None:
+            return list(names)
+    return None
 
 
 def _refuse(docs, why: str = ""):
@@ -126,6 +135,23 @@ def documents(docs, text: str | None = None, id: str | None = None, *, utf8: boo
         ids = _check_ids(ids, id or "index")
         return ids, _pandas_texts(docs[text], text, ids, utf8)
     _refuse(docs)
+
+
+def numbers(docs, name: str, option: str) -> np.ndarray:
+    """The numeric column ``name`` of a frame, as float64 (for ``keep=``, a priority column)."""
+    lib = library(docs)
+    if lib == "datasets":
+        docs, lib = docs.with_format("arrow")[:], "pyarrow"
+    columns = _columns(docs) or []
+    if name not in columns:
+        raise ValueError(f"{option}={name!r} is neither a policy nor a column of docs; columns are {columns}")
+    col = docs.column(name) if lib == "pyarrow" else docs[name]
+    try:
+        values = np.asarray(col.to_numpy(zero_copy_only=False) if lib == "pyarrow" else col.to_numpy(),
+                            dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{option}={name!r}: the column must hold numbers") from None
+    return values
 
 
 def _no_columns(text, id, what: str):
