@@ -50,7 +50,8 @@ def shape(docs) -> Shape | None:
     lib = library(docs)
     if lib is None:
         return None
-    return Shape(lib, docs.index if lib == "pandas" else None)
+    pandas = lib == "pandas" and type(docs).__name__ in ("DataFrame", "Series")
+    return Shape(lib, docs.index if pandas else None)
 
 
 def positional(docs, id: str | None = None) -> bool:

@@ -222,6 +222,13 @@ def test_columns_that_are_not_text_are_refused():
         dedup.index(pl.DataFrame({"text": [1.5]}))
 
 
+def test_empty_frames_give_empty_results():
+    pd = pytest.importorskip("pandas")
+    for empty in (pa.table({"text": pa.array([], pa.string())}), pd.DataFrame({"text": pd.Series([], dtype=str)})):
+        idx = dedup.index(empty)
+        assert len(idx) == 0 and len(idx.pairs()) == 0 and len(idx.keep_mask()) == 0
+
+
 def test_other_shapes_are_refused_naming_the_accepted_ones():
     pl = pytest.importorskip("polars")
     with pytest.raises(TypeError, match="collect"):
@@ -233,7 +240,7 @@ def test_other_shapes_are_refused_naming_the_accepted_ones():
         def __iter__(self):
             return iter(self.columns)
 
-    for bad in (Frame(), 5):
+    for bad in (Frame(), 5, pytest.importorskip("pandas").Index(["a b"])):
         with pytest.raises(TypeError, match="a pandas or polars DataFrame or Series, a pyarrow Table"):
             dedup.index(bad)
     with pytest.raises(TypeError, match="got StringScalar; docs must be an iterable of str"):
