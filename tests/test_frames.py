@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from planted import planted_corpus
 
@@ -159,6 +159,10 @@ def test_iter_documents_cuts_a_frame_into_chunks(corpus):
 
 # --------------------------------------------------------------- the UTF-8 path
 @settings(max_examples=60, deadline=None)
+@example(["plain ASCII Text", "MORE"])  # folded over its own bytes, nothing to pack
+@example(["ﬁsh Ｆｕｌｌ ™", "x"])  # shrinks: packed leftwards in place
+@example(["½ cup", "İstanbul", "x"])  # grows: CPython folds it
+@example(["cafe\u0301", "ΐ", ""])  # a combining mark after its base: CPython folds it
 @given(st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=60), min_size=1, max_size=30))
 def test_arrow_buffers_featurize_as_str_lists(texts):
     cfg = _config.Config(ngram=2)
