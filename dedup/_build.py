@@ -107,6 +107,8 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
                            workdir, keep=keep_workdir)
     stats = Stats(progress)
     frame = _frames.shape(docs)
+    if frame is not None and isinstance(keep, str) and keep not in KEEP_POLICIES:
+        keep = _frames.numbers(docs, keep, "keep")  # a priority column
     in_memory = (isinstance(docs, (Sequence, Mapping)) and not isinstance(docs, (str, bytes, bytearray))
                  or frame is not None)
     if in_memory:  # a collection the caller holds: featurize in one pass if its arrays fit the budget
@@ -129,8 +131,6 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
                 ids, lengths, features = _stream.featurize_chunks(_stream.prefetch(chunks), config, budget,
                                                                   on_chunk=bar)
                 _check_size(len(ids))
-        if frame is not None and isinstance(keep, str) and keep not in KEEP_POLICIES:
-            keep = _frames.numbers(docs, keep, "keep")
         policy = keep if isinstance(keep, str) else "priority"
         priority = _priority(keep, ids, lengths)
         with stats.stage("exact groups, buckets, verify"), _pipeline.threads_for(len(ids)):

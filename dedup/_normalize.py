@@ -630,9 +630,10 @@ def fold_utf8_own(rawbuf: np.ndarray, offs: np.ndarray, text_at, out: np.ndarray
     keeps their length (most Latin text) need nothing more; texts that
     shrank are packed leftwards in place. Otherwise the texts are packed
     into a new buffer (``_compact``) and the rare text that CPython must
-    normalize (``text_at(d)``: one that grows, or holds a combining mark
-    after its base, ...) is placed. This is how an Arrow string column is
-    normalized (``_utf8``).
+    normalize (one that grows, or holds a combining mark after its base,
+    ...) is folded from its code points as ``fold_code_points`` does, its
+    spans alone by CPython; ``text_at(d)`` only if a span holds U+FFFF.
+    This is how an Arrow string column is normalized (``_utf8``).
     """
     n = offs.shape[0] - 1
     size = rawbuf.shape[0]
@@ -649,16 +650,27 @@ def fold_utf8_own(rawbuf: np.ndarray, offs: np.ndarray, text_at, out: np.ndarray
         np.cumsum(folded, out=indptr[1:])
         _pack_left(buf, offs, indptr)
         return buf[: indptr[-1]], indptr
-    slow_bytes = [normalize(text_at(k)).encode("utf-8", "surrogatepass") for k in slow.tolist()]
+    # as texts read in place do: only their spans go to CPython, all of them in one call (``_fold_batch``)
+    cps, ptr = _utf8.code_points(rawbuf, offs, slow)
+    slow_buf, slow_offs = fold_code_points(cps, ptr, _Rows(text_at, slow.tolist()))
     lengths = folded.copy()
-    lengths[slow] = [len(b) for b in slow_bytes]
+    lengths[slow] = np.diff(slow_offs)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     packed = _pool.empty(indptr[-1], np.uint8)
     _compact(buf, offs, folded, packed, indptr)
-    for k, b in zip(slow.tolist(), slow_bytes):
-        packed[indptr[k] : indptr[k + 1]] = np.frombuffer(b, dtype=np.uint8)
+    _place(slow_buf, slow_offs, slow, indptr, packed)
     return packed, indptr
+
+
+class _Rows:
+    """``text_at(rows[k])`` as item ``k``: the texts ``fold_code_points`` may ask for."""
+
+    def __init__(self, text_at, rows: list):
+        self.text_at, self.rows = text_at, rows
+
+    def __getitem__(self, k):
+        return self.text_at(self.rows[k])
 
 
 def fold_utf8(rawbuf: np.ndarray, offs: np.ndarray, text_at, out: np.ndarray | None = None,

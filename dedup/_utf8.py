@@ -16,13 +16,51 @@ from numba import njit, prange
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _char_counts(data, offs, out):
-    """Characters of each text: its bytes that do not continue a UTF-8 sequence (not ``0b10xxxxxx``)."""
-    for d in prange(offs.shape[0] - 1):
+def _char_counts(data, offs, rows, out):
+    """Characters of texts ``rows``: their bytes that do not continue a UTF-8 sequence (not ``0b10xxxxxx``)."""
+    for k in prange(rows.shape[0]):
+        text = data[offs[rows[k]] : offs[rows[k] + 1]]  # a slice: indices from 0, so LLVM vectorizes the loop
         c = 0
-        for i in range(offs[d], offs[d + 1]):
-            c += (data[i] & 0xC0) != 0x80
-        out[d] = c
+        for x in range(text.shape[0]):
+            c += np.int64(np.int8(text[x]) >= -64)  # 0b10xxxxxx is -128..-65 as int8
+        out[k] = c
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _decode_rows(data, offs, rows, ptr, out):
+    """The code points of texts ``rows`` into ``out[ptr[k]:ptr[k+1]]`` (``ptr`` from ``_char_counts``)."""
+    for k in prange(rows.shape[0]):
+        i = offs[rows[k]]
+        end = offs[rows[k] + 1]
+        o = ptr[k]
+        while i < end:
+            b0 = np.uint32(data[i])
+            if b0 < 0x80:
+                cp, w = b0, 1
+            elif b0 >= 0xF0:
+                cp = ((b0 & 0x07) << 18) | ((np.uint32(data[i + 1]) & 0x3F) << 12) | (
+                    (np.uint32(data[i + 2]) & 0x3F) << 6) | (np.uint32(data[i + 3]) & 0x3F)
+                w = 4
+            elif b0 >= 0xE0:
+                cp = ((b0 & 0x0F) << 12) | ((np.uint32(data[i + 1]) & 0x3F) << 6) | (np.uint32(data[i + 2]) & 0x3F)
+                w = 3
+            else:
+                cp = ((b0 & 0x1F) << 6) | (np.uint32(data[i + 1]) & 0x3F)
+                w = 2
+            out[o] = cp
+            o += 1
+            i += w
+
+
+def code_points(data: np.ndarray, offs: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(cps, ptr)``: the code points (uint32) of the valid UTF-8 texts ``rows``, text ``k`` in ``cps[ptr[k]:ptr[k+1]]``."""
+    counts = np.empty(rows.shape[0], dtype=np.int64)
+    _char_counts(data, offs, rows, counts)
+    ptr = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    out = np.empty(ptr[-1], dtype=np.uint32)
+    _decode_rows(data, offs, rows, ptr, out)
+    return out, ptr
 
 
 class Utf8Texts:
@@ -63,7 +101,7 @@ class Utf8Texts:
     def lengths(self) -> np.ndarray:
         """``len()`` of every text (characters, as ``str`` counts them), int64, by a parallel kernel."""
         out = np.empty(len(self), dtype=np.int64)
-        _char_counts(self.data, self.offsets, out)
+        _char_counts(self.data, self.offsets, np.arange(len(self)), out)
         return out
 
     def tolist(self) -> list[str]:
