@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 #: public name -> private module that defines it
 _WHERE = {
-    "BlockGroup": "_records", "CollapseConfig": "_config", "CollapsedDoc": "_records",
+    "BlockGroup": "_records", "CollapseConfig": "_config", "CollapsedDoc": "_records", "CollapsedFrames": "_collapse",
     "Removal": "_records", "Span": "_records", "blocks": "_collapse", "collapse": "_collapse",
     "Config": "_config",
     "Index": "_index", "index": "_build", "shingles": "_index",

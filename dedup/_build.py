@@ -12,11 +12,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from . import _pipeline, _pystr, _spill, _store, _stream
+from . import _frames, _pipeline, _spill, _store, _stream, _utf8
 from ._config import Config
 from ._docs import as_documents, iter_documents
 from ._index import Index, _check_size, make_config
 from ._keep import priorities as _priority
+from ._options import KEEP as KEEP_POLICIES
 from ._stats import Stats
 
 
@@ -24,13 +25,19 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
           shingle: str | None = None, num_perm: int | None = None, seed: int | None = None,
           bands: int | None = None, rows: int | None = None, min_prob: float | None = None,
           sketch: str | None = None, keep="first", memory=None, workdir=None, keep_workdir: bool = False,
-          progress: bool = False) -> "Index":
+          progress: bool = False, text: str | None = None, id: str | None = None) -> "Index":
     """Index documents and find every near-duplicate pair, verified exactly.
 
     Parameters
     ----------
-    docs : iterable of str, iterable of (id, text), or mapping id -> text
-        With plain strings, ids are positions 0, 1, ...
+    docs : iterable of str, iterable of (id, text), mapping id -> text, or a data frame
+        With plain strings, ids are positions 0, 1, ... A data frame or
+        column: a pandas or polars DataFrame or Series, a pyarrow Table,
+        RecordBatch, Array or ChunkedArray, or a ``datasets.Dataset``. Its
+        Arrow text buffer is read in place (no Python object per text).
+        Ids come from the ``id`` column; for a pandas Series, or a pandas
+        DataFrame without one, from its index; else positions. Results
+        of an index built from a frame are frames (see ``Index.pairs``).
     config : Config, optional
         Every similarity option at once; options given beside it replace its fields.
     threshold : float in (0, 1], default 0.8
@@ -50,7 +57,8 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
     keep : "first", "longest", or priorities
         Which member of a cluster ``duplicates()`` keeps: the first in input
         order, the longest text (ties: first), or the highest priority given
-        as a sequence aligned with ``docs`` or a mapping id -> number.
+        as a sequence aligned with ``docs``, a mapping id -> number, or (a
+        data frame ``docs``) the name of a numeric column.
     memory : int or str, optional
         Budget for the index's arrays in RAM, such as ``"2GB"``; default half
         the RAM available. Within it everything stays in memory. Beyond it,
@@ -66,6 +74,10 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
     progress : bool, default False
         Show a progress bar with rate, and a summary of the stages' times,
         peak memory and disk used (also in ``Index.stats``).
+    text, id : str, optional
+        The text and id columns of a data frame ``docs``, as in
+        ``dedup.dask``. Default: ``"text"``, and ``"id"`` if the frame has
+        such a column.
 
     Returns
     -------
@@ -94,16 +106,20 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
     budget = _spill.Budget(_spill.parse_size(memory) if memory is not None else _spill.default_memory(),
                            workdir, keep=keep_workdir)
     stats = Stats(progress)
-    in_memory = isinstance(docs, (Sequence, Mapping)) and not isinstance(docs, (str, bytes, bytearray))
+    frame = _frames.shape(docs)
+    if frame is not None and isinstance(keep, str) and keep not in KEEP_POLICIES:
+        keep = _frames.numbers(docs, keep, "keep")  # a priority column
+    in_memory = (isinstance(docs, (Sequence, Mapping)) and not isinstance(docs, (str, bytes, bytearray))
+                 or frame is not None)
     if in_memory:  # a collection the caller holds: featurize in one pass if its arrays fit the budget
-        ids, texts = as_documents(docs)
-        lengths = _pystr.lengths(texts)
+        ids, texts = as_documents(docs, text=text, id=id, utf8=True)
+        lengths = _utf8.lengths(texts)
         total = int(lengths.sum())
         in_memory = _stream.estimate_bytes(len(texts), total, config) <= budget.ram
         chunks = ((ids[a:b], texts[a:b]) for a, b in _spans(lengths.tolist(), _pipeline.BATCH_CHARS))
     else:
         total = None
-        chunks = iter_documents(docs, _pipeline.BATCH_CHARS)
+        chunks = iter_documents(docs, _pipeline.BATCH_CHARS, text=text, id=id)
     try:
         with stats.stage("shingle + sketch", total=total) as bar:
             if in_memory:
@@ -123,6 +139,7 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
         budget.close()
         raise
     idx = Index._from_parts(config, ids, policy, lengths, priority, features, *built)
+    idx._frame = frame
     if budget.path is not None:
         idx._budget = budget
         weakref.finalize(idx, budget.close)

@@ -23,11 +23,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _block_decide, _blocks, _lsh, _normalize, _pipeline, _shingle
+from . import _block_decide, _blocks, _frames, _lsh, _normalize, _pipeline, _shingle
 from ._arrays import group_by_label
 from ._config import CollapseConfig
 from ._options import REMOVABLE
-from ._docs import as_documents
+from ._docs import as_documents, is_frame
 from ._records import BlockGroup, BlockGroups, CollapsedDoc, CollapsedDocs, Removals, Span, _RemovalTable
 
 #: Normalized bytes of blocks shingled per kernel call (scratch is 8 bytes per byte).
@@ -80,8 +80,8 @@ def _shingle_blocks(buf, nstart, nend, ngram, words):
     return indptr, np.concatenate(vals)
 
 
-def _analyse(docs, cfg: CollapseConfig) -> _Analysis:
-    ids, texts = as_documents(docs)
+def _analyse(docs, cfg: CollapseConfig, text=None, id=None) -> _Analysis:
+    ids, texts = as_documents(docs, text=text, id=id)
     n_docs = len(texts)
     cps, doc_ptr = _blocks.code_points(texts)
     buf, norm_ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
@@ -127,24 +127,34 @@ def _config(config, options: dict) -> CollapseConfig:
 
 
 def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = None, mode: str | None = None,
-             **options) -> list[CollapsedDoc]:
+             text: str | None = None, id: str | None = None, **options) -> list[CollapsedDoc]:
     """Remove repeated blocks inside documents and across a corpus, recording every removal.
 
     Parameters
     ----------
-    docs : iterable of str, iterable of (id, text), or mapping id -> text
+    docs : iterable of str, iterable of (id, text), mapping id -> text, or a data frame
         As for ``dedup.index``; the corpus order decides which copy is "first".
     config : CollapseConfig, optional
         Every option at once; options given beside it replace its fields.
     unit : {"line", "paragraph", "sentence"}, default "line"
     mode : {"keep_first", "remove_all", "report"}, default "keep_first"
+    text, id : str, optional
+        The text and id columns of a data frame ``docs``, as for ``dedup.index``.
     **options
         Any other field of ``CollapseConfig`` (``remove``, ``threshold``,
         ``ngram``, ``min_docs``, ...).
 
     Returns
     -------
-    list of CollapsedDoc, one per document, in input order. The ``source`` of
+    list of CollapsedDoc, one per document, in input order.
+
+    For a data frame ``docs``, a ``CollapsedFrames`` of two frames of its
+    library instead: ``docs``, the input with its text column (or itself,
+    a Series or array) replaced by the cleaned text, other columns and rows
+    unchanged; and ``removals``, one row per removal with columns ``id``,
+    ``start``, ``end``, ``kind``, ``source_id``, ``source_start``,
+    ``source_end`` (null for a separator) and ``similarity``, as in
+    ``Removal``. The ``source`` of
     every removal is a kept copy (except for boilerplate in ``remove_all``,
     which keeps no copy), and ``text[source.start:source.end]`` of the source
     document is the same or a near-identical block. A block that occurs only
@@ -172,7 +182,39 @@ def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = N
     (38, 47, 'repeat', Span(id=0, start=16, end=25), 1.0)
     """
     cfg = _config(config, dict(options, unit=unit, mode=mode))
-    return _collapse(_analyse(docs, cfg), cfg)
+    out = _collapse(_analyse(docs, cfg, text, id), cfg)
+    if not is_frame(docs):
+        return out
+    shape = _frames.shape(docs)
+    return CollapsedFrames(_frames.replace_text(docs, text, [d.text for d in out]),
+                           _frames.table(shape, removal_columns(out)))
+
+
+class CollapsedFrames(NamedTuple):
+    """What ``dedup.collapse`` returns for a data frame: the cleaned frame and a frame of the removals."""
+
+    docs: object
+    removals: object
+
+
+def removal_columns(out: list[CollapsedDoc]) -> dict:
+    """Every removal of one ``collapse`` result as columns (name -> list or array), in document order."""
+    counts = np.fromiter(map(len, (d.removed for d in out)), dtype=np.int64, count=len(out))
+    ids = [d.id for d in out]
+    if not counts.sum():
+        ints, sim = np.zeros((0, 6), np.int64), np.zeros(0)
+    else:
+        table = next(d.removed._table for d in out if len(d.removed))
+        ints, sim = table.columns
+    doc = np.repeat(np.arange(len(out)), counts).tolist()
+    sdoc = ints[:, 3].tolist()
+    none = ints[:, 3] < 0
+    return {"id": [ids[d] for d in doc], "start": ints[:, 0], "end": ints[:, 1],
+            "kind": [_block_decide.KINDS[k] for k in ints[:, 2].tolist()],
+            "source_id": [None if d < 0 else ids[d] for d in sdoc],
+            "source_start": [None if x else v for x, v in zip(none.tolist(), ints[:, 4].tolist())],
+            "source_end": [None if x else v for x, v in zip(none.tolist(), ints[:, 5].tolist())],
+            "similarity": sim}
 
 
 def collapse_and_blocks(docs, *, config: CollapseConfig | None = None) -> tuple[list[CollapsedDoc], list[BlockGroup]]:
@@ -275,12 +317,13 @@ def _decode(cps) -> str:
     return codecs.utf_32_le_decode(cps, "surrogatepass", True)[0]
 
 
-def blocks(docs, *, config: CollapseConfig | None = None, unit: str | None = None, **options) -> list[BlockGroup]:
+def blocks(docs, *, config: CollapseConfig | None = None, unit: str | None = None, text: str | None = None,
+           id: str | None = None, **options) -> list[BlockGroup]:
     """Every block that occurs more than once, with all its occurrences, for inspection.
 
     Parameters
     ----------
-    docs : as for ``collapse``.
+    docs : as for ``collapse`` (``text``, ``id``: a data frame's columns).
     config : CollapseConfig, optional (its ``mode`` and ``remove`` do not apply).
     unit : {"line", "paragraph", "sentence"}, default "line"
     **options : fields of ``CollapseConfig`` that affect matching
@@ -299,7 +342,7 @@ def blocks(docs, *, config: CollapseConfig | None = None, unit: str | None = Non
     [('syndicated', 'Menu', (Span(id='a', start=0, end=4), Span(id='b', start=0, end=4)), 2)]
     """
     cfg = _config(config, dict(options, unit=unit))
-    return _groups(_analyse(docs, cfg), cfg)
+    return _groups(_analyse(docs, cfg, text, id), cfg)
 
 
 def _groups(an: _Analysis, cfg: CollapseConfig) -> list[BlockGroup]:

@@ -4,28 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 
-from . import _pystr
+import numpy as np
+
+from . import _frames, _pystr
 
 
 def _kind(x) -> str:
     return type(x).__name__
 
 
-def as_documents(docs) -> tuple[list, list[str]]:
+def as_documents(docs, *, text: str | None = None, id: str | None = None, utf8: bool = False) -> tuple[list, list[str]]:
     """Turn ``docs`` into ``(ids, texts)`` (all of them; ``iter_documents`` reads them in chunks).
 
     Accepted: an iterable of ``str`` (ids are positions 0, 1, ...), an iterable
     of ``(id, text)`` pairs, or a mapping ``id -> text``. The shape is set by
-    the first item; every later item must have the same shape.
+    the first item; every later item must have the same shape. Also a data
+    frame or column (``_frames``): a pandas or polars DataFrame or Series, a
+    pyarrow Table, RecordBatch, Array or ChunkedArray, a ``datasets.Dataset``;
+    ``text`` and ``id`` name a frame's columns (default ``"text"``, and
+    ``"id"`` if there is one, else the pandas index or positions).
+
+    With ``utf8=True`` the texts of an Arrow column come as one
+    ``_utf8.Utf8Texts`` (their UTF-8 buffer, read in place) rather than a
+    list of ``str``: only for callers that hand them to ``_pipeline.featurize``.
 
     Raises
     ------
     TypeError
-        ``docs`` is a single ``str``/``bytes``, is not iterable, or an item is
-        not text (or not an ``(id, text)`` pair, or its id is unhashable).
+        ``docs`` is a single ``str``/``bytes``, is not iterable or not an
+        accepted shape, or an item is not text (or not an ``(id, text)``
+        pair, or its id is unhashable); a frame's text column is not text.
     ValueError
-        Two documents share an id.
+        Two documents share an id; a frame has no such column, or a null
+        text or id (the message names the row).
     """
+    if _frames.library(docs) is not None:
+        return _frames.documents(docs, text, id, utf8=utf8)
+    _no_columns(text, id)
     if type(docs) in (list, tuple) and docs and _pystr.all_str(docs):
         return list(range(len(docs))), list(docs)  # plain texts: types read by a kernel, no Python step per text
     ids: list = []
@@ -36,14 +51,34 @@ def as_documents(docs) -> tuple[list, list[str]]:
     return ids, texts
 
 
-def iter_documents(docs, chars: int | None = None):
+def _no_columns(text, id):
+    if text is not None or id is not None:
+        raise TypeError("text= and id= name the columns of a data frame (pandas, polars, pyarrow, datasets); "
+                        "docs is not one")
+
+
+def is_frame(docs) -> bool:
+    """Whether ``docs`` is a data frame or column read by ``_frames`` (held in memory, not a stream)."""
+    return _frames.library(docs) is not None
+
+
+def iter_documents(docs, chars: int | None = None, *, text: str | None = None, id: str | None = None):
     """``as_documents`` in chunks: yields ``(ids, texts)`` lists of about ``chars`` characters each.
 
     A generator or a reader over files is consumed as it goes: nothing of a
     chunk is kept once the caller has used it, but each id (to refuse a
     repeated one). Plain strings get their positions as a ``range``.
-    ``chars=None`` yields everything as one chunk.
+    ``chars=None`` yields everything as one chunk. A data frame is read
+    whole (``as_documents``), then cut into chunks.
     """
+    if _frames.library(docs) is not None:
+        ids, texts = _frames.documents(docs, text, id)
+        lengths = _pystr.lengths(texts)
+        bounds = [0, len(texts)] if chars is None else _chunk_bounds(lengths, chars)
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            yield ids[a:b], texts[a:b]
+        return
+    _no_columns(text, id)
     if isinstance(docs, (str, bytes, bytearray)):
         raise TypeError(
             f"docs must be a collection of documents, got a single {_kind(docs)}; "
@@ -52,13 +87,13 @@ def iter_documents(docs, chars: int | None = None):
     if isinstance(docs, Mapping):
         items: Iterable = docs.items()
         pairs = True
-    elif isinstance(docs, Iterable):
+    elif isinstance(docs, Iterable) and not hasattr(docs, "columns"):
         items = docs
         pairs = None
     else:
-        raise TypeError(
-            f"docs must be an iterable of str, of (id, text) pairs, or a mapping id -> text; got {_kind(docs)}"
-        )
+        why = (" (a Dask DataFrame: use dedup.dask.find_duplicates)" if type(docs).__module__.startswith("dask")
+               else "")
+        raise TypeError(f"docs must be {_frames.ACCEPTED}; got {type(docs).__module__}.{_kind(docs)}{why}")
     ids: list = []
     texts: list[str] = []
     size = 0
@@ -70,7 +105,8 @@ def iter_documents(docs, chars: int | None = None):
         if pairs:
             if isinstance(item, str) or not isinstance(item, (tuple, list)) or len(item) != 2:
                 raise TypeError(
-                    f"document {pos}: expected an (id, text) pair like the first document, got {_kind(item)}"
+                    f"document {pos}: expected an (id, text) pair like the first document, got {_kind(item)}; "
+                    f"docs must be {_frames.ACCEPTED}"
                 )
             doc_id, text = item
             if not isinstance(doc_id, Hashable):
@@ -92,3 +128,13 @@ def iter_documents(docs, chars: int | None = None):
             ids, texts, size, start = [], [], 0, pos + 1
     if texts or chars is None:
         yield (ids if pairs else range(start, start + len(texts))), texts
+
+
+def _chunk_bounds(lengths: np.ndarray, chars: int) -> list:
+    """Row bounds ``[0, ..., n]`` of consecutive chunks of about ``chars`` characters."""
+    ends = np.cumsum(lengths)
+    bounds = [0]
+    while bounds[-1] < lengths.shape[0]:
+        base = ends[bounds[-1] - 1] if bounds[-1] else 0
+        bounds.append(max(bounds[-1] + 1, int(np.searchsorted(ends, base + chars, side="right"))))
+    return bounds

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from . import _cluster, _pipeline, _pystr, _segments, _spill, _store, _update
+from . import _cluster, _frames, _pipeline, _segments, _spill, _store, _update, _utf8
 from ._arrays import group_by_label
 from ._config import Config, check_threshold
 from ._ids import Chain, Ids, id_keys
 from ._keep import priorities as _priority
-from ._docs import as_documents
+from ._docs import as_documents, is_frame
 from ._pipeline import Buckets, Features, Groups, Pairs
 from ._words import plural
 
@@ -122,6 +122,7 @@ class Index:
         self._p = pairs
         self._tails = []  # segments added to an index on disk (``_segments``)
         self._idkeys = None
+        self._frame = None  # _frames.Shape of the docs it was built from, if a data frame
         self.bands, self.rows = _pipeline.lsh_shape(config)
         self.stats = {}
         self._changed()
@@ -297,31 +298,53 @@ class Index:
             return self._f.indptr, self._f.values
         return _segments.concat_rows((f.indptr, f.values) for f in [self._f, *(t.f for t in self._tails)])
 
-    def labels(self) -> np.ndarray:
+    def labels(self, *, as_frame: bool | None = None) -> np.ndarray:
         """Cluster label of every document: the position of its cluster's first member.
 
         A document with no near-duplicate is labelled with its own position.
+
+        ``as_frame`` (default: whether the index was built from a data
+        frame): a column named ``"label"`` in the input's library, row for
+        row with the input: a pandas Series with the input's index (by id
+        once documents were added or removed), a polars Series, a pyarrow
+        array. ``as_frame=True`` on other input gives pandas.
         """
         if self._labels is None:
             self._labels = _pipeline.components(len(self.ids), self._all_pairs(), self._all("rep"))
-        return self._labels
+        return self._as_column("label", self._labels, as_frame)
 
-    def keep_mask(self, keep=None) -> np.ndarray:
-        """Boolean array, True for documents kept under the keep policy."""
-        labels = self.labels()
+    def keep_mask(self, keep=None, *, as_frame: bool | None = None) -> np.ndarray:
+        """Boolean array, True for documents kept under the keep policy.
+
+        ``as_frame`` as for ``labels`` (a column named ``"keep"``): with
+        pandas ``df[idx.keep_mask()]``, with polars ``df.filter(idx.keep_mask())``,
+        with pyarrow ``table.filter(idx.keep_mask())`` drop the duplicates.
+        """
+        labels = self.labels(as_frame=False)
         prio = self._all("priority") if keep is None else _priority(keep, self.ids, self._all("lengths"))
         kept = _cluster.keepers(labels, prio)
-        return kept[labels] == np.arange(labels.shape[0])
+        return self._as_column("keep", kept[labels] == np.arange(labels.shape[0]), as_frame)
+
+    def _as_column(self, name: str, values: np.ndarray, as_frame):
+        shape = _frames.want(self._frame, as_frame)
+        return values if shape is None else _frames.column(shape, name, values, self.ids)
 
     # ------------------------------------------------------------ Python API
-    def pairs(self, *, max_pairs: int | None = MAX_PAIRS) -> list[tuple]:
+    def pairs(self, *, max_pairs: int | None = MAX_PAIRS, as_frame: bool | None = None) -> list[tuple]:
         """Every near-duplicate pair, verified: ``[(id_a, id_b, jaccard), ...]``.
 
         ``id_a`` comes before ``id_b`` in input order; sorted by their
-        positions. ``max_pairs`` as for ``pair_arrays``.
+        positions. ``max_pairs`` as for ``pair_arrays``. ``as_frame``
+        (default: whether the index was built from a data frame): a frame of
+        the input's library with columns ``id_a``, ``id_b``, ``jaccard``
+        instead (``as_frame=True`` on other input gives pandas).
         """
         i, j, s = self.pair_arrays(max_pairs=max_pairs)
         ids = self.ids
+        shape = _frames.want(self._frame, as_frame)
+        if shape is not None:
+            return _frames.table(shape, {"id_a": [ids[a] for a in i.tolist()], "id_b": [ids[b] for b in j.tolist()],
+                                         "jaccard": s})
         return [(ids[a], ids[b], c) for a, b, c in zip(i.tolist(), j.tolist(), s.tolist())]
 
     def clusters(self) -> list[list]:
@@ -331,7 +354,7 @@ class Index:
         a~b~c is one cluster even if a and c are not similar themselves),
         ordered by their first member.
         """
-        order, bounds = group_by_label(self.labels())
+        order, bounds = group_by_label(self.labels(as_frame=False))
         ids = self.ids
         b = bounds.tolist()
         return [[ids[x] for x in order[lo:hi].tolist()] for lo, hi in zip(b[:-1], b[1:]) if hi - lo > 1]
@@ -344,7 +367,7 @@ class Index:
         keep : optional, overrides the policy given to ``dedup.index``.
         """
         ids = self.ids
-        return [ids[x] for x in np.flatnonzero(~self.keep_mask(keep)).tolist()]
+        return [ids[x] for x in np.flatnonzero(~self.keep_mask(keep, as_frame=False)).tolist()]
 
     def report(self, path, texts=None, **options):
         """Write the HTML report of this index (see ``dedup.report``).
@@ -395,7 +418,7 @@ class Index:
     def query_many(self, docs, *, threshold: float | None = None) -> list[list[tuple]]:
         """``query`` for many texts at once (one kernel pass): a list per text."""
         t = self._query_threshold(threshold)
-        _, texts = as_documents(docs)
+        _, texts = as_documents(docs, utf8=True)
         with _pipeline.threads_for(len(texts)):
             q = _pipeline.featurize(texts, self.config)
             qi, pos, sc = _update.match(self._segments(), q, t, self._groups())
@@ -407,12 +430,15 @@ class Index:
         return out
 
     # ---------------------------------------------------------------- updates
-    def _new_ids(self, docs):
-        """(ids, texts) of documents to add; plain strings continue the positions."""
-        if not isinstance(docs, (Mapping, str, bytes, bytearray)) and isinstance(docs, Iterable):
+    def _new_ids(self, docs, text=None, id=None, utf8=False):
+        """(ids, texts) of documents to add; plain strings (and a frame without ids) continue the positions."""
+        if self._frame is not None:
+            self._frame = self._frame._replace(rows=None)  # results are indexed by id from now on
+        frame = is_frame(docs)
+        if not frame and not isinstance(docs, (Mapping, str, bytes, bytearray)) and isinstance(docs, Iterable):
             docs = list(docs)
-        ids, texts = as_documents(docs)
-        if docs and isinstance(docs, list) and isinstance(docs[0], str):
+        ids, texts = as_documents(docs, text=text, id=id, utf8=utf8)
+        if (isinstance(docs, list) and docs and isinstance(docs[0], str)) or (frame and _frames.positional(docs, id)):
             ids = [len(self.ids) + k for k in ids]
         known = self.contains(ids)
         if known.any():
@@ -445,7 +471,7 @@ class Index:
                 out[k] = at.get(ids[k], -1)
         return out
 
-    def add(self, docs, *, priority=None) -> "Index":
+    def add(self, docs, *, priority=None, text: str | None = None, id: str | None = None) -> "Index":
         """Add documents; ``pairs()`` and ``clusters()`` then cover old and new.
 
         The result equals one ``dedup.index`` over all the documents in order:
@@ -457,14 +483,15 @@ class Index:
         docs : as for ``dedup.index``; plain strings get the next positions as ids.
         priority : numbers, one per new document; required when the index was
             built with per-document priorities as its keep policy.
+        text, id : the columns of a data frame ``docs``, as for ``dedup.index``.
 
         Returns ``self``.
         """
-        ids, texts = self._new_ids(docs)
+        ids, texts = self._new_ids(docs, text, id, utf8=True)
         if not ids:
             return self
         _check_size(len(self.ids) + len(ids))
-        lengths = _pystr.lengths(texts)
+        lengths = _utf8.lengths(texts)
         if self.keep == "priority":
             if priority is None:
                 raise ValueError("this index keeps by per-document priority: pass priority=[...] for the new documents")
@@ -582,6 +609,8 @@ class Index:
             raise KeyError(f"document id {ids[int(np.argmax(at < 0))]!r} is not in the index")
         drop = np.zeros(len(self.ids), dtype=bool)
         drop[at] = True
+        if drop.any() and self._frame is not None:
+            self._frame = self._frame._replace(rows=None)  # results are indexed by id from now on
         if not drop.any():
             return self
         if self._tails or _spill.is_mapped(self._f.values):
@@ -665,7 +694,7 @@ class Index:
         earlier in ``docs``.
         """
         t = self._query_threshold(threshold)
-        if not isinstance(docs, (Mapping, str, bytes, bytearray)) and isinstance(docs, Iterable):
+        if not is_frame(docs) and not isinstance(docs, (Mapping, str, bytes, bytearray)) and isinstance(docs, Iterable):
             docs = list(docs)
         plain = isinstance(docs, list) and bool(docs) and isinstance(docs[0], str)
         ids, texts = as_documents(docs) if (plain or not add) else self._new_ids(docs)

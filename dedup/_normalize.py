@@ -34,7 +34,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from . import _pool, _pystr
+from . import _pool, _pystr, _utf8
 
 SEPARATOR = 0
 WORD = 1
@@ -160,9 +160,58 @@ def fold_table() -> tuple[np.ndarray, np.ndarray]:
     return table, data
 
 
+@njit(cache=True, nogil=True)
+def _fold_text(buf, i, end, table, data, ascii_fold, out, o, limit):
+    """Map the code points of the valid UTF-8 ``buf[i:end]`` through ``table`` into ``out[o:limit]``.
+
+    Returns the folded byte length, or -1 for a text that holds a code point
+    without a normalization boundary before it, or that would not fit.
+    """
+    start = o
+    while i < end:
+        b0 = buf[i]
+        if b0 < 0x80:  # ASCII folds to one ASCII byte
+            if o >= limit:
+                return -1
+            out[o] = ascii_fold[b0]
+            o += 1
+            i += 1
+            continue
+        if b0 >= 0xF0:
+            cp = ((np.int64(b0) & 0x07) << 18) | ((np.int64(buf[i + 1]) & 0x3F) << 12) | (
+                (np.int64(buf[i + 2]) & 0x3F) << 6) | (np.int64(buf[i + 3]) & 0x3F)
+            w = 4
+        elif b0 >= 0xE0:
+            cp = ((np.int64(b0) & 0x0F) << 12) | ((np.int64(buf[i + 1]) & 0x3F) << 6) | (
+                np.int64(buf[i + 2]) & 0x3F)
+            w = 3
+        else:
+            cp = ((np.int64(b0) & 0x1F) << 6) | (np.int64(buf[i + 1]) & 0x3F)
+            w = 2
+        t = table[cp]
+        if t == -1:
+            if o + w > limit:
+                return -1
+            for k in range(w):
+                out[o + k] = buf[i + k]
+            o += w
+        elif t == -2:
+            return -1
+        else:
+            m = t & 0xFF
+            if o + m > limit:
+                return -1
+            start_data = t >> 8
+            for k in range(m):
+                out[o + k] = data[start_data + k]
+            o += m
+        i += w
+    return o - start
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def _fold(buf, offs, table, data, ascii_fold, out, out_offs):
-    """Map every code point of each text through ``table`` into ``out``.
+    """Map every code point of each text through ``table`` into ``out`` (``_fold_text``).
 
     Text ``d`` is written from ``out_offs[d]`` and may not pass
     ``out_offs[d + 1]``. Returns each text's folded byte length, or -1 for a
@@ -172,53 +221,49 @@ def _fold(buf, offs, table, data, ascii_fold, out, out_offs):
     n = offs.shape[0] - 1
     lengths = np.empty(n, dtype=np.int64)
     for d in prange(n):
-        i = offs[d]
-        end = offs[d + 1]
-        o = out_offs[d]
-        limit = out_offs[d + 1]
-        while i < end:
-            b0 = buf[i]
-            if b0 < 0x80:  # ASCII folds to one ASCII byte
-                if o >= limit:
-                    o = -1
-                    break
-                out[o] = ascii_fold[b0]
-                o += 1
-                i += 1
-                continue
-            if b0 >= 0xF0:
-                cp = ((np.int64(b0) & 0x07) << 18) | ((np.int64(buf[i + 1]) & 0x3F) << 12) | (
-                    (np.int64(buf[i + 2]) & 0x3F) << 6) | (np.int64(buf[i + 3]) & 0x3F)
-                w = 4
-            elif b0 >= 0xE0:
-                cp = ((np.int64(b0) & 0x0F) << 12) | ((np.int64(buf[i + 1]) & 0x3F) << 6) | (
-                    np.int64(buf[i + 2]) & 0x3F)
-                w = 3
-            else:
-                cp = ((np.int64(b0) & 0x1F) << 6) | (np.int64(buf[i + 1]) & 0x3F)
-                w = 2
-            t = table[cp]
-            if t == -1:
-                if o + w > limit:
-                    o = -1
-                    break
-                for k in range(w):
-                    out[o + k] = buf[i + k]
-                o += w
-            elif t == -2:
-                o = -1
-                break
-            else:
-                m = t & 0xFF
-                if o + m > limit:
-                    o = -1
-                    break
-                start = t >> 8
-                for k in range(m):
-                    out[o + k] = data[start + k]
-                o += m
-            i += w
-        lengths[d] = o - out_offs[d] if o >= 0 else -1
+        lengths[d] = _fold_text(buf, offs[d], offs[d + 1], table, data, ascii_fold, out, out_offs[d], out_offs[d + 1])
+    return lengths
+
+
+@njit(cache=True, nogil=True)
+def _pack_left(buf, offs, indptr):
+    """Move text ``d`` from ``buf[offs[d]:]`` to ``buf[indptr[d]:indptr[d+1]]``; ``indptr[d] <= offs[d]``, in order."""
+    for d in range(offs.shape[0] - 1):
+        a = offs[d]
+        o = indptr[d]
+        if a != o:
+            for k in range(indptr[d + 1] - o):  # forward: a leftward move never reads what it wrote
+                buf[o + k] = buf[a + k]
+
+
+@njit(cache=True, nogil=True)
+def _lower_ascii_span(src, dst):
+    """``dst = src`` lowered and True if every byte is ASCII, else False (one flat loop LLVM vectorizes)."""
+    acc = np.uint8(0)
+    for x in range(src.shape[0]):
+        v = src[x]
+        acc = np.uint8(acc | v)
+        dst[x] = v | (np.uint8(np.uint8(v - np.uint8(65)) < np.uint8(26)) << np.uint8(5))
+    return acc < 0x80
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _fold_own(buf, offs, table, data, ascii_fold, out):
+    """``_fold`` with each text written over its own span ``out[offs[d]:offs[d+1]]``.
+
+    Each text is first lowered as if ASCII, in a loop LLVM vectorizes; one
+    that is not ASCII is then folded by ``_fold_text``, and
+    one that would grow past its span gets -1 (CPython folds it).
+    """
+    n = offs.shape[0] - 1
+    lengths = np.empty(n, dtype=np.int64)
+    for d in prange(n):
+        a = offs[d]
+        b = offs[d + 1]
+        if _lower_ascii_span(buf[a:b], out[a:b]):
+            lengths[d] = b - a
+        else:
+            lengths[d] = _fold_text(buf, a, b, table, data, ascii_fold, out, a, b)
     return lengths
 
 
@@ -280,6 +325,8 @@ def encode_batch(texts: Sequence[str], out: np.ndarray | None = None) -> tuple[n
     batch's in one call (``_span_bytes``). Anything the kernels cannot read
     (a ``str`` subclass, another interpreter) goes through ``_encode_utf8``.
     """
+    if isinstance(texts, _utf8.Utf8Texts):  # an Arrow string column: its UTF-8 buffer, read in place
+        return fold_utf8_own(texts.data, texts.offsets, texts.__getitem__, out)
     layout = _pystr.layout()
     if layout is None:
         return _encode_utf8(texts)
@@ -571,8 +618,74 @@ def _encode_utf8(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     np.cumsum(np.fromiter(map(len, raw), dtype=np.int64, count=n), out=offs[1:])
     rawbuf = np.frombuffer(b"".join(raw), dtype=np.uint8)
     del raw
-    buf = np.empty(rawbuf.shape[0], dtype=np.uint8)
-    if all(map(str.isascii, texts)) and _lower_ascii(rawbuf, buf):  # English text: one vectorized pass
+    return fold_utf8(rawbuf, offs, texts.__getitem__, ascii_only=all(map(str.isascii, texts)))
+
+
+def fold_utf8_own(rawbuf: np.ndarray, offs: np.ndarray, text_at, out: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``encode_batch`` of texts given as valid UTF-8 (``rawbuf``, ``offs`` from 0), as ``fold_utf8``.
+
+    One parallel pass (``_fold_own``) folds each text over its own span of
+    a buffer the size of the input: ASCII texts and texts whose folding
+    keeps their length (most Latin text) need nothing more; texts that
+    shrank are packed leftwards in place. Otherwise the texts are packed
+    into a new buffer (``_compact``) and the rare text that CPython must
+    normalize (one that grows, or holds a combining mark after its base,
+    ...) is folded from its code points as ``fold_code_points`` does, its
+    spans alone by CPython; ``text_at(d)`` only if a span holds U+FFFF.
+    This is how an Arrow string column is normalized (``_utf8``).
+    """
+    n = offs.shape[0] - 1
+    size = rawbuf.shape[0]
+    buf = out[:size] if out is not None and out.shape[0] >= size else _pool.empty(size, np.uint8)
+    table, data = fold_table()
+    with numba.parallel_chunksize(_DOCS_PER_TASK):
+        folded = _fold_own(rawbuf, offs, table, data, _ascii_fold(), buf)
+    raw_lengths = np.diff(offs)
+    if (folded == raw_lengths).all():
+        return buf, offs
+    slow = np.flatnonzero(folded < 0)
+    if not slow.size:  # every text shrank or kept its length: pack them leftwards in place
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(folded, out=indptr[1:])
+        _pack_left(buf, offs, indptr)
+        return buf[: indptr[-1]], indptr
+    # as texts read in place do: only their spans go to CPython, all of them in one call (``_fold_batch``)
+    cps, ptr = _utf8.code_points(rawbuf, offs, slow)
+    slow_buf, slow_offs = fold_code_points(cps, ptr, _Rows(text_at, slow.tolist()))
+    lengths = folded.copy()
+    lengths[slow] = np.diff(slow_offs)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    packed = _pool.empty(indptr[-1], np.uint8)
+    _compact(buf, offs, folded, packed, indptr)
+    _place(slow_buf, slow_offs, slow, indptr, packed)
+    return packed, indptr
+
+
+class _Rows:
+    """``text_at(rows[k])`` as item ``k``: the texts ``fold_code_points`` may ask for."""
+
+    def __init__(self, text_at, rows: list):
+        self.text_at, self.rows = text_at, rows
+
+    def __getitem__(self, k):
+        return self.text_at(self.rows[k])
+
+
+def fold_utf8(rawbuf: np.ndarray, offs: np.ndarray, text_at, out: np.ndarray | None = None,
+              ascii_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``encode_batch`` of texts given as valid UTF-8: text ``d`` is ``rawbuf[offs[d]:offs[d+1]]``.
+
+    ``offs`` starts at 0. ``text_at(d)``, the ``str`` of text ``d``, is
+    called only for the rare text the ``_fold`` kernel cannot fold alone
+    (CPython normalizes it). ``ascii_only=False`` skips the all-ASCII pass
+    when the caller knows a text is not. ``out`` as for ``encode_batch``.
+    """
+    n = offs.shape[0] - 1
+    size = rawbuf.shape[0]
+    buf = out[:size] if out is not None and out.shape[0] >= size else np.empty(size, dtype=np.uint8)
+    if ascii_only and _lower_ascii(rawbuf, buf):  # English text: one vectorized pass
         return buf, offs
     table, data = fold_table()
     room = 2 * offs  # folding rarely grows a text; one that would pass 2x takes the slow path
@@ -580,11 +693,12 @@ def _encode_utf8(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     folded = _fold(rawbuf, offs, table, data, _ascii_fold(), wide, room)
     lengths = folded.copy()
     slow = np.flatnonzero(folded < 0)
-    slow_bytes = [normalize(texts[k]).encode("utf-8", "surrogatepass") for k in slow.tolist()]
+    slow_bytes = [normalize(text_at(k)).encode("utf-8", "surrogatepass") for k in slow.tolist()]
     lengths[slow] = [len(b) for b in slow_bytes]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
-    buf = np.empty(indptr[-1], dtype=np.uint8)
+    size = indptr[-1]
+    buf = out[:size] if out is not None and out.shape[0] >= size else np.empty(size, dtype=np.uint8)
     _compact(wide, room, folded, buf, indptr)
     for k, b in zip(slow.tolist(), slow_bytes):
         buf[indptr[k] : indptr[k + 1]] = np.frombuffer(b, dtype=np.uint8)

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from . import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _pool, _pystr, _shingle
+from . import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _pool, _shingle, _utf8
 from ._config import Config
 
 #: ``shingle=`` option -> unit mode of the shingling kernel.
@@ -157,13 +157,14 @@ def featurize(texts, config: Config, lengths=None) -> Features:
     ``_normalize.encode_batch``) and hash them with xxh3's C function
     (``_exact.digests``). Everything is kernels over batches of about
     ``BATCH_CHARS`` characters, whose scratch space and text buffer are
-    reused.
+    reused. ``texts`` may also be a ``_utf8.Utf8Texts`` (an Arrow column's
+    UTF-8 buffer), folded in place the same way.
     """
     bands, rows = lsh_shape(config)
     mode = SHINGLE_MODES[config.shingle]
     classes = _normalize.char_classes()
     n = len(texts)
-    lengths = _pystr.lengths(texts) if lengths is None else lengths
+    lengths = _utf8.lengths(texts) if lengths is None else lengths
     indptr = np.zeros(n + 1, dtype=np.int64)
     digests = np.empty(n, dtype=np.uint64)
     nbytes = np.empty(n, dtype=np.int64)

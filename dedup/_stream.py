@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from . import _pool, _pystr
+from . import _pool, _utf8
 from ._config import Config
 from ._pipeline import Features, featurize, lsh_shape
 
@@ -110,7 +110,7 @@ def featurize_chunks(chunks, config: Config, budget, on_chunk=None):
     def parts():
         nonlocal ids, positions, n_docs
         for chunk_ids, texts in chunks:
-            n = _pystr.lengths(texts)
+            n = _utf8.lengths(texts)
             f = featurize(texts, config, n)
             yield f, n
             positions = positions and isinstance(chunk_ids, range) and chunk_ids.start == n_docs

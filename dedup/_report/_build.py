@@ -97,10 +97,10 @@ def clusters(index, max_pairs):
     against its kept document when ``Index.pair_arrays`` refused to list the
     pairs (``pairs_error`` is then its message).
     """
-    labels = np.asarray(index.labels())
+    labels = np.asarray(index.labels(as_frame=False))
     n = labels.shape[0]
     sizes = np.bincount(labels, minlength=n)
-    keep = index.keep_mask()
+    keep = index.keep_mask(as_frame=False)
     roots = np.flatnonzero(sizes > 1)
     roots = roots[np.lexsort((roots, -sizes[roots]))]  # largest first, then by first member
     rank = np.full(n, -1, dtype=np.int64)
@@ -309,7 +309,7 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
     has_texts = nbytes is not None
     position = {doc_id: k for k, doc_id in enumerate(ids)}
     cl, hist, pairs_error = clusters(index, MAX_PAIRS if max_pairs is None else max_pairs)
-    keep = index.keep_mask()
+    keep = index.keep_mask(as_frame=False)
 
     removed = None
     removed_chars = {k: 0 for k in KINDS}

@@ -45,12 +45,12 @@ def _id(x) -> str:
 
 def index_html(idx) -> str:
     """``Index._repr_html_``: summary line, then the largest clusters with their kept and dropped ids."""
-    labels = idx.labels()
+    labels = idx.labels(as_frame=False)
     n = labels.shape[0]
     sizes = np.bincount(labels, minlength=n)
     roots = np.flatnonzero(sizes > 1)
     roots = roots[np.lexsort((roots, -sizes[roots]))]
-    keep = idx.keep_mask()
+    keep = idx.keep_mask(as_frame=False)
     dups = int((~keep).sum())
     c = idx.config
     caption = (f"<b>dedup.Index</b>: {plural(n, 'document')}, {plural(roots.shape[0], 'cluster')}, "
