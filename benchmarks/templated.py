@@ -1,14 +1,18 @@
 """Templated pages: no quadratic cliff when one bucket holds a whole site.
 
-    python benchmarks/templated.py --pages 100000 --repeat 3 [--dask]
+    python benchmarks/templated.py --pages 100000 --repeat 3 [--dask] [--against DIR]
 
 Corpus A: ``--pages`` near-identical pages of one template (a 700-word page
 whose first line differs) plus as many distinct documents (``generate``'s
 planted corpus); corpus B: twice as many distinct documents. Each round
 times ``dedup.index(docs).duplicates()`` and ``.clusters()`` on both, in
 fresh processes, alternating A and B; prints medians (min-max), peak RSS,
-the ratio A/B and the load average. With ``--dask`` the same through
-``dedup.dask.find_duplicates`` on a 2-worker LocalCluster.
+the ratio A/B, the ratio of their shingles (A's pages are longer than B's
+documents, so A has more text to shingle: the ratio's floor) and the load
+average. With ``--dask`` the same through ``dedup.dask.find_duplicates`` on
+a 2-worker LocalCluster. With ``--against DIR`` the ``dedup`` of another
+checkout (``PYTHONPATH=DIR``) is timed too, in the same rounds: before,
+then this checkout's, alternating.
 """
 
 from __future__ import annotations
@@ -63,8 +67,10 @@ def worker(kind: str, pages: int, dask: bool) -> dict:
         idx = dedup.index(docs)
         dropped = len(idx.duplicates())
         len(idx.clusters())
-    return {"seconds": time.perf_counter() - t, "dropped": dropped,
-            "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+    seconds = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    shingles = (idx if not dask else dedup.index(docs)).shingle_arrays()[1].shape[0]  # after the peak is read
+    return {"seconds": seconds, "dropped": dropped, "shingles": int(shingles), "peak_rss_gib": peak}
 
 
 def main(argv=None) -> int:
@@ -73,25 +79,36 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dask", action="store_true")
     ap.add_argument("--worker", choices=("templated", "distinct"))
+    ap.add_argument("--against", metavar="DIR", help="also time the dedup of checkout DIR, in the same rounds")
     args = ap.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker, args.pages, args.dask)))
         return 0
-    runs = {"templated": [], "distinct": []}
+    envs = {"": None}  # label -> environment of the workers (None: this process's)
+    if args.against:
+        here = os.path.dirname(HERE)
+        envs = {f"before ({args.against})": {**os.environ, "PYTHONPATH": os.path.abspath(args.against)},
+                f"after ({here})": {**os.environ, "PYTHONPATH": here}}
+    runs = {(code, kind): [] for code in envs for kind in ("templated", "distinct")}
     loads = [os.getloadavg()[0]]
     for _ in range(args.repeat):
-        for kind in runs:
+        for code, kind in runs:
             cmd = [sys.executable, __file__, "--worker", kind, "--pages", str(args.pages)] + (["--dask"] * args.dask)
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            runs[kind].append(json.loads(out.strip().splitlines()[-1]))
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=envs[code]).stdout
+            runs[code, kind].append(json.loads(out.strip().splitlines()[-1]))
         loads.append(os.getloadavg()[0])
-    med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
-    for kind, rs in runs.items():
-        s = [r["seconds"] for r in rs]
-        print(f"{kind}: {len(rs)} runs, {med[kind]:.2f} s ({min(s):.2f}-{max(s):.2f}), dropped {rs[0]['dropped']}, "
-              f"peak RSS {max(r['peak_rss_gib'] for r in rs):.2f} GiB")
-    print(f"templated / distinct: {med['templated'] / med['distinct']:.2f}x; load average {min(loads):.2f}-"
-          f"{max(loads):.2f}; engine {'dask, 2 workers' if args.dask else 'local'}")
+    med = {key: statistics.median(r["seconds"] for r in v) for key, v in runs.items()}
+    for code in envs:
+        tag = f"{code}: " if code else ""
+        for kind in ("templated", "distinct"):
+            rs = runs[code, kind]
+            s = [r["seconds"] for r in rs]
+            print(f"{tag}{kind}: {len(rs)} runs, {med[code, kind]:.2f} s ({min(s):.2f}-{max(s):.2f}), "
+                  f"dropped {rs[0]['dropped']}, peak RSS {max(r['peak_rss_gib'] for r in rs):.2f} GiB")
+        shingles = runs[code, "templated"][0]["shingles"] / runs[code, "distinct"][0]["shingles"]
+        print(f"{tag}templated / distinct: {med[code, 'templated'] / med[code, 'distinct']:.2f}x "
+              f"(shingles {shingles:.2f}x)")
+    print(f"load average {min(loads):.2f}-{max(loads):.2f}; engine {'dask, 2 workers' if args.dask else 'local'}")
     return 0
 
 

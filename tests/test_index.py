@@ -9,6 +9,8 @@ import sys
 import numba
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import reference as ref
 from conftest import load_jsonl
 from planted import planted_corpus
@@ -248,6 +250,76 @@ def test_big_buckets_are_connected_without_verifying_every_pair(monkeypatch, big
     inc = dedup.index(docs[:200], threshold=0.5)
     inc.add(docs[200:])
     assert inc.labels().tolist() == want.labels().tolist() and inc.pairs() == want.pairs()
+
+
+def _templated_site(seed: int, pages: int, extra: int, words: int = 150) -> list[str]:
+    """``pages`` pages of one template, each with a few words replaced (none: an exact copy; many: a page
+    below the threshold of the others), then ``extra`` pages of a second template, distinct texts and blanks."""
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{k}" for k in range(3000)]
+    docs = []
+    for count in (pages, extra):
+        template = list(rng.choice(vocab, words))
+        for _ in range(count):
+            page = list(template)
+            edits = int(rng.choice([0, 1, 2, 3, 6, 20, 60], p=[0.1, 0.45, 0.2, 0.1, 0.08, 0.05, 0.02]))
+            for at in rng.integers(0, words, edits):
+                page[at] = str(rng.choice(vocab))
+            docs.append(" ".join(page))
+    docs += [" ".join(rng.choice(vocab, int(rng.integers(5, 60)))) for _ in range(30)] + ["", " ."]
+    return [docs[k] for k in rng.permutation(len(docs))]
+
+
+def _bucket_pairs_by_brute_force(idx) -> list[tuple]:
+    """Every pair of documents sharing a band key, scored with Python sets, kept at the threshold."""
+    keys = np.asarray(idx._f.keys)
+    indptr, values = idx.shingle_arrays()
+    sets = [set(values[indptr[k] : indptr[k + 1]].tolist()) for k in range(len(idx))]
+    cand = set()
+    for band in keys:
+        bucket = {}
+        for k, key in enumerate(band.tolist()):
+            if sets[k]:
+                bucket.setdefault(key, []).append(k)
+        cand.update((a, b) for members in bucket.values() for x, a in enumerate(members) for b in members[x + 1:])
+    scored = ((a, b, ref.jaccard(sets[a], sets[b])) for a, b in sorted(cand))
+    return [(a, b, s) for a, b, s in scored if s >= idx.config.threshold]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), pages=st.integers(460, 650), extra=st.integers(0, 300),
+       threshold=st.sampled_from([0.5, 0.8, 0.9]), cut=st.floats(0.2, 0.9))
+def test_buckets_over_the_limit_against_brute_force_on_one_and_two_threads(seed, pages, extra, threshold, cut):
+    """Buckets of more than BIG_BUCKET (256) members, as a site of templated pages makes them, with
+    exact copies and pages below the threshold of the rest in them: clusters and pairs() are those of
+    every pair sharing a bucket verified by brute force, duplicates() those of the path that verifies
+    every pair; the same on one and two threads, and when the pages come in two add()s. Words are the
+    shingles (ngram=1), so that one edited word leaves a page in its template's buckets of most bands."""
+    docs = _templated_site(seed, pages, extra)
+    before = numba.get_num_threads()
+    try:
+        got = []
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            got.append(dedup.index(docs, threshold=threshold, ngram=1))
+    finally:
+        numba.set_num_threads(before)
+    one, two = got
+    assert not one._complete()  # the big-bucket path ran
+    assert np.array_equal(one._p.i, two._p.i) and np.array_equal(one._p.j, two._p.j)
+    assert np.array_equal(one._p.score, two._p.score)
+    truth = _bucket_pairs_by_brute_force(one)
+    assert one.labels().tolist() == ref.components(len(docs), [(a, b) for a, b, _ in truth])
+    assert one.pairs() == truth and two.pairs() == truth
+    assert two.labels().tolist() == one.labels().tolist() and two.duplicates() == one.duplicates()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_pipeline, "BIG_BUCKET", len(docs))
+        whole = dedup.index(docs, threshold=threshold, ngram=1)
+        assert whole._complete() and whole.pairs() == truth
+    assert one.clusters() == whole.clusters() and one.duplicates() == whole.duplicates()
+    inc = dedup.index(docs[: int(cut * len(docs))], threshold=threshold, ngram=1)
+    inc.add(docs[int(cut * len(docs)) :])
+    assert inc.labels().tolist() == one.labels().tolist() and inc.pairs() == truth
 
 
 def test_pairs_refuse_a_huge_exact_group_unless_asked():
