@@ -1,13 +1,13 @@
 """dedup's pipeline cut into its stages, so each can be timed alone.
 
-Each stage calls the function of ``dedup._pipeline`` (or the kernel inside
+Each stage calls the function of ``dedup._indexing._pipeline`` (or the kernel inside
 ``featurize``) that ``dedup.index`` calls, on the same batches of
 ``BATCH_CHARS`` characters; ``featurize`` is cut into its four kernels
 (encode = NFKC + casefold to UTF-8, shingle, sketch = signatures fused into
 band keys, digests). ``check`` compares the staged result with
 ``dedup.index``, so a change of the engine's chain shows up as a failure
 instead of a stale benchmark. Memory is asked for as ``featurize`` asks for
-it: the large arrays from kept memory (``dedup._pool``), each stage's
+it: the large arrays from kept memory (``dedup._core._pool``), each stage's
 previous output given back before its next call asks again, and the band
 keys written in place into one (bands, n) array.
 """
@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import dedup
-from dedup import _exact, _normalize, _pipeline, _pool, _pystr, _shingle
+from dedup._verify import _exact
+from dedup._text import _normalize, _pystr, _shingle
+from dedup._indexing import _pipeline
+from dedup._core import _pool
 
 
 @dataclass

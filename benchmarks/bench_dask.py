@@ -178,7 +178,8 @@ def _first_call_seconds() -> float:
     """Time the first pipeline call in this process: numba compile or cache load."""
     t = time.perf_counter()
     import dedup
-    from dedup import _arrays, _pipeline
+    from dedup._core import _arrays
+    from dedup._indexing import _pipeline
 
     f = _pipeline.featurize(["a b c d e f g h", "a b c d e f g x"], dedup.Config())
     rows = np.arange(2, dtype=np.int64)

@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 from _timing import cpu_timed
 
-from dedup import _passages, _tokens
+from dedup._passages._find import _find as _passages
+from dedup._text import _tokens
 
 THREADS = [1, 2]
 ROUNDS = 5

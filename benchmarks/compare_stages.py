@@ -9,7 +9,7 @@ printed as a Markdown table with the CPU and the load average.
     python benchmarks/compare_stages.py OLD_CHECKOUT NEW_CHECKOUT --rounds 7
 
 A checkout is a directory holding ``dedup/``; both run with this Python.
-The stage functions of either layout (before and after ``dedup/_pipeline.py``)
+The stage functions of either layout (before and after ``dedup/_indexing/_pipeline.py``)
 are found by ``_stages_of``.
 """
 
@@ -48,13 +48,13 @@ def _stages_of():
     import numpy as np
 
     import dedup
-    from dedup import _config
+    from dedup._core import _config
 
     cfg = _config.Config()
     # The editable install's finder would serve a module missing from the old
     # checkout out of the new one, so look at the files, not at what imports.
     if os.path.exists(os.path.join(os.path.dirname(dedup.__file__), "_pipeline.py")):
-        from dedup import _pipeline as P
+        from dedup._indexing import _pipeline as P
 
         def featurize(s):
             s["f"] = P.featurize(s["texts"], cfg)
@@ -78,7 +78,9 @@ def _stages_of():
         def components(s):
             s["labels"] = P.components(len(s["texts"]), s["p"], s["g"].rep)
     else:
-        from dedup import _cluster, _exact, _index, _jaccard, _lsh
+        from dedup._verify import _cluster, _exact, _jaccard
+        from dedup._indexing import _index
+        from dedup._sketch import _lsh
 
         def featurize(s):
             s["f"] = _index.shingle_texts(s["texts"], cfg)

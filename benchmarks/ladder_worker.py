@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-_LIBRARY = {"dedup": "dedup._index",  # dedup itself imports lazily; this pulls in numba and the kernels
+_LIBRARY = {"dedup": "dedup._indexing._index",  # dedup itself imports lazily; this pulls in numba and the kernels
              "datasketch": "datasketch", "rensa": "rensa", "gaoya": "gaoya.minhash", "exact": "numpy"}
 
 
@@ -75,8 +75,8 @@ def _staged_run(texts) -> tuple[dict, list, dict]:
 
     import dedup
     from _worker import _memory_kb, _reset_hwm
-    from dedup import _pipeline
-    from dedup._index import Index
+    from dedup._indexing import _pipeline
+    from dedup._indexing._index import Index
 
     config = dedup.Config(threshold=0.8, ngram=5, num_perm=128, seed=0)
     stages = []

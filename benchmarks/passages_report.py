@@ -84,7 +84,8 @@ def ours(texts, **kw):
 
 def candidate_pairs(texts, **kw) -> list:
     """The pairs near-dups' seed stage proposes (what the baselines align)."""
-    from dedup import _passages, _tokens
+    from dedup._passages._find import _find as _passages
+    from dedup._text import _tokens
 
     cfg = _passages.PassageConfig(**kw)
     hits = _passages.seed_stage(_tokens.tokenize(texts), cfg)

@@ -240,7 +240,7 @@ def cold_table(s: dict) -> list[str]:
         return []
     out = [f"### Cold start: a fresh process, {_rung(s['cold_start'][0]['docs'])} docs (seconds, one value per "
            "process)", "",
-           "| numba cache | import dedup._index | first call | second call (same process) | "
+           "| numba cache | import dedup._indexing._index | first call | second call (same process) | "
            "start overhead = import + first - second | whole process (with corpus generation) |",
            "|---|---|---|---|---|---|"]
     for c in s["cold_start"]:

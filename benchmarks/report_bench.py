@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import dedup  # noqa: E402
 from dedup import _report  # noqa: E402
-from dedup._collapse import CollapseConfig  # noqa: E402
+from dedup._blocks._segment._collapse import CollapseConfig  # noqa: E402
 
 
 def corpus_docs(name: str) -> list[tuple[str, str]]:

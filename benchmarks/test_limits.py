@@ -8,7 +8,7 @@ digests, exact groups, bucket, candidates, verify, expand, cluster) on the same
 corpora, each round one pass through the stages in pipeline order, default
 threads (every core), ``NEAR_DUPS_BENCH_REPS`` rounds after an untimed one.
 
-``_stages.py`` calls the functions of ``dedup._pipeline`` that ``dedup.index``
+``_stages.py`` calls the functions of ``dedup._indexing._pipeline`` that ``dedup.index``
 calls, and checks that the staged chain gives what ``dedup.index`` gives.
 """
 

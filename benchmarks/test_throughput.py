@@ -3,7 +3,7 @@
 MB/s is UTF-8 megabytes (10**6 bytes) of *raw* input text per second
 (``Corpus.nbytes``: about 127 MB for the 8,000 Wikipedia articles).
 
-* ``featurize``: ``dedup._pipeline.featurize``, the first stage of
+* ``featurize``: ``dedup._indexing._pipeline.featurize``, the first stage of
   ``dedup.index`` (and of each Dask partition): Python strings to normalized
   UTF-8, shingles, xxh3 digests and LSH band keys. This is what a user's
   throughput is.
@@ -28,7 +28,7 @@ from _stages import STAGES, Staged
 from _timing import cpu_timed
 
 import dedup
-from dedup import _pipeline
+from dedup._indexing import _pipeline
 
 THREADS = [1, 2]
 ROUNDS = 5

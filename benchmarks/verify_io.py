@@ -27,7 +27,9 @@ def stages(path: str) -> dict:
     import numpy as np
 
     import dedup
-    from dedup import _arrays, _lsh, _pipeline
+    from dedup._core import _arrays
+    from dedup._sketch import _lsh
+    from dedup._indexing import _pipeline
 
     read = [0, 0]
     real = os.preadv

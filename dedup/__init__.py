@@ -16,15 +16,15 @@ __version__ = "0.1.0"
 
 #: public name -> private module that defines it
 _WHERE = {
-    "BlockGroup": "_records", "CollapseConfig": "_config", "CollapsedDoc": "_records", "CollapsedFrames": "_collapse",
-    "Removal": "_records", "Span": "_records", "blocks": "_collapse", "collapse": "_collapse",
-    "Config": "_config",
-    "Index": "_index", "index": "_build", "shingles": "_index",
-    "choose_bands": "_lsh", "s_curve": "_lsh",
-    "IndexFormatError": "_store", "load": "_build", "lock": "_lock",
-    "report": "_report", "keep_memory": "_pool", "release_memory": "_pool",
-    "Alignment": "_passages", "Occurrence": "_passages", "PassageConfig": "_passages", "PassageGroup": "_passages",
-    "AlignedPassage": "_passages", "Passages": "_passages", "align": "_passages", "passages": "_passages",
+    "BlockGroup": "_blocks._records", "CollapseConfig": "_core._config", "CollapsedDoc": "_blocks._records", "CollapsedFrames": "_blocks._collapse",
+    "Removal": "_blocks._records", "Span": "_blocks._records", "blocks": "_blocks._collapse", "collapse": "_blocks._collapse",
+    "Config": "_core._config",
+    "Index": "_indexing._index", "index": "_indexing._build", "shingles": "_indexing._index",
+    "choose_bands": "_sketch._lsh", "s_curve": "_sketch._lsh",
+    "IndexFormatError": "_storage._store", "load": "_indexing._build", "lock": "_storage._lock",
+    "report": "_report", "keep_memory": "_core._pool", "release_memory": "_core._pool",
+    "Alignment": "_passages._find", "Occurrence": "_passages._find", "PassageConfig": "_passages._find", "PassageGroup": "_passages._find",
+    "AlignedPassage": "_passages._find", "Passages": "_passages._find", "align": "_passages._find", "passages": "_passages._find",
 }
 
 __all__ = sorted(_WHERE)

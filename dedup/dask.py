@@ -13,7 +13,7 @@ Input order
 
 Stages, and how they map onto Dask
     1. *Digests, band keys* (``map_partitions``, persisted): each partition
-       runs ``dedup._pipeline.featurize``, the local engine's numba kernels,
+       runs ``dedup._indexing._pipeline.featurize``, the local engine's numba kernels,
        and keeps per document its digest, length, shingle count, priority and
        band keys (about 250 bytes with 21 bands), not its shingle set (8
        bytes a shingle: 3.6 kB for a 450-word text). A document's global
@@ -41,7 +41,7 @@ Stages, and how they map onto Dask
        (persist it first if computing it is costly).
     5. *Clusters*: the verified edges are far fewer than the documents; when
        there are at most ``max_edges`` they are gathered to the client and
-       labelled by the local union-find (``dedup._cluster``). Beyond that,
+       labelled by the local union-find (``dedup._verify._cluster``). Beyond that,
        connected components run on the cluster by alternating large-star and
        small-star steps (Kiveris et al., SoCC 2014) over a fixed number of
        partitions, persisted each round.
@@ -64,11 +64,11 @@ except ImportError as e:  # pragma: no cover - exercised in a subprocess test
         'missing): pip install "near-dups[dask]"'
     ) from e
 
-from . import _dask_stages as st
-from ._config import Config
-from ._options import KEEP as KEEP_POLICIES
-from . import _pipeline
-from ._pipeline import lsh_shape
+from ._dask import _stages as st
+from ._core._config import Config
+from ._core._options import KEEP as KEEP_POLICIES
+from ._indexing import _pipeline
+from ._indexing._pipeline import lsh_shape
 
 __all__ = ["MAX_EDGES", "drop_duplicates", "find_duplicates"]
 
@@ -347,7 +347,7 @@ def find_duplicates(ddf, text: str = "text", id: str | None = "id", *, threshold
     pairs : bool, default False
         Also return every verified pair (``id_a, id_b, score``), as
         ``Index.pairs()`` lists them (gathered through the client). Without
-        it, a bucket of more than ``dedup._pipeline.BIG_BUCKET`` members
+        it, a bucket of more than ``dedup._indexing._pipeline.BIG_BUCKET`` members
         (templated pages) is connected on the client from its members'
         shingle rows, about one verification per member, instead of having
         all its pairs verified; with it, every pair is.

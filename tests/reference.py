@@ -1,6 +1,6 @@
 """Slow, obviously correct references for the kernels: plain Python, sets, loops.
 
-Written from the documented rules (``dedup/_normalize.py``, ``_shingle.py``,
+Written from the documented rules (``dedup/_text/_normalize.py``, ``_shingle.py``,
 ``_minhash.py``, ``_lsh.py``), not from the kernels' code, so a kernel that
 drifts from its documentation fails the comparison.
 """
@@ -313,7 +313,7 @@ def winnowed(units: list[int], ngram: int, w: int) -> set:
 
 def seed_hits(docs: list[list], ngram: int, max_df: int, max_repeat: int, star: bool, min_seeds: int,
               window: int, band: int, winnow: int = 1) -> set:
-    """Seed hits ``(doc a, doc b, position in a, position in b)`` by the rules of ``dedup/_seeds.py``.
+    """Seed hits ``(doc a, doc b, position in a, position in b)`` by the rules of ``dedup/_passages/_seeds.py``.
 
     ``docs`` hold unit values (the n-gram hashes are ``window_hash`` of them).
     """

@@ -1,4 +1,4 @@
-"""The shared array primitives (``dedup._arrays``) against plain-Python references."""
+"""The shared array primitives (``dedup._core._arrays``) against plain-Python references."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup import _arrays
+from dedup._core import _arrays
 
 
 def _runs_reference(rows, shift):

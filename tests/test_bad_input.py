@@ -127,7 +127,7 @@ def _with_index(name="x.idx", ids=("a.txt", "b.txt")):
 
 
 def _edit_manifest(tmp, rehash=False, **changes):
-    from dedup import _store
+    from dedup._storage import _store
 
     _index(tmp)
     gen = tmp / "x.idx" / (tmp / "x.idx" / "CURRENT").read_text().strip()
@@ -592,4 +592,4 @@ def test_the_help_lists_every_exit_code(capsys):
                   "`3` internal error", "`130` interrupted"):
         assert words in readme, words
     assert re.search(r"EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130",
-                     (pathlib.Path(cli.__file__).parent / "_errors.py").read_text())
+                     (pathlib.Path(cli.__file__).parent / "_io" / "_errors.py").read_text())

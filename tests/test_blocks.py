@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from dedup import _block_decide as bd
-from dedup import _blocks, _normalize
+from dedup._blocks._segment import _decide as bd
+from dedup._blocks._segment import _segment as _blocks
+from dedup._text import _normalize
 
 # ----------------------------------------------------------------- references
 

@@ -445,7 +445,7 @@ def test_all_files_reads_a_folder_of_files_without_suffixes(tmp_path, capsys):
 
 
 def test_counts_are_grouped_and_agree_in_number(capsys):
-    from dedup.cli._ui import number, plural
+    from dedup.cli._io._ui import number, plural
 
     assert [plural(1, "doc"), plural(2, "doc"), plural(256320, "removal"), number(2000)] == [
         "1 doc", "2 docs", "256,320 removals", "2,000"]

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup._pipeline import SHINGLE_MODES
+from dedup._indexing._pipeline import SHINGLE_MODES
 
 from conftest import CORPUS
 from test_cli import call, run

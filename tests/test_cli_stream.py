@@ -1,7 +1,7 @@
 """The CLI reads its input as a stream: batches handed to the index as they are read, texts not kept.
 
 ``find``, ``dedup``, ``index build`` and ``index query`` read through
-``dedup.cli._stream.Stream``. These tests force many small batches and a
+``dedup.cli._io._stream.Stream``. These tests force many small batches and a
 tiny ``--memory`` (so the index spills to a work directory) and check that
 every output is byte for byte the one of a run that keeps everything in
 memory, on every input kind; that what is written back comes from a second
@@ -21,8 +21,8 @@ import pytest
 
 import dedup
 from dedup import cli
-from dedup.cli import _stream
-from dedup.cli._sources import find_sources
+from dedup.cli._io import _stream
+from dedup.cli._io._sources import find_sources
 
 from planted import planted_corpus
 
@@ -171,7 +171,7 @@ def test_a_source_changed_before_the_second_pass_is_an_error(tmp_path):
     assert s.texts_at([3, 50]) == {3: DOCS[3], 50: DOCS[50]}
     with open(src, "a") as f:
         f.write(json.dumps({"id": "late", "text": "appended"}) + "\n")
-    with pytest.raises(dedup.cli._errors.InputError, match="changed while near-dups was running"):
+    with pytest.raises(dedup.cli._io._errors.InputError, match="changed while near-dups was running"):
         s.texts_at([3])
 
 
@@ -211,7 +211,7 @@ def test_a_workdir_without_room_is_refused_before_reading(tmp_path, capsys, monk
 def test_a_full_disk_while_spilling_is_one_message_and_leaves_no_work_files(tmp_path, capsys, monkeypatch):
     import errno
 
-    from dedup import _spill
+    from dedup._core import _spill
 
     src = _write("jsonl", tmp_path)
     work = tmp_path / "work"
@@ -239,7 +239,7 @@ def test_the_cli_says_it_removed_a_killed_runs_work_directory(tmp_path, capsys):
     import subprocess
     import sys
 
-    from dedup import _spill
+    from dedup._core import _spill
 
     if _spill._owner() is None:
         pytest.skip("process start times are read from /proc (Linux)")

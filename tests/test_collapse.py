@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from conftest import load_jsonl
 
 import dedup
-from dedup._collapse import MODES
-from dedup._blocks import UNITS
-from dedup._normalize import normalize
+from dedup._blocks._segment._collapse import MODES
+from dedup._blocks._segment._segment import UNITS
+from dedup._text._normalize import normalize
 
 
 def canon(text):
@@ -220,9 +220,9 @@ def test_latin1_and_wide_text_collapse_alike(seeds):
                .encode("latin-1", "replace").decode("latin-1")) for i, t in seeds]
     bmp = latin1 + [("bmp", "Curly \u2019quotes\u2019 and \u65e5\u672c only here.")]
     wide = latin1 + [("wide", "Emoji \U0001f600 and \u65e5\u672c only here.")]
-    assert dedup._blocks.code_points([t for _, t in latin1])[0].dtype == np.uint8
-    assert dedup._blocks.code_points([t for _, t in bmp])[0].dtype == np.uint16
-    assert dedup._blocks.code_points([t for _, t in wide])[0].dtype == np.uint32
+    assert dedup._blocks._segment.code_points([t for _, t in latin1])[0].dtype == np.uint8
+    assert dedup._blocks._segment.code_points([t for _, t in bmp])[0].dtype == np.uint16
+    assert dedup._blocks._segment.code_points([t for _, t in wide])[0].dtype == np.uint32
     for unit in ("line", "paragraph"):
         narrow_out = dedup.collapse(latin1, unit=unit)
         assert any(d.removed for d in narrow_out)
@@ -405,7 +405,7 @@ def test_config_objects_are_accepted_and_options_override_them(seeds):
 def test_big_buckets_of_blocks_give_the_same_collapse(monkeypatch):
     """Near-copies of a long block on many pages share one LSH bucket; connected (not paired) past
     BIG_BUCKET members, the groups, and so every removal, are the same."""
-    from dedup import _pipeline
+    from dedup._indexing import _pipeline
 
     rng = np.random.default_rng(4)
     words = [f"w{k}" for k in range(400)]

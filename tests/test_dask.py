@@ -23,8 +23,8 @@ from conftest import load_jsonl  # noqa: E402
 from planted import planted_corpus  # noqa: E402
 
 #: Kernels that run on the workers (union-find runs on the client).
-KERNELS = ("dedup._minhash._band_keys_into", "dedup._jaccard.jaccard_cross",
-           "dedup._arrays._fill_serial", "dedup._arrays.first_of_runs")
+KERNELS = ("dedup._sketch._minhash._band_keys_into", "dedup._verify._jaccard.jaccard_cross",
+           "dedup._core._arrays._fill_serial", "dedup._core._arrays.first_of_runs")
 
 
 def _planted(n_base=150, n_copies=120, words=60, seed=3):
@@ -219,7 +219,7 @@ def test_cli_dedup_on_dask_writes_what_the_local_engine_writes(client, tmp_path)
 def test_big_buckets_are_connected_like_the_local_engine(client, monkeypatch):
     """With BIG_BUCKET forced down, buckets are connected on the client (not paired): the labels and
     keep flags equal the local engine's, and pairs=True still lists every pair."""
-    from dedup import _pipeline
+    from dedup._indexing import _pipeline
 
     df = _planted()
     monkeypatch.setattr(_pipeline, "BIG_BUCKET", 2)
@@ -251,9 +251,9 @@ def test_stage_one_keeps_no_shingle_sets_and_dask_sizes_it_by_its_bytes():
     real size."""
     from dask.sizeof import sizeof
 
-    from dedup import _dask_stages as st
-    from dedup import _pipeline
-    from dedup._config import Config
+    from dedup._dask import _stages as st
+    from dedup._indexing import _pipeline
+    from dedup._core._config import Config
 
     df = _planted(300, 200, words=400)
     config = Config(threshold=0.8)
@@ -273,9 +273,9 @@ def test_join_rows_shingles_candidates_again_like_featurize():
     with their priorities; the joined frame (persisted between the two sides) is sized by its bytes."""
     from dask.sizeof import sizeof
 
-    from dedup import _dask_stages as st
-    from dedup import _pipeline
-    from dedup._config import Config
+    from dedup._dask import _stages as st
+    from dedup._indexing import _pipeline
+    from dedup._core._config import Config
 
     df = _planted()
     config = Config(threshold=0.7)

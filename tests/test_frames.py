@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from planted import planted_corpus
 
 import dedup
-from dedup import _config, _docs, _pipeline
-from dedup._utf8 import Utf8Texts
+from dedup._core import _config
+from dedup._text import _documents as _docs
+from dedup._indexing import _pipeline
+from dedup._text._utf8 import Utf8Texts
 
 pa = pytest.importorskip("pyarrow")
 

@@ -16,7 +16,8 @@ from conftest import load_jsonl
 from planted import planted_corpus
 
 import dedup
-from dedup import _jaccard, _pipeline
+from dedup._verify import _jaccard
+from dedup._indexing import _pipeline
 
 
 def brute_force_pairs(idx, threshold):

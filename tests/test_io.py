@@ -1,4 +1,4 @@
-"""Reading inputs and writing outputs of the command line (dedup.cli._read, _write), in process."""
+"""Reading inputs and writing outputs of the command line (dedup.cli._io._read, _write), in process."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
-from dedup.cli import _write
-from dedup.cli._errors import InputError
-from dedup.cli._read import read_corpus
-from dedup.cli._write import atomic_file, atomic_folder, write_corpus
+from dedup.cli._io import _write
+from dedup.cli._io._errors import InputError
+from dedup.cli._io._read import read_corpus
+from dedup.cli._io._write import atomic_file, atomic_folder, write_corpus
 
 from conftest import CORPUS
 

@@ -9,8 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup import _arrays, _cluster, _exact, _jaccard, _lsh, _minhash, _normalize, _shingle
-from dedup._pipeline import SHINGLE_MODES
+from dedup._core import _arrays
+from dedup._verify import _cluster, _exact, _jaccard
+from dedup._sketch import _lsh, _minhash
+from dedup._text import _normalize, _shingle
+from dedup._indexing._pipeline import SHINGLE_MODES
 
 # Text that exercises the tokenizer: ASCII words and punctuation, accents,
 # combining marks, ligatures and full-width forms (NFKC), CJK, Thai, emoji,
@@ -86,7 +89,7 @@ def test_str_layout_is_read_on_cpython():
     """On CPython (CI runs 3.11) texts are read in place; the probe rejects a layout it cannot read back."""
     import sys
 
-    from dedup import _pystr
+    from dedup._text import _pystr
     if sys.implementation.name != "cpython":
         pytest.skip("in-place reading is for CPython only")
     layout = _pystr.layout()
@@ -101,7 +104,7 @@ def test_str_layout_is_read_on_cpython():
 def _pystr_header(obj, layout):
     from numba import njit
 
-    from dedup import _pystr
+    from dedup._text import _pystr
 
     @njit
     def read(address, t, a, c):
@@ -123,7 +126,7 @@ def test_spans_of_a_batch_are_normalized_in_one_cpython_call(monkeypatch):
 
 
 def _pystr_layout():
-    from dedup import _pystr
+    from dedup._text import _pystr
     return _pystr.layout()
 
 
@@ -144,7 +147,7 @@ def test_lengths_and_addresses_read_in_place_equal_python(texts, wrap, shape, ke
     """``_pystr`` reads a list's or tuple's items and each str's length in place: the same as
     ``map(id, ...)`` and ``map(len, ...)``, with subclasses, numpy strings and a list subclass, by
     the kernel (``KERNEL_FROM`` 0) and below its size threshold."""
-    from dedup import _pystr
+    from dedup._text import _pystr
 
     kinds = [str, _Str, np.str_]
     batch = shape(kinds[w](t) for t, w in zip(texts, wrap + [0] * len(texts)))
@@ -162,7 +165,7 @@ def test_lengths_and_addresses_read_in_place_equal_python(texts, wrap, shape, ke
 def test_sequences_are_read_in_place_on_cpython():
     import sys
 
-    from dedup import _pystr
+    from dedup._text import _pystr
     if sys.implementation.name != "cpython":
         pytest.skip("in-place reading is for CPython only")
     assert _pystr._sequences_readable()

@@ -1,4 +1,4 @@
-"""The one table of choices and defaults (dedup/_options.py) agrees with every place that maps them."""
+"""The one table of choices and defaults (dedup/_core/_options.py) agrees with every place that maps them."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import subprocess
 import sys
 
 import dedup
-from dedup import _blocks, _collapse, _options, _pipeline
-from dedup._config import CollapseConfig, Config
+from dedup._blocks._segment import _segment as _blocks, _collapse
+from dedup._core import _options
+from dedup._indexing import _pipeline
+from dedup._core._config import CollapseConfig, Config
 
 
 def test_each_choice_maps_to_a_kernel_mode():
     assert tuple(_pipeline.SHINGLE_MODES) == _options.SHINGLES
     assert tuple(_blocks.UNITS) == _options.UNITS
     assert tuple(_collapse.MODES) == _options.MODES
-    assert _options.REMOVABLE == tuple(k for k in dedup._block_decide.KINDS if k in _options.REMOVABLE)
+    assert _options.REMOVABLE == tuple(k for k in dedup._blocks._decide.KINDS if k in _options.REMOVABLE)
 
 
 def test_config_defaults_come_from_the_table():
@@ -30,7 +32,7 @@ def test_config_defaults_come_from_the_table():
 
 
 def test_configs_import_neither_numpy_nor_numba():
-    code = ("import sys, dedup._config, dedup._options; dedup._config.Config(); dedup._config.CollapseConfig(); "
+    code = ("import sys, dedup._core._config, dedup._core._options; dedup._core._config.Config(); dedup._core._config.CollapseConfig(); "
             "print(sorted(m for m in ('numpy', 'numba') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

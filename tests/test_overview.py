@@ -18,7 +18,7 @@ import stat
 import pytest
 
 import dedup
-from dedup._collapse import collapse_and_blocks
+from dedup._blocks._segment._collapse import collapse_and_blocks
 
 from conftest import CORPUS, DATA
 from test_cli import call, run

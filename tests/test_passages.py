@@ -10,7 +10,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup import _align, _keysort, _seeds
+from dedup._passages._find import _align, _seeds
+from dedup._core import _keysort
 
 SIDELINES = "On the sidelines of the NATO summit in Madrid"
 

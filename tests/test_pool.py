@@ -1,4 +1,4 @@
-"""The memory kept between calls (``dedup._pool``): reuse, limits, lifetimes, and answers unchanged by it."""
+"""The memory kept between calls (``dedup._core._pool``): reuse, limits, lifetimes, and answers unchanged by it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from planted import planted_corpus
 
 import dedup
-from dedup import _pool
+from dedup._core import _pool
 
 pytestmark = pytest.mark.skipif(not _pool._SUPPORTED, reason="no MADV_FREE on this platform: nothing is kept")
 

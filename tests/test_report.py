@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup._report import _build, _svg
-from dedup._report._build import KINDS
+from dedup._report import _data as _build, _svg
+from dedup._report._data import KINDS
 
 DATA_RE = re.compile(r'<script type="application/json" id="report-data">(.*?)</script>', re.S)
 
@@ -377,7 +377,7 @@ def test_chain_cluster_scores_against_the_kept_document(tmp_path):
 
 
 def test_passage_records_of_collapse_are_not_shown_as_removed(tmp_path):
-    from dedup._report import _build
+    from dedup._report import _data as _build
 
     import pathlib
 
@@ -435,7 +435,7 @@ def test_report_summary_says_how_many_of_all_the_page_lists(tmp_path, capsys, mo
 
 def test_report_summary_numbers_have_thousands_separators():
     from dedup.cli._report import _listed
-    from dedup.cli._ui import plural
+    from dedup.cli._io._ui import plural
 
     assert plural(256_320, "removal") == "256,320 removals" and plural(1, "document") == "1 document"
     assert plural(0, "cluster") == "0 clusters"

@@ -27,9 +27,11 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup import _fs, _store, cli
-from dedup.cli import _read
-from dedup.cli._ui import kernels_uncompiled
+from dedup._core import _fs
+from dedup._storage import _store
+from dedup import cli
+from dedup.cli._io import _read
+from dedup.cli._io._ui import kernels_uncompiled
 
 from conftest import CORPUS
 from planted import planted_corpus

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from planted import planted_corpus
 
 import dedup
-from dedup import _segments, _store
+from dedup._indexing import _segments
+from dedup._storage import _store
 
 
 def corpus(seed: int, n: int = 160, words: int = 40):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup import _spill
+from dedup._core import _spill
 
 from planted import planted_corpus
 
@@ -33,7 +33,7 @@ def test_spilled_index_gives_the_in_memory_answers(tmp_path, threshold):
 
 
 def test_a_generator_is_read_in_chunks_and_gives_the_same_answers(tmp_path, monkeypatch):
-    from dedup import _pipeline
+    from dedup._indexing import _pipeline
 
     monkeypatch.setattr(_pipeline, "BATCH_CHARS", 5000)  # many chunks
     seen = []
@@ -103,7 +103,7 @@ def test_bad_sizes_say_what_is_expected(value):
 
 def test_big_buckets_on_a_spilled_index(tmp_path, monkeypatch):
     """Big buckets connect from rows read out of the spilled shingle file: same answers."""
-    from dedup import _pipeline
+    from dedup._indexing import _pipeline
 
     want = dedup.index(DOCS, threshold=0.5)
     monkeypatch.setattr(_pipeline, "BIG_BUCKET", 2)
@@ -235,7 +235,7 @@ time.sleep(600)
 def test_prefetch_keeps_order_raises_in_place_and_stops_when_left():
     import threading
 
-    from dedup._stream import prefetch
+    from dedup._indexing._stream import prefetch
 
     assert list(prefetch(iter(range(1000)))) == list(range(1000))
 
@@ -283,7 +283,7 @@ def test_a_failing_generator_stops_the_index_with_its_own_error(tmp_path):
 def test_candidates_from_mapped_bands_span_by_span(tmp_path, monkeypatch):
     """Spilled sorted bands are paired a span of places at a time (their pages unmapped between spans):
     the same candidates, so the same pairs, whatever the span."""
-    from dedup import _pipeline
+    from dedup._indexing import _pipeline
 
     want = dedup.index(DOCS, threshold=0.6).pairs()
     for span in (1, 7, 1000):

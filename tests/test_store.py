@@ -186,8 +186,8 @@ def test_out_of_range_offsets_are_caught_even_with_matching_checksums(tmp_path):
     order[0, 0] = 10**9
     np.save(gen / "order.npy", order)
     m = json.loads((gen / "manifest.json").read_text())
-    m["arrays"]["order"]["xxh3"] = dedup._store._checksum(gen / "order.npy")
-    m["manifest_xxh3"] = dedup._store._manifest_checksum(m)
+    m["arrays"]["order"]["xxh3"] = dedup._storage._store._checksum(gen / "order.npy")
+    m["manifest_xxh3"] = dedup._storage._store._manifest_checksum(m)
     (gen / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(dedup.IndexFormatError, match="order.npy: columns out of range"):
         dedup.load(p)
@@ -257,9 +257,11 @@ def test_a_save_killed_midway_leaves_an_index_that_loads(tmp_path, delay):
 
 
 def test_hot_kernels_have_one_compiled_version_for_memory_and_mapped_arrays(tmp_path):
-    """The explicit signatures (dedup/_types.py) take read-only arrays, so querying a memory-mapped
+    """The explicit signatures (dedup/_core/_types.py) take read-only arrays, so querying a memory-mapped
     index runs the same compiled kernels as an index in memory: no second compile on first query."""
-    from dedup import _jaccard, _minhash, _shingle
+    from dedup._verify import _jaccard
+    from dedup._sketch import _minhash
+    from dedup._text import _shingle
 
     idx = dedup.index(with_ids(DOCS[:20]))
     idx.query(DOCS[3])

@@ -1,4 +1,4 @@
-"""The token-span kernel (``dedup._tokens``) against the slow reference and ``dedup.shingles``."""
+"""The token-span kernel (``dedup._text._tokens``) against the slow reference and ``dedup.shingles``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ CHARS = ALPHABET | st.sampled_from(["\u1dc0", "\u0323", "\u0e48", "\u0e38", "\u0
 TEXTS = st.lists(CHARS, max_size=80).map("".join)
 
 import dedup
-from dedup import _tokens
+from dedup._text import _tokens
 
 EXAMPLES = [
     "",

@@ -1,4 +1,4 @@
-"""The first run's second process (``dedup._warm``): the width it compiles for, and that it fills numba's cache."""
+"""The first run's second process (``dedup._passages._warm``): the width it compiles for, and that it fills numba's cache."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from dedup import _blocks, _warm
+from dedup._blocks._segment import _segment as _blocks
+from dedup._passages._find import _warm
 
 
 @pytest.mark.parametrize("texts", [

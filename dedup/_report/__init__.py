@@ -18,9 +18,9 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
-from .. import _fs
+from .._core import _fs
 from . import _svg
-from ._build import Limits, build, check_limits
+from ._data import Limits, build, check_limits
 
 _DEFAULT = Limits()
 
@@ -133,9 +133,9 @@ def report(docs, path, *, config=None, keep="first", collapse=True, passages=Non
     >>> "<script src" in out.read_text()
     False
     """
-    from .._collapse import CollapseConfig
-    from .._docs import as_documents
-    from .._build import index
+    from .._blocks._collapse import CollapseConfig
+    from .._text._documents import as_documents
+    from .._indexing._build import index
 
     limits = check_limits(max_text_chars, max_groups, max_occurrences)
     ccfg = _collapse_config(collapse, CollapseConfig)
@@ -161,7 +161,7 @@ def index_report(idx, path, texts=None, *, collapse=True, passages=None, title: 
     shows what the index holds: clusters, exact scores and lengths, but no
     texts, word diffs, removals, blocks or passages.
     """
-    from .._collapse import CollapseConfig
+    from .._blocks._collapse import CollapseConfig
 
     limits = check_limits(max_text_chars, max_groups, max_occurrences)
     ccfg = _collapse_config(collapse, CollapseConfig)
@@ -182,7 +182,7 @@ def index_report(idx, path, texts=None, *, collapse=True, passages=None, title: 
 
 def _texts_of(ids: list, texts) -> list:
     """The text of each of ``ids`` (an index's, in its order) from ``texts`` of any shape ``docs`` takes."""
-    from .._docs import as_documents
+    from .._text._documents import as_documents
 
     if isinstance(texts, Mapping):
         out = _by_id(ids, texts)
@@ -218,7 +218,7 @@ def _collapse_and_blocks(pairs, ccfg, times):
     """``collapse`` and ``blocks`` from one analysis (``times["collapse"]`` is both), or ``(None, None)``."""
     if ccfg is None:
         return None, None
-    from .._collapse import collapse_and_blocks
+    from .._blocks._collapse import collapse_and_blocks
 
     t = time.perf_counter()
     out = collapse_and_blocks(pairs, config=ccfg)

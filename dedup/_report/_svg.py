@@ -95,7 +95,7 @@ def s_curve(bands: int, rows: int, threshold: float, *, points: int = 101) -> st
     (four decimals); the threshold line carries ``data-threshold`` and
     ``data-p``.
     """
-    from .._lsh import s_curve as curve
+    from .._sketch._lsh import s_curve as curve
 
     s = np.linspace(0.0, 1.0, points)
     p = np.asarray(curve(s, bands, rows), dtype=np.float64)

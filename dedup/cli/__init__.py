@@ -24,13 +24,13 @@ import os
 import sys
 import traceback
 
-from .. import _fs
+from .._core import _fs
 from ._command import name_side_files, paths_of
 from ._common import check_run_options, warn_ignored
-from ._errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, UsageError
-from ._paths import check_paths
-from ._table import BY_NAME, GROUPS, TABLE, build_parser, dispatch, members
-from ._ui import UI
+from ._io._errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, MissingPathError, UsageError
+from ._io._paths import check_paths
+from ._table import BY_NAME, GROUPS, TABLE, build_parser, command_like, dispatch, members
+from ._io._ui import UI
 
 __all__ = ["main", "TABLE"]
 
@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"near-dups {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except InputError as e:
-        print(f"near-dups: error: {e}", file=sys.stderr)
+        hint = command_like(e.path) if isinstance(e, MissingPathError) else ""
+        print(f"near-dups: error: {e}{hint}", file=sys.stderr)
         return EXIT_USAGE
     except MemoryError as e:  # an index add/remove that cannot fit says so before changing anything
         print(f"near-dups: error: out of memory: {e or 'an array did not fit in RAM'}; nothing was written",

@@ -8,13 +8,13 @@ import json
 
 import dedup
 
-from .. import _options
-from .._options import MODES, REMOVABLE
+from .._core import _options
+from .._core._options import MODES, REMOVABLE
 from . import _render
 from ._command import Command, PathArg
 from ._common import SPILL_OPTIONS, calling, configured, emit_records, given, read, write_with_report
-from ._errors import EXIT_FOUND, EXIT_OK, UsageError
-from ._ui import plural
+from ._io._errors import EXIT_FOUND, EXIT_OK, UsageError
+from ._io._ui import plural
 
 #: The options that go to ``dedup.CollapseConfig`` (``blocks`` has no --mode or --remove).
 COLLAPSE_OPTIONS = ("unit", "mode", "remove", "threshold", "ngram", "num_perm", "seed", "passages")

@@ -17,14 +17,14 @@ import tempfile
 
 import dedup
 
-from .._options import INDEX
-from ._errors import InputError, UsageError
-from ._paths import check_existing, check_output, check_paths
-from ._read import Corpus, read_corpus
+from .._core._options import INDEX
+from ._io._errors import InputError, UsageError
+from ._io._paths import check_existing, check_output, check_paths
+from ._io._read import Corpus, read_corpus
 from ._render import Style, write_records
-from ._sources import find_sources, text_bytes, total_bytes
-from ._ui import plural
-from ._write import Outputs, atomic_file, write_corpus
+from ._io._sources import find_sources, text_bytes, total_bytes
+from ._io._ui import plural
+from ._io._write import Outputs, atomic_file, write_corpus
 
 #: Options a saved index was built with; given to ``index add/query/filter``, they must match it.
 FIXED_BY_INDEX = ("ngram", "shingle", "num_perm", "seed", "sketch")
@@ -72,7 +72,7 @@ def check_run_options(args) -> None:
     if args.quiet and args.verbose:
         raise UsageError("-q and -v exclude each other: -q says nothing but errors, -v says more")
     if getattr(args, "memory", None) is not None:
-        from .._spill import parse_size
+        from .._core._spill import parse_size
 
         try:
             parse_size(args.memory, name="--memory")
@@ -152,7 +152,7 @@ def stream(args, ui, paths, output: str | None = None):
     The same checks as :func:`read` come first (input files found, outputs
     checked against them); nothing is read until the stream is iterated.
     """
-    from ._stream import Stream  # numpy: after parsing, not at import
+    from ._io._stream import Stream  # numpy: after parsing, not at import
 
     sources = found(args, ui, paths, output)
     return Stream(paths, sources, text_field=args.text_field, id_field=args.id_field or "id",
@@ -231,9 +231,9 @@ def _check_room(workdir: str, memory, config, sources) -> int:
     """Disk the work files of ``sources`` would take beyond ``memory`` (0: they fit in RAM); an InputError when
     ``workdir``'s file system has less free. Estimated from the input's size before anything is read:
     ``_stream.estimate_bytes`` of the text (compressed files by their headers), plus the sorted bands."""
-    from .._pipeline import lsh_shape
-    from .._spill import default_memory, parse_size
-    from .._stream import estimate_bytes
+    from .._indexing._pipeline import lsh_shape
+    from .._core._spill import default_memory, parse_size
+    from .._indexing._stream import estimate_bytes
 
     if any(s.kind == "stdin" for s in sources):
         return 0  # unknown until read

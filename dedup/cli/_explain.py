@@ -19,9 +19,9 @@ import numpy as np
 
 import dedup
 
-from ._passages import EXPLAIN_MIN_WORDS
+from .._core._options import EXPLAIN_MIN_WORDS
 from ._render import Style, jsonable, width
-from ._ui import number, plural
+from ._io._ui import number, plural
 
 
 def explain(a_id, a: str, b_id, b: str, *, ngram: int, threshold: float) -> dict:

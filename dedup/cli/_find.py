@@ -3,12 +3,12 @@ without them)."""
 
 from __future__ import annotations
 
-from .._options import KEEP
+from .._core._options import KEEP
 from . import _render
 from ._command import Command, PathArg
 from ._common import build_index, calling, emit_records, index_config, option, read, stream, write_with_report
-from ._errors import EXIT_FOUND, EXIT_OK, UsageError
-from ._ui import number, plural
+from ._io._errors import EXIT_FOUND, EXIT_OK, UsageError
+from ._io._ui import number, plural
 
 
 def _keep(p, help_: str) -> None:

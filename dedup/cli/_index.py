@@ -7,16 +7,42 @@ import textwrap
 
 import dedup
 
-from .._options import LOCK_TIMEOUT
+from .._core._options import LOCK_TIMEOUT
 from . import _render
 from ._command import Command, PathArg
-from ._common import (FIXED_BY_INDEX, INDEX_OPTIONS, SPILL_OPTIONS, build_index, configured, corpus_and_report,
-                      emit_records, flag, given, index_config, read, stream)
-from ._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
-from ._sources import total_bytes
-from ._saved import (HELD_COLUMNS, as_indexed, check_id_kinds, check_index_output, held_records, ids_to_remove,
-                     must_exist, n_pairs, new_to_index, open_index, query_threshold, quietly, save, writing)
-from ._ui import number, plural
+from ._common import (
+    FIXED_BY_INDEX,
+    INDEX_OPTIONS,
+    SPILL_OPTIONS,
+    build_index,
+    configured,
+    corpus_and_report,
+    emit_records,
+    flag,
+    given,
+    index_config,
+    read,
+    stream,
+)
+from ._io._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
+from ._io._sources import total_bytes
+from ._saved import (
+    HELD_COLUMNS,
+    as_indexed,
+    check_id_kinds,
+    check_index_output,
+    held_records,
+    ids_to_remove,
+    must_exist,
+    n_pairs,
+    new_to_index,
+    open_index,
+    query_threshold,
+    quietly,
+    save,
+    writing,
+)
+from ._io._ui import number, plural
 
 #: The index's group in ``near-dups --help``, and the first line of ``near-dups index --help``.
 GROUP_HELP = ("keep a saved index on disk", "Keep a near-duplicate index on disk and check new documents against it.")

@@ -20,14 +20,26 @@ from typing import NamedTuple
 
 import dedup
 
-from .. import _options
+from .._core import _options
 from . import _render
 from ._command import Command, PathArg
-from ._common import (INDEX_OPTIONS, calling, configured, emit, flag, given, index_config, mixed, quote_ids,
-                      read, spill_options, spilling)
-from ._errors import EXIT_FOUND, EXIT_OK, UsageError
+from ._common import (
+    INDEX_OPTIONS,
+    calling,
+    configured,
+    emit,
+    flag,
+    given,
+    index_config,
+    mixed,
+    quote_ids,
+    read,
+    spill_options,
+    spilling,
+)
+from ._io._errors import EXIT_FOUND, EXIT_OK, UsageError
 from ._render import Style, first_words, width, write_records
-from ._ui import number, plural
+from ._io._ui import number, plural
 
 #: Passages the overview shows have this many shared words or more: a clause (people are reading, not
 #: filtering; the seeds' "On the sidelines of the NATO summit in Madrid", in all three, is 9 words).
@@ -67,7 +79,7 @@ class Results(NamedTuple):
 
 def configure(args) -> Configs:
     """``configure`` of the overview and the report; the similarity options apply to the documents."""
-    from .._passages import PassageConfig  # numba: after parsing, not at import
+    from .._passages._find import PassageConfig  # numba: after parsing, not at import
 
     min_words = CLAUSE_WORDS if args.min_words is None else args.min_words
     return Configs(index_config(args), configured(dedup.CollapseConfig, given(args, ("unit",))),
@@ -85,15 +97,15 @@ def arguments(p) -> None:
 
 def analyse(args, ui, corpus) -> Results:
     """Index the documents, collapse and group their blocks (one analysis), find shared passages."""
-    from .. import _warm
-    from .._collapse import collapse_and_blocks
-    from ._ui import kernels_uncompiled
+    from .._passages import _warm
+    from .._blocks._collapse import collapse_and_blocks
+    from ._io._ui import kernels_uncompiled
 
     docs = list(zip(corpus.ids, corpus.texts))
     cfg: Configs = args.config
     times = {}
-    # First run: a second process compiles the passage finder's kernels meanwhile (dedup._warm).
-    warm = _warm.start(corpus.texts, cfg.passages.min_words) if kernels_uncompiled("_tokens") else None
+    # First run: a second process compiles the passage finder's kernels meanwhile (dedup._passages._warm).
+    warm = _warm.start(corpus.texts, cfg.passages.min_words) if kernels_uncompiled("_text/_tokens") else None
     try:
         t = time.perf_counter()
         spill, need = spill_options(args, cfg.index, corpus.sources)  # --memory, --workdir: as find has them
@@ -163,7 +175,7 @@ def counts(res: Results, totals: dict, n_docs: int) -> dict:
     """Complete counts of what was found: the report's summary figures, by the same names."""
     import numpy as np
 
-    from .._report._build import KINDS, removal_columns
+    from .._report._data import KINDS, removal_columns
 
     cols, _ = removal_columns(res.collapsed, {doc.id: k for k, doc in enumerate(res.collapsed)})
     chars = np.bincount(cols[:, 3], weights=cols[:, 2] - cols[:, 1], minlength=len(KINDS)).astype(int).tolist()

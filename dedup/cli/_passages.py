@@ -7,22 +7,21 @@ import json
 
 import dedup
 
-from .. import _options
+from .._core import _options
 from . import _render
 from ._command import Command, PathArg
 from ._common import INDEX_OPTIONS, SPILL_OPTIONS, calling, configured, emit, emit_records, given, option, read
-from ._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
-from ._ui import plural
+from ._io._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
+from ._io._ui import plural
 
 #: Fewest shared words of a passage ``explain`` shows: a clause, fewer than ``passages``' default
 #: because one pair is being read closely (the seeds' "On the sidelines of the NATO summit in Madrid"
 #: is 9 words).
-EXPLAIN_MIN_WORDS = 8
 
 # =========================================================================== passages
 def passage_config(args):
     """``configure`` of passages: ``dedup.PassageConfig`` of ``--min-words`` and ``--ngram``."""
-    from .._passages import PassageConfig  # numba: after parsing, not at import
+    from .._passages._find import PassageConfig  # numba: after parsing, not at import
 
     return configured(PassageConfig, given(args, ("min_words", "ngram")))
 

@@ -13,8 +13,8 @@ import os
 import shutil
 import sys
 
-from .._options import FORMATS
-from ._ui import number, plural
+from .._core._options import FORMATS
+from ._io._ui import number, plural
 
 
 # --------------------------------------------------------------------------- style
@@ -102,7 +102,7 @@ def cluster_records(idx, keep: str) -> tuple[list[dict], list[list[int]]]:
     ``keep`` (the id kept under ``keep``), ``ids`` (input order) and
     ``pairs`` (``[id_a, id_b, jaccard]`` for every verified pair inside it).
     """
-    from .._arrays import group_by_label  # here, not at import: parsing arguments should not pay for numba
+    from .._core._arrays import group_by_label  # here, not at import: parsing arguments should not pay for numba
 
     labels = idx.labels()
     kept = idx.keep_mask(keep)

@@ -15,8 +15,8 @@ import time
 from . import _overview
 from ._command import Command, PathArg
 from ._common import read
-from ._errors import EXIT_FOUND, EXIT_OK, InputError
-from ._ui import plural
+from ._io._errors import EXIT_FOUND, EXIT_OK, InputError
+from ._io._ui import plural
 
 
 def report_arguments(p) -> None:

@@ -16,9 +16,9 @@ import warnings
 import dedup
 
 from ._common import FIXED_BY_INDEX, flag, given
-from ._errors import InputError, UsageError
+from ._io._errors import InputError, UsageError
 from ._render import jsonable
-from ._ui import plural
+from ._io._ui import plural
 
 #: The columns of ``index filter``'s report of the documents held back.
 HELD_COLUMNS = ["id", "source", "matched", "matched_in", "jaccard", "reason"]
@@ -37,7 +37,7 @@ def must_exist(args) -> None:
 @contextlib.contextmanager
 def writing(args, ui, path):
     """Hold the index's write lock (``dedup.lock``) for a read-modify-write: load it only inside."""
-    from .._lock import lock
+    from .._storage._lock import lock
 
     with contextlib.ExitStack() as stack:
         ui.status(f"waiting for the lock of {path}")

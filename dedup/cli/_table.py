@@ -10,14 +10,16 @@ this table, so a command added here is checked like the others.
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 import textwrap
 
 import dedup
 
-from .._options import INDEX, COLLAPSE, SHINGLES, SKETCHES, UNITS
+from .._core._options import INDEX, COLLAPSE, SHINGLES, SKETCHES, UNITS
 from . import _blocks, _find, _index, _overview, _passages, _report
 from ._command import Command
-from ._sources import STDIN_FORMATS
+from ._io._sources import STDIN_FORMATS
 
 #: Every command, in the order of the help.
 TABLE: tuple[Command, ...] = (_overview.OVERVIEW, _find.FIND, _find.DEDUP, _blocks.COLLAPSE, _blocks.BLOCKS,
@@ -239,6 +241,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                                 "replaced; a folder output must be new or empty)")
         subs[c.name] = p
     return parser, subs
+
+
+def command_like(p: str) -> str:
+    """`` (did you mean ...)`` when a missing path is a mistyped command name (``near-dups fnd corpus/``)."""
+    if os.sep in p or "." in p:
+        return ""
+    close = difflib.get_close_matches(p, TOP, n=1, cutoff=0.75)
+    return f" (did you mean the command `near-dups {close[0]}`?)" if close else ""
 
 
 def dispatch(argv: list[str]) -> list[str]:

@@ -1,0 +1,1 @@
+"""Blocks: segmentation, repeated-block decisions, collapse and its records."""

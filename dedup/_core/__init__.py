@@ -1,0 +1,1 @@
+"""Primitives every stage shares: arrays, kept memory, hashing, spill, files, configs, options, words."""

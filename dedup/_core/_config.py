@@ -1,0 +1,242 @@
+"""The configurations: frozen dataclasses validated on creation, with no numpy or numba.
+
+``Config`` says how documents are compared (``dedup.index``), ``CollapseConfig``
+how blocks are cut, matched and judged (``dedup.collapse``/``dedup.blocks``).
+Their defaults and choices come from ``_options``, which the command line reads too.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
+
+from ._options import COLLAPSE, INDEX, MODES, REMOVABLE, SHINGLES, SKETCHES, UNITS
+
+
+def filled(cls, values: Mapping) -> dict:
+    """Every field of the config class ``cls``: the ``values`` given, the others at their defaults."""
+    out = {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+    unknown = sorted(set(values) - {f.name for f in fields(cls)})
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no option {unknown[0]!r}; options are {sorted(out)}")
+    out.update(values)
+    return out
+
+
+def _check_int(name: str, value, low: int, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+
+
+def _check_probability(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in (0, 1), got {value!r}")
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+
+
+def check_threshold(value, name: str = "threshold") -> float:
+    """``value`` as a float in (0, 1], or a ValueError/TypeError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in (0, 1], got {type(value).__name__} {value!r}")
+    if not 0.0 < float(value) <= 1.0:
+        raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Config:
+    """How documents are compared. Every index and query carries one.
+
+    Parameters
+    ----------
+    threshold : float in (0, 1]
+        Pairs with exact Jaccard >= threshold are near-duplicates.
+    ngram : int >= 1
+        Units per shingle (words, or characters with ``shingle="char"``).
+    shingle : {"word", "char"}
+        Unit of the shingles.
+    num_perm : int >= 1
+        MinHash permutations.
+    seed : int in [0, 2**64)
+        Seed of the MinHash permutations.
+    bands, rows : int or None
+        LSH banding; ``None`` chooses them from ``threshold`` and ``num_perm``
+        so that a pair at the threshold is a candidate with probability
+        >= ``min_prob`` (``_lsh.choose_bands``). Give both or neither.
+    min_prob : float in (0, 1)
+        Target candidate probability at the threshold for the automatic choice.
+    sketch : {"oph", "minhash"}
+        Signature family (``_minhash``): one-permutation hashing with optimal
+        densification (one hash per shingle), or K independent permutations
+        (K hashes per shingle). Both collide with probability equal to the
+        Jaccard similarity; verification is exact either way.
+    """
+
+    threshold: float = INDEX["threshold"]
+    ngram: int = INDEX["ngram"]
+    shingle: str = INDEX["shingle"]
+    num_perm: int = INDEX["num_perm"]
+    seed: int = INDEX["seed"]
+    bands: int | None = None
+    rows: int | None = None
+    min_prob: float = INDEX["min_prob"]
+    sketch: str = INDEX["sketch"]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "threshold", self.check(self.to_dict())["threshold"])
+
+    @classmethod
+    def check(cls, values: Mapping, name: Callable[[str], str] = str) -> dict:
+        """Validate fields (the ``values`` given, the others at their defaults); returns them normalized.
+
+        Every error names a field as ``name(field)``: ``Config(...)`` uses the
+        fields' own names, and a command line its flags, so that its message
+        names the option the user typed (``--num-perm must be >= 1, got 0``).
+        """
+        v = filled(cls, values)
+        v["threshold"] = check_threshold(v["threshold"], name("threshold"))
+        _check_int(name("ngram"), v["ngram"], 1)
+        for field, choices in (("shingle", SHINGLES), ("sketch", SKETCHES)):
+            if v[field] not in choices:
+                raise ValueError(f"{name(field)} must be one of {list(choices)}, got {v[field]!r}")
+        _check_int(name("num_perm"), v["num_perm"], 1)
+        _check_int(name("seed"), v["seed"], 0, 2**64 - 1)
+        bands, rows = v["bands"], v["rows"]
+        if (bands is None) != (rows is None):
+            raise ValueError(f"give both {name('bands')} and {name('rows')} or neither, got "
+                             f"{name('bands')}={bands!r}, {name('rows')}={rows!r}")
+        if bands is not None:
+            _check_int(name("bands"), bands, 1)
+            _check_int(name("rows"), rows, 1)
+            if bands * rows > v["num_perm"]:
+                raise ValueError(f"{name('bands')} * {name('rows')} must be <= {name('num_perm')} ({v['num_perm']}), "
+                                 f"got {bands} * {rows}")
+        _check_probability(name("min_prob"), v["min_prob"])
+        return v
+
+    def __str__(self) -> str:
+        return "Config(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)) + ")"
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able form (for a saved index's manifest)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class CollapseConfig:
+    """How blocks are cut, matched and judged: ``dedup.collapse(docs, config=...)``, or built from its keywords.
+
+    Parameters
+    ----------
+    unit : {"line", "paragraph", "sentence"}
+        What a block is (see ``dedup._blocks._segment``).
+    mode : {"keep_first", "remove_all", "report"}
+        Keep one copy of every repeated block; or remove every unprotected
+        copy of boilerplate (CCNet removes every line seen in several pages of
+        a shard; repeats and syndicated copies still keep one); or only report
+        what ``keep_first`` would remove and leave the text as it is.
+    remove : tuple of {"repeat", "syndicated", "boilerplate"}
+        Kinds that are removed; other repeated blocks are kept. With
+        ``("boilerplate",)`` only a site's frame goes, which is what
+        document-level dedup on content wants.
+    ngram : int, default 3
+        Words per shingle of a block. Short text needs short shingles: a
+        20-word paragraph has 18 word 3-grams, so one changed word still
+        leaves Jaccard 15/21 = 0.71, where 5-grams would leave 11/21 = 0.52.
+    threshold : float in (0, 1], default 0.7
+        Blocks with exact Jaccard >= threshold are copies.
+    num_perm : int, default 64
+        MinHash permutations for blocks (few shingles per block need fewer).
+    seed : int
+    min_prob : float in (0, 1)
+        LSH candidate probability at the threshold (``_lsh.choose_bands``).
+    fuzzy_words : int, default 8
+        Blocks with fewer words are matched only exactly (on their normalized
+        words); a near-match of "read more" and "read less" means nothing.
+        Here and below, a block's words are the tokens of its normalized
+        text, as ``dedup.shingles`` reads them (``"½ off"`` is ``1 2 off``:
+        3 words).
+    min_words : int, default 8
+        Fewest words of a block removed as syndicated (a two-word heading
+        shared by two documents stays in both).
+    min_docs : int, default 3
+        A group of blocks in this many documents or more is boilerplate.
+    window, anchor_words, protect_words : int, defaults 2, 20, 20
+        A block is anchored when a block with ``anchor_words`` or more words
+        that occurs nowhere else lies within ``window`` blocks of it. An
+        anchored block under ``protect_words`` words is never removed for
+        occurring in another document, and is the preferred kept copy (a
+        headline next to its article, not the same line in a "related" list).
+    passages : bool, default False
+        Also report, as records of kind ``"passage"``, the passages of at
+        least ``passage_words`` words shared with an earlier document inside
+        blocks that stay (``dedup.passages``: a quote in otherwise different
+        paragraphs). They are reported, never cut: they are parts of blocks
+        that are kept, and cutting words out of a sentence would break it.
+    passage_words : int, default 8
+        Fewest words of a passage reported (8: a clause; "On the sidelines of
+        the NATO summit in Madrid" is 9).
+    """
+
+    unit: str = COLLAPSE["unit"]
+    mode: str = COLLAPSE["mode"]
+    remove: tuple = COLLAPSE["remove"]
+    ngram: int = COLLAPSE["ngram"]
+    threshold: float = COLLAPSE["threshold"]
+    num_perm: int = COLLAPSE["num_perm"]
+    seed: int = COLLAPSE["seed"]
+    min_prob: float = COLLAPSE["min_prob"]
+    fuzzy_words: int = COLLAPSE["fuzzy_words"]
+    min_words: int = COLLAPSE["min_words"]
+    min_docs: int = COLLAPSE["min_docs"]
+    window: int = COLLAPSE["window"]
+    anchor_words: int = COLLAPSE["anchor_words"]
+    protect_words: int = COLLAPSE["protect_words"]
+    passages: bool = COLLAPSE["passages"]
+    passage_words: int = COLLAPSE["passage_words"]
+
+    def __post_init__(self) -> None:
+        v = self.check({f.name: getattr(self, f.name) for f in fields(self)})
+        object.__setattr__(self, "remove", v["remove"])
+        object.__setattr__(self, "threshold", v["threshold"])
+
+    @classmethod
+    def check(cls, values: Mapping, name: Callable[[str], str] = str) -> dict:
+        """Validate fields (the ``values`` given, the others at their defaults); returns them normalized.
+
+        Errors name a field as ``name(field)``, as ``Config.check`` does.
+        """
+        v = filled(cls, values)
+        for field, choices in (("unit", UNITS), ("mode", MODES)):
+            if v[field] not in choices:
+                raise ValueError(f"{name(field)} must be one of {list(choices)}, got {v[field]!r}")
+        remove = (v["remove"],) if isinstance(v["remove"], str) else v["remove"]
+        try:
+            remove = tuple(remove)
+        except TypeError:
+            raise TypeError(f"{name('remove')} must be a tuple of kinds from {list(REMOVABLE)}, "
+                            f"got {v['remove']!r}") from None
+        for k in remove:
+            if k not in REMOVABLE:
+                raise ValueError(f"{name('remove')}: kinds must be from {list(REMOVABLE)}, got {k!r}")
+        v["remove"] = tuple(k for k in REMOVABLE if k in remove)
+        v["threshold"] = check_threshold(v["threshold"], name("threshold"))
+        for field, low in (("ngram", 1), ("num_perm", 1), ("fuzzy_words", 1), ("min_words", 1),
+                           ("min_docs", 2), ("window", 0), ("anchor_words", 1), ("protect_words", 0),
+                           ("passage_words", 1)):
+            _check_int(name(field), v[field], low)
+        if not isinstance(v["passages"], bool):
+            raise TypeError(f"{name('passages')} must be True or False, got {v['passages']!r}")
+        _check_int(name("seed"), v["seed"], 0)
+        if v["seed"] >= 2**64:
+            raise ValueError(f"{name('seed')} must be < 2**64, got {v['seed']!r}")
+        _check_probability(name("min_prob"), v["min_prob"])
+        return v
+
+    def __str__(self) -> str:
+        return "CollapseConfig(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)) + ")"

@@ -1,0 +1,1 @@
+"""The Dask engine's per-partition stages."""

@@ -1,0 +1,1 @@
+"""Index: the stage layer, building, the ``Index`` and what changes it."""

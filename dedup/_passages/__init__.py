@@ -1,0 +1,1 @@
+"""Passages: seeds, candidate pairs, alignment and groups of shared text."""

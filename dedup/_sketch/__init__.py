@@ -1,0 +1,1 @@
+"""Sketch: MinHash / one-permutation signatures and LSH banding."""

@@ -1,0 +1,1 @@
+"""Storage: a saved index on disk, its ids and its write lock."""

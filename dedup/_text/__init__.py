@@ -1,0 +1,1 @@
+"""Text: documents in, code points, normalization, tokens and shingles."""

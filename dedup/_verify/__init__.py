@@ -1,0 +1,1 @@
+"""Verify: exact duplicates, exact Jaccard, clusters, and who is kept."""

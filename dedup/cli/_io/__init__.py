@@ -1,0 +1,1 @@
+"""Readers and writers of the command line: sources, formats, decoding, ids, streams, outputs."""

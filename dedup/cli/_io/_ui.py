@@ -1,0 +1,129 @@
+"""What a run says on standard error: warnings, progress, verbose notes, and the one-line summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from ..._core._words import number, plural  # noqa: F401  (the CLI's counts: one wording with the report)
+
+MAX_WARNINGS = 20  # then one line says how many more (all of them with -v)
+
+
+class UI:
+    """Messages on standard error: warnings, progress bar, verbose notes and the summary line."""
+
+    def __init__(self, args):
+        self.quiet = args.quiet
+        self.verbose = args.verbose
+        self.warnings = 0
+        self.keep_workdir = bool(getattr(args, "keep_workdir", None))
+        self.start = time.perf_counter()
+        self.interactive = sys.stderr.isatty() and not self.quiet
+        self.shows_progress = self.interactive or (bool(self.verbose) and not self.quiet)
+        self.index_stats: dict | None = None  # Index.stats of the run's index, for the summary
+
+    def _write(self, msg: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(msg, file=sys.stderr)  # keeps a running progress bar intact
+
+    def warn(self, msg: str) -> None:
+        self.warnings += 1
+        if self.quiet:
+            return
+        if self.warnings <= MAX_WARNINGS or self.verbose:
+            self._write(f"near-dups: warning: {msg}")
+        elif self.warnings == MAX_WARNINGS + 1:
+            self._write("near-dups: warning: more warnings follow; -v shows them all")
+
+    def note(self, msg: str) -> None:
+        if self.verbose and not self.quiet:
+            self._write(f"near-dups: {msg} ({time.perf_counter() - self.start:.2f} s)")
+
+    def status(self, msg: str | None) -> None:
+        """A one-line status on a terminal for a step without a progress bar; None clears it."""
+        if self.interactive:
+            sys.stderr.write("\r\x1b[K" + (f"{msg}…" if msg else ""))
+            sys.stderr.flush()
+
+    def first_run(self) -> None:
+        """Say that this run compiles the kernels, when numba's cache holds none of them yet (a terminal, or -v)."""
+        if (self.interactive or self.verbose) and not self.quiet and kernels_uncompiled():
+            self._write("near-dups: first run: compiling the kernels, once (about 15-60 s; later runs load "
+                        "them from numba's cache in about a second)")
+
+    def progress(self, total: int, desc: str):
+        from tqdm import tqdm
+
+        return tqdm(total=total or None, desc=desc, unit="B", unit_scale=True, leave=False,
+                    file=sys.stderr, disable=not self.shows_progress, dynamic_ncols=True)
+
+    def stages(self, stats: dict) -> None:
+        """Keep ``Index.stats`` of the run's index: the summary then says time per stage, peak memory, disk.
+        Work directories of killed runs removed on the way are said now."""
+        self.index_stats = stats
+        if not self.quiet:
+            for d in stats.get("swept", ()):
+                self._write(f"near-dups: removed {d}, the work directory of a run that was killed")
+
+    def _stages_line(self) -> str | None:
+        """``near-dups: read, shingle + sketch 20.10 s, ...; peak memory 1.34 GiB; work files 5.10 GiB ...``: on a
+        terminal, with -v, or whenever the run spilled to disk; None otherwise."""
+        st = self.index_stats
+        if st is None or not (self.interactive or self.verbose or st.get("spilled")):
+            return None
+        from ..._core._stats import peak_rss
+
+        parts = ", ".join(f"{name} {sec:.2f} s" for name, sec in st["seconds"].items())
+        line = f"near-dups: {parts}; peak memory {peak_rss() / 2**30:.2f} GiB"
+        if st.get("spilled"):
+            where = st.get("workdir")
+            line += f"; work files {st.get('disk', 0) / 2**30:.2f} GiB" + (
+                f", kept in {where}" if self.keep_workdir and where is not None else ", removed at the end")
+        return line
+
+    def summary(self, corpus, what: str) -> None:
+        """The last line on standard error: what was read (if ``corpus``), what was done, how long."""
+        if self.quiet:
+            return
+        line = self._stages_line()
+        if line is not None:
+            print(line, file=sys.stderr)
+        read = ""
+        if corpus is not None:
+            skipped = f", {corpus.skipped} skipped" if corpus.skipped else ""
+            read = f"{plural(len(corpus), 'document')}{skipped}, {corpus.nbytes / 1e6:.2f} MB, "
+        print(f"near-dups: {read}{what}, {time.perf_counter() - self.start:.2f} s", file=sys.stderr)
+
+
+
+def kernels_uncompiled(module: str = "_text/_shingle") -> bool:
+    """Whether numba's cache holds no compiled kernel of ``dedup/<module>.py`` yet (the first run compiles them).
+
+    Asks numba's own cache locators where the shingler's kernels are cached
+    and looks for their index files: one ``listdir``, and without importing
+    the kernels (importing compiles those with explicit signatures). Where
+    the cache cannot be found, says False (no message rather than a wrong one).
+    """
+    try:
+        from numba.core import caching
+
+        package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # dedup/cli/_io/ -> dedup/
+        source = os.path.join(package, f"{module}.py")
+
+        def probe():  # stands for a kernel of the module: locators read only its line number
+            pass
+
+        for locator_class in caching.CacheImpl._locator_classes:
+            locator = locator_class.from_function(probe, source)
+            if locator is not None:
+                break
+        else:
+            return False
+        folder = locator.get_cache_path()
+        name = os.path.basename(module)
+        return not any(n.startswith(f"{name}.") and n.endswith(".nbi") for n in os.listdir(folder))
+    except Exception:  # numba's cache internals moved: stay quiet
+        return False
