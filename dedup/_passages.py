@@ -12,7 +12,9 @@ copies of each passage across documents:
           --_align.align_pairs--> per candidate pair, X-drop gapped extension of the seeds: passages with
                                   exact token spans, aligned matches and a score
           --_groups.group_stage-> occurrences of one document that overlap by 80 % of the longer one are
-                                  one occurrence; passages join occurrences into groups (union-find)
+                                  one occurrence; passages join occurrences into groups (union-find);
+                                  occurrences grow to whole words; a group lists each region of a
+                                  document once, and a group nested in another joins it
 
 Every stage is a kernel over arrays, parallel over documents or pairs; Python
 work is O(1) per document. The work of a pair is about the length of what it
@@ -33,8 +35,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from . import _align, _seeds, _tokens
-from ._groups import PairPassages, PassageArrays, group_stage  # noqa: F401  (group_stage: a stage)
+from . import _align, _blocks, _seeds, _tokens
+from ._groups import PairPassages, PassageArrays, group_stage, word_glue  # noqa: F401  (group_stage: a stage)
 from ._config import _check_int, filled
 from ._docs import as_documents
 from ._options import PASSAGES
@@ -307,10 +309,13 @@ def passages(docs, *, config: PassageConfig | None = None, **options) -> Passage
     """
     cfg = _config(config, options)
     ids, texts = as_documents(docs)
-    tokens = _tokens.tokenize(texts)
+    cps, doc_ptr = _blocks.code_points(texts)
+    tokens = _tokens.tokenize_code_points(cps, doc_ptr)
+    glue = word_glue(cps, doc_ptr, tokens)
+    del cps
     hits = seed_stage(tokens, cfg)
     pp = align_stage(tokens, hits, cfg)
-    return Passages(ids, texts, group_stage(tokens, pp), cfg)
+    return Passages(ids, texts, group_stage(tokens, pp, glue), cfg)
 
 
 # --------------------------------------------------------------------------- one pair
