@@ -10,9 +10,13 @@ Each alignment has an occurrence in each of its two documents.
    never starts or ends inside one.
 3. A group holds each region of a document once: its occurrences of one
    document that overlap are one (their union).
-4. A group whose every occurrence lies inside an occurrence of another group
-   in the same document (a passage nested in a longer one, in the same
-   documents or a subset) joins that group, its occurrences absorbed.
+4. A group held by another joins it: a passage nested in a longer one
+   where the two meet (each of its occurrences in a document of the other
+   lies inside one of the other's, in two documents or more and in half
+   of its documents or more); its
+   occurrences there are absorbed, its others added. Steps 3 and 4 repeat
+   until nothing changes.
+5. Groups in more than ``max_docs`` documents are stock text, left out.
 
 Groups come in input order of their first occurrence, occurrences in
 (document, start) order. The occurrences of one group are disjoint, and no
@@ -211,7 +215,8 @@ def _union(order, group, od, os_, oe):
 
 @njit(cache=True)
 def _inside(gptr, doc, s, e, h, d, a, b):
-    """The occurrence of group ``h`` in document ``d`` that holds ``[a, b)``, or -1.
+    """Where group ``h`` holds ``[a, b)`` of document ``d``: the occurrence holding it, -1 when ``h`` has an
+    occurrence in ``d`` but none holding it, -2 when ``h`` has none in ``d``.
 
     Group ``h``'s occurrences are ``gptr[h]:gptr[h+1]``, sorted by (document, start), disjoint.
     """
@@ -224,23 +229,34 @@ def _inside(gptr, doc, s, e, h, d, a, b):
         else:
             hi = mid
     c = lo - 1
-    if c >= gptr[h] and doc[c] == d and s[c] <= a and e[c] >= b:
-        return c
-    return -1
+    if c >= gptr[h] and doc[c] == d:
+        return c if s[c] <= a and e[c] >= b else -1
+    return -1 if lo < gptr[h + 1] and doc[lo] == d else -2
 
 
 @njit(cache=True)
 def _holds(gptr, doc, s, e, h, g):
-    """True when every occurrence of group ``g`` lies inside one of group ``h`` in its document."""
+    """True when group ``h`` holds group ``g`` where they meet: every occurrence of ``g`` in a document of ``h``
+    lies inside one of ``h``'s, in two documents or more and in half of ``g``'s documents or more (a short
+    passage in many documents, inside a longer one in a few, is a passage of its own: on templated text, such
+    as Debian's ``copyright`` files, joining them chains hundreds of documents into one group)."""
+    shared = 0
+    docs = 0
+    last = -1
     for k in range(gptr[g], gptr[g + 1]):
-        if _inside(gptr, doc, s, e, h, doc[k], s[k], e[k]) < 0:
+        c = _inside(gptr, doc, s, e, h, doc[k], s[k], e[k])
+        if c == -1:
             return False
-    return True
+        if doc[k] != last:
+            docs += 1
+            shared += c >= 0
+            last = doc[k]
+    return shared >= 2 and 2 * shared >= docs
 
 
 @njit(cache=True)
 def _above(cover, gptr, h, g):
-    """The order groups absorb each other in: more words covered, then more occurrences, then earlier."""
+    """The group a group joins when several hold it: more words covered, then more occurrences, then earlier."""
     if cover[h] != cover[g]:
         return cover[h] > cover[g]
     nh = gptr[h + 1] - gptr[h]
@@ -252,10 +268,10 @@ def _above(cover, gptr, h, g):
 
 @njit(cache=True, parallel=True)
 def _containers(gptr, doc, s, e, group, by_doc, pos, reach, doc_lo, cover):
-    """For every group, the group it lies inside (see ``_holds``), highest in ``_above`` order, or -1.
+    """For every group, the group that holds it (``_holds``), highest in ``_above`` order, or -1.
 
-    Candidates are the groups with an occurrence holding the group's first
-    occurrence: ``by_doc`` lists occurrences by (document, start, end
+    Candidates are the groups with an occurrence holding one of the group's
+    occurrences: ``by_doc`` lists occurrences by (document, start, end
     descending), ``pos`` is each one's place there, ``reach`` the furthest
     end of its document up to each place, ``doc_lo`` where each place's
     document begins.
@@ -263,49 +279,39 @@ def _containers(gptr, doc, s, e, group, by_doc, pos, reach, doc_lo, cover):
     n_groups = gptr.shape[0] - 1
     target = np.full(n_groups, -1, dtype=np.int64)
     for g in prange(n_groups):
-        k = gptr[g]
-        p = pos[k]
         best = -1
-        q = p - 1
-        while q >= doc_lo[p] and reach[q] >= e[k]:
-            c = by_doc[q]
-            h = group[c]
-            if h != g and e[c] >= e[k] and _above(cover, gptr, h, g) and (best < 0 or _above(cover, gptr, h, best)):
-                if _holds(gptr, doc, s, e, h, g):
+        for k in range(gptr[g], gptr[g + 1]):
+            p = pos[k]
+            q = p - 1
+            while q >= doc_lo[p] and reach[q] >= e[k]:
+                c = by_doc[q]
+                h = group[c]
+                if (h != g and e[c] >= e[k] and h != best and (best < 0 or _above(cover, gptr, h, best))
+                        and _holds(gptr, doc, s, e, h, g)):
                     best = h
-            q -= 1
-        q = p + 1
-        while q < by_doc.shape[0] and doc[by_doc[q]] == doc[k] and s[by_doc[q]] == s[k] and e[by_doc[q]] == e[k]:
-            c = by_doc[q]
-            h = group[c]
-            if h != g and _above(cover, gptr, h, g) and (best < 0 or _above(cover, gptr, h, best)):
-                if _holds(gptr, doc, s, e, h, g):
+                q -= 1
+            q = p + 1
+            while q < by_doc.shape[0] and doc[by_doc[q]] == doc[k] and s[by_doc[q]] == s[k] and e[by_doc[q]] == e[k]:
+                c = by_doc[q]
+                h = group[c]
+                if (h != g and h != best and (best < 0 or _above(cover, gptr, h, best))
+                        and _holds(gptr, doc, s, e, h, g)):
                     best = h
-            q += 1
+                q += 1
         target[g] = best
     return target
 
 
 @njit(cache=True)
-def _absorb(gptr, doc, s, e, target):
-    """Each occurrence's occurrence in the group its group ends up in (itself for the groups that stay)."""
-    n = doc.shape[0]
-    home = np.arange(n)
-    for g in range(gptr.shape[0] - 1):
-        if target[g] >= 0:
-            for k in range(gptr[g], gptr[g + 1]):
-                home[k] = _inside(gptr, doc, s, e, target[g], doc[k], s[k], e[k])
-    for k in range(n):  # follow chains (targets rise in _above order: no cycle)
-        r = home[k]
-        while home[r] != r:
-            r = home[r]
-        home[k] = r
-    return home
+def _reach(ends, starts):
+    out = np.empty_like(ends)
+    for i in range(ends.shape[0]):
+        out[i] = ends[i] if starts[i] else max(out[i - 1], ends[i])
+    return out
 
 
-def _nested(group, od, os_, oe):
-    """Occurrences ``(group, doc, start, end)`` sorted by group, document and start, disjoint within a group ->
-    each occurrence's home (``_absorb``) and whether its group stays."""
+def _targets(group, od, os_, oe):
+    """``_containers`` of occurrences sorted by group, document and start, disjoint within a group."""
     n_groups = int(group.max(initial=-1)) + 1
     gptr = np.zeros(n_groups + 1, dtype=np.int64)
     np.cumsum(np.bincount(group, minlength=n_groups), out=gptr[1:])
@@ -317,22 +323,36 @@ def _nested(group, od, os_, oe):
     starts = np.r_[True, d_sorted[1:] != d_sorted[:-1]] if d_sorted.size else np.zeros(0, dtype=bool)
     doc_lo = np.maximum.accumulate(np.where(starts, np.arange(d_sorted.shape[0]), 0)) if d_sorted.size else d_sorted
     reach = _reach(oe[by_doc], starts)
-    target = _containers(gptr, od, os_, oe, group, by_doc, pos, reach, doc_lo, cover)
-    return _absorb(gptr, od, os_, oe, target), target < 0
+    return gptr, _containers(gptr, od, os_, oe, group, by_doc, pos, reach, doc_lo, cover)
 
 
-@njit(cache=True)
-def _reach(ends, starts):
-    out = np.empty_like(ends)
-    for i in range(ends.shape[0]):
-        out[i] = ends[i] if starts[i] else max(out[i - 1], ends[i])
-    return out
+def _regions(occ, group, od, os_, oe):
+    """Join overlapping occurrences of a group and groups held by another (steps 3 and 4), until none is left.
+
+    ``occ`` maps alignment ends to occurrences ``(group, od, os_, oe)``; returns them all anew, occurrences
+    sorted by group, document and start.
+    """
+    while True:  # every round joins groups, so there are fewer each time; a handful of rounds is the most seen
+        merged, od, os_, oe = _union(np.lexsort((os_, od, group)), group, od, os_, oe)
+        occ = merged[occ]
+        group_of = np.empty(od.shape[0], dtype=np.int64)
+        group_of[merged] = group
+        gptr, target = _targets(group_of, od, os_, oe)
+        held = np.flatnonzero(target >= 0)
+        if held.size == 0:
+            return occ, group_of, od, os_, oe
+        # a held group takes the label of its holder's component; its occurrences inside the holder's are
+        # then joined to them by the next _union
+        group = _cluster.components(target.shape[0], held, target[held])[group_of]
 
 
-def group_stage(tokens: _tokens.Tokens, pp: PairPassages, glue: np.ndarray | None = None) -> PassageArrays:
+def group_stage(tokens: _tokens.Tokens, pp: PairPassages, glue: np.ndarray | None = None,
+                max_docs: int | None = None) -> PassageArrays:
     """Groups of occurrences joined by passages, in input order (see the module doc).
 
     ``glue`` (``word_glue``) grows occurrences to whole words; without it they end where the alignments end.
+    Groups in more than ``max_docs`` documents (stock text: headers, signatures, licences) are left out, with
+    the groups nested in them.
     """
     n = pp.doc_a.shape[0]
     doc = np.concatenate([pp.doc_a, pp.doc_b])
@@ -348,15 +368,17 @@ def group_stage(tokens: _tokens.Tokens, pp: PairPassages, glue: np.ndarray | Non
     label = _cluster.components(n_occ, occ[:n], occ[n:])
     roots = np.unique(label)
     group = np.searchsorted(roots, label)
-    # one occurrence per region of a group's document
-    merged, od, os_, oe = _union(np.lexsort((os_, od, group)), group, od, os_, oe)
-    occ = merged[occ]
-    group_of = np.empty(od.shape[0], dtype=np.int64)
-    group_of[merged] = group
-    # nested groups join the group holding them (numbered by group, document, start already)
-    home, stays = _nested(group_of, od, os_, oe)
-    occ = home[occ]
-    keep = np.flatnonzero(home == np.arange(home.shape[0]))
+    # one occurrence per region of a group's document; nested groups join the group holding them
+    occ, group_of, od, os_, oe = _regions(occ, group, od, os_, oe)
+    n_all = od.shape[0]
+    stays = np.zeros(int(group_of.max(initial=-1)) + 1, dtype=np.bool_)
+    stays[group_of] = True
+    keep = np.arange(n_all)
+    if max_docs is not None:  # documents per group: occurrences are sorted by group, then document
+        g, d = group_of[keep], od[keep]
+        new_doc = np.r_[True, (g[1:] != g[:-1]) | (d[1:] != d[:-1])] if keep.size else np.zeros(0, dtype=bool)
+        stays &= np.bincount(g[new_doc], minlength=stays.shape[0]) <= max_docs
+        keep = keep[stays[g]]
     group = (np.cumsum(stays) - 1)[group_of[keep]]
     kd, ws, we = od[keep], os_[keep], oe[keep]
     # groups in input order of their first occurrence (growing to whole words can move a start back)
@@ -367,7 +389,7 @@ def group_stage(tokens: _tokens.Tokens, pp: PairPassages, glue: np.ndarray | Non
     group = renumber[group]
     korder = np.lexsort((ws, kd, group))
     group, kd, ws, we = group[korder], kd[korder], ws[korder], we[korder]
-    rank = np.full(home.shape[0], -1, dtype=np.int64)
+    rank = np.full(n_all, -1, dtype=np.int64)
     rank[keep[korder]] = np.arange(keep.shape[0])
     group_ptr = np.zeros(n_groups + 1, dtype=np.int64)
     np.cumsum(np.bincount(group, minlength=n_groups), out=group_ptr[1:])
@@ -375,7 +397,11 @@ def group_stage(tokens: _tokens.Tokens, pp: PairPassages, glue: np.ndarray | Non
     base = tokens.tptr[sorted_doc]
     start = tokens.starts[base + ws]
     end = tokens.ends[base + we - 1]
-    # alignments
+    # alignments (of the groups kept)
+    kept = rank[occ[:n]] >= 0
+    occ = np.concatenate([occ[:n][kept], occ[n:][kept]])
+    pp = PairPassages(*(x[kept] for x in pp))
+    n = pp.doc_a.shape[0]
     aa = rank[occ[:n]]
     ab = rank[occ[n:]]
     agroup = group[aa]

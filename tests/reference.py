@@ -386,3 +386,19 @@ def shared_word_windows(docs: list[list], w: int) -> set:
     """``(doc a, doc b, i, j)`` for every window of ``w`` words that documents ``a < b`` share, all pairs compared."""
     return {(a, b, i, j) for a in range(len(docs)) for b in range(a + 1, len(docs))
             for i, j in shared_windows(docs[a], docs[b], w)}
+
+
+def held_groups(groups: list[list[tuple]]) -> list:
+    """``(g, h)`` for every group ``g`` that another group ``h`` holds where they meet: every occurrence of ``g`` in
+    a document where ``h`` has occurrences lies inside one of them, in two documents or more and in half of
+    ``g``'s documents or more."""
+    out = []
+    for g, occ in enumerate(groups):
+        for h, other in enumerate(groups):
+            docs_h = {d for d, _, _ in other}
+            met = [(d, s, e) for d, s, e in occ if d in docs_h]
+            n_met = len({d for d, _, _ in met})
+            if h != g and n_met >= 2 and 2 * n_met >= len({d for d, _, _ in occ}) and all(
+                    any(d == d2 and s2 <= s and e <= e2 for d2, s2, e2 in other) for d, s, e in met):
+                out.append((g, h))
+    return out
