@@ -186,7 +186,7 @@ def next_commands(args, corpus, found: dict) -> list[list[str]]:
     rows = [[again("find", INDEX_OPTIONS) + keep, "every cluster, with each verified pair's exact Jaccard"],
             [again("collapse", ("unit",)) + " --dry-run", "each block collapse would remove, and the copy it keeps"],
             [again("blocks", ("unit",)), "every repeated block, with all its occurrences"],
-            [again("passages") + f" --min-words {args.config.passages.min_words}",
+            [again("passages", ("min_words",)),
              "every shared passage, with its copies aligned across edits"]]
     pair = _pair(found, corpus)
     if pair:
