@@ -427,7 +427,7 @@ def test_config_is_validated():
         dedup.passages(["a"], config=dedup.PassageConfig(), min_words=12)
     with pytest.raises(TypeError, match="collection of documents"):
         dedup.passages("one text")
-    assert str(dedup.PassageConfig()).startswith("PassageConfig(min_words=8, max_docs=50, ngram=4, max_df=20")
+    assert str(dedup.PassageConfig()).startswith("PassageConfig(min_words=10, max_docs=50, ngram=4, max_df=20")
     with pytest.raises(ValueError, match="max_docs must be >= 2"):
         dedup.PassageConfig(max_docs=1)
 
