@@ -111,3 +111,18 @@ def test_marked_text_without_and_with_colour():
         "On the sidelines of [-the-]{+a+} summit {+in Madrid+}, he said [-today-]"
     coloured = _explain.marked(edits, Style(True))
     assert "\x1b[31mthe\x1b[0m\x1b[32ma\x1b[0m" in coloured and "[-" not in coloured
+
+
+def test_passages_max_docs_leaves_out_stock_text(capsys):
+    """--max-docs N leaves out groups in more than N documents; 0 keeps them all; the default is the API's."""
+    def groups(*argv):
+        code, out, err = call(["passages", CORPUS, "--format", "jsonl", "-q", *argv], capsys)
+        assert code == 0, err
+        return [json.loads(line) for line in out.splitlines()]
+
+    every = groups("--max-docs", "0")
+    assert [r["documents"] for r in every] == [3, 3]
+    assert groups() == every == [r for r in groups("--max-docs", "3")]
+    assert groups("--max-docs", "2") == []
+    code, _, err = call(["passages", CORPUS, "--max-docs", "1"], capsys)
+    assert code == 2 and "--max-docs must be >= 2, got 1" in err
