@@ -1,6 +1,7 @@
 """The passage defaults of issue 30 against the ones before: planted reuse and 20 Newsgroups, two code trees alternated.
 
-    python benchmarks/passages_defaults.py --before /work/main --after . --rounds 2 --json benchmarks/passages_defaults.json
+    python benchmarks/passages_defaults.py --before /work/main --after . --rounds 2 \
+        --json benchmarks/passages_defaults.json
 
 Every measurement runs in a process of its own with ``PYTHONPATH`` set to one
 tree, so each tree runs at its own defaults (``dedup.passages(texts)``, no

@@ -13,9 +13,8 @@ Each alignment has an occurrence in each of its two documents.
 4. A group held by another joins it: a passage nested in a longer one
    where the two meet (each of its occurrences in a document of the other
    lies inside one of the other's, in two documents or more and in half
-   of its documents or more); its
-   occurrences there are absorbed, its others added. Steps 3 and 4 repeat
-   until nothing changes.
+   of its documents or more); its occurrences there are absorbed, its
+   others added. Steps 3 and 4 repeat until nothing changes.
 5. Groups in more than ``max_docs`` documents are stock text, left out.
 
 Groups come in input order of their first occurrence, occurrences in
@@ -323,7 +322,7 @@ def _targets(group, od, os_, oe):
     starts = np.r_[True, d_sorted[1:] != d_sorted[:-1]] if d_sorted.size else np.zeros(0, dtype=bool)
     doc_lo = np.maximum.accumulate(np.where(starts, np.arange(d_sorted.shape[0]), 0)) if d_sorted.size else d_sorted
     reach = _reach(oe[by_doc], starts)
-    return gptr, _containers(gptr, od, os_, oe, group, by_doc, pos, reach, doc_lo, cover)
+    return _containers(gptr, od, os_, oe, group, by_doc, pos, reach, doc_lo, cover)
 
 
 def _regions(occ, group, od, os_, oe):
@@ -332,12 +331,12 @@ def _regions(occ, group, od, os_, oe):
     ``occ`` maps alignment ends to occurrences ``(group, od, os_, oe)``; returns them all anew, occurrences
     sorted by group, document and start.
     """
-    while True:  # every round joins groups, so there are fewer each time; a handful of rounds is the most seen
+    while True:  # every round but the last joins groups, so it ends (4 rounds on 20 Newsgroups, 3 on Debian copyrights)
         merged, od, os_, oe = _union(np.lexsort((os_, od, group)), group, od, os_, oe)
         occ = merged[occ]
         group_of = np.empty(od.shape[0], dtype=np.int64)
         group_of[merged] = group
-        gptr, target = _targets(group_of, od, os_, oe)
+        target = _targets(group_of, od, os_, oe)
         held = np.flatnonzero(target >= 0)
         if held.size == 0:
             return occ, group_of, od, os_, oe

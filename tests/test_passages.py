@@ -310,7 +310,8 @@ def _reuse_corpus(seed: int):
     passages: copied into several documents, twice into one, overlapping, and pieces of copied pieces."""
     rng = np.random.default_rng(seed)
     vocab = [f"w{i}" for i in range(400)] + [f"v{i}.{j}" for i in range(5) for j in range(3)] + ["e-mail", "don't"]
-    docs = [[vocab[v] for v in rng.integers(0, len(vocab), size=rng.integers(20, 90))] for _ in range(int(rng.integers(3, 8)))]
+    docs = [[vocab[v] for v in rng.integers(0, len(vocab), size=rng.integers(20, 90))]
+            for _ in range(int(rng.integers(3, 8)))]
     for _ in range(int(rng.integers(1, 6))):
         src = docs[int(rng.integers(0, len(docs)))]
         if len(src) < 10:
@@ -329,13 +330,14 @@ def _reuse_corpus(seed: int):
 
 
 def _occurrence_lists(arr) -> list[list[tuple]]:
-    return [[(int(arr.doc[k]), int(arr.start[k]), int(arr.end[k])) for k in range(arr.group_ptr[g], arr.group_ptr[g + 1])]
-            for g in range(arr.group_ptr.shape[0] - 1)]
+    return [[(int(arr.doc[k]), int(arr.start[k]), int(arr.end[k]))
+             for k in range(arr.group_ptr[g], arr.group_ptr[g + 1])] for g in range(arr.group_ptr.shape[0] - 1)]
 
 
 def check_groups(texts: list[str], res, min_words: int) -> None:
     """Against brute force: every group holds each region of a document once, no group lies inside another in
-    the same documents (nor where the two meet, in two documents or more), spans start and end on whole words, every shared window of ``min_words`` is found."""
+    the same documents (nor where the two meet, in two documents or more), spans start and end on whole words,
+    every shared window of ``min_words`` is found."""
     arr = res.arrays()
     groups = _occurrence_lists(arr)
     assert ref.overlapping_occurrences(groups) == []
@@ -357,7 +359,8 @@ def check_groups(texts: list[str], res, min_words: int) -> None:
     words = [words_of(t) for t in texts]
     grams = [Counter(tuple(w[x:x + 4]) for x in range(len(w) - 3)) for w in words]
     for a, b, i, j in ref.shared_word_windows(words, min_words):
-        if any(grams[d][tuple(words[d][x:x + 4])] > 1 for d, p in ((a, i), (b, j)) for x in range(p, p + min_words - 3)):
+        if any(grams[d][tuple(words[d][x:x + 4])] > 1
+               for d, p in ((a, i), (b, j)) for x in range(p, p + min_words - 3)):
             continue
         ga = {g for s, e, g in where.get(a, ()) if s <= i and i + min_words <= e}
         gb = {g for s, e, g in where.get(b, ()) if s <= j and j + min_words <= e}

@@ -339,7 +339,8 @@ OVERVIEW = Command(
         "The similarity options (--threshold, --ngram, --shingle, --num-perm, --seed, --sketch) are the "
         "documents'; blocks are cut by --unit and matched as `near-dups collapse` matches them; passages have "
         f"--min-words shared words or more (default {CLAUSE_WORDS}: a clause, as `near-dups passages`) in at most "
-        f"{_options.PASSAGES['max_docs']} documents (more: stock text, headers). With --format jsonl|json: one record per item shown, \"section\" saying "
+        f"{_options.PASSAGES['max_docs']} documents (more: stock text, headers). With --format jsonl|json: one "
+        "record per item shown, \"section\" saying "
         f"which ({', '.join(SECTIONS)}; the fields of `find`, `blocks` and `passages` records), then one "
         "\"summary\" record with complete counts, the settings and the commands that go deeper. "
         "--fail-on-duplicates exits 1 when anything was found.", 78, break_on_hyphens=False),
