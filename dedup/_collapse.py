@@ -239,7 +239,7 @@ def _passage_records(an: _Analysis, kind, cfg: CollapseConfig):
     source doc, source start, source end, similarity)`` arrays, source the group's first occurrence."""
     from ._passages import passages
 
-    a = passages(list(zip(an.ids, an.texts)), min_words=cfg.passage_words).arrays()
+    a = passages(list(zip(an.ids, an.texts)), min_words=cfg.passage_words, max_docs=None).arrays()
     n = a.doc.shape[0]
     group = np.repeat(np.arange(a.group_ptr.shape[0] - 1), np.diff(a.group_ptr))
     first = a.first[group]

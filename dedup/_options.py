@@ -27,8 +27,9 @@ INDEX = {"threshold": 0.8, "ngram": 5, "shingle": "word", "num_perm": 128, "seed
 COLLAPSE = {"unit": "line", "mode": "keep_first", "remove": REMOVABLE, "ngram": 3, "threshold": 0.7,
             "num_perm": 64, "seed": 0, "min_prob": 0.99, "fuzzy_words": 8, "min_words": 8, "min_docs": 3,
             "window": 2, "anchor_words": 20, "protect_words": 20, "passages": False, "passage_words": 8}
-#: ``dedup.passages`` / ``PassageConfig``: passages of 15 shared words or more, seeded by word 4-grams (see its docstring).
-PASSAGES = {"min_words": 15, "ngram": 4, "max_df": 20, "frequent": "star", "min_seeds": 2, "max_repeat": 10, "xdrop": 8,
-            "max_gap": 10}
+#: ``dedup.passages`` / ``PassageConfig``: passages of 10 shared words or more (a clause) in at most 50 documents,
+#: seeded by word 4-grams (see its docstring). The overview, the report and ``near-dups passages`` read them here.
+PASSAGES = {"min_words": 10, "max_docs": 50, "ngram": 4, "max_df": 20, "frequent": "star", "min_seeds": 2,
+            "max_repeat": 10, "xdrop": 8, "max_gap": 10}
 #: Seconds a writer of a saved index waits for the one holding its lock (``dedup.lock``, ``--lock-timeout``).
 LOCK_TIMEOUT = 600.0

@@ -12,7 +12,9 @@ copies of each passage across documents:
           --_align.align_pairs--> per candidate pair, X-drop gapped extension of the seeds: passages with
                                   exact token spans, aligned matches and a score
           --_groups.group_stage-> occurrences of one document that overlap by 80 % of the longer one are
-                                  one occurrence; passages join occurrences into groups (union-find)
+                                  one occurrence; passages join occurrences into groups (union-find);
+                                  occurrences grow to whole words; a group lists each region of a
+                                  document once, and a group nested in another joins it
 
 Every stage is a kernel over arrays, parallel over documents or pairs; Python
 work is O(1) per document. The work of a pair is about the length of what it
@@ -33,8 +35,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from . import _align, _seeds, _tokens
-from ._groups import PairPassages, PassageArrays, group_stage  # noqa: F401  (group_stage: a stage)
+from . import _align, _blocks, _seeds, _tokens
+from ._groups import PairPassages, PassageArrays, group_stage, word_glue  # noqa: F401  (group_stage: a stage)
 from ._config import _check_int, filled
 from ._docs import as_documents
 from ._options import PASSAGES
@@ -46,12 +48,21 @@ class PassageConfig:
 
     Parameters
     ----------
-    min_words : int, default 15
+    min_words : int, default 10
         Fewest words (tokens, as ``dedup.shingles`` counts them) a passage's
         two copies share: words the alignment pairs with an equal word. A
-        sentence, not a stock phrase or a header line (on 20 Newsgroups, 10
-        adds 60,000 passages of 10-14 words, many of them "Organization: ...
-        Lines: ..." headers, and costs 2.5 times the time).
+        clause: short texts (answers of a few hundred words) reuse their
+        source in pieces this short, and on planted reuse (``benchmarks/
+        PASSAGES.md``) 10 finds every copy 15 finds and more at 20-40 %
+        edits, with no false passage, where 8 aligns a few chance phrases.
+        Stock phrases and headers are kept out by ``max_docs``, not by
+        length.
+    max_docs : int or None, default 50
+        Groups in more documents than this are stock text, not reuse, and
+        are left out: mail and news headers ("Organization: ... Lines:
+        ..."), signatures, licence texts, navigation. ``None`` keeps every
+        group (a passage copied into thousands of documents is then one
+        group, found in linear time: see ``frequent``).
     ngram : int, default 4
         Words per seed n-gram. Shorter seeds survive denser edits (a seed
         needs ``ngram`` unedited words in a row), longer ones are rarer.
@@ -84,6 +95,7 @@ class PassageConfig:
     """
 
     min_words: int = PASSAGES["min_words"]
+    max_docs: int | None = PASSAGES["max_docs"]
     ngram: int = PASSAGES["ngram"]
     max_df: int = PASSAGES["max_df"]
     frequent: str = PASSAGES["frequent"]
@@ -103,6 +115,8 @@ class PassageConfig:
         for field, low in (("min_words", 1), ("ngram", 1), ("max_df", 2), ("min_seeds", 1), ("max_repeat", 1),
                            ("xdrop", 1), ("max_gap", 0)):
             _check_int(name(field), v[field], low)
+        if v["max_docs"] is not None:
+            _check_int(name("max_docs"), v["max_docs"], 2)
         if v["frequent"] not in _seeds.FREQUENT:
             raise ValueError(f"{name('frequent')} must be one of {list(_seeds.FREQUENT)}, got {v['frequent']!r}")
         if v["min_words"] < v["ngram"]:
@@ -278,7 +292,7 @@ def passages(docs, *, config: PassageConfig | None = None, **options) -> Passage
         As for ``dedup.index``.
     config : PassageConfig, optional
         All settings at once; or give them as keywords: ``min_words``,
-        ``ngram``, ``max_df``, ``frequent``, ``min_seeds``, ``max_repeat``,
+        ``max_docs``, ``ngram``, ``max_df``, ``frequent``, ``min_seeds``, ``max_repeat``,
         ``xdrop``, ``max_gap`` (see ``PassageConfig``).
 
     Returns
@@ -307,10 +321,13 @@ def passages(docs, *, config: PassageConfig | None = None, **options) -> Passage
     """
     cfg = _config(config, options)
     ids, texts = as_documents(docs)
-    tokens = _tokens.tokenize(texts)
+    cps, doc_ptr = _blocks.code_points(texts)
+    tokens = _tokens.tokenize_code_points(cps, doc_ptr)
+    glue = word_glue(cps, doc_ptr, tokens)
+    del cps
     hits = seed_stage(tokens, cfg)
     pp = align_stage(tokens, hits, cfg)
-    return Passages(ids, texts, group_stage(tokens, pp), cfg)
+    return Passages(ids, texts, group_stage(tokens, pp, glue, cfg.max_docs), cfg)
 
 
 # --------------------------------------------------------------------------- one pair

@@ -14,17 +14,19 @@ from ._common import INDEX_OPTIONS, SPILL_OPTIONS, calling, configured, emit, em
 from ._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
 from ._ui import plural
 
-#: Fewest shared words of a passage ``explain`` shows: a clause, fewer than ``passages``' default
-#: because one pair is being read closely (the seeds' "On the sidelines of the NATO summit in Madrid"
-#: is 9 words).
-EXPLAIN_MIN_WORDS = 8
+#: Fewest shared words of a passage ``explain`` shows: ``passages``' default, a clause (the seeds'
+#: "On the sidelines of the NATO summit in Madrid" is 9 words).
+EXPLAIN_MIN_WORDS = _options.PASSAGES["min_words"]
 
 # =========================================================================== passages
 def passage_config(args):
     """``configure`` of passages: ``dedup.PassageConfig`` of ``--min-words`` and ``--ngram``."""
     from .._passages import PassageConfig  # numba: after parsing, not at import
 
-    return configured(PassageConfig, given(args, ("min_words", "ngram")))
+    values = given(args, ("min_words", "ngram", "max_docs"))
+    if values.get("max_docs") == 0:
+        values["max_docs"] = None
+    return configured(PassageConfig, values)
 
 
 def passages_arguments(p) -> None:
@@ -32,6 +34,9 @@ def passages_arguments(p) -> None:
     _render.format_argument(p)
     p.add_argument("--min-words", type=int, metavar="N",
                    help=f"fewest words the copies of a passage share (default {_options.PASSAGES['min_words']})")
+    p.add_argument("--max-docs", type=int, metavar="N",
+                   help=f"leave out passages in more than N documents, stock text such as headers "
+                        f"(default {_options.PASSAGES['max_docs']}; 0: keep all)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
 
 
