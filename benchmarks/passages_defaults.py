@@ -1,6 +1,6 @@
 """The passage defaults of issue 30 against the ones before: planted reuse and 20 Newsgroups, two code trees alternated.
 
-    python benchmarks/passages_defaults.py --before /work/main --after . --rounds 2 \
+    python benchmarks/passages_defaults.py --before ../near-dups-12e4dee --after . --rounds 2 \
         --json benchmarks/passages_defaults.json
 
 Every measurement runs in a process of its own with ``PYTHONPATH`` set to one
@@ -74,7 +74,7 @@ def child(kind: str, repeat: int) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--before", default="/work/main", help="the code tree before (PYTHONPATH)")
+    ap.add_argument("--before", required=True, help="the code tree before (PYTHONPATH), e.g. a worktree of the previous commit")
     ap.add_argument("--after", default=str(HERE.parent), help="the code tree after (PYTHONPATH)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
