@@ -52,7 +52,7 @@ class Staged:
         values = _pool.empty(int(lengths.sum()) // 4 + len(self.texts) + 1024, np.uint64)
         used, self.csr, scratch = 0, [], None
         for buf, offs in self.encoded:
-            need = int(_shingle._bound(np.diff(offs), self.mode).sum())
+            need = int(_shingle.max_shingles(np.diff(offs), self.mode).sum())
             if scratch is None or scratch.shape[0] < need:  # reused across batches, as featurize does
                 scratch = None
                 scratch = _pool.empty(need, np.uint64)

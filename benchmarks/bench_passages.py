@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from _timing import cpu_timed
 
-from dedup._passages._find import _find as _passages
-from dedup._text import _tokens
+from dedup._passages import _find as _passages, _groups
+from dedup._text import _codepoints, _tokens
 
 THREADS = [1, 2]
 ROUNDS = 5
@@ -42,13 +42,15 @@ def _cpu() -> str:
 def run_stages(texts, config, times: dict | None = None):
     """``dedup.passages``' stages one by one (the arrays it returns), timing each into ``times``."""
     t0 = time.perf_counter()
-    tokens = _tokens.tokenize(texts)
+    cps, doc_ptr = _codepoints.code_points(texts)
+    tokens = _tokens.tokenize_code_points(cps, doc_ptr)
+    glue = _groups.word_glue(cps, doc_ptr, tokens)
     t1 = time.perf_counter()
     hits = _passages.seed_stage(tokens, config)
     t2 = time.perf_counter()
     pp = _passages.align_stage(tokens, hits, config)
     t3 = time.perf_counter()
-    arrays = _passages.group_stage(tokens, pp)
+    arrays = _passages.group_stage(tokens, pp, glue)
     t4 = time.perf_counter()
     if times is not None:
         for name, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):

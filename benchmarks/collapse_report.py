@@ -192,7 +192,7 @@ def report_speed():
                           "seconds": round(best, 3), "MB_per_s": round(mb / best, 1),
                           "seconds_reading_every_removal": round(read, 3),
                           "MB_per_s_reading_every_removal": round(mb / read, 1)}))
-    # One character decides the code-point width of the whole call (_blocks.code_points):
+    # One character decides the code-point width of the whole call (_codepoints.code_points):
     # the same posts plus a curly quote (UTF-16, as in most web text) or an emoji (UTF-32).
     for name, extra in (("utf-16: one curly quote added", " it\u2019s"), ("utf-32: one emoji added", " \U0001f600")):
         wide = docs[:-1] + [(docs[-1][0], docs[-1][1] + extra)]

@@ -39,8 +39,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import dedup  # noqa: E402
-from dedup import _report  # noqa: E402
-from dedup._blocks._segment._collapse import CollapseConfig  # noqa: E402
+from dedup._report import _page as _report  # noqa: E402
+from dedup._blocks._collapse import CollapseConfig  # noqa: E402
 
 
 def corpus_docs(name: str) -> list[tuple[str, str]]:

@@ -22,8 +22,8 @@ _WHERE = {
     "Index": "_indexing._index", "index": "_indexing._build", "shingles": "_indexing._index",
     "choose_bands": "_sketch._lsh", "s_curve": "_sketch._lsh",
     "IndexFormatError": "_storage._store", "load": "_indexing._build", "lock": "_storage._lock",
-    "report": "_report", "keep_memory": "_core._pool", "release_memory": "_core._pool",
-    "Alignment": "_passages._find", "Occurrence": "_passages._find", "PassageConfig": "_passages._find", "PassageGroup": "_passages._find",
+    "report": "_report._api", "keep_memory": "_core._pool", "release_memory": "_core._pool",
+    "Alignment": "_passages._find", "Occurrence": "_passages._find", "PassageConfig": "_core._config", "PassageGroup": "_passages._find",
     "AlignedPassage": "_passages._find", "Passages": "_passages._find", "align": "_passages._find", "passages": "_passages._find",
 }
 

@@ -343,3 +343,62 @@ def seed_hits(docs: list[list], ngram: int, max_df: int, max_repeat: int, star: 
             if len(near) >= min_seeds:
                 out.add((x, y, px, py))
     return out
+
+
+# ------------------------------------------------------------------ passage groups
+#: Characters that join two tokens into one word when only they (at most 3, no space) stand between them.
+GLUE = ".,'\u2019-_/:@#%&+=?~"
+
+
+def word_bounds(text: str) -> tuple[set, set]:
+    """(starts, ends) of whole words: token spans, except where a token is joined to the next by ``GLUE``."""
+    toks = token_spans(text)
+    glued = [0 < b[1] - a[2] <= 3 and all(c in GLUE for c in text[a[2]:b[1]]) for a, b in zip(toks, toks[1:])]
+    starts = {s for k, (_, s, _) in enumerate(toks) if k == 0 or not glued[k - 1]}
+    ends = {e for k, (_, _, e) in enumerate(toks) if k == len(toks) - 1 or not glued[k]}
+    return starts, ends
+
+
+def overlapping_occurrences(groups: list[list[tuple]]) -> list:
+    """Pairs of occurrences ``(doc, start, end)`` of one group that overlap in one document, comparing all pairs."""
+    out = []
+    for g, occ in enumerate(groups):
+        for x in range(len(occ)):
+            for y in range(x + 1, len(occ)):
+                (d1, s1, e1), (d2, s2, e2) = occ[x], occ[y]
+                if d1 == d2 and s1 < e2 and s2 < e1:
+                    out.append((g, occ[x], occ[y]))
+    return out
+
+
+def nested_groups(groups: list[list[tuple]]) -> list:
+    """``(g, h)`` for every group ``g`` whose occurrences ``(doc, start, end)`` all lie inside occurrences of
+    another group ``h`` in the same documents, comparing all pairs of groups."""
+    out = []
+    for g, occ in enumerate(groups):
+        for h, other in enumerate(groups):
+            if h != g and all(any(d == d2 and s2 <= s and e <= e2 for d2, s2, e2 in other) for d, s, e in occ):
+                out.append((g, h))
+    return out
+
+
+def shared_word_windows(docs: list[list], w: int) -> set:
+    """``(doc a, doc b, i, j)`` for every window of ``w`` words that documents ``a < b`` share, all pairs compared."""
+    return {(a, b, i, j) for a in range(len(docs)) for b in range(a + 1, len(docs))
+            for i, j in shared_windows(docs[a], docs[b], w)}
+
+
+def held_groups(groups: list[list[tuple]]) -> list:
+    """``(g, h)`` for every group ``g`` that another group ``h`` holds where they meet: every occurrence of ``g`` in
+    a document where ``h`` has occurrences lies inside one of them, in two documents or more and in half of
+    ``g``'s documents or more."""
+    out = []
+    for g, occ in enumerate(groups):
+        for h, other in enumerate(groups):
+            docs_h = {d for d, _, _ in other}
+            met = [(d, s, e) for d, s, e in occ if d in docs_h]
+            n_met = len({d for d, _, _ in met})
+            if h != g and n_met >= 2 and 2 * n_met >= len({d for d, _, _ in occ}) and all(
+                    any(d == d2 and s2 <= s and e <= e2 for d2, s2, e2 in other) for d, s, e in met):
+                out.append((g, h))
+    return out

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from dedup._blocks._segment import _decide as bd
-from dedup._blocks._segment import _segment as _blocks
-from dedup._text import _normalize
+from dedup._blocks import _decide as bd
+from dedup._blocks import _segment as _blocks
+from dedup._text import _codepoints, _normalize
 
 # ----------------------------------------------------------------- references
 
@@ -113,7 +113,7 @@ def ref_segment(text, unit):
 
 def run_segment(texts, unit, wide=False):
     """Segment ``texts``; ``wide`` forces uint32 code points even for Latin-1 text."""
-    cps, doc_ptr = _blocks.code_points(texts)
+    cps, doc_ptr = _codepoints.code_points(texts)
     if wide:
         cps = cps.astype(np.uint32)
     buf, norm_ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
@@ -182,7 +182,7 @@ def test_narrow_code_points_give_the_same_blocks_as_utf32(unit, texts, bmp):
 @settings(max_examples=150, deadline=None)
 @given(texts=st.lists(st.one_of(TEXTS, st.text(max_size=40)), max_size=6), wide=st.booleans())
 def test_fold_code_points_equals_encode_batch(texts, wide):
-    cps, doc_ptr = _blocks.code_points(texts)
+    cps, doc_ptr = _codepoints.code_points(texts)
     top = max((max(t) for t in texts if t), default="a")
     surrogate = any("\ud800" <= c <= "\udfff" for t in texts for c in t)
     assert cps.dtype == (np.uint8 if top < "\u0100" else np.uint16 if top < "\U00010000" and not surrogate

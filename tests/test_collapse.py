@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from conftest import load_jsonl
 
 import dedup
-from dedup._blocks._segment._collapse import MODES
-from dedup._blocks._segment._segment import UNITS
+from dedup._blocks._collapse import MODES
+from dedup._blocks._segment import UNITS
 from dedup._text._normalize import normalize
 
 
@@ -220,9 +220,9 @@ def test_latin1_and_wide_text_collapse_alike(seeds):
                .encode("latin-1", "replace").decode("latin-1")) for i, t in seeds]
     bmp = latin1 + [("bmp", "Curly \u2019quotes\u2019 and \u65e5\u672c only here.")]
     wide = latin1 + [("wide", "Emoji \U0001f600 and \u65e5\u672c only here.")]
-    assert dedup._blocks._segment.code_points([t for _, t in latin1])[0].dtype == np.uint8
-    assert dedup._blocks._segment.code_points([t for _, t in bmp])[0].dtype == np.uint16
-    assert dedup._blocks._segment.code_points([t for _, t in wide])[0].dtype == np.uint32
+    assert dedup._text._codepoints.code_points([t for _, t in latin1])[0].dtype == np.uint8
+    assert dedup._text._codepoints.code_points([t for _, t in bmp])[0].dtype == np.uint16
+    assert dedup._text._codepoints.code_points([t for _, t in wide])[0].dtype == np.uint32
     for unit in ("line", "paragraph"):
         narrow_out = dedup.collapse(latin1, unit=unit)
         assert any(d.removed for d in narrow_out)

@@ -291,7 +291,7 @@ def _general_path(buf, starts, ends, ngram, mode):
     ring = np.empty(ngram, dtype=np.uint64)
     rows, units = [], []
     for s, e in zip(starts.tolist(), ends.tolist()):
-        out = np.empty(max(1, _shingle._bound(e - s, mode)), dtype=np.uint64)
+        out = np.empty(max(1, _shingle.max_shingles(e - s, mode)), dtype=np.uint64)
         k, n_units = _shingle._shingle_one(buf, s, e, ngram, mode, classes, out, 0, ring)
         rows.append(np.unique(out[:k]).tolist())
         units.append(n_units)
@@ -366,11 +366,11 @@ def test_ascii_and_non_ascii_in_one_segment():
 @settings(max_examples=200, deadline=None)
 @given(pieces=st.lists(BYTE_PIECES, min_size=1, max_size=40))
 def test_token_pass_stays_inside_the_row_bound(pieces):
-    """The branch-free pass stores ahead at every byte: never past ``_bound`` of the segment."""
+    """The branch-free pass stores ahead at every byte: never past ``max_shingles`` of the segment."""
     raw = b"".join(pieces)
     buf = np.frombuffer(raw, dtype=np.uint8)
     classes = _normalize.char_classes()
-    bound = _shingle._bound(len(raw), _shingle.WORDS)
+    bound = _shingle.max_shingles(len(raw), _shingle.WORDS)
     sentinel = np.uint64(0x5EA7)
     out = np.full(bound + 8, sentinel, dtype=np.uint64)
     n = _shingle._token_hashes(buf, 0, len(raw), _shingle._ascii_kinds(classes), classes, out, 0)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import dedup
-from dedup._blocks._segment import _segment as _blocks, _collapse
+from dedup._blocks import _segment as _blocks, _collapse
 from dedup._core import _options
 from dedup._indexing import _pipeline
 from dedup._core._config import CollapseConfig, Config

@@ -413,13 +413,13 @@ def test_report_summary_says_how_many_of_all_the_page_lists(tmp_path, capsys, mo
     from conftest import CORPUS
     from test_cli import call
 
-    import dedup._report
+    import dedup._report._page
 
     shutil.copytree(CORPUS, tmp_path / "corpus")
     monkeypatch.chdir(tmp_path)
     code, out, _ = call(["corpus/", "--format", "json"], capsys)
     (overview,) = [r for r in json.loads(out) if r["section"] == "summary"]
-    monkeypatch.setattr(dedup._report, "Limits", functools.partial(dedup._report.Limits, max_groups=1))
+    monkeypatch.setattr(dedup._report._page, "Limits", functools.partial(dedup._report._page.Limits, max_groups=1))
     code, _, err = call(["report", "corpus/", "-o", "capped.html"], capsys)
     assert code == 0
     c = page_data(tmp_path / "capped.html")["counts"]

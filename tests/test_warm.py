@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from dedup._blocks._segment import _segment as _blocks
-from dedup._passages._find import _warm
+from dedup._text import _codepoints
+from dedup._passages import _warm
 
 
 @pytest.mark.parametrize("texts", [
@@ -15,7 +15,7 @@ from dedup._passages._find import _warm
     ["emoji 😀"], ["lone \ud800 surrogate"], ["a", "", "b\U00010000"],
 ])
 def test_width_is_the_width_code_points_chooses(texts):
-    assert _blocks.code_point_width(texts) == _blocks.code_points(texts)[0].dtype.name
+    assert _codepoints.code_point_width(texts) == _codepoints.code_points(texts)[0].dtype.name
 
 
 def test_the_child_fills_numba_cache_with_the_passage_kernels(tmp_path, monkeypatch):

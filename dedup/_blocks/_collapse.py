@@ -2,7 +2,7 @@
 
 The document pipeline of ``_index`` applied to blocks inside documents:
 
-    texts --_blocks.code_points----------------> code points (uint8 or uint32): str offsets
+    texts --_codepoints.code_points------------> code points (uint8 or uint32): str offsets
           --_normalize.fold_code_points---------> normalized UTF-8 buffer
           --_blocks.segment---------------------> blocks: str spans + byte ranges
           --_shingle.shingle_segments-----------> CSR shingles and word counts of every block
@@ -18,17 +18,16 @@ the ``Removal`` records are built only when read (``Removals``).
 from __future__ import annotations
 
 import codecs
-from dataclasses import fields, replace
 from typing import NamedTuple
 
 import numpy as np
 
 from . import _decide as _block_decide, _segment as _blocks
-from .._text import _frames, _normalize, _shingle
+from .._text import _codepoints, _frames, _normalize, _shingle
 from .._sketch import _lsh
 from .._indexing import _pipeline
 from .._core._arrays import group_by_label
-from .._core._config import CollapseConfig
+from .._core._config import CollapseConfig, resolve
 from .._core._options import REMOVABLE
 from .._text._documents import as_documents, is_frame
 from ._records import BlockGroup, BlockGroups, CollapsedDoc, CollapsedDocs, Removals, Span, _RemovalTable
@@ -86,7 +85,7 @@ def _shingle_blocks(buf, nstart, nend, ngram, words):
 def _analyse(docs, cfg: CollapseConfig, text=None, id=None) -> _Analysis:
     ids, texts = as_documents(docs, text=text, id=id)
     n_docs = len(texts)
-    cps, doc_ptr = _blocks.code_points(texts)
+    cps, doc_ptr = _codepoints.code_points(texts)
     buf, norm_ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
     bptr, starts, ends, nstart, nend = _blocks.segment(cps, doc_ptr, buf, norm_ptr, _blocks.UNITS[cfg.unit])
     n = starts.shape[0]
@@ -113,20 +112,6 @@ def _near_pairs(indptr, values, rows, rep, cfg) -> _pipeline.Pairs:
     bands, r = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
     keys = _pipeline.sketch(indptr, values, rows, num_perm=cfg.num_perm, seed=cfg.seed, bands=bands, rows=r)
     return _pipeline.link(*_lsh.key_runs(keys), rows, (indptr, values), rep, cfg.threshold)
-
-
-def _config(config, options: dict) -> CollapseConfig:
-    """``config`` (default ``CollapseConfig()``) with the options given (not None) replacing its fields."""
-    valid = {f.name for f in fields(CollapseConfig)}
-    for k in options:
-        if k not in valid:
-            raise TypeError(f"unexpected option {k!r}; options are {sorted(valid)}")
-    given = {k: v for k, v in options.items() if v is not None}
-    if config is None:
-        return CollapseConfig(**given)
-    if not isinstance(config, CollapseConfig):
-        raise TypeError(f"config must be a dedup.CollapseConfig, got {type(config).__name__}")
-    return replace(config, **given) if given else config
 
 
 def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = None, mode: str | None = None,
@@ -184,7 +169,7 @@ def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = N
     >>> (r.start, r.end, r.kind, r.source, r.similarity)
     (38, 47, 'repeat', Span(id=0, start=16, end=25), 1.0)
     """
-    cfg = _config(config, dict(options, unit=unit, mode=mode))
+    cfg = resolve(CollapseConfig, config, dict(options, unit=unit, mode=mode))
     out = _collapse(_analyse(docs, cfg, text, id), cfg)
     if not is_frame(docs):
         return out
@@ -226,7 +211,7 @@ def collapse_and_blocks(docs, *, config: CollapseConfig | None = None) -> tuple[
     Equal to the two calls; the analysis (cutting, shingling, grouping the
     blocks) is shared, which is about half of each call's time.
     """
-    cfg = _config(config, {})
+    cfg = resolve(CollapseConfig, config, {})
     an = _analyse(docs, cfg)
     return _collapse(an, cfg), _groups(an, cfg)
 
@@ -242,7 +227,7 @@ def _passage_records(an: _Analysis, kind, cfg: CollapseConfig):
     source doc, source start, source end, similarity)`` arrays, source the group's first occurrence."""
     from .._passages._find import passages
 
-    a = passages(list(zip(an.ids, an.texts)), min_words=cfg.passage_words).arrays()
+    a = passages(list(zip(an.ids, an.texts)), min_words=cfg.passage_words, max_docs=None).arrays()
     n = a.doc.shape[0]
     group = np.repeat(np.arange(a.group_ptr.shape[0] - 1), np.diff(a.group_ptr))
     first = a.first[group]
@@ -312,7 +297,7 @@ def _collapsed_docs(an: _Analysis, kind, source, apply: bool, extra=None) -> lis
 
 
 def _decode(cps) -> str:
-    """The ``str`` of code points from ``_blocks.code_points`` (uint16 holds no surrogates there)."""
+    """The ``str`` of code points from ``_codepoints.code_points`` (uint16 holds no surrogates there)."""
     if cps.dtype == np.uint8:
         return codecs.latin_1_decode(cps)[0]
     if cps.dtype == np.uint16:
@@ -344,7 +329,7 @@ def blocks(docs, *, config: CollapseConfig | None = None, unit: str | None = Non
     >>> [(x.kind, x.text, x.occurrences, x.n_docs) for x in g]
     [('syndicated', 'Menu', (Span(id='a', start=0, end=4), Span(id='b', start=0, end=4)), 2)]
     """
-    cfg = _config(config, dict(options, unit=unit))
+    cfg = resolve(CollapseConfig, config, dict(options, unit=unit))
     return _groups(_analyse(docs, cfg, text, id), cfg)
 
 

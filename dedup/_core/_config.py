@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, fields, replace
 
-from ._options import COLLAPSE, INDEX, MODES, REMOVABLE, SHINGLES, SKETCHES, UNITS
+from ._options import COLLAPSE, FREQUENT, INDEX, MODES, PASSAGES, REMOVABLE, SHINGLES, SKETCHES, UNITS
 
 
 def filled(cls, values: Mapping) -> dict:
@@ -240,3 +240,118 @@ class CollapseConfig:
 
     def __str__(self) -> str:
         return "CollapseConfig(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)) + ")"
+
+
+@dataclass(frozen=True)
+class PassageConfig:
+    """How shared passages are seeded, aligned and kept. ``dedup.passages`` builds one from its keywords.
+
+    Parameters
+    ----------
+    min_words : int, default 10
+        Fewest words (tokens, as ``dedup.shingles`` counts them) a passage's
+        two copies share: words the alignment pairs with an equal word. A
+        clause: short texts (answers of a few hundred words) reuse their
+        source in pieces this short, and on planted reuse (``benchmarks/
+        PASSAGES.md``) 10 finds every copy 15 finds and more at 20-40 %
+        edits, with no false passage, where 8 aligns a few chance phrases.
+        Stock phrases and headers are kept out by ``max_docs``, not by
+        length.
+    max_docs : int or None, default 50
+        Groups in more documents than this are stock text, not reuse, and
+        are left out: mail and news headers ("Organization: ... Lines:
+        ..."), signatures, licence texts, navigation. ``None`` keeps every
+        group (a passage copied into thousands of documents is then one
+        group, found in linear time: see ``frequent``).
+    ngram : int, default 4
+        Words per seed n-gram. Shorter seeds survive denser edits (a seed
+        needs ``ngram`` unedited words in a row), longer ones are rarer.
+    max_df : int, default 20
+        N-grams in at most this many documents are *rare* and seed every
+        pair of documents holding them. passim's ``--maxDF`` is 100 for
+        newspaper archives; on 20 Newsgroups, 20 aligns a third of the pairs
+        100 does (threads quote one post dozens of times) and loses 0.6 % of
+        the words found in some passage, since the copies still link to the
+        first one through ``frequent``.
+    frequent : {"star", "drop"}, default "star"
+        What n-grams in more than ``max_df`` documents do: link each other
+        document to the first one holding them (so a passage copied into
+        thousands of documents is still found, in linear time), or nothing
+        (passim's behaviour).
+    min_seeds : int, default 2
+        Seed n-grams two documents must share within ``min_words`` words
+        (and near one diagonal) for them to be aligned there (passim's
+        ``--min-match`` is 5 for 5-grams over whole books; a 10-word passage
+        holds 7 seed 4-grams, two of which survive one edit in its middle).
+    max_repeat : int, default 10
+        An n-gram occurring more than this many times in one document seeds
+        nothing there (passim's ``--max-repeat``).
+    xdrop : int, default 8
+        The X-drop of the gapped extension: an alignment stops where its
+        score falls this far below its best (``_align``).
+    max_gap : int, default 10
+        Pieces of one alignment that follow each other in both documents
+        with at most this many words between them are one passage.
+    """
+
+    min_words: int = PASSAGES["min_words"]
+    max_docs: int | None = PASSAGES["max_docs"]
+    ngram: int = PASSAGES["ngram"]
+    max_df: int = PASSAGES["max_df"]
+    frequent: str = PASSAGES["frequent"]
+    min_seeds: int = PASSAGES["min_seeds"]
+    max_repeat: int = PASSAGES["max_repeat"]
+    xdrop: int = PASSAGES["xdrop"]
+    max_gap: int = PASSAGES["max_gap"]
+
+    def __post_init__(self) -> None:
+        self.check({f.name: getattr(self, f.name) for f in fields(self)})
+
+    @classmethod
+    def check(cls, values: Mapping, name: Callable[[str], str] = str) -> dict:
+        """Validate fields (the ``values`` given, the others at their defaults); errors name a field as
+        ``name(field)`` (a command line's flag), as ``dedup.Config.check`` does."""
+        v = filled(cls, values)
+        for field, low in (("min_words", 1), ("ngram", 1), ("max_df", 2), ("min_seeds", 1), ("max_repeat", 1),
+                           ("xdrop", 1), ("max_gap", 0)):
+            _check_int(name(field), v[field], low)
+        if v["max_docs"] is not None:
+            _check_int(name("max_docs"), v["max_docs"], 2)
+        if v["frequent"] not in FREQUENT:
+            raise ValueError(f"{name('frequent')} must be one of {list(FREQUENT)}, got {v['frequent']!r}")
+        if v["min_words"] < v["ngram"]:
+            raise ValueError(f"{name('min_words')} must be >= ngram ({v['ngram']}), got {v['min_words']!r}: "
+                             "a passage holds at least one seed n-gram")
+        return v
+
+    @property
+    def winnow(self) -> int:
+        """Winnowing window of the seeds (``_seeds``), the largest that keeps two seeds in a passage with one edit.
+
+        A passage of ``min_words`` words with one word edited holds an exact
+        run of at least ``(min_words - 1) // 2`` words; a run holds a whole
+        window, and so a seed, from ``w + ngram - 1`` words.
+        """
+        return max(1, (self.min_words - 1) // 2 - self.ngram + 1)
+
+    def __str__(self) -> str:
+        return "PassageConfig(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)) + ")"
+
+
+def resolve(cls, config, options: Mapping):
+    """The one way every entry point turns ``config=`` and keywords into a config of class ``cls``.
+
+    ``config`` (default ``cls()``) with the keywords given (not None)
+    replacing its fields; a keyword that is not a field is a TypeError that
+    lists the fields, a ``config`` of another class a TypeError.
+    """
+    valid = [f.name for f in fields(cls)]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise TypeError(f"unexpected option {unknown[0]!r}; options are {sorted(valid)}")
+    given = {k: v for k, v in options.items() if v is not None}
+    if config is None:
+        return cls(**given)
+    if not isinstance(config, cls):
+        raise TypeError(f"config must be a dedup.{cls.__name__}, got {type(config).__name__}")
+    return replace(config, **given) if given else config

@@ -17,6 +17,8 @@ UNITS = ("line", "paragraph", "sentence")
 MODES = ("keep_first", "remove_all", "report")
 #: Kinds of block collapse may remove (``remove=``); separators follow them.
 REMOVABLE = ("repeat", "syndicated", "boilerplate")
+#: ``frequent=`` of passages: n-grams in more than ``max_df`` documents link to their first one, or seed nothing.
+FREQUENT = ("star", "drop")
 #: Output formats of the command line.
 FORMATS = ("text", "jsonl", "csv", "json")
 
@@ -27,10 +29,12 @@ INDEX = {"threshold": 0.8, "ngram": 5, "shingle": "word", "num_perm": 128, "seed
 COLLAPSE = {"unit": "line", "mode": "keep_first", "remove": REMOVABLE, "ngram": 3, "threshold": 0.7,
             "num_perm": 64, "seed": 0, "min_prob": 0.99, "fuzzy_words": 8, "min_words": 8, "min_docs": 3,
             "window": 2, "anchor_words": 20, "protect_words": 20, "passages": False, "passage_words": 8}
-#: ``dedup.passages`` / ``PassageConfig``: passages of 15 shared words or more, seeded by word 4-grams (see its docstring).
-PASSAGES = {"min_words": 15, "ngram": 4, "max_df": 20, "frequent": "star", "min_seeds": 2, "max_repeat": 10, "xdrop": 8,
-            "max_gap": 10}
-#: ``near-dups explain``: shared passages of this many words or more.
-EXPLAIN_MIN_WORDS = 8
+#: ``dedup.passages`` / ``PassageConfig``: passages of 10 shared words or more (a clause) in at most 50 documents,
+#: seeded by word 4-grams (see its docstring). The overview, the report, ``near-dups passages`` and ``explain``
+#: read them here.
+PASSAGES = {"min_words": 10, "max_docs": 50, "ngram": 4, "max_df": 20, "frequent": "star", "min_seeds": 2,
+            "max_repeat": 10, "xdrop": 8, "max_gap": 10}
+#: ``pair_arrays``/``pairs`` refuse to list more pairs than this unless told to.
+MAX_PAIRS = 100_000_000
 #: Seconds a writer of a saved index waits for the one holding its lock (``dedup.lock``, ``--lock-timeout``).
 LOCK_TIMEOUT = 600.0

@@ -276,7 +276,7 @@ def sweep(parent) -> list[pathlib.Path]:
     return removed
 
 
-def _header(dtype: np.dtype, shape: tuple) -> bytes:
+def npy_header(dtype: np.dtype, shape: tuple) -> bytes:
     d = repr({"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape})
     body = b"\x93NUMPY\x01\x00" + (HEADER - 10).to_bytes(2, "little") + d.encode("latin1")
     if len(body) >= HEADER:
@@ -313,7 +313,7 @@ class Spool:
             return
         self.path = self.budget.directory() / f"{self.name}.npy"
         self.file = open(self.path, "wb")
-        self.file.write(_header(self.dtype, (0,)))
+        self.file.write(npy_header(self.dtype, (0,)))
         for c in self.chunks:
             self.file.write(c.tobytes())
         self.chunks = []
@@ -325,7 +325,7 @@ class Spool:
                 return np.zeros(0, dtype=self.dtype)
             return self.chunks[0] if len(self.chunks) == 1 else np.concatenate(self.chunks)
         self.file.seek(0)
-        self.file.write(_header(self.dtype, (self.size,)))
+        self.file.write(npy_header(self.dtype, (self.size,)))
         self.file.close()
         self.file = None
         arr = np.load(self.path, mmap_mode="r")

@@ -16,9 +16,9 @@ from .._text import _frames, _utf8
 from . import _pipeline, _stream
 from .._core import _spill
 from .._storage import _store
-from .._core._config import Config
+from .._core._config import Config, resolve
 from .._text._documents import as_documents, iter_documents
-from ._index import Index, _check_size, make_config
+from ._index import Index, _check_size
 from .._verify._keep import priorities as _priority
 from .._core._options import KEEP as KEEP_POLICIES
 from .._core._stats import Stats
@@ -104,7 +104,7 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
     >>> dedup.index(["a b c d e f g", "a b c d e f g h"], config=cfg).pairs()
     [(0, 1, 0.8571428571428571)]
     """
-    config = make_config(config, dict(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm,
+    config = resolve(Config, config, dict(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm,
                                       seed=seed, bands=bands, rows=rows, min_prob=min_prob, sketch=sketch))
     budget = _spill.Budget(_spill.parse_size(memory) if memory is not None else _spill.default_memory(),
                            workdir, keep=keep_workdir)

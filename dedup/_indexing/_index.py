@@ -16,6 +16,7 @@ from .._verify import _cluster
 from .._text import _frames, _utf8
 from . import _pipeline, _segments, _update
 from .._core import _spill
+from .._core._options import MAX_PAIRS
 from .._storage import _store
 from .._core._arrays import group_by_label
 from .._core._config import Config, check_threshold
@@ -25,8 +26,6 @@ from .._text._documents import as_documents, is_frame
 from ._pipeline import Buckets, Features, Groups, Pairs
 from .._core._words import plural
 
-#: ``pair_arrays``/``pairs`` refuse to list more pairs than this unless told to.
-MAX_PAIRS = 100_000_000
 
 
 def shingles(text: str, *, ngram: int = 5, shingle: str = "word") -> np.ndarray:
@@ -54,16 +53,6 @@ def shingles(text: str, *, ngram: int = 5, shingle: str = "word") -> np.ndarray:
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
     return _pipeline.shingles(text, Config(ngram=ngram, shingle=shingle))
-
-
-def make_config(config: Config | None, options: dict) -> Config:
-    """``config`` (default ``Config()``) with the options given (not None) replacing its fields."""
-    given = {k: v for k, v in options.items() if v is not None}
-    if config is None:
-        return Config(**given)
-    if not isinstance(config, Config):
-        raise TypeError(f"config must be a dedup.Config, got {type(config).__name__}")
-    return Config(**{**config.to_dict(), **given}) if given else config
 
 
 def _check_size(n: int) -> None:
@@ -382,7 +371,7 @@ class Index:
         their exact scores and the documents' lengths, but no texts, word
         diffs, removals or repeated blocks.
         """
-        from .._report import index_report
+        from .._report._page import index_report
 
         return index_report(self, path, texts, **options)
 

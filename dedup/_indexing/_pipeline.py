@@ -37,7 +37,7 @@ from .._core._config import Config
 SHINGLE_MODES = {"word": _shingle.WORDS, "char": _shingle.CHARS}
 
 #: Characters of text shingled per kernel call. The shingling scratch space is
-#: at most 4 bytes per input byte in word mode (8 in char mode; ``_shingle._bound``),
+#: at most 4 bytes per input byte in word mode (8 in char mode; ``_shingle.max_shingles``),
 #: so this bounds it near 64-128 MiB (more for text outside ASCII, which takes
 #: 2-4 bytes per character).
 BATCH_CHARS = 1 << 24
@@ -186,7 +186,7 @@ def featurize(texts, config: Config, lengths=None) -> Features:
         buf, offs = _normalize.encode_batch(texts[start:stop], text_buf)
         if not np.may_share_memory(buf, text_buf):  # the first batch, or a larger one: keep its buffer for the next
             text_buf = buf
-        need = int(_shingle._bound(np.diff(offs), mode).sum())
+        need = int(_shingle.max_shingles(np.diff(offs), mode).sum())
         if scratch is None or scratch.shape[0] < need:
             scratch = None  # given back first: reused if its block holds ``need``, else unmapped, never both held
             scratch = _pool.empty(need, np.uint64)

@@ -164,11 +164,11 @@ def spool_features(parts, config: Config, budget):
         # The bands' files, one after another behind one header, copied file to file: a (bands, n) array
         # in C order. Nothing is mapped, so none of it counts as this process's memory (writing through
         # a memory map held every page written, 1.7 GB at 10M documents).
-        from .._core._spill import HEADER, _header
+        from .._core._spill import HEADER, npy_header
 
         path = budget.directory() / "keys.npy"
         with open(path, "wb") as out:
-            out.write(_header(np.dtype(np.uint64), (bands, n_docs)))
+            out.write(npy_header(np.dtype(np.uint64), (bands, n_docs)))
             for b in range(bands):
                 with open(keys[b].path, "rb") as src:
                     src.seek(HEADER)

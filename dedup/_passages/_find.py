@@ -12,7 +12,9 @@ copies of each passage across documents:
           --_align.align_pairs--> per candidate pair, X-drop gapped extension of the seeds: passages with
                                   exact token spans, aligned matches and a score
           --_groups.group_stage-> occurrences of one document that overlap by 80 % of the longer one are
-                                  one occurrence; passages join occurrences into groups (union-find)
+                                  one occurrence; passages join occurrences into groups (union-find);
+                                  occurrences grow to whole words; a group lists each region of a
+                                  document once, and a group nested in another joins it
 
 Every stage is a kernel over arrays, parallel over documents or pairs; Python
 work is O(1) per document. The work of a pair is about the length of what it
@@ -26,103 +28,17 @@ one document is ``dedup.collapse``'s business.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numba
 import numpy as np
 
-from . import _align, _seeds
-from .._text import _tokens
-from ._groups import PairPassages, PassageArrays, group_stage  # noqa: F401  (group_stage: a stage)
-from .._core._config import _check_int, filled
+from .._core._config import PassageConfig, resolve
+from .._text import _codepoints, _tokens
 from .._text._documents import as_documents
-from .._core._options import PASSAGES
-
-
-@dataclass(frozen=True)
-class PassageConfig:
-    """How shared passages are seeded, aligned and kept. ``dedup.passages`` builds one from its keywords.
-
-    Parameters
-    ----------
-    min_words : int, default 15
-        Fewest words (tokens, as ``dedup.shingles`` counts them) a passage's
-        two copies share: words the alignment pairs with an equal word. A
-        sentence, not a stock phrase or a header line (on 20 Newsgroups, 10
-        adds 60,000 passages of 10-14 words, many of them "Organization: ...
-        Lines: ..." headers, and costs 2.5 times the time).
-    ngram : int, default 4
-        Words per seed n-gram. Shorter seeds survive denser edits (a seed
-        needs ``ngram`` unedited words in a row), longer ones are rarer.
-    max_df : int, default 20
-        N-grams in at most this many documents are *rare* and seed every
-        pair of documents holding them. passim's ``--maxDF`` is 100 for
-        newspaper archives; on 20 Newsgroups, 20 aligns a third of the pairs
-        100 does (threads quote one post dozens of times) and loses 0.6 % of
-        the words found in some passage, since the copies still link to the
-        first one through ``frequent``.
-    frequent : {"star", "drop"}, default "star"
-        What n-grams in more than ``max_df`` documents do: link each other
-        document to the first one holding them (so a passage copied into
-        thousands of documents is still found, in linear time), or nothing
-        (passim's behaviour).
-    min_seeds : int, default 2
-        Seed n-grams two documents must share within ``min_words`` words
-        (and near one diagonal) for them to be aligned there (passim's
-        ``--min-match`` is 5 for 5-grams over whole books; a 10-word passage
-        holds 7 seed 4-grams, two of which survive one edit in its middle).
-    max_repeat : int, default 10
-        An n-gram occurring more than this many times in one document seeds
-        nothing there (passim's ``--max-repeat``).
-    xdrop : int, default 8
-        The X-drop of the gapped extension: an alignment stops where its
-        score falls this far below its best (``_align``).
-    max_gap : int, default 10
-        Pieces of one alignment that follow each other in both documents
-        with at most this many words between them are one passage.
-    """
-
-    min_words: int = PASSAGES["min_words"]
-    ngram: int = PASSAGES["ngram"]
-    max_df: int = PASSAGES["max_df"]
-    frequent: str = PASSAGES["frequent"]
-    min_seeds: int = PASSAGES["min_seeds"]
-    max_repeat: int = PASSAGES["max_repeat"]
-    xdrop: int = PASSAGES["xdrop"]
-    max_gap: int = PASSAGES["max_gap"]
-
-    def __post_init__(self) -> None:
-        self.check({f.name: getattr(self, f.name) for f in fields(self)})
-
-    @classmethod
-    def check(cls, values: Mapping, name: Callable[[str], str] = str) -> dict:
-        """Validate fields (the ``values`` given, the others at their defaults); errors name a field as
-        ``name(field)`` (a command line's flag), as ``dedup.Config.check`` does."""
-        v = filled(cls, values)
-        for field, low in (("min_words", 1), ("ngram", 1), ("max_df", 2), ("min_seeds", 1), ("max_repeat", 1),
-                           ("xdrop", 1), ("max_gap", 0)):
-            _check_int(name(field), v[field], low)
-        if v["frequent"] not in _seeds.FREQUENT:
-            raise ValueError(f"{name('frequent')} must be one of {list(_seeds.FREQUENT)}, got {v['frequent']!r}")
-        if v["min_words"] < v["ngram"]:
-            raise ValueError(f"{name('min_words')} must be >= ngram ({v['ngram']}), got {v['min_words']!r}: "
-                             "a passage holds at least one seed n-gram")
-        return v
-
-    @property
-    def winnow(self) -> int:
-        """Winnowing window of the seeds (``_seeds``), the largest that keeps two seeds in a passage with one edit.
-
-        A passage of ``min_words`` words with one word edited holds an exact
-        run of at least ``(min_words - 1) // 2`` words; a run holds a whole
-        window, and so a seed, from ``w + ngram - 1`` words.
-        """
-        return max(1, (self.min_words - 1) // 2 - self.ngram + 1)
-
-    def __str__(self) -> str:
-        return "PassageConfig(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)) + ")"
+from . import _align, _seeds
+from ._groups import PairPassages, PassageArrays, group_stage, word_glue  # noqa: F401  (group_stage: a stage)
 
 
 # --------------------------------------------------------------------------- records
@@ -260,16 +176,6 @@ class Passages(Sequence):
         return f"<dedup.Passages: {len(self)} groups, {n_occ} occurrences in {len(self.ids)} documents; {self.config}>"
 
 
-def _config(config, given: dict) -> PassageConfig:
-    if config is None:
-        return PassageConfig(**given)
-    if not isinstance(config, PassageConfig):
-        raise TypeError(f"config must be a dedup.PassageConfig, got {type(config).__name__}")
-    if given:
-        raise ValueError(f"give config or keywords, not both; got config and {sorted(given)}")
-    return config
-
-
 def passages(docs, *, config: PassageConfig | None = None, **options) -> Passages:
     """Passages shared by two or more documents, grouped, with exact spans; copies may be edited.
 
@@ -279,7 +185,7 @@ def passages(docs, *, config: PassageConfig | None = None, **options) -> Passage
         As for ``dedup.index``.
     config : PassageConfig, optional
         All settings at once; or give them as keywords: ``min_words``,
-        ``ngram``, ``max_df``, ``frequent``, ``min_seeds``, ``max_repeat``,
+        ``max_docs``, ``ngram``, ``max_df``, ``frequent``, ``min_seeds``, ``max_repeat``,
         ``xdrop``, ``max_gap`` (see ``PassageConfig``).
 
     Returns
@@ -306,12 +212,15 @@ def passages(docs, *, config: PassageConfig | None = None, **options) -> Passage
     >>> a.words_a, a.words_b, a.matches, round(a.similarity, 3)
     (16, 15, 14, 0.903)
     """
-    cfg = _config(config, options)
+    cfg = resolve(PassageConfig, config, options)
     ids, texts = as_documents(docs)
-    tokens = _tokens.tokenize(texts)
+    cps, doc_ptr = _codepoints.code_points(texts)
+    tokens = _tokens.tokenize_code_points(cps, doc_ptr)
+    glue = word_glue(cps, doc_ptr, tokens)
+    del cps
     hits = seed_stage(tokens, cfg)
     pp = align_stage(tokens, hits, cfg)
-    return Passages(ids, texts, group_stage(tokens, pp), cfg)
+    return Passages(ids, texts, group_stage(tokens, pp, glue, cfg.max_docs), cfg)
 
 
 # --------------------------------------------------------------------------- one pair
@@ -389,7 +298,7 @@ def align(a: str, b: str, *, config: PassageConfig | None = None, **options) -> 
     >>> [(tag, a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2 in p.opcodes if tag != "equal"]
     [('replace', 'the', 'a'), ('insert', '', 'where')]
     """
-    cfg = _config(config, options)
+    cfg = resolve(PassageConfig, config, options)
     for name, text in (("a", a), ("b", b)):
         if not isinstance(text, str):
             raise TypeError(f"{name} must be str, got {type(text).__name__}")

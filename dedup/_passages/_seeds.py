@@ -54,7 +54,7 @@ from ._candidates import Hits, _support, candidate_pairs
 from .._core._keysort import sort_keys
 from .._text._tokens import window_hashes
 
-FREQUENT = {"star": 1, "drop": 0}
+FREQUENT = {"star": 1, "drop": 0}  # the codes of _options.FREQUENT
 
 
 #: Fewest hash bits a key keeps when it packs the document and the position

@@ -20,13 +20,13 @@ import os
 import subprocess
 import sys
 
-#: A text of each code-point width ``_blocks.code_points`` chooses (one character decides).
+#: A text of each code-point width ``_codepoints.code_points`` chooses (one character decides).
 SAMPLES = {"uint8": "caf\u00e9", "uint16": "\u0101", "uint32": "\U0001f600"}
 
 
 def start(texts, min_words: int) -> subprocess.Popen | None:
     """Start compiling the passage kernels for ``texts``' width in a child process (None if it cannot start)."""
-    from .._blocks._segment import code_point_width
+    from .._text._codepoints import code_point_width
 
     code = f"import dedup._passages._warm as w; w.child({code_point_width(texts)!r}, {int(min_words)})"
     try:
@@ -56,7 +56,7 @@ def stop(proc: subprocess.Popen | None) -> None:
 def child(kind: str, min_words: int) -> None:
     """In the child: find passages in two tiny documents of the given width (the kernels' types are all that count)."""
     import dedup
-    from dedup._passages._find._find import PassageConfig
+    from dedup._core._config import PassageConfig
 
     words = " ".join(f"w{k}" for k in range(3 * min_words))
     docs = [f"{SAMPLES[kind]} {words} one", f"two {words} {SAMPLES[kind]}"]

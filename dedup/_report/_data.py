@@ -43,6 +43,7 @@ import numpy as np
 
 from .. import __version__
 from .._indexing import _pipeline
+from .._core._options import MAX_PAIRS
 from ._svg import histogram_edges
 
 #: Removal kinds in the order of their codes in ``removed.rm``.
@@ -293,7 +294,6 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
     ``texts=None`` (an index alone) makes the page of what the index holds:
     clusters, scores and lengths, without texts, removals, blocks or passages.
     """
-    from .._indexing._index import MAX_PAIRS
 
     n = len(ids)
     if texts is None:

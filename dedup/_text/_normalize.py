@@ -751,7 +751,7 @@ def _ascii_fold() -> np.ndarray:
 
 
 def fold_code_points(cps, doc_ptr, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``encode_batch(texts)`` computed from the texts' code points (``_blocks.code_points``).
+    """``encode_batch(texts)`` computed from the texts' code points (``_codepoints.code_points``).
 
     Reads the code points the caller already holds instead of encoding every
     text to UTF-8 first, by the same passes as ``encode_batch`` reads texts in

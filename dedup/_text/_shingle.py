@@ -246,7 +246,7 @@ def _windows(out, o, n_units, ngram, ring, top, tag, sort):
 def _shingle_one(buf, start, end, ngram, mode, classes, out, o, ring):
     """Write the shingle hashes of ``buf[start:end]`` to ``out[o:]``; return (how many, units).
 
-    At most ``_bound(end - start, mode)`` values are written: there are no
+    At most ``max_shingles(end - start, mode)`` values are written: there are no
     more shingles than units; a CHARS unit takes at least one byte (a space is
     paid for by the separator it replaces); WORDS units are tokens of at least
     one byte separated by at least one byte, or solo characters of at least
@@ -370,12 +370,12 @@ _CHUNK = 256
 _CHUNK_BYTES = 1 << 17
 
 
-def _bound(nbytes, mode):
+def max_shingles(nbytes, mode):
     """Most shingles a segment of ``nbytes`` bytes can have (see ``_shingle_one``)."""
     return nbytes if mode == CHARS else (nbytes + 1) // 2
 
 
-_row_bound = njit(cache=True, inline="always")(_bound)
+_row_bound = njit(cache=True, inline="always")(max_shingles)
 
 
 @njit(cache=True, nogil=True)

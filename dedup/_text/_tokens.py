@@ -39,8 +39,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from .._blocks import _segment as _blocks
-from . import _normalize
+from . import _codepoints, _normalize
 from .._core._hashing import FNV_OFFSET, FNV_PRIME, fmix64
 from ._shingle import _POLY, _WIDTH_TAG, _decode
 
@@ -324,16 +323,16 @@ def tokenize(texts: Sequence[str]) -> Tokens:
     Tokens
 
     Python work is a constant number of calls: one ``encode`` of all texts
-    (``_blocks.code_points``), and for the texts holding characters without
+    (``_codepoints.code_points``), and for the texts holding characters without
     a normalization boundary one decode, one NFKC, one casefold and one
     encode of all of them together.
     """
-    cps, doc_ptr = _blocks.code_points(texts)
+    cps, doc_ptr = _codepoints.code_points(texts)
     return tokenize_code_points(cps, doc_ptr)
 
 
 def tokenize_code_points(cps: np.ndarray, doc_ptr: np.ndarray) -> Tokens:
-    """``tokenize`` of texts already read as code points (``_blocks.code_points``)."""
+    """``tokenize`` of texts already read as code points (``_codepoints.code_points``)."""
     n = doc_ptr.shape[0] - 1
     table, data = _normalize.fold_table()
     ascii_fold = _normalize._ascii_fold()

@@ -19,7 +19,7 @@ import numpy as np
 
 import dedup
 
-from .._core._options import EXPLAIN_MIN_WORDS
+from .._core._options import PASSAGES
 from ._render import Style, jsonable, width
 from ._io._ui import number, plural
 
@@ -46,6 +46,11 @@ def render(out, rec: dict, a: str, style: Style, *, limit: int = 10) -> None:
               f"{rec['ngram']}-word shingles ({number(rec['shingles_a'])} and {number(rec['shingles_b'])}); "
               f"{verdict} at --threshold {rec['threshold']:g}\n")
     render_explain_passages(out, rec, style, limit=limit)
+
+
+#: Fewest shared words of a passage ``explain`` shows: ``passages``' default, a clause (the seeds'
+#: "On the sidelines of the NATO summit in Madrid" is 9 words).
+EXPLAIN_MIN_WORDS = PASSAGES["min_words"]
 
 
 def explain_passages(a: str, b: str, *, min_words: int = EXPLAIN_MIN_WORDS) -> list[dict]:

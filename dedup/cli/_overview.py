@@ -41,9 +41,9 @@ from ._io._errors import EXIT_FOUND, EXIT_OK, UsageError
 from ._render import Style, first_words, width, write_records
 from ._io._ui import number, plural
 
-#: Passages the overview shows have this many shared words or more: a clause (people are reading, not
-#: filtering; the seeds' "On the sidelines of the NATO summit in Madrid", in all three, is 9 words).
-CLAUSE_WORDS = 8
+#: Passages the overview shows have this many shared words or more: ``dedup.passages``' own default, a clause
+#: (the seeds' "On the sidelines of the NATO summit in Madrid", in all three, is 9 words).
+CLAUSE_WORDS = _options.PASSAGES["min_words"]
 #: Items shown per section (--top).
 TOP = 5
 #: Spans listed per document of an item, and documents per item.
@@ -79,7 +79,7 @@ class Results(NamedTuple):
 
 def configure(args) -> Configs:
     """``configure`` of the overview and the report; the similarity options apply to the documents."""
-    from .._passages._find import PassageConfig  # numba: after parsing, not at import
+    from .._core._config import PassageConfig
 
     min_words = CLAUSE_WORDS if args.min_words is None else args.min_words
     return Configs(index_config(args), configured(dedup.CollapseConfig, given(args, ("unit",))),
@@ -201,7 +201,7 @@ def next_commands(args, corpus, found: dict) -> list[list[str]]:
     rows = [[again("find", INDEX_OPTIONS) + keep, "every cluster, with each verified pair's exact Jaccard"],
             [again("collapse", ("unit",)) + " --dry-run", "each block collapse would remove, and the copy it keeps"],
             [again("blocks", ("unit",)), "every repeated block, with all its occurrences"],
-            [again("passages") + f" --min-words {args.config.passages.min_words}",
+            [again("passages", ("min_words",)),
              "every shared passage, with its copies aligned across edits"]]
     pair = _pair(found, corpus)
     if pair:
@@ -354,8 +354,9 @@ OVERVIEW = Command(
     notes=textwrap.fill(
         "The similarity options (--threshold, --ngram, --shingle, --num-perm, --seed, --sketch) are the "
         "documents'; blocks are cut by --unit and matched as `near-dups collapse` matches them; passages have "
-        f"--min-words shared words or more (default {CLAUSE_WORDS}: a clause; `near-dups passages` defaults to "
-        f"{_options.PASSAGES['min_words']}). With --format jsonl|json: one record per item shown, \"section\" saying "
+        f"--min-words shared words or more (default {CLAUSE_WORDS}: a clause, as `near-dups passages`) in at most "
+        f"{_options.PASSAGES['max_docs']} documents (more: stock text, headers). With --format jsonl|json: one "
+        "record per item shown, \"section\" saying "
         f"which ({', '.join(SECTIONS)}; the fields of `find`, `blocks` and `passages` records), then one "
         "\"summary\" record with complete counts, the settings and the commands that go deeper. "
         "--fail-on-duplicates exits 1 when anything was found.", 78, break_on_hyphens=False),

@@ -14,16 +14,16 @@ from ._common import INDEX_OPTIONS, SPILL_OPTIONS, calling, configured, emit, em
 from ._io._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
 from ._io._ui import plural
 
-#: Fewest shared words of a passage ``explain`` shows: a clause, fewer than ``passages``' default
-#: because one pair is being read closely (the seeds' "On the sidelines of the NATO summit in Madrid"
-#: is 9 words).
 
 # =========================================================================== passages
 def passage_config(args):
     """``configure`` of passages: ``dedup.PassageConfig`` of ``--min-words`` and ``--ngram``."""
-    from .._passages._find import PassageConfig  # numba: after parsing, not at import
+    from .._core._config import PassageConfig
 
-    return configured(PassageConfig, given(args, ("min_words", "ngram")))
+    values = given(args, ("min_words", "ngram", "max_docs"))
+    if values.get("max_docs") == 0:
+        values["max_docs"] = None
+    return configured(PassageConfig, values)
 
 
 def passages_arguments(p) -> None:
@@ -31,6 +31,9 @@ def passages_arguments(p) -> None:
     _render.format_argument(p)
     p.add_argument("--min-words", type=int, metavar="N",
                    help=f"fewest words the copies of a passage share (default {_options.PASSAGES['min_words']})")
+    p.add_argument("--max-docs", type=int, metavar="N",
+                   help=f"leave out passages in more than N documents, stock text such as headers "
+                        f"(default {_options.PASSAGES['max_docs']}; 0: keep all)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
 
 
@@ -124,6 +127,6 @@ EXPLAIN = Command(
     notes=f"""\
 The similarity is the exact Jaccard of the two documents' --ngram word shingle
 sets (what find compares); passages are what `near-dups passages` finds
-between the two ({EXPLAIN_MIN_WORDS} shared words or more), aligned word by word, with their
+between the two ({_options.PASSAGES['min_words']} shared words or more), aligned word by word, with their
 edits marked [-in A-]{{+in B+}}.""",
     paths=(PathArg("a", "read"), PathArg("b", "read"), PathArg("corpus", "read")))

@@ -26,14 +26,22 @@ import json
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ._decode import BOMS, Undecodable, csv_codec, decode_text
 from ._errors import InputError
 from ._sources import CompressedError, Source, decompressed, fail, require_pyarrow, stat_of
 
-if TYPE_CHECKING:
-    from ._read import Corpus
+class Sink(Protocol):
+    """Where a reader puts documents: an in-memory ``_read.Corpus`` or a streamed ``_stream.Stream``."""
+
+    sources: list
+    nbytes: int
+    skipped: int
+
+    def add(self, r: Reader, doc_id, text: str, src: int, rec: int, where: str) -> None: ...
+
+    def ready(self) -> bool: ...
 
 
 @dataclass
@@ -46,7 +54,7 @@ class Reader:
     skip_errors: bool
     warn: Callable[[str], None]
     progress: Callable[[int], None]
-    corpus: Corpus
+    corpus: Sink
     encoding: str | None = None  # --encoding: the codec of every text and CSV file
     lines: set | None = None  # JSON Lines: read only these line numbers (a second pass for a few texts)
     _first: dict = field(default_factory=dict)  # id -> document position, while reading
