@@ -26,11 +26,7 @@ from pathlib import Path
 import numba
 import pytest
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # the helpers (_corpus, _peers) import by plain name
-    sys.path.insert(0, str(HERE))
-
-from _corpus import DATA_DIR, Corpus, load  # noqa: E402
+from benchmarks.harness.corpus import DATA_DIR, Corpus, load
 
 
 def _corpus_or_skip(name: str, limit: int | None = None) -> Corpus:
@@ -76,7 +72,7 @@ def threads(request):
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     """CPU model (lscpu, /proc/cpuinfo), memory, library versions and thread defaults, in the JSON."""
-    from _protocol import machine
+    from benchmarks.harness.protocol import machine
 
     machine_info["near_dups"] = machine()
 
