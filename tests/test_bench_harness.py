@@ -7,18 +7,12 @@ from the wrong contender would put a wrong figure in the README."""
 from __future__ import annotations
 
 import statistics
-import sys
-from pathlib import Path
 
 import numba
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-import _ceiling  # noqa: E402
-import plot_ladder  # noqa: E402
-import report  # noqa: E402
+from benchmarks.harness import ceiling as _ceiling
+from benchmarks.harness import plot_ladder, report
 
 
 def _reference(kind: str, tasks: int, steps: int) -> int:
