@@ -3,15 +3,15 @@
 The real corpora live outside the repo, in ``../shared/data`` next to the
 checkout (see its README); they are never copied here. Every fixture that
 needs one skips its test cleanly when the file is absent, so
-``pytest benchmarks/ --benchmark-only`` on a bare checkout reports skips, not
+``python -m pytest benchmarks/ --benchmark-only`` on a bare checkout reports skips, not
 errors.
 
 The comparison (see ``test_compare.py`` and ``RESULTS.md``):
 
-    pytest benchmarks/test_truth.py benchmarks/test_compare.py benchmarks/test_limits.py \
-        benchmarks/test_threads.py benchmarks/test_cold_start.py -o addopts="" --benchmark-only \
-        --benchmark-json=benchmarks/results.json
-    python benchmarks/report.py benchmarks/results.json > table.md
+    python -m pytest benchmarks/compare/test_truth.py benchmarks/compare/test_compare.py benchmarks/compare/test_limits.py \
+        benchmarks/compare/test_threads.py benchmarks/compare/test_cold_start.py -o addopts="" --benchmark-only \
+        --benchmark-json=benchmarks/results/compare/results.json
+    python -m benchmarks.harness.report benchmarks/results/compare/results.json > table.md
 
 The hooks below put the CPU model, memory, library versions and thread
 defaults (``_protocol.machine``) and the command line into that JSON.

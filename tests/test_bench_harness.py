@@ -11,8 +11,7 @@ import statistics
 import numba
 import pytest
 
-from benchmarks.harness import ceiling as _ceiling
-from benchmarks.harness import plot_ladder, report
+from benchmarks.harness import ceiling, plot_ladder, report
 
 
 def _reference(kind: str, tasks: int, steps: int) -> int:
@@ -38,13 +37,13 @@ def _reference(kind: str, tasks: int, steps: int) -> int:
     return acc
 
 
-@pytest.mark.parametrize("kind", sorted(_ceiling.KERNELS))
+@pytest.mark.parametrize("kind", sorted(ceiling.KERNELS))
 def test_control_kernels_match_python(kind, monkeypatch):
-    monkeypatch.setitem(_ceiling.STEPS, kind, 50)
-    want = _reference(kind, _ceiling.TASKS, 50)
+    monkeypatch.setitem(ceiling.STEPS, kind, 50)
+    want = _reference(kind, ceiling.TASKS, 50)
     before = numba.get_num_threads()
     for threads in (1, 2):
-        assert _ceiling.control(kind, threads)(None) == want
+        assert ceiling.control(kind, threads)(None) == want
     assert numba.get_num_threads() == before  # the thread count is given back
 
 

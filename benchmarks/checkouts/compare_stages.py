@@ -6,7 +6,7 @@ warms the JIT on a small corpus first, then times each stage once on every
 corpus. Medians and min-max over the rounds, and the ratio of medians, are
 printed as a Markdown table with the CPU and the load average.
 
-    python benchmarks/compare_stages.py OLD_CHECKOUT NEW_CHECKOUT --rounds 7
+    python -m benchmarks.checkouts.compare_stages OLD_CHECKOUT NEW_CHECKOUT --rounds 7
 
 A checkout is a directory holding ``dedup/``; both run with this Python.
 The stage functions of either layout (before and after ``dedup/_pipeline.py``)

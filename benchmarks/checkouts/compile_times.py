@@ -6,7 +6,7 @@ folder), recording numba's own ``numba:compile`` events, and then the same
 run again with the cache warm. With two checkouts, they alternate, so the
 figures compare on the same machine state::
 
-    python benchmarks/compile_times.py NEW_CHECKOUT [OLD_CHECKOUT] --rounds 3
+    python -m benchmarks.checkouts.compile_times NEW_CHECKOUT [OLD_CHECKOUT] --rounds 3
 """
 
 from __future__ import annotations

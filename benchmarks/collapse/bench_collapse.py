@@ -1,6 +1,6 @@
 """pytest-benchmark: ``dedup.collapse`` on a ladder of 20 Newsgroups sizes, one thread.
 
-Run: ``pytest benchmarks/bench_collapse.py --benchmark-only``. Skips without
+Run: ``python -m pytest benchmarks/collapse/bench_collapse.py --benchmark-only``. Skips without
 ``../shared/data/newsgroups.jsonl.gz``. MB/s is in ``extra_info``; the
 first case is a cold start (kernels loaded from numba's cache, not warmed).
 """

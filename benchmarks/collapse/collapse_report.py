@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    python benchmarks/collapse_report.py            # everything
-    python benchmarks/collapse_report.py web news speed pipeline
+    python -m benchmarks.collapse.collapse_report            # everything
+    python -m benchmarks.collapse.collapse_report web news speed pipeline
 
 * ``web``: ``web_pages.jsonl.gz``, pages of one dataset collapsed together.
   Every word of a page's ``text`` is labelled main text when it aligns with

@@ -1,6 +1,6 @@
 """How much slower a call is right after a pause, with and without the memory kept between calls.
 
-    python benchmarks/idle_penalty.py [--corpus newsgroups+web_pages] [--rounds 3] [--pause 2] [--keep-memory both]
+    python -m benchmarks.compare.idle_penalty [--corpus newsgroups+web_pages] [--rounds 3] [--pause 2] [--keep-memory both]
 
 For one and then two threads: per round, two calls back to back, a pause,
 then a call and the next one; with ``--keep-memory both`` each round does

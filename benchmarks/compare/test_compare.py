@@ -30,9 +30,9 @@ it. ``test_peak_memory`` runs each contender again in a fresh process per
 corpus (``_worker.py``) for its resident-set peak, and its first call there
 (after a 200-document warm-up) is kept as ``run_s``.
 
-    pytest benchmarks/test_compare.py benchmarks/test_threads.py benchmarks/test_limits.py \\
-        -o addopts="" --benchmark-only --benchmark-json=benchmarks/results.json
-    python benchmarks/report.py benchmarks/results.json
+    python -m pytest benchmarks/compare/test_compare.py benchmarks/compare/test_threads.py benchmarks/compare/test_limits.py \\
+        -o addopts="" --benchmark-only --benchmark-json=benchmarks/results/compare/results.json
+    python -m benchmarks.harness.report benchmarks/results/compare/results.json
 
 ``NEAR_DUPS_BENCH_LIMIT=N`` keeps the first N documents of each corpus (each
 part of a ``+`` corpus): for trying the harness, never for results.

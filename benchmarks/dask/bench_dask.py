@@ -2,7 +2,7 @@
 
 Run (from the repo root; needs ``pip install "near-dups[dask]"``):
 
-    python benchmarks/bench_dask.py --docs 100000 --workers 2 --partitions 8
+    python -m benchmarks.dask.bench_dask --docs 100000 --workers 2 --partitions 8
 
 It writes a planted corpus (random-word documents, a third of them edited or
 exact copies) as Parquet to a temporary folder, then, each in a fresh
@@ -30,7 +30,7 @@ sampled every 0.2 s) and its peak RSS, with the load average before each
 run; ``--corpus DIR`` keeps the Parquet corpus between invocations and
 ``--json FILE`` writes every run's record.
 
-    python benchmarks/bench_dask.py --docs 1000000 --partitions 8 --repeat 1 --skip-numba \
+    python -m benchmarks.dask.bench_dask --docs 1000000 --partitions 8 --repeat 1 --skip-numba \
         --memory-limit 3GB --memory-limit 6GB --rounds 3 --corpus /tmp/c1m --json dask_memory.json
 """
 

@@ -1,9 +1,9 @@
 """Turn a ladder run (pytest-benchmark JSON of ``test_ladder.py``) into tables, a summary and a plot.
 
-    python benchmarks/plot_ladder.py benchmarks/ladder_raw.json \\
-        [--png benchmarks/ladder.png] [--summary benchmarks/ladder_results.json] \\
+    python -m benchmarks.harness.plot_ladder ladder.json \\
+        [--png benchmarks/results/ladder/ladder.png] [--summary benchmarks/results/ladder/ladder_results.json] \\
         [--scale s10m.json ...] > tables.md
-    python benchmarks/plot_ladder.py benchmarks/ladder_results.json --png ...   # redraw from the summary
+    python -m benchmarks.harness.plot_ladder benchmarks/results/ladder/ladder_results.json --png ...   # redraw from the summary
 
 * Markdown on stdout: the targets, the ladder (per contender per rung: wall
   seconds, docs/s, MB/s, peak memory, pairs, recall), dedup's stages on one
@@ -12,7 +12,7 @@
   contender (matplotlib, Agg backend: no display needed).
 * ``--summary``: the same figures as a small JSON file, for the repository
   (the raw pytest-benchmark file keeps every round and machine detail).
-* ``--scale FILE...``: runs of ``benchmarks/scale.py`` (one JSON object a
+* ``--scale FILE...``: runs of ``benchmarks/scale/scale.py`` (one JSON object a
   line: documents, seconds, peak_rss_gib, peak_anon_rss_gib, recall, memory,
   ...), dedup over a generated *stream* with a memory budget, drawn as their
   own series beside the in-memory ladder (to 10M), each point labelled with
@@ -321,7 +321,7 @@ def scale_table(s: dict) -> list[str]:
     if not rows:
         return []
     out = ["### dedup over a generated stream with a memory budget (`scale.py`, one run per row)", "",
-           "Not the ladder's harness: `python benchmarks/scale.py N --memory M` generates the corpus as a stream "
+           "Not the ladder's harness: `python -m benchmarks.scale.scale N --memory M` generates the corpus as a stream "
            "(never held whole) and indexes it under the budget; seconds exclude generating the text; recall counts "
            "the planted pairs (Jaccard >= 0.8) that end in one cluster; peak RSS includes the resident pages of "
            "the memory-mapped work files, 'owned' is the anonymous part.", "",
@@ -437,7 +437,7 @@ def main(argv=None) -> int:
     p.add_argument("--png", type=Path)
     p.add_argument("--summary", type=Path)
     p.add_argument("--scale", type=Path, nargs="+", default=[], metavar="FILE",
-                   help="JSON lines of benchmarks/scale.py (one run each), drawn as dedup streamed with a budget")
+                   help="JSON lines of benchmarks/scale/scale.py (one run each), drawn as dedup streamed with a budget")
     args = p.parse_args(argv)
     first = json.loads(args.json_files[0].read_text(encoding="utf-8"))
     if "e2e" in first:  # a summary written by --summary (the raw files are not kept): redraw from it

@@ -1,6 +1,6 @@
 """Turn the pytest-benchmark JSON of the comparison into the README's Markdown tables.
 
-    python benchmarks/report.py benchmarks/results.json > table.md
+    python -m benchmarks.harness.report benchmarks/results/compare/results.json > table.md
 
 Every figure comes from that one file (one run):
 

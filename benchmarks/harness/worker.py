@@ -1,6 +1,6 @@
 """One contender's end-to-end run in a fresh process, for cold start and peak memory.
 
-    python benchmarks/_worker.py CONTENDER [--corpus newsgroups] [--limit N]
+    python -m benchmarks.harness.worker CONTENDER [--corpus newsgroups] [--limit N]
                                  [--warmup N] [--repeat K]
 
 Prints one JSON object on stdout:

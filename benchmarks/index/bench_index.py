@@ -2,7 +2,7 @@
 
 Not collected by the default test run (only ``tests/`` is); run it explicitly:
 
-    pytest benchmarks/bench_index.py -o addopts="" --benchmark-only \
+    python -m pytest benchmarks/index/bench_index.py -o addopts="" --benchmark-only \
         --benchmark-columns=min,median,max,rounds --benchmark-json=bench_index.json
 
 Corpus: ``N_INDEXED`` documents of Zipf-distributed random words (a 50,000-word

@@ -1,6 +1,6 @@
 """Opening a saved index and querying one text at a time, against the index's size.
 
-    python benchmarks/query_latency.py 100000 1000000 --memory 1.5G --workdir DIR [--queries 200]
+    python -m benchmarks.index.query_latency 100000 1000000 --memory 1.5G --workdir DIR [--queries 200]
 
 For each size: a generated stream (``generate.stream``, seed 0) is indexed
 within the memory budget and saved under the work directory; then, in a

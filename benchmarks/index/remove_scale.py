@@ -1,7 +1,7 @@
 """Removing documents from a big saved index, out of core: time and peak memory.
 
-    python benchmarks/remove_scale.py N DIR     # once: index generate.stream(N, 0) and save it in DIR
-    python benchmarks/remove_scale.py N DIR     # again: load it, remove 1,000 random documents, print one JSON line
+    python -m benchmarks.index.remove_scale N DIR     # once: index generate.stream(N, 0) and save it in DIR
+    python -m benchmarks.index.remove_scale N DIR     # again: load it, remove 1,000 random documents, print one JSON line
 
 The removal runs with ``memory="2G"`` and its work files under ``DIR/wd``
 (about the index's size on disk more). Peak RSS is the whole process's; the

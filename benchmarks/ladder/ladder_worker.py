@@ -1,6 +1,6 @@
 """One contender on one generated rung, in a fresh process: time and peak memory.
 
-    python benchmarks/ladder_worker.py CONTENDER N [--seed 0] [--warmup 200]
+    python -m benchmarks.ladder.ladder_worker CONTENDER N [--seed 0] [--warmup 200]
                                        [--repeat 1] [--stages]
 
 Like ``_worker.py`` (whose ``/proc`` memory helpers it uses, see there for

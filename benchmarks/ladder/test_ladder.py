@@ -5,10 +5,10 @@ per document, planted near-duplicate clusters with a known answer), so
 recall is scored at every size. The job is the one of ``_peers.py``: raw
 texts -> every pair with exact Jaccard >= 0.8 over word 5-grams.
 
-    pytest benchmarks/test_ladder.py -o addopts="" --benchmark-only \\
-        --benchmark-json=benchmarks/ladder_raw.json
+    python -m pytest benchmarks/ladder/test_ladder.py -o addopts="" --benchmark-only \\
+        --benchmark-json=ladder.json
     NEAR_DUPS_BENCH_1M=1 pytest ...          # adds the 1,000,000-document rung
-    python benchmarks/plot_ladder.py benchmarks/ladder_raw.json   # tables + ladder.png
+    python -m benchmarks.harness.plot_ladder ladder.json   # tables + ladder.png
 
 Groups:
 

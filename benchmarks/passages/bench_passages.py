@@ -1,7 +1,7 @@
 """Shared passages on all of 20 Newsgroups: time per stage on one and two threads, and what is found.
 
-    pytest benchmarks/bench_passages.py -o addopts="" --benchmark-only --benchmark-json=passages_ng.json
-    python benchmarks/bench_passages.py passages_ng.json        # the stage table, as in PASSAGES.md
+    python -m pytest benchmarks/passages/bench_passages.py -o addopts="" --benchmark-only --benchmark-json=passages_ng.json
+    python -m benchmarks.passages.bench_passages passages_ng.json        # the stage table, as in PASSAGES.md
 
 Quoted replies are the natural reuse there: a reply quotes its parent, a
 thread quotes one post many times, and signatures and headers repeat. Each

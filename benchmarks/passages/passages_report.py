@@ -1,8 +1,8 @@
 """Shared passages on a planted corpus: near-dups against its peers, in one run, scored against the truth.
 
-    python benchmarks/passages_report.py --docs 2000 --repeat 5 --json passages.json
-    python benchmarks/passages_report.py --docs 1000000 --peers none --repeat 1   # the million-document run
-    python benchmarks/passages_report.py --background --docs 2000                 # chance reuse of the base text
+    python -m benchmarks.passages.passages_report --docs 2000 --repeat 5 --json passages.json
+    python -m benchmarks.passages.passages_report --docs 1000000 --peers none --repeat 1   # the million-document run
+    python -m benchmarks.passages.passages_report --background --docs 2000                 # chance reuse of the base text
 
 Contenders, on the same corpus (``passages_planted.planted``):
 

@@ -1,6 +1,6 @@
 """Plot recall against edit rate, one line per passage length, from ``passages_report.py --json``.
 
-    python benchmarks/plot_passages.py benchmarks/passages_planted.json --png benchmarks/passages_recall.png
+    python -m benchmarks.passages.plot_passages benchmarks/results/passages/passages_planted.json --png benchmarks/results/passages/passages_recall.png
 """
 
 from __future__ import annotations

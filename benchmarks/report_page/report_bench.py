@@ -1,7 +1,7 @@
 """What the HTML report costs: generation time beside the run itself, file size, time to interactive.
 
-    python benchmarks/report_bench.py                       # corpus/, news+web (~21k), planted 100k
-    python benchmarks/report_bench.py corpus news+web --repeat 5 --json out.json
+    python -m benchmarks.report_page.report_bench                       # corpus/, news+web (~21k), planted 100k
+    python -m benchmarks.report_page.report_bench corpus news+web --repeat 5 --json out.json
 
 For each corpus, after one warm-up run (numba compiled or loaded from its cache):
 

@@ -1,7 +1,7 @@
 """A million documents through the command line within a memory budget, beside the in-memory API.
 
-    python benchmarks/cli_scale.py write 1000000 DIR      # DIR/big.jsonl (ids, texts) and DIR/truth.npy
-    python benchmarks/cli_scale.py run DIR --memory 1.5G --rounds 5
+    python -m benchmarks.scale.cli_scale write 1000000 DIR      # DIR/big.jsonl (ids, texts) and DIR/truth.npy
+    python -m benchmarks.scale.cli_scale run DIR --memory 1.5G --rounds 5
 
 ``write`` streams ``generate.stream`` (planted near-duplicates) to JSON
 Lines, with the planted pairs of exact Jaccard >= 0.8 as truth. ``run``

@@ -1,7 +1,7 @@
 """datatrove's MinHash pipeline beside near-dups on one JSON Lines corpus (issue #14, "Beside the peer that can do it").
 
-    python benchmarks/datatrove_scale.py prepare DIR            # DIR/dt_input/0000{0,1}.jsonl: big.jsonl in 2 shards
-    python benchmarks/datatrove_scale.py run DIR --rounds 3 [--dt-python /work/dt-venv/bin/python]
+    python -m benchmarks.scale.datatrove_scale prepare DIR            # DIR/dt_input/0000{0,1}.jsonl: big.jsonl in 2 shards
+    python -m benchmarks.scale.datatrove_scale run DIR --rounds 3 [--dt-python /work/dt-venv/bin/python]
 
 ``DIR`` holds ``big.jsonl`` (``{"id": "d00000123", "text": ...}``, id = line
 position) and ``truth.npy`` (planted pairs of exact Jaccard >= 0.8), as

@@ -1,8 +1,8 @@
 """Corpus size as a matter of disk, not RAM: one run of ``dedup.index`` over a generated stream.
 
-    python benchmarks/scale.py 1000000 --memory 1.5G [--workdir DIR]
-    python benchmarks/scale.py 1000000 --in-memory           # the same corpus as a list, no budget
-    python benchmarks/scale.py 1000000 --memory 1.5G --keep-memory none   # nothing kept between calls
+    python -m benchmarks.scale.scale 1000000 --memory 1.5G [--workdir DIR]
+    python -m benchmarks.scale.scale 1000000 --in-memory           # the same corpus as a list, no budget
+    python -m benchmarks.scale.scale 1000000 --memory 1.5G --keep-memory none   # nothing kept between calls
 
 Texts come from ``generate.stream`` (planted near-duplicates, truth computed
 chunk by chunk), so with a budget the corpus is never held in memory. Prints

@@ -1,6 +1,6 @@
 """Templated pages: no quadratic cliff when one bucket holds a whole site.
 
-    python benchmarks/templated.py --pages 100000 --repeat 3 [--dask] [--against DIR]
+    python -m benchmarks.scale.templated --pages 100000 --repeat 3 [--dask] [--against DIR]
 
 Corpus A: ``--pages`` near-identical pages of one template (a 700-word page
 whose first line differs) plus as many distinct documents (``generate``'s

@@ -1,7 +1,7 @@
 """Where a spilled build's later stages spend their time: reading shingle rows from disk.
 
-    python benchmarks/verify_io.py IDX          # IDX: a saved index too big for the page cache (10M documents)
-    python benchmarks/verify_io.py IDX --reads  # random-read rate of its values.npy (20,000 reads, 1-32 threads)
+    python -m benchmarks.scale.verify_io IDX          # IDX: a saved index too big for the page cache (10M documents)
+    python -m benchmarks.scale.verify_io IDX --reads  # random-read rate of its values.npy (20,000 reads, 1-32 threads)
 
 The first form reruns, on the saved index's memory-mapped arrays, the exact
 groups and the candidates -> verify step of ``_pipeline.build`` and prints
