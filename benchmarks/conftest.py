@@ -14,7 +14,7 @@ The comparison (see ``test_compare.py`` and ``RESULTS.md``):
     python -m benchmarks.harness.report benchmarks/results/compare/results.json > table.md
 
 The hooks below put the CPU model, memory, library versions and thread
-defaults (``_protocol.machine``) and the command line into that JSON.
+defaults (``protocol.machine``) and the command line into that JSON.
 """
 
 from __future__ import annotations

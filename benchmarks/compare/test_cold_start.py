@@ -1,7 +1,7 @@
 """Cold start of dedup: the first ``dedup.index`` call in a fresh process.
 
 A CLI pays this on every run, so it is kept apart from the warm numbers
-(STYLE.md, numba 9). Each round is a fresh ``python _worker.py dedup`` on all
+(STYLE.md, numba 9). Each round is a fresh ``python -m benchmarks.harness.worker dedup`` on all
 of 20 Newsgroups with two calls: ``calls_s[0]`` is the cold first call,
 ``calls_s[1]`` the same call again in the same process (warm).
 

@@ -1,10 +1,10 @@
 """near-dups against gaoya, rensa and datasketch: interleaved, repeated, checked against the exact truth.
 
-The job (every contender, ``_peers.py``): raw texts -> every pair with exact
+The job (every contender, ``peers.py``): raw texts -> every pair with exact
 Jaccard >= 0.8 over word 5-grams, verified. Corpora: all of 20 Newsgroups,
 the web pages, both together (the issue's headline), Wikipedia.
 
-Protocol (``_protocol.interleave``), one process for everything:
+Protocol (``protocol.interleave``), one process for everything:
 
 * each contender is called once untimed (JIT compiled or loaded from numba's
   cache, rayon pools started, first-touch memory), on the whole corpus
@@ -19,7 +19,7 @@ Protocol (``_protocol.interleave``), one process for everything:
   whose timed value is the whole interleaved loop; every call's seconds go to
   ``extra_info["contenders"][name]["wall_s"]`` and ``report.py`` reads them;
 * the last round's pairs of each contender are checked against the exact
-  truth (``_truth.truth``, cached in ``benchmarks/.cache``): recall and
+  truth (``truth.truth``, cached in ``benchmarks/.cache``): recall and
   precision. near-dups is scored against the truth over its own shingles, the
   peers against the truth over the Python shingles their exact check uses; the
   truth over gaoya's own tokenization and the agreement of the three
@@ -27,7 +27,7 @@ Protocol (``_protocol.interleave``), one process for everything:
 
 ``floor`` is the limit of any tool: touch each text, encode it to UTF-8, xxh3
 it. ``test_peak_memory`` runs each contender again in a fresh process per
-corpus (``_worker.py``) for its resident-set peak, and its first call there
+corpus (``worker.py``) for its resident-set peak, and its first call there
 (after a 200-document warm-up) is kept as ``run_s``.
 
     python -m pytest benchmarks/compare/test_compare.py benchmarks/compare/test_threads.py benchmarks/compare/test_limits.py \\
@@ -58,7 +58,7 @@ LIMIT = int(os.environ["NEAR_DUPS_BENCH_LIMIT"]) if os.environ.get("NEAR_DUPS_BE
 #: Untimed warm-up call, documents per contender (missing = the whole corpus).
 WARMUP = {"datasketch": 1000}
 #: Calls per contender per round, back to back: the last is the timed figure, the first is kept beside it
-#: (``_protocol``: on this VM a two-core run that follows other work is up to 2.7x slower: ``idle_penalty.py``).
+#: (``protocol``: on this VM a two-core run that follows other work is up to 2.7x slower: ``idle_penalty.py``).
 BACK_TO_BACK = int(os.environ.get("NEAR_DUPS_BENCH_BACK_TO_BACK", "2"))
 #: near-dups must find this share of the exact pairs of its own shingle sets (S-curve: 0.998 per pair at 0.8).
 RECALL_FLOOR = 0.99
@@ -75,7 +75,7 @@ def _stats(xs: list[float]) -> dict:
 
 
 def _agreement(name: str, texts) -> dict:
-    """``_truth.tokenizer_agreement``, cached like the truth (it shingles the corpus three times)."""
+    """``truth.tokenizer_agreement``, cached like the truth (it shingles the corpus three times)."""
     path = CACHE_DIR / f"agreement-{name}-{texts_digest(texts)[:16]}.json"
     if path.exists():
         return json.loads(path.read_text())

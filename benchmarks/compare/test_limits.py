@@ -3,12 +3,12 @@
 The floor (read each text, encode it to UTF-8, xxh3 it) is timed inside
 ``test_compare.py``, interleaved with the contenders, so the limits table's
 ratio near-dups / floor comes from the same rounds. This file adds the time of
-each stage of ``dedup.index`` (``_stages.Staged``: encode, shingle, sketch,
+each stage of ``dedup.index`` (``stages.Staged``: encode, shingle, sketch,
 digests, exact groups, bucket, candidates, verify, expand, cluster) on the same
 corpora, each round one pass through the stages in pipeline order, default
 threads (every core), ``NEAR_DUPS_BENCH_REPS`` rounds after an untimed one.
 
-``_stages.py`` calls the functions of ``dedup._pipeline`` that ``dedup.index``
+``stages.py`` calls the functions of ``dedup._pipeline`` that ``dedup.index``
 calls, and checks that the staged chain gives what ``dedup.index`` gives.
 """
 

@@ -3,7 +3,7 @@
 ``dedup.index(texts, threshold=0.8, ngram=5)`` with ``numba.set_num_threads(1)``
 and ``(2)`` (every core here), alternating 1, 2, 1, 2, ... for
 ``THREAD_REPS`` rounds (``NEAR_DUPS_BENCH_REPS``, at least 9) after one untimed call each, each call made
-twice back to back (``_protocol``: the second is the figure, the first, after
+twice back to back (``protocol``: the second is the figure, the first, after
 the other thread count ran, is kept beside it).
 Corpora: 20 Newsgroups, the web pages, Wikipedia and a 100,000-document
 planted corpus (``generate.py``, seed 0). MB are 10**6 bytes of raw UTF-8
@@ -12,7 +12,7 @@ one thread (100k, Wikipedia), and web pages >= 0.9x the MB/s of Newsgroups on
 two threads. gaoya and rensa are not run here: they keep rayon's default (one
 worker per core), as the warm-up records in ``test_compare.py`` show.
 
-A reference for the machine is measured in the same rounds: ``_ceiling``'s
+A reference for the machine is measured in the same rounds: ``ceiling``'s
 control kernels (``alu``: independent integer chains; ``latency``: one
 dependent chain per task) on one and two threads, after near-dups in every
 round. Their speed-ups say what two threads could give at that moment (a

@@ -2,12 +2,12 @@
 against gaoya.
 
 * ``exact_join_csr`` (hashed shingles, prefix filtering in numba) equals the
-  naive all-pairs loop over Python string sets (``_peers.brute_force``) and
-  ``_peers.exact_join``, pairs and scores, on random corpora whose documents
+  naive all-pairs loop over Python string sets (``peers.brute_force``) and
+  ``peers.exact_join``, pairs and scores, on random corpora whose documents
   cross the shingling limits (no token, 1..4 tokens, exactly 5, long) with
   planted near-copies, and on a sample of each real corpus (every document of
   a true pair among the first ones, plus random ones).
-* ``_truth._tokens_gaoya`` (the replica used for the truth over gaoya's own
+* ``truth._tokens_gaoya`` (the replica used for the truth over gaoya's own
   tokens and for the agreement figures) gives gaoya's word sets: every text is
   cut at ASCII spaces into pieces of 20, each piece indexed by gaoya itself
   (its whitespace_split words, ``ngram_range=None``, 256 hashes) and queried with the replica's tokens; the

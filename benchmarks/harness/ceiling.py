@@ -69,7 +69,7 @@ STEPS = {"alu": 1_600_000, "latency": 2_400_000}
 
 
 def control(kind: str, threads: int):
-    """A contender for ``_protocol.interleave``: ``kind``'s kernel on ``threads`` threads (the texts are ignored).
+    """A contender for ``protocol.interleave``: ``kind``'s kernel on ``threads`` threads (the texts are ignored).
 
     Returns a digest of the kernel's output, so ``interleave`` can check that
     every round computed the same thing.

@@ -1,6 +1,6 @@
 """Load the shared real corpora (``../shared/data/*.jsonl.gz``) as fixed inputs.
 
-Used by ``conftest.py`` (in-process benchmarks) and ``_worker.py`` (the
+Used by ``conftest.py`` (in-process benchmarks) and ``worker.py`` (the
 subprocess runs for cold start and peak memory), so both see the same texts in
 the same order.
 """

@@ -3,7 +3,7 @@
 The job: raw texts -> every pair of documents whose word 5-gram shingle sets
 have exact Jaccard >= 0.8. Each contender returns ``{(i, j): jaccard}`` with
 document positions ``i < j``. Every contender's candidates get an exact check,
-so their recall against the exact truth (``_truth.py``) is comparable.
+so their recall against the exact truth (``truth.py``) is comparable.
 
 Same banding for all: 21 bands x 6 rows (126 hashes), near-dups' automatic
 choice at threshold 0.8 (a pair at J = 0.8 is a candidate with probability
@@ -47,7 +47,7 @@ without its NFKC, casefold, combining-mark and CJK-per-character
 refinements. As in near-dups, a text with 1..4 tokens gives one shingle of
 all its tokens and a text with no token gives no shingle and is never paired.
 How far the three tokenizations agree per corpus is measured
-(``_truth.tokenizer_agreement``) and reported with the results.
+(``truth.tokenizer_agreement``) and reported with the results.
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ CONTENDERS["dedup"] = CONTENDERS["near-dups"]
 def exact_join(sets: Sequence[set], threshold: float = THRESHOLD) -> Pairs:
     """Every pair with Jaccard >= ``threshold``, exactly (no sketching), over Python sets.
 
-    The slow reference of ``_truth.exact_join_csr`` (which does the same on
+    The slow reference of ``truth.exact_join_csr`` (which does the same on
     hashed shingles in numpy, for the large corpora): all-pairs prefix
     filtering (Bayardo, Ma & Srikant, WWW 2007, "Scaling up all pairs
     similarity search"): order each set's elements rarest first; with

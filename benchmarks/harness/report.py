@@ -184,7 +184,7 @@ def _ceiling_note(e: dict) -> str:
     c = e.get("ceiling")
     if not c:
         return ""
-    return (" Reference kernels in the same rounds (`_ceiling.py`): " + ", ".join(
+    return (" Reference kernels in the same rounds (`ceiling.py`): " + ", ".join(
         f"{k} kernel {v['speedup']:.2f}x" for k, v in c.items()) + ".")
 
 
@@ -206,7 +206,7 @@ def limits(benches: list) -> list[str]:
     out.append("")
     if stages:
         names = list(next(iter(stages.values()))["stages"])
-        out += ["near-dups stage by stage (`_stages.Staged`, default threads; median seconds of the rounds, "
+        out += ["near-dups stage by stage (`stages.Staged`, default threads; median seconds of the rounds, "
                 "share of their sum):", "",
                 "| stage | " + " | ".join(CORPUS_LABEL.get(c, c) for c in stages) + " |",
                 "|---|" + "---:|" * len(stages)]
@@ -239,7 +239,7 @@ def threads(benches: list) -> list[str]:
                    f"{_f(f1)} | {_f(f2)} | {f1 / f2:.2f}x | {_ceiling_cell(e)} |")
     out.append("")
     if any(e.get("ceiling") for e in thr.values()):
-        out += ["Reference: `_ceiling.py`'s control kernels on one and two threads in the same rounds, after "
+        out += ["Reference: `ceiling.py`'s control kernels on one and two threads in the same rounds, after "
                 "near-dups (speed-up of medians; a reference, not a bound): `alu` keeps a core's integer units busy, "
                 "`latency` waits on one dependent chain. Speed-up of each round (two-thread call against the one-thread call of the same "
                 "round):", ""]
@@ -266,7 +266,7 @@ def truth(benches: list) -> list[str]:
     if not cmp:
         return []
     out = ["### The truth and the tokenizations", "",
-           "Exact all-pairs join (`_truth.py`) under each tokenization: the peers' Python rule (what their exact "
+           "Exact all-pairs join (`truth.py`) under each tokenization: the peers' Python rule (what their exact "
            "check uses), near-dups' own shingles, and gaoya's word splitter (ASCII punctuation and whitespace).", "",
            "| corpus | pairs: Python / near-dups / gaoya words | Python ∩ near-dups | Python ∩ gaoya words | "
            "docs with gaoya's set = Python's | mean J(gaoya set, Python set) | docs with near-dups' set size = Python's |",

@@ -3,7 +3,7 @@
 Shingle sets as CSR arrays of hashed shingles (``indptr``, sorted unique
 ``uint64`` values per document), one builder per tokenization:
 
-* ``csr_python``: the peers' rule (``_peers.shingle_list``);
+* ``csr_python``: the peers' rule (``peers.shingle_list``);
 * ``csr_gaoya``: a replica of gaoya's Rust word shingler (lowercase, split on
   ASCII punctuation and ASCII whitespace, word 5-grams, no shingle below 5
   words), checked against gaoya itself in ``test_truth.py``;
@@ -11,11 +11,11 @@ Shingle sets as CSR arrays of hashed shingles (``indptr``, sorted unique
 
 A shingle's hash is a mix of its tokens' xxh3 hashes (numpy, 64 bits): two
 different shingles collide with probability about 2**-64 per pair, so the
-join below is exact in practice (it equals ``_peers.exact_join`` over Python
+join below is exact in practice (it equals ``peers.exact_join`` over Python
 string sets and the naive all-pairs loop, ``test_truth.py``).
 
 ``exact_join_csr`` is all-pairs prefix filtering (Bayardo et al. 2007, see
-``_peers.exact_join``) in numba: rarest-first prefixes, pairs sharing a prefix
+``peers.exact_join``) in numba: rarest-first prefixes, pairs sharing a prefix
 element, the size filter, then an exact sorted-merge Jaccard of each.
 ``truth(corpus_name, texts, rule)`` caches the answer on disk in
 ``benchmarks/.cache/`` (git-ignored), keyed by the texts' xxh3-128 digest, the
@@ -84,7 +84,7 @@ def _csr(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def csr_python(texts, ngram: int = NGRAM):
-    """The peers' shingle sets (``_peers.shingle_set``), hashed, as CSR."""
+    """The peers' shingle sets (``peers.shingle_set``), hashed, as CSR."""
     return _csr([_shingle_hashes(_tokens_python(t), ngram, True) for t in texts])
 
 

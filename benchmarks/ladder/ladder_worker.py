@@ -3,7 +3,7 @@
     python -m benchmarks.ladder.ladder_worker CONTENDER N [--seed 0] [--warmup 200]
                                        [--repeat 1] [--stages]
 
-Like ``_worker.py`` (whose ``/proc`` memory helpers it uses, see there for
+Like ``worker.py`` (whose ``/proc`` memory helpers it uses, see there for
 why not ``ru_maxrss``), but the corpus is ``generate.generate(N, seed)``,
 built in the child. Prints one JSON object: ``gen_s`` (building the corpus),
 ``import_s``, ``warmup_s``, ``calls_s``, ``pairs``, and memory in KiB:
@@ -52,7 +52,7 @@ def run_dedup_one_thread(texts):
 
 
 def contenders() -> dict:
-    """name -> (function, description): ``_peers.CONTENDERS`` plus the exact baseline and dedup on one thread."""
+    """name -> (function, description): ``peers.CONTENDERS`` plus the exact baseline and dedup on one thread."""
     from benchmarks.harness.peers import CONTENDERS
 
     out = {k: CONTENDERS[k] for k in ("dedup", "gaoya", "rensa", "datasketch")}

@@ -2,7 +2,7 @@
 
 Corpora come from ``generate.py`` (real Wikipedia sentences, about 450 words
 per document, planted near-duplicate clusters with a known answer), so
-recall is scored at every size. The job is the one of ``_peers.py``: raw
+recall is scored at every size. The job is the one of ``peers.py``: raw
 texts -> every pair with exact Jaccard >= 0.8 over word 5-grams.
 
     python -m pytest benchmarks/ladder/test_ladder.py -o addopts="" --benchmark-only \\
@@ -13,7 +13,7 @@ texts -> every pair with exact Jaccard >= 0.8 over word 5-grams.
 Groups:
 
 * ``ladder e2e n=N``: every contender of the rung interleaved in one
-  benchmark (``_protocol.interleave``: A B C ..., A B C ..., ``LADDER_REPS``
+  benchmark (``protocol.interleave``: A B C ..., A B C ..., ``LADDER_REPS``
   rounds, 5 unless ``NEAR_DUPS_LADDER_REPS`` says otherwise, 1M included),
   after a warm-up call each on 200 documents (JIT compiled or loaded from
   numba's cache, imports done); ``extra_info["rows"]`` holds each
@@ -22,7 +22,7 @@ Groups:
   truth's.
 * ``ladder memory n=N``: each contender once in a fresh process
   (``ladder_worker.py``), resident-set peak of the run.
-* ``ladder stages n=100000``: dedup's stages (``_stages.Staged``) on one and
+* ``ladder stages n=100000``: dedup's stages (``stages.Staged``) on one and
   on two threads, so a regression points at its stage and the parallel
   stages' speed-up is measured. On 1M the memory run splits the call at its
   stage boundaries instead (``ladder_worker.py --stages``).

@@ -21,7 +21,7 @@ in fresh processes, the order swapped each round:
 - ``datatrove+check``: the exact check its clusters lack, a separate timed
   process: every pair inside each of its clusters (the clusters its stage 3
   builds, rebuilt here from the same ``.dups`` files by the same union-find)
-  gets the exact Jaccard of its word 5-gram sets (``_peers.shingle_set``, the
+  gets the exact Jaccard of its word 5-gram sets (``peers.shingle_set``, the
   definition of the truth), the pairs >= 0.8 are kept and clustered again.
 - ``near-dups``: ``python -m dedup.cli find DIR/big.jsonl --format jsonl -o ...``
   (every candidate verified by exact Jaccard inside).
