@@ -1,6 +1,6 @@
 """A daily batch added to a big saved index: time, peak memory, what ``save`` writes, queries after.
 
-    python -m benchmarks.index.daily_add IDX N [--batch 100000]   # IDX: an index of generate.stream(N, 0), saved
+    python -m benchmarks.index.daily_add IDX [--batch 100000] [--rounds 3]   # IDX: generate.stream(N, 0), saved
 
 (``query_latency.build`` makes such an index: ``dedup.index(stream(N, 0),
 memory="2G").save(IDX)``.) Each round runs in a fresh process on a copy of
