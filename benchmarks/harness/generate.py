@@ -59,7 +59,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "wikipedia_sample.jsonl.gz"
 
 #: Target Jaccard levels of planted copies against their source, and how often each is drawn.

@@ -31,6 +31,9 @@ import subprocess
 import sys
 import time
 
+SELF = [sys.executable, "-m", "benchmarks.index.daily_add"]  # a round in a fresh process
+
+
 def batch(n_old: int, size: int):
     """(texts, truth): the day's documents and their planted pairs as global positions."""
     import numpy as np
@@ -150,12 +153,12 @@ def main(argv=None) -> int:
         return 0
     rounds = []
     for _ in range(args.rounds):
-        out = subprocess.run([sys.executable, "-m", "benchmarks.index.daily_add", args.index, "--batch", str(args.batch), "--one"],
+        out = subprocess.run([*SELF, args.index, "--batch", str(args.batch), "--one"],
                              check=True, capture_output=True, text=True).stdout.splitlines()[-1]
         rounds.append(json.loads(out))
         print(json.dumps(rounds[-1]), flush=True)
     work = rounds[-1]["work"]  # the last round's saved index, two segments: queries against it
-    probes = [json.loads(subprocess.run([sys.executable, "-m", "benchmarks.index.daily_add", work, "--queries", str(args.queries), "--probe",
+    probes = [json.loads(subprocess.run([*SELF, work, "--queries", str(args.queries), "--probe",
                                          str(rounds[-1]["documents"])],
                                         check=True, capture_output=True, text=True).stdout.splitlines()[-1])
               for _ in range(3)]

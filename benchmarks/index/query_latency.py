@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 
+
 def build(n: int, path: str, memory: str, workdir: str) -> None:
     import dedup
     from benchmarks.harness.generate import stream
@@ -81,8 +82,8 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         build(n, path, args.memory, args.workdir)
         built = time.perf_counter() - t
-        runs = [json.loads(subprocess.run([sys.executable, "-m", "benchmarks.index.query_latency", "--probe", path, str(n), "--workdir",
-                                           args.workdir, "--queries", str(args.queries)], check=True,
+        runs = [json.loads(subprocess.run([sys.executable, "-m", "benchmarks.index.query_latency", "--probe", path,
+                                           str(n), "--workdir", args.workdir, "--queries", str(args.queries)], check=True,
                                           capture_output=True, text=True).stdout.splitlines()[-1])
                 for _ in range(3)]
         ms = sorted(x for r in runs for x in r["ms"])

@@ -17,6 +17,7 @@ import resource
 import sys
 import time
 
+
 def main(argv=None) -> int:
     import numpy as np
 

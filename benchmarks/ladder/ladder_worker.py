@@ -26,7 +26,6 @@ import json
 import sys
 import time
 
-
 _LIBRARY = {"dedup": "dedup._index",  # dedup itself imports lazily; this pulls in numba and the kernels
              "datasketch": "datasketch", "rensa": "rensa", "gaoya": "gaoya.minhash", "exact": "numpy"}
 

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 
+
 def cpu_name() -> str:
     """``Model name (family F, model M)`` from lscpu, as the other benchmark reports name it."""
     from benchmarks.harness.protocol import machine
