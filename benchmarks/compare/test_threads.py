@@ -37,8 +37,7 @@ THREAD_CORPORA = ("newsgroups", "web_pages", "wikipedia", "planted-100k")
 THREADS = (1, 2)
 #: Rounds here: at least 9. The target is a ratio of two medians, each of
 #: calls that vary up to 2x on this shared machine; with 5 rounds two slow
-#: calls of one side moved the ratio from 1.8 to 1.1 (decided before the run
-#: that used it, 2026-11-28).
+#: calls of one side moved the ratio from 1.8 to 1.1.
 THREAD_REPS = max(REPS, 9)
 
 
