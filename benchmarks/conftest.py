@@ -3,18 +3,18 @@
 The real corpora live outside the repo, in ``../shared/data`` next to the
 checkout (see its README); they are never copied here. Every fixture that
 needs one skips its test cleanly when the file is absent, so
-``pytest benchmarks/ --benchmark-only`` on a bare checkout reports skips, not
+``python -m pytest benchmarks/ --benchmark-only`` on a bare checkout reports skips, not
 errors.
 
 The comparison (see ``test_compare.py`` and ``RESULTS.md``):
 
-    pytest benchmarks/test_truth.py benchmarks/test_compare.py benchmarks/test_limits.py \
-        benchmarks/test_threads.py benchmarks/test_cold_start.py -o addopts="" --benchmark-only \
-        --benchmark-json=benchmarks/results.json
-    python benchmarks/report.py benchmarks/results.json > table.md
+    python -m pytest benchmarks/compare/test_truth.py benchmarks/compare/test_compare.py benchmarks/compare/test_limits.py \
+        benchmarks/compare/test_threads.py benchmarks/compare/test_cold_start.py -o addopts="" --benchmark-only \
+        --benchmark-json=benchmarks/results/compare/results.json
+    python -m benchmarks.harness.report benchmarks/results/compare/results.json > table.md
 
 The hooks below put the CPU model, memory, library versions and thread
-defaults (``_protocol.machine``) and the command line into that JSON.
+defaults (``protocol.machine``) and the command line into that JSON.
 """
 
 from __future__ import annotations
@@ -26,11 +26,7 @@ from pathlib import Path
 import numba
 import pytest
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # the helpers (_corpus, _peers) import by plain name
-    sys.path.insert(0, str(HERE))
-
-from _corpus import DATA_DIR, Corpus, load  # noqa: E402
+from benchmarks.harness.corpus import DATA_DIR, Corpus, load
 
 
 def _corpus_or_skip(name: str, limit: int | None = None) -> Corpus:
@@ -76,7 +72,7 @@ def threads(request):
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     """CPU model (lscpu, /proc/cpuinfo), memory, library versions and thread defaults, in the JSON."""
-    from _protocol import machine
+    from benchmarks.harness.protocol import machine
 
     machine_info["near_dups"] = machine()
 

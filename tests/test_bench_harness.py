@@ -7,18 +7,11 @@ from the wrong contender would put a wrong figure in the README."""
 from __future__ import annotations
 
 import statistics
-import sys
-from pathlib import Path
 
 import numba
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-import _ceiling  # noqa: E402
-import plot_ladder  # noqa: E402
-import report  # noqa: E402
+from benchmarks.harness import ceiling, plot_ladder, report
 
 
 def _reference(kind: str, tasks: int, steps: int) -> int:
@@ -44,13 +37,13 @@ def _reference(kind: str, tasks: int, steps: int) -> int:
     return acc
 
 
-@pytest.mark.parametrize("kind", sorted(_ceiling.KERNELS))
+@pytest.mark.parametrize("kind", sorted(ceiling.KERNELS))
 def test_control_kernels_match_python(kind, monkeypatch):
-    monkeypatch.setitem(_ceiling.STEPS, kind, 50)
-    want = _reference(kind, _ceiling.TASKS, 50)
+    monkeypatch.setitem(ceiling.STEPS, kind, 50)
+    want = _reference(kind, ceiling.TASKS, 50)
     before = numba.get_num_threads()
     for threads in (1, 2):
-        assert _ceiling.control(kind, threads)(None) == want
+        assert ceiling.control(kind, threads)(None) == want
     assert numba.get_num_threads() == before  # the thread count is given back
 
 

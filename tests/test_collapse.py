@@ -352,8 +352,8 @@ def _web_sample_figures(rows, out):
 
 @pytest.fixture(scope="module")
 def web_sample():
-    # 250 pages of one dataset (the full run is benchmarks/collapse_report.py; readability
-    # alone is a poor sample: one article is copied into several of its test pages).
+    # 250 pages of one dataset (the full run is python -m benchmarks.collapse.collapse_report;
+    # readability alone is a poor sample: one article is copied into several of its test pages).
     return [r for r in load_jsonl("web_pages.jsonl.gz") if r["dataset"] == "dragnet_data"][:250]
 
 

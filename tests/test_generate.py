@@ -1,9 +1,8 @@
-"""The benchmark corpus generator (benchmarks/generate.py): deterministic, and
+"""The benchmark corpus generator (benchmarks/harness/generate.py): deterministic, and
 planted copies land at their target Jaccard levels."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +11,9 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 if not (BENCH / "data" / "wikipedia_sample.jsonl.gz").exists():
     pytest.skip("benchmarks/data/wikipedia_sample.jsonl.gz not found", allow_module_level=True)
-sys.path.insert(0, str(BENCH))
 
-import generate  # noqa: E402
-from _peers import _TOKEN, shingle_set  # noqa: E402
+from benchmarks.harness import generate  # noqa: E402
+from benchmarks.harness.peers import _TOKEN, shingle_set  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ removed spans struck through at their offsets (and their sources one click
 away), the search box, the keys.
 
 With ``NEAR_DUPS_DOCS=1`` the corpus test also writes the README's screenshot,
-``docs/report.png`` (the README's plots come from ``benchmarks/report_bench.py
---plots docs``).
+``docs/report.png`` (the README's plots come from
+``python -m benchmarks.report_page.report_bench --plots docs``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,6 @@
+"""near-dups' benchmarks: the shared harness and one folder per suite.
+
+Run from the repository root as ``python -m benchmarks.<suite>.<script>``
+(pytest-benchmark suites: ``python -m pytest benchmarks/<suite>/...``). Which
+command produced which README figure, and where its record lives: ``README.md``.
+"""

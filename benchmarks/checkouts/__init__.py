@@ -1,0 +1,1 @@
+"""Two checkouts side by side: stage times and numba compile times."""

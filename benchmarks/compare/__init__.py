@@ -1,0 +1,1 @@
+"""The comparison with gaoya, rensa and datasketch: recall, speed, limits, threads, cold start."""

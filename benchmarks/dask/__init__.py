@@ -1,0 +1,1 @@
+"""The Dask engine beside the local one: time and peak memory."""

@@ -1,0 +1,1 @@
+"""The saved index: load, query, filter_new, daily adds and removals."""

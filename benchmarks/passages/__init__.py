@@ -1,0 +1,1 @@
+"""Shared passages: stage times, and recall against planted reuse and peers."""

@@ -1,0 +1,1 @@
+"""The HTML report: generation time, size, time to interactive."""
