@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import importlib
 import json
 import os
 import pathlib
@@ -48,13 +49,18 @@ def _stages_of():
     import numpy as np
 
     import dedup
-    from dedup._core import _config
 
-    cfg = _config.Config()
     # The editable install's finder would serve a module missing from the old
     # checkout out of the new one, so look at the files, not at what imports.
-    if os.path.exists(os.path.join(os.path.dirname(dedup.__file__), "_pipeline.py")):
-        from dedup._indexing import _pipeline as P
+    root = os.path.dirname(dedup.__file__)
+    rooms = os.path.exists(os.path.join(root, "_indexing", "_pipeline.py"))  # the layout by stage
+
+    def mod(flat: str, room: str):
+        return importlib.import_module(f"dedup.{room if rooms else flat}")
+
+    cfg = mod("_config", "_core._config").Config()
+    if rooms or os.path.exists(os.path.join(root, "_pipeline.py")):
+        P = mod("_pipeline", "_indexing._pipeline")
 
         def featurize(s):
             s["f"] = P.featurize(s["texts"], cfg)
@@ -78,9 +84,8 @@ def _stages_of():
         def components(s):
             s["labels"] = P.components(len(s["texts"]), s["p"], s["g"].rep)
     else:
-        from dedup._verify import _cluster, _exact, _jaccard
-        from dedup._indexing import _index
-        from dedup._sketch import _lsh
+        _cluster, _exact, _jaccard, _index, _lsh = (importlib.import_module(f"dedup.{m}") for m in (
+            "_cluster", "_exact", "_jaccard", "_index", "_lsh"))
 
         def featurize(s):
             s["f"] = _index.shingle_texts(s["texts"], cfg)
