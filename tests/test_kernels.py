@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import reference as ref
+from tests.support import reference as ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,16 +14,7 @@ from dedup._verify import _cluster, _exact, _jaccard
 from dedup._sketch import _lsh, _minhash
 from dedup._text import _normalize, _shingle
 from dedup._indexing._pipeline import SHINGLE_MODES
-
-# Text that exercises the tokenizer: ASCII words and punctuation, accents,
-# combining marks, ligatures and full-width forms (NFKC), CJK, Thai, emoji,
-# German sharp s (casefold), and every kind of whitespace.
-ALPHABET = st.sampled_from(
-    list("abcXYZ019 .,;'\"-_\n\t") + ["é", "e\u0301", "ﬁ", "Ａ", "ß", "Σ", "ς", "中", "文", "ก", "\u0e31", "😀",
-                                      "\u00a0", "\u2009", "’", "½", "क", "\u093f", "\ufeff", "ǅ", "\u0344",
-                                      "ᄀ", "\u1161", "\u11a8", "한", "\u0b3e", "ୋ", "İ", "ﬀ", "\u0345", "ΐ"]
-) | st.characters()
-TEXTS = st.lists(ALPHABET, max_size=80).map("".join)
+from tests.support.strategies import TEXTS
 
 
 def kernel_shingles(texts, ngram, shingle):
