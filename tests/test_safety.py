@@ -23,7 +23,6 @@ import sys
 import textwrap
 import time
 
-import numpy as np
 import pytest
 
 import dedup
