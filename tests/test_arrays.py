@@ -104,3 +104,21 @@ def test_sort_uniform_sorts_anything(values):
     a = np.array(values, dtype=np.uint64)
     _arrays.sort_uniform(a, np.empty(a.shape[0], dtype=np.uint64))
     assert a.tolist() == sorted(values)
+
+
+def test_sort_uniform_matches_numpy_sort():
+    rng = np.random.default_rng(3)
+    for n in [0, 1, 15, 16, 63, 64, 65, 1000, 4097]:
+        for gen in (lambda: rng.integers(0, 2**64, size=n, dtype=np.uint64),
+                    lambda: rng.integers(0, 5, size=n).astype(np.uint64)):  # non-uniform, many ties
+            x = gen()
+            y = x.copy()
+            _arrays.sort_uniform(y, np.empty(n, dtype=np.uint64))
+            assert np.array_equal(y, np.sort(x))
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(0, 2**64 - 1), max_size=50), repeat=st.integers(1, 3))
+def test_unique_equals_numpy(values, repeat):
+    a = np.array(values * repeat, dtype=np.uint64)
+    assert np.array_equal(_arrays.unique(a), np.unique(a))

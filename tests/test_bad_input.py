@@ -38,8 +38,8 @@ import dedup
 from dedup import cli
 from dedup.cli import _table
 
-from conftest import CORPUS, ROOT
-from test_cli import _command
+from tests.support import CORPUS, ROOT
+from tests.test_cli import _command
 
 SEEDS = sorted(p.name for p in CORPUS.glob("*.txt"))
 A, B, C = ((CORPUS / n).read_text(encoding="utf-8") for n in SEEDS)

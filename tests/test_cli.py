@@ -23,7 +23,7 @@ import dedup
 from dedup import cli
 from dedup.cli import _table
 
-from conftest import CORPUS
+from tests.support import CORPUS
 
 SEEDS = sorted(p.name for p in CORPUS.glob("*.txt"))
 S000, S001, S003 = (str(CORPUS / n) for n in SEEDS)

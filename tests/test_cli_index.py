@@ -17,8 +17,8 @@ import pytest
 import dedup
 from dedup._indexing._pipeline import SHINGLE_MODES
 
-from conftest import CORPUS
-from test_cli import call, run
+from tests.support import CORPUS
+from tests.test_cli import call, run
 
 SEEDS = sorted(p.name for p in CORPUS.glob("*.txt"))
 

@@ -24,7 +24,7 @@ from dedup import cli
 from dedup.cli._io import _stream
 from dedup.cli._io._sources import find_sources
 
-from planted import planted_corpus
+from tests.support.planted import planted_corpus
 
 DOCS = planted_corpus(n_base=60, n_copies=40, words=60, seed=3)
 IDS = [f"doc-{i:03d}" for i in range(len(DOCS))]

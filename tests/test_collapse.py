@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import load_jsonl
+from tests.support import load_jsonl
 
 import dedup
 from dedup._blocks._collapse import MODES

@@ -19,8 +19,8 @@ pytest.importorskip("pyarrow")
 
 import dedup  # noqa: E402
 import dedup.dask as ddk  # noqa: E402
-from conftest import load_jsonl  # noqa: E402
-from planted import planted_corpus  # noqa: E402
+from tests.support import load_jsonl  # noqa: E402
+from tests.support.planted import planted_corpus  # noqa: E402
 
 #: Kernels that run on the workers (union-find runs on the client).
 KERNELS = ("dedup._sketch._minhash._band_keys_into", "dedup._verify._jaccard.jaccard_cross",

@@ -23,8 +23,8 @@ pytest.importorskip("pyarrow")
 
 import dedup  # noqa: E402
 import dedup.dask as ddk  # noqa: E402
-from planted import planted_corpus  # noqa: E402
-from test_dask import _warm  # noqa: E402
+from tests.support.planted import planted_corpus  # noqa: E402
+from tests.test_dask import _warm  # noqa: E402
 
 
 def _frame():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from planted import planted_corpus
+from tests.support.planted import planted_corpus
 
 import dedup
 from dedup._core import _config

@@ -1,7 +1,7 @@
 """The golden check: every public answer equals the one recorded in ``tests/golden/``.
 
 A refactor must not move any of them. A change made on purpose re-records the
-golden file (``python tests/golden.py NAME``) in the same commit.
+golden file (``python -m tests.support.golden NAME``) in the same commit.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-import golden
+from tests.support import golden
 
 
 @pytest.mark.parametrize("name", list(golden.CORPORA))

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import reference as ref
-from conftest import load_jsonl
-from planted import planted_corpus
+from tests.support import reference as ref
+from tests.support import ROOT, load_jsonl
+from tests.support.planted import planted_corpus
 
 import dedup
 from dedup._verify import _jaccard
@@ -194,12 +194,12 @@ def test_same_answer_on_one_and_two_threads():
 
 def test_same_answer_in_another_process():
     code = (
-        "import json, sys; sys.path.insert(0, 'tests'); import dedup; from planted import planted_corpus; "
+        "import json; import dedup; from tests.support.planted import planted_corpus; "
         "idx = dedup.index(planted_corpus(seed=4), threshold=0.5, seed=123); "
         "print(json.dumps([idx.pairs(), dedup.shingles('Hello wide world of text').tolist()]))"
     )
     here = dedup.index(planted_corpus(seed=4), threshold=0.5, seed=123)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
                          env={"PYTHONHASHSEED": "77", "NUMBA_NUM_THREADS": "1", "PATH": ""})
     pairs, sh = json.loads(out.stdout)
     assert [tuple(p) for p in pairs] == here.pairs()

@@ -15,7 +15,7 @@ from dedup.cli._io._errors import InputError
 from dedup.cli._io._read import read_corpus
 from dedup.cli._io._write import atomic_file, atomic_folder, write_corpus
 
-from conftest import CORPUS
+from tests.support import CORPUS
 
 
 def _jsonl(path, rows, gz=False):

@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-import check_layout
+from tests import check_layout
 
 HERE = Path(__file__).resolve().parent
 

@@ -20,8 +20,8 @@ import pytest
 import dedup
 from dedup._blocks._collapse import collapse_and_blocks
 
-from conftest import CORPUS, DATA
-from test_cli import call, run
+from tests.support import CORPUS, DATA
+from tests.test_cli import call, run
 
 SEEDS = sorted(p.name for p in CORPUS.glob("*.txt"))
 S000, S001, S003 = (os.path.join("corpus", n) for n in SEEDS)

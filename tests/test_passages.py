@@ -7,7 +7,7 @@ from collections import Counter
 import numba
 import numpy as np
 import pytest
-import reference as ref
+from tests.support import reference as ref
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 

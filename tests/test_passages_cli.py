@@ -7,14 +7,14 @@ import io
 import json
 
 import pytest
-from test_cli import S000, S003, SEEDS, call, run
-from test_passages import SIDELINES
+from tests.test_cli import S000, S003, SEEDS, call, run
+from tests.test_passages import SIDELINES
 
 import dedup
 from dedup.cli import _explain, _render
 from dedup.cli._render import Style
 
-from conftest import CORPUS
+from tests.support import CORPUS
 
 JAPANESE = ("昨日、東京で首相は記者会見を開き、新しい経済対策について詳しく説明した。",
             "報道によると、首相は記者会見を開き、新しい経済対策について詳しく説明したという。",

@@ -8,7 +8,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from planted import planted_corpus
+from tests.support.planted import planted_corpus
 
 import dedup
 from dedup._core import _pool

@@ -21,7 +21,7 @@ import sys
 
 import pytest
 
-from conftest import CORPUS, ROOT
+from tests.support import CORPUS, ROOT
 
 TIMING = re.compile(r"\b\d+\.\d\d s$", re.M)
 

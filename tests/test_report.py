@@ -393,7 +393,7 @@ def test_passage_records_of_collapse_are_not_shown_as_removed(tmp_path):
 
 # ------------------------------------------------------------------ near-dups report
 def test_report_help_names_every_cap(capsys):
-    from test_cli import call
+    from tests.test_cli import call
 
     code, out, _ = call(["report", "--help"], capsys)
     notes = " ".join(out[out.index("examples:"):out.index("inputs:")].split())
@@ -410,8 +410,8 @@ def test_report_summary_says_how_many_of_all_the_page_lists(tmp_path, capsys, mo
     import functools
     import shutil
 
-    from conftest import CORPUS
-    from test_cli import call
+    from tests.support import CORPUS
+    from tests.test_cli import call
 
     import dedup._report._page
 

@@ -18,9 +18,9 @@ import re
 import unicodedata
 
 import pytest
-from browser import chromium, console_errors, missing, open_page, wait_for
-from conftest import ROOT, load_jsonl
-from test_report import page_data
+from tests.support.browser import chromium, console_errors, missing, open_page, wait_for
+from tests.support import ROOT, load_jsonl
+from tests.test_report import page_data
 
 import dedup
 

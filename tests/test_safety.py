@@ -23,7 +23,6 @@ import sys
 import textwrap
 import time
 
-import numpy as np
 import pytest
 
 import dedup
@@ -33,12 +32,12 @@ from dedup import cli
 from dedup.cli._io import _read
 from dedup.cli._io._ui import kernels_uncompiled
 
-from conftest import CORPUS
-from planted import planted_corpus
-from test_cli import _command, call
+from tests.support import CORPUS, ROOT
+from tests.support.planted import planted_corpus
+from tests.test_cli import _command, call
 
-TESTS = str(pathlib.Path(__file__).resolve().parent)
-ROOT = str(pathlib.Path(__file__).resolve().parents[1])
+#: the children import this checkout's dedup, wherever they run
+CHILD_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
 
 # =========================================================================== concurrent writers
@@ -46,7 +45,6 @@ WORKERS, BATCHES, PER_BATCH = 4, 5, 12
 
 ADDER = textwrap.dedent("""
     import sys
-    sys.path.insert(0, {root!r})
     from dedup import cli
     index, batches = sys.argv[1], sys.argv[2:]
     print("ready", flush=True)
@@ -57,7 +55,6 @@ ADDER = textwrap.dedent("""
 
 READER = textwrap.dedent("""
     import sys, time
-    sys.path.insert(0, {root!r})
     import dedup
     index, seconds = sys.argv[1], float(sys.argv[2])
     sizes = set()
@@ -85,8 +82,8 @@ def _batches(tmp: pathlib.Path, seed: int) -> tuple[pathlib.Path, dict]:
 
 def _start(tmp, index, batches, w):
     mine = [b for b in batches if pathlib.Path(b).name.startswith(f"w{w}b")]
-    p = subprocess.Popen([sys.executable, "-c", ADDER.format(root=ROOT), str(index), *mine],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
+    p = subprocess.Popen([sys.executable, "-c", ADDER, str(index), *mine],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp, env=CHILD_ENV)
     assert p.stdout.readline().strip() == "ready"
     return p
 
@@ -97,8 +94,8 @@ def _reported(out: str) -> dict:
 
 def test_four_processes_adding_at_once_lose_no_batch(tmp_path):
     index, batches = _batches(tmp_path, seed=5)
-    reader = subprocess.Popen([sys.executable, "-c", READER.format(root=ROOT), str(index), "8"],
-                              stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(index), "8"],
+                              stdout=subprocess.PIPE, text=True, env=CHILD_ENV)
     procs = [_start(tmp_path, index, batches, w) for w in range(WORKERS)]
     for p in procs:
         out, err = p.communicate(timeout=600)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from planted import planted_corpus
+from tests.support.planted import planted_corpus
 
 import dedup
 from dedup._indexing import _segments

@@ -12,7 +12,8 @@ import pytest
 import dedup
 from dedup._core import _spill
 
-from planted import planted_corpus
+from tests.support import ROOT
+from tests.support.planted import planted_corpus
 
 DOCS = planted_corpus(n_base=200, n_copies=150, seed=21) + ["😀🎉", "😀🎉", " ", ""]
 
@@ -205,13 +206,12 @@ def test_a_killed_runs_work_directory_is_removed_by_the_next_run_and_nothing_els
     import sys
 
     child = subprocess.Popen([sys.executable, "-c", f"""
-import dedup, sys, time
-sys.path.insert(0, {os.path.dirname(__file__)!r})
-from planted import planted_corpus
+import dedup, time
+from tests.support.planted import planted_corpus
 idx = dedup.index(planted_corpus(n_base=200, n_copies=150, seed=21), memory="1KB", workdir={str(tmp_path)!r})
 print(idx.stats["workdir"], flush=True)
 time.sleep(600)
-"""], stdout=subprocess.PIPE, text=True)
+"""], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     killed = pathlib.Path(child.stdout.readline().strip())
     live = dedup.index(DOCS, memory="1KB", workdir=tmp_path)  # a live run's directory
     kept = dedup.index(DOCS, memory="1KB", workdir=tmp_path, keep_workdir=True)

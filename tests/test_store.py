@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from planted import planted_corpus
+from tests.support import ROOT
+from tests.support.planted import planted_corpus
 
 import dedup
 
@@ -223,10 +224,8 @@ def _flip_byte(path: pathlib.Path):
 
 
 SAVER = """
-import sys
-sys.path.insert(0, {tests!r})
 import dedup
-from planted import planted_corpus
+from tests.support.planted import planted_corpus
 big = dedup.index(planted_corpus(n_base=3000, n_copies=3000, words=400, seed=1))
 print("ready", flush=True)
 while True:
@@ -239,9 +238,8 @@ def test_a_save_killed_midway_leaves_an_index_that_loads(tmp_path, delay):
     p = tmp_path / "idx"
     small = dedup.index(with_ids(DOCS), threshold=0.6)
     small.save(p)
-    tests = str(pathlib.Path(__file__).parent)
-    proc = subprocess.Popen([sys.executable, "-c", SAVER.format(tests=tests, path=str(p))],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SAVER.format(path=str(p))],
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(delay)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import reference as ref
+from tests.support import reference as ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_kernels import ALPHABET
+from tests.support.strategies import ALPHABET
 
 # The core's alphabet, plus marks that NFKC reorders or composes across
 # (U+1DC0 and Thai tone marks fold to themselves; U+0323 composes with "a").

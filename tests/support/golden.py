@@ -12,8 +12,10 @@ files stay small and a mismatch names the output that moved.
 
 Record again with::
 
-    python tests/golden.py            # all corpora whose data is present
-    python tests/golden.py corpus     # one
+    python -m tests.support.golden           # all corpora whose data is present
+    python -m tests.support.golden corpus    # one
+
+(from the repository root).
 """
 
 from __future__ import annotations
@@ -27,10 +29,9 @@ import pathlib
 import sys
 import tempfile
 
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent
-DATA = ROOT.parent / "shared" / "data"
-GOLDEN = HERE / "golden"
+from tests.support import DATA, ROOT
+
+GOLDEN = ROOT / "tests" / "golden"
 
 #: corpus name -> (data file or None, rows taken, text of a row)
 CORPORA = {
@@ -52,8 +53,7 @@ def documents(name: str) -> list[tuple[str, str]]:
     if name == "corpus":
         return [(p.name, p.read_text(encoding="utf-8")) for p in sorted((ROOT / "corpus").glob("*.txt"))]
     if name == "planted":
-        sys.path.insert(0, str(HERE))
-        from planted import planted_corpus
+        from tests.support.planted import planted_corpus
 
         return [(f"p{k:04d}", t) for k, t in enumerate(planted_corpus(300, 200, seed=7))]
     file, limit, text = CORPORA[name]
@@ -208,5 +208,4 @@ def main(argv) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     sys.exit(main(sys.argv[1:]))
