@@ -86,14 +86,7 @@ def run_once(docs, path):
 
 
 def tti(path, repeat: int) -> list[dict]:
-    import importlib.util
-
-    # the browser tests' Chromium helpers: tests/ is not a package, so loaded from its file
-    spec = importlib.util.spec_from_file_location("browser", ROOT / "tests" / "browser.py")
-    browser = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(browser)
-    chromium, console_errors, open_page, time_to_interactive = (
-        browser.chromium, browser.console_errors, browser.open_page, browser.time_to_interactive)
+    from tests.support.browser import chromium, console_errors, open_page, time_to_interactive  # the browser tests' helpers
 
     out = []
     with chromium() as driver:
