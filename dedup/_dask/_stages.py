@@ -13,9 +13,6 @@ column (Dask's P2P shuffle fails on those).
 
 from __future__ import annotations
 
-import contextlib
-
-import numba
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -24,6 +21,7 @@ from .._verify import _cluster
 from .._indexing import _pipeline
 from .._core import _pool
 from .._core._arrays import equal_runs, first_of_runs, run_pairs
+from .._core._threads import numba_threads
 
 ROW_BITS = 32
 #: A partition holds at most this many rows (positions pack the row in 32 bits).
@@ -35,25 +33,6 @@ BINARY = pd.ArrowDtype(pa.large_binary())
 def divisions(npartitions: int) -> tuple:
     """Index divisions that put global position ``k << 32 | row`` in partition ``k``."""
     return tuple(k << ROW_BITS for k in range(npartitions)) + (((npartitions - 1) << ROW_BITS) | (MAX_ROWS - 1),)
-
-
-@contextlib.contextmanager
-def numba_threads(n: int | None):
-    """Run numba's parallel kernels on at most ``n`` threads in this (worker) thread.
-
-    Dask already runs one task per worker thread; letting every task's
-    kernels also use every core oversubscribes the machine.
-    ``numba.set_num_threads`` applies to the calling thread only.
-    """
-    if n is None:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
 
 
 # ------------------------------------------------------------------ CSR <-> Arrow

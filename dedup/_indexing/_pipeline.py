@@ -21,7 +21,6 @@ only composes them, so each step exists once.
 
 from __future__ import annotations
 
-import contextlib
 from typing import NamedTuple
 
 import numba
@@ -32,6 +31,7 @@ from .._verify import _cluster, _exact, _jaccard
 from .._sketch import _lsh, _minhash
 from .._text import _normalize, _shingle, _utf8
 from .._core._config import Config
+from .._core._threads import numba_threads
 
 #: ``shingle=`` option -> unit mode of the shingling kernel.
 SHINGLE_MODES = {"word": _shingle.WORDS, "char": _shingle.CHARS}
@@ -100,22 +100,9 @@ def no_pairs() -> Pairs:
     return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
 
 
-@contextlib.contextmanager
 def threads_for(n_items: int):
-    """Run the enclosed kernels on one thread when the input is small.
-
-    numba's thread count is per calling thread, so this does not affect
-    other threads of the process.
-    """
-    if n_items >= SERIAL_BELOW:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+    """Run the enclosed kernels on one thread when the input is small (fewer than ``SERIAL_BELOW`` items)."""
+    return numba_threads(1 if n_items < SERIAL_BELOW else None)
 
 
 def lsh_shape(config: Config) -> tuple[int, int]:
