@@ -161,6 +161,9 @@ def _place(block, starts, ends, out, at):
 class Budget:
     """How many bytes the growing arrays of one run may hold in RAM, and where they go beyond that.
 
+    Its state (``spilled``, the arrays mapped from its work directory) is
+    changed only by its own methods and its spools.
+
     Parameters
     ----------
     ram : int, bytes.
@@ -218,8 +221,8 @@ class Budget:
         """The spools (each ``length`` long) as the rows of one 2-d array: stacked in RAM, or, once the budget
         has spilled, their files joined behind one header as ``name.npy`` and memory-mapped.
 
-        The files are copied file to file and then removed. Nothing is mapped
-        while they are, so none of it counts as this process's memory (writing
+        The files are copied file to file, then removed: nothing is mapped
+        while copying, so none of it counts as this process's memory (writing
         through a memory map held every page written, 1.7 GB at 10M documents).
         """
         rows = [s.finish() for s in spools]
