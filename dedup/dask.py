@@ -66,7 +66,8 @@ except ImportError as e:  # pragma: no cover - exercised in a subprocess test
 from ._dask import _graph as graph
 from ._core._config import Config
 from ._core._options import KEEP as KEEP_POLICIES
-from ._indexing._pipeline import BIG_BUCKET, lsh_shape
+from ._indexing import _pipeline
+from ._indexing._pipeline import lsh_shape
 
 __all__ = ["MAX_EDGES", "drop_duplicates", "find_duplicates"]
 
@@ -115,7 +116,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
     config = Config(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm, seed=seed,
                     bands=bands, rows=rows, min_prob=min_prob, sketch=sketch)
     nb, _ = lsh_shape(config)
-    big = BIG_BUCKET if not want_pairs else np.iinfo(np.int64).max  # every pair, as Index.pairs() lists them
+    big = _pipeline.BIG_BUCKET if not want_pairs else np.iinfo(np.int64).max  # every pair, as Index.pairs() lists them
     times: dict = {}
     with _timed(times, "shingle"):
         job = graph.job(ddf, text=text, id=id, keep=keep, config=config, bands=nb, shuffle_method=shuffle_method,
