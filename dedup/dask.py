@@ -11,7 +11,7 @@ Input order
     ``ddf.compute()``; it is why the answers do not depend on how the input is
     partitioned or how many workers run it.
 
-Stages, and how they map onto Dask
+Stages, and how they map onto Dask (one function each in ``dedup._dask._graph``)
     1. *Digests, band keys* (``map_partitions``, persisted): each partition
        runs ``dedup._indexing._pipeline.featurize``, the local engine's numba kernels,
        and keeps per document its digest, length, shingle count, priority and
@@ -29,7 +29,7 @@ Stages, and how they map onto Dask
     4. *Verification by join*: candidate pairs are shuffled to the partition
        of one member, whose input partition is read again and whose
        candidate documents, only they, are shingled again by ``featurize``
-       (``_dask_stages.join_rows``); the pairs, with that side's shingle row,
+       (``dedup._dask._stages.join_rows``); the pairs, with that side's shingle row,
        are persisted, shuffled to the other member's partition, joined the
        same way and scored by exact Jaccard. Workers so hold shingle sets
        only of the candidates of one stage, never of the whole corpus:
@@ -56,7 +56,6 @@ try:
     import dask
     import dask.dataframe as dd
     import numpy as np
-    import pandas as pd
     import pyarrow  # noqa: F401  (shingle rows travel as Arrow binary)
 except ImportError as e:  # pragma: no cover - exercised in a subprocess test
     raise ImportError(
@@ -64,7 +63,7 @@ except ImportError as e:  # pragma: no cover - exercised in a subprocess test
         'missing): pip install "near-dups[dask]"'
     ) from e
 
-from ._dask import _stages as st
+from ._dask import _graph as graph
 from ._core._config import Config
 from ._core._options import KEEP as KEEP_POLICIES
 from ._indexing import _pipeline
@@ -103,78 +102,9 @@ def _timed(times: dict, name: str):
         times[name] = times.get(name, 0.0) + time.perf_counter() - t0
 
 
-def _persist(x):
-    """Persist ``x`` and wait for it, so that stage times are the stages' own."""
-    (x,) = dask.persist(x)
-    try:
-        from distributed import default_client, wait
-    except ImportError:  # pragma: no cover - local schedulers persist synchronously
-        return x
-    try:
-        default_client()
-    except ValueError:  # no distributed client: persist was synchronous
-        return x
-    wait(x)
-    return x
-
-
-def _join_rows(pairs, parts, divs, text: str, keep: str, config, threads):
-    """Pairs indexed by the position of one side (partitioned by ``divs``) with that side's shingle
-    row and priority joined on (``shingles``, ``prio``), shingled again from its input partition."""
-    chunks = pairs.to_delayed()
-    if len(chunks) != len(parts):  # pragma: no cover - Dask partitioned the pairs differently
-        raise RuntimeError(f"{len(chunks)} partitions of pairs for {len(parts)} input partitions")
-    task = dask.delayed(st.join_rows, pure=True)
-    meta = pairs._meta.merge(st.ROWS_META, left_index=True, right_index=True, how="inner")
-    return dd.from_delayed([task(c, p, text, keep, config, k, threads) for k, (c, p) in enumerate(zip(chunks, parts))],
-                           meta=meta, divisions=divs, verify_meta=False)
-
-
-def _verify(pairs, parts, divs, threshold, text, keep, config, shuffle_method, threads, exact=False):
-    """Candidate pairs ``(a, b)`` -> verified edges: each side's shingle row made again from its text
-    where it lives (``_dask_stages.join_rows``), one side at a time, then exact Jaccard.
-
-    The pairs with ``a``'s row are persisted before ``b``'s side starts, so
-    that each input partition is read once per side and is not held while
-    the pairs shuffle."""
-    left = pairs.set_index("a", divisions=divs, shuffle_method=shuffle_method)
-    left = left.map_partitions(st.unique_pairs, meta=left._meta)
-    m1 = _join_rows(left, parts, divs, text, keep, config, threads)
-    m1 = m1.rename(columns={"shingles": "sh_a", "prio": "prio_a"})
-    m1.index = m1.index.rename("a")
-    m1 = _persist(m1.reset_index())
-    m2 = m1.set_index("b", divisions=divs, shuffle_method=shuffle_method)
-    m2 = _join_rows(m2, parts, divs, text, keep, config, threads)
-    return m2.map_partitions(st.score_pairs, threshold, threads, exact, meta=st.EDGE_META)
-
-
-def _star_components(edges, npartitions, shuffle_method, max_rounds, times):
-    """Distributed connected components: ``(pos, label)`` of every node in ``edges``."""
-    E = edges.map_partitions(lambda p: pd.DataFrame({"hi": p["j"].to_numpy(), "lo": p["i"].to_numpy()}),
-                             meta=st.STAR_META)
-    E = _persist(E.shuffle("hi", npartitions=npartitions, shuffle_method=shuffle_method)
-                 .map_partitions(st.small_star, meta=st.STAR_META))
-    last = None
-    for _ in range(max_rounds):
-        B = E.map_partitions(st.both_directions, meta=pd.DataFrame({"src": st.POS.type(0), "dst": st.POS.type(0)},
-                                                                    index=[]))
-        L = B.shuffle("src", npartitions=npartitions, shuffle_method=shuffle_method).map_partitions(
-            st.large_star, meta=st.STAR_META)
-        E = _persist(L.shuffle("hi", npartitions=npartitions, shuffle_method=shuffle_method)
-                     .map_partitions(st.small_star, meta=st.STAR_META))
-        sums = E.map_partitions(st.edge_checksum, meta=pd.DataFrame({"n": [0], "sum": [0]}).iloc[:0]).compute()
-        check = (int(sums["n"].sum()), int(sums["sum"].sum()))
-        times["star_rounds"] = times.get("star_rounds", 0) + 1
-        if check == last:
-            break
-        last = check
-    else:
-        raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
-    return E.map_partitions(st.star_assign, meta=st.ASSIGN_META[["pos", "label"]])
-
-
 def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, rows, min_prob, sketch, keep,
          max_edges, shuffle_method, numba_threads, want_pairs):
+    """The stages of ``_dask._graph`` in order: ``(labels, pairs or None, info)``."""
     _check_frame(ddf, text, id, keep)
     if shuffle_method not in SHUFFLE_METHODS:
         raise ValueError(f"shuffle_method must be one of {SHUFFLE_METHODS}, got {shuffle_method!r}")
@@ -186,135 +116,41 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
     config = Config(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm, seed=seed,
                     bands=bands, rows=rows, min_prob=min_prob, sketch=sketch)
     nb, _ = lsh_shape(config)
-    times: dict = {}
-    id_dtype = ddf[id].dtype if id is not None else np.dtype(np.int64)
-
-    # 1. digests, shingle counts, band keys: one task per partition, kept on the workers (the
-    # shingle sets are not: verification makes those of candidate documents again, stage 4).
-    # The partitions are those ddf.to_delayed() gives, numbered explicitly: the
-    # count ddf.npartitions reports is not always the one that runs (Dask may
-    # fuse the partitions of a projected read_parquet when it lowers a graph).
-    with _timed(times, "shingle"):
-        parts = ddf.to_delayed()
-        P = len(parts)
-        divs = st.divisions(P)
-        task = dask.delayed(st.shingle_partition, pure=True)
-        S = dd.from_delayed([task(p, text, id, keep, config, nb, k, numba_threads) for k, p in enumerate(parts)],
-                            meta=st.shingle_meta(nb, id_dtype), verify_meta=False)
-        S = _persist(S.set_index("pos", sorted=True, divisions=divs))
-        sizes = S.map_partitions(len).compute().to_numpy()
-    if id is None:  # documents numbered 0, 1, ... in input order
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        S = S.map_partitions(_number_ids, offsets, meta=S._meta, align_dataframes=False)
-
-    # 2. exact duplicates: shuffled by digest, members checked against their representative
-    with _timed(times, "exact"):
-        X = S[(S["nsh"] > 0) | (S["nbytes"] > 0)][["digest", "nbytes"]].reset_index()  # blank texts: never
-        ex = X.shuffle("digest", shuffle_method=shuffle_method).map_partitions(st.exact_candidates,
-                                                                              meta=st.PAIR_META)
-        exact = _persist(_verify(ex, parts, divs, 1.0, text, keep, config, shuffle_method, numba_threads,
-                                 exact=True))
-        members = exact[["j"]]  # verified at the member's partition, so indexed by member
-
-    # 3. LSH: representatives' band keys exploded, shuffled by key, pairs per bucket; a bucket
-    # bigger than BIG_BUCKET is connected instead (gathered with its members' shingle rows, once each)
     big = _pipeline.BIG_BUCKET if not want_pairs else np.iinfo(np.int64).max  # every pair, as Index.pairs() lists them
+    times: dict = {}
+    with _timed(times, "shingle"):
+        job = graph.job(ddf, text=text, id=id, keep=keep, config=config, bands=nb, shuffle_method=shuffle_method,
+                        threads=numba_threads)
+        S, sizes = graph.featurize(job)
+    with _timed(times, "exact"):
+        exact = graph.exact(job, S)
     with _timed(times, "lsh"):
-        keys = S[[f"k{b}" for b in range(nb)] + ["nsh"]]
-        B = keys.map_partitions(st.band_rows, members, nb, meta=st.BAND_META, align_dataframes=False)
-        B = _persist(B.shuffle("key", shuffle_method=shuffle_method))
-        cand = _persist(B.map_partitions(st.bucket_candidates, big, meta=st.PAIR_META))
-        big_rows = B.map_partitions(st.big_bucket_rows, big, meta=st.BIG_META).compute()
+        cand, big_rows = graph.lsh(job, S, exact, big)
         n_cand = len(cand)  # with repeats: a pair sharing k bands counts k times
-    # 4. verification: each side's shingle row joined to the pair, exact Jaccard
     with _timed(times, "verify"):
-        del B  # the band rows: only the candidates and the big buckets' rows are needed now
-        near = _persist(_verify(cand, parts, divs, config.threshold, text, keep, config, shuffle_method,
-                                numba_threads))
-        del cand
+        near = graph.verify(job, cand, config.threshold)
+        del cand  # only the big buckets' rows are needed now
         n_exact = len(exact)
-        if len(big_rows):
-            wanted = np.unique(big_rows["pos"].to_numpy())
-            part_of = wanted >> st.ROW_BITS
-            task = dask.delayed(st.shingle_rows, pure=True)
-            rows = pd.concat(dask.compute(*[task(parts[k], wanted[part_of == k], text, keep, config, k, numba_threads)
-                                            for k in np.unique(part_of).tolist()]))
-            known = pd.concat(dask.compute(exact, near), ignore_index=True)
-            linked = st.connect_big_buckets(big_rows, rows, known, config.threshold, numba_threads)
-            near = dd.concat([near.clear_divisions(), dd.from_pandas(linked, npartitions=1, sort=False)])
+        near = graph.connect_big_buckets(job, near, exact, big_rows)
         n_near = len(near)
     n_edges = n_exact + n_near
-    info = dict(documents=int(sizes.sum()), partitions=P, exact_edges=n_exact, near_edges=n_near,
+    gathered = n_edges <= max_edges
+    info = dict(documents=int(sizes.sum()), partitions=len(job.parts), exact_edges=n_exact, near_edges=n_near,
                 candidate_rows=n_cand, band_rows=nb * int((sizes.sum() - n_exact)), bands=nb,
                 big_bucket_rows=len(big_rows), big_bucket_documents=int(big_rows["pos"].nunique()),
-                gathered=n_edges <= max_edges, times=times)
-
-    # 5. clusters: local union-find on gathered edges, or distributed large-star/small-star
+                gathered=gathered, times=times)
     pairs = None
-    ids = S[["id"]]
     with _timed(times, "components"):
-        if n_edges <= max_edges:
-            edges_pd = pd.concat(dask.compute(exact, near), ignore_index=True)
-            is_exact = np.zeros(len(edges_pd), dtype=bool)
-            is_exact[:n_exact] = True
-            assign_pd, dense = st.local_components(edges_pd)
-            nodes = dense["nodes"]
-            node_ids = _ids_at(ids, divs, nodes, shuffle_method)
-            assign_pd["cluster"] = node_ids[np.searchsorted(nodes, assign_pd["label"].to_numpy())]
-            A = dd.from_pandas(assign_pd[["pos", "cluster", "keep"]].astype({"cluster": id_dtype}),
-                               npartitions=_chunks(len(assign_pd), 1_000_000, P), sort=False)
-            if want_pairs:
-                pi, pj, score = st.expand_edges(edges_pd, is_exact, dense)
-                frame = pd.DataFrame({"id_a": node_ids[np.searchsorted(nodes, pi)],
-                                      "id_b": node_ids[np.searchsorted(nodes, pj)], "score": score})
-                pairs = dd.from_pandas(frame.astype({"id_a": id_dtype, "id_b": id_dtype}),
-                                       npartitions=_chunks(len(frame), 1_000_000, P), sort=False)
+        if gathered:
+            assign, pairs = graph.components_on_client(job, S, exact, near, n_exact, want_pairs)
+        elif want_pairs:
+            raise ValueError(f"{n_edges} verified edges exceed max_edges={max_edges}: pairs=True gathers "
+                             "them to the client; raise max_edges or use pairs=False")
         else:
-            if want_pairs:
-                raise ValueError(f"{n_edges} verified edges exceed max_edges={max_edges}: pairs=True gathers "
-                                 "them to the client; raise max_edges or use pairs=False")
-            edges = dd.concat([exact.clear_divisions(), near.clear_divisions()])
-            labels = _star_components(edges, P, shuffle_method, 200, times)
-            labels = labels.set_index("pos", divisions=divs, shuffle_method=shuffle_method)
-            labels = labels.map_partitions(lambda p: p[~p.index.duplicated()], meta=labels._meta)  # roots repeat
-            prio = labels.merge(S[["prio"]], left_index=True, right_index=True).reset_index()
-            A = prio.shuffle("label", shuffle_method=shuffle_method).map_partitions(st.keep_in_groups,
-                                                                                     meta=st.ASSIGN_META)
-            A = _persist(A.set_index("pos", divisions=divs, shuffle_method=shuffle_method))
-            # the id of each cluster's first member
-            roots = A[["label"]].map_partitions(lambda p: p[p.index == p["label"]], meta=A._meta[["label"]])
-            root_ids = roots.merge(ids, left_index=True, right_index=True).map_partitions(
-                lambda p: pd.DataFrame({"label": p.index.to_numpy(), "cluster": p["id"].to_numpy()}),
-                meta=pd.DataFrame({"label": st.POS.type(0), "cluster": pd.Series([], dtype=id_dtype)}, index=[]))
-            A = A.reset_index().merge(root_ids, on="label", how="inner", shuffle_method=shuffle_method)
-    # 6. every document's cluster and keep flag, in input order
+            assign, times["star_rounds"] = graph.components_on_cluster(job, S, exact, near)
     with _timed(times, "labels"):
-        A = _persist(A.set_index("pos", divisions=divs, shuffle_method=shuffle_method))
-        meta = pd.DataFrame({"id": pd.Series([], dtype=id_dtype), "cluster": pd.Series([], dtype=id_dtype),
-                             "keep": pd.Series([], dtype=bool)})
-        out = dd.map_partitions(st.label_partition, ids, A, meta=meta, align_dataframes=False)
-        out = _persist(out.clear_divisions())
+        out = graph.labels(job, S, assign)
     return out, pairs, info
-
-
-def _chunks(n: int, size: int, most: int) -> int:
-    return max(1, min(most, n // size + 1))
-
-
-def _ids_at(ids, divs, positions: np.ndarray, shuffle_method) -> np.ndarray:
-    """The ids of the documents at sorted global ``positions`` (gathered to the client)."""
-    want = dd.from_pandas(pd.DataFrame({"pos": positions}), npartitions=_chunks(positions.shape[0], 1_000_000,
-                                                                                 len(divs) - 1), sort=False)
-    want = want.set_index("pos", divisions=divs, shuffle_method=shuffle_method)
-    found = want.merge(ids, left_index=True, right_index=True).compute()
-    return found["id"].reindex(positions).to_numpy()
-
-
-def _number_ids(s, offsets, partition_info=None):
-    k = partition_info["number"] if partition_info is not None else 0
-    s = s.copy()
-    s["id"] = offsets[k] + (s.index.to_numpy() & (st.MAX_ROWS - 1))
-    return s
 
 
 def find_duplicates(ddf, text: str = "text", id: str | None = "id", *, threshold: float = 0.8, ngram: int = 5,

@@ -291,3 +291,24 @@ def test_candidates_from_mapped_bands_span_by_span(tmp_path, monkeypatch):
         idx = dedup.index(DOCS, memory="1KB", workdir=tmp_path / f"w{span}", threshold=0.6)
         assert idx.stats["spilled"] and _spill.is_mapped(idx._b.order)
         assert idx.pairs() == want
+
+
+@pytest.mark.parametrize("ram", [1 << 30, 64])
+def test_budget_stacks_spools_into_one_array_in_ram_or_mapped(tmp_path, ram):
+    """``Budget.stack``: equal-length spools as the rows of one array, the same in RAM and on disk; on
+    disk one mapped file that ``unmap`` knows of, the spools' own files removed."""
+    rng = np.random.default_rng(5)
+    rows = [rng.integers(0, 2**63, size=40, dtype=np.uint64) for _ in range(3)]
+    with _spill.Budget(ram, tmp_path) as budget:
+        spools = [_spill.Spool(budget, f"row-{b}", np.uint64) for b in range(3)]
+        for s, row in zip(spools, rows):
+            s.append(row[:25])
+            s.append(row[25:])
+        got = budget.stack("rows", spools, 40, np.uint64)
+        assert got.shape == (3, 40) and got.tolist() == np.stack(rows).tolist()
+        assert _spill.is_mapped(got) == budget.spilled == (ram == 64)
+        if budget.spilled:
+            assert sorted(p.name for p in budget.path.glob("*.npy")) == ["rows.npy"]
+            assert [a is got for a in budget.mapped] == [True]
+        empty = budget.stack("none", [], 7, np.uint64)
+        assert empty.shape == (0, 7) and empty.dtype == np.uint64

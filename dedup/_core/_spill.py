@@ -161,6 +161,9 @@ def _place(block, starts, ends, out, at):
 class Budget:
     """How many bytes the growing arrays of one run may hold in RAM, and where they go beyond that.
 
+    Its state (``spilled``, the arrays mapped from its work directory) is
+    changed only by its own methods and its spools.
+
     Parameters
     ----------
     ram : int, bytes.
@@ -203,6 +206,38 @@ class Budget:
             self.spilled = True
             for s in self.spools:
                 s.to_disk()
+
+    def file(self, name: str) -> pathlib.Path:
+        """The path of ``name.npy`` in the work directory."""
+        return self.directory() / f"{name}.npy"
+
+    def map(self, name: str) -> np.ndarray:
+        """The array of ``name.npy`` in the work directory, memory-mapped read-only; ``unmap`` drops its pages."""
+        arr = np.load(self.file(name), mmap_mode="r")
+        self.mapped.append(arr)
+        return arr
+
+    def stack(self, name: str, spools: list, length: int, dtype) -> np.ndarray:
+        """The spools (each ``length`` long) as the rows of one 2-d array: stacked in RAM, or, once the budget
+        has spilled, their files joined behind one header as ``name.npy`` and memory-mapped.
+
+        The files are copied file to file, then removed: nothing is mapped
+        while copying, so none of it counts as this process's memory (writing
+        through a memory map held every page written, 1.7 GB at 10M documents).
+        """
+        rows = [s.finish() for s in spools]
+        if not self.spilled:
+            return np.stack(rows) if rows else np.zeros((0, length), dtype)
+        with open(self.file(name), "wb") as out:
+            out.write(npy_header(np.dtype(dtype), (len(spools), length)))
+            for s in spools:
+                with open(s.path, "rb") as src:
+                    src.seek(HEADER)
+                    shutil.copyfileobj(src, out, 1 << 24)
+                os.unlink(s.path)
+        self.mapped = [a for a in self.mapped if not any(a is x for x in rows)]
+        del rows
+        return self.map(name)
 
     def unmap(self) -> None:
         """Drop the pages of every mapped array from this process (they stay in the page cache):
@@ -311,7 +346,7 @@ class Spool:
     def to_disk(self) -> None:
         if self.file is not None:
             return
-        self.path = self.budget.directory() / f"{self.name}.npy"
+        self.path = self.budget.file(self.name)
         self.file = open(self.path, "wb")
         self.file.write(npy_header(self.dtype, (0,)))
         for c in self.chunks:

@@ -1,1 +1,2 @@
-"""The Dask engine's per-partition stages."""
+"""The Dask engine behind ``dedup.dask``: its stages (``_graph``) and their per-partition functions
+(``_stages``, ``_clusters``)."""

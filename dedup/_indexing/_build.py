@@ -137,7 +137,7 @@ def index(docs, *, config: Config | None = None, threshold: float | None = None,
         policy = keep if isinstance(keep, str) else "priority"
         priority = _priority(keep, ids, lengths)
         with stats.stage("exact groups, buckets, verify"), _pipeline.threads_for(len(ids)):
-            built = _pipeline.build(features, config, budget)
+            built = _stream.build(features, config, budget)
     except BaseException:
         budget.close()
         raise

@@ -625,11 +625,11 @@ class Index:
 
     def _rewrite(self, keep: np.ndarray, memory, workdir) -> "Index":
         """``remove`` out of core: the documents ``keep`` (positions, ascending) spooled again within a budget,
-        then built (``_stream.spool_features``, ``_pipeline.build``), as ``dedup.index`` does past its budget."""
+        then built (``_stream.spool_features``, ``_stream.build``), as ``dedup.index`` does past its budget."""
         import weakref
 
         from .._storage._ids import subset
-        from ._stream import spool_features
+        from ._stream import build, spool_features
 
         lengths_all, prio_all = self._all("lengths"), self._all("priority")
 
@@ -654,7 +654,7 @@ class Index:
         try:
             lengths, f = spool_features(parts(), self.config, budget)
             with _pipeline.threads_for(keep.shape[0]):
-                g, b, p = _pipeline.build(f, self.config, budget)
+                g, b, p = build(f, self.config, budget)
         except BaseException:
             budget.close()
             raise

@@ -21,17 +21,17 @@ only composes them, so each step exists once.
 
 from __future__ import annotations
 
-import contextlib
 from typing import NamedTuple
 
 import numba
 import numpy as np
 
-from .._core import _arrays, _pool
+from .._core import _arrays, _pool, _spill
 from .._verify import _cluster, _exact, _jaccard
 from .._sketch import _lsh, _minhash
 from .._text import _normalize, _shingle, _utf8
 from .._core._config import Config
+from .._core._threads import numba_threads
 
 #: ``shingle=`` option -> unit mode of the shingling kernel.
 SHINGLE_MODES = {"word": _shingle.WORDS, "char": _shingle.CHARS}
@@ -100,22 +100,9 @@ def no_pairs() -> Pairs:
     return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
 
 
-@contextlib.contextmanager
 def threads_for(n_items: int):
-    """Run the enclosed kernels on one thread when the input is small.
-
-    numba's thread count is per calling thread, so this does not affect
-    other threads of the process.
-    """
-    if n_items >= SERIAL_BELOW:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+    """Run the enclosed kernels on one thread when the input is small (fewer than ``SERIAL_BELOW`` items)."""
+    return numba_threads(1 if n_items < SERIAL_BELOW else None)
 
 
 def lsh_shape(config: Config) -> tuple[int, int]:
@@ -288,10 +275,8 @@ def _in_ram(csr, rows):
     """``csr`` itself if in RAM, else the rows it needs read into RAM (``_spill.gather_rows``), renumbered."""
     if not isinstance(csr[1], np.memmap):
         return csr, rows
-    from .._core._spill import gather_rows
-
     need = _arrays.unique(rows)
-    return gather_rows(csr[0], csr[1], need), np.searchsorted(need, rows)
+    return _spill.gather_rows(csr[0], csr[1], need), np.searchsorted(need, rows)
 
 
 def verify(left, right, i, j, threshold: float) -> Pairs:
@@ -380,9 +365,7 @@ MAPPED_SPAN = 1 << 23
 
 def _candidates(runs, cols, members):
     """``unique_pairs`` of ``run_pairs`` of the runs (shape (r, 2), ascending); a mapped ``cols`` a span at a time."""
-    from .._core._spill import is_mapped
-
-    if not is_mapped(cols) or cols.shape[0] <= MAPPED_SPAN:
+    if not _spill.is_mapped(cols) or cols.shape[0] <= MAPPED_SPAN:
         return _arrays.unique_pairs(*_arrays.run_pairs(runs.ravel(), cols, members))
     parts_i, parts_j = [], []
     cut = np.searchsorted(runs[:, 0], np.arange(0, cols.shape[0] + MAPPED_SPAN, MAPPED_SPAN))
@@ -391,7 +374,7 @@ def _candidates(runs, cols, members):
             i, j = _arrays.unique_pairs(*_arrays.run_pairs(runs[a:b].ravel(), cols, members))
             parts_i.append(i)
             parts_j.append(j)
-        _spill_advise(cols)
+        _spill.advise(cols, "done")
     if not parts_i:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return _arrays.unique_pairs(np.concatenate(parts_i), np.concatenate(parts_j))
@@ -411,40 +394,16 @@ def rows_of_runs(csr, runs, cols, members):
     return ptr, vals, where
 
 
-def _spill_advise(arr):
-    from .._core._spill import advise
+def build(f: Features, config: Config) -> tuple[Groups, Buckets, Pairs]:
+    """Exact groups, sorted buckets and verified representative pairs of a corpus in RAM (``link``).
 
-    advise(arr, "done")
-
-
-def build(f: Features, config: Config, budget=None) -> tuple[Groups, Buckets, Pairs]:
-    """Exact groups, sorted buckets and verified representative pairs of a corpus (``link``).
-
-    With a ``budget`` that has spilled, the sorted bands are written to
-    memory-mapped files in its work directory. ``all_pairs`` gives every
-    verified pair, big buckets included, when asked.
+    Past a memory budget, ``_stream.build`` runs the same steps with the sorted bands on disk.
     """
-    spilled = budget is not None and budget.spilled
     g = exact(f.indptr, f.values, f.digests, f.nbytes)
-    if not spilled:
-        b = bucket(f.keys, g.reps)
-        return g, b, link(*_lsh.bucket_runs(b.order, b.sorted_keys), g.reps, f, g.rep, config.threshold)
-    budget.unmap()
-    shape = (f.keys.shape[0], g.reps.shape[0])
-    paths = [budget.directory() / f"{name}.npy" for name in ("order", "sorted_keys")]
-    out = [np.lib.format.open_memmap(p, mode="w+", dtype=dt, shape=shape) for p, dt in zip(paths, (np.int64, np.uint64))]
-    step = max(1, numba.get_num_threads())
-    for lo in range(0, shape[0], step):  # a band per thread at a time, its pages dropped after
-        hi = min(shape[0], lo + step)
-        bucket(f.keys[lo:hi], g.reps, (out[0][lo:hi], out[1][lo:hi]))
-        for arr in out:
-            arr.flush()
-        for arr in (*out, f.keys):
-            _spill_advise(arr)
-    del out
-    b = Buckets(*(np.load(p, mmap_mode="r") for p in paths))
-    budget.mapped.extend(b)
-    budget.unmap()
-    p = link(*_lsh.bucket_runs(b.order, b.sorted_keys), g.reps, f, g.rep, config.threshold)
-    budget.unmap()
-    return g, b, p
+    b = bucket(f.keys, g.reps)
+    return g, b, link_buckets(b, g, f, config.threshold)
+
+
+def link_buckets(b: Buckets, g: Groups, f: Features, threshold: float) -> Pairs:
+    """``link`` over every bucket of ``b``: the verified pairs of the representatives ``g.reps``."""
+    return link(*_lsh.bucket_runs(b.order, b.sorted_keys), g.reps, f, g.rep, threshold)

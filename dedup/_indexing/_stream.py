@@ -1,23 +1,25 @@
-"""Featurize a stream of documents within a memory budget: the first step, out of core.
+"""The pipeline within a memory budget: featurize a stream of documents, then build, out of core.
 
 ``featurize_chunks`` runs ``_pipeline.featurize`` chunk by chunk and appends
 each chunk's arrays to ``_spill`` spools, so no text outlives its chunk and
-the arrays stay in RAM only while they fit the budget.
+the arrays stay in RAM only while they fit the budget. ``build`` runs
+``_pipeline.build``'s steps, with the sorted bands on disk once the budget
+has spilled.
 """
 
 from __future__ import annotations
 
-import os
 import queue
-import shutil
 import threading
 
+import numba
 import numpy as np
 
-from .._core import _pool
+from .._core import _pool, _spill
 from .._text import _utf8
 from .._core._config import Config
-from ._pipeline import Features, featurize, lsh_shape
+from . import _pipeline
+from ._pipeline import Buckets, Features, featurize, lsh_shape
 
 
 def estimate_bytes(n: int, chars: int, config: Config) -> int:
@@ -137,15 +139,13 @@ def spool_features(parts, config: Config, budget):
     the budget and go to ``.npy`` files in its work directory past it, the
     band keys one (bands, n) file written band by band.
     """
-    from .._core._spill import Spool
-
     bands, _ = lsh_shape(config)
-    ends = Spool(budget, "indptr", np.int64)
-    values = Spool(budget, "values", np.uint64)
-    digests = Spool(budget, "digests", np.uint64)
-    nbytes = Spool(budget, "nbytes", np.int64)
-    lengths = Spool(budget, "lengths", np.int64)
-    keys = [Spool(budget, f"keys-{b}", np.uint64) for b in range(bands)]
+    ends = _spill.Spool(budget, "indptr", np.int64)
+    values = _spill.Spool(budget, "values", np.uint64)
+    digests = _spill.Spool(budget, "digests", np.uint64)
+    nbytes = _spill.Spool(budget, "nbytes", np.int64)
+    lengths = _spill.Spool(budget, "lengths", np.int64)
+    keys = [_spill.Spool(budget, f"keys-{b}", np.uint64) for b in range(bands)]
     n_docs = 0
     used = 0
     for f, n in parts:
@@ -159,25 +159,38 @@ def spool_features(parts, config: Config, budget):
             keys[b].append(f.keys[b])
         n_docs += n.shape[0]
     indptr = np.concatenate([np.zeros(1, np.int64), ends.finish()])
-    band_arrays = [k.finish() for k in keys]
-    if budget.spilled:
-        # The bands' files, one after another behind one header, copied file to file: a (bands, n) array
-        # in C order. Nothing is mapped, so none of it counts as this process's memory (writing through
-        # a memory map held every page written, 1.7 GB at 10M documents).
-        from .._core._spill import HEADER, npy_header
-
-        path = budget.directory() / "keys.npy"
-        with open(path, "wb") as out:
-            out.write(npy_header(np.dtype(np.uint64), (bands, n_docs)))
-            for b in range(bands):
-                with open(keys[b].path, "rb") as src:
-                    src.seek(HEADER)
-                    shutil.copyfileobj(src, out, 1 << 24)
-                os.unlink(keys[b].path)
-        budget.mapped = [a for a in budget.mapped if not any(a is x for x in band_arrays)]
-        del band_arrays
-        key_array = np.load(path, mmap_mode="r")
-        budget.mapped.append(key_array)
-    else:
-        key_array = np.stack(band_arrays) if band_arrays else np.zeros((0, n_docs), np.uint64)
+    key_array = budget.stack("keys", keys, n_docs, np.uint64)  # on disk: one (bands, n) file, written band by band
     return lengths.finish(), Features(indptr, values.finish(), digests.finish(), nbytes.finish(), key_array)
+
+
+def build(f: Features, config: Config, budget):
+    """``_pipeline.build`` within ``budget`` (``_spill.Budget``): in RAM, or, once it has spilled, with the
+    sorted bands written to memory-mapped files in its work directory (``bucket_on_disk``)."""
+    if not budget.spilled:
+        return _pipeline.build(f, config)
+    g = _pipeline.exact(f.indptr, f.values, f.digests, f.nbytes)
+    budget.unmap()
+    b = bucket_on_disk(f.keys, g.reps, budget)
+    budget.unmap()
+    p = _pipeline.link_buckets(b, g, f, config.threshold)
+    budget.unmap()
+    return g, b, p
+
+
+def bucket_on_disk(keys: np.ndarray, select: np.ndarray, budget) -> Buckets:
+    """``_pipeline.bucket`` into ``.npy`` files of ``budget``'s work directory, a band per thread at a time,
+    each band's pages (and its keys') dropped after; the buckets come back memory-mapped."""
+    shape = (keys.shape[0], select.shape[0])
+    names = ("order", "sorted_keys")
+    out = [np.lib.format.open_memmap(budget.file(name), mode="w+", dtype=dt, shape=shape)
+           for name, dt in zip(names, (np.int64, np.uint64))]
+    step = max(1, numba.get_num_threads())
+    for lo in range(0, shape[0], step):
+        hi = min(shape[0], lo + step)
+        _pipeline.bucket(keys[lo:hi], select, (out[0][lo:hi], out[1][lo:hi]))
+        for arr in out:
+            arr.flush()
+        for arr in (*out, keys):
+            _spill.advise(arr, "done")
+    del out
+    return Buckets(*(budget.map(name) for name in names))
