@@ -113,14 +113,10 @@ def versions() -> dict:
 def on_threads(k: int, fn: Callable) -> Callable:
     """``fn`` run on ``k`` numba threads (at most every core), the previous count given back after."""
     def run(*args):
-        import numba
+        from dedup._core._threads import numba_threads  # the package's one thread-count context manager
 
-        before = numba.get_num_threads()
-        numba.set_num_threads(min(k, numba.config.NUMBA_NUM_THREADS))
-        try:
+        with numba_threads(k):
             return fn(*args)
-        finally:
-            numba.set_num_threads(before)
 
     return run
 
