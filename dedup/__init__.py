@@ -19,7 +19,7 @@ _WHERE = {
     "BlockGroup": "_blocks._records", "CollapseConfig": "_core._config", "CollapsedDoc": "_blocks._records", "CollapsedFrames": "_blocks._collapse",
     "Removal": "_blocks._records", "Span": "_blocks._records", "blocks": "_blocks._collapse", "collapse": "_blocks._collapse",
     "Config": "_core._config",
-    "Index": "_indexing._index", "index": "_indexing._build", "shingles": "_indexing._index",
+    "Index": "_indexing._index", "index": "_indexing._build", "shingles": "_text._shingles_api",
     "choose_bands": "_sketch._lsh", "s_curve": "_sketch._lsh",
     "IndexFormatError": "_storage._store", "load": "_indexing._build", "lock": "_storage._lock",
     "report": "_report._api", "keep_memory": "_core._pool", "release_memory": "_core._pool",
