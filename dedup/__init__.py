@@ -21,7 +21,7 @@ _WHERE = {
     "Config": "_core._config",
     "Index": "_indexing._index", "index": "_indexing._build", "shingles": "_text._shingles_api",
     "choose_bands": "_sketch._lsh", "s_curve": "_sketch._lsh",
-    "IndexFormatError": "_storage._store", "load": "_indexing._build", "lock": "_storage._lock",
+    "IndexFormatError": "_storage._checks", "load": "_indexing._build", "lock": "_storage._lock",
     "report": "_report._api", "keep_memory": "_core._pool", "release_memory": "_core._pool",
     "Alignment": "_passages._find", "Occurrence": "_passages._find", "PassageConfig": "_core._config", "PassageGroup": "_passages._find",
     "AlignedPassage": "_passages._find", "Passages": "_passages._find", "align": "_passages._find", "passages": "_passages._find",
