@@ -1,6 +1,6 @@
 """What reads an ``Index``: its pairs, clusters, labels and duplicates, queries, and how it shows itself.
 
-A mixin of ``_index.Index``, which holds the state (``_index``); nothing here changes the index.
+A mixin of ``_index.Index``, which holds the state; nothing here changes what is indexed.
 """
 
 from __future__ import annotations
