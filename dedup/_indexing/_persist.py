@@ -18,7 +18,6 @@ from ._pipeline import Buckets, Features, Groups, Pairs
 class _Persistence:
     """Saving and loading an ``Index`` (see ``_index.Index``)."""
 
-    # ----------------------------------------------------------------- arrays
     def arrays(self) -> dict:
         """Every array the index is made of, by name (what ``save`` writes).
 
