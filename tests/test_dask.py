@@ -274,7 +274,6 @@ def test_join_rows_shingles_candidates_again_like_featurize():
     from dask.sizeof import sizeof
 
     from dedup._dask import _stages as st
-    from dedup._indexing import _pipeline
     from dedup._core._config import Config
 
     df = _planted()
@@ -287,7 +286,7 @@ def test_join_rows_shingles_candidates_again_like_featurize():
     assert got.index.tolist() == pairs.index.tolist() and got["b"].tolist() == pairs["b"].tolist()
     ptr, vals = st.arrow_to_csr(got["shingles"])
     for r, row in enumerate(rows.tolist()):
-        want = _pipeline.shingles(df["text"].iloc[row], config)
+        want = dedup.shingles(df["text"].iloc[row], ngram=config.ngram, shingle=config.shingle)
         assert vals[ptr[r]:ptr[r + 1]].tolist() == want.tolist()
     assert got["prio"].tolist() == df["score"].iloc[rows].astype(float).tolist()
     assert st.join_rows(pairs.iloc[:0], df, "text", "first", config, k).empty

@@ -140,7 +140,7 @@ def test_an_add_or_remove_that_cannot_fit_is_refused_before_anything_changes(tmp
     need = idx._f.values.nbytes + idx._f.keys.nbytes
     monkeypatch.setattr(_spill, "available_memory", lambda: need)  # less than the merge needs
     with pytest.raises(MemoryError, match=r"of 200 documents makes new copies of its arrays in memory: about "
-                                          r"[0-9.]+ GiB, and [0-9.]+ GiB of RAM are available, so nothing was changed"):
+                                          r"[0-9.]+ [KMG]?i?B, and [0-9.]+ [KMG]?i?B of RAM are available, so nothing was changed"):
         if change == "add":
             idx.add(DOCS[200:])
         elif change == "filter_new":

@@ -1,4 +1,4 @@
-"""Explicit numba signatures of the hottest kernels (shared/STYLE.md rule 9).
+"""Explicit numba signatures of the hottest kernels.
 
 Inputs are typed as read-only arrays: a writable array converts to them, so
 one compiled version serves arrays built in memory and the memory-mapped

@@ -10,7 +10,6 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 
 from .._text import _frames, _utf8
 from . import _pipeline, _stream
@@ -18,7 +17,8 @@ from .._core import _spill
 from .._storage import _store
 from .._core._config import Config, resolve
 from .._text._documents import as_documents, iter_documents
-from ._index import Index, _check_size
+from ._changes import _check_size
+from ._index import Index
 from .._verify._keep import priorities as _priority
 from .._core._options import KEEP as KEEP_POLICIES
 from .._core._stats import Stats

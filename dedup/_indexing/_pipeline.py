@@ -32,9 +32,7 @@ from .._sketch import _lsh, _minhash
 from .._text import _normalize, _shingle, _utf8
 from .._core._config import Config
 from .._core._threads import numba_threads
-
-#: ``shingle=`` option -> unit mode of the shingling kernel.
-SHINGLE_MODES = {"word": _shingle.WORDS, "char": _shingle.CHARS}
+from .._text._shingles_api import SHINGLE_MODES
 
 #: Characters of text shingled per kernel call. The shingling scratch space is
 #: at most 4 bytes per input byte in word mode (8 in char mode; ``_shingle.max_shingles``),
@@ -195,15 +193,6 @@ def featurize(texts, config: Config, lengths=None) -> Features:
         size[_exact.blank(buf, offs, ptr)] = 0
         nbytes[start:stop] = size
     return Features(indptr, values[:used], digests, nbytes, keys)
-
-
-def shingles(text: str, config: Config) -> np.ndarray:
-    """The sorted unique shingle hashes of one text (uint64): what every step compares."""
-    with threads_for(1):
-        buf, offs = _normalize.encode_batch([text])
-        _, values = _shingle.shingle_segments(buf, offs[:-1], offs[1:], config.ngram, SHINGLE_MODES[config.shingle],
-                                              _normalize.char_classes())
-    return values
 
 
 # ---------------------------------------------------------------------- 2. exact

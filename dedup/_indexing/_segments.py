@@ -381,7 +381,13 @@ def every_pair(segs, config: Config) -> Pairs:
 
 
 def least_pairs(segs) -> int:
-    """A lower bound of the pairs ``every_pair`` lists: the most of any one band of any one segment."""
-    from ._update import least_pairs as least
-
-    return max(least(s.rep, s.b) for s in segs)
+    """A lower bound of the pairs ``every_pair`` lists, for refusing early: the most candidate pairs of any one
+    band of any one segment."""
+    most = 0
+    for s in segs:
+        runs, _ = bucket_runs(s.b.order, s.b.sorted_keys)
+        m = (runs[1::2] - runs[0::2]).astype(np.int64)
+        band = runs[0::2] // max(1, s.b.sorted_keys.shape[1])
+        per_band = np.bincount(band, weights=m * (m - 1) // 2, minlength=s.b.sorted_keys.shape[0])
+        most = max(most, int(per_band.max(initial=0)))
+    return most

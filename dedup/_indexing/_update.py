@@ -35,15 +35,6 @@ def all_pairs(f: Features, g: Groups, b: Buckets, config: Config) -> Pairs:
     return verify(f, f, ci, cj, config.threshold)
 
 
-def least_pairs(rep: np.ndarray, b: Buckets) -> int:
-    """A lower bound of the candidate pairs of ``all_pairs`` (the most of any one band), for refusing early."""
-    runs, _ = _lsh.bucket_runs(b.order, b.sorted_keys)
-    m = (runs[1::2] - runs[0::2]).astype(np.int64)
-    band = runs[0::2] // max(1, b.sorted_keys.shape[1])
-    per_band = np.bincount(band, weights=m * (m - 1) // 2, minlength=b.sorted_keys.shape[0])
-    return int(per_band.max(initial=0))
-
-
 def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Config) -> tuple[Groups, Buckets, Pairs]:
     """``build`` of ``f`` whose documents ``:n_old`` were built into ``g, b, p``; only new pairs are verified.
 

@@ -56,7 +56,8 @@ import xxhash
 
 from .._core import _fs
 from .._core._config import Config
-from ._ids import Ids, _encode_ids
+from ._checks import check_invariants, decode_ids, fail
+from ._ids import _encode_ids
 from ._lock import LOCK, lock
 from .._indexing._pipeline import Buckets, Features, Groups, lsh_shape
 
@@ -83,10 +84,6 @@ _SUMS: dict = {}
 def _file_key(path) -> tuple:
     st = os.stat(path)
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
-
-
-class IndexFormatError(ValueError):
-    """A saved index that cannot be loaded: missing, truncated, corrupted or of another version."""
 
 
 def _checksum(path: pathlib.Path) -> str:
@@ -265,10 +262,6 @@ def _sweep(path: pathlib.Path) -> None:
                 p.unlink(missing_ok=True)
 
 
-def _fail(where, what: str):
-    raise IndexFormatError(f"{where}: {what}")
-
-
 class _Vanished(Exception):
     """A file of the generation being read is gone: a writer replaced it meanwhile."""
 
@@ -294,29 +287,34 @@ def read(path, *, verify: bool = True) -> tuple[Config, list, str, dict]:
     for _ in range(100):
         if not current.is_file():
             if not path.exists():
-                _fail(path, "no such index (make one with dedup.index(docs).save(path))")
-            _fail(path, "not a near-dups index (no CURRENT file)")
+                fail(path, "no such index (make one with dedup.index(docs).save(path))")
+            fail(path, "not a near-dups index (no CURRENT file)")
         try:
             name = current.read_text(encoding="utf-8").strip()
         except UnicodeDecodeError:
-            _fail(current, "not a generation name")
+            fail(current, "not a generation name")
         if not _GEN.match(name):
-            _fail(current, f"names {name!r}, not a generation")
+            fail(current, f"names {name!r}, not a generation")
         try:
             return _load_generation(path / name, verify)
         except _Vanished as e:
             if _current_name(path) == name:  # not replaced: really missing
-                _fail(e.args[0], "missing")
-    _fail(path, "its generation kept changing while it was read (a writer saving in a loop?)")
+                fail(e.args[0], "missing")
+    fail(path, "its generation kept changing while it was read (a writer saving in a loop?)")
 
 
 def _load_generation(gen: pathlib.Path, verify: bool):
-    from .._verify._keep import KEEP_POLICIES
-
-    from .._indexing._segments import TAIL_ARRAYS
-
-    known = set(ARRAYS) | {"ids", "ids-utf8", "ids-offsets"}
+    """``read`` of one generation: its manifest checked, its arrays opened and checked, segment by segment."""
     mfile = gen / "manifest.json"
+    version, manifest = _read_manifest(mfile)
+    config, policy, counts, specs = _manifest_entries(mfile, version, manifest)
+    arrays = {key: _open_array(gen / f"{key}.npy", spec, verify) for key, spec in specs.items()}
+    ids, out = _segments_of(gen, arrays, counts, lsh_shape(config)[0], verify)
+    return config, ids, policy, out
+
+
+def _read_manifest(mfile: pathlib.Path) -> tuple[int, dict]:
+    """The manifest's version and contents, once its format, version and own checksum are right."""
     try:
         raw = mfile.read_bytes()
     except FileNotFoundError:
@@ -324,16 +322,26 @@ def _load_generation(gen: pathlib.Path, verify: bool):
     try:
         manifest = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        _fail(mfile, f"not valid JSON ({e})")
+        fail(mfile, f"not valid JSON ({e})")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        _fail(mfile, f"not a near-dups index manifest (format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
+        fail(mfile, f"not a near-dups index manifest (format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
     version = manifest.get("version")
     if version not in READS:
-        _fail(mfile, f"format version {version!r}; this near-dups reads versions {', '.join(map(str, READS))} "
-                     "(rebuild the index with this version from its documents)")
+        fail(mfile, f"format version {version!r}; this near-dups reads versions {', '.join(map(str, READS))} "
+                    "(rebuild the index with this version from its documents)")
     if version >= 2 and manifest.get("manifest_xxh3") != _manifest_checksum(manifest):
-        _fail(mfile, "checksum mismatch: the manifest was edited or is corrupted (its settings, ids and "
-                     "arrays must be those the index was saved with)")
+        fail(mfile, "checksum mismatch: the manifest was edited or is corrupted (its settings, ids and "
+                    "arrays must be those the index was saved with)")
+    return version, manifest
+
+
+def _manifest_entries(mfile: pathlib.Path, version: int, manifest: dict) -> tuple[Config, str, list, dict]:
+    """The settings, keep policy, documents per segment and array specs of a manifest, each checked."""
+    from .._verify._keep import KEEP_POLICIES
+
+    from .._indexing._segments import TAIL_ARRAYS
+
+    known = set(ARRAYS) | {"ids", "ids-utf8", "ids-offsets"}
     try:
         # An index saved before the sketch family was an option used the classic family.
         config = Config(**{"sketch": "minhash", **manifest["config"]})
@@ -359,36 +367,44 @@ def _load_generation(gen: pathlib.Path, verify: bool):
                     and isinstance(spec.get("shape"), list) and isinstance(spec.get("xxh3"), str)):
                 raise ValueError(f"arrays: {key!r} needs a dtype, a shape and an xxh3 checksum")
     except (KeyError, TypeError, ValueError) as e:
-        _fail(mfile, f"bad manifest entry ({e})")
-    arrays = {}
-    for key, spec in specs.items():
-        file = gen / f"{key}.npy"
+        fail(mfile, f"bad manifest entry ({e})")
+    return config, policy, counts, specs
+
+
+def _open_array(file: pathlib.Path, spec: dict, verify: bool) -> np.ndarray:
+    """The array of ``file``, memory-mapped, of the dtype and shape ``spec`` gives (and, with ``verify``, its
+    checksum); its checksum is remembered for later saves that link it."""
+    try:
+        arr = np.load(file, mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError:
+        raise _Vanished(file) from None
+    except (ValueError, OSError, EOFError) as e:
+        fail(file, f"unreadable or truncated ({e})")
+    if str(arr.dtype) != spec["dtype"] or list(arr.shape) != spec["shape"]:
+        fail(file, f"holds {arr.dtype}{list(arr.shape)}, manifest says {spec['dtype']}{spec['shape']}")
+    if verify:
         try:
-            arr = np.load(file, mmap_mode="r", allow_pickle=False)
+            ok = _checksum(file) == spec["xxh3"]
         except FileNotFoundError:
             raise _Vanished(file) from None
-        except (ValueError, OSError, EOFError) as e:
-            _fail(file, f"unreadable or truncated ({e})")
-        if str(arr.dtype) != spec["dtype"] or list(arr.shape) != spec["shape"]:
-            _fail(file, f"holds {arr.dtype}{list(arr.shape)}, manifest says {spec['dtype']}{spec['shape']}")
-        if verify:
-            try:
-                ok = _checksum(file) == spec["xxh3"]
-            except FileNotFoundError:
-                raise _Vanished(file) from None
-            if not ok:
-                _fail(file, "checksum mismatch: the file is corrupted")
-        try:
-            _SUMS[_file_key(file)] = spec["xxh3"]
-        except FileNotFoundError:
-            raise _Vanished(file) from None
-        arrays[key] = arr
-    bands, _ = lsh_shape(config)
+        if not ok:
+            fail(file, "checksum mismatch: the file is corrupted")
+    try:
+        _SUMS[_file_key(file)] = spec["xxh3"]
+    except FileNotFoundError:
+        raise _Vanished(file) from None
+    return arr
+
+
+def _segments_of(gen: pathlib.Path, arrays: dict, counts: list, bands: int, verify: bool) -> tuple[list, dict]:
+    """The ids of each segment and the arrays by ``Index.arrays()`` name, each segment's invariants checked."""
+    from .._indexing._segments import TAIL_ARRAYS
+
     for key in ARRAYS:
         if key not in arrays:
-            _fail(gen / f"{key}.npy", "missing from the manifest")
-    _check_invariants(gen, arrays, counts[0], bands, values=verify)
-    ids = [_decode_ids(gen, arrays, counts[0], verify)]
+            fail(gen / f"{key}.npy", "missing from the manifest")
+    check_invariants(gen, arrays, counts[0], bands, values=verify)
+    ids = [decode_ids(gen, arrays, counts[0], verify)]
     out = {k: arrays[k] for k in ARRAYS}
     start = counts[0]
     for k, m in enumerate(counts[1:], 1):
@@ -397,71 +413,9 @@ def _load_generation(gen: pathlib.Path, verify: bool):
             if f"{name}@{k}" in arrays:
                 tail[name] = arrays[f"{name}@{k}"]
             elif not name.startswith("ids"):
-                _fail(gen / f"{name}@{k}.npy", "missing from the manifest")
-        _check_invariants(gen, tail, m, bands, values=verify, start=start, suffix=f"@{k}")
-        ids.append(_decode_ids(gen, tail, m, verify, suffix=f"@{k}"))
+                fail(gen / f"{name}@{k}.npy", "missing from the manifest")
+        check_invariants(gen, tail, m, bands, values=verify, start=start, suffix=f"@{k}")
+        ids.append(decode_ids(gen, tail, m, verify, suffix=f"@{k}"))
         out.update({f"{name}@{k}": tail[name] for name in TAIL_ARRAYS})
         start += m
-    return config, ids, policy, out
-
-
-def _decode_ids(gen, arrays, n, verify: bool, suffix: str = "") -> Ids:
-    """The ids, read lazily; with ``verify``, their offsets and UTF-8 are checked now (O(documents))."""
-    if "ids" in arrays:
-        ids = Ids(ints=arrays["ids"])
-    elif "ids-utf8" in arrays and "ids-offsets" in arrays:
-        off = arrays["ids-offsets"]
-        if off.shape != (n + 1,) or (n >= 0 and (off[0] != 0 or off[-1] != arrays["ids-utf8"].shape[0])):
-            _fail(gen / f"ids-offsets{suffix}.npy", "offsets do not fit ids-utf8.npy")
-        if verify:
-            if (np.diff(np.asarray(off)) < 0).any():
-                _fail(gen / f"ids-offsets{suffix}.npy", "offsets do not fit ids-utf8.npy")
-            try:
-                arrays["ids-utf8"].tobytes().decode("utf-8", "surrogatepass")
-            except UnicodeDecodeError:
-                _fail(gen / f"ids-utf8{suffix}.npy", "not UTF-8")
-        ids = Ids(blob=arrays["ids-utf8"], offsets=off)
-    else:
-        _fail(gen, f"no ids file{' for segment ' + suffix[1:] if suffix else ''}")
-    if len(ids) != n:
-        _fail(gen / f"ids{suffix}.npy", f"{len(ids)} ids for {n} documents")
-    return ids
-
-
-def _check_invariants(gen, a, n, bands, values: bool = True, start: int = 0, suffix: str = "") -> None:
-    """The bounds every kernel relies on, for the segment of documents ``start:start + n`` (its files named
-    with ``suffix``). Shapes always (O(1)); with ``values``, the contents too: O(documents + bands x
-    representatives), never O(shingles)."""
-
-    def need(key, ok, what):
-        if not ok:
-            _fail(gen / f"{key}{suffix}.npy", what)
-
-    for key in ("lengths", "priority", "digests", "nbytes", "rep"):
-        need(key, a[key].shape == (n,), f"expected {n} entries, got shape {a[key].shape}")
-    indptr = a["indptr"]
-    need("indptr", indptr.shape == (n + 1,) and indptr[0] == 0 and indptr[-1] == a["values"].shape[0],
-         f"offsets are not a valid CSR over values{suffix}.npy")
-    need("keys", a["keys"].shape == (bands, n), f"expected shape ({bands}, {n})")
-    m = a["reps"].shape[0]
-    for key in ("order", "sorted_keys"):
-        need(key, a[key].shape == (bands, m), f"expected shape ({bands}, {m})")
-    k = a["pair_s"].shape[0]
-    for key in ("pair_i", "pair_j"):
-        need(key, a[key].shape == (k,), f"expected {k} entries")
-    if "complete" in a:
-        need("complete", a["complete"].shape == (1,) and a["complete"].dtype == np.bool_, "expected one bool")
-    if not values:
-        return
-    need("indptr", not (np.diff(np.asarray(indptr)) < 0).any(), f"offsets are not a valid CSR over values{suffix}.npy")
-    rep = np.asarray(a["rep"])
-    need("rep", ((rep >= -1) & (rep <= np.arange(start, start + n))).all(), "representatives out of range")
-    reps = np.asarray(a["reps"])
-    need("reps", ((reps >= start) & (reps < start + n)).all() and (rep[reps - start] == reps).all(),
-         "not the representatives")
-    order = np.asarray(a["order"])
-    need("order", ((order >= 0) & (order < m)).all(), "columns out of range")
-    i, j = np.asarray(a["pair_i"]), np.asarray(a["pair_j"])
-    need("pair_i", ((i >= 0) & (i < j)).all(), "pair ends out of range")
-    need("pair_j", ((j >= start) & (j < start + n)).all(), "pair ends out of range")
-
+    return ids, out

@@ -86,17 +86,6 @@ class Tokens(NamedTuple):
 
 
 @njit(cache=True, inline="always")
-def _utf8_len(cp):
-    if cp < 0x80:
-        return 1
-    if cp < 0x800:
-        return 2
-    if cp < 0x10000:
-        return 3
-    return 4
-
-
-@njit(cache=True, inline="always")
 def _utf8_hash(h, cp):
     """FNV-1a of the UTF-8 bytes of ``cp`` (surrogates as ``surrogatepass`` writes them), onto ``h``."""
     if cp < 0x80:

@@ -18,6 +18,7 @@ import tempfile
 import dedup
 
 from .._core._options import INDEX
+from .._core._words import byte_size
 from ._io._errors import InputError, UsageError
 from ._io._paths import check_existing, check_output, check_paths
 from ._io._read import Corpus, read_corpus
@@ -218,15 +219,6 @@ def _output_folder(args) -> str | None:
     return os.path.dirname(os.path.abspath(out.rstrip("/\\") or out))
 
 
-def _gib(n: int) -> str:
-    """A size for people: ``512 B``, ``3.4 KiB``, ``120 MiB``, ``1.25 GiB``."""
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n >= 1 << shift:
-            v = n / (1 << shift)
-            return f"{v:.2f} {unit}" if unit == "GiB" else f"{v:.0f} {unit}" if v >= 10 else f"{v:.1f} {unit}"
-    return f"{n} B"
-
-
 def _check_room(workdir: str, memory, config, sources) -> int:
     """Disk the work files of ``sources`` would take beyond ``memory`` (0: they fit in RAM); an InputError when
     ``workdir``'s file system has less free. Estimated from the input's size before anything is read:
@@ -253,9 +245,10 @@ def _check_room(workdir: str, memory, config, sources) -> int:
         folder = os.path.dirname(folder)
     free = shutil.disk_usage(folder).free
     if free < need:
-        raise InputError(f"{workdir}: not enough space for the work files: about {_gib(need)} are needed for "
-                         f"{_gib(chars)} of text beyond --memory {memory or _gib(ram)}, and {_gib(free)} are "
-                         "free (--workdir DIR puts them on a disk with room; a larger --memory keeps more in RAM)")
+        raise InputError(f"{workdir}: not enough space for the work files: about {byte_size(need)} are needed "
+                         f"for {byte_size(chars)} of text beyond --memory {memory or byte_size(ram)}, and "
+                         f"{byte_size(free)} are free (--workdir DIR puts them on a disk with room; a larger --memory "
+                         "keeps more in RAM)")
     return need
 
 
@@ -269,7 +262,7 @@ def spilling(spill: dict, need: int, fn, *a, **kw):
             raise
         left = ("what was written is kept there (--keep-workdir)" if spill["keep_workdir"] else
                 "the work files were removed")
-        needed = f"about {_gib(need)} are needed" if need else "the input did not say how much it needs"
+        needed = f"about {byte_size(need)} are needed" if need else "the input did not say how much it needs"
         raise InputError(f"{spill['workdir']}: No space left on device (ENOSPC) while writing the work files; "
                          f"{needed}; {left} (--workdir DIR puts them on a disk with room; a larger --memory keeps "
                          "more in RAM)") from None

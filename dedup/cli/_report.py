@@ -26,7 +26,7 @@ def report_arguments(p) -> None:
 
 
 def run_report(args, ui) -> int:
-    from .. import _report
+    from .._report import _page as _report
 
     if os.path.isdir(args.output):
         raise InputError(f"-o {args.output}: is a folder; name the HTML file to write")

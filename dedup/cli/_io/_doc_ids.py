@@ -129,9 +129,9 @@ class DocIds(Sequence):
         return int(hits[0]) if hits.size else None
 
     def as_saved(self):
-        """The ids as a saved index keeps them (``_store.Ids``: UTF-8 and offsets, or int64), made in chunks;
+        """The ids as a saved index keeps them (``_ids.Ids``: UTF-8 and offsets, or int64), made in chunks;
         all ids must be of one type (``_saved.check_id_kinds``)."""
-        from ..._storage._store import Ids
+        from ..._storage._ids import Ids
 
         step = 1 << 16
         if self.kinds is None and self.first_kind == STR:
