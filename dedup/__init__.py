@@ -12,7 +12,7 @@ CLI's ``--help`` do not pay for numba until a kernel is needed.
 
 import importlib
 
-__version__ = "0.1.0"
+from ._core._version import __version__  # noqa: F401  (dedup.__version__)
 
 #: public name -> private module that defines it
 _WHERE = {

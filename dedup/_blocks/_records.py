@@ -57,7 +57,7 @@ class CollapsedDoc(NamedTuple):
     empty: bool
 
     def _repr_html_(self) -> str:
-        from .._report._notebook import collapsed_doc_html
+        from .._core._notebook import collapsed_doc_html
 
         return collapsed_doc_html(self)
 
@@ -81,7 +81,7 @@ class BlockGroup:
     n_docs: int
 
     def _repr_html_(self) -> str:
-        from .._report._notebook import group_html
+        from .._core._notebook import group_html
 
         return group_html(self)
 
@@ -92,7 +92,7 @@ class CollapsedDocs(list):
     __slots__ = ()
 
     def _repr_html_(self) -> str:
-        from .._report._notebook import collapsed_html
+        from .._core._notebook import collapsed_html
 
         return collapsed_html(self)
 
@@ -103,7 +103,7 @@ class BlockGroups(list):
     __slots__ = ()
 
     def _repr_html_(self) -> str:
-        from .._report._notebook import groups_html
+        from .._core._notebook import groups_html
 
         return groups_html(self)
 

@@ -21,7 +21,6 @@ only composes them, so each step exists once.
 
 from __future__ import annotations
 
-from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -31,7 +30,9 @@ from .._verify import _cluster, _exact, _jaccard
 from .._sketch import _lsh, _minhash
 from .._text import _normalize, _shingle, _utf8
 from .._core._config import Config
+from .._core._steps import Buckets, Features, Groups, Pairs, no_pairs  # noqa: F401  (the records between the steps)
 from .._core._threads import numba_threads
+from .._sketch._lsh import lsh_shape  # noqa: F401  (a step's view of the config)
 from .._text._shingles_api import SHINGLE_MODES
 
 #: Characters of text shingled per kernel call. The shingling scratch space is
@@ -46,68 +47,9 @@ BATCH_CHARS = 1 << 24
 SERIAL_BELOW = 64
 
 
-class Features(NamedTuple):
-    """What the steps need of each document; texts are not kept.
-
-    indptr : int64 (n + 1,); values : uint64, the sorted unique shingles of
-        document ``k`` in ``values[indptr[k]:indptr[k+1]]``.
-    digests : uint64 (n,), xxh3 of each normalized text.
-    nbytes : int64 (n,), normalized UTF-8 length; 0 for a blank text.
-    keys : uint64 (bands, n), LSH band keys of each MinHash signature.
-    """
-
-    indptr: np.ndarray
-    values: np.ndarray
-    digests: np.ndarray
-    nbytes: np.ndarray
-    keys: np.ndarray
-
-
-class Groups(NamedTuple):
-    """Exact-duplicate groups.
-
-    rep : int64 (n,), the first document with the same normalized text (-1: blank).
-    reps : int64 (m,), the representatives that have shingles, ascending: the
-        documents LSH sees.
-    """
-
-    rep: np.ndarray
-    reps: np.ndarray
-
-
-class Buckets(NamedTuple):
-    """The representatives' band keys, sorted per band for lookups.
-
-    order : int64 (bands, m), columns of ``Groups.reps`` in key order.
-    sorted_keys : uint64 (bands, m).
-    """
-
-    order: np.ndarray
-    sorted_keys: np.ndarray
-
-
-class Pairs(NamedTuple):
-    """Verified pairs: positions ``i < j`` and exact Jaccard ``score``."""
-
-    i: np.ndarray
-    j: np.ndarray
-    score: np.ndarray
-
-
-def no_pairs() -> Pairs:
-    return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
-
-
 def threads_for(n_items: int):
     """Run the enclosed kernels on one thread when the input is small (fewer than ``SERIAL_BELOW`` items)."""
     return numba_threads(1 if n_items < SERIAL_BELOW else None)
-
-
-def lsh_shape(config: Config) -> tuple[int, int]:
-    """``(bands, rows)`` of ``config``: given, or chosen from its threshold (``_lsh.choose_bands``)."""
-    if config.bands is not None:
-        return config.bands, config.rows
-    return _lsh.choose_bands(config.threshold, config.num_perm, config.min_prob)
 
 
 def _batches(lengths: np.ndarray, limit: int):

@@ -33,6 +33,7 @@ from .._core import _arrays
 from .._verify import _cluster
 from . import _pipeline
 from .._core._config import Config
+from .._core._steps import TAIL_ARRAYS  # noqa: F401  (a tail's arrays, named where the store reads them)
 from .._sketch._lsh import bucket_runs
 from ._pipeline import BIG_BUCKET, Buckets, Features, Pairs
 
@@ -80,9 +81,6 @@ class Tail(NamedTuple):
     complete: bool
 
 
-#: The arrays of a tail, as ``Index.arrays()`` names them (with ``@k``).
-TAIL_ARRAYS = ("lengths", "priority", *Features._fields, "rep", "reps", *Buckets._fields, "pair_i", "pair_j",
-               "pair_s", "complete")
 
 
 def tail_arrays(t: Tail) -> dict:

@@ -189,7 +189,7 @@ class _Views:
         return index_report(self, path, texts, **options)
 
     def _repr_html_(self) -> str:
-        from .._report._notebook import index_html
+        from .._core._notebook import index_html
 
         return index_html(self)
 

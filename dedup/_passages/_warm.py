@@ -55,9 +55,9 @@ def stop(proc: subprocess.Popen | None) -> None:
 
 def child(kind: str, min_words: int) -> None:
     """In the child: find passages in two tiny documents of the given width (the kernels' types are all that count)."""
-    import dedup
-    from dedup._core._config import PassageConfig
+    from .._core._config import PassageConfig
+    from ._find import passages
 
     words = " ".join(f"w{k}" for k in range(3 * min_words))
     docs = [f"{SAMPLES[kind]} {words} one", f"two {words} {SAMPLES[kind]}"]
-    dedup.passages(docs, config=PassageConfig(min_words=min_words))
+    passages(docs, config=PassageConfig(min_words=min_words))

@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import __version__
+from .._core._version import __version__
 from .._indexing import _pipeline
 from .._core._options import MAX_PAIRS
 from ._svg import histogram_edges

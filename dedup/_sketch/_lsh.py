@@ -18,6 +18,7 @@ from numba import njit, prange
 
 from .._core import _pool
 from .._core._arrays import band_runs, run_pairs, sort_uniform, unique_pairs
+from .._core._config import Config
 
 
 def s_curve(similarity, bands: int, rows: int):
@@ -246,3 +247,10 @@ def lookup_many(sorted_keys, order, query_keys):
         o = u
         indptr[k + 1] = o
     return indptr, cols[:o]
+
+
+def lsh_shape(config: Config) -> tuple[int, int]:
+    """``(bands, rows)`` of ``config``: given, or chosen from its threshold (``choose_bands``)."""
+    if config.bands is not None:
+        return config.bands, config.rows
+    return choose_bands(config.threshold, config.num_perm, config.min_prob)

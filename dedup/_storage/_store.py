@@ -59,7 +59,8 @@ from .._core._config import Config
 from ._checks import check_invariants, decode_ids, fail
 from ._ids import _encode_ids
 from ._lock import LOCK, lock
-from .._indexing._pipeline import Buckets, Features, Groups, lsh_shape
+from .._core._steps import TAIL_ARRAYS, Buckets, Features, Groups
+from .._sketch._lsh import lsh_shape
 
 FORMAT = "near-dups-index"
 #: 2: the manifest carries its own checksum (``manifest_xxh3``). Version 1 (no
@@ -339,7 +340,6 @@ def _manifest_entries(mfile: pathlib.Path, version: int, manifest: dict) -> tupl
     """The settings, keep policy, documents per segment and array specs of a manifest, each checked."""
     from .._verify._keep import KEEP_POLICIES
 
-    from .._indexing._segments import TAIL_ARRAYS
 
     known = set(ARRAYS) | {"ids", "ids-utf8", "ids-offsets"}
     try:
@@ -398,7 +398,6 @@ def _open_array(file: pathlib.Path, spec: dict, verify: bool) -> np.ndarray:
 
 def _segments_of(gen: pathlib.Path, arrays: dict, counts: list, bands: int, verify: bool) -> tuple[list, dict]:
     """The ids of each segment and the arrays by ``Index.arrays()`` name, each segment's invariants checked."""
-    from .._indexing._segments import TAIL_ARRAYS
 
     for key in ARRAYS:
         if key not in arrays:

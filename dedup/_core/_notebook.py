@@ -12,7 +12,7 @@ from html import escape
 
 import numpy as np
 
-from .._core._words import plural  # "1 document", "12,000 documents": one wording with the command line
+from ._words import plural  # "1 document", "12,000 documents": one wording with the command line
 
 #: Rows shown by a table; a last row says how many more there are.
 ROWS = 10
