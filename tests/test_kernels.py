@@ -12,7 +12,7 @@ import dedup
 from dedup._core import _arrays
 from dedup._verify import _cluster, _exact, _jaccard
 from dedup._sketch import _lsh, _minhash
-from dedup._text import _normalize, _shingle
+from dedup._text import _fold, _normalize, _shingle
 from dedup._indexing._pipeline import SHINGLE_MODES
 
 # Text that exercises the tokenizer: ASCII words and punctuation, accents,
@@ -132,7 +132,7 @@ def _pystr_layout():
 
 def test_first_code_point_without_a_boundary():
     table, _ = _normalize.fold_table()
-    assert np.flatnonzero(table == _normalize.NO_BOUNDARY).min() == _normalize._MIN_NO_BOUNDARY
+    assert np.flatnonzero(table == _normalize.NO_BOUNDARY).min() == _fold._MIN_NO_BOUNDARY
 
 
 
@@ -727,7 +727,7 @@ def test_all_ascii_batches_fold_in_one_pass_like_cpython(texts):
         _normalize.normalize(t).encode("utf-8") for t in texts]
     every = np.arange(128, dtype=np.uint8)
     out = np.empty(128, dtype=np.uint8)
-    assert _normalize._lower_ascii(every, out) and np.array_equal(out, _normalize._ascii_fold())
+    assert _fold._lower_ascii(every, out) and np.array_equal(out, _normalize._ascii_fold())
 
 
 @settings(max_examples=100, deadline=None)
