@@ -1,4 +1,5 @@
-/* near-dups report: renders the data blob of the page (see dedup/_report/_data.py for its layout).
+/* near-dups report, part 2 of 2: renders the data blob of the page (see dedup/_report/_data.py for its
+   layout): summary, tabs, lists, routing and keys; what an opened item shows comes from details.js.
    No library, no network. Lists are rendered a page at a time; word diffs are computed when a
    cluster is opened; nothing is built for items no one looks at. */
 (function () {
