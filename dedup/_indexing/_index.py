@@ -23,7 +23,7 @@ from .._core._config import Config, check_threshold
 from .._storage._ids import Chain, Ids, id_keys
 from .._verify._keep import priorities as _priority
 from .._text._documents import as_documents, is_frame
-from ._pipeline import Buckets, ExactGroups, Features, Pairs
+from ._pipeline import Buckets, Features, Groups, Pairs
 from .._core._words import plural
 
 
@@ -175,7 +175,7 @@ class Index:
         whole = _segments.merge([_segments.Tail(0, self._f, self._g.rep, self._g.reps, self._b, self.ids, self._lengths,
                                                 self._priority, self._p, self._complete_base()), *segs],
                                 self.config, self.ids)
-        self._f, self._g, self._b, self._p = whole.f, ExactGroups(whole.rep, whole.reps), whole.b, whole.p
+        self._f, self._g, self._b, self._p = whole.f, Groups(whole.rep, whole.reps), whole.b, whole.p
         self._lengths, self._priority = whole.lengths, whole.priority
         self._tails = []
         self._changed()
@@ -206,8 +206,7 @@ class Index:
     def _from_arrays(cls, config, ids, policy, a: dict):
         """The inverse of ``arrays()`` (used by ``dedup.load``); ``ids``: a sequence per segment."""
         self = cls._from_parts(config, ids[0], policy, a["lengths"], a["priority"],
-                               Features(*(a[k] for k in Features._fields)),
-                               ExactGroups(*(a[k] for k in ExactGroups._fields)),
+                               Features(*(a[k] for k in Features._fields)), Groups(*(a[k] for k in Groups._fields)),
                                Buckets(*(a[k] for k in Buckets._fields)), Pairs(a["pair_i"], a["pair_j"], a["pair_s"]))
         start = len(ids[0])
         for k, part in enumerate(ids[1:], 1):
@@ -576,7 +575,7 @@ class Index:
         """Replace the index's arrays by others with the same contents (``arrays()`` names)."""
         self._lengths, self._priority = a["lengths"], a["priority"]
         self._f = Features(*(a[k] for k in Features._fields))
-        self._g = ExactGroups(*(a[k] for k in ExactGroups._fields))
+        self._g = Groups(*(a[k] for k in Groups._fields))
         self._b = Buckets(*(a[k] for k in Buckets._fields))
         self._p = Pairs(a["pair_i"], a["pair_j"], a["pair_s"])
         self._tails = [_segments.tail_from_arrays(t.start, t.ids, {n: a[f"{n}@{k}"] for n in _segments.TAIL_ARRAYS})

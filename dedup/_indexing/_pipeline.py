@@ -7,7 +7,7 @@ Every face of near-dups runs these same steps: ``dedup.index`` and ``Index``
     texts ─ featurize ─> Features(indptr, values, digests, nbytes, keys)
                            normalize + shingle (_normalize, _shingle), digest (_exact),
                            sketch: MinHash band keys (_minhash.band_keys)
-          ─ exact ─────> ExactGroups(rep, reps)     identical texts; reps go on to LSH
+          ─ exact ─────> Groups(rep, reps)          identical texts; reps go on to LSH
           ─ bucket ────> Buckets(order, sorted_keys) band keys sorted per band (_lsh)
           ─ link ──────> Pairs(i, j, score)         candidates sharing a bucket (_arrays.run_pairs),
                                                     verified: exact Jaccard >= threshold (_jaccard);
@@ -65,7 +65,7 @@ class Features(NamedTuple):
     keys: np.ndarray
 
 
-class ExactGroups(NamedTuple):
+class Groups(NamedTuple):
     """Exact-duplicate groups.
 
     rep : int64 (n,), the first document with the same normalized text (-1: blank).
@@ -80,7 +80,7 @@ class ExactGroups(NamedTuple):
 class Buckets(NamedTuple):
     """The representatives' band keys, sorted per band for lookups.
 
-    order : int64 (bands, m), columns of ``ExactGroups.reps`` in key order.
+    order : int64 (bands, m), columns of ``Groups.reps`` in key order.
     sorted_keys : uint64 (bands, m).
     """
 
@@ -220,11 +220,11 @@ def shingles(text: str, config: Config) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- 2. exact
-def exact(indptr, values, digests, nbytes) -> ExactGroups:
+def exact(indptr, values, digests, nbytes) -> Groups:
     """Exact-duplicate groups of CSR rows with the given digests and lengths, and the representatives LSH sees."""
     rep = _exact.exact_groups(digests, nbytes, indptr, values, same=lambda i, j: scores((indptr, values),
                                                                                          (indptr, values), i, j))
-    return ExactGroups(rep, representatives(rep, indptr))
+    return Groups(rep, representatives(rep, indptr))
 
 
 def representatives(rep: np.ndarray, indptr: np.ndarray, start: int = 0) -> np.ndarray:
@@ -417,7 +417,7 @@ def _spill_advise(arr):
     advise(arr, "done")
 
 
-def build(f: Features, config: Config, budget=None) -> tuple[ExactGroups, Buckets, Pairs]:
+def build(f: Features, config: Config, budget=None) -> tuple[Groups, Buckets, Pairs]:
     """Exact groups, sorted buckets and verified representative pairs of a corpus (``link``).
 
     With a ``budget`` that has spilled, the sorted bands are written to

@@ -370,7 +370,7 @@ def every_pair(segs, config: Config) -> Pairs:
     from ._update import all_pairs
 
     base = segs[0]
-    parts = [all_pairs(base.f, _pipeline.ExactGroups(base.rep, base.reps), base.b, config)]
+    parts = [all_pairs(base.f, _pipeline.Groups(base.rep, base.reps), base.b, config)]
     for k, t in enumerate(segs[1:], 1):
         ci, cj = _pipeline.candidates_in(t.b, np.asarray(t.reps) - t.start)
         own = _pipeline.verify(t.f, t.f, ci, cj, config.threshold)

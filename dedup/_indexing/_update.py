@@ -15,8 +15,8 @@ from . import _pipeline
 from .._core._config import Config
 from ._pipeline import (
     Buckets,
-    ExactGroups,
     Features,
+    Groups,
     Pairs,
     candidates_in,
     exact,
@@ -29,7 +29,7 @@ from ._pipeline import (
 )
 
 
-def all_pairs(f: Features, g: ExactGroups, b: Buckets, config: Config) -> Pairs:
+def all_pairs(f: Features, g: Groups, b: Buckets, config: Config) -> Pairs:
     """Every verified pair between representatives, big buckets included (what ``build`` gives without them)."""
     ci, cj = candidates_in(b, g.reps)
     return verify(f, f, ci, cj, config.threshold)
@@ -44,8 +44,7 @@ def least_pairs(rep: np.ndarray, b: Buckets) -> int:
     return int(per_band.max(initial=0))
 
 
-def extend(f: Features, n_old: int, g: ExactGroups, b: Buckets, p: Pairs,
-           config: Config) -> tuple[ExactGroups, Buckets, Pairs]:
+def extend(f: Features, n_old: int, g: Groups, b: Buckets, p: Pairs, config: Config) -> tuple[Groups, Buckets, Pairs]:
     """``build`` of ``f`` whose documents ``:n_old`` were built into ``g, b, p``; only new pairs are verified.
 
     Buckets are merged with the new documents' keys; in each bucket that got
@@ -79,7 +78,7 @@ def extend(f: Features, n_old: int, g: ExactGroups, b: Buckets, p: Pairs,
         k = _cluster.connect_runs(big, cols, reps, where, settled, ptr, vals, config.threshold, parent, size,
                                   i, j, sc, 0)
         p = with_edges(p, i[:k], j[:k], sc[:k])
-    return ExactGroups(rep, reps), nb, p
+    return Groups(rep, reps), nb, p
 
 
 def match(segs, q: Features, threshold: float, groups) -> Pairs:

@@ -58,7 +58,7 @@ from .._core import _fs
 from .._core._config import Config
 from ._ids import Ids, _encode_ids
 from ._lock import LOCK, lock
-from .._indexing._pipeline import Buckets, ExactGroups, Features, lsh_shape
+from .._indexing._pipeline import Buckets, Features, Groups, lsh_shape
 
 FORMAT = "near-dups-index"
 #: 2: the manifest carries its own checksum (``manifest_xxh3``). Version 1 (no
@@ -71,8 +71,7 @@ READS = (1, 2, 3)
 _GEN = re.compile(r"^gen-(\d{6,})$")
 #: The lock file inside an index directory (the name LevelDB gives its own).
 #: The arrays of an index (``Index.arrays()``), one ``.npy`` file each.
-ARRAYS = ("lengths", "priority", *Features._fields, *ExactGroups._fields, *Buckets._fields,
-          "pair_i", "pair_j", "pair_s")
+ARRAYS = ("lengths", "priority", *Features._fields, *Groups._fields, *Buckets._fields, "pair_i", "pair_j", "pair_s")
 
 
 #: xxh3 of files of loaded generations, by (device, inode, size, mtime): a file
