@@ -461,7 +461,7 @@ def test_explain_marks_each_sides_own_punctuation(seeds):
     import re
 
     from dedup.cli._explain import explain_passages, marked
-    from dedup.cli._render import Style
+    from dedup.cli._style import Style
 
     (_, a), _, (_, b) = seeds
     ps = explain_passages(a, b)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup._text import _normalize
+from dedup._text import _fold, _normalize
 from tests.support import reference as ref
 from tests.support.strategies import TEXTS
 
@@ -115,7 +115,7 @@ def _pystr_layout():
 
 def test_first_code_point_without_a_boundary():
     table, _ = _normalize.fold_table()
-    assert np.flatnonzero(table == _normalize.NO_BOUNDARY).min() == _normalize._MIN_NO_BOUNDARY
+    assert np.flatnonzero(table == _normalize.NO_BOUNDARY).min() == _fold._MIN_NO_BOUNDARY
 
 
 class _List(list):
@@ -180,4 +180,4 @@ def test_all_ascii_batches_fold_in_one_pass_like_cpython(texts):
         _normalize.normalize(t).encode("utf-8") for t in texts]
     every = np.arange(128, dtype=np.uint8)
     out = np.empty(128, dtype=np.uint8)
-    assert _normalize._lower_ascii(every, out) and np.array_equal(out, _normalize._ascii_fold())
+    assert _fold._lower_ascii(every, out) and np.array_equal(out, _normalize._ascii_fold())

@@ -12,7 +12,7 @@ from tests.test_passages import SIDELINES
 
 import dedup
 from dedup.cli import _explain, _render
-from dedup.cli._render import Style
+from dedup.cli._style import Style
 
 from tests.support import CORPUS
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import dedup
 from dedup._indexing._pipeline import SHINGLE_MODES
-from dedup._text import _normalize, _shingle
+from dedup._text import _normalize, _shingle, _tokenize
 from tests.support import reference as ref
 from tests.support.strategies import TEXTS
 
@@ -34,8 +34,8 @@ def test_shingles_match_reference(text, ngram, shingle):
 def test_long_texts_read_as_two_token_streams_match_reference(parts, repeat, ngram):
     """Texts past ``_TWO_STREAMS`` bytes are tokenized as two halves at once; the units are a single stream's."""
     text = "".join(parts) * repeat
-    if len(text.encode("utf-8", "surrogatepass")) < _shingle._TWO_STREAMS:
-        text = (text + " ") * (_shingle._TWO_STREAMS // max(1, len(text)) + 1)
+    if len(text.encode("utf-8", "surrogatepass")) < _tokenize._TWO_STREAMS:
+        text = (text + " ") * (_tokenize._TWO_STREAMS // max(1, len(text)) + 1)
     got = dedup.shingles(text, ngram=ngram, shingle="word")
     assert got.tolist() == ref.shingles(text, ngram, "word")
 
@@ -166,7 +166,7 @@ def test_token_pass_stays_inside_the_row_bound(pieces):
     bound = _shingle.max_shingles(len(raw), _shingle.WORDS)
     sentinel = np.uint64(0x5EA7)
     out = np.full(bound + 8, sentinel, dtype=np.uint64)
-    n = _shingle._token_hashes(buf, 0, len(raw), _shingle._ascii_kinds(classes), classes, out, 0)
+    n = _tokenize._token_hashes(buf, 0, len(raw), _tokenize._ascii_kinds(classes), classes, out, 0)
     assert n <= bound and (out[bound:] == sentinel).all()
 
 

@@ -66,7 +66,6 @@ def batch(n_old: int, size: int):
 
 
 def run_round(path: str, size: int) -> dict:
-    import numpy as np
 
     import dedup
     from benchmarks.harness.memory import Sampler

@@ -30,6 +30,7 @@ Layout (document numbers are positions in ``docs.id``):
   block and passage groups the page lists (at most ``max_groups``).
 
 Offsets are Python ``str`` offsets (code points), as the API gives them.
+The clusters are computed by ``_clusters``; ``build`` assembles the sections.
 """
 
 from __future__ import annotations
@@ -42,14 +43,12 @@ from typing import NamedTuple
 import numpy as np
 
 from .._core._version import __version__
-from .._indexing import _pipeline
 from .._core._options import MAX_PAIRS
+from ._clusters import PAIRS_SHOWN, clusters
 from ._svg import histogram_edges
 
 #: Removal kinds in the order of their codes in ``removed.rm``.
 KINDS = ("repeat", "syndicated", "boilerplate", "separator")
-#: Verified pairs listed per cluster (the cluster's size and member scores are always complete).
-PAIRS_SHOWN = 100
 #: Characters of a block's or passage's text embedded with its group.
 GROUP_TEXT_CHARS = 500
 #: Occurrences listed per block group (a page listing 2,000 copies of one header line helps no one;
@@ -90,79 +89,15 @@ def _jsonable(x):
     return x if isinstance(x, (str, int, float)) and not isinstance(x, bool) else str(x)
 
 
-# ------------------------------------------------------------------ clusters
-def clusters(index, max_pairs):
-    """Clusters largest first, with exact scores against the kept member, and the pair scores.
-
-    Returns ``(records, pair_scores, pairs_error)``: ``pair_scores`` are the
-    scores of every verified pair (for the histogram), or of every member
-    against its kept document when ``Index.pair_arrays`` refused to list the
-    pairs (``pairs_error`` is then its message).
-    """
-    labels = np.asarray(index.labels(as_frame=False))
-    n = labels.shape[0]
-    sizes = np.bincount(labels, minlength=n)
-    keep = index.keep_mask(as_frame=False)
-    roots = np.flatnonzero(sizes > 1)
-    roots = roots[np.lexsort((roots, -sizes[roots]))]  # largest first, then by first member
-    rank = np.full(n, -1, dtype=np.int64)
-    rank[roots] = np.arange(roots.shape[0])
-    members = np.flatnonzero(sizes[labels] > 1)
-    mrank = rank[labels[members]]
-    order = np.lexsort((members, keep[members] == 0, mrank))  # per cluster: the kept one, then input order
-    members, mrank = members[order], mrank[order]
-    bounds = np.searchsorted(mrank, np.arange(roots.shape[0] + 1))
-    kept = members[bounds[:-1]]
-    against = kept[mrank]
-    csr = index.shingle_arrays()
-    score = _pipeline.scores(csr, csr, against, members) if members.shape[0] else np.zeros(0)
-    sizes_m = np.diff(csr[0])
-    score[(sizes_m[members] == 0) & (sizes_m[against] == 0)] = 1.0  # empty sets cluster only as exact copies
-    score[members == against] = 1.0
-
-    pairs_error = None
-    try:
-        pi, pj, ps = index.pair_arrays(max_pairs=max_pairs)
-    except ValueError as e:
-        pairs_error = str(e)
-        pi = pj = np.zeros(0, dtype=np.int64)
-        ps = np.zeros(0)
-    pc = rank[labels[pi]]
-    o = np.lexsort((pj, pi, -ps, pc))
-    pi, pj, ps, pc = pi[o], pj[o], ps[o], pc[o]
-    pstart = np.searchsorted(pc, np.arange(roots.shape[0] + 1))
-    within = np.arange(pc.shape[0]) - pstart[pc] if pc.shape[0] else pc
-    shown = within < PAIRS_SHOWN
-    flat = np.stack([pi[shown], pj[shown]], axis=1).tolist()
-    flat_s = np.round(ps[shown], 6).tolist()
-    sstart = np.searchsorted(pc[shown], np.arange(roots.shape[0] + 1)).tolist()
-
-    m_list, s_list, b = members.tolist(), np.round(score, 6).tolist(), bounds.tolist()
-    npairs = np.diff(pstart).tolist()
-    records = []
-    for c in range(roots.shape[0]):
-        lo, hi = b[c], b[c + 1]
-        rec = {"m": m_list[lo:hi], "s": s_list[lo:hi]}
-        if pairs_error is None:
-            p = []
-            for (a, bb), s in zip(flat[sstart[c]:sstart[c + 1]], flat_s[sstart[c]:sstart[c + 1]]):
-                p += (a, bb, s)
-            rec["p"], rec["np"] = p, npairs[c]
-        else:
-            rec["p"], rec["np"] = None, None
-        records.append(rec)
-    hist = ps if pairs_error is None else score[members != against]
-    return records, hist, pairs_error
-
-
 # ------------------------------------------------------------------ removals
-def removal_columns(collapsed, position: Mapping) -> tuple:
+def removal_columns(collapsed, position: Mapping) -> tuple[np.ndarray, np.ndarray]:
     """Every removal as int64 columns ``(doc, start, end, kind, source doc, source start, source end)`` and sim.
 
     Records of kind ``"passage"`` (``collapse(passages=True)``) are left out:
-    they mark shared text that stays, not removed text. Reads the shared columns of ``dedup.collapse``'s lazy records when the
-    results come straight from one ``collapse`` call over the same documents
-    (no record is built); otherwise reads the records.
+    they mark shared text that stays, not removed text. Reads the shared
+    columns of ``dedup.collapse``'s lazy records when the results come
+    straight from one ``collapse`` call over the same documents (no record
+    is built); otherwise reads the records.
     """
     fast = _columns_of_one_call(collapsed)
     if fast is not None:
@@ -236,7 +171,7 @@ def _hashable(x) -> bool:
     return True
 
 
-def block_groups(groups, position, texts, limits: Limits):
+def block_groups(groups, position, texts, limits: Limits) -> tuple[list[list], dict, int]:
     """The most frequent ``max_groups`` block groups with their occurrences, and totals over all."""
     code = {k: i for i, k in enumerate(KINDS)}
     totals = {k: 0 for k in KINDS[:3]}
@@ -257,7 +192,7 @@ def block_groups(groups, position, texts, limits: Limits):
     return out, totals, n_occ
 
 
-def passage_groups(passages, position, texts, limits: Limits):
+def passage_groups(passages, position, texts, limits: Limits) -> tuple[list[list], int]:
     """Shared passages from plain records: each group an iterable of (id, start, end[, text]) occurrences.
 
     A group may also be an object or mapping with ``occurrences``; an
@@ -284,58 +219,60 @@ def passage_groups(passages, position, texts, limits: Limits):
 
 
 # ------------------------------------------------------------------ assembly
-def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passages=None, times=None,
-          collapse_config=None, limits: Limits = Limits(), max_pairs=None, title: str | None = None) -> dict:
-    """The report's data: see the module docstring for the layout.
+class Removed(NamedTuple):
+    """The removals of ``collapse`` results, as ``removal_columns`` gives them, with per-document totals."""
 
-    ``index`` is a ``dedup.Index`` over ``ids``/``texts`` (same order);
-    ``collapsed`` and ``groups`` are ``dedup.collapse``/``dedup.blocks``
-    results over the same documents, or None to leave those sections out.
-    ``texts=None`` (an index alone) makes the page of what the index holds:
-    clusters, scores and lengths, without texts, removals, blocks or passages.
-    """
+    cols: np.ndarray  # (doc, start, end, kind, source doc, source start, source end), in document order
+    sim: np.ndarray
+    docs: np.ndarray  # documents with removals, most characters removed first
+    per_doc: np.ndarray  # removals of each document
+    chars: np.ndarray  # characters removed from each document
+    by_kind: dict  # characters removed, by kind name
 
+
+def _texts_and_lengths(ids: list, texts, index, collapsed, groups, passages) -> tuple[list, np.ndarray, int | None]:
+    """``(texts, lengths, UTF-8 bytes)``; without texts (an index alone) empty texts, the index's lengths and None."""
     n = len(ids)
     if texts is None:
         if collapsed is not None or groups is not None or passages is not None:
             raise ValueError("removals, blocks and passages need the documents' texts")
         lengths = np.asarray(index._all("lengths"), dtype=np.int64)  # the index keeps each text's length
-        texts = [""] * n  # nothing to embed or excerpt
-        nbytes = None
-    else:
-        if len(index) != n:
-            raise ValueError(f"the index holds {len(index)} documents but {n} texts were given")
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-        nbytes = sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
-    has_texts = nbytes is not None
-    position = {doc_id: k for k, doc_id in enumerate(ids)}
-    cl, hist, pairs_error = clusters(index, MAX_PAIRS if max_pairs is None else max_pairs)
-    keep = index.keep_mask(as_frame=False)
+        return [""] * n, lengths, None  # nothing to embed or excerpt
+    if len(index) != n:
+        raise ValueError(f"the index holds {len(index)} documents but {n} texts were given")
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    return texts, lengths, sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
 
-    removed = None
-    removed_chars = {k: 0 for k in KINDS}
-    n_removals = 0
-    rdocs = np.zeros(0, dtype=np.int64)
-    if collapsed is not None:
-        if len(collapsed) != n:
-            raise ValueError(f"collapse results hold {len(collapsed)} documents but {n} texts were given")
-        for k, (doc, doc_id) in enumerate(zip(collapsed, ids)):
-            if doc.id != doc_id:
-                raise ValueError(f"collapse result {k} is document {doc.id!r}, expected {doc_id!r}: "
-                                 "collapse the same documents in the same order")
-        cols, sim = removal_columns(collapsed, position)
-        n_removals = cols.shape[0]
-        width = cols[:, 2] - cols[:, 1]
-        for k, c in enumerate(np.bincount(cols[:, 3], weights=width, minlength=len(KINDS)).tolist()):
-            removed_chars[KINDS[k]] = int(c)
-        per_doc = np.bincount(cols[:, 0], minlength=n)
-        chars = np.bincount(cols[:, 0], weights=width, minlength=n).astype(np.int64)
-        rdocs = np.flatnonzero(per_doc)
-        rdocs = rdocs[np.lexsort((rdocs, -chars[rdocs]))]
-        removed = {"rd": np.stack([rdocs, per_doc[rdocs], chars[rdocs]], axis=1).ravel().tolist(), "rm": {}}
 
-    # Full texts: cluster examples first (kept + members, largest clusters first), then passages, then
-    # documents by characters removed, each followed by the documents its removals came from.
+def removals(collapsed, ids: list, position: Mapping) -> Removed:
+    """The removals of ``collapsed`` (``dedup.collapse`` results over ``ids``, in their order)."""
+    n = len(ids)
+    if len(collapsed) != n:
+        raise ValueError(f"collapse results hold {len(collapsed)} documents but {n} texts were given")
+    for k, (doc, doc_id) in enumerate(zip(collapsed, ids)):
+        if doc.id != doc_id:
+            raise ValueError(f"collapse result {k} is document {doc.id!r}, expected {doc_id!r}: "
+                             "collapse the same documents in the same order")
+    cols, sim = removal_columns(collapsed, position)
+    width = cols[:, 2] - cols[:, 1]
+    by_kind = {k: 0 for k in KINDS}
+    for k, c in enumerate(np.bincount(cols[:, 3], weights=width, minlength=len(KINDS)).tolist()):
+        by_kind[KINDS[k]] = int(c)
+    per_doc = np.bincount(cols[:, 0], minlength=n)
+    chars = np.bincount(cols[:, 0], weights=width, minlength=n).astype(np.int64)
+    docs = np.flatnonzero(per_doc)
+    docs = docs[np.lexsort((docs, -chars[docs]))]
+    return Removed(cols, sim, docs, per_doc, chars, by_kind)
+
+
+def embedded_texts(cl: list, pg, removed: Removed | None, texts: list, lengths: np.ndarray, limits: Limits,
+                   has_texts: bool) -> dict[int, str]:
+    """The full texts the page embeds, within ``limits.max_text_chars``.
+
+    Cluster examples first (kept + members, largest clusters first), then
+    passages, then documents by characters removed, each followed by the
+    documents its removals came from.
+    """
     budget = limits.max_text_chars
     embedded: dict[int, str] = {}
 
@@ -352,14 +289,13 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
     for c in cl if has_texts else ():
         for d in c["m"]:
             embed(d)
-    pg, n_passages = passage_groups(passages, position, texts, limits) if passages is not None else (None, None)
     for g in pg or ():
         for d in g[3][0::3]:
             embed(d)
     if removed is not None:
-        start = np.searchsorted(cols[:, 0], np.arange(n + 1))  # cols are in document order
-        rm = removed["rm"]
-        for d in rdocs.tolist():
+        cols = removed.cols
+        start = np.searchsorted(cols[:, 0], np.arange(len(texts) + 1))  # cols are in document order
+        for d in removed.docs.tolist():
             if budget <= 0:
                 break
             if not embed(d):
@@ -368,68 +304,114 @@ def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passage
             for s in np.unique(rows[:, 4]).tolist():
                 if s >= 0:
                     embed(s)
-        for d in embedded:
-            lo, hi = start[d], start[d + 1]
-            if hi > lo:
-                rows = cols[lo:hi, 1:].tolist()
-                sims = np.round(sim[lo:hi], 4).tolist()
-                flat = []
-                for r, s in zip(rows, sims):
-                    flat += r
-                    flat.append(s)
-                rm[d] = flat
+    return embedded
+
+
+def removed_section(removed: Removed, embedded: Mapping) -> dict:
+    """``removed``: ``rd`` for every document with removals, ``rm`` the removals of the embedded ones."""
+    cols, sim, docs = removed.cols, removed.sim, removed.docs
+    start = np.searchsorted(cols[:, 0], np.arange(removed.per_doc.shape[0] + 1))  # cols are in document order
+    rm = {}
+    for d in sorted(embedded):
+        lo, hi = start[d], start[d + 1]
+        if hi > lo:
+            rows = cols[lo:hi, 1:].tolist()
+            sims = np.round(sim[lo:hi], 4).tolist()
+            flat = []
+            for r, s in zip(rows, sims):
+                flat += r
+                flat.append(s)
+            rm[str(d)] = flat
+    rd = np.stack([docs, removed.per_doc[docs], removed.chars[docs]], axis=1).ravel().tolist()
+    return {"rd": rd, "rm": rm}
+
+
+def documents_section(ids: list, texts: list, lengths: np.ndarray, has_texts: bool, embedded: Mapping, cl: list,
+                      removed: Removed | None) -> dict:
+    """``docs``: every document's id and length, the embedded texts and the excerpts of the other listed ones."""
+    rdocs = removed.docs if removed is not None else np.zeros(0, dtype=np.int64)
     listed = {d for c in cl for d in c["m"]} | set(rdocs[:EXCERPTS].tolist()) if has_texts else set()
     ex = {d: excerpt(texts[d]) for d in sorted(listed - set(embedded))}
+    return {"id": [_jsonable(x) for x in ids], "len": lengths.tolist(), "texts": has_texts,
+            "text": {str(d): t for d, t in sorted(embedded.items())},
+            "ex": {str(d): t for d, t in ex.items()}}
 
-    bg = totals = None
-    n_occ = 0
-    if groups is not None:
-        bg, totals, n_occ = block_groups(groups, position, texts, limits)
 
+def counts_section(n: int, nbytes: int | None, lengths: np.ndarray, cl: list, keep: np.ndarray, pairs: int | None,
+                   removed: Removed | None, blocks: tuple | None, pg: list | None, n_passages: int | None,
+                   embedded: Mapping, limits: Limits) -> dict:
+    """``counts``: totals over everything found, and how much of it the page lists and embeds."""
+    bg, totals, n_occ = blocks if blocks is not None else (None, None, 0)
+    return {
+        "documents": n,
+        "mb": round(nbytes / 1e6, 3) if nbytes is not None else None,
+        "characters": int(lengths.sum()),
+        "clusters": len(cl),
+        "clustered": sum(len(c["m"]) for c in cl),
+        "duplicates": int((~keep).sum()),
+        "pairs": pairs,
+        "removals": removed.cols.shape[0] if removed is not None else None,
+        "removed_docs": int(removed.docs.shape[0]) if removed is not None else None,
+        "removed_chars": removed.by_kind if removed is not None else None,
+        "groups": totals,
+        "occurrences": n_occ if blocks is not None else None,
+        "passages": n_passages,
+        "shown": {"groups": len(bg) if bg is not None else None,  # the rest are counted, not listed
+                  "passages": len(pg) if pg is not None else None},
+        "embedded": len(embedded),
+        "embedded_chars": sum(int(lengths[d]) for d in embedded),
+    }
+
+
+def settings_section(index, collapse_config, limits: Limits) -> dict:
+    """``settings``: the index's and collapse's settings, and every cap of the page."""
     config = index.config
+    collapse = None
+    if collapse_config is not None:
+        collapse = {**dataclasses.asdict(collapse_config), "remove": list(collapse_config.remove)}
+    return {
+        "index": {**config.to_dict(), "keep": index.keep, "bands (used)": index.bands, "rows (used)": index.rows},
+        "collapse": collapse,
+        "limits": {**limits._asdict(), "pairs per cluster": PAIRS_SHOWN,  # every cap of the page
+                   "occurrences per block": OCCURRENCES_SHOWN, "excerpts of documents with removals": EXCERPTS},
+    }
+
+
+def build(ids: list, texts: list, *, index, collapsed=None, groups=None, passages=None, times=None,
+          collapse_config=None, limits: Limits = Limits(), max_pairs=None,
+          title: str | None = None) -> tuple[dict, np.ndarray]:
+    """The report's data (see the module docstring for the layout) and the scores its histogram plots.
+
+    ``index`` is a ``dedup.Index`` over ``ids``/``texts`` (same order);
+    ``collapsed`` and ``groups`` are ``dedup.collapse``/``dedup.blocks``
+    results over the same documents, or None to leave those sections out.
+    ``texts=None`` (an index alone) makes the page of what the index holds:
+    clusters, scores and lengths, without texts, removals, blocks or passages.
+    """
+    texts, lengths, nbytes = _texts_and_lengths(ids, texts, index, collapsed, groups, passages)
+    has_texts = nbytes is not None
+    position = {doc_id: k for k, doc_id in enumerate(ids)}
+    cl, hist, pairs_error = clusters(index, MAX_PAIRS if max_pairs is None else max_pairs)
+    removed = removals(collapsed, ids, position) if collapsed is not None else None
+    pg, n_passages = passage_groups(passages, position, texts, limits) if passages is not None else (None, None)
+    embedded = embedded_texts(cl, pg, removed, texts, lengths, limits, has_texts)
+    blocks = block_groups(groups, position, texts, limits) if groups is not None else None
     data = {
         "version": __version__,
         "title": title or "near-dups report",
         "kinds": list(KINDS),
-        "counts": {
-            "documents": n,
-            "mb": round(nbytes / 1e6, 3) if has_texts else None,
-            "characters": int(lengths.sum()),
-            "clusters": len(cl),
-            "clustered": sum(len(c["m"]) for c in cl),
-            "duplicates": int((~keep).sum()),
-            "pairs": None if pairs_error else int(hist.shape[0]),
-            "removals": n_removals if removed is not None else None,
-            "removed_docs": int(rdocs.shape[0]) if removed is not None else None,
-            "removed_chars": removed_chars if removed is not None else None,
-            "groups": totals,
-            "occurrences": n_occ if groups is not None else None,
-            "passages": n_passages,
-            "shown": {"groups": len(bg) if bg is not None else None,  # the rest are counted, not listed
-                      "passages": len(pg) if pg is not None else None},
-            "embedded": len(embedded),
-            "embedded_chars": int(limits.max_text_chars - budget),
-        },
+        "counts": counts_section(len(ids), nbytes, lengths, cl, index.keep_mask(as_frame=False),
+                                 None if pairs_error else int(hist.shape[0]), removed, blocks, pg, n_passages,
+                                 embedded, limits),
         "pairs_error": pairs_error,
-        "hist": {"edges": np.round(histogram_edges(config.threshold), 6).tolist(),
+        "hist": {"edges": np.round(histogram_edges(index.config.threshold), 6).tolist(),
                  "what": "verified pairs" if pairs_error is None else "members vs kept document"},
-        "settings": {
-            "index": {**config.to_dict(), "keep": index.keep, "bands (used)": index.bands, "rows (used)": index.rows},
-            "collapse": dataclasses.asdict(collapse_config) if collapse_config is not None else None,
-            "limits": {**limits._asdict(), "pairs per cluster": PAIRS_SHOWN,  # every cap of the page
-                       "occurrences per block": OCCURRENCES_SHOWN, "excerpts of documents with removals": EXCERPTS},
-        },
+        "settings": settings_section(index, collapse_config, limits),
         "times": dict(times or {}),
-        "docs": {"id": [_jsonable(x) for x in ids], "len": lengths.tolist(), "texts": has_texts,
-                 "text": {str(d): t for d, t in sorted(embedded.items())},
-                 "ex": {str(d): t for d, t in ex.items()}},
+        "docs": documents_section(ids, texts, lengths, has_texts, embedded, cl, removed),
         "clusters": cl,
-        "removed": removed,
-        "groups": bg,
+        "removed": removed_section(removed, embedded) if removed is not None else None,
+        "groups": blocks[0] if blocks is not None else None,
         "passages": pg,
     }
-    if removed is not None:
-        data["removed"]["rm"] = {str(d): v for d, v in sorted(removed["rm"].items())}
-    if collapse_config is not None:
-        data["settings"]["collapse"]["remove"] = list(collapse_config.remove)
     return data, hist

@@ -1,7 +1,8 @@
 """The report page: one self-contained HTML file to review every decision of a run (``index_report``).
 
 The page is a template (``page.html``) with its stylesheet (``report.css``)
-and script (``report.js``) read from this package and put inline, the two
+and script (``details.js``, then ``report.js``, which calls it) read from
+this package and put inline, the two
 plots drawn here as SVG (``_svg``), and the data as one JSON blob
 (``_data``). It loads nothing: no server, no network, no CDN.
 """
@@ -53,7 +54,7 @@ def render(data: dict, hist) -> str:
              + _svg.s_curve(s["bands (used)"], s["rows (used)"], s["threshold"]))
     page = _asset("page.html")
     parts = {"title": escape(data["title"]), "css": _asset("report.css"), "plots": plots,
-             "data": data_json(data), "js": _asset("report.js")}
+             "data": data_json(data), "js": _asset("details.js") + "\n" + _asset("report.js")}
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], page)
 
 

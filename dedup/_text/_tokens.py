@@ -1,7 +1,7 @@
 """Tokens with their spans in the original text: the one tokenization of passages and ``explain``.
 
 For every document this gives the tokens exactly as the shingling kernel
-(``_shingle._token_hashes``) sees them, as unit values (``fmix64`` of the
+(``_tokenize._token_hashes``) sees them, as unit values (``fmix64`` of the
 FNV-1a hash of the token's normalized UTF-8 bytes, the ``u_j`` of the
 shingle polynomial), and each token's ``[start, end)`` in the *original*
 text, as Python ``str`` indices. ``shingle_windows`` turns the units into the
@@ -41,7 +41,8 @@ from numba import njit, prange
 
 from . import _codepoints, _normalize
 from .._core._hashing import FNV_OFFSET, FNV_PRIME, fmix64
-from ._shingle import _POLY, _WIDTH_TAG, _decode
+from ._shingle import _POLY, _WIDTH_TAG
+from ._tokenize import _decode
 
 _NUL = 0
 _SUBST_NUL = 1  # a NUL of the text is read as U+0001 in the CPython path: both separators

@@ -22,7 +22,8 @@ from .._core._words import byte_size
 from ._io._errors import InputError, UsageError
 from ._io._paths import check_existing, check_output, check_paths
 from ._io._read import Corpus, read_corpus
-from ._render import Style, write_records
+from ._render import write_records
+from ._style import Style
 from ._io._sources import find_sources, text_bytes, total_bytes
 from ._io._ui import plural
 from ._io._write import Outputs, atomic_file, write_corpus

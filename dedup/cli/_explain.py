@@ -20,7 +20,8 @@ import numpy as np
 import dedup
 
 from .._core._options import PASSAGES
-from ._render import Style, jsonable, width
+from ._render import jsonable
+from ._style import Style, width
 from ._io._ui import number, plural
 
 

@@ -38,7 +38,8 @@ from ._common import (
     spilling,
 )
 from ._io._errors import EXIT_FOUND, EXIT_OK, UsageError
-from ._render import Style, first_words, width, write_records
+from ._render import write_records
+from ._style import Style, first_words, width
 from ._io._ui import number, plural
 
 #: Passages the overview shows have this many shared words or more: ``dedup.passages``' own default, a clause

@@ -9,47 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
-import sys
 
 from .._core._options import FORMATS
 from ._io._ui import number, plural
-
-
-# --------------------------------------------------------------------------- style
-class Style:
-    """ANSI styling on a terminal (not with NO_COLOR set), plain text elsewhere."""
-
-    CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "hl": "1;33"}
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-
-    @classmethod
-    def for_stream(cls, stream) -> "Style":
-        isatty = getattr(stream, "isatty", lambda: False)()
-        return cls(bool(isatty) and not os.environ.get("NO_COLOR"))
-
-    def __call__(self, text: str, style: str) -> str:
-        if not self.enabled:
-            return text
-        return f"\x1b[{self.CODES[style]}m{text}\x1b[0m"
-
-
-def width() -> int:
-    """Columns to fill: the terminal's, or 100 when standard output is not a terminal."""
-    if not sys.stdout.isatty():
-        return 100
-    return max(40, shutil.get_terminal_size((100, 24)).columns)
-
-
-def first_words(text: str, limit: int) -> str:
-    """The start of ``text`` on one line, at most ``limit`` characters."""
-    words = " ".join(text[: limit * 4].split())
-    if len(words) <= limit:
-        return words
-    return words[: max(1, limit - 1)].rstrip() + "…"
+from ._style import Style, first_words, width
 
 
 def jsonable(x):

@@ -2,7 +2,7 @@
 
 The corpus is read and analysed as the overview does (``_overview.analyse``:
 one index, one analysis of the blocks for collapse and blocks, the shared
-passages); the page is ``dedup._report``'s, built from those results and
+passages); the page is ``dedup._report._page``'s, built from those results and
 the run's own timings, so the page and ``near-dups PATH... --format json``
 count the same things.
 """
@@ -26,7 +26,7 @@ def report_arguments(p) -> None:
 
 
 def run_report(args, ui) -> int:
-    from .._report import _page as _report
+    from .._report import _page
 
     if os.path.isdir(args.output):
         raise InputError(f"-o {args.output}: is a folder; name the HTML file to write")
@@ -36,14 +36,14 @@ def run_report(args, ui) -> int:
         times.update(res.times)
         ui.status("writing the report")
         t = time.perf_counter()
-        data, hist = _report.build(corpus.ids, corpus.texts, index=res.index, collapsed=res.collapsed,
-                                   groups=res.groups, passages=res.passages, times=times,
-                                   collapse_config=args.config.collapse, limits=_report.Limits(), title=args.title)
+        data, hist = _page.build(corpus.ids, corpus.texts, index=res.index, collapsed=res.collapsed,
+                                 groups=res.groups, passages=res.passages, times=times,
+                                 collapse_config=args.config.collapse, limits=_page.Limits(), title=args.title)
         data["times"]["report"] = time.perf_counter() - t  # building the page's data; rendering and writing follow
         data["times"]["total"] = time.perf_counter() - ui.start
         data["times"] = {k: round(v, 3) for k, v in data["times"].items()}
         try:
-            path = _report.write(_report.render(data, hist), args.output)
+            path = _page.write(_page.render(data, hist), args.output)
         except ValueError as e:  # its folder does not exist
             raise InputError(f"-o {args.output}: {e}") from None
         finally:
