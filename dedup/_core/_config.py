@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields, replace
+from dataclasses import field as dataclass_field
 
 from ._options import COLLAPSE, FREQUENT, INDEX, MODES, PASSAGES, REMOVABLE, SHINGLES, SKETCHES, UNITS
 
@@ -295,7 +296,7 @@ class PassageConfig:
     """
 
     min_words: int = PASSAGES["min_words"]
-    max_docs: int | None = PASSAGES["max_docs"]
+    max_docs: int | None = dataclass_field(default=PASSAGES["max_docs"], metadata={"none": "keeps every group"})
     ngram: int = PASSAGES["ngram"]
     max_df: int = PASSAGES["max_df"]
     frequent: str = PASSAGES["frequent"]
@@ -341,15 +342,19 @@ class PassageConfig:
 def resolve(cls, config, options: Mapping):
     """The one way every entry point turns ``config=`` and keywords into a config of class ``cls``.
 
-    ``config`` (default ``cls()``) with the keywords given (not None)
-    replacing its fields; a keyword that is not a field is a TypeError that
-    lists the fields, a ``config`` of another class a TypeError.
+    ``config`` (default ``cls()``) with the keywords given replacing its
+    fields. A keyword whose value is None is not given (the entry points'
+    signatures default their keywords to None), except for a field that
+    takes None as a value of its own (``PassageConfig.max_docs``: every
+    group kept), declared in its metadata. A keyword that is not a field is
+    a TypeError that lists the fields, a ``config`` of another class a
+    TypeError.
     """
-    valid = [f.name for f in fields(cls)]
-    unknown = sorted(set(options) - set(valid))
+    by_name = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(options) - set(by_name))
     if unknown:
-        raise TypeError(f"unexpected option {unknown[0]!r}; options are {sorted(valid)}")
-    given = {k: v for k, v in options.items() if v is not None}
+        raise TypeError(f"unexpected option {unknown[0]!r}; options are {sorted(by_name)}")
+    given = {k: v for k, v in options.items() if v is not None or by_name[k].metadata.get("none")}
     if config is None:
         return cls(**given)
     if not isinstance(config, cls):
