@@ -140,20 +140,27 @@ def render_cluster(out, r: dict, pos: list[int], texts, style: Style, indent: st
 REPORT_COLUMNS = ["id", "source", "cluster", "kept", "matched", "jaccard", "reason"]
 
 
+def best_matches(r: dict) -> dict:
+    """Each member of a cluster record -> ``(matched id, jaccard)``: its pair with the kept document, else its
+    closest match."""
+    best: dict = {}
+    for a, b, s in r["pairs"]:
+        for x, y in ((a, b), (b, a)):
+            rank = (y == r["keep"], s)
+            if x not in best or rank > best[x][2]:
+                best[x] = (y, s, rank)
+    return {x: (y, s) for x, (y, s, _) in best.items()}
+
+
 def dropped_records(records, where_of) -> list[dict]:
     """One record per dropped document: which cluster, who was kept, its best match and score."""
     out = []
     for r in records:
-        best: dict = {}  # id -> (its pair with the kept document, else its closest match)
-        for a, b, s in r["pairs"]:
-            for x, y in ((a, b), (b, a)):
-                rank = (y == r["keep"], s)
-                if x not in best or rank > best[x][2]:
-                    best[x] = (y, s, rank)
+        best = best_matches(r)
         for doc_id in r["ids"]:
             if doc_id == r["keep"]:
                 continue
-            matched, s, _ = best[doc_id]
+            matched, s = best[doc_id]
             reason = "same text" if s == 1.0 else f"near-duplicate (jaccard {s:.3f} with {matched})"
             out.append({"id": doc_id, "source": where_of(doc_id), "cluster": r["cluster"], "kept": r["keep"],
                         "matched": matched, "jaccard": s, "reason": reason})
@@ -333,14 +340,9 @@ def render_matches(out, records, texts, *, n_docs: int, n_indexed: int, threshol
 def _cluster_rows(r: dict):
     """One row per member of a cluster record: ``keep`` or ``drop``, and its best verified pair (with the kept
     document when there is one, as the dedup report says)."""
-    best: dict = {}
-    for a, b, s in r["pairs"]:
-        for x, y in ((a, b), (b, a)):
-            rank = (y == r["keep"], s)
-            if x not in best or rank > best[x][2]:
-                best[x] = (y, s, rank)
+    best = best_matches(r)
     for doc_id in r["ids"]:
-        matched, s, _ = best[doc_id]
+        matched, s = best[doc_id]
         yield {"cluster": r["cluster"], "size": r["size"], "id": doc_id,
                "action": "keep" if doc_id == r["keep"] else "drop", "jaccard": s, "matched": matched}
 
