@@ -124,12 +124,8 @@ def _shingle_one(buf, start, end, ngram, mode, classes, out, o, ring):
                 have = True
             if cls == 2:
                 if have:  # flush the word that ended right here first
-                    rolling = _push(ring, slot, n_units >= ngram, rolling, unit, top)
-                    n_units += 1
-                    slot = 0 if slot + 1 == ngram else slot + 1
-                    if n_units >= ngram:
-                        out[o + n_out] = fmix64(rolling + _WIDTH_TAG * np.uint64(ngram))
-                        n_out += 1
+                    rolling, n_units, slot, k = _add_unit(ring, slot, n_units, rolling, unit, top, ngram, out, o + n_out)
+                    n_out += k
                 h = FNV_OFFSET
                 for k in range(j, i):
                     h = (h ^ np.uint64(buf[k])) * FNV_PRIME
@@ -142,21 +138,13 @@ def _shingle_one(buf, start, end, ngram, mode, classes, out, o, ring):
                 continue
             if pending_space:
                 pending_space = False
-                rolling = _push(ring, slot, n_units >= ngram, rolling, _SPACE, top)
-                n_units += 1
-                slot = 0 if slot + 1 == ngram else slot + 1
-                if n_units >= ngram:
-                    out[o + n_out] = fmix64(rolling + _WIDTH_TAG * np.uint64(ngram))
-                    n_out += 1
+                rolling, n_units, slot, k = _add_unit(ring, slot, n_units, rolling, _SPACE, top, ngram, out, o + n_out)
+                n_out += k
             unit = np.uint64(cp)
             have = True
         if have:
-            rolling = _push(ring, slot, n_units >= ngram, rolling, unit, top)
-            n_units += 1
-            slot = 0 if slot + 1 == ngram else slot + 1
-            if n_units >= ngram:
-                out[o + n_out] = fmix64(rolling + _WIDTH_TAG * np.uint64(ngram))
-                n_out += 1
+            rolling, n_units, slot, k = _add_unit(ring, slot, n_units, rolling, unit, top, ngram, out, o + n_out)
+            n_out += k
     if 0 < n_units < ngram:
         out[o] = fmix64(rolling + _WIDTH_TAG * np.uint64(n_units))
         n_out = 1
@@ -170,6 +158,21 @@ def _push(ring, slot, full, rolling, unit, top):
         rolling -= ring[slot] * top
     ring[slot] = unit
     return rolling * _POLY + unit
+
+
+@njit(cache=True, inline="always")
+def _add_unit(ring, slot, n_units, rolling, unit, top, ngram, out, at):
+    """``_push`` one unit; write the n-gram it completes, if any, at ``out[at]``.
+
+    Returns ``(rolling, n_units, slot, written)``, ``written`` 1 or 0.
+    """
+    rolling = _push(ring, slot, n_units >= ngram, rolling, unit, top)
+    n_units += 1
+    slot = 0 if slot + 1 == ngram else slot + 1
+    if n_units >= ngram:
+        out[at] = fmix64(rolling + _WIDTH_TAG * np.uint64(ngram))
+        return rolling, n_units, slot, 1
+    return rolling, n_units, slot, 0
 
 
 

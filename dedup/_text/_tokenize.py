@@ -50,6 +50,16 @@ def _ascii_kinds(classes):
     return kinds
 
 
+@njit(cache=True, inline="always")
+def _ascii_step(b, w, out, t, h, in_token):
+    """An ASCII byte ``b`` of kind ``w`` (0 separator, 1 word): ``(t, h)`` after it, with no branch on the text."""
+    out[np.uint64(t)] = h
+    t += in_token > w
+    g = (h ^ np.uint64(b)) * FNV_PRIME
+    h = g if w else FNV_OFFSET
+    return t, h
+
+
 @njit(cache=True, nogil=True)
 def _step(buf, i, end, kinds, classes, out, t, h, in_token):
     """Read one character of a token stream at ``buf[i]``; return the stream's new ``(i, t, h, in_token)``.
@@ -69,10 +79,7 @@ def _step(buf, i, end, kinds, classes, out, t, h, in_token):
     b = buf[np.uint64(i)]
     w = np.int64(kinds[b])
     if w <= 1:
-        out[np.uint64(t)] = h
-        t += in_token > w
-        g = (h ^ np.uint64(b)) * FNV_PRIME
-        h = g if w else FNV_OFFSET
+        t, h = _ascii_step(b, w, out, t, h, in_token)
         return i + 1, t, h, w
     j = i
     cp, i = _decode(buf, i, end)
@@ -97,15 +104,12 @@ def _step(buf, i, end, kinds, classes, out, t, h, in_token):
 
 @njit(cache=True, inline="always")
 def _stream(buf, i, end, kinds, classes, out, t, h, in_token):
-    """``_step`` from ``buf[i]`` to ``end``, its ASCII path written in the loop (so the chain stays in registers)."""
+    """``_step`` from ``buf[i]`` to ``end``, its ASCII path (``_ascii_step``) inlined in the loop (so the chain stays in registers)."""
     while i < end:
         b = buf[np.uint64(i)]
         w = np.int64(kinds[b])
         if w <= 1:
-            out[np.uint64(t)] = h
-            t += in_token > w
-            g = (h ^ np.uint64(b)) * FNV_PRIME
-            h = g if w else FNV_OFFSET
+            t, h = _ascii_step(b, w, out, t, h, in_token)
             in_token = w
             i += 1
             continue
