@@ -254,8 +254,12 @@ def test_sample_report(driver, tmp_path, sample):
 
     # the largest cluster: every member listed, its diff with the shared words highlighted
     click(driver, '.row[data-i="0"] > .head')
-    members = driver.find_elements("css selector", ".detail table.members tr[data-member]")
-    assert len(members) == len(data["clusters"][0]["m"]) == max(map(len, dedup.index(sample).clusters()))
+    n_members = len(data["clusters"][0]["m"])
+    assert n_members == max(map(len, dedup.index(sample).clusters()))
+    # the click routes through the hash and the list is drawn again with the cluster open: wait until all its
+    # members are listed (read at once, a full run on a busy machine once found none), or fail after 10 s
+    wait_for(driver, "return document.querySelectorAll('.detail table.members tr[data-member]').length === "
+             f"{n_members}")
     check_diff(driver, sample, exact=False)
 
     # the document that lost the most text: its removals where the API has them
@@ -377,6 +381,7 @@ def test_capped_occurrences_say_how_many_of_all(driver, tmp_path):
     (group,) = data["groups"]
     assert group[1] == 30 and len(group[4]) == 5 * 3
     open_page(driver, path, "#b/0")
+    wait_for(driver, "return document.querySelector('.detail table.occurrences') !== null")
     rows = driver.find_elements("css selector", ".detail table.occurrences tr")
     assert len(rows) == 1 + 5
     assert driver.find_element("css selector", ".detail .note.capped").text == "Listing 5 of 30 occurrences."
