@@ -1,7 +1,7 @@
 """The folding kernels of ``_normalize``: ``casefold(NFKC(c))`` of each code point through the fold table.
 
 Two readers: ``_fold``/``_fold_own`` fold texts given as UTF-8 bytes
-(``_normalize.fold_utf8``, ``fold_utf8_own``); ``_pass``/``_pass_units`` fold
+(``_normalize._encode_utf8``, ``fold_utf8_own``); ``_pass``/``_pass_units`` fold
 texts given as code units (``str`` objects read in place, ``_pystr``, or an
 array of code points), leaving the runs without a normalization boundary
 ("spans") to CPython (``_normalize.encode_batch``, ``fold_code_points``).

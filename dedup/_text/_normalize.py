@@ -273,12 +273,29 @@ def _encode_utf8(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     np.cumsum(np.fromiter(map(len, raw), dtype=np.int64, count=n), out=offs[1:])
     rawbuf = np.frombuffer(b"".join(raw), dtype=np.uint8)
     del raw
-    return fold_utf8(rawbuf, offs, texts.__getitem__, ascii_only=all(map(str.isascii, texts)))
+    buf = np.empty(rawbuf.shape[0], dtype=np.uint8)
+    if all(map(str.isascii, texts)) and _lower_ascii(rawbuf, buf):  # English text: one vectorized pass
+        return buf, offs
+    table, data = fold_table()
+    room = 2 * offs  # folding rarely grows a text; one that would pass 2x takes the slow path
+    wide = np.empty(room[-1], dtype=np.uint8)
+    folded = _fold(rawbuf, offs, table, data, _ascii_fold(), wide, room)
+    lengths = folded.copy()
+    slow = np.flatnonzero(folded < 0)
+    slow_bytes = [normalize(texts[k]).encode("utf-8", "surrogatepass") for k in slow.tolist()]
+    lengths[slow] = [len(b) for b in slow_bytes]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    buf = np.empty(indptr[-1], dtype=np.uint8)
+    _compact(wide, room, folded, buf, indptr)
+    for k, b in zip(slow.tolist(), slow_bytes):
+        buf[indptr[k] : indptr[k + 1]] = np.frombuffer(b, dtype=np.uint8)
+    return buf, indptr
 
 
 def fold_utf8_own(rawbuf: np.ndarray, offs: np.ndarray, text_at, out: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """``encode_batch`` of texts given as valid UTF-8 (``rawbuf``, ``offs`` from 0), as ``fold_utf8``.
+    """``encode_batch`` of texts given as valid UTF-8 (``rawbuf``, ``offs`` from 0): an Arrow string column.
 
     One parallel pass (``_fold_own``) folds each text over its own span of
     a buffer the size of the input: ASCII texts and texts whose folding
@@ -326,38 +343,6 @@ class _Rows:
 
     def __getitem__(self, k):
         return self.text_at(self.rows[k])
-
-
-def fold_utf8(rawbuf: np.ndarray, offs: np.ndarray, text_at, out: np.ndarray | None = None,
-              ascii_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """``encode_batch`` of texts given as valid UTF-8: text ``d`` is ``rawbuf[offs[d]:offs[d+1]]``.
-
-    ``offs`` starts at 0. ``text_at(d)``, the ``str`` of text ``d``, is
-    called only for the rare text the ``_fold`` kernel cannot fold alone
-    (CPython normalizes it). ``ascii_only=False`` skips the all-ASCII pass
-    when the caller knows a text is not. ``out`` as for ``encode_batch``.
-    """
-    n = offs.shape[0] - 1
-    size = rawbuf.shape[0]
-    buf = out[:size] if out is not None and out.shape[0] >= size else np.empty(size, dtype=np.uint8)
-    if ascii_only and _lower_ascii(rawbuf, buf):  # English text: one vectorized pass
-        return buf, offs
-    table, data = fold_table()
-    room = 2 * offs  # folding rarely grows a text; one that would pass 2x takes the slow path
-    wide = np.empty(room[-1], dtype=np.uint8)
-    folded = _fold(rawbuf, offs, table, data, _ascii_fold(), wide, room)
-    lengths = folded.copy()
-    slow = np.flatnonzero(folded < 0)
-    slow_bytes = [normalize(text_at(k)).encode("utf-8", "surrogatepass") for k in slow.tolist()]
-    lengths[slow] = [len(b) for b in slow_bytes]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    size = indptr[-1]
-    buf = out[:size] if out is not None and out.shape[0] >= size else np.empty(size, dtype=np.uint8)
-    _compact(wide, room, folded, buf, indptr)
-    for k, b in zip(slow.tolist(), slow_bytes):
-        buf[indptr[k] : indptr[k + 1]] = np.frombuffer(b, dtype=np.uint8)
-    return buf, indptr
 
 
 @functools.cache

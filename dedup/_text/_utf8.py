@@ -4,7 +4,7 @@
 (Arrow-backed), polars or ``datasets`` text column: a sequence of texts whose
 characters are never turned into Python ``str`` objects on the way to the
 kernels. ``_normalize.encode_batch`` folds its buffer straight
-(``_normalize.fold_utf8``) as it reads a ``list`` of ``str`` in place;
+(``_normalize.fold_utf8_own``) as it reads a ``list`` of ``str`` in place;
 ``lengths`` counts characters with a kernel. Indexing one text decodes it
 (for the rare text CPython normalizes, and for error messages).
 """
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from ._tokenize import _decode
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -33,23 +35,10 @@ def _decode_rows(data, offs, rows, ptr, out):
         i = offs[rows[k]]
         end = offs[rows[k] + 1]
         o = ptr[k]
-        while i < end:
-            b0 = np.uint32(data[i])
-            if b0 < 0x80:
-                cp, w = b0, 1
-            elif b0 >= 0xF0:
-                cp = ((b0 & 0x07) << 18) | ((np.uint32(data[i + 1]) & 0x3F) << 12) | (
-                    (np.uint32(data[i + 2]) & 0x3F) << 6) | (np.uint32(data[i + 3]) & 0x3F)
-                w = 4
-            elif b0 >= 0xE0:
-                cp = ((b0 & 0x0F) << 12) | ((np.uint32(data[i + 1]) & 0x3F) << 6) | (np.uint32(data[i + 2]) & 0x3F)
-                w = 3
-            else:
-                cp = ((b0 & 0x1F) << 6) | (np.uint32(data[i + 1]) & 0x3F)
-                w = 2
+        while i < end:  # valid UTF-8 (checked by Arrow), read as every kernel over UTF-8 reads it
+            cp, i = _decode(data, i, end)
             out[o] = cp
             o += 1
-            i += w
 
 
 def code_points(data: np.ndarray, offs: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
