@@ -1,121 +1,136 @@
 """Block-level API: ``dedup.collapse(docs)`` and ``dedup.blocks(docs)``.
 
-The document pipeline of ``_index`` applied to blocks inside documents:
+The steps are those of ``_plan`` (features of a chunk, the plan of the
+corpus, the cut of a chunk), run over chunks of about 16M characters:
 
-    texts --_codepoints.code_points------------> code points (uint8 or uint32): str offsets
+    texts --_codepoints.code_points------------> code points (uint8, uint16 or uint32): str offsets
           --_normalize.fold_code_points---------> normalized UTF-8 buffer
-          --_blocks.segment---------------------> blocks: str spans + byte ranges
-          --_shingle.shingle_segments-----------> CSR shingles and word counts of every block
-          --_blocks.set_digests + _pipeline.exact-> exact copies
+          --_segment.segment--------------------> blocks: str spans + byte ranges
+          --_shingle.shingle_segments-----------> shingles and word counts of every block
+          --_segment.set_digests----------------> exact copies (digest of the shingle set)
           --_pipeline.sketch / link-------------> verified near copies (long blocks only)
           --_pipeline.components----------------> groups of repeated blocks
-          --_block_decide.decide / edits / apply_edits--> kinds, kept copies, cleaned text
+          --_decide.decide / edits / apply_edits--> kinds, kept copies, cleaned text
 
-Every stage is a kernel over arrays; Python work is O(1) per document, and
-the ``Removal`` records are built only when read (``Removals``).
+In RAM when the features fit the memory budget, else spilled to a work
+directory (``_core._spill``), with the same answers; with ``memory=`` the
+documents are read twice (a one-shot iterable is spooled to the work
+directory) and ``collapse`` yields them one by one. Python work is O(1) per
+document, and the ``Removal`` records are built only when read (``Removals``).
 """
 
 from __future__ import annotations
 
-import codecs
+import pickle
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
-from . import _decide as _block_decide, _segment as _blocks
-from .._text import _codepoints, _frames, _normalize, _shingle
-from .._sketch import _lsh
-from .._indexing import _pipeline
-from .._core._arrays import group_by_label
+from .._core import _spill
 from .._core._config import CollapseConfig, resolve
-from .._core._options import REMOVABLE
-from .._text._documents import as_documents, is_frame
-from ._records import BlockGroup, BlockGroups, CollapsedDoc, CollapsedDocs, Removals, Span, _RemovalTable
-
-#: Normalized bytes of blocks shingled per kernel call (scratch is 8 bytes per byte).
-BATCH_BYTES = 1 << 24
+from .._indexing._pipeline import BATCH_CHARS
+from .._sketch import _lsh
+from .._text import _frames
+from .._text._documents import as_documents, is_frame, iter_documents
+from . import _decide as _block_decide
+from . import _plan
+from ._records import BlockGroup, CollapsedDoc, CollapsedDocs
 
 #: ``mode=`` option -> (decision kernel mode, whether the text is edited).
-MODES = {
-    "keep_first": (_block_decide.KEEP_FIRST, True),
-    "remove_all": (_block_decide.REMOVE_ALL, True),
-    "report": (_block_decide.KEEP_FIRST, False),
-}
+MODES = _plan.MODES
 
 
-
-class _Analysis(NamedTuple):
-    ids: list
-    texts: list
-    doc_ptr: np.ndarray
-    cps: np.ndarray
-    bptr: np.ndarray
-    bdoc: np.ndarray
-    starts: np.ndarray
-    ends: np.ndarray
-    words: np.ndarray
-    indptr: np.ndarray
-    values: np.ndarray
-    labels: np.ndarray
-    anchor: np.ndarray
+def _is_collection(docs) -> bool:
+    return (isinstance(docs, (Sequence, Mapping)) and not isinstance(docs, (str, bytes, bytearray))
+            or is_frame(docs))
 
 
-def _shingle_blocks(buf, nstart, nend, ngram, words):
-    """CSR shingles of every block; writes each block's token count into ``words``."""
-    classes = _normalize.char_classes()
-    n = nstart.shape[0]
-    if n == 0:
-        return np.zeros(1, np.int64), np.zeros(0, np.uint64)
-    ptrs, vals = [], []
-    cum = np.cumsum(nend - nstart)
-    lo = 0
-    while lo < n:
-        base = cum[lo - 1] if lo else 0
-        hi = max(lo + 1, int(np.searchsorted(cum, base + BATCH_BYTES, side="right")))
-        p, v = _shingle.shingle_segments(buf, nstart[lo:hi], nend[lo:hi], ngram, _shingle.WORDS, classes,
-                                         units=words[lo:hi])
-        ptrs.append(np.diff(p))
-        vals.append(v)
-        lo = hi
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.concatenate(ptrs), out=indptr[1:])
-    return indptr, np.concatenate(vals)
+def _bounds(texts):
+    """``(start, stop)`` of consecutive texts of about ``BATCH_CHARS`` characters."""
+    chars = BATCH_CHARS
+    start = size = 0
+    for k, t in enumerate(texts):
+        size += len(t)
+        if size >= chars:
+            yield start, k + 1
+            start, size = k + 1, 0
+    if start < len(texts):
+        yield start, len(texts)
 
 
-def _analyse(docs, cfg: CollapseConfig, text=None, id=None) -> _Analysis:
-    ids, texts = as_documents(docs, text=text, id=id)
-    n_docs = len(texts)
-    cps, doc_ptr = _codepoints.code_points(texts)
-    buf, norm_ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
-    bptr, starts, ends, nstart, nend = _blocks.segment(cps, doc_ptr, buf, norm_ptr, _blocks.UNITS[cfg.unit])
-    n = starts.shape[0]
-    if n >= 2**32:
-        raise ValueError(f"at most 2**32 - 1 blocks per call, got {n}; collapse the corpus in parts")
-    words = np.empty(n, dtype=np.int64)
-    indptr, values = _shingle_blocks(buf, nstart, nend, cfg.ngram, words)
-    del buf, nstart, nend
-    # Blocks compare by shingle set: a block's "length" for exact grouping is
-    # its shingle count, so a block without letters or digits is never grouped.
-    rep = _pipeline.exact(indptr, values, _blocks.set_digests(indptr, values), np.diff(indptr)).rep
-    fuzzy = np.flatnonzero((rep == np.arange(n)) & (words >= cfg.fuzzy_words))
-    labels = _pipeline.components(n, _near_pairs(indptr, values, fuzzy, rep, cfg), rep)
-    bdoc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(bptr))
-    size, _ = _block_decide.group_stats(labels, bdoc)
-    anchor = _block_decide.anchored(bptr, labels, size, words, cfg.window, cfg.anchor_words)
-    return _Analysis(ids, texts, doc_ptr, cps, bptr, bdoc, starts, ends, words, indptr, values, labels, anchor)
+class _Run:
+    """One call's documents, read once for the features and once to cut (``pass2``), within a budget.
 
+    A collection the caller holds is read twice; a one-shot iterable is
+    pickled chunk by chunk to the budget's work directory on the first pass
+    and read back on the second.
+    """
 
-def _near_pairs(indptr, values, rows, rep, cfg) -> _pipeline.Pairs:
-    """Verified near-duplicate pairs connecting ``rows`` (block numbers): sketch, then candidates -> verify."""
-    if rows.shape[0] < 2:
-        return _pipeline.no_pairs()
-    bands, r = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
-    keys = _pipeline.sketch(indptr, values, rows, num_perm=cfg.num_perm, seed=cfg.seed, bands=bands, rows=r)
-    return _pipeline.link(*_lsh.key_runs(keys), rows, (indptr, values), rep, cfg.threshold)
+    def __init__(self, docs, cfg, text, id, memory, workdir, keep_workdir):
+        self.cfg = cfg
+        self.budget = _spill.Budget(_spill.parse_size(memory) if memory is not None else _spill.default_memory(),
+                                    workdir, keep=keep_workdir)
+        self.held = None  # (ids, texts) of a collection
+        self.spool = None
+        if _is_collection(docs):
+            self.held = as_documents(docs, text=text, id=id)
+        else:
+            self.docs = iter_documents(docs, BATCH_CHARS, text=text, id=id)
+
+    def chunks(self):
+        """``(ids, texts)`` of each chunk, first pass."""
+        if self.held is not None:
+            ids, texts = self.held
+            for a, b in _bounds(texts):
+                yield ids[a:b], texts[a:b]
+            return
+        for ids, texts in self.docs:
+            if self.spool is None:
+                self.spool = open(self.budget.directory() / "texts.pickle", "wb")
+            pickle.dump(texts, self.spool, protocol=pickle.HIGHEST_PROTOCOL)
+            yield ids, texts
+
+    def pass2(self):
+        """``(d0, texts)`` of each chunk again, in order."""
+        if self.held is not None:
+            texts = self.held[1]
+            for a, b in _bounds(texts):
+                yield a, texts[a:b]
+            return
+        if self.spool is None:
+            return
+        self.spool.close()
+        d0 = 0
+        with open(self.budget.directory() / "texts.pickle", "rb") as f:
+            while True:
+                try:
+                    texts = pickle.load(f)
+                except EOFError:
+                    return
+                yield d0, texts
+                d0 += len(texts)
+
+    def plan(self) -> _plan.Plan:
+        """Features of every chunk (spooled within the budget), then the plan."""
+        cfg = self.cfg
+        bands, _ = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
+        spools = _plan.Spools(self.budget, bands)
+        ids: list = []
+        for chunk_ids, texts in self.chunks():
+            spools.append(_plan.featurize(texts, cfg))
+            ids.extend(chunk_ids)
+        return _plan.plan(ids, spools.finish(), cfg, self.budget)
+
+    def close(self) -> None:
+        if self.spool is not None and not self.spool.closed:
+            self.spool.close()
+        self.budget.close()
 
 
 def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = None, mode: str | None = None,
-             text: str | None = None, id: str | None = None, **options) -> list[CollapsedDoc]:
+             text: str | None = None, id: str | None = None, memory=None, workdir=None, keep_workdir: bool = False,
+             **options) -> list[CollapsedDoc]:
     """Remove repeated blocks inside documents and across a corpus, recording every removal.
 
     Parameters
@@ -128,6 +143,15 @@ def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = N
     mode : {"keep_first", "remove_all", "report"}, default "keep_first"
     text, id : str, optional
         The text and id columns of a data frame ``docs``, as for ``dedup.index``.
+    memory : int or str, optional
+        Budget for the blocks' arrays in RAM, such as ``"1GB"`` (default:
+        half the RAM available). Given, ``docs`` is read in chunks (it may
+        be a generator: it is then spooled to the work directory), the
+        arrays go to ``.npy`` files past the budget, and the result is an
+        iterator (``Collapsing``) that cuts the documents as it is read, in
+        input order, instead of a list; the same documents as without it.
+    workdir, keep_workdir : as for ``dedup.index``: where the work
+        directory is made, and whether it is left in place.
     **options
         Any other field of ``CollapseConfig`` (``remove``, ``threshold``,
         ``ngram``, ``min_docs``, ...).
@@ -170,7 +194,22 @@ def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = N
     (38, 47, 'repeat', Span(id=0, start=16, end=25), 1.0)
     """
     cfg = resolve(CollapseConfig, config, dict(options, unit=unit, mode=mode))
-    out = _collapse(_analyse(docs, cfg, text, id), cfg)
+    if memory is not None and not is_frame(docs):
+        if cfg.passages:
+            raise ValueError("passages=True needs the corpus in RAM: leave out memory= (or find passages "
+                             "separately with dedup.passages)")
+        run = _Run(docs, cfg, text, id, memory, workdir, keep_workdir)
+        try:
+            p = run.plan()
+        except BaseException:
+            run.close()
+            raise
+        return Collapsing(run, p)
+    run = _Run(docs, cfg, text, id, memory, workdir, keep_workdir)
+    try:
+        out = _collapse(run, cfg)
+    finally:
+        run.close()
     if not is_frame(docs):
         return out
     shape = _frames.shape(docs)
@@ -212,22 +251,85 @@ def collapse_and_blocks(docs, *, config: CollapseConfig | None = None) -> tuple[
     blocks) is shared, which is about half of each call's time.
     """
     cfg = resolve(CollapseConfig, config, {})
-    an = _analyse(docs, cfg)
-    return _collapse(an, cfg), _groups(an, cfg)
+    run = _Run(docs, cfg, None, None, None, None, False)
+    try:
+        p = run.plan()
+        return _cut_all(run, p, cfg), _groups_of(run, p, cfg)
+    finally:
+        run.close()
 
 
-def _collapse(an: _Analysis, cfg: CollapseConfig) -> list[CollapsedDoc]:
-    kind, source = _decide(an, cfg)
-    extra = _passage_records(an, kind, cfg) if cfg.passages else None
-    return CollapsedDocs(_collapsed_docs(an, kind, source, apply=MODES[cfg.mode][1], extra=extra))
+def _collapse(run: _Run, cfg: CollapseConfig) -> list[CollapsedDoc]:
+    return _cut_all(run, run.plan(), cfg)
 
 
-def _passage_records(an: _Analysis, kind, cfg: CollapseConfig):
+def _cut_all(run: _Run, p: _plan.Plan, cfg: CollapseConfig) -> list[CollapsedDoc]:
+    extra = _passage_records(run.held, p, cfg) if cfg.passages else None
+    apply = MODES[cfg.mode][1]
+    out = CollapsedDocs()
+    for d0, texts in run.pass2():
+        out.extend(_plan.cut(p, d0, texts, apply, _docs_of(extra, d0, len(texts))))
+    return out
+
+
+def _docs_of(extra, d0: int, n: int):
+    """The passage records of documents ``d0 : d0 + n``."""
+    if extra is None:
+        return None
+    lo, hi = np.searchsorted(extra[0], [d0, d0 + n])
+    return tuple(x[lo:hi] for x in extra)
+
+
+class Collapsing:
+    r"""What ``dedup.collapse(docs, memory=...)`` returns: the ``CollapsedDoc`` of every document, in input
+    order, cut as they are read (the plan of the whole corpus is made first). Iterate it once; ``len`` is the
+    number of documents; the work directory goes when it is exhausted or ``close``\ d (or at exit of a
+    ``with`` block)."""
+
+    def __init__(self, run: _Run, p: _plan.Plan):
+        self._run, self._plan = run, p
+        self._it = self._docs()
+
+    def _docs(self):
+        apply = MODES[self._run.cfg.mode][1]
+        try:
+            for d0, texts in self._run.pass2():
+                yield from _plan.cut(self._plan, d0, texts, apply)
+        finally:
+            self.close()
+
+    def __len__(self) -> int:
+        return self._plan.bptr.shape[0] - 1
+
+    def __iter__(self):
+        return self._it
+
+    def __next__(self) -> CollapsedDoc:
+        return next(self._it)
+
+    @property
+    def stats(self) -> dict:
+        """Whether the run spilled to disk, and the bytes its work files took."""
+        return {"spilled": self._run.budget.spilled, "disk": self._run.budget.disk_bytes()}
+
+    def close(self) -> None:
+        """Remove the work directory (documents not yet read are not cut)."""
+        self._run.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _passage_records(held, p: _plan.Plan, cfg: CollapseConfig):
     """Records of the passages shared with an earlier document inside kept text: ``(doc, start, end,
     source doc, source start, source end, similarity)`` arrays, source the group's first occurrence."""
     from .._passages._find import passages
 
-    a = passages(list(zip(an.ids, an.texts)), min_words=cfg.passage_words, max_docs=None).arrays()
+    ids, texts = held
+    a = passages(list(zip(ids, texts)), min_words=cfg.passage_words, max_docs=None).arrays()
     n = a.doc.shape[0]
     group = np.repeat(np.arange(a.group_ptr.shape[0] - 1), np.diff(a.group_ptr))
     first = a.first[group]
@@ -235,10 +337,10 @@ def _passage_records(an: _Analysis, kind, cfg: CollapseConfig):
     np.maximum.at(sim, a.align_a, a.similarity)
     np.maximum.at(sim, a.align_b, a.similarity)
     # Not the first copy, and not inside a block that is removed anyway (its record says it all).
-    removed = np.flatnonzero(kind != _block_decide.KEPT)
-    rdoc = an.bdoc[removed]
-    rs = an.starts[removed] - an.doc_ptr[rdoc]
-    re_ = an.ends[removed] - an.doc_ptr[rdoc]
+    removed = np.asarray(p.removed)
+    rdoc = np.searchsorted(p.bptr, removed, side="right") - 1
+    rs = np.asarray(p.starts[removed])
+    re_ = np.asarray(p.ends[removed])
     key = rdoc * (1 << 40) + rs
     at = np.searchsorted(key, a.doc * (1 << 40) + a.start, side="right") - 1
     inside = (at >= 0) & (rdoc[np.maximum(at, 0)] == a.doc) & (re_[np.maximum(at, 0)] >= a.end)
@@ -248,65 +350,9 @@ def _passage_records(an: _Analysis, kind, cfg: CollapseConfig):
     return a.doc[k], a.start[k], a.end[k], a.doc[f], a.start[f], a.end[f], sim[k]
 
 
-def _decide(an: _Analysis, cfg: CollapseConfig):
-    enabled = np.array([False] + [k in cfg.remove for k in REMOVABLE] + [True])
-    kind, source = _block_decide.decide(
-        an.bptr, an.bdoc, an.labels, an.words, np.diff(an.indptr), an.anchor, MODES[cfg.mode][0],
-        cfg.min_docs, cfg.min_words, cfg.protect_words, enabled)
-    removed = np.flatnonzero(source >= 0)
-    csr = (an.indptr, an.values)
-    ok = _pipeline.scores(csr, csr, removed, source[removed], cfg.threshold) >= cfg.threshold
-    if not ok.all():
-        _block_decide.demote(an.bptr, np.diff(an.indptr), kind, source, ok)
-    return kind, source
-
-
-def _collapsed_docs(an: _Analysis, kind, source, apply: bool, extra=None) -> list[CollapsedDoc]:
-    ids, texts, doc_ptr = an.ids, an.texts, an.doc_ptr
-    removed = np.flatnonzero(kind != _block_decide.KEPT)
-    src = source[removed]
-    has_src = src >= 0
-    sim = np.zeros(removed.shape[0], dtype=np.float64)
-    csr = (an.indptr, an.values)
-    sim[has_src] = _pipeline.scores(csr, csr, removed[has_src], src[has_src])
-    src = np.maximum(src, 0)
-    rdoc, sdoc = an.bdoc[removed], an.bdoc[src]
-    cols = [rdoc, an.starts[removed] - doc_ptr[rdoc], an.ends[removed] - doc_ptr[rdoc], kind[removed],
-            np.where(has_src, sdoc, -1), an.starts[src] - doc_ptr[sdoc], an.ends[src] - doc_ptr[sdoc], sim]
-    if extra is not None and extra[0].shape[0]:  # passage records join the removals, in document order
-        d, s, e, sd, ss, se, sm = extra
-        more = [d, s, e, np.full(d.shape[0], _block_decide.KINDS.index("passage"), dtype=kind.dtype), sd, ss, se, sm]
-        cols = [np.concatenate([x, y]) for x, y in zip(cols, more)]
-        order = np.lexsort((cols[2], cols[1], cols[0]))
-        cols = [c[order] for c in cols]
-    table = _RemovalTable(ids, *cols[1:])
-    per_doc = np.searchsorted(cols[0], np.arange(len(ids) + 1)).tolist()
-    clean = list(texts)
-    empty = np.zeros(len(texts), dtype=np.bool_)
-    if apply and removed.shape[0]:
-        eptr, cut0, cut1, keep0, keep1, empty = _block_decide.edits(
-            an.cps, doc_ptr, an.bptr, an.starts, an.ends, kind)
-        edited = np.flatnonzero(np.diff(eptr))
-        out, out_ptr = _block_decide.apply_edits(an.cps, doc_ptr, eptr, cut0, cut1, keep0, keep1, edited)
-        joined = _decode(out)
-        bounds = out_ptr.tolist()
-        for k, d in enumerate(edited.tolist()):
-            clean[d] = joined[bounds[k] : bounds[k + 1]]
-    return [CollapsedDoc(doc_id, text, Removals(table, per_doc[d], per_doc[d + 1]), e)
-            for d, (doc_id, text, e) in enumerate(zip(ids, clean, empty.tolist()))]
-
-
-def _decode(cps) -> str:
-    """The ``str`` of code points from ``_codepoints.code_points`` (uint16 holds no surrogates there)."""
-    if cps.dtype == np.uint8:
-        return codecs.latin_1_decode(cps)[0]
-    if cps.dtype == np.uint16:
-        return codecs.utf_16_le_decode(cps, "strict", True)[0]
-    return codecs.utf_32_le_decode(cps, "surrogatepass", True)[0]
-
-
 def blocks(docs, *, config: CollapseConfig | None = None, unit: str | None = None, text: str | None = None,
-           id: str | None = None, **options) -> list[BlockGroup]:
+           id: str | None = None, memory=None, workdir=None, keep_workdir: bool = False,
+           **options) -> list[BlockGroup]:
     """Every block that occurs more than once, with all its occurrences, for inspection.
 
     Parameters
@@ -314,6 +360,10 @@ def blocks(docs, *, config: CollapseConfig | None = None, unit: str | None = Non
     docs : as for ``collapse`` (``text``, ``id``: a data frame's columns).
     config : CollapseConfig, optional (its ``mode`` and ``remove`` do not apply).
     unit : {"line", "paragraph", "sentence"}, default "line"
+    memory, workdir, keep_workdir : as for ``collapse``: the blocks'
+        arrays within a memory budget, spilled past it; ``docs`` is read
+        twice (a generator is spooled to the work directory). The result
+        is the same list.
     **options : fields of ``CollapseConfig`` that affect matching
         (``threshold``, ``ngram``, ``fuzzy_words``, ``min_docs``, ...).
 
@@ -330,24 +380,13 @@ def blocks(docs, *, config: CollapseConfig | None = None, unit: str | None = Non
     [('syndicated', 'Menu', (Span(id='a', start=0, end=4), Span(id='b', start=0, end=4)), 2)]
     """
     cfg = resolve(CollapseConfig, config, dict(options, unit=unit))
-    return _groups(_analyse(docs, cfg, text, id), cfg)
+    run = _Run(docs, cfg, text, id, memory, workdir, keep_workdir)
+    try:
+        return _groups_of(run, run.plan(), cfg)
+    finally:
+        run.close()
 
 
-def _groups(an: _Analysis, cfg: CollapseConfig) -> list[BlockGroup]:
-    size, ndocs = _block_decide.group_stats(an.labels, an.bdoc)
-    rep = np.flatnonzero(size[an.labels] >= 2)
-    order, bounds = group_by_label(an.labels[rep])
-    rep = rep[order]
-    ids, texts, doc_ptr = an.ids, an.texts, an.doc_ptr
-    d = an.bdoc[rep]
-    s = (an.starts[rep] - doc_ptr[d]).tolist()
-    e = (an.ends[rep] - doc_ptr[d]).tolist()
-    d = d.tolist()
-    groups = []
-    b = bounds.tolist()
-    for lo, hi in zip(b[:-1], b[1:]):
-        occ = tuple(Span(ids[d[p]], s[p], e[p]) for p in range(lo, hi))
-        nd = int(ndocs[an.labels[rep[lo]]])
-        k = "repeat" if nd == 1 else ("boilerplate" if nd >= cfg.min_docs else "syndicated")
-        groups.append(BlockGroup(k, texts[d[lo]][s[lo]:e[lo]], occ, nd))
-    return BlockGroups(groups)
+def _groups_of(run: _Run, p: _plan.Plan, cfg: CollapseConfig) -> list[BlockGroup]:
+    spans = _plan.group_spans(p)
+    return _plan.groups(p, cfg, spans, _plan.first_texts(p, spans, run.pass2()))

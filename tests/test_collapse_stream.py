@@ -1,0 +1,89 @@
+"""dedup.collapse / dedup.blocks within a memory budget: the same answers as in RAM, read in chunks, spilled."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import dedup
+from benchmarks.harness import crawl
+from dedup._blocks import _collapse
+from tests.support import load_jsonl
+
+
+def crawl_docs(n=400, seed=3):
+    return [(p.id, p.text) for p in crawl.pages(n, seed)]
+
+
+def same(streamed, in_ram):
+    streamed = list(streamed)
+    assert len(streamed) == len(in_ram)
+    for a, b in zip(streamed, in_ram):
+        assert (a.id, a.text, a.empty) == (b.id, b.text, b.empty)
+        assert tuple(a.removed) == tuple(b.removed)
+
+
+@pytest.fixture(params=[1 << 24, 20_000], ids=["one-chunk", "many-chunks"])
+def chunk(request, monkeypatch):
+    """Chunks of the default size, and chunks of a few documents (features joined across chunks)."""
+    monkeypatch.setattr(_collapse, "BATCH_CHARS", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("mode", ["keep_first", "remove_all", "report"])
+def test_collapse_within_a_tiny_budget_equals_in_ram(chunk, mode, tmp_path):
+    docs = crawl_docs()
+    in_ram = dedup.collapse(docs, mode=mode)
+    assert sum(len(d.removed) for d in in_ram) > 100  # the corpus has frames, copies and repeats
+    out = dedup.collapse(docs, mode=mode, memory=1, workdir=tmp_path)
+    assert len(out) == len(docs)
+    assert out.stats["spilled"]
+    same(out, in_ram)
+    assert not any(tmp_path.iterdir())  # exhausted: the work directory is gone
+
+
+def test_collapse_of_a_generator_within_a_budget(chunk, tmp_path):
+    """A one-shot iterable is spooled to the work directory for the second pass."""
+    docs = crawl_docs(300, seed=5)
+    in_ram = dedup.collapse(docs, unit="line")
+    out = dedup.collapse((d for d in docs), unit="line", memory="1K", workdir=tmp_path)
+    same(out, in_ram)
+    plain = [t for _, t in docs]
+    same(dedup.collapse(iter(plain), memory="1K", workdir=tmp_path), dedup.collapse(plain))
+
+
+def test_collapse_in_budget_of_the_seeds_and_real_pages(seeds, tmp_path):
+    same(dedup.collapse(seeds, memory=1, workdir=tmp_path), dedup.collapse(seeds))
+    pages = [(r["id"], r["text"]) for r in load_jsonl("web_pages.jsonl.gz", limit=600)]  # skips if absent
+    same(dedup.collapse(pages, memory=1, workdir=tmp_path), dedup.collapse(pages))
+
+
+def test_blocks_within_a_budget_equal_in_ram(chunk, tmp_path):
+    docs = crawl_docs(300, seed=7)
+    in_ram = dedup.blocks(docs)
+    assert len(in_ram) > 10
+    assert dedup.blocks(iter(docs), memory=1, workdir=tmp_path) == in_ram
+    assert not any(tmp_path.iterdir())
+
+
+def test_closing_early_removes_the_work_directory(tmp_path):
+    docs = crawl_docs(200)
+    with dedup.collapse(docs, memory=1, workdir=tmp_path) as out:
+        next(out)
+        assert any(tmp_path.iterdir())
+    assert not any(tmp_path.iterdir())
+    out = dedup.collapse(iter(docs), memory=1, workdir=tmp_path, keep_workdir=True)
+    list(out)
+    kept = list(tmp_path.iterdir())
+    assert len(kept) == 1 and "texts.pickle" in os.listdir(kept[0])
+
+
+def test_passages_in_a_budget_are_refused():
+    with pytest.raises(ValueError, match="passages=True needs the corpus in RAM"):
+        dedup.collapse(["a b c"], passages=True, memory="1G")
+
+
+def test_a_bad_budget_is_refused():
+    with pytest.raises(ValueError, match="memory must be a size"):
+        dedup.collapse(["a b c"], memory="lots")
