@@ -252,3 +252,88 @@ def test_the_cli_says_it_removed_a_killed_runs_work_directory(tmp_path, capsys):
     code, _, err = _call(["find", src, "--memory", "1K", "--workdir", tmp_path / "work"], capsys)
     assert code == 0 and not stale.exists()
     assert f"near-dups: removed {stale}, the work directory of a run that was killed\n" in err
+
+
+# --------------------------------------------------------------------------- collapse, streamed
+def test_collapse_within_a_tiny_budget_writes_what_it_writes_in_ram(tmp_path, capsys):
+    src = _write("jsonl", tmp_path)
+    code, _, _ = _call(["collapse", src, "-o", tmp_path / "a.jsonl", "-q"], capsys)
+    assert code == 0
+    work = tmp_path / "work"
+    code, _, err = _call(["collapse", src, "-o", tmp_path / "b.jsonl", "--memory", "1K", "--workdir", work, "-q"],
+                         capsys)
+    assert code == 0 and err == ""
+    for name in ("{}.jsonl", "{}.removals.jsonl"):
+        assert (tmp_path / name.format("a")).read_bytes() == (tmp_path / name.format("b")).read_bytes()
+    assert not any(work.iterdir()), "the work directory is removed"
+
+
+def test_a_full_disk_while_collapse_spills_is_one_message_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from dedup._blocks import _collapse
+    from dedup._core import _spill
+
+    src = _write("jsonl", tmp_path)
+    work = tmp_path / "work"
+    calls = []
+
+    def full(self, chunk):
+        if self.file is not None and len(calls) > 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        calls.append(1)
+        return append(self, chunk)
+
+    append = _spill.Spool.append
+    monkeypatch.setattr(_spill.Spool, "append", full)
+    monkeypatch.setattr(_collapse, "BATCH_CHARS", 300)
+    code, out, err = _call(["collapse", src, "-o", tmp_path / "out.jsonl", "--memory", "1K", "--workdir", work],
+                           capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"near-dups: error: {work}: No space left on device (ENOSPC) while writing the work "
+                          "files; ") and "the work files were removed" in err
+    assert err.count("\n") == 1
+    assert not any(work.iterdir()), "the spilled files are removed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "work"], "no output"
+
+
+def test_a_collapse_killed_mid_run_leaves_no_output_and_the_next_run_removes_its_work_files(tmp_path):
+    """SIGKILL while the documents are cut and written: neither output appears (they are written to temporary
+    names and renamed at the end), and the next run in the same work folder removes the orphan directory."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from dedup._core import _spill
+
+    if _spill._owner() is None:
+        pytest.skip("process start times are read from /proc (Linux)")
+    rows = "".join(json.dumps({"id": f"p{k}", "text": f"Site header\nStory number {k} " + "word " * 200 +
+                               "\nSite footer line\n"}) + "\n" for k in range(3000))
+    src = tmp_path / "in.jsonl"
+    src.write_text(rows)
+    work = tmp_path / "work"
+    slow = ("import sys, time, dedup.cli._blocks as b\n"
+            "real = b.InOrder.__getitem__\n"
+            "def slow(self, i):\n"
+            "    if i == 1500:\n"
+            "        print('cutting', flush=True); time.sleep(60)\n"
+            "    return real(self, i)\n"
+            "b.InOrder.__getitem__ = slow\n"
+            "from dedup.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    p = subprocess.Popen([sys.executable, "-c", slow, "collapse", str(src), "-o", str(tmp_path / "out.jsonl"),
+                          "--memory", "1K", "--workdir", str(work), "-q"], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "cutting\n"
+    assert len(list(work.glob(_spill.PREFIX + "*"))) == 1
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    time.sleep(0.1)
+    visible = sorted(x.name for x in tmp_path.iterdir() if not x.name.startswith("."))
+    assert visible == ["in.jsonl", "work"], "no output, not even in part (only hidden temporary files)"
+    code = cli.main(["collapse", str(src), "-o", str(tmp_path / "out.jsonl"), "--memory", "1K", "--workdir",
+                     str(work), "-q"])
+    assert code == 0 and (tmp_path / "out.jsonl").exists()
+    assert not list(work.glob(_spill.PREFIX + "*")), "the killed run's work directory was removed"
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "out.removals.jsonl", "work"]

@@ -288,29 +288,41 @@ class Collapsing:
 
     def __init__(self, run: _Run, p: _plan.Plan):
         self._run, self._plan = run, p
-        self._it = self._docs()
+        self._it = None
 
-    def _docs(self):
+    def _docs(self, originals: bool):
         apply = MODES[self._run.cfg.mode][1]
         try:
             for d0, texts in self._run.pass2():
-                yield from _plan.cut(self._plan, d0, texts, apply)
+                out = _plan.cut(self._plan, d0, texts, apply)
+                yield from (zip(out, texts) if originals else out)
         finally:
             self.close()
+
+    def with_originals(self):
+        """Iterate ``(CollapsedDoc, original text)`` pairs instead (once, as the documents themselves)."""
+        if self._it is not None:
+            raise RuntimeError("this Collapsing is already being iterated")
+        self._it = self._docs(True)
+        return self._it
 
     def __len__(self) -> int:
         return self._plan.bptr.shape[0] - 1
 
     def __iter__(self):
-        return self._it
+        return self
 
     def __next__(self) -> CollapsedDoc:
+        if self._it is None:
+            self._it = self._docs(False)
         return next(self._it)
 
     @property
     def stats(self) -> dict:
-        """Whether the run spilled to disk, and the bytes its work files took."""
-        return {"spilled": self._run.budget.spilled, "disk": self._run.budget.disk_bytes()}
+        """Whether the run spilled to disk, the bytes its work files take, and the work directories of killed
+        runs it removed on the way."""
+        b = self._run.budget
+        return {"spilled": b.spilled, "disk": b.disk_bytes(), "swept": [str(d) for d in b.swept]}
 
     def close(self) -> None:
         """Remove the work directory (documents not yet read are not cut)."""

@@ -120,7 +120,7 @@ def removal_columns(collapsed, position: Mapping) -> tuple[np.ndarray, np.ndarra
 
 def _columns_of_one_call(collapsed):
     from .._blocks._decide import KINDS as table_kinds
-    from .._blocks._collapse import Removals
+    from .._blocks._records import Removals
 
     first = collapsed[0].removed if len(collapsed) else None
     if not isinstance(first, Removals) or tuple(table_kinds[1 : len(KINDS) + 1]) != KINDS:

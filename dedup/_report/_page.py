@@ -87,7 +87,7 @@ def index_report(idx, path, texts=None, *, collapse=True, passages=None, title: 
     shows what the index holds: clusters, exact scores and lengths, but no
     texts, word diffs, removals, blocks or passages.
     """
-    from .._blocks._collapse import CollapseConfig
+    from .._core._config import CollapseConfig
 
     limits = check_limits(max_text_chars, max_groups, max_occurrences)
     ccfg = _collapse_config(collapse, CollapseConfig)

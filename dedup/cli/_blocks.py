@@ -4,7 +4,6 @@ repeated blocks, and where they occur)."""
 from __future__ import annotations
 
 import argparse
-import json
 
 import dedup
 
@@ -12,7 +11,10 @@ from .._core import _options
 from .._core._options import MODES, REMOVABLE
 from . import _render
 from ._command import Command, PathArg
-from ._common import SPILL_OPTIONS, calling, configured, emit_records, given, read, write_with_report
+from ._common import (budget_options, calling, configured, emit_records, given, read, spilling,
+                      stream)
+from ._io._sources import total_bytes
+from ._io._write import Outputs, atomic_file, write_corpus
 from ._io._errors import EXIT_FOUND, EXIT_OK, UsageError
 from ._io._ui import plural
 
@@ -47,14 +49,6 @@ def _kinds(value: str) -> tuple:
     return kinds
 
 
-def _collapsed(args, ui, corpus, what: str):
-    """``dedup.collapse`` or ``dedup.blocks`` of the corpus with the command's config."""
-    ui.note(f"dedup.{what}(config={args.config})")
-    fn = dedup.collapse if what == "collapse" else dedup.blocks
-    return calling(ui, f"{what}: {plural(len(corpus), 'document')}", fn, zip(corpus.ids, corpus.texts),
-                   config=args.config)
-
-
 # =========================================================================== collapse
 def collapse_arguments(p) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for standard input")
@@ -74,25 +68,95 @@ def collapse_arguments(p) -> None:
 
 
 def run_collapse(args, ui) -> int:
-    with read(args, ui, args.paths, output=None if args.dry_run else args.output) as corpus:
-        results = _collapsed(args, ui, corpus, "collapse")
-        removals = _render.removal_records(results, corpus.texts)
-        touched = len({json.dumps(r["id"]) for r in removals})  # 1 and "1" are two documents
-        if args.dry_run:
-            emit_records(args, removals, _render.REMOVAL_COLUMNS, lambda out, shown, style: _render.render_removals(
-                out, shown, n_docs=len(corpus), style=style), corpus.ids)
-            where = "dry run, nothing written"
-        else:
-            write_with_report(args, corpus, args.removals, removals, _render.REMOVAL_COLUMNS,
-                              texts=[r.text for r in results])
-            where = f"written to {args.output}, removals in {args.removals}"
-        ui.summary(corpus, f"{plural(len(removals), 'removal')} in {plural(touched, 'document')}, {where}")
-    return EXIT_FOUND if args.fail_on_duplicates and removals else EXIT_OK
+    """Read the input as a stream (features of each chunk, within --memory), make the plan, then write every
+    document and its removals as collapse cuts them (a second pass over the input; nothing is held whole)."""
+    with stream(args, ui, args.paths, output=None if args.dry_run else args.output) as corpus:
+        bar = ui.progress(total_bytes(corpus.sources), "read, cut + shingle blocks")
+        corpus.progress = bar.update
+
+        def read_all(c):
+            bar.close()
+            ui.note(f"read {plural(len(c), 'document')} from {plural(len(c.sources), 'file')}, "
+                    f"{c.nbytes / 1e6:.2f} MB")
+            ui.status("groups of blocks, decisions")
+
+        corpus.at_end.append(read_all)
+        spill = budget_options(args)
+        ui.note(f"dedup.collapse(config={args.config}, memory={spill['memory']})")
+        try:
+            out = calling(ui, None, spilling, spill, 0, dedup.collapse, corpus.documents(), config=args.config)
+        finally:
+            bar.close()
+        ui.swept(out.stats["swept"])
+        ids = corpus.ids
+        counts = [0, 0]  # removals, documents touched
+        removals: list = []
+
+        def records(pos, doc, original):
+            recs = _render.removal_records([doc], [original], ids.__getitem__)
+            if recs:
+                counts[0] += len(recs)
+                counts[1] += 1
+            return recs
+
+        with out:
+            if args.dry_run:
+                ui.status("cutting")
+                for pos, (doc, original) in enumerate(out.with_originals()):
+                    removals += records(pos, doc, original)
+                ui.status(None)
+                emit_records(args, removals, _render.REMOVAL_COLUMNS, lambda o, shown, style: _render.render_removals(
+                    o, shown, n_docs=len(corpus), style=style), ids)
+                where = "dry run, nothing written"
+            else:
+                lines = _render.RemovalLines(ids.__getitem__)
+                with Outputs() as outputs, atomic_file(args.removals, "w", outputs=outputs) as rout:
+                    def write(pos, doc, original):
+                        n = len(doc.removed)
+                        if n:
+                            counts[0] += n
+                            counts[1] += 1
+                            rout.write(lines(doc, original))
+
+                    texts = InOrder(out.with_originals(), write)
+                    calling(ui, "cutting, writing", write_corpus, corpus, args.output, texts=texts,
+                            text_field=args.text_field, outputs=outputs)
+                    texts.finish()
+                where = f"written to {args.output}, removals in {args.removals}"
+        ui.summary(corpus, f"{plural(counts[0], 'removal')} in {plural(counts[1], 'document')}, {where}")
+    return EXIT_FOUND if args.fail_on_duplicates and counts[0] else EXIT_OK
+
+
+class InOrder:
+    """``texts[i]`` of documents 0, 1, 2, ... asked in order (``write_corpus``'s second pass): each document's
+    cleaned text, from ``(CollapsedDoc, original)`` pairs as collapse cuts them; ``on_doc(position, doc,
+    original)`` is called once for each, in order (``finish`` runs it for those never asked for)."""
+
+    def __init__(self, pairs, on_doc):
+        self._it = iter(pairs)
+        self._on = on_doc
+        self._next = 0
+        self._text = None
+
+    def __getitem__(self, i: int) -> str:
+        if i < self._next - 1:
+            raise IndexError(f"document {i} was asked for after document {self._next - 1}")
+        while self._next <= i:
+            doc, original = next(self._it)
+            self._on(self._next, doc, original)
+            self._text = doc.text
+            self._next += 1
+        return self._text
+
+    def finish(self) -> None:
+        for doc, original in self._it:
+            self._on(self._next, doc, original)
+            self._next += 1
 
 
 COLLAPSE = Command(
     name="collapse", arguments=collapse_arguments, run=run_collapse, configure=collapse_configure,
-    ignores=("shingle", "sketch", *SPILL_OPTIONS),
+    ignores=("shingle", "sketch"),
     help="write every document with repeated blocks collapsed, plus the removals",
     description="Write every document with repeated blocks and syndicated paragraphs removed, and the removals as "
                 "JSON Lines.",
@@ -104,7 +168,9 @@ COLLAPSE = Command(
 Every document is written, in the input's format, with its repeated blocks
 removed; each removal is one JSON line in --removals: id, start, end (character
 offsets in the original text), kind, similarity, source ({id, start, end} of
-the copy that was kept) and the removed text.""",
+the copy that was kept) and the removed text. The input is read twice: once
+for the blocks' features (within --memory, spilled to --workdir past it),
+once to write the documents as they are cut; no text is held whole.""",
     paths=(PathArg("paths", "read"), PathArg("output", "write", "-o"),
            PathArg("removals", "write", "--removals", side=("output", "removals"))))
 
@@ -118,7 +184,10 @@ def blocks_arguments(p) -> None:
 
 def run_blocks(args, ui) -> int:
     with read(args, ui, args.paths) as corpus:
-        blocks = _render.block_records(_collapsed(args, ui, corpus, "blocks"), _render.copies(corpus.ids, corpus.texts))
+        ui.note(f"dedup.blocks(config={args.config})")
+        groups = calling(ui, f"blocks: {plural(len(corpus), 'document')}", spilling, budget_options(args), 0,
+                         dedup.blocks, zip(corpus.ids, corpus.texts), config=args.config)
+        blocks = _render.block_records(groups, _render.copies(corpus.ids, corpus.texts))
         emit_records(args, blocks, _render.BLOCK_COLUMNS, lambda out, shown, style: _render.render_blocks(
             out, shown, n_docs=len(corpus), style=style), corpus.ids)
         ui.summary(corpus, f"{plural(len(blocks), 'repeated block')}")
@@ -127,7 +196,7 @@ def run_blocks(args, ui) -> int:
 
 BLOCKS = Command(
     name="blocks", arguments=blocks_arguments, run=run_blocks, configure=collapse_config,
-    ignores=("shingle", "sketch", *SPILL_OPTIONS),
+    ignores=("shingle", "sketch"),
     help="list repeated blocks and where they occur",
     description="List blocks (lines or paragraphs) that occur more than once, and where.",
     usage="PATH...",

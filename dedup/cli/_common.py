@@ -211,6 +211,17 @@ def spill_options(args, config, sources) -> tuple[dict, int]:
     return spill, _check_room(workdir, memory, config, sources)
 
 
+def budget_options(args) -> dict:
+    """``{memory, workdir, keep_workdir}`` for the API calls that take a budget but build no index (collapse,
+    blocks): --memory (default: half the RAM available), the work directory as ``spill_options`` places it."""
+    from .._core._spill import default_memory
+
+    memory = getattr(args, "memory", None)
+    workdir = getattr(args, "workdir", None) or _output_folder(args) or tempfile.gettempdir()
+    return {"memory": memory if memory is not None else default_memory(), "workdir": workdir,
+            "keep_workdir": bool(getattr(args, "keep_workdir", None))}
+
+
 def _output_folder(args) -> str | None:
     """The folder the command's output goes to (work files there share its file system: an index saved links
     them instead of copying), or None when it writes to standard output."""

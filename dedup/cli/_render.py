@@ -8,6 +8,7 @@ same thing.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 
 from .._core._options import FORMATS
@@ -181,23 +182,65 @@ def _field(obj, name, pos):
     return obj[pos]
 
 
-def removal_records(results, originals) -> list[dict]:
-    """One record per removal of ``dedup.collapse`` results; ``originals[k]`` is document k's text."""
+def removal_records(results, originals, id_of=None) -> list[dict]:
+    """One record per removal of ``dedup.collapse`` results; ``originals[k]`` is document k's text.
+
+    ``id_of(x)``: the id to write for the id ``x`` of a result or a source (default: ``x`` itself).
+    """
     out = []
     for doc, text in zip(results, originals):
         doc_id = _field(doc, "id", 0)
+        if id_of is not None:
+            doc_id = id_of(doc_id)
         for rm in _field(doc, "removed", 2) or ():
             start, end = int(_field(rm, "start", 0)), int(_field(rm, "end", 1))
             src = _field(rm, "source", 3)
             src_rec = None
             if src is not None:
                 sid, ss, se = (_field(src, "id", 0), _field(src, "start", 1), _field(src, "end", 2))
+                if id_of is not None:
+                    sid = id_of(sid)
                 src_rec = {"id": jsonable(sid), "start": int(ss), "end": int(se)}
             sim = _field(rm, "similarity", 4)
             out.append({"id": jsonable(doc_id), "start": start, "end": end, "kind": str(_field(rm, "kind", 2)),
                         "similarity": None if sim is None else round(float(sim), 6),
                         "source": src_rec, "text": text[start:end]})
     return out
+
+
+class RemovalLines:
+    """The JSON Lines of ``removal_records``, written straight from each document's removals (one string per
+    document; ids encoded once each): what ``collapse`` writes for hundreds of thousands of removals.
+
+    ``id_of(x)``: the id to write for a result's or source's id ``x``.
+    """
+
+    def __init__(self, id_of):
+        self._id_of = id_of
+        self._json_of = functools.lru_cache(maxsize=1 << 16)(self._encode)
+
+    def _encode(self, x) -> str:
+        return json.dumps(jsonable(self._id_of(x)), ensure_ascii=False)
+
+    def __call__(self, doc, original: str) -> str:
+        """The lines of one ``CollapsedDoc`` (its removals), ``original`` its text before collapse."""
+        removed = doc.removed
+        if not len(removed):
+            return ""
+        jid = self._json_of(doc.id)
+        enc, json_of = _encode_str, self._json_of
+        lines = []
+        for start, end, kind, src, sim in removed:
+            source = "null" if src is None else (f'{{"id": {json_of(src[0])}, "start": {src[1]}, '
+                                                 f'"end": {src[2]}}}')
+            lines.append(f'{{"id": {jid}, "start": {start}, "end": {end}, "kind": "{kind}", '
+                         f'"similarity": {float(round(sim, 6))!r}, "source": {source}, '
+                         f'"text": {enc(original[start:end])}}}\n')
+        return "".join(lines)
+
+
+def _encode_str(s: str) -> str:
+    return json.encoder.encode_basestring(s)
 
 
 def render_removals(out, removals, *, n_docs: int, style: Style) -> None:

@@ -195,10 +195,12 @@ def shared_options() -> argparse.ArgumentParser:
                         "those that are binary (by their content) skipped with a warning")
     g.add_argument("--skip-errors", action="store_true",
                    help="skip unreadable files and records with a warning instead of stopping")
-    g = p.add_argument_group("memory (commands that index: find, dedup, index build, the overview, report)")
+    g = p.add_argument_group("memory (commands that index or cut blocks: find, dedup, index build, collapse, blocks, "
+                             "the overview, report)")
     g.add_argument("--memory", metavar="SIZE",
-                   help="RAM for the index's arrays, such as 2G or 512M; past half of it they go to files in a work "
-                        "directory, used memory-mapped, with the same answers (default: half the RAM available)")
+                   help="RAM for the arrays of the index or of the blocks, such as 2G or 512M; past half of it they "
+                        "go to files in a work directory, used memory-mapped, with the same answers (default: half "
+                        "the RAM available)")
     g.add_argument("--workdir", metavar="DIR",
                    help="where the work directory is made (default: the output's folder, else the system's "
                         "temporary folder); it is removed at the end")

@@ -64,8 +64,12 @@ class UI:
         """Keep ``Index.stats`` of the run's index: the summary then says time per stage, peak memory, disk.
         Work directories of killed runs removed on the way are said now."""
         self.index_stats = stats
+        self.swept(stats.get("swept") or ())
+
+    def swept(self, dirs) -> None:
+        """Say the work directories of killed runs that this run removed."""
         if not self.quiet:
-            for d in stats.get("swept", ()):
+            for d in dirs:
                 self._write(f"near-dups: removed {d}, the work directory of a run that was killed")
 
     def _stages_line(self) -> str | None:
