@@ -116,7 +116,8 @@ def test_console_example(page, command, expected, shell):
     cwd = folder(page)
     p = subprocess.run(["bash", "-c", command + " 2>&1"], cwd=cwd, env=env, capture_output=True, text=True,
                        timeout=300)
-    actual = TIMING.sub("N s", p.stdout.rstrip("\n")).split("\n") if p.stdout.strip() else []  # a silent command
+    out = p.stdout.rstrip("\n")
+    actual = TIMING.sub("N s", out).split("\n") if out else []  # [] for a command that prints nothing
     want = [TIMING.sub("N s", line) for line in expected]
     assert p.returncode == 0, p.stdout
     assert _matches(want, actual), "\n".join([f"{page}:", *want, "", "actual:", *actual])
@@ -129,5 +130,6 @@ def test_the_readme_lists_every_command():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text[text.index("## The command line"):]
     section = section[: section.index("\n## ")]
-    rows = re.findall(r"^\| `near-dups ([a-z ]+)` \| (.*?)(?: \(the default: `near-dups PATH…`\))? \|$", section, re.M)
+    row = re.compile(r"^\| `near-dups ([a-z ]+)` \| (.*?)(?: \(the default: `near-dups PATH…`\))? \|$", re.M)
+    rows = row.findall(section)
     assert rows == [(c.name, c.help) for c in _table.TABLE]
