@@ -2,5 +2,5 @@
 
 Run from the repository root as ``python -m benchmarks.<suite>.<script>``
 (pytest-benchmark suites: ``python -m pytest benchmarks/<suite>/...``). Which
-command produced which README figure, and where its record lives: ``README.md``.
+command produced which figure of the README and the docs, and where its record lives: ``README.md``.
 """

@@ -11,8 +11,23 @@ CLI's ``--help`` do not pay for numba until a kernel is needed.
 """
 
 import importlib
+from typing import TYPE_CHECKING
 
 from ._core._version import __version__  # noqa: F401  (dedup.__version__)
+
+if TYPE_CHECKING:  # the same names, for type checkers and the API reference (tests/test_docs.py checks they agree)
+    from ._blocks._collapse import CollapsedFrames, blocks, collapse
+    from ._blocks._records import BlockGroup, CollapsedDoc, Removal, Span
+    from ._core._config import CollapseConfig, Config, PassageConfig
+    from ._core._pool import keep_memory, release_memory
+    from ._indexing._build import index, load
+    from ._indexing._index import Index
+    from ._passages._find import AlignedPassage, Alignment, Occurrence, PassageGroup, Passages, align, passages
+    from ._report._api import report
+    from ._sketch._lsh import choose_bands, s_curve
+    from ._storage._checks import IndexFormatError
+    from ._storage._lock import lock
+    from ._text._shingles_api import shingles
 
 #: public name -> private module that defines it
 _WHERE = {

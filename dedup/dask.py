@@ -71,10 +71,12 @@ from ._indexing._pipeline import lsh_shape
 
 __all__ = ["MAX_EDGES", "drop_duplicates", "find_duplicates"]
 
-#: Verified edges gathered to the client for the local union-find, at most.
-#: Each costs about 48 bytes there (two positions, score, two priorities,
-#: then the union-find arrays), so the default needs about 2.4 GB on the client.
 MAX_EDGES = 50_000_000
+"""Verified edges gathered to the client for the local union-find, at most.
+
+Each costs about 48 bytes there (two positions, score, two priorities, then
+the union-find arrays), so the default needs about 2.4 GB on the client.
+Beyond it, connected components run on the cluster (``max_edges=``)."""
 SHUFFLE_METHODS = ("tasks", "p2p", "disk")
 
 

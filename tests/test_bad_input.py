@@ -11,8 +11,9 @@ Every case runs ``near-dups`` in a folder of its own (in process through
 * every file there before (inputs, saved indexes, old outputs) byte-identical
   after (SHA-256 of each).
 
-``ROWS`` is the README's bad-input table, row for row: a test checks that
-the README holds exactly this table, that every row has at least one case,
+``ROWS`` is the bad-input table of the docs' command-line page
+(docs/guide/cli.md), row for row: a test checks that the page holds exactly
+this table, that every row has at least one case,
 and that every case exits as its row says.
 """
 
@@ -45,7 +46,7 @@ SEEDS = sorted(p.name for p in CORPUS.glob("*.txt"))
 A, B, C = ((CORPUS / n).read_text(encoding="utf-8") for n in SEEDS)
 ELF = b"\x7fELF\x02\x01\x01\x00\x00\x00binary"
 
-#: The README's bad-input table: (key, input, what near-dups does, exit code).
+#: The bad-input table of docs/guide/cli.md: (key, input, what near-dups does, exit code).
 ROWS = [
     ("missing", "a path that does not exist (an input, `--ids-from`, an index)", "stops, naming it", "2"),
     ("empty folder", "a folder holding no file near-dups reads", "stops, naming it", "2"),
@@ -537,8 +538,12 @@ def test_bad_input_as_a_user_runs_it(case, tmp_path):
 
 
 # =========================================================================== the table and the suite agree
-def _readme_table() -> list[tuple[str, str, str]]:
-    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+#: The page that documents bad input and exit codes.
+CLI_PAGE = ROOT / "docs" / "guide" / "cli.md"
+
+
+def _docs_table() -> list[tuple[str, str, str]]:
+    lines = CLI_PAGE.read_text(encoding="utf-8").splitlines()
     start = lines.index("| input | what near-dups does | exit |")
     rows = []
     for line in lines[start + 2:]:
@@ -549,8 +554,8 @@ def _readme_table() -> list[tuple[str, str, str]]:
     return rows
 
 
-def test_the_readme_table_is_this_suite():
-    assert _readme_table() == [(what, does, code) for _, what, does, code in ROWS]
+def test_the_docs_table_is_this_suite():
+    assert _docs_table() == [(what, does, code) for _, what, does, code in ROWS]
 
 
 def test_every_row_has_cases_that_exit_as_it_says():
@@ -587,9 +592,9 @@ def test_the_help_lists_every_exit_code(capsys):
     for code_, words in ((0, "0 ok"), (1, "1 duplicates found with --fail-on-duplicates"), (2, "2 usage or input error"),
                          (3, "3 internal error"), (130, "130 interrupted")):
         assert words in text, words
-    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    page = " ".join(CLI_PAGE.read_text(encoding="utf-8").split())
     for words in ("`0` success", "`1` duplicates found with `--fail-on-duplicates`", "`2` usage or input error",
                   "`3` internal error", "`130` interrupted"):
-        assert words in readme, words
+        assert words in page, words
     assert re.search(r"EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130",
                      (pathlib.Path(cli.__file__).parent / "_io" / "_errors.py").read_text())

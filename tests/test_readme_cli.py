@@ -1,10 +1,11 @@
-"""Every console example of the README runs, and prints what the README shows.
+"""Every console example of the README and of the docs runs, and prints what the page shows.
 
-Each ```console block of README.md is a list of ``$ command`` lines, each
-followed by its output (standard output, then standard error, as a terminal
-shows them when nothing is interleaved). The commands run with bash in a
-folder holding a copy of ``corpus/``, with the installed ``near-dups`` first on
-PATH, and their output must be the README's, except for:
+Each ```console block of README.md and of docs/**/*.md is a list of
+``$ command`` lines, each followed by its output (standard output, then
+standard error, as a terminal shows them when nothing is interleaved). The
+commands of one page run in order with bash in a folder of that page's own
+holding a copy of ``corpus/``, with the installed ``near-dups`` first on PATH,
+and their output must be the page's, except for:
 
 * the run's timing figure at the end of the summary line (``, 1.32 s``);
 * a line ``...`` in the README, which marks output cut short: the lines
@@ -27,7 +28,7 @@ TIMING = re.compile(r"\b\d+\.\d\d s$", re.M)
 
 
 def console_examples(text: str) -> list[tuple[str, list[str]]]:
-    """``(command, expected output lines)`` of every ``$`` line in the README's console blocks."""
+    """``(command, expected output lines)`` of every ``$`` line in the console blocks of a page."""
     out = []
     for block in re.findall(r"^```console\n(.*?)^```", text, re.S | re.M):
         for part in re.split(r"^\$ ", block, flags=re.M)[1:]:
@@ -39,7 +40,11 @@ def console_examples(text: str) -> list[tuple[str, list[str]]]:
     return out
 
 
-EXAMPLES = console_examples((ROOT / "README.md").read_text(encoding="utf-8"))
+#: The pages with console examples: the README, then the docs.
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+#: ``(page, command, expected output lines)``, pages in order, commands in page order.
+EXAMPLES = [(page.relative_to(ROOT).as_posix(), command, lines) for page in PAGES
+            for command, lines in console_examples(page.read_text(encoding="utf-8"))]
 
 
 def _matches(expected: list[str], actual: list[str]) -> bool:
@@ -74,11 +79,19 @@ def _matches(expected: list[str], actual: list[str]) -> bool:
 
 @pytest.fixture(scope="module")
 def shell(tmp_path_factory):
-    """A folder with a copy of corpus/, and the environment that puts this near-dups first on PATH."""
-    d = tmp_path_factory.mktemp("readme")
-    shutil.copytree(CORPUS, d / "corpus")
+    """``page -> folder`` with a copy of corpus/ (one per page, made on first use), and the environment that puts
+    this near-dups first on PATH."""
+    root = tmp_path_factory.mktemp("readme")
+    folders = {}
+
+    def folder(page: str):
+        if page not in folders:
+            folders[page] = root / page.replace("/", "_")
+            shutil.copytree(CORPUS, folders[page] / "corpus")
+        return folders[page]
+
     script = shutil.which("near-dups", path=os.path.dirname(sys.executable))
-    bin_dir = os.path.dirname(script) if script else str(d / "bin")
+    bin_dir = os.path.dirname(script) if script else str(root / "bin")
     if not script:  # not installed as a script: a stand-in that runs the module
         os.makedirs(bin_dir)
         stub = os.path.join(bin_dir, "near-dups")
@@ -87,33 +100,36 @@ def shell(tmp_path_factory):
         os.chmod(stub, 0o755)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "COLUMNS": "100"}
     env.pop("NO_COLOR", None)
-    return d, env
+    return folder, env
 
 
-def test_the_readme_has_console_examples():
-    commands = [c for c, _ in EXAMPLES]
-    assert "near-dups corpus/" in commands and any(c.startswith("near-dups report ") for c in commands)
+def test_the_readme_and_the_docs_have_console_examples():
+    readme = [c for page, c, _ in EXAMPLES if page == "README.md"]
+    assert "near-dups corpus/" in readme and any(c.startswith("near-dups dedup ") for c in readme)
+    tour = [c for page, c, _ in EXAMPLES if page == "docs/guide/cli.md"]
+    assert "near-dups corpus/" in tour and any(c.startswith("near-dups report ") for c in tour)
 
 
-@pytest.mark.parametrize("command, expected", EXAMPLES, ids=[c for c, _ in EXAMPLES])
-def test_console_example(command, expected, shell):
-    cwd, env = shell
+@pytest.mark.parametrize("page, command, expected", EXAMPLES, ids=[f"{p}: {c}" for p, c, _ in EXAMPLES])
+def test_console_example(page, command, expected, shell):
+    folder, env = shell
+    cwd = folder(page)
     p = subprocess.run(["bash", "-c", command + " 2>&1"], cwd=cwd, env=env, capture_output=True, text=True,
                        timeout=300)
-    actual = TIMING.sub("N s", p.stdout.rstrip("\n")).split("\n")
+    out = p.stdout.rstrip("\n")
+    actual = TIMING.sub("N s", out).split("\n") if out else []  # [] for a command that prints nothing
     want = [TIMING.sub("N s", line) for line in expected]
     assert p.returncode == 0, p.stdout
-    assert _matches(want, actual), "\n".join(["README:", *want, "", "actual:", *actual])
+    assert _matches(want, actual), "\n".join([f"{page}:", *want, "", "actual:", *actual])
 
 
-def test_the_readme_names_every_command():
-    """The README's command line section lists every command of the table (and every command of a group)."""
+def test_the_readme_lists_every_command():
+    """The README's table of commands is the command table: every command, in order, with its help line."""
     from dedup.cli import _table
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text[text.index("## The command line"):]
-    section = " ".join(section[: section.index("\n## ")].split())
-    for name in _table.TOP:
-        assert f"`{name}`" in section or name == _table.DEFAULT, name
-    for group in _table.GROUPS:
-        assert ", ".join(f"`{c.name.split()[1]}`" for c in _table.members(group)) in section.replace(" and ", ", ")
+    section = section[: section.index("\n## ")]
+    row = re.compile(r"^\| `near-dups ([a-z ]+)` \| (.*?)(?: \(the default: `near-dups PATH…`\))? \|$", re.M)
+    rows = row.findall(section)
+    assert rows == [(c.name, c.help) for c in _table.TABLE]

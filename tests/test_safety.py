@@ -567,8 +567,8 @@ OVERWRITES = [
 
 @pytest.mark.parametrize("argv, existing", OVERWRITES, ids=[" ".join(a) + f" [{e}]" for a, e in OVERWRITES])
 def test_no_command_replaces_an_existing_file_without_force(argv, existing, tmp_path, capsys, monkeypatch):
-    """The README's one rule: an existing output file is replaced only with --force, whatever the command or
-    the output (-o, --report, a default side file); refused before anything is read, the file untouched."""
+    """The one overwrite rule (docs/guide/cli.md, Outputs): an existing output file is replaced only with --force,
+    whatever the command or the output (-o, --report, a default side file); refused before anything is read, the file untouched."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "docs").mkdir()
     for name, seed in zip(("a.txt", "b.txt"), sorted(os.listdir(CORPUS))):

@@ -99,7 +99,10 @@ class _Changes:
             built with per-document priorities as its keep policy.
         text, id : the columns of a data frame ``docs``, as for ``dedup.index``.
 
-        Returns ``self``.
+        Returns
+        -------
+        Index
+            ``self``.
         """
         ids, texts = self._new_ids(docs, text, id, utf8=True)
         if not ids:

@@ -53,13 +53,15 @@ def report(docs, path, *, config=None, keep="first", collapse=True, passages=Non
     max_occurrences : int, default 100,000
         The occurrences listed over all blocks (at most 200 per block).
 
-    Every cap bounds what is listed, never a count: where the page lists
-    fewer than there are it says so (``2,000 of 2,378``). A cluster lists
-    its best 100 verified pairs; its members and scores are all there.
-
     Returns
     -------
     pathlib.Path of the file written.
+
+    Notes
+    -----
+    Every cap bounds what is listed, never a count: where the page lists
+    fewer than there are it says so (``2,000 of 2,378``). A cluster lists
+    its best 100 verified pairs; its members and scores are all there.
 
     Examples
     --------
