@@ -30,6 +30,7 @@ import numpy as np
 from .._core import _spill
 from .._core._config import CollapseConfig, resolve
 from .._indexing._pipeline import BATCH_CHARS
+from .._indexing._stream import prefetch
 from .._sketch import _lsh
 from .._text import _frames
 from .._text._documents import as_documents, is_frame, iter_documents
@@ -117,7 +118,8 @@ class _Run:
         bands, _ = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
         spools = _plan.Spools(self.budget, bands)
         ids: list = []
-        for chunk_ids, texts in self.chunks():
+        # The next chunk is read (a caller's generator, JSON parsed) on a thread while this one is featurized.
+        for chunk_ids, texts in prefetch(self.chunks()):
             spools.append(_plan.featurize(texts, cfg))
             ids.extend(chunk_ids)
         return _plan.plan(ids, spools.finish(), cfg, self.budget)
@@ -293,7 +295,7 @@ class Collapsing:
     def _docs(self, originals: bool):
         apply = MODES[self._run.cfg.mode][1]
         try:
-            for d0, texts in self._run.pass2():
+            for d0, texts in prefetch(self._run.pass2()):
                 out = _plan.cut(self._plan, d0, texts, apply)
                 yield from (zip(out, texts) if originals else out)
         finally:
