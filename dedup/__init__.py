@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ._core._version import __version__  # noqa: F401  (dedup.__version__)
 
 if TYPE_CHECKING:  # the same names, for type checkers and the API reference (tests/test_docs.py checks they agree)
-    from ._blocks._collapse import CollapsedFrames, blocks, collapse
+    from ._blocks._collapse import CollapsedFrames, Collapsing, blocks, collapse
     from ._blocks._records import BlockGroup, CollapsedDoc, Removal, Span
     from ._core._config import CollapseConfig, Config, PassageConfig
     from ._core._pool import keep_memory, release_memory
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference (te
 #: public name -> private module that defines it
 _WHERE = {
     "BlockGroup": "_blocks._records", "CollapseConfig": "_core._config", "CollapsedDoc": "_blocks._records", "CollapsedFrames": "_blocks._collapse",
+    "Collapsing": "_blocks._collapse",
     "Removal": "_blocks._records", "Span": "_blocks._records", "blocks": "_blocks._collapse", "collapse": "_blocks._collapse",
     "Config": "_core._config",
     "Index": "_indexing._index", "index": "_indexing._build", "shingles": "_text._shingles_api",
