@@ -292,12 +292,16 @@ class Collapsing:
         self._run, self._plan = run, p
         self._it = None
 
-    def _docs(self, originals: bool):
+    def _cut(self, originals: bool):
         apply = MODES[self._run.cfg.mode][1]
-        try:
-            for d0, texts in prefetch(self._run.pass2()):
-                out = _plan.cut(self._plan, d0, texts, apply)
-                yield from (zip(out, texts) if originals else out)
+        for d0, texts in self._run.pass2():
+            out = _plan.cut(self._plan, d0, texts, apply)
+            yield list(zip(out, texts)) if originals else out
+
+    def _docs(self, originals: bool):
+        try:  # the next chunk is cut on a thread while the caller takes (writes) this one's documents
+            for chunk in prefetch(self._cut(originals)):
+                yield from chunk
         finally:
             self.close()
 

@@ -244,7 +244,7 @@ def _newlines(cps, a, b):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def edits(cps, doc_ptr, bptr, starts, ends, kind):
     """Replacements that cut the removed blocks out of each document, keeping whitespace tidy.
 
@@ -321,7 +321,7 @@ def edits(cps, doc_ptr, bptr, starts, ends, kind):
     return eptr, cut0[:o], cut1[:o], keep0[:o], keep1[:o], empty
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def apply_edits(cps, doc_ptr, eptr, cut0, cut1, keep0, keep1, docs):
     """The text of each document of ``docs`` after its ``edits``, concatenated.
 

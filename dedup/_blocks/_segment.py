@@ -310,7 +310,7 @@ def _bound(cps, a, b, unit):
     return n
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _bounds(cps, doc_ptr, unit, out):
     for d in prange(doc_ptr.shape[0] - 1):
         out[d] = _bound(cps, doc_ptr[d], doc_ptr[d + 1], unit)
@@ -345,7 +345,7 @@ def _map_doc(cps, a, b, buf, na, nb, starts, ends, nstart, nend, lo, hi):
         nend[x] = max(nstart[x], _map_point(buf, ends[x], True, ls, le, cs, ce, ns, ne, nc, k))
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _segment_fill(cps, doc_ptr, buf, norm_ptr, unit, slots, starts, ends, nstart, nend, counts):
     for d in prange(doc_ptr.shape[0] - 1):
         o = slots[d]
@@ -355,7 +355,7 @@ def _segment_fill(cps, doc_ptr, buf, norm_ptr, unit, slots, starts, ends, nstart
                  starts, ends, nstart, nend, o, o + k)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _pack(slots, bptr, src, dst):
     for d in prange(bptr.shape[0] - 1):
         a = slots[d]
@@ -406,7 +406,7 @@ def segment(cps, doc_ptr, buf, norm_ptr, unit):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def set_digests(indptr, values):
     """A 64-bit digest of each CSR row's shingle set (equal sets, equal digests).
 
