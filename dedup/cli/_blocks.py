@@ -129,8 +129,9 @@ def run_collapse(args, ui) -> int:
 
 class InOrder:
     """``texts[i]`` of documents 0, 1, 2, ... asked in order (``write_corpus``'s second pass): each document's
-    cleaned text, from ``(CollapsedDoc, original)`` pairs as collapse cuts them; ``on_doc(position, doc,
-    original)`` is called once for each, in order (``finish`` runs it for those never asked for)."""
+    cleaned text, from ``(CollapsedDoc, original)`` pairs as collapse cuts them, or None for a document that
+    collapse left as it was (its record is then copied byte for byte); ``on_doc(position, doc, original)`` is
+    called once for each, in order (``finish`` runs it for those never asked for)."""
 
     def __init__(self, pairs, on_doc):
         self._it = iter(pairs)
@@ -144,7 +145,7 @@ class InOrder:
         while self._next <= i:
             doc, original = next(self._it)
             self._on(self._next, doc, original)
-            self._text = doc.text
+            self._text = None if doc.text is original else doc.text
             self._next += 1
         return self._text
 

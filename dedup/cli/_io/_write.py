@@ -202,7 +202,8 @@ def write_corpus(corpus, dest: str, *, keep=None, texts=None, text_field: str = 
     corpus : a ``Corpus`` or a ``Stream``: its sources and, per document,
         source and record; its texts are not used.
     keep : sequence of bool per document, optional (None keeps all).
-    texts : list of str per document, optional: replaces each document's text.
+    texts : list of str per document, optional: replaces each document's text
+        (an item None keeps that document's record as it is).
     outputs : :class:`Outputs`, optional: ``dest`` appears when it commits.
 
     One source is written to the file ``dest``; several to the folder
@@ -309,11 +310,12 @@ def _write_source(src, wanted: _Wanted, dest, texts, text_field, compress, outpu
         if src.kind == "text":
             i = wanted.get(0)
             if i is not None:
-                if texts is None:
+                new = None if texts is None else texts[i]
+                if new is None:
                     with open(src.path, "rb") as f:
                         shutil.copyfileobj(f, out)
                 else:
-                    out.write(texts[i].encode("utf-8"))
+                    out.write(new.encode("utf-8"))
         elif src.kind == "lines" and src.encoding is not None:  # lines of a file in another encoding
             with src.open() as f:
                 text = f.read().decode(src.encoding, src.errors)
@@ -321,7 +323,8 @@ def _write_source(src, wanted: _Wanted, dest, texts, text_field, compress, outpu
             for lineno, line in enumerate(text.split("\n"), 1):
                 i = wanted.get(lineno)
                 if i is not None:
-                    out.write((line.rstrip("\r") if texts is None else texts[i]).encode("utf-8") + b"\n")
+                    new = None if texts is None else texts[i]
+                    out.write((line.rstrip("\r") if new is None else new).encode("utf-8") + b"\n")
         elif src.kind in ("jsonl", "lines"):
             with src.open() as f:
                 for lineno, line in enumerate(f, 1):
@@ -330,12 +333,13 @@ def _write_source(src, wanted: _Wanted, dest, texts, text_field, compress, outpu
                     i = wanted.get(lineno)
                     if i is None:
                         continue
-                    if texts is not None:
+                    new = None if texts is None else texts[i]
+                    if new is not None:
                         if src.kind == "lines":
-                            line = texts[i].encode("utf-8")
+                            line = new.encode("utf-8")
                         else:
                             rec = json.loads(line.removeprefix(codecs.BOM_UTF8))
-                            rec[text_field] = texts[i]
+                            rec[text_field] = new
                             line = json.dumps(rec, ensure_ascii=False).encode("utf-8")
                     out.write(line if line.endswith(b"\n") else line + b"\n")
         elif src.kind == "json":
@@ -345,7 +349,7 @@ def _write_source(src, wanted: _Wanted, dest, texts, text_field, compress, outpu
             for k, rec in enumerate(records, 1):
                 i = wanted.get(k)
                 if i is not None:
-                    if texts is not None:
+                    if texts is not None and texts[i] is not None:
                         rec[text_field] = texts[i]
                     kept.append(rec)
             out.write(json.dumps(kept, ensure_ascii=False, indent=1).encode("utf-8") + b"\n")
@@ -361,7 +365,7 @@ def _write_source(src, wanted: _Wanted, dest, texts, text_field, compress, outpu
                 for row, values in enumerate(reader, 1):
                     i = wanted.get(row)
                     if i is not None:
-                        if texts is not None:
+                        if texts is not None and texts[i] is not None:
                             values[ti] = texts[i]
                         writer.writerow(values)
             text_out.flush()
@@ -389,7 +393,11 @@ def _write_parquet(src, dest, wanted: _Wanted, texts, text_field, outputs=None) 
                 part = pa.Table.from_batches([batch]).take(pa.array(recs - row, type=pa.int64()))
                 if texts is not None:
                     k = part.schema.get_field_index(text_field)
-                    part = part.set_column(k, text_field, pa.array([texts[p] for p in pos.tolist()], type=pa.string()))
+                    new = [texts[p] for p in pos.tolist()]
+                    if None in new:  # a record kept as it is: its own value
+                        old = part.column(k).to_pylist()
+                        new = [o if t is None else t for o, t in zip(old, new)]
+                    part = part.set_column(k, text_field, pa.array(new, type=pa.string()))
                 held.append(part)
                 size += part.nbytes
             row += batch.num_rows
