@@ -79,15 +79,17 @@ def features(pdf: pd.DataFrame, text: str, id: str | None, cfg: CollapseConfig, 
 
 
 def _client():
-    """The active ``distributed.Client``, or None (a local scheduler)."""
+    """The ``distributed.Client`` Dask would compute with now, or None (a local scheduler, or one that
+    ``dask.config.set(scheduler=...)`` chose over the client)."""
     try:
         from distributed import default_client
     except ImportError:  # pragma: no cover - dask without distributed
         return None
     try:
-        return default_client()
+        client = default_client()
     except ValueError:
         return None
+    return client if dask.base.get_scheduler() == client.get else None
 
 
 def _in_order(tasks: list):
