@@ -288,8 +288,7 @@ def _blocks_plan(ddf, text, id, config, options, memory, workdir, numba_threads,
     budget = _spill.Budget(_spill.parse_size(memory) if memory is not None else _spill.default_memory(), workdir)
     try:
         job = blocks_graph.job(ddf, text=text, id=id, cfg=cfg, threads=numba_threads)
-        with _timed(times, "plan"):
-            p, ids, sizes = blocks_graph.plan(job, budget)
+        p, ids, sizes = blocks_graph.plan(job, budget, times)
     except BaseException:
         budget.close()
         raise
@@ -335,7 +334,9 @@ def collapse(ddf, text: str = "text", id: str | None = "id", *, config: Collapse
         Also return a dict: ``documents``, ``partitions``, ``blocks``,
         ``removals``, ``spilled`` (whether the client's budget was
         exceeded), ``disk`` (bytes its work files took) and ``times``
-        (wall seconds).
+        (wall seconds of ``features``, computed on the workers and
+        gathered, ``plan`` on the client, and ``slices``, the partitions'
+        slices of it; the cut runs when the frames are computed).
     **options
         Any other field of ``CollapseConfig`` (``unit``, ``mode``,
         ``remove``, ``threshold``, ``ngram``, ``min_docs``, ...), as for

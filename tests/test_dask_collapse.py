@@ -171,3 +171,26 @@ def test_bad_input_names_the_problem(client):
     nulls = pd.DataFrame({"id": ["x", None], "text": ["a", "b"]})
     with pytest.raises(ValueError, match="id column 'id' is null"):
         ddk.collapse(dd.from_pandas(nulls, npartitions=1))
+
+
+def test_cli_collapse_on_dask_writes_what_the_local_engine_writes(client, tmp_path):
+    import json
+    import subprocess
+
+    from tests.test_dask import _near_dups
+
+    df = crawl_frame(120, seed=8)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in zip(df["id"], df["text"])))
+    outputs = {}
+    for name, flags in [("local", []), ("dask", ["--dask"]), ("scheduler", ["--scheduler", client.scheduler.address])]:
+        out = tmp_path / f"{name}.jsonl"
+        r = subprocess.run([*_near_dups(), "collapse", str(src), "-o", str(out), "--id-field", "id", "--mode",
+                            "remove_all", "-q", *flags], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        outputs[name] = (out.read_text(), (tmp_path / f"{name}.removals.jsonl").read_text())
+    assert outputs["local"][1].count("\n") > 100  # something was removed
+    assert outputs["dask"] == outputs["local"] == outputs["scheduler"]
+    r = subprocess.run([*_near_dups(), "collapse", str(src), "--dry-run", "--passages", "--dask"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "passages=True is not supported on Dask" in r.stderr

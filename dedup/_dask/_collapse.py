@@ -20,6 +20,7 @@ answers equal ``dedup.collapse(ddf.compute())`` whatever the partitioning.
 from __future__ import annotations
 
 import os
+import time
 from typing import NamedTuple
 
 import dask
@@ -119,9 +120,11 @@ def _in_order(tasks: list):
             client.cancel([f for f in batch if f is not None])
 
 
-def plan(job: Job, budget) -> tuple[_plan.Plan, np.ndarray, np.ndarray]:
+def plan(job: Job, budget, times: dict) -> tuple[_plan.Plan, np.ndarray, np.ndarray]:
     """``(plan, ids, sizes)``: the plan of the corpus from every partition's features, gathered in order to the
-    client and spooled within ``budget``; the ids of every document (an array) and each partition's size."""
+    client and spooled within ``budget``; the ids of every document (an array) and each partition's size.
+    ``times`` gets the wall seconds of the ``features`` (computed and gathered) and of the ``plan``."""
+    t = time.perf_counter()
     cfg = job.cfg
     bands, _ = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
     spools = _plan.Spools(budget, bands)
@@ -140,7 +143,12 @@ def plan(job: Job, budget) -> tuple[_plan.Plan, np.ndarray, np.ndarray]:
     else:
         ids = np.concatenate(ids) if ids else np.zeros(0, dtype=object)
         _unique(ids, job.id)
-    return _plan.plan(ids.tolist(), spools.finish(), cfg, budget), ids, sizes
+    arrays = spools.finish()
+    times["features"] = time.perf_counter() - t
+    t = time.perf_counter()
+    p = _plan.plan(ids.tolist(), arrays, cfg, budget)
+    times["plan"] = time.perf_counter() - t
+    return p, ids, sizes
 
 
 def _unique(ids: np.ndarray, column: str) -> None:

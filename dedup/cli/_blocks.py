@@ -48,11 +48,27 @@ def _kinds(value: str) -> tuple:
 
 
 def _collapsed(args, ui, corpus, what: str):
-    """``dedup.collapse`` or ``dedup.blocks`` of the corpus with the command's config."""
+    """``dedup.collapse`` or ``dedup.blocks`` of the corpus with the command's config (collapse on Dask with
+    --dask or --scheduler)."""
+    if what == "collapse" and (args.dask or args.scheduler):
+        return _dask_collapse(args, ui, corpus)
     ui.note(f"dedup.{what}(config={args.config})")
     fn = dedup.collapse if what == "collapse" else dedup.blocks
     return calling(ui, f"{what}: {plural(len(corpus), 'document')}", fn, zip(corpus.ids, corpus.texts),
                    config=args.config)
+
+
+def _dask_collapse(args, ui, corpus):
+    """``dedup.collapse`` on Dask: a new LocalCluster (--dask) or the one at --scheduler."""
+    try:
+        from . import _dask
+        import dedup.dask  # noqa: F401  (its ImportError names the pip command)
+    except ImportError as e:
+        raise UsageError(f"--dask/--scheduler: {e}") from None
+    where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
+    ui.note(f"dedup.dask.collapse(config={args.config}) on {where}")
+    return calling(ui, f"collapse: {plural(len(corpus), 'document')} on {where}", _dask.collapse, corpus.ids,
+                   corpus.texts, scheduler=args.scheduler, config=args.config)
 
 
 # =========================================================================== collapse
@@ -71,6 +87,11 @@ def collapse_arguments(p) -> None:
     p.add_argument("--passages", action="store_true", default=None,
                    help="also report passages of 8+ words shared with an earlier document inside kept blocks "
                         "(kind passage; reported, never removed)")
+    g = p.add_argument_group("dask (pip install \"near-dups[dask]\")")
+    g.add_argument("--dask", action="store_true",
+                   help="collapse on a local Dask cluster of worker processes (same answers)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="collapse on the running Dask cluster at ADDRESS (tcp://host:8786)")
 
 
 def run_collapse(args, ui) -> int:
