@@ -146,7 +146,7 @@ def plan(job: Job, budget, times: dict) -> tuple[_plan.Plan, np.ndarray, np.ndar
     arrays = spools.finish()
     times["features"] = time.perf_counter() - t
     t = time.perf_counter()
-    p = _plan.plan(ids.tolist(), arrays, cfg, budget)
+    p = _plan.plan(ids, arrays, cfg, budget)
     times["plan"] = time.perf_counter() - t
     return p, ids, sizes
 
@@ -303,4 +303,4 @@ def groups(job: Job, p: _plan.Plan, sizes: np.ndarray) -> list:
     for w, got in zip((w for w in wanted if w.shape[0]), found):
         for g, t in zip(w.tolist(), got):
             texts[g] = t
-    return _plan.groups(p, job.cfg, spans, texts)
+    return _plan.groups(p._replace(ids=p.ids.tolist()), job.cfg, spans, texts)  # ids as Python objects
