@@ -45,6 +45,13 @@ Stages, and how they map onto Dask (one function each in ``dedup._dask._graph``)
        connected components run on the cluster by alternating large-star and
        small-star steps (Kiveris et al., SoCC 2014) over a fixed number of
        partitions, persisted each round.
+
+Collapse (``collapse``, ``blocks``; ``dedup._dask._collapse``)
+    The three steps of the local engine (``dedup._blocks._plan``): each
+    partition's blocks featurized on the workers; the features gathered to
+    the client in partition order, within a memory budget, for the plan of
+    the whole corpus; each partition cut on the workers by its own slice of
+    the plan, which travels in the graph with its task.
 """
 
 from __future__ import annotations
@@ -111,9 +118,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
     _check_frame(ddf, text, id, keep)
     if shuffle_method not in SHUFFLE_METHODS:
         raise ValueError(f"shuffle_method must be one of {SHUFFLE_METHODS}, got {shuffle_method!r}")
-    if numba_threads is not None and (isinstance(numba_threads, bool) or not isinstance(numba_threads, int)
-                                      or numba_threads < 1):
-        raise ValueError(f"numba_threads must be an int >= 1 or None, got {numba_threads!r}")
+    _check_threads(numba_threads)
     if isinstance(max_edges, bool) or not isinstance(max_edges, int) or max_edges < 0:
         raise ValueError(f"max_edges must be an int >= 0, got {max_edges!r}")
     config = Config(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm, seed=seed,
