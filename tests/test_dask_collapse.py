@@ -106,6 +106,12 @@ def test_report_mode_and_options(client):
     check(partitioned(df, 3), config=dedup.CollapseConfig(remove=("boilerplate",)), min_docs=4)
 
 
+def test_many_partitions_are_gathered_in_order_a_window_at_a_time(client):
+    """More partitions than the windows of features the client keeps in flight (2 x 2 worker threads each)."""
+    info, _ = check(dd.from_pandas(crawl_frame(150, seed=2), npartitions=19, sort=False))
+    assert info["partitions"] == 19
+
+
 def test_blocks_equal_local_engine(client, seeds):
     for df in (crawl_frame(200, seed=7), seed_frame(seeds)):
         for npartitions in (1, 3, 7):

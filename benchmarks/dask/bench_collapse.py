@@ -160,7 +160,8 @@ def main(argv=None) -> int:
           f"{dsk['blocks']} blocks, {loc['removals']} removals")
     print(f"local : {loc['wall']:.2f} s, peak {loc['peak_mb']:.0f} MB (load before {loc['load_before'][0]:.2f})")
     print(f"dask  : {dsk['wall']:.2f} s on {dsk['workers']} workers x 1 thread (memory_limit "
-          f"{dsk['memory_limit'] or 'auto'}), plan on the client {dsk['plan_wall']:.2f} s; client budget spilled: "
+          f"{dsk['memory_limit'] or 'auto'}), features + plan {dsk['plan_wall']:.2f} s ("
+          f"{', '.join(f'{k} {v:.2f} s' for k, v in dsk['times'].items())}); client budget spilled: "
           f"{dsk['client_spilled']}; workers' spill written {dsk['worker_disk_written'] / 1e6:.1f} MB; "
           f"peak {dsk['peak_mb']:.0f} MB (client {dsk['client_peak_mb']:.0f}, workers "
           f"{', '.join(f'{x:.0f}' for x in dsk['worker_peak_mb'])}) (load before {dsk['load_before'][0]:.2f})")
