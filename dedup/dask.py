@@ -45,6 +45,13 @@ Stages, and how they map onto Dask (one function each in ``dedup._dask._graph``)
        connected components run on the cluster by alternating large-star and
        small-star steps (Kiveris et al., SoCC 2014) over a fixed number of
        partitions, persisted each round.
+
+Collapse (``collapse``, ``blocks``; ``dedup._dask._collapse``)
+    The three steps of the local engine (``dedup._blocks._plan``): each
+    partition's blocks featurized on the workers; the features gathered to
+    the client in partition order, within a memory budget, for the plan of
+    the whole corpus; each partition cut on the workers by its own slice of
+    the plan, which travels in the graph with its task.
 """
 
 from __future__ import annotations
@@ -63,13 +70,16 @@ except ImportError as e:  # pragma: no cover - exercised in a subprocess test
         'missing): pip install "near-dups[dask]"'
     ) from e
 
+from ._blocks._collapse import CollapsedFrames
+from ._dask import _collapse as blocks_graph
 from ._dask import _graph as graph
-from ._core._config import Config
+from ._core import _spill
+from ._core._config import CollapseConfig, Config, resolve
 from ._core._options import KEEP as KEEP_POLICIES
 from ._indexing import _pipeline
 from ._indexing._pipeline import lsh_shape
 
-__all__ = ["MAX_EDGES", "drop_duplicates", "find_duplicates"]
+__all__ = ["MAX_EDGES", "blocks", "collapse", "drop_duplicates", "find_duplicates"]
 
 MAX_EDGES = 50_000_000
 """Verified edges gathered to the client for the local union-find, at most.
@@ -110,9 +120,7 @@ def _run(ddf, *, text, id, threshold, ngram, shingle, num_perm, seed, bands, row
     _check_frame(ddf, text, id, keep)
     if shuffle_method not in SHUFFLE_METHODS:
         raise ValueError(f"shuffle_method must be one of {SHUFFLE_METHODS}, got {shuffle_method!r}")
-    if numba_threads is not None and (isinstance(numba_threads, bool) or not isinstance(numba_threads, int)
-                                      or numba_threads < 1):
-        raise ValueError(f"numba_threads must be an int >= 1 or None, got {numba_threads!r}")
+    _check_threads(numba_threads)
     if isinstance(max_edges, bool) or not isinstance(max_edges, int) or max_edges < 0:
         raise ValueError(f"max_edges must be an int >= 0, got {max_edges!r}")
     config = Config(threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm, seed=seed,
@@ -267,3 +275,155 @@ def drop_duplicates(ddf, text: str = "text", id: str | None = "id", **options):
 
 def _take_kept(part, keep):
     return part[keep.to_numpy()]
+
+
+def _check_threads(numba_threads):
+    if numba_threads is not None and (isinstance(numba_threads, bool) or not isinstance(numba_threads, int)
+                                      or numba_threads < 1):
+        raise ValueError(f"numba_threads must be an int >= 1 or None, got {numba_threads!r}")
+
+
+def _blocks_plan(ddf, text, id, config, options, memory, workdir, numba_threads, times):
+    """``(job, plan, ids, sizes, budget)`` of ``collapse`` and ``blocks``: features per partition, plan on the
+    client within the budget (closed by the caller)."""
+    _check_frame(ddf, text, id, "first")
+    _check_threads(numba_threads)
+    cfg = resolve(CollapseConfig, config, options)
+    if cfg.passages:
+        raise ValueError("passages=True is not supported on Dask: collapse there, then find passages with "
+                         "dedup.passages, or run dedup.collapse locally")
+    budget = _spill.Budget(_spill.parse_size(memory) if memory is not None else _spill.default_memory(), workdir)
+    try:
+        job = blocks_graph.job(ddf, text=text, id=id, cfg=cfg, threads=numba_threads)
+        p, ids, sizes = blocks_graph.plan(job, budget, times)
+    except BaseException:
+        budget.close()
+        raise
+    return job, p, ids, sizes, budget
+
+
+def collapse(ddf, text: str = "text", id: str | None = "id", *, config: CollapseConfig | None = None,
+             memory=None, workdir=None, numba_threads: int | None = 1, return_info: bool = False, **options):
+    """Remove repeated blocks inside documents and across a Dask DataFrame, as ``dedup.collapse`` does.
+
+    The blocks of every partition are cut and shingled on the workers; their
+    features (about a tenth of the text on a templated site: the shingles
+    only of the first block of each distinct set) are gathered to the client
+    in partition order, which decides every block's fate for the whole corpus
+    as the local engine does (within ``memory``, spilled to ``workdir`` past
+    it); each partition is then cut on the workers by its own slice of those
+    decisions. Equal to ``dedup.collapse(ddf.compute(), text=text, id=id,
+    ...)`` whatever the partitioning and number of workers.
+
+    Parameters
+    ----------
+    ddf : dask.dataframe.DataFrame
+        One document per row; its order is (partition index, row in
+        partition), which decides which copy is "first".
+    text : str, default "text"
+        Column of texts (str).
+    id : str or None, default "id"
+        Column of unique document ids; None numbers documents 0, 1, ... in
+        order.
+    config : CollapseConfig, optional
+        Every option at once; options given beside it replace its fields.
+    memory : int or str, optional
+        Budget on the client for the blocks' features and decisions, such
+        as ``"2GB"`` (default: half the RAM available); past it they go to
+        ``.npy`` files in a work directory made in ``workdir``.
+    workdir : path, optional
+        Where the client's work directory is made (default: the system's
+        temporary folder); it is removed before the function returns.
+    numba_threads : int or None, default 1
+        Threads each task's numba kernels may use (as for
+        ``find_duplicates``).
+    return_info : bool, default False
+        Also return a dict: ``documents``, ``partitions``, ``blocks``,
+        ``removals``, ``spilled`` (whether the client's budget was
+        exceeded), ``disk`` (bytes its work files took) and ``times``
+        (wall seconds of ``features``, computed on the workers and
+        gathered, ``plan`` on the client, and ``slices``, the partitions'
+        slices of it; the cut runs when the frames are computed).
+    **options
+        Any other field of ``CollapseConfig`` (``unit``, ``mode``,
+        ``remove``, ``threshold``, ``ngram``, ``min_docs``, ...), as for
+        ``dedup.collapse``; ``passages=True`` is refused.
+
+    Returns
+    -------
+    CollapsedFrames
+        ``docs``: ``ddf`` with its text column replaced by the cleaned text,
+        other columns, rows and partitions unchanged. ``removals``: one row
+        per removal, partition ``k`` holding those of ``ddf``'s partition
+        ``k`` in document order, indexed 0, 1, ... across the corpus; columns
+        ``id``, ``start``, ``end``, ``kind``, ``source_id``, ``source_start``,
+        ``source_end`` (null for a separator: ``Int64`` and the id column's
+        dtype made nullable) and ``similarity``, as ``dedup.collapse`` gives
+        for a pandas frame. Both are lazy: a task per partition reads
+        ``ddf``'s partition again (persist ``ddf`` first if computing it is
+        costly) and makes both frames' parts, so compute them together
+        (``dask.compute(out.docs, out.removals)``, or write them with
+        ``compute=False`` and one ``dask.compute``). The decisions travel
+        in the graph, a partition's slice with its task.
+    (CollapsedFrames, dict)
+        With ``return_info=True``.
+
+    Examples
+    --------
+    >>> import pandas as pd, dask, dask.dataframe as dd
+    >>> import dedup.dask
+    >>> share = "Share this page with your friends and family today"
+    >>> df = pd.DataFrame({"id": ["a", "b"],
+    ...                    "text": [f"Menu\\nFirst story.\\n{share}", f"Menu\\nSecond story.\\n{share}"]})
+    >>> out = dedup.dask.collapse(dd.from_pandas(df, npartitions=2))
+    >>> docs, removals = dask.compute(out.docs, out.removals)
+    >>> docs["text"].tolist()[1]
+    'Menu\\nSecond story.'
+    >>> removals.values.tolist()
+    [['b', 19, 69, 'syndicated', 'a', 18, 68, 1.0]]
+    """
+    times: dict = {}
+    job, p, ids, sizes, budget = _blocks_plan(ddf, text, id, config, options, memory, workdir, numba_threads,
+                                              times)
+    try:
+        apply = blocks_graph.MODES[job.cfg.mode][1]
+        with _timed(times, "slices"):
+            docs, removals = blocks_graph.cut_frames(job, ddf._meta, list(blocks_graph.cuts(p, ids, sizes, apply)))
+        info = dict(documents=int(sizes.sum()), partitions=len(job.parts), blocks=int(p.bptr[-1]),
+                    removals=int(p.removed.shape[0]), spilled=budget.spilled, disk=budget.disk_bytes(), times=times)
+    finally:
+        del p
+        budget.close()
+    out = CollapsedFrames(docs, removals)
+    return (out, info) if return_info else out
+
+
+def blocks(ddf, text: str = "text", id: str | None = "id", *, config: CollapseConfig | None = None, memory=None,
+           workdir=None, numba_threads: int | None = 1, **options):
+    """Every block of a Dask DataFrame that occurs more than once, with all its occurrences, as ``dedup.blocks``.
+
+    Takes the options of ``collapse`` (``mode`` and ``remove`` do not
+    apply); the groups are made on the client from the features gathered
+    there, and the text of each group's first copy is read from its
+    partition.
+
+    Returns
+    -------
+    list of BlockGroup, ordered by first occurrence: equal to
+    ``dedup.blocks(ddf.compute(), text=text, id=id, ...)``.
+
+    Examples
+    --------
+    >>> import pandas as pd, dask.dataframe as dd
+    >>> import dedup.dask
+    >>> df = pd.DataFrame({"id": ["a", "b"], "text": ["Menu\\nHello there.", "MENU\\nBye now."]})
+    >>> g = dedup.dask.blocks(dd.from_pandas(df, npartitions=2))
+    >>> [(x.kind, x.text, x.occurrences, x.n_docs) for x in g]
+    [('syndicated', 'Menu', (Span(id='a', start=0, end=4), Span(id='b', start=0, end=4)), 2)]
+    """
+    job, p, ids, sizes, budget = _blocks_plan(ddf, text, id, config, options, memory, workdir, numba_threads, {})
+    try:
+        return blocks_graph.groups(job, p, sizes)
+    finally:
+        del p
+        budget.close()

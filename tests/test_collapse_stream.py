@@ -87,3 +87,16 @@ def test_passages_in_a_budget_are_refused():
 def test_a_bad_budget_is_refused():
     with pytest.raises(ValueError, match="memory must be a size"):
         dedup.collapse(["a b c"], memory="lots")
+
+
+def test_frame_removals_of_many_chunks(chunk):
+    """A frame cut chunk by chunk (a removals table per chunk) gives every chunk's removals, in order."""
+    import pandas as pd
+
+    docs = crawl_docs(200, seed=9)
+    out = dedup.collapse(pd.DataFrame({"id": [i for i, _ in docs], "text": [t for _, t in docs]}))
+    want = [(d.id, r.start, r.end, r.kind, r.source.id if r.source else None, r.similarity)
+            for d in dedup.collapse(docs) for r in d.removed]
+    got = out.removals[["id", "start", "end", "kind", "source_id", "similarity"]]
+    assert [tuple(x) for x in got.astype(object).where(got.notna(), None).values.tolist()] == want
+    assert len(want) > 100

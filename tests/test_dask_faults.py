@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 
+dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
@@ -37,14 +38,10 @@ def _busy(client) -> bool:
     return any(client.processing().values())
 
 
-@pytest.mark.slow
-def test_killing_a_worker_mid_run_changes_no_answer():
-    _warm()  # compiled and cached here, so the workers (and the one that replaces the victim) load the cache
-    df = _frame()
-    idx = dedup.index(zip(df["id"], df["text"]), threshold=0.7)
-    ids = np.array(idx.ids, dtype=object)
-    want_labels, want_keep, want_pairs = ids[idx.labels()].tolist(), idx.keep_mask().tolist(), idx.pairs()
-
+def _kill_a_worker_during(run) -> dict:
+    """Run ``run()`` (returns a dict of results) in a thread on a cluster of 2 workers of its own, SIGKILL one
+    worker once the cluster is busy, and return the results: the run must end without error after the kill,
+    the nanny having replaced the victim."""
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     try:
         with distributed.Client(cluster) as client:
@@ -53,9 +50,7 @@ def test_killing_a_worker_mid_run_changes_no_answer():
 
             def job():
                 try:
-                    ddf = dd.from_pandas(df, npartitions=6, sort=False)
-                    labels, pairs = ddk.find_duplicates(ddf, threshold=0.7, pairs=True)
-                    result["labels"], result["pairs"] = labels.compute(), pairs.compute()
+                    result.update(run())
                     result["done"] = time.time()
                 except BaseException as e:  # noqa: BLE001 - reported below
                     result["error"] = e
@@ -79,6 +74,23 @@ def test_killing_a_worker_mid_run_changes_no_answer():
             assert len(after) == 2 and victim not in after.values()
     finally:
         cluster.close()
+    return result
+
+
+@pytest.mark.slow
+def test_killing_a_worker_mid_run_changes_no_answer():
+    _warm()  # compiled and cached here, so the workers (and the one that replaces the victim) load the cache
+    df = _frame()
+    idx = dedup.index(zip(df["id"], df["text"]), threshold=0.7)
+    ids = np.array(idx.ids, dtype=object)
+    want_labels, want_keep, want_pairs = ids[idx.labels()].tolist(), idx.keep_mask().tolist(), idx.pairs()
+
+    def run():
+        ddf = dd.from_pandas(df, npartitions=6, sort=False)
+        labels, pairs = ddk.find_duplicates(ddf, threshold=0.7, pairs=True)
+        return {"labels": labels.compute(), "pairs": pairs.compute()}
+
+    result = _kill_a_worker_during(run)
     got = result["labels"]
     assert got["id"].tolist() == df["id"].tolist()
     assert got["cluster"].tolist() == want_labels
@@ -86,3 +98,27 @@ def test_killing_a_worker_mid_run_changes_no_answer():
     p = result["pairs"]
     assert list(zip(p["id_a"], p["id_b"], p["score"])) == want_pairs
     assert len(want_pairs) > 1000  # a corpus with work in every stage
+
+
+@pytest.mark.slow
+def test_killing_a_worker_mid_collapse_changes_no_answer():
+    """Features gathered, then partitions cut: a worker lost in either step, and the answer is the same."""
+    from benchmarks.harness import crawl
+    from tests.test_dask_collapse import _warm as warm_collapse
+    from tests.test_dask_collapse import rows
+
+    warm_collapse()
+    pages = list(crawl.pages(6000, 11))
+    df = pd.DataFrame({"id": [p.id for p in pages], "text": [p.text for p in pages]})
+    ddf = dd.from_pandas(df, npartitions=8, sort=False)
+    want = dedup.collapse(ddf.compute())
+
+    def run():
+        out = ddk.collapse(ddf)
+        docs, removals = dask.compute(out.docs, out.removals)
+        return {"docs": docs, "removals": removals}
+
+    result = _kill_a_worker_during(run)
+    pd.testing.assert_frame_equal(result["docs"], want.docs)
+    assert rows(result["removals"]) == rows(want.removals)
+    assert len(want.removals) > 10_000  # a corpus with work in every step

@@ -230,11 +230,14 @@ def removal_columns(out: list[CollapsedDoc]) -> dict:
     """Every removal of one ``collapse`` result as columns (name -> list or array), in document order."""
     counts = np.fromiter(map(len, (d.removed for d in out)), dtype=np.int64, count=len(out))
     ids = [d.id for d in out]
-    if not counts.sum():
+    # Each chunk cut has its own table (its removals, source documents numbered in the corpus): every
+    # table's columns once, in order.
+    tables = list({id(d.removed._table): d.removed._table for d in out if len(d.removed)}.values())
+    if not tables:
         ints, sim = np.zeros((0, 6), np.int64), np.zeros(0)
     else:
-        table = next(d.removed._table for d in out if len(d.removed))
-        ints, sim = table.columns
+        ints = np.concatenate([t.columns[0] for t in tables])
+        sim = np.concatenate([t.columns[1] for t in tables])
     doc = np.repeat(np.arange(len(out)), counts).tolist()
     sdoc = ints[:, 3].tolist()
     none = ints[:, 3] < 0

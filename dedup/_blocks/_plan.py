@@ -292,6 +292,29 @@ def cut(p: Plan, d0: int, texts, apply: bool, extra=None) -> list[CollapsedDoc]:
             for d, (doc_id, text, e) in enumerate(zip(ids, clean, empty.tolist()))]
 
 
+def edit_texts(texts, bptr, starts, ends, kind) -> tuple[list, np.ndarray]:
+    """``(clean texts, empty)`` of a chunk whose blocks (``bptr``, offsets in their document) have ``kind``.
+
+    What ``cut`` does to the texts, for a caller holding only the chunk's
+    slice of the plan (``dedup.dask.collapse``): blocks of kind other than
+    KEPT are cut out; ``empty[d]`` when every block of ``d`` went.
+    """
+    clean = list(texts)
+    kind = np.asarray(kind)
+    if not (kind != _block_decide.KEPT).any():
+        return clean, np.zeros(len(clean), dtype=np.bool_)
+    cps, doc_ptr = _codepoints.code_points(texts)
+    at = np.repeat(doc_ptr[:-1], np.diff(bptr))
+    eptr, cut0, cut1, keep0, keep1, empty = _block_decide.edits(cps, doc_ptr, bptr, starts + at, ends + at, kind)
+    edited = np.flatnonzero(np.diff(eptr))
+    out, out_ptr = _block_decide.apply_edits(cps, doc_ptr, eptr, cut0, cut1, keep0, keep1, edited)
+    joined = _decode(out)
+    bounds = out_ptr.tolist()
+    for k, d in enumerate(edited.tolist()):
+        clean[d] = joined[bounds[k] : bounds[k + 1]]
+    return clean, empty
+
+
 def _decode(cps) -> str:
     """The ``str`` of code points from ``_codepoints.code_points`` (uint16 holds no surrogates there)."""
     import codecs

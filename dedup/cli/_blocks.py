@@ -4,6 +4,7 @@ repeated blocks, and where they occur)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 import dedup
 
@@ -11,12 +12,20 @@ from .._core import _options
 from .._core._options import MODES, REMOVABLE
 from . import _render
 from ._command import Command, PathArg
-from ._common import (budget_options, calling, configured, emit_records, given, read, spilling,
-                      stream)
-from ._io._sources import total_bytes
-from ._io._write import Outputs, atomic_file, write_corpus
+from ._common import (
+    budget_options,
+    calling,
+    configured,
+    emit_records,
+    given,
+    read,
+    spilling,
+    stream,
+)
 from ._io._errors import EXIT_FOUND, EXIT_OK, UsageError
+from ._io._sources import total_bytes
 from ._io._ui import plural
+from ._io._write import Outputs, atomic_file, write_corpus
 
 #: The options that go to ``dedup.CollapseConfig`` (``blocks`` has no --mode or --remove).
 COLLAPSE_OPTIONS = ("unit", "mode", "remove", "threshold", "ngram", "num_perm", "seed", "passages")
@@ -49,6 +58,20 @@ def _kinds(value: str) -> tuple:
     return kinds
 
 
+def _dask_collapse(args, ui, corpus):
+    """``dedup.collapse`` on Dask: a new LocalCluster (--dask) or the one at --scheduler."""
+    try:
+        import dedup.dask  # noqa: F401  (its ImportError names the pip command)
+
+        from . import _dask
+    except ImportError as e:
+        raise UsageError(f"--dask/--scheduler: {e}") from None
+    where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
+    ui.note(f"dedup.dask.collapse(config={args.config}) on {where}")
+    return calling(ui, f"collapse: {plural(len(corpus), 'document')} on {where}", _dask.collapse, corpus.ids,
+                   corpus.texts, scheduler=args.scheduler, config=args.config)
+
+
 # =========================================================================== collapse
 def collapse_arguments(p) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for standard input")
@@ -65,51 +88,53 @@ def collapse_arguments(p) -> None:
     p.add_argument("--passages", action="store_true", default=None,
                    help="also report passages of 8+ words shared with an earlier document inside kept blocks "
                         "(kind passage; reported, never removed)")
+    g = p.add_argument_group("dask (pip install \"near-dups[dask]\")")
+    g.add_argument("--dask", action="store_true",
+                   help="collapse on a local Dask cluster of worker processes (same answers)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="collapse on the running Dask cluster at ADDRESS (tcp://host:8786)")
 
 
 def run_collapse(args, ui) -> int:
     """Read the input as a stream (features of each chunk, within --memory), make the plan, then write every
-    document and its removals as collapse cuts them (a second pass over the input; nothing is held whole)."""
-    with stream(args, ui, args.paths, output=None if args.dry_run else args.output) as corpus:
-        bar = ui.progress(total_bytes(corpus.sources), "read, cut + shingle blocks")
-        corpus.progress = bar.update
+    document and its removals as collapse cuts them (a second pass over the input; nothing is held whole).
+    With --dask or --scheduler, the corpus is read, collapsed on the cluster, then written the same way."""
+    on_dask = bool(args.dask or args.scheduler)
+    opener = read if on_dask else stream
+    with opener(args, ui, args.paths, output=None if args.dry_run else args.output) as corpus:
+        if on_dask:
+            results = _dask_collapse(args, ui, corpus)
+            done = contextlib.nullcontext()
 
-        def read_all(c):
-            bar.close()
-            ui.note(f"read {plural(len(c), 'document')} from {plural(len(c.sources), 'file')}, "
-                    f"{c.nbytes / 1e6:.2f} MB")
-            ui.status("groups of blocks, decisions")
-
-        corpus.at_end.append(read_all)
-        spill = budget_options(args)
-        ui.note(f"dedup.collapse(config={args.config}, memory={spill['memory']})")
-        try:
-            out = calling(ui, None, spilling, spill, 0, dedup.collapse, corpus.documents(), config=args.config)
-        finally:
-            bar.close()
-        ui.swept(out.stats["swept"])
+            def pairs():
+                return zip(results, corpus.texts)
+        else:
+            out = _stream_collapse(args, ui, corpus)
+            done, pairs = out, out.with_originals
         ids = corpus.ids
+        # The stream's results are numbered by position; the cluster's carry the ids.
+        id_of = (lambda x: x) if on_dask else ids.__getitem__
         counts = [0, 0]  # removals, documents touched
         removals: list = []
 
         def records(pos, doc, original):
-            recs = _render.removal_records([doc], [original], ids.__getitem__)
+            recs = _render.removal_records([doc], [original], id_of)
             if recs:
                 counts[0] += len(recs)
                 counts[1] += 1
             return recs
 
-        with out:
+        with done:
             if args.dry_run:
                 ui.status("cutting")
-                for pos, (doc, original) in enumerate(out.with_originals()):
+                for pos, (doc, original) in enumerate(pairs()):
                     removals += records(pos, doc, original)
                 ui.status(None)
                 emit_records(args, removals, _render.REMOVAL_COLUMNS, lambda o, shown, style: _render.render_removals(
                     o, shown, n_docs=len(corpus), style=style), ids)
                 where = "dry run, nothing written"
             else:
-                lines = _render.RemovalLines(ids.__getitem__)
+                lines = _render.RemovalLines(id_of)
                 with Outputs() as outputs, atomic_file(args.removals, "w", outputs=outputs) as rout:
                     def write(pos, doc, original):
                         n = len(doc.removed)
@@ -118,13 +143,34 @@ def run_collapse(args, ui) -> int:
                             counts[1] += 1
                             rout.write(lines(doc, original))
 
-                    texts = InOrder(out.with_originals(), write)
+                    texts = InOrder(pairs(), write)
                     calling(ui, "cutting, writing", write_corpus, corpus, args.output, texts=texts,
                             text_field=args.text_field, outputs=outputs)
                     texts.finish()
                 where = f"written to {args.output}, removals in {args.removals}"
         ui.summary(corpus, f"{plural(counts[0], 'removal')} in {plural(counts[1], 'document')}, {where}")
     return EXIT_FOUND if args.fail_on_duplicates and counts[0] else EXIT_OK
+
+
+def _stream_collapse(args, ui, corpus):
+    """``dedup.collapse`` of the stream ``corpus`` within --memory: the plan made, a ``Collapsing`` to iterate."""
+    bar = ui.progress(total_bytes(corpus.sources), "read, cut + shingle blocks")
+    corpus.progress = bar.update
+
+    def read_all(c):
+        bar.close()
+        ui.note(f"read {plural(len(c), 'document')} from {plural(len(c.sources), 'file')}, {c.nbytes / 1e6:.2f} MB")
+        ui.status("groups of blocks, decisions")
+
+    corpus.at_end.append(read_all)
+    spill = budget_options(args)
+    ui.note(f"dedup.collapse(config={args.config}, memory={spill['memory']})")
+    try:
+        out = calling(ui, None, spilling, spill, 0, dedup.collapse, corpus.documents(), config=args.config)
+    finally:
+        bar.close()
+    ui.swept(out.stats["swept"])
+    return out
 
 
 class InOrder:

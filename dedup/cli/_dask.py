@@ -84,3 +84,38 @@ def run(ids: list, texts: list, *, scheduler: str | None = None, workers: int | 
     j = np.fromiter((where[b] for b in p["id_b"].tolist()), dtype=np.int64, count=len(p))
     return DaskResult(list(ids), label, got["keep"].to_numpy(dtype=bool), keep,
                       (i, j, p["score"].to_numpy(dtype=np.float64)))
+
+
+def collapse(ids: list, texts: list, *, scheduler: str | None = None, workers: int | None = None,
+             config=None) -> list:
+    """``dedup.collapse(zip(ids, texts), config=config)`` on Dask: the ``CollapsedDoc`` of every document, in
+    order, from ``dedup.dask.collapse`` (documents numbered by position there; ids put back here).
+
+    Raises ImportError naming the pip command when the ``dask`` extra is missing.
+    """
+    import dask
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from .. import dask as ddk
+    from .._blocks._records import CollapsedDoc, Removal, Span
+
+    n = len(ids)
+    frame = pd.DataFrame({"text": pd.Series(texts, dtype=object)})
+    npartitions = max(1, -(-n // PARTITION_DOCS))
+    with client(scheduler, workers), dask.config.set({"dataframe.convert-string": False}):  # texts stay str
+        ddf = dd.from_pandas(frame, npartitions=npartitions, sort=False)
+        out = ddk.collapse(ddf, id=None, config=config)
+        docs, removals = dask.compute(out.docs, out.removals)
+    clean = docs["text"].tolist()
+    doc = removals["id"].to_numpy(dtype=np.int64)
+    bounds = np.searchsorted(doc, np.arange(n + 1)).tolist()
+    has = removals["source_id"].notna().to_numpy().tolist()
+    src = removals["source_id"].fillna(-1).to_numpy(dtype=np.int64).tolist()
+    sstart = removals["source_start"].fillna(-1).to_numpy(dtype=np.int64).tolist()
+    send = removals["source_end"].fillna(-1).to_numpy(dtype=np.int64).tolist()
+    records = [Removal(s, e, k, Span(ids[d], a, b) if h else None, sim) for s, e, k, h, d, a, b, sim in zip(
+        removals["start"].tolist(), removals["end"].tolist(), removals["kind"].tolist(), has, src, sstart, send,
+        removals["similarity"].tolist())]
+    return [CollapsedDoc(ids[d], clean[d], tuple(records[bounds[d]:bounds[d + 1]]),
+                         clean[d] == "" and bounds[d + 1] > bounds[d]) for d in range(n)]

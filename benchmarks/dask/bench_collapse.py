@@ -1,0 +1,173 @@
+"""Collapse: the local engine vs 2 local Dask workers on the same crawl-like pages (issue 27).
+
+Run (from the repo root; needs ``pip install "near-dups[dask]"``):
+
+    python -m benchmarks.dask.bench_collapse --pages 20000 --partitions 8 --memory-limit 3GB
+
+It writes ``benchmarks.harness.crawl.pages(--pages, --seed)`` as Parquet
+files to a temporary folder, then, each in a fresh subprocess so that peak
+memory is the run's own (both warm the kernels on 200 pages first):
+
+- ``local``: ``pandas.read_parquet`` + ``dedup.collapse(frame)``;
+- ``dask``: a ``LocalCluster`` of ``--workers`` processes (1 thread each,
+  ``--memory-limit`` each), ``dask.dataframe.read_parquet`` +
+  ``dedup.dask.collapse`` + one ``dask.compute`` of both frames.
+
+Reports wall time, peak RSS (the client process, which also runs the
+scheduler and nannies, plus each worker), whether the client's budget
+spilled (``info["spilled"]``) and the bytes the workers' spilling wrote, and
+checks the Dask result equal to the local one (a digest of the cleaned texts
+and of the removal rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.dask.bench_dask import _peak_mb, _read_probe, _start_probe, _worker_peak_mb
+
+
+def write_corpus(folder: Path, pages: int, seed: int, partitions: int) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from benchmarks.harness import crawl
+
+    rows = [(p.id, p.text) for p in crawl.pages(pages, seed)]
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, part in enumerate(np.array_split(np.arange(pages), partitions)):
+        frame = pd.DataFrame({"id": [rows[x][0] for x in part.tolist()], "text": [rows[x][1] for x in part.tolist()]})
+        frame.to_parquet(folder / f"part.{k:04d}.parquet", index=False)
+
+
+def _digest(docs, removals) -> str:
+    """One digest of the cleaned texts and the removal rows (nulls as None; dtypes aside)."""
+    h = hashlib.sha256()
+    for t in docs["text"].tolist():
+        h.update(t.encode("utf-8", "surrogatepass") + b"\0")
+    cols = ["id", "start", "end", "kind", "source_id", "source_start", "source_end", "similarity"]
+    frame = removals[cols].astype(object)
+    for row in frame.where(frame.notna(), None).values.tolist():
+        h.update(repr([None if v is None else (float(v) if k == 7 else str(v)) for k, v in enumerate(row)]).encode())
+    return h.hexdigest()
+
+
+def _warm_frame():
+    import pandas as pd
+
+    from benchmarks.harness import crawl
+
+    pages = list(crawl.pages(200, 99))
+    return pd.DataFrame({"id": [p.id for p in pages], "text": [p.text for p in pages]})
+
+
+def run_local(folder: Path) -> dict:
+    import pandas as pd
+
+    import dedup
+
+    dedup.collapse(_warm_frame())
+    t = time.perf_counter()
+    frame = pd.read_parquet(folder)
+    out = dedup.collapse(frame)
+    wall = time.perf_counter() - t
+    return dict(engine="local", wall=wall, peak_mb=_peak_mb(), documents=len(frame),
+                removals=len(out.removals), digest=_digest(out.docs, out.removals))
+
+
+def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str | None) -> dict:
+    import dask
+    import dask.dataframe as dd
+    import distributed
+
+    import dedup.dask
+
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None,
+                                       memory_limit=memory_limit or "auto")
+    client = distributed.Client(cluster)
+    w = dedup.dask.collapse(dd.from_pandas(_warm_frame(), npartitions=workers))
+    dask.compute(w.docs, w.removals)
+    client.run(_start_probe)  # after the warm-up
+    t = time.perf_counter()
+    out, info = dedup.dask.collapse(dd.read_parquet(folder), memory=memory, return_info=True)
+    planned = time.perf_counter() - t
+    docs, removals = dask.compute(out.docs, out.removals)
+    wall = time.perf_counter() - t
+    workers_mb = client.run(_worker_peak_mb)
+    probes = sorted(client.run(_read_probe).values(), key=lambda d: d["peak_rss"])
+    client.close()
+    cluster.close()
+    return dict(engine="dask", workers=workers, memory_limit=memory_limit, client_memory=memory, wall=wall,
+                plan_wall=planned, times={k: round(v, 3) for k, v in info["times"].items()},
+                partitions=info["partitions"], blocks=info["blocks"], removals=info["removals"],
+                client_spilled=info["spilled"], client_disk=info["disk"],
+                worker_disk_written=sum(d["disk_written"] for d in probes),
+                peak_mb=_peak_mb() + sum(workers_mb.values()), client_peak_mb=_peak_mb(),
+                worker_peak_mb=sorted(workers_mb.values()), digest=_digest(docs, removals))
+
+
+def _subprocess(args, engine: str, folder: Path) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.dask.bench_collapse", "--run", engine, "--folder", str(folder),
+           "--workers", str(args.workers)]
+    if args.memory_limit:
+        cmd += ["--memory-limit", args.memory_limit]
+    if args.memory:
+        cmd += ["--memory", args.memory]
+    load = os.getloadavg()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+    if r.returncode:
+        sys.stderr.write(r.stderr)
+        raise SystemExit(r.returncode)
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    res["load_before"] = load
+    return res
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--pages", type=int, default=20_000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--partitions", type=int, default=8, help="Parquet files, so Dask partitions")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--memory-limit", help="each worker's memory_limit, e.g. 3GB (default: Dask's automatic one)")
+    p.add_argument("--memory", help="dedup.dask.collapse(memory=...): the client's budget (default: half the RAM)")
+    p.add_argument("--run", choices=("local", "dask"), help=argparse.SUPPRESS)
+    p.add_argument("--folder", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.run:  # one measured run, in its own process
+        folder = Path(args.folder)
+        res = run_local(folder) if args.run == "local" else run_dask(folder, args.workers, args.memory_limit,
+                                                                      args.memory)
+        print(json.dumps(res))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "corpus"
+        write_corpus(folder, args.pages, args.seed, args.partitions)
+        size = sum(f.stat().st_size for f in folder.glob("*.parquet")) / 1e6
+        loc = _subprocess(args, "local", folder)
+        print("local", json.dumps(loc), flush=True)
+        dsk = _subprocess(args, "dask", folder)
+        print("dask", json.dumps(dsk), flush=True)
+    print(f"\n{args.pages} crawl pages (seed {args.seed}), {args.partitions} Parquet files, {size:.1f} MB; "
+          f"{dsk['blocks']} blocks, {loc['removals']} removals")
+    print(f"local : {loc['wall']:.2f} s, peak {loc['peak_mb']:.0f} MB (load before {loc['load_before'][0]:.2f})")
+    print(f"dask  : {dsk['wall']:.2f} s on {dsk['workers']} workers x 1 thread (memory_limit "
+          f"{dsk['memory_limit'] or 'auto'}), features + plan {dsk['plan_wall']:.2f} s ("
+          f"{', '.join(f'{k} {v:.2f} s' for k, v in dsk['times'].items())}); client budget spilled: "
+          f"{dsk['client_spilled']}; workers' spill written {dsk['worker_disk_written'] / 1e6:.1f} MB; "
+          f"peak {dsk['peak_mb']:.0f} MB (client {dsk['client_peak_mb']:.0f}, workers "
+          f"{', '.join(f'{x:.0f}' for x in dsk['worker_peak_mb'])}) (load before {dsk['load_before'][0]:.2f})")
+    print(f"equal to local: {dsk['digest'] == loc['digest']}; dask / local = {dsk['wall'] / loc['wall']:.2f}x")
+    return 0 if dsk["digest"] == loc["digest"] else 1
+
+
+if __name__ == "__main__":  # a process-based LocalCluster needs this guard
+    sys.exit(main())
