@@ -483,6 +483,8 @@ def summarize(runs: list, tools: list) -> dict:
                   "unmatched_lines": max(r["unmatched_lines"] for r in ok),
                   "dropped_pages": max(r["dropped_pages"] for r in ok),
                   "same_removals_every_round": len({r["removed_digest"] for r in ok}) == 1}
+        if any("removals_file_agrees" in r for r in ok):
+            out[t]["removals_file_agrees"] = all(r.get("removals_file_agrees") for r in ok)
     return out
 
 
@@ -526,6 +528,8 @@ def table(rec: dict) -> str:
             extra.append("removes different lines from round to round")
         if v["unmatched_lines"]:
             extra.append(f"{v['unmatched_lines']} output lines matched no input line")
+        if v.get("removals_file_agrees") is False:
+            extra.append("its removals file, scored directly, disagrees with its cleaned text")
         if v["dropped_pages"]:
             extra.append(f"drops {v['dropped_pages']} whole pages (every line counted removed)")
         if extra:
@@ -555,7 +559,9 @@ def write_markdown(out: str) -> str:
     for name in os.listdir(out):
         if name.startswith("peers_") and name.endswith(".json"):
             with open(os.path.join(out, name)) as f:
-                recs.append(json.load(f))
+                rec = json.load(f)
+            rec["summary"] = summarize(rec["runs"], list(rec["summary"]))  # from the runs, whichever version wrote it
+            recs.append(rec)
     recs.sort(key=lambda r: r["pages"])
     body = MARK_START + "\n\n" + "\n".join(table(r) for r in recs) + "\n" + MARK_END
     path = os.path.join(out, "PEERS.md")
