@@ -95,7 +95,7 @@ def test_the_markdown_keeps_the_text_around_its_tables(tmp_path, corpus):
     runs = [{"tool": "x", "seconds": s, "peak_rss_gib": 0.1, "peak_pss_gib": 0.1, **pc.score_outputs(corpus, outputs)}
             for s in (3.0, 1.0, 2.0)]
     rec = {"pages": len(corpus), "rounds": 3, "mb": 0.3, "lines": 1000, "started": "a", "finished": "b", "cpu": "c",
-           "load_min": 0.1, "load_max": 0.2, "seed": 5, "summary": pc.summarize(runs, ["x"]),
+           "load_min": 0.1, "load_max": 0.2, "seed": 5, "summary": pc.summarize(runs, ["x"]), "runs": runs,
            "described": {"x": "y"}, "versions": {"x": "1"}, "skipped": {"z": "not installed"}}
     (tmp_path / "peers_120.json").write_text(json.dumps(rec))
     (tmp_path / "PEERS.md").write_text(f"# Title\n\nmine\n\n{pc.MARK_START}\nold\n{pc.MARK_END}\n\nafter\n")
