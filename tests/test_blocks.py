@@ -269,6 +269,33 @@ def test_set_digests(rows):
 # --------------------------------------------------------------- decisions
 
 
+def ref_anchored(docs_blocks, labels, words, window, anchor_words):
+    """``anchored``'s bits of every block. An own block has ``anchor_words`` words or more and a group in
+    no other document. NEAR (1): an own block within ``window`` blocks, before or after; ABOVE (2): one
+    within ``window`` blocks after; TEXT (4): any block of ``anchor_words`` words within ``window`` blocks
+    after; LEAD (8): no own block before it in its document."""
+    bdoc = [d for d, m in enumerate(docs_blocks) for _ in range(m)]
+    starts = [sum(docs_blocks[:d]) for d in range(len(docs_blocks))]
+    docs_of = {}
+    for x, g in enumerate(labels):
+        docs_of.setdefault(g, set()).add(bdoc[x])
+    own = [words[y] >= anchor_words and len(docs_of[labels[y]]) == 1 for y in range(len(labels))]
+    out = []
+    for x in range(len(labels)):
+        d = bdoc[x]
+        before = range(max(starts[d], x - window), x)
+        after = range(x + 1, min(starts[d] + docs_blocks[d], x + window + 1))
+        out.append(1 * any(own[y] for y in [*before, *after]) + 2 * any(own[y] for y in after)
+                   + 4 * any(words[y] >= anchor_words for y in after)
+                   + 8 * (not any(own[y] for y in range(starts[d], x))))
+    return out
+
+
+def ref_rank(bits):
+    """Preference for the kept copy: above own text, above long text, near own text, none."""
+    return 3 if bits & 2 else 2 if bits & 4 else 1 if bits & 1 else 0
+
+
 def ref_decide(docs_blocks, labels, words, nsh, mode, min_docs, min_words, protect_words, window, anchor_words,
                enabled):
     """Plain-Python statement of the rules in ``_block_decide``'s module doc."""
@@ -278,14 +305,8 @@ def ref_decide(docs_blocks, labels, words, nsh, mode, min_docs, min_words, prote
     groups = {}
     for x in range(n):
         groups.setdefault(labels[x], []).append(x)
-    size = {g: len(m) for g, m in groups.items()}
     ndocs = {g: len({bdoc[x] for x in m}) for g, m in groups.items()}
-    subst = [size[labels[x]] == 1 and words[x] >= anchor_words for x in range(n)]
-    anchor = []
-    for x in range(n):
-        d = bdoc[x]
-        lo, hi = max(starts[d], x - window), min(starts[d] + docs_blocks[d], x + window + 1)
-        anchor.append(any(subst[y] for y in range(lo, hi) if y != x))
+    anchor = ref_anchored(docs_blocks, labels, words, window, anchor_words)
     shared = [ndocs[labels[x]] >= 2 for x in range(n)]
     in_run = []
     for x in range(n):
@@ -300,17 +321,21 @@ def ref_decide(docs_blocks, labels, words, nsh, mode, min_docs, min_words, prote
             continue
         keeper = members[0]
         for x in members:
-            if anchor[x] and not anchor[keeper] and words[x] < protect_words:
-                keeper = x
+            if ref_rank(anchor[x]) > ref_rank(anchor[keeper]) and words[x] < protect_words:
+                keeper = x  # the first copy of the highest rank
         others = [x for x in members if x != keeper]
+        anch = [y for y in members if anchor[y] & 1 and words[y] < protect_words]
+        lead_docs = {bdoc[y] for y in anch if anchor[y] & 8}  # anchored above its document's own text
+        alone = [y for y in members if not in_run[y] and words[y] < min_words]
+        alone_anch = [y for y in alone if anchor[y] & 2 and anchor[y] & 8]  # just above its document's own text
+        layout = len({bdoc[y] for y in alone_anch}) >= min_docs and 2 * len(alone_anch) > len(alone)
         for x in members:
             if nsh[x] == 0:
                 continue
             boiler = ndocs[g] >= min_docs
             short = words[x] < min_words
-            n_anch = sum(anchor[y] and words[y] < protect_words for y in members)
-            protected = (anchor[x] and words[x] < protect_words and 2 * n_anch <= len(members)) or (
-                short and not in_run[x])
+            protected = (anchor[x] & 1 and words[x] < protect_words and 2 * len(anch) <= len(members)
+                         and len(lead_docs) < min_docs) or (short and not in_run[x] and not layout)
             if x == keeper:
                 if mode == bd.REMOVE_ALL and boiler and not protected and enabled[bd.BOILERPLATE]:
                     kind[x], source[x] = bd.BOILERPLATE, others[0]
@@ -382,6 +407,7 @@ def test_decide_matches_reference(mode, data, enabled):
     w = np.array(words, dtype=np.int64)
     size, ndocs = bd.group_stats(lab, bdoc)
     anchor = bd.anchored(bptr, lab, size, w, 1, 20)
+    assert anchor.tolist() == ref_anchored(docs_blocks, labels, words, 1, 20)
     kind, source = bd.decide(bptr, bdoc, lab, w, np.array(nsh, dtype=np.int64), anchor, mode, 3, 8, 15, en)
     rk, rs = ref_decide(docs_blocks, labels, words, nsh, mode, 3, 8, 15, 1, 20, en)
     assert kind.tolist() == rk
@@ -389,6 +415,37 @@ def test_decide_matches_reference(mode, data, enabled):
     if mode == bd.KEEP_FIRST:
         for x in np.flatnonzero(source >= 0).tolist():
             assert kind[source[x]] == bd.KEPT and labels[source[x]] == labels[x]
+
+
+# Page-like blocks, so that the rules on anchored and lone copies are met often: shared short lines
+# "A" and "B", a shared long line "L", and lines found once, short "u" and long "U".
+PIECES = {"A": 2, "B": 2, "L": 25, "u": 3, "U": 25}
+PAGES = st.lists(st.lists(st.sampled_from("AABuuUUUL"), min_size=1, max_size=5), min_size=3, max_size=8)
+
+
+@pytest.mark.parametrize("mode", [bd.KEEP_FIRST, bd.REMOVE_ALL])
+@settings(max_examples=300, deadline=None)
+@given(pages=PAGES, window=st.integers(1, 2))
+def test_decide_matches_reference_on_page_like_blocks(mode, pages, window):
+    docs_blocks = [len(p) for p in pages]
+    toks = [c for p in pages for c in p]
+    words = [PIECES[c] for c in toks]
+    first: dict = {}
+    labels = [x if c in "uU" else first.setdefault(c, x) for x, c in enumerate(toks)]
+    nsh = [3] * len(toks)
+    en = np.array([False, True, True, True, True])
+    bptr = np.zeros(len(docs_blocks) + 1, dtype=np.int64)
+    np.cumsum(docs_blocks, out=bptr[1:])
+    bdoc = np.repeat(np.arange(len(docs_blocks)), docs_blocks).astype(np.int64)
+    lab = np.array(labels, dtype=np.int64)
+    w = np.array(words, dtype=np.int64)
+    size, _ = bd.group_stats(lab, bdoc)
+    anchor = bd.anchored(bptr, lab, size, w, window, 20)
+    assert anchor.tolist() == ref_anchored(docs_blocks, labels, words, window, 20)
+    kind, source = bd.decide(bptr, bdoc, lab, w, np.array(nsh, dtype=np.int64), anchor, mode, 3, 8, 15, en)
+    rk, rs = ref_decide(docs_blocks, labels, words, nsh, mode, 3, 8, 15, window, 20, en)
+    assert kind.tolist() == rk
+    assert source.tolist() == rs
 
 
 def longest_break(text):

@@ -137,6 +137,34 @@ def test_main_content_not_removed_for_echoing_a_teaser():
     assert any(r.source.id == "c" for r in out["a"].removed if r.source)
 
 
+def test_a_site_header_line_above_the_title_goes_from_every_page():
+    # Between a date line and the title, "Latest stories" sits alone among lines found once, just above
+    # each page's own text: the page layout, not a headline (it tops the article on every page).
+    bodies = [" ".join(f"b{i}_{j}" for j in range(40)) for i in range(6)]
+    pages = [(i, f"Site Home\nNews\nSports\nMay {i + 1}, 2024 by Ann\nLatest stories\nTitle number {i}\n"
+                 f"{bodies[i]}\nPrivacy\nContact") for i in range(6)]
+    out = dedup.collapse(pages)
+    assert "Latest stories" in out[0].text
+    for d in out[1:]:
+        assert "Latest stories" not in d.text and f"Title number {d.id}" in d.text and "2024 by Ann" in d.text
+        assert d.text.count("\n") == 2  # date, title, body left
+    check_removals(pages, out)
+
+
+def test_a_headline_stays_on_its_page_when_related_lists_follow_other_articles():
+    # The teaser right after an article is near that article's text too; the kept copy is the one
+    # above its own article, wherever it comes in the corpus.
+    headline = "Mayor opens the new bridge"
+    bodies = [" ".join(f"c{i}_{j}" for j in range(40)) for i in range(5)]
+    related = f"Related\n{headline}\nOther story one\nOther story two"
+    docs = [(i, frame("S", f"Title {i}\n{bodies[i]}\n{related}")) for i in range(4)]
+    docs.append((4, frame("S", f"{headline}\n{bodies[4]}")))
+    out = dedup.collapse(docs)
+    assert headline in out[4].text
+    assert sum(headline in d.text for d in out) == 1
+    check_removals(docs, out)
+
+
 def test_syndicated_paragraph_with_small_edits():
     wire = ("The central bank raised its benchmark interest rate by a quarter point on Wednesday, "
             "citing persistent inflation and a strong labour market across the region.")

@@ -1,9 +1,9 @@
 """What ``dedup.collapse`` removes from a labelled web-crawl-like corpus (``harness.crawl``), and at what cost.
 
-    python -m benchmarks.collapse.crawl_labels --pages 20000 [--seed 0] [--json FILE]
+    python -m benchmarks.collapse.crawl_labels --pages 20000 [--seed 0] [--threshold T] [--json FILE]
 
 One process: the pages generated, then one timed ``dedup.collapse(pages,
-unit="line")`` after a warm-up on 200 pages. Prints the seconds, the peak
+unit="line")`` (with ``threshold=T`` when given) after a warm-up on 200 pages. Prints the seconds, the peak
 RSS of the process, and the share of each label's lines removed with
 precision and recall (a line is removed when removals cover more than half
 of it; see ``harness.crawl``), with the load average and the CPU.
@@ -26,18 +26,20 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threshold", type=float, help="collapse's near-copy threshold (default: collapse's)")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args(argv)
+    options = {} if args.threshold is None else {"threshold": args.threshold}
     corpus = list(crawl.pages(args.pages, seed=args.seed))
     docs = [(p.id, p.text) for p in corpus]
     dedup.collapse(docs[:200], unit="line")
     load = os.getloadavg()[0]
     t = time.perf_counter()
-    out = dedup.collapse(docs, unit="line")
+    out = dedup.collapse(docs, unit="line", **options)
     seconds = time.perf_counter() - t
     removed = [o.removed for o in out]
     figures = crawl.score(corpus, removed)
-    res = {"pages": args.pages, "mb": sum(len(p.text) for p in corpus) / 1e6, "seconds": seconds,
+    res = {"pages": args.pages, **options, "mb": sum(len(p.text) for p in corpus) / 1e6, "seconds": seconds,
            "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
            "load_before": load, "load_after": os.getloadavg()[0], "cpu": platform.processor() or platform.machine(),
            **figures}

@@ -16,22 +16,35 @@ Kinds of a removed block (``KINDS``):
   neighbouring blocks are removed (or the document's edge), so removing a menu
   does not leave a column of pipes.
 
-Protecting main content: a block is *anchored* when a *substantial unique*
-block (one that occurs nowhere else and has ``anchor_words`` words or more)
-lies within ``window`` blocks of it in its document. A headline on its own
-page sits next to its article; the same line as a teaser in another page's
-"related" list sits among menus and other teasers. Among the copies of a
-short block (fewer than ``protect_words`` words) the kept one is the first
-anchored copy, else the first copy; and an anchored short block is never
-removed for occurring in another document, provided at most half of its
-group's copies are anchored: a menu item next to the article is anchored on
-every page of the site, a headline only on its own page. A short block is removed for
-occurring in other documents only inside a *run*: when the block before or
-after it (among blocks with words) also occurs in another document. Menus,
-footers and share buttons come in runs; a comment "Nice!" or a date line
-that happens to recur elsewhere sits alone among unique text. Repeats inside
-one document are removed whatever their context (a doubled header, a "read
-more" after every entry of a list).
+Protecting main content: a block's *own text* is its document's substantial
+blocks that no other document has (``anchor_words`` words or more). A block
+is *anchored* when own text lies within ``window`` blocks of it in its
+document (``anchored``, bit ``NEAR``). A headline on its own page sits next
+to its article; the same line as a teaser in another page's "related" list
+sits among menus and other teasers. Among the copies of a short block (fewer
+than ``protect_words`` words) the kept one is the first copy just *above*
+own text (within ``window`` blocks before it: a headline tops its article,
+while a related list often follows one), else the first just above any long
+block (an article that opens with a syndicated paragraph), else the first
+anchored copy, else the first copy. An anchored short block is not removed
+for occurring in another document, provided at most half of its group's
+copies are anchored (a menu item next to the article is anchored on every
+page of the site, a headline only on its own page) and its group is anchored
+*at the top* of the own text (with no own text before it: ``LEAD``) in fewer
+than ``min_docs`` documents: a headline tops its own page only; a short line
+that tops the article on page after page is the last line of a site's
+header, above the title, whatever other pages do with the same words.
+
+A short block is removed for occurring in other documents only inside a
+*run*: when the block before or after it (among blocks with words) also
+occurs in another document. Menus, footers and share buttons come in runs; a
+comment "Nice!" or a date line that happens to recur elsewhere sits alone
+among unique text. Except the page layout's own lines: a group whose lone
+copies are, for most of them and in ``min_docs`` documents or more, just
+above the top of their document's own text (a site's last header line
+between a date line and the title) is removed alone too. Repeats inside one
+document are removed whatever their context (a doubled header, a "read more"
+after every entry of a list).
 """
 
 from __future__ import annotations
@@ -50,6 +63,12 @@ KINDS = ("kept", "repeat", "syndicated", "boilerplate", "separator", "passage")
 
 KEEP_FIRST = 0
 REMOVE_ALL = 1
+
+#: ``anchored`` bits.
+NEAR = 1
+ABOVE = 2
+TEXT = 4
+LEAD = 8
 
 
 @njit(cache=True)
@@ -74,21 +93,56 @@ def group_stats(labels, bdoc):
 
 @njit(cache=True)
 def anchored(bptr, labels, size, words, window, anchor_words):
-    """True for blocks with a substantial unique block within ``window`` blocks in their document."""
+    """Where each block stands to the substantial blocks of its document, as bits (int8, (n,)).
+
+    ``NEAR``: an own substantial block (``anchor_words`` words or more, its
+    group in no other document) lies within ``window`` blocks of it, before
+    or after; ``ABOVE``: one lies within ``window`` blocks after it; ``TEXT``:
+    a block of ``anchor_words`` words or more (own or not) lies within
+    ``window`` blocks after it; ``LEAD``: no own substantial block comes
+    before it in its document. ``size`` from ``group_stats``.
+    """
     n = labels.shape[0]
-    sub = np.zeros(n + 1, dtype=np.int64)  # prefix count of substantial unique blocks
+    last = np.full(n, -1, dtype=np.int64)  # a group's document, -2 once it has two
+    for d in range(bptr.shape[0] - 1):
+        for x in range(bptr[d], bptr[d + 1]):
+            g = labels[x]
+            if size[g] >= 2 and last[g] != d:
+                last[g] = d if last[g] == -1 else -2
+    own = np.zeros(n + 1, dtype=np.int64)  # prefix counts of substantial blocks: own, any
+    text = np.zeros(n + 1, dtype=np.int64)
     for x in range(n):
-        sub[x + 1] = sub[x] + (1 if size[labels[x]] == 1 and words[x] >= anchor_words else 0)
-    out = np.zeros(n, dtype=np.bool_)
+        big = words[x] >= anchor_words
+        own[x + 1] = own[x] + (1 if big and last[labels[x]] != -2 else 0)
+        text[x + 1] = text[x] + (1 if big else 0)
+    out = np.zeros(n, dtype=np.int8)
     for d in range(bptr.shape[0] - 1):
         a = bptr[d]
         b = bptr[d + 1]
         for x in range(a, b):
             lo = max(a, x - window)
             hi = min(b, x + window + 1)
-            own = sub[x + 1] - sub[x]
-            out[x] = sub[hi] - sub[lo] - own > 0
+            bits = 0
+            if own[hi] - own[x + 1] + own[x] - own[lo] > 0:
+                bits |= NEAR
+            if own[hi] - own[x + 1] > 0:
+                bits |= ABOVE
+            if text[hi] - text[x + 1] > 0:
+                bits |= TEXT
+            if own[x] == own[a]:
+                bits |= LEAD
+            out[x] = bits
     return out
+
+
+@njit(cache=True, inline="always")
+def _rank(bits):
+    """Preference for the kept copy of a short block: above own text, above long text, near own text."""
+    if bits & ABOVE:
+        return 3
+    if bits & TEXT:
+        return 2
+    return 1 if bits & NEAR else 0
 
 
 @njit(cache=True)
@@ -100,7 +154,7 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
     bptr : int64 (n_docs + 1,), blocks per document; bdoc : int64 (n,).
     labels : int64 (n,), group label (first block of the group).
     words, nshingles : int64 (n,).
-    anchor : bool (n,), from ``anchored``.
+    anchor : int8 (n,), bits from ``anchored``.
     mode : ``KEEP_FIRST`` or ``REMOVE_ALL`` (remove every unprotected copy of
         boilerplate, as CCNet does; repeats and syndicated copies keep one).
     min_docs, min_words, protect_words : see the module doc.
@@ -127,19 +181,40 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
         k = keeper[g]
         if k < 0:
             keeper[g] = x
-        elif anchor[x] and not anchor[k] and words[x] < protect_words:
+        elif _rank(anchor[x]) > _rank(anchor[k]) and words[x] < protect_words:
             keeper[g] = x
     n_anchored = np.zeros(n, dtype=np.int64)
+    lead_docs = np.zeros(n, dtype=np.int64)  # documents where a short copy is anchored above the own text
+    last = np.full(n, -1, dtype=np.int64)
     for x in range(n):
         g = labels[x]
         if size[g] >= 2 and x != keeper[g] and second[g] < 0:
             second[g] = x
-        if anchor[x] and words[x] < protect_words:
+        if anchor[x] & NEAR and words[x] < protect_words:
             n_anchored[g] += 1
+            if anchor[x] & LEAD and last[g] != bdoc[x]:
+                lead_docs[g] += 1
+                last[g] = bdoc[x]
     shared = np.zeros(n, dtype=np.bool_)
     for x in range(n):
         shared[x] = ndocs[labels[x]] >= 2
     in_run = _in_run(bptr, nshingles, shared)
+    # A group's lone short copies (not in a run): how many, how many just above the top of their
+    # document's own text, and in how many documents (the layout rule of the module doc).
+    alone = np.zeros(n, dtype=np.int64)
+    alone_anchored = np.zeros(n, dtype=np.int64)
+    alone_docs = np.zeros(n, dtype=np.int64)
+    last[:] = -1
+    for x in range(n):
+        g = labels[x]
+        if in_run[x] or words[x] >= min_words:
+            continue
+        alone[g] += 1
+        if (anchor[x] & (ABOVE | LEAD)) == (ABOVE | LEAD):
+            alone_anchored[g] += 1
+            if last[g] != bdoc[x]:
+                alone_docs[g] += 1
+                last[g] = bdoc[x]
     kind = np.zeros(n, dtype=np.int8)
     source = np.full(n, -1, dtype=np.int64)
     for x in range(n):
@@ -149,8 +224,9 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
         k = keeper[g]
         boiler = ndocs[g] >= min_docs
         short = words[x] < min_words
-        protected = (anchor[x] and words[x] < protect_words and 2 * n_anchored[g] <= size[g]) or (
-            short and not in_run[x])
+        layout = alone_docs[g] >= min_docs and 2 * alone_anchored[g] > alone[g]
+        protected = (anchor[x] & NEAR and words[x] < protect_words and 2 * n_anchored[g] <= size[g]
+                     and lead_docs[g] < min_docs) or (short and not in_run[x] and not layout)
         if x == k:
             if mode == REMOVE_ALL and boiler and not protected and enabled[BOILERPLATE]:
                 kind[x] = BOILERPLATE

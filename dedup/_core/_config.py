@@ -169,10 +169,13 @@ class CollapseConfig:
         A group of blocks in this many documents or more is boilerplate.
     window, anchor_words, protect_words : int, defaults 2, 20, 20
         A block is anchored when a block with ``anchor_words`` or more words
-        that occurs nowhere else lies within ``window`` blocks of it. An
-        anchored block under ``protect_words`` words is never removed for
-        occurring in another document, and is the preferred kept copy (a
-        headline next to its article, not the same line in a "related" list).
+        that no other document has lies within ``window`` blocks of it. An
+        anchored block under ``protect_words`` words is not removed for
+        occurring in another document, and the copy just above such a block
+        is the preferred kept copy (a headline above its article, not the
+        same line in a "related" list); except a line that tops the page's
+        own text in ``min_docs`` documents or more, which is a site's header
+        line, not a headline (``dedup._blocks._decide``).
     passages : bool, default False
         Also report, as records of kind ``"passage"``, the passages of at
         least ``passage_words`` words shared with an earlier document inside
