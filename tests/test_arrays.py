@@ -122,3 +122,18 @@ def test_sort_uniform_matches_numpy_sort():
 def test_unique_equals_numpy(values, repeat):
     a = np.array(values * repeat, dtype=np.uint64)
     assert np.array_equal(_arrays.unique(a), np.unique(a))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**63), max_size=6), max_size=12), st.data())
+def test_take_rows_is_the_rows_in_the_order_given(rows, data):
+    """``take_rows`` against Python lists: the chosen rows' values, concatenated, and their offsets."""
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=indptr[1:])
+    values = np.array([v for r in rows for v in r], dtype=np.uint64)
+    pick = data.draw(st.lists(st.integers(0, max(len(rows) - 1, 0)), max_size=10)) if rows else []
+    ptr, vals = _arrays.take_rows(indptr, values, np.array(pick, dtype=np.int64))
+    want = [rows[k] for k in pick]
+    assert ptr.tolist() == np.concatenate([[0], np.cumsum([len(r) for r in want])]).astype(int).tolist()
+    assert vals.tolist() == [v for r in want for v in r]
+    assert vals.dtype == np.uint64

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._core import _spill
-from .._core._arrays import group_by_label
+from .._core._arrays import group_by_label, take_rows
 from .._core._config import CollapseConfig
 from .._core._options import REMOVABLE
 from .._core._steps import Pairs
@@ -98,15 +98,6 @@ def _shingle_blocks(buf, nstart, nend, ngram, words):
     return indptr, np.concatenate(vals)
 
 
-def rows_of(indptr, values, rows):
-    """The CSR of rows ``rows`` (ascending) of ``(indptr, values)``."""
-    sizes = indptr[rows + 1] - indptr[rows]
-    ptr = np.zeros(rows.shape[0] + 1, dtype=np.int64)
-    np.cumsum(sizes, out=ptr[1:])
-    idx = np.repeat(indptr[rows] - ptr[:-1], sizes) + np.arange(int(ptr[-1]), dtype=np.int64)
-    return ptr, values[idx]
-
-
 def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
     """Cut a chunk of texts (a sequence of str) into blocks, shingle them, and sketch those that need it."""
     cps, doc_ptr = _codepoints.code_points(texts)
@@ -124,7 +115,7 @@ def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
     fuzzy = np.flatnonzero(first & (words >= cfg.fuzzy_words) & (nsh > 0))
     bands, r = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
     keys = _pipeline.sketch(indptr, values, fuzzy, num_perm=cfg.num_perm, seed=cfg.seed, bands=bands, rows=r)
-    fptr, fvals = rows_of(indptr, values, fuzzy)
+    fptr, fvals = take_rows(indptr, values, fuzzy)
     return ChunkFeatures(np.diff(bptr), starts - at, ends - at, words, nsh, digests, fuzzy, fptr, fvals, keys)
 
 

@@ -273,3 +273,20 @@ def group_by_label(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return order, np.zeros(1, np.int64)
     bounds = np.concatenate([[0], np.flatnonzero(np.diff(labels[order])) + 1, [labels.shape[0]]])
     return order, bounds.astype(np.int64)
+
+
+@njit(cache=True, nogil=True)
+def take_rows(indptr, values, rows):
+    """The CSR ``(ptr, vals)`` of rows ``rows`` of ``(indptr, values)``, in the order given (one pass, no index
+    array: the numpy way builds an int64 index per value)."""
+    m = rows.shape[0]
+    ptr = np.zeros(m + 1, dtype=np.int64)
+    for k in range(m):
+        r = rows[k]
+        ptr[k + 1] = ptr[k] + indptr[r + 1] - indptr[r]
+    out = np.empty(ptr[m], dtype=values.dtype)
+    for k in range(m):
+        a = indptr[rows[k]]
+        n = ptr[k + 1] - ptr[k]
+        out[ptr[k] : ptr[k] + n] = values[a : a + n]
+    return ptr, out
