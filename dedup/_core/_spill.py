@@ -25,6 +25,8 @@ import tempfile
 
 import numpy as np
 
+from . import _pool
+
 #: Bytes of the ``.npy`` header of a spool file (format 1.0, padded with spaces).
 HEADER = 128
 #: Prefix of every work directory, and the file in it naming the process that owns it.
@@ -358,7 +360,12 @@ class Spool:
         if self.file is None:
             if not self.chunks:
                 return np.zeros(0, dtype=self.dtype)
-            return self.chunks[0] if len(self.chunks) == 1 else np.concatenate(self.chunks)
+            if len(self.chunks) == 1:
+                return self.chunks[0]
+            # Into kept memory (``_pool``): fresh pages cost a fault each, and a hypervisor's too.
+            out = _pool.empty(self.size, self.dtype)
+            np.concatenate(self.chunks, out=out)
+            return out
         self.file.seek(0)
         self.file.write(npy_header(self.dtype, (self.size,)))
         self.file.close()
