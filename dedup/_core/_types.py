@@ -48,7 +48,9 @@ def fixed(kernel, signature):
     if kernel not in _fixed:
         with _fixed_lock:
             if kernel not in _fixed:
-                kernel.compile(signature)
+                # by the argument types alone, as a call compiles: numba's cache keys an entry on what
+                # ``compile`` was given, so ``near-dups warm`` and this share it
+                kernel.compile(tuple(signature.args))
                 kernel.disable_compile()
                 _fixed.add(kernel)
     return kernel
