@@ -37,8 +37,11 @@ def run_warm(args, ui) -> int:
         _compile.stop(helper)
         ui.status(None)
     if not ui.quiet:
+        from numba import config
+
+        where = config.CACHE_DIR or f"beside each module (such as {_compile.cache_folder()})"
         print(f"near-dups: {plural(done, 'kernel')} of {', '.join(jobs)} compiled or loaded, in numba's cache "
-              f"{_compile.cache_folder()}, {time.perf_counter() - start:.1f} s", file=sys.stderr)
+              f"{where}, {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
 
 
