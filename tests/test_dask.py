@@ -23,7 +23,7 @@ from tests.support import load_jsonl  # noqa: E402
 from tests.support.planted import planted_corpus  # noqa: E402
 
 #: Kernels that run on the workers (union-find runs on the client).
-KERNELS = ("dedup._sketch._minhash._band_keys_into", "dedup._verify._jaccard.jaccard_cross",
+KERNELS = ("dedup._sketch._minhash._band_keys_into", "dedup._verify._jaccard._jaccard_cross",
            "dedup._core._arrays._fill_serial", "dedup._core._arrays.first_of_runs")
 
 

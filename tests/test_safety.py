@@ -540,10 +540,30 @@ def test_the_first_run_says_it_compiles(tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     first = subprocess.run([*_command(), str(CORPUS), "-v"], capture_output=True, env=env, timeout=600)
     assert first.returncode == 0, first.stderr.decode()
-    assert "near-dups: first run: compiling the kernels, once (about 15-60 s" in first.stderr.decode()
+    err = first.stderr.decode()
+    assert "near-dups: first run: compiling the kernels, once (later runs load them" in err
+    assert "near-dups: first run: compiled " in err and " kernels in this process, in " in err  # -v: how many, how long
+    assert "compiling the kernels (first run): " not in err  # the progress line is for a terminal only
     again = subprocess.run([*_command(), str(CORPUS), "-v"], capture_output=True, env=env, timeout=600)
-    assert again.returncode == 0 and "compiling" not in again.stderr.decode()
+    assert again.returncode == 0 and "compil" not in again.stderr.decode()
     assert kernels_uncompiled() is False  # this process's cache is warm
+
+
+def test_warm_compiles_ahead_so_the_first_run_compiles_nothing(tmp_path):
+    """`near-dups warm --job find` in an empty cache: `near-dups find` then compiles no kernel (and says nothing)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    warm = subprocess.run([*_command(), "warm", "--job", "find"], capture_output=True, env=env, timeout=900)
+    assert warm.returncode == 0, warm.stderr.decode()
+    assert f"of find compiled or loaded, in numba's cache {tmp_path / 'cache'}" in warm.stderr.decode()
+    assert warm.stdout == b""
+    script = ("import sys; from numba.core import event; from dedup import cli\n"
+              "with event.install_recorder('numba:compile') as rec:\n"
+              "    code = cli.main(['find', sys.argv[1], '-q'])\n"
+              "print(code, sorted({e.data['dispatcher'].py_func.__qualname__ for _, e in rec.buffer}))\n")
+    run = subprocess.run([sys.executable, "-c", script, str(CORPUS)], capture_output=True, env=env, timeout=600,
+                         text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "0 []"  # nothing compiled: every kernel came from the cache
 
 
 # =========================================================================== one overwrite rule

@@ -255,8 +255,8 @@ def test_a_save_killed_midway_leaves_an_index_that_loads(tmp_path, delay):
 
 
 def test_hot_kernels_have_one_compiled_version_for_memory_and_mapped_arrays(tmp_path):
-    """The explicit signatures (dedup/_core/_types.py) take read-only arrays, so querying a memory-mapped
-    index runs the same compiled kernels as an index in memory: no second compile on first query."""
+    """The explicit signatures (dedup/_core/_types.py, applied by ``fixed``) take read-only arrays, so querying a
+    memory-mapped index runs the same compiled kernels as an index in memory: no second compile on first query."""
     from dedup._verify import _jaccard
     from dedup._sketch import _minhash
     from dedup._text import _shingle
@@ -267,5 +267,5 @@ def test_hot_kernels_have_one_compiled_version_for_memory_and_mapped_arrays(tmp_
     assert not loaded.shingle_arrays()[1].flags.writeable  # memory-mapped, read-only
     assert loaded.query(DOCS[3]) == idx.query(DOCS[3])
     loaded.add([("new", DOCS[4] + " more words here")])
-    for kernel in (_jaccard.jaccard_cross, _minhash._band_keys_into, _shingle._fill):
+    for kernel in (_jaccard._jaccard_cross, _minhash._band_keys_into, _shingle._fill):
         assert len(kernel.signatures) == 1, kernel

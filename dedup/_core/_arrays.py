@@ -171,12 +171,13 @@ def band_runs(sorted_keys, shift):
     start = np.zeros(bands + 1, dtype=np.int64)
     dummy = np.empty(0, dtype=np.int64)
     for b in prange(bands):
-        start[b + 1] = _runs_of(sorted_keys[b], shift, 0, dummy, 0, False)
+        # run-time values, not literals: numba compiles _runs_of once for both calls
+        start[b + 1] = _runs_of(sorted_keys[b], shift, np.int64(0), dummy, np.int64(0), np.bool_(False))
     for b in range(bands):
         start[b + 1] += start[b]
     runs = np.empty(2 * start[bands], dtype=np.int64)
     for b in prange(bands):
-        _runs_of(sorted_keys[b], shift, b * n, runs, 2 * start[b], True)
+        _runs_of(sorted_keys[b], shift, np.int64(b) * n, runs, 2 * start[b], np.bool_(True))
     return runs
 
 

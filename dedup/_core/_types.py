@@ -4,7 +4,14 @@ Inputs are typed as read-only arrays: a writable array converts to them, so
 one compiled version serves arrays built in memory and the memory-mapped
 arrays of a loaded index alike (without the signature, numba compiles a
 second version, seconds of latency, the first time a saved index is queried).
+
+The signatures are applied by ``fixed`` at a kernel's first call, not by
+``@njit(SIGNATURE)``, which compiles when the module is imported: a job that
+does not run a kernel never compiles it, and the first run can compile it in
+a second process while this one works (``_compile``).
 """
+
+import threading
 
 from numba import types
 
@@ -25,3 +32,25 @@ FILL = types.void(RO_U8, RO_I64, RO_I64, types.int64, types.int64, RO_U8, RO_I64
 BAND_KEYS = types.void(RO_I64, RO_U64, RO_I64, RO_U64, RO_U64, types.int64, types.int64, types.boolean, U64_2D_A)
 #: _jaccard.jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold) -> scores
 JACCARD_CROSS = F64(RO_I64, RO_U64, RO_I64, RO_I64, RO_U64, RO_I64, types.float64)
+
+
+_fixed: set = set()
+_fixed_lock = threading.Lock()
+
+
+def fixed(kernel, signature):
+    """``kernel`` compiled for ``signature`` alone (loaded from numba's cache if there), at its first call.
+
+    What ``@njit(signature)`` does at import: after this, arguments convert
+    to the signature's types (a writable array to a read-only one) instead of
+    compiling another version.
+    """
+    if kernel not in _fixed:
+        with _fixed_lock:
+            if kernel not in _fixed:
+                # by the argument types alone, as a call compiles: numba's cache keys an entry on what
+                # ``compile`` was given, so ``near-dups warm`` and this share it
+                kernel.compile(tuple(signature.args))
+                kernel.disable_compile()
+                _fixed.add(kernel)
+    return kernel

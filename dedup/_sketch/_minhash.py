@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._core._hashing import combine, fmix64
-from .._core._types import BAND_KEYS
+from .._core._types import BAND_KEYS, fixed
 
 EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # signature of a set with no shingles
 _BAND_SEED = np.uint64(0x62616E646B657921)  # "bandkey!"
@@ -203,11 +203,11 @@ def band_keys(indptr, values, select, a, b, bands, rows, oph, out=None):
         out = np.empty((bands, select.shape[0]), dtype=np.uint64)
     elif out.shape != (bands, select.shape[0]) or out.dtype != np.uint64:
         raise ValueError(f"out must be a uint64 array of shape ({bands}, {select.shape[0]})")
-    _band_keys_into(indptr, values, select, a, b, bands, rows, oph, out)
+    fixed(_band_keys_into, BAND_KEYS)(indptr, values, select, a, b, bands, rows, oph, out)
     return out
 
 
-@njit(BAND_KEYS, cache=True, parallel=True, nogil=True)
+@njit(cache=True, parallel=True, nogil=True)  # BAND_KEYS alone (``fixed``)
 def _band_keys_into(indptr, values, select, a, b, bands, rows, oph, out):
     """``band_keys``' kernel: the keys of rows ``select`` into ``out`` (bands, n)."""
     n = select.shape[0]

@@ -189,7 +189,7 @@ def _walk(units, table, data, ascii_fold, mode, out, o, joined, q, folded, bound
     n_spans = 0
     n_units = 0
     bad = False
-    i = 0
+    i = np.int64(0)  # not the literal 0: numba would compile _lower_ascii_run for it too
     while i < n:
         j = i  # a run of ASCII blocks, each followed by a character with a boundary: no lookup
         while j + _BLOCK < n:
@@ -253,11 +253,18 @@ def _walk(units, table, data, ascii_fold, mode, out, o, joined, q, folded, bound
     return length, n_spans, n_units, bad
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")  # inlined: one compiled level less (numba re-optimizes each)
 def _doc(mode, d, units, table, data, ascii_fold, sizes, spans, span_units, indptr, out, joined, folded, bounds):
-    """One pass's work on text ``d``, whose code units are ``units``; see ``_pass`` for the modes."""
+    """One pass's work on text ``d``, whose code units are ``units``; see ``_pass`` for the modes.
+
+    Every argument of ``_walk`` is a run-time int64 (``np.int64``): a literal
+    constant would make numba compile ``_walk`` once per value (9 versions
+    instead of 3, a second each).
+    """
+    zero = np.int64(0)
     if mode == 0:
-        length, n_spans, n_units, bad = _walk(units, table, data, ascii_fold, 0, out, 0, joined, 0, folded, bounds, 0)
+        length, n_spans, n_units, bad = _walk(units, table, data, ascii_fold, zero, out, zero, joined, zero, folded,
+                                              bounds, zero)
         if bad:  # U+FFFF would be taken for the separator of the spans' CPython call
             length, n_spans, n_units = -1, 0, 0
         sizes[d] = length
@@ -265,9 +272,10 @@ def _doc(mode, d, units, table, data, ascii_fold, sizes, spans, span_units, indp
         span_units[d + 1] = n_units
     elif mode == 1:
         if spans[d + 1] > spans[d] and sizes[d] >= 0:
-            _walk(units, table, data, ascii_fold, 1, out, 0, joined, span_units[d] + spans[d], folded, bounds, 0)
+            _walk(units, table, data, ascii_fold, np.int64(1), out, zero, joined, span_units[d] + spans[d], folded,
+                  bounds, zero)
     elif sizes[d] >= 0:
-        _walk(units, table, data, ascii_fold, 2, out, indptr[d], joined, 0, folded, bounds, spans[d])
+        _walk(units, table, data, ascii_fold, np.int64(2), out, indptr[d], joined, zero, folded, bounds, spans[d])
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -282,9 +290,9 @@ def _pass(mode, addrs, str_type, ascii_offset, compact_offset, table, data, asci
     ``sizes[d] >= 0`` at ``out[indptr[d]:]``. One kernel for the three
     modes: one compilation.
     """
-    for d in prange(addrs.shape[0]):
-        _text(mode, d, addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes, spans,
-              span_units, indptr, out, joined, folded, bounds)
+    for d in prange(addrs.shape[0]):  # d as int64: the parallel body's uint64 index would compile _text twice
+        _text(mode, np.int64(d), addrs[d], str_type, ascii_offset, compact_offset, table, data, ascii_fold, sizes,
+              spans, span_units, indptr, out, joined, folded, bounds)
 
 
 @njit(cache=True, nogil=True)
@@ -298,7 +306,7 @@ def _text(mode, d, address, str_type, ascii_offset, compact_offset, table, data,
             spans[d + 1] = 0
             span_units[d + 1] = 0
         elif mode == 2 and sizes[d] >= 0:
-            _lower_ascii_run(_pystr.units(at, n, np.uint8), 0, n, out, indptr[d])
+            _lower_ascii_run(_pystr.units(at, n, np.uint8), np.int64(0), n, out, indptr[d])
     elif kind == 1:
         _doc(mode, d, _pystr.units(at, n, np.uint8), table, data, ascii_fold, sizes, spans, span_units, indptr,
              out, joined, folded, bounds)
@@ -319,8 +327,8 @@ def _pass_units(mode, cps, doc_ptr, table, data, ascii_fold, sizes, spans, span_
                 bounds):
     """``_pass`` over texts given as code points: text ``d`` is ``cps[doc_ptr[d]:doc_ptr[d + 1]]``."""
     for d in prange(doc_ptr.shape[0] - 1):
-        _doc(mode, d, cps[doc_ptr[d] : doc_ptr[d + 1]], table, data, ascii_fold, sizes, spans, span_units, indptr,
-             out, joined, folded, bounds)
+        _doc(mode, np.int64(d), cps[doc_ptr[d] : doc_ptr[d + 1]], table, data, ascii_fold, sizes, spans, span_units,
+             indptr, out, joined, folded, bounds)
 
 
 @njit(cache=True, nogil=True)

@@ -27,7 +27,7 @@ from numba import njit, prange
 from .._core import _pool
 from .._core._arrays import SMALL, bucket_bits, insert_sorted, sort_large, sort_small
 from .._core._hashing import FNV_OFFSET, FNV_PRIME, fmix64
-from .._core._types import FILL
+from .._core._types import FILL, fixed
 from ._tokenize import _ascii_kinds, _decode, _token_hashes
 
 WORDS = 0
@@ -240,7 +240,7 @@ def _chunk_offsets(starts, ends, mode):
     return out[:, : c + 1].copy()
 
 
-@njit(FILL, cache=True, parallel=True, nogil=True)
+@njit(cache=True, parallel=True, nogil=True)  # FILL alone (``fixed``)
 def _fill(buf, starts, ends, ngram, mode, classes, tasks, values, counts, units):
     """Shingle every segment; the rows of task ``c`` are packed from ``values[tasks[1, c]]`` on.
 
@@ -365,7 +365,7 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=
         values = _pool.empty(tasks[1, -1], np.uint64)  # kept memory, not fresh pages (``_pool``)
     indptr = np.zeros(n + 1, dtype=np.int64)
     with numba.parallel_chunksize(1):  # tasks differ in work: threads take the next as they finish
-        _fill(buf, starts, ends, ngram, mode, classes, tasks, values, indptr, units)
+        fixed(_fill, FILL)(buf, starts, ends, ngram, mode, classes, tasks, values, indptr, units)
     total = int(indptr[1:].sum())
     if out is not None and out.shape[0] >= total:
         out = out[:total]

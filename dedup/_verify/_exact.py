@@ -48,6 +48,13 @@ def _hash_rows(fn, buf, offs, out):
         out[k] = _call_hash(fn, base + offs[k], offs[k + 1] - offs[k])
 
 
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a``: ``_hash_rows`` then has one compiled version, whatever the caller's array."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def _probe_texts() -> list[bytes]:
     rng = np.random.default_rng(0)  # every length class of XXH3: 0, 1-3, 4-8, 9-16, 17-128, 129-240, longer
     sizes = [0, 1, 2, 3, 4, 8, 9, 16, 17, 100, 128, 129, 200, 240, 241, 1000, 1024, 5000]
@@ -72,7 +79,7 @@ def _xxh3_address() -> int:
     probes = _probe_texts()
     offs = np.cumsum([0] + [len(p) for p in probes], dtype=np.int64)
     got = np.empty(len(probes), dtype=np.uint64)
-    _hash_rows(address, np.frombuffer(b"".join(probes), dtype=np.uint8), offs, got)
+    _hash_rows(address, _readonly(np.frombuffer(b"".join(probes), dtype=np.uint8)), offs, got)
     return address if got.tolist() == [xxhash.xxh3_64_intdigest(p) for p in probes] else 0
 
 
@@ -86,7 +93,8 @@ def digests(buf: np.ndarray, offs: np.ndarray) -> np.ndarray:
     fn = _xxh3_address()
     if fn:
         out = np.empty(offs.shape[0] - 1, dtype=np.uint64)
-        _hash_rows(fn, np.ascontiguousarray(buf, dtype=np.uint8), np.ascontiguousarray(offs, dtype=np.int64), out)
+        _hash_rows(fn, _readonly(np.ascontiguousarray(buf, dtype=np.uint8)), np.ascontiguousarray(offs, dtype=np.int64),
+                   out)
         return out
     view = memoryview(buf)
     bounds = offs.tolist()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._core._types import JACCARD_CROSS
+from .._core._types import JACCARD_CROSS, fixed
 
 
 @njit(cache=True, inline="always")
@@ -52,7 +52,6 @@ def pair_score(indptr, values, x, y, threshold):
     return _score(_intersection(values, a0, a1, values, b0, b1), na, nb)
 
 
-@njit(JACCARD_CROSS, cache=True, parallel=True)
 def jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold):
     """Exact Jaccard of row ``qi[p]`` of one CSR with row ``j[p]`` of another, for every ``p``.
 
@@ -70,6 +69,12 @@ def jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold):
     -------
     float64 array, shape (m,). Two empty rows score 0.0.
     """
+    return fixed(_jaccard_cross, JACCARD_CROSS)(qindptr, qvalues, qi, indptr, values, j, threshold)
+
+
+@njit(cache=True, parallel=True)  # JACCARD_CROSS alone (``fixed``)
+def _jaccard_cross(qindptr, qvalues, qi, indptr, values, j, threshold):
+    """``jaccard_cross``'s kernel."""
     m = qi.shape[0]
     out = np.empty(m, dtype=np.float64)
     for p in prange(m):

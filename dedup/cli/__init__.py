@@ -71,7 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         args.command = f"{args.command} {leaf}"
     command = BY_NAME[args.command]
     ui = UI(args)
-    ui.first_run()  # before anything imports the kernels (importing compiles those with explicit signatures)
+    # before anything imports the kernels: on a first run, a second process compiles the job's meanwhile
+    first = ui.first_run(None if command.name == "warm" else command.name)
+    try:
+        return _run(command, args, ui, subs)
+    finally:
+        ui.first_run_over(first)
+
+
+def _run(command, args, ui, subs) -> int:
+    """Run ``command``: its exit code, every error turned into its message and code."""
     try:
         args.config = command.configure(args) if command.configure else None
         check_run_options(args)

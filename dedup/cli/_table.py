@@ -17,13 +17,13 @@ import textwrap
 import dedup
 
 from .._core._options import INDEX, COLLAPSE, SHINGLES, SKETCHES, UNITS
-from . import _blocks, _find, _index, _overview, _passages, _report
+from . import _blocks, _find, _index, _overview, _passages, _report, _warm
 from ._command import Command
 from ._io._sources import STDIN_FORMATS
 
 #: Every command, in the order of the help.
 TABLE: tuple[Command, ...] = (_overview.OVERVIEW, _find.FIND, _find.DEDUP, _blocks.COLLAPSE, _blocks.BLOCKS,
-                              _passages.PASSAGES, _passages.EXPLAIN, _report.REPORT, *_index.COMMANDS)
+                              _passages.PASSAGES, _passages.EXPLAIN, _report.REPORT, *_index.COMMANDS, _warm.WARM)
 #: What a first argument that names no command runs: ``near-dups corpus/`` is ``near-dups overview corpus/``.
 DEFAULT = "overview"
 #: Groups of commands: name -> (their line in ``near-dups --help``, the first line of ``near-dups NAME --help``).

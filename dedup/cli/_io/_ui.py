@@ -23,6 +23,9 @@ class UI:
         self.interactive = sys.stderr.isatty() and not self.quiet
         self.shows_progress = self.interactive or (bool(self.verbose) and not self.quiet)
         self.index_stats: dict | None = None  # Index.stats of the run's index, for the summary
+        self._step: str | None = None  # the status line's step, which the compile progress follows
+        self._shown = 0.0  # when the compile progress was last written
+        self._progress = None  # a first run's _compile.Progress
 
     def _write(self, msg: str) -> None:
         from tqdm import tqdm
@@ -44,15 +47,46 @@ class UI:
 
     def status(self, msg: str | None) -> None:
         """A one-line status on a terminal for a step without a progress bar; None clears it."""
+        self._step = msg
         if self.interactive:
             sys.stderr.write("\r\x1b[K" + (f"{msg}…" if msg else ""))
             sys.stderr.flush()
 
-    def first_run(self) -> None:
-        """Say that this run compiles the kernels, when numba's cache holds none of them yet (a terminal, or -v)."""
-        if (self.interactive or self.verbose) and not self.quiet and kernels_uncompiled():
-            self._write("near-dups: first run: compiling the kernels, once (about 15-60 s; later runs load "
-                        "them from numba's cache in about a second)")
+    def _compiling(self, msg: str) -> None:
+        """The compile progress (``_compile.Progress``) on the status line, after the step's name; at most 10 a second."""
+        now = time.perf_counter()
+        if self.interactive and now - self._shown >= 0.1:
+            self._shown = now
+            sys.stderr.write("\r\x1b[K" + (f"{self._step}… " if self._step else "") + msg)
+            sys.stderr.flush()
+
+    def first_run(self, job: str | None = None):
+        """On a first run (numba's cache holds none of the kernels yet): say so (a terminal, or -v), show the
+        compiling on a terminal, and have a second process compile ``job``'s kernels meanwhile
+        (``_compile.start``). Returns what ``first_run_over`` ends, or None on later runs."""
+        if not kernels_uncompiled():
+            return None
+        from ..._core import _compile
+
+        if (self.interactive or self.verbose) and not self.quiet:
+            self._write("near-dups: first run: compiling the kernels, once (later runs load them from numba's "
+                        "cache in about a second; `near-dups warm` compiles them ahead of time)")
+        child = _compile.start(job) if job else None
+        self._progress = _compile.Progress(_compile.count(job), self._compiling, child is not None)
+        return child, self._progress, _compile.listen(self._progress)
+
+    def first_run_over(self, first) -> None:
+        """Stop the second process (what it cached stays), stop listening, and say what was compiled here (-v)."""
+        if first is None:
+            return
+        from ..._core import _compile
+
+        child, _, unlisten = first
+        _compile.stop(child)
+        unlisten()
+        if self.interactive:
+            sys.stderr.write("\r\x1b[K" + (f"{self._step}…" if self._step else ""))
+            sys.stderr.flush()
 
     def progress(self, total: int, desc: str):
         from tqdm import tqdm
@@ -92,6 +126,10 @@ class UI:
         """The last line on standard error: what was read (if ``corpus``), what was done, how long."""
         if self.quiet:
             return
+        p = self._progress
+        if p is not None and p.start is not None:
+            self.note(f"first run: compiled {plural(p.count, 'kernel')} in this process, in "
+                      f"{time.perf_counter() - p.start:.1f} s" + (" (and others in a second one)" if p.helped else ""))
         line = self._stages_line()
         if line is not None:
             print(line, file=sys.stderr)
@@ -107,27 +145,17 @@ def kernels_uncompiled(module: str = "_text/_shingle") -> bool:
     """Whether numba's cache holds no compiled kernel of ``dedup/<module>.py`` yet (the first run compiles them).
 
     Asks numba's own cache locators where the shingler's kernels are cached
-    and looks for their index files: one ``listdir``, and without importing
-    the kernels (importing compiles those with explicit signatures). Where
-    the cache cannot be found, says False (no message rather than a wrong one).
+    (``_compile.cache_folder``) and looks for their index files: one
+    ``listdir``, without importing the kernels. Where the cache cannot be
+    found, says False (no message rather than a wrong one).
     """
+    from ..._core._compile import cache_folder
+
+    folder = cache_folder(module)
+    if folder is None:  # numba's cache internals moved: stay quiet
+        return False
+    name = os.path.basename(module)
     try:
-        from numba.core import caching
-
-        package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # dedup/cli/_io/ -> dedup/
-        source = os.path.join(package, f"{module}.py")
-
-        def probe():  # stands for a kernel of the module: locators read only its line number
-            pass
-
-        for locator_class in caching.CacheImpl._locator_classes:
-            locator = locator_class.from_function(probe, source)
-            if locator is not None:
-                break
-        else:
-            return False
-        folder = locator.get_cache_path()
-        name = os.path.basename(module)
         return not any(n.startswith(f"{name}.") and n.endswith(".nbi") for n in os.listdir(folder))
-    except Exception:  # numba's cache internals moved: stay quiet
+    except OSError:
         return False
