@@ -531,7 +531,7 @@ def table(rec: dict) -> str:
         if v.get("removals_file_agrees") is False:
             extra.append("its removals file, scored directly, disagrees with its cleaned text")
         if v["dropped_pages"]:
-            extra.append(f"drops {v['dropped_pages']} whole pages (every line counted removed)")
+            extra.append(f"writes no page for {v['dropped_pages']} input page(s), every line of which it removed")
         if extra:
             notes.append(f"{t}: " + "; ".join(extra) + ".")
     for t, why in rec.get("skipped", {}).items():
