@@ -116,3 +116,23 @@ def test_each_peer_runs_and_removes_frames(tool, tmp_path):
     s = rec["summary"][tool]
     assert s["unmatched_lines"] == 0 and s["labels"]["frame"]["removed_min"] > 0.9
     assert s["labels"]["unique"]["removed_max"] < 0.01
+
+
+def test_a_missing_peer_is_skipped_with_its_install_command(tmp_path, capsys):
+    assert pc.main(["--pages", "20", "--rounds", "1", "--tools", "dolma", "--dolma", str(tmp_path / "none"),
+                    "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "skipping dolma: dolma not found" in err and "pip install dolma" in err and "nothing to run" in err
+    assert not list(tmp_path.glob("peers_*.json"))
+
+
+def test_memory_is_passed_to_collapse_only_when_it_uses_it(tmp_path):
+    log = tmp_path / "err"
+    log.write_text("near-dups: warning: --memory is not used by collapse; ignored\n")
+    assert not pc.collapse_uses_memory(str(log))
+    log.write_text("near-dups: 300 documents, 0.85 MB, --memory 1G\n")
+    assert pc.collapse_uses_memory(str(log))
+    cli = pc.NearDupsCli("1G")
+    assert cli.commands("B", "O")[0][-2:] == ["--memory", "1G"]  # the warm-up asks with it
+    cli.memory_used = False
+    assert "--memory" not in cli.commands("B", "O")[0]

@@ -455,9 +455,9 @@ def find_datatrove(python: str | None) -> tuple[str | None, str]:
 
 
 def collapse_uses_memory(log: str) -> bool:
-    """Whether this version's ``near-dups collapse`` uses ``--memory`` (it warns when it ignores an option)."""
+    """Whether this version's ``near-dups collapse`` used ``--memory`` (it warns when it ignores an option)."""
     err = open(log, encoding="utf-8", errors="replace").read()
-    return "--memory" not in err
+    return not any("--memory" in line and ("ignored" in line or "not used" in line) for line in err.splitlines())
 
 
 # ---------------------------------------------------------------- summary and tables
@@ -531,7 +531,7 @@ def table(rec: dict) -> str:
         if v.get("removals_file_agrees") is False:
             extra.append("its removals file, scored directly, disagrees with its cleaned text")
         if v["dropped_pages"]:
-            extra.append(f"drops {v['dropped_pages']} whole pages (every line counted removed)")
+            extra.append(f"writes no page for {v['dropped_pages']} input page(s), every line of which it removed")
         if extra:
             notes.append(f"{t}: " + "; ".join(extra) + ".")
     for t, why in rec.get("skipped", {}).items():
@@ -631,6 +631,9 @@ def main(argv=None) -> int:
             skipped["datatrove"] = v
     for t, why in skipped.items():
         print(f"skipping {t}: {why}", file=sys.stderr, flush=True)
+    if not contenders:
+        print("peers_collapse: nothing to run (every tool asked for is skipped); no record written", file=sys.stderr)
+        return 2
 
     work = a.workdir or tempfile.mkdtemp(prefix="peers_collapse_")
     os.makedirs(work, exist_ok=True)
@@ -657,15 +660,23 @@ def _run(a, crawl, cpu_name, contenders, versions, skipped, work) -> int:
     for name, c in list(contenders.items()):  # untimed warm-up: numba's cache, imports, the file cache
         out = os.path.join(work, "out", "warm", name.replace(" ", "_"))
         c.clear(bases["warm"], out)
+        log = os.path.join(out, "..", name.replace(" ", "_") + ".log")
         try:
-            measure(c.commands(bases["warm"], out), os.path.join(out, "..", name.replace(" ", "_") + ".log"))
+            try:
+                measure(c.commands(bases["warm"], out), log)
+            except RuntimeError:
+                if not (isinstance(c, NearDupsCli) and c.memory):
+                    raise
+                c.memory_used = False  # a version that refuses --memory for collapse: run without it
+                c.clear(bases["warm"], out)
+                measure(c.commands(bases["warm"], out), log)
         except RuntimeError as e:
             failed[name] = str(e).splitlines()[0] + " (warm-up; see its log)"
             print(f"{name} failed in the warm-up, left out: {e}", file=sys.stderr, flush=True)
             del contenders[name]
             continue
-        if isinstance(c, NearDupsCli) and c.memory:
-            c.memory_used = collapse_uses_memory(os.path.join(out, "..", name.replace(" ", "_") + ".log.0.err"))
+        if isinstance(c, NearDupsCli) and c.memory and c.memory_used is None:
+            c.memory_used = collapse_uses_memory(log + ".0.err")
 
     names = list(contenders)
     record = {"pages": a.pages, "seed": a.seed, "rounds": a.rounds, "mb": sum(len(p.text) for p in pages) / 1e6,
