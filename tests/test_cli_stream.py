@@ -208,14 +208,14 @@ def test_a_workdir_without_room_is_refused_before_reading(tmp_path, capsys, monk
     assert not work.exists() or not any(work.iterdir())
 
 
-def test_a_full_disk_while_spilling_is_one_message_and_leaves_no_work_files(tmp_path, capsys, monkeypatch):
+def _disk_full_after_some_spill(monkeypatch) -> None:
+    """Spools fail with ENOSPC once they are on disk and more than three chunks were appended."""
     import errno
 
     from dedup._core import _spill
 
-    src = _write("jsonl", tmp_path)
-    work = tmp_path / "work"
     calls = []
+    append = _spill.Spool.append
 
     def full(self, chunk):
         if self.file is not None and len(calls) > 3:
@@ -223,8 +223,13 @@ def test_a_full_disk_while_spilling_is_one_message_and_leaves_no_work_files(tmp_
         calls.append(1)
         return append(self, chunk)
 
-    append = _spill.Spool.append
     monkeypatch.setattr(_spill.Spool, "append", full)
+
+
+def test_a_full_disk_while_spilling_is_one_message_and_leaves_no_work_files(tmp_path, capsys, monkeypatch):
+    src = _write("jsonl", tmp_path)
+    work = tmp_path / "work"
+    _disk_full_after_some_spill(monkeypatch)
     monkeypatch.setattr(_stream, "BATCH_DOCS", 7)
     code, out, err = _call(["find", src, "--memory", "1K", "--workdir", work], capsys)
     assert code == 2 and out == ""
@@ -269,23 +274,11 @@ def test_collapse_within_a_tiny_budget_writes_what_it_writes_in_ram(tmp_path, ca
 
 
 def test_a_full_disk_while_collapse_spills_is_one_message_and_leaves_nothing(tmp_path, capsys, monkeypatch):
-    import errno
-
     from dedup._blocks import _collapse
-    from dedup._core import _spill
 
     src = _write("jsonl", tmp_path)
     work = tmp_path / "work"
-    calls = []
-
-    def full(self, chunk):
-        if self.file is not None and len(calls) > 3:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        calls.append(1)
-        return append(self, chunk)
-
-    append = _spill.Spool.append
-    monkeypatch.setattr(_spill.Spool, "append", full)
+    _disk_full_after_some_spill(monkeypatch)
     monkeypatch.setattr(_collapse, "BATCH_CHARS", 300)
     code, out, err = _call(["collapse", src, "-o", tmp_path / "out.jsonl", "--memory", "1K", "--workdir", work],
                            capsys)

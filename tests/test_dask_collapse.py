@@ -189,7 +189,9 @@ def test_cli_collapse_on_dask_writes_what_the_local_engine_writes(client, tmp_pa
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in zip(df["id"], df["text"])))
     outputs = {}
-    for name, flags in [("local", []), ("dask", ["--dask"]), ("scheduler", ["--scheduler", client.scheduler.address])]:
+    work = tmp_path / "work"
+    for name, flags in [("local", []), ("dask", ["--dask", "--memory", "1K", "--workdir", str(work)]),
+                        ("scheduler", ["--scheduler", client.scheduler.address])]:
         out = tmp_path / f"{name}.jsonl"
         r = subprocess.run([*_near_dups(), "collapse", str(src), "-o", str(out), "--id-field", "id", "--mode",
                             "remove_all", "-q", *flags], capture_output=True, text=True, timeout=300)
@@ -200,3 +202,7 @@ def test_cli_collapse_on_dask_writes_what_the_local_engine_writes(client, tmp_pa
     r = subprocess.run([*_near_dups(), "collapse", str(src), "--dry-run", "--passages", "--dask"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "passages=True is not supported on Dask" in r.stderr
+    assert not any(work.iterdir()), "the client's budget spilled to --workdir and its work directory went"
+    r = subprocess.run([*_near_dups(), "collapse", str(src), "--dry-run", "--dask", "--keep-workdir"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "--keep-workdir does not apply with --dask" in r.stderr

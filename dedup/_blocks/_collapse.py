@@ -21,6 +21,7 @@ document, and the ``Removal`` records are built only when read (``Removals``).
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -33,7 +34,7 @@ from .._indexing._pipeline import BATCH_CHARS
 from .._indexing._stream import prefetch
 from .._sketch import _lsh
 from .._text import _frames
-from .._text._documents import as_documents, is_frame, iter_documents
+from .._text._documents import as_documents, chunk_bounds, is_frame, iter_documents
 from . import _decide as _block_decide
 from . import _plan
 from ._records import BlockGroup, CollapsedDoc, CollapsedDocs
@@ -49,15 +50,8 @@ def _is_collection(docs) -> bool:
 
 def _bounds(texts):
     """``(start, stop)`` of consecutive texts of about ``BATCH_CHARS`` characters."""
-    chars = BATCH_CHARS
-    start = size = 0
-    for k, t in enumerate(texts):
-        size += len(t)
-        if size >= chars:
-            yield start, k + 1
-            start, size = k + 1, 0
-    if start < len(texts):
-        yield start, len(texts)
+    b = chunk_bounds(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), BATCH_CHARS)
+    return itertools.pairwise(b)
 
 
 class _Run:

@@ -264,21 +264,11 @@ def cut(p: Plan, d0: int, texts, apply: bool, extra=None) -> list[CollapsedDoc]:
     table = _RemovalTable(p.ids, *cols[1:])
     per_doc = np.searchsorted(cols[0], np.arange(d0, d0 + n_docs + 1)).tolist()
     ids = p.ids[d0 : d0 + n_docs]
-    clean = list(texts)
-    empty = np.zeros(n_docs, dtype=np.bool_)
+    clean, empty = list(texts), np.zeros(n_docs, dtype=np.bool_)
     if apply and removed.shape[0]:
-        cps, doc_ptr = _codepoints.code_points(texts)
         bptr = np.asarray(p.bptr[d0 : d0 + n_docs + 1]) - b0
-        at = np.repeat(doc_ptr[:-1], np.diff(bptr))
-        eptr, cut0, cut1, keep0, keep1, empty = _block_decide.edits(
-            cps, doc_ptr, bptr, np.asarray(p.starts[b0:b1]) + at, np.asarray(p.ends[b0:b1]) + at,
-            np.asarray(p.kind[b0:b1]))
-        edited = np.flatnonzero(np.diff(eptr))
-        out, out_ptr = _block_decide.apply_edits(cps, doc_ptr, eptr, cut0, cut1, keep0, keep1, edited)
-        joined = _decode(out)
-        bounds = out_ptr.tolist()
-        for k, d in enumerate(edited.tolist()):
-            clean[d] = joined[bounds[k] : bounds[k + 1]]
+        clean, empty = edit_texts(texts, bptr, np.asarray(p.starts[b0:b1]), np.asarray(p.ends[b0:b1]),
+                                  p.kind[b0:b1])
     return [CollapsedDoc(doc_id, text, Removals(table, per_doc[d], per_doc[d + 1]), e)
             for d, (doc_id, text, e) in enumerate(zip(ids, clean, empty.tolist()))]
 

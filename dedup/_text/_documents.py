@@ -74,7 +74,7 @@ def iter_documents(docs, chars: int | None = None, *, text: str | None = None, i
     if _frames.library(docs) is not None:
         ids, texts = _frames.documents(docs, text, id)
         lengths = _pystr.lengths(texts)
-        bounds = [0, len(texts)] if chars is None else _chunk_bounds(lengths, chars)
+        bounds = [0, len(texts)] if chars is None else chunk_bounds(lengths, chars)
         for a, b in zip(bounds[:-1], bounds[1:]):
             yield ids[a:b], texts[a:b]
         return
@@ -130,7 +130,7 @@ def iter_documents(docs, chars: int | None = None, *, text: str | None = None, i
         yield (ids if pairs else range(start, start + len(texts))), texts
 
 
-def _chunk_bounds(lengths: np.ndarray, chars: int) -> list:
+def chunk_bounds(lengths: np.ndarray, chars: int) -> list:
     """Row bounds ``[0, ..., n]`` of consecutive chunks of about ``chars`` characters."""
     ends = np.cumsum(lengths)
     bounds = [0]

@@ -66,10 +66,15 @@ def _dask_collapse(args, ui, corpus):
         from . import _dask
     except ImportError as e:
         raise UsageError(f"--dask/--scheduler: {e}") from None
+    if args.keep_workdir:
+        raise UsageError("--keep-workdir does not apply with --dask/--scheduler: dedup.dask.collapse removes its "
+                         "work directory (leave it out, or collapse without --dask)")
+    spill = budget_options(args)
     where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
-    ui.note(f"dedup.dask.collapse(config={args.config}) on {where}")
+    ui.note(f"dedup.dask.collapse(config={args.config}, memory={spill['memory']}) on {where}")
     return calling(ui, f"collapse: {plural(len(corpus), 'document')} on {where}", _dask.collapse, corpus.ids,
-                   corpus.texts, scheduler=args.scheduler, config=args.config)
+                   corpus.texts, scheduler=args.scheduler, config=args.config, memory=spill["memory"],
+                   workdir=spill["workdir"])
 
 
 # =========================================================================== collapse

@@ -87,9 +87,10 @@ def run(ids: list, texts: list, *, scheduler: str | None = None, workers: int | 
 
 
 def collapse(ids: list, texts: list, *, scheduler: str | None = None, workers: int | None = None,
-             config=None) -> list:
+             config=None, memory=None, workdir=None) -> list:
     """``dedup.collapse(zip(ids, texts), config=config)`` on Dask: the ``CollapsedDoc`` of every document, in
-    order, from ``dedup.dask.collapse`` (documents numbered by position there; ids put back here).
+    order, from ``dedup.dask.collapse`` (documents numbered by position there; ids put back here), the
+    client's budget ``memory`` spilled to ``workdir``.
 
     Raises ImportError naming the pip command when the ``dask`` extra is missing.
     """
@@ -105,7 +106,7 @@ def collapse(ids: list, texts: list, *, scheduler: str | None = None, workers: i
     npartitions = max(1, -(-n // PARTITION_DOCS))
     with client(scheduler, workers), dask.config.set({"dataframe.convert-string": False}):  # texts stay str
         ddf = dd.from_pandas(frame, npartitions=npartitions, sort=False)
-        out = ddk.collapse(ddf, id=None, config=config)
+        out = ddk.collapse(ddf, id=None, config=config, memory=memory, workdir=workdir)
         docs, removals = dask.compute(out.docs, out.removals)
     clean = docs["text"].tolist()
     doc = removals["id"].to_numpy(dtype=np.int64)
