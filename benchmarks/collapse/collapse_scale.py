@@ -26,12 +26,11 @@ import argparse
 import hashlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 
-from benchmarks.scale.cli_scale import cpu_name
+from benchmarks.scale.cli_scale import cpu_name, run_child, stat
 
 
 def write(n: int, folder: str, seed: int) -> None:
@@ -86,15 +85,7 @@ def run_one(kind: str, folder: str, memory: str, workdir: str) -> dict:
                workdir, "-v"]
     else:
         cmd = [sys.executable, "-m", "benchmarks.collapse.collapse_scale", "_api", src, memory]
-    logs = [os.path.join(folder, f"{kind}.{s}") for s in ("out", "err")]
-    with open(logs[0], "w") as o, open(logs[1], "w") as e:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=o, stderr=e)
-        _, status, usage = os.wait4(p.pid, 0)  # this child's own peak RSS
-        wall = time.perf_counter() - t0
-    stdout, stderr = (open(x, encoding="utf-8").read() for x in logs)
-    if status:
-        raise SystemExit(f"{kind} failed ({status}): {stderr[-2000:]}")
+    wall, usage, stdout, stderr = run_child(cmd, folder, kind)
     mb = os.path.getsize(src) / 1e6
     rec = {"kind": kind, "memory": memory, "seconds": round(wall, 2), "mb_per_s": round(mb / wall, 2),
            "peak_rss_gib": round(usage.ru_maxrss / 2**20, 3), "load": round(os.getloadavg()[0], 2)}
@@ -125,14 +116,11 @@ def run(folder: str, memory: str, rounds: int, workdir: str | None, same_as_ram:
             runs.append(rec)
             print(json.dumps(rec), flush=True)
 
-    def stat(kind, key):
-        xs = [x[key] for x in runs if x["kind"] == kind]
-        return {"median": round(statistics.median(xs), 2), "min": min(xs), "max": max(xs)}
-
-    cli, api = stat("cli", "seconds"), stat("api", "seconds")
+    cli, api = stat(runs, "cli", "seconds"), stat(runs, "api", "seconds")
     summary = {"summary": True, "rounds": rounds, "memory": memory, "jsonl_mb": round(mb, 1),
                "cli_seconds": cli, "api_seconds": api, "cli_mb_per_s": round(mb / cli["median"], 2),
-               "cli_peak_rss_gib": stat("cli", "peak_rss_gib"), "api_peak_rss_gib": stat("api", "peak_rss_gib"),
+               "cli_peak_rss_gib": stat(runs, "cli", "peak_rss_gib"),
+               "api_peak_rss_gib": stat(runs, "api", "peak_rss_gib"),
                "cli_to_api": round(cli["median"] / api["median"], 3),
                "outputs": sorted({x["output_sha256"] for x in runs if x["kind"] == "cli"}),
                "cpu": cpu_name(), "load_after": os.getloadavg()}

@@ -99,6 +99,28 @@ def api_child(folder: str) -> None:
     print(json.dumps({"read_seconds": round(t1 - t0, 2), "index_seconds": round(t2 - t1, 2)}))
 
 
+def run_child(cmd: list, folder: str, kind: str):
+    """Run ``cmd`` with its output in ``folder/KIND.out`` and ``.err``: ``(wall seconds, rusage, stdout,
+    stderr)``; exits naming ``kind`` if it fails. The rusage is this child's own (``wait4``): its peak RSS,
+    not the largest child's so far."""
+    logs = [os.path.join(folder, f"{kind}.{s}") for s in ("out", "err")]
+    with open(logs[0], "w") as o, open(logs[1], "w") as e:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=o, stderr=e)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+    stdout, stderr = (open(x, encoding="utf-8").read() for x in logs)
+    if status:
+        raise SystemExit(f"{kind} failed ({status}): {stderr[-2000:]}")
+    return wall, usage, stdout, stderr
+
+
+def stat(runs: list, kind: str, key: str) -> dict:
+    """Median, min and max of ``key`` over the runs of ``kind``."""
+    xs = [x[key] for x in runs if x["kind"] == kind]
+    return {"median": round(statistics.median(xs), 2), "min": min(xs), "max": max(xs)}
+
+
 def run_one(kind: str, folder: str, memory: str, workdir: str, n: int) -> dict:
     if kind == "cli":
         out = os.path.join(folder, "cli_clusters.jsonl")
@@ -107,15 +129,7 @@ def run_one(kind: str, folder: str, memory: str, workdir: str, n: int) -> dict:
     else:
         out = os.path.join(folder, "api_clusters.jsonl")
         cmd = [sys.executable, "-m", "benchmarks.scale.cli_scale", "_api", folder]
-    logs = [os.path.join(folder, f"{kind}.{s}") for s in ("out", "err")]
-    with open(logs[0], "w") as o, open(logs[1], "w") as e:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=o, stderr=e)
-        _, status, usage = os.wait4(p.pid, 0)  # this child's own peak RSS, not the largest child's so far
-        wall = time.perf_counter() - t0
-    stdout, stderr = (open(x, encoding="utf-8").read() for x in logs)
-    if status:
-        raise SystemExit(f"{kind} failed ({status}): {stderr[-2000:]}")
+    wall, usage, stdout, stderr = run_child(cmd, folder, kind)
     import numpy as np
 
     with open(out, encoding="utf-8") as f:
@@ -145,15 +159,11 @@ def run(folder: str, memory: str, rounds: int, workdir: str | None) -> None:
             runs.append(rec)
             print(json.dumps(rec), flush=True)
 
-    def stat(kind, key):
-        xs = [x[key] for x in runs if x["kind"] == kind]
-        return {"median": round(statistics.median(xs), 2), "min": min(xs), "max": max(xs)}
-
-    cli, api = stat("cli", "seconds"), stat("api", "seconds")
-    index_only = stat("api", "index_seconds")
+    cli, api = stat(runs, "cli", "seconds"), stat(runs, "api", "seconds")
+    index_only = stat(runs, "api", "index_seconds")
     print(json.dumps({"summary": True, "rounds": rounds, "memory": memory, "cli_seconds": cli, "api_seconds": api,
-                      "api_index_seconds": index_only, "cli_peak_rss_gib": stat("cli", "peak_rss_gib"),
-                      "api_peak_rss_gib": stat("api", "peak_rss_gib"),
+                      "api_index_seconds": index_only, "cli_peak_rss_gib": stat(runs, "cli", "peak_rss_gib"),
+                      "api_peak_rss_gib": stat(runs, "api", "peak_rss_gib"),
                       "ratio_to_api": round(cli["median"] / api["median"], 3),
                       "ratio_to_api_index_only": round(cli["median"] / index_only["median"], 3),
                       "recall": {k: min(x["recall"] for x in runs if x["kind"] == k) for k in ("cli", "api")},
