@@ -361,6 +361,8 @@ def test_invariants(spec, unit):
     (dict(mode="drop"), ValueError, "mode must be one of ['keep_first', 'remove_all', 'report'], got 'drop'"),
     (dict(remove=("menus",)), ValueError, "got 'menus'"),
     (dict(threshold=1.5), ValueError, "threshold must be in (0, 1], got 1.5"),
+    (dict(long_threshold=0), ValueError, "long_threshold must be in (0, 1], got 0"),
+    (dict(long_words=0), ValueError, "long_words must be >= 1, got 0"),
     (dict(min_docs=1), ValueError, "min_docs must be >= 2, got 1"),
     (dict(ngram="3"), TypeError, "ngram must be an int"),
     (dict(colour=1), TypeError, "unexpected option 'colour'"),
