@@ -506,3 +506,22 @@ def test_segment_same_on_one_and_two_threads():
         numba.set_num_threads(before)
     for x, y in zip(a[:5] + a[5], b[:5] + b[5]):
         assert np.array_equal(x, y)
+
+
+def ref_copies(score, wi, wj, di, dj, threshold, long_threshold, long_words):
+    """A pair is a copy at ``threshold``; long blocks of two documents also at ``long_threshold``."""
+    if score >= threshold:
+        return True
+    return di != dj and wi >= long_words and wj >= long_words and score >= long_threshold
+
+
+@settings(max_examples=200, deadline=None)
+@given(pairs=st.lists(st.tuples(st.floats(-1, 1), st.integers(0, 80), st.integers(0, 80), st.integers(0, 2),
+                                st.integers(0, 2)), max_size=30),
+       threshold=st.sampled_from([0.5, 0.65, 0.7, 1.0]), long_threshold=st.sampled_from([0.3, 0.65, 0.7, 1.0]),
+       long_words=st.integers(1, 60))
+def test_copies_matches_reference(pairs, threshold, long_threshold, long_words):
+    cols = [np.array(c, dtype=t) for c, t in zip(zip(*pairs), (np.float64, *[np.int64] * 4))] if pairs else \
+        [np.zeros(0, np.float64)] + [np.zeros(0, np.int64)] * 4
+    got = bd.copies(*cols, threshold, long_threshold, long_words)
+    assert got.tolist() == [ref_copies(*p, threshold, long_threshold, long_words) for p in pairs]

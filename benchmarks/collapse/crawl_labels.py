@@ -1,12 +1,14 @@
 """What ``dedup.collapse`` removes from a labelled web-crawl-like corpus (``harness.crawl``), and at what cost.
 
-    python -m benchmarks.collapse.crawl_labels --pages 20000 [--seed 0] [--threshold T] [--memory M] [--json FILE]
+    python -m benchmarks.collapse.crawl_labels --pages 20000 [--seed 0] [--threshold T] [--long-threshold L]
+        [--memory M] [--json FILE]
 
 One process: the pages generated, then one timed ``dedup.collapse(pages,
-unit="line")`` (with ``threshold=T`` when given) after a warm-up on 200 pages. Prints the seconds, the peak
-RSS of the process, and the share of each label's lines removed with
-precision and recall (a line is removed when removals cover more than half
-of it; see ``harness.crawl``), with the load average and the CPU.
+unit="line")`` (with ``threshold=T``, ``long_threshold=L`` when given) after
+a warm-up on 200 pages. Prints the seconds, the peak RSS of the process,
+and the share of each label's lines removed with precision and recall (a
+line is removed when removals cover more than half of it; see
+``harness.crawl``), with the load average and the CPU.
 
 With ``--memory M`` (e.g. ``2G``, for 1M pages) nothing is held: the pages
 are generated as collapse reads them, collapse streams within ``M``
@@ -33,10 +35,13 @@ def main(argv=None) -> int:
     ap.add_argument("--pages", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threshold", type=float, help="collapse's near-copy threshold (default: collapse's)")
+    ap.add_argument("--long-threshold", type=float,
+                    help="collapse's threshold for long blocks of two documents (default: collapse's; 1 turns it off)")
     ap.add_argument("--memory", help="stream within this budget (memory=M), holding no page")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args(argv)
-    options = {} if args.threshold is None else {"threshold": args.threshold}
+    options = {k: v for k, v in (("threshold", args.threshold), ("long_threshold", args.long_threshold))
+               if v is not None}
     dedup.collapse([(p.id, p.text) for p in crawl.pages(200, seed=args.seed)], unit="line")
     load = os.getloadavg()[0]
     t = time.perf_counter()

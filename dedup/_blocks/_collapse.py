@@ -109,7 +109,7 @@ class _Run:
     def plan(self) -> _plan.Plan:
         """Features of every chunk (spooled within the budget), then the plan."""
         cfg = self.cfg
-        bands, _ = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
+        bands, _ = _lsh.choose_bands(cfg.lsh_threshold, cfg.num_perm, cfg.min_prob)
         spools = _plan.Spools(self.budget, bands)
         ids: list = []
         # The next chunk is read (a caller's generator, JSON parsed) on a thread while this one is featurized.

@@ -252,12 +252,29 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
 
 
 @njit(cache=True)
+def copies(score, words_i, words_j, doc_i, doc_j, threshold, long_threshold, long_words):
+    """Whether each pair of blocks is a pair of copies (bool (p,)), from its exact Jaccard ``score``.
+
+    A pair is when ``score >= threshold``; a pair of blocks in different
+    documents with ``long_words`` words or more each, also when ``score >=
+    long_threshold`` (``CollapseConfig``'s ``long_words``).
+    """
+    p = score.shape[0]
+    out = np.empty(p, dtype=np.bool_)
+    for k in range(p):
+        s = score[k]
+        out[k] = s >= threshold or (s >= long_threshold and doc_i[k] != doc_j[k]
+                                    and min(words_i[k], words_j[k]) >= long_words)
+    return out
+
+
+@njit(cache=True)
 def demote(bptr, nshingles, kind, source, ok):
     """Keep the removed blocks whose ``ok`` is False (``ok`` aligned with ``flatnonzero(source >= 0)``).
 
     Groups are connected components, so a chain a~b~c can join blocks less
-    similar than the threshold; a block is removed only when its own Jaccard
-    with its source reaches it. Separators are then decided again.
+    similar than the threshold; a block is removed only when it and its
+    source are ``copies``. Separators are then decided again.
     """
     p = 0
     for x in range(kind.shape[0]):

@@ -113,7 +113,7 @@ def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
     at = np.repeat(doc_ptr[:-1], np.diff(bptr))
     first = first_equal(digests, nsh) == np.arange(n)
     fuzzy = np.flatnonzero(first & (words >= cfg.fuzzy_words) & (nsh > 0))
-    bands, r = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
+    bands, r = _lsh.choose_bands(cfg.lsh_threshold, cfg.num_perm, cfg.min_prob)
     keys = _pipeline.sketch(indptr, values, fuzzy, num_perm=cfg.num_perm, seed=cfg.seed, bands=bands, rows=r)
     fptr, fvals = take_rows(indptr, values, fuzzy)
     return ChunkFeatures(np.diff(bptr), starts - at, ends - at, words, nsh, digests, fuzzy, fptr, fvals, keys)
@@ -185,7 +185,8 @@ def plan(ids, a: dict, cfg: CollapseConfig, budget) -> Plan:
     csr = (np.concatenate([np.zeros(1, np.int64), a["fends"]]), a["fvalues"])
     members = np.flatnonzero(rep[fuzzy] == fuzzy)  # rows of ``csr`` that are the first of their digest
     words = np.asarray(a["words"])
-    pairs = _near_pairs(a["keys"], members, csr, cfg, budget)
+    pairs = _near_pairs(a["keys"], members, csr, cfg, budget, words[fuzzy],
+                        np.searchsorted(bptr, fuzzy, side="right") - 1)
     labels = _pipeline.components(n, Pairs(fuzzy[pairs.i], fuzzy[pairs.j], pairs.score), rep)
     del pairs
     bdoc = np.repeat(np.arange(bptr.shape[0] - 1, dtype=np.int64), np.diff(bptr))
@@ -195,9 +196,12 @@ def plan(ids, a: dict, cfg: CollapseConfig, budget) -> Plan:
     enabled = np.array([False] + [k in cfg.remove for k in REMOVABLE] + [True])
     kind, source = _block_decide.decide(bptr, bdoc, labels, words, nsh, anchor, MODES[cfg.mode][0],
                                         cfg.min_docs, cfg.min_words, cfg.protect_words, enabled)
-    del anchor, bdoc
+    del anchor
     has = np.flatnonzero(source >= 0)
-    ok = _similarity(rep, fuzzy, csr, has, source[has], cfg.threshold) >= cfg.threshold
+    src = source[has]
+    ok = _block_decide.copies(_similarity(rep, fuzzy, csr, has, src, cfg.lsh_threshold), words[has], words[src],
+                              bdoc[has], bdoc[src], cfg.threshold, cfg.long_threshold, cfg.long_words)
+    del bdoc
     if not ok.all():
         _block_decide.demote(bptr, nsh, kind, source, ok)
     removed = np.flatnonzero(kind != _block_decide.KEPT)
@@ -208,16 +212,31 @@ def plan(ids, a: dict, cfg: CollapseConfig, budget) -> Plan:
     return Plan(ids, bptr, a["starts"], a["ends"], labels, kind, source, removed, sim)
 
 
-def _near_pairs(keys, members, csr, cfg, budget) -> Pairs:
-    """Verified near-duplicate pairs (rows of ``csr``) among ``members``: buckets, then candidates -> verify."""
+def _near_pairs(keys, members, csr, cfg, budget, words, docs) -> Pairs:
+    """Verified near-copy pairs (rows of ``csr``) among ``members``: buckets, then candidates -> verify.
+
+    ``words`` and ``docs``: of every row. Pairs at ``threshold`` (the
+    components are exact), then, when ``long_threshold`` is lower, the pairs
+    among long rows at it that are ``_decide.copies`` (in different
+    documents); in a bucket of more than ``_pipeline.BIG_BUCKET`` long rows
+    that second step may miss a pair whose rows a pair of one document
+    already joined.
+    """
+    rep = np.arange(csr[0].shape[0] - 1, dtype=np.int64)
+    out = _link(keys, members, csr, budget, rep, cfg.threshold)
+    if cfg.long_threshold >= cfg.threshold:
+        return out
+    long = _link(keys, members[words[members] >= cfg.long_words], csr, budget, rep, cfg.long_threshold, "long-")
+    ok = _block_decide.copies(long.score, words[long.i], words[long.j], docs[long.i], docs[long.j], cfg.threshold,
+                              cfg.long_threshold, cfg.long_words) & (long.score < cfg.threshold)
+    return _pipeline.with_edges(out, long.i[ok], long.j[ok], long.score[ok])
+
+
+def _link(keys, members, csr, budget, rep, threshold, name="") -> Pairs:
     if members.shape[0] < 2:
         return _pipeline.no_pairs()
-    if budget.spilled:
-        b = bucket_on_disk(keys, members, budget)
-    else:
-        b = _pipeline.bucket(keys, members)
-    rep = np.arange(csr[0].shape[0] - 1, dtype=np.int64)
-    return _pipeline.link(*_lsh.bucket_runs(b.order, b.sorted_keys), members, csr, rep, cfg.threshold)
+    b = bucket_on_disk(keys, members, budget, name) if budget.spilled else _pipeline.bucket(keys, members)
+    return _pipeline.link(*_lsh.bucket_runs(b.order, b.sorted_keys), members, csr, rep, threshold)
 
 
 def _similarity(rep, fuzzy, csr, i, j, threshold: float = 0.0) -> np.ndarray:

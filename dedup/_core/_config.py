@@ -150,12 +150,24 @@ class CollapseConfig:
         20-word paragraph has 18 word 3-grams, so one changed word still
         leaves Jaccard 15/21 = 0.71, where 5-grams would leave 11/21 = 0.52.
     threshold : float in (0, 1], default 0.7
-        Blocks with exact Jaccard >= threshold are copies.
+        Blocks with exact Jaccard >= threshold are copies (and so, in two
+        different documents, are long blocks at ``long_threshold``).
+    long_words, long_threshold : int and float in (0, 1], defaults 40 and 0.65
+        Two blocks of ``long_words`` words or more each, in different
+        documents, are copies at exact Jaccard >= ``min(threshold,
+        long_threshold)``: a syndicated paragraph edited in a few places (a
+        word changed, a clause dropped) falls below 0.7 once in 8 copies,
+        while two paragraphs of 40 words from different pages share that
+        many word 3-grams only by copying. Inside one document the threshold
+        stays: similar long paragraphs of one page are a list of variants
+        (doses, prices), each its own content. ``long_threshold=1.0`` turns
+        this off.
     num_perm : int, default 64
         MinHash permutations for blocks (few shingles per block need fewer).
     seed : int
     min_prob : float in (0, 1)
-        LSH candidate probability at the threshold (``_lsh.choose_bands``).
+        LSH candidate probability at the lower of ``threshold`` and
+        ``long_threshold`` (``_lsh.choose_bands``, ``lsh_threshold``).
     fuzzy_words : int, default 8
         Blocks with fewer words are matched only exactly (on their normalized
         words); a near-match of "read more" and "read less" means nothing.
@@ -196,6 +208,8 @@ class CollapseConfig:
     seed: int = COLLAPSE["seed"]
     min_prob: float = COLLAPSE["min_prob"]
     fuzzy_words: int = COLLAPSE["fuzzy_words"]
+    long_words: int = COLLAPSE["long_words"]
+    long_threshold: float = COLLAPSE["long_threshold"]
     min_words: int = COLLAPSE["min_words"]
     min_docs: int = COLLAPSE["min_docs"]
     window: int = COLLAPSE["window"]
@@ -208,6 +222,12 @@ class CollapseConfig:
         v = self.check({f.name: getattr(self, f.name) for f in fields(self)})
         object.__setattr__(self, "remove", v["remove"])
         object.__setattr__(self, "threshold", v["threshold"])
+        object.__setattr__(self, "long_threshold", v["long_threshold"])
+
+    @property
+    def lsh_threshold(self) -> float:
+        """The lowest Jaccard at which two blocks are copies, ``min(threshold, long_threshold)``: LSH bands for it."""
+        return min(self.threshold, self.long_threshold)
 
     @classmethod
     def check(cls, values: Mapping, name: Callable[[str], str] = str) -> dict:
@@ -230,7 +250,8 @@ class CollapseConfig:
                 raise ValueError(f"{name('remove')}: kinds must be from {list(REMOVABLE)}, got {k!r}")
         v["remove"] = tuple(k for k in REMOVABLE if k in remove)
         v["threshold"] = check_threshold(v["threshold"], name("threshold"))
-        for field, low in (("ngram", 1), ("num_perm", 1), ("fuzzy_words", 1), ("min_words", 1),
+        v["long_threshold"] = check_threshold(v["long_threshold"], name("long_threshold"))
+        for field, low in (("ngram", 1), ("num_perm", 1), ("fuzzy_words", 1), ("long_words", 1), ("min_words", 1),
                            ("min_docs", 2), ("window", 0), ("anchor_words", 1), ("protect_words", 0),
                            ("passage_words", 1)):
             _check_int(name(field), v[field], low)

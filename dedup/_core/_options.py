@@ -27,8 +27,9 @@ INDEX = {"threshold": 0.8, "ngram": 5, "shingle": "word", "num_perm": 128, "seed
          "sketch": "oph"}
 #: ``dedup.collapse`` / ``CollapseConfig``: blocks compared by word 3-grams at 0.7 (see its docstring).
 COLLAPSE = {"unit": "line", "mode": "keep_first", "remove": REMOVABLE, "ngram": 3, "threshold": 0.7,
-            "num_perm": 64, "seed": 0, "min_prob": 0.99, "fuzzy_words": 8, "min_words": 8, "min_docs": 3,
-            "window": 2, "anchor_words": 20, "protect_words": 20, "passages": False, "passage_words": 8}
+            "num_perm": 64, "seed": 0, "min_prob": 0.99, "fuzzy_words": 8, "long_words": 40, "long_threshold": 0.65,
+            "min_words": 8, "min_docs": 3, "window": 2, "anchor_words": 20, "protect_words": 20, "passages": False,
+            "passage_words": 8}
 #: ``dedup.passages`` / ``PassageConfig``: passages of 10 shared words or more (a clause) in at most 50 documents,
 #: seeded by word 4-grams (see its docstring). The overview, the report, ``near-dups passages`` and ``explain``
 #: read them here.

@@ -126,7 +126,7 @@ def plan(job: Job, budget, times: dict) -> tuple[_plan.Plan, np.ndarray, np.ndar
     ``times`` gets the wall seconds of the ``features`` (computed and gathered) and of the ``plan``."""
     t = time.perf_counter()
     cfg = job.cfg
-    bands, _ = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
+    bands, _ = _lsh.choose_bands(cfg.lsh_threshold, cfg.num_perm, cfg.min_prob)
     spools = _plan.Spools(budget, bands)
     task = dask.delayed(features, pure=True)
     tasks = [task(p, job.text, job.id, cfg, k, job.threads) for k, p in enumerate(job.parts)]

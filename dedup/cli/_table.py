@@ -164,7 +164,8 @@ def shared_options() -> argparse.ArgumentParser:
     g = p.add_argument_group("similarity")
     g.add_argument("--threshold", type=float, metavar="T",
                    help=f"near-duplicates have Jaccard similarity >= T, in (0, 1] (default {INDEX['threshold']:g}; "
-                        f"collapse/blocks: {COLLAPSE['threshold']:g}; index query/filter: the index's)")
+                        f"collapse/blocks: {COLLAPSE['threshold']:g}, blocks of {COLLAPSE['long_words']}+ words in two "
+                        f"documents also at {COLLAPSE['long_threshold']:g}; index query/filter: the index's)")
     g.add_argument("--ngram", type=int, metavar="N",
                    help=f"words per shingle, >= 1 (default {INDEX['ngram']}; collapse/blocks: {COLLAPSE['ngram']})")
     g.add_argument("--shingle", choices=SHINGLES,
