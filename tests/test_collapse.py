@@ -205,6 +205,18 @@ def test_long_edited_copy_below_the_threshold_goes_from_another_page_only():
     # similar long paragraphs of one page are variants, kept below the threshold
     assert all(not d.removed for d in dedup.collapse([story + "\n" + edited]))
     assert dedup.collapse([story + "\n" + edited], threshold=0.65)[0].removed[0].kind == "repeat"
+    # the long rule follows a stricter threshold (0.05 below it) unless long_threshold is given
+    assert all(not d.removed for d in dedup.collapse(docs, threshold=0.8))
+    assert dedup.collapse(docs, threshold=0.8, long_threshold=0.65)[1].removed[0].kind == "syndicated"
+    assert all(not d.removed for d in dedup.collapse(docs, config=dedup.CollapseConfig(), threshold=0.8))
+
+
+def test_long_threshold_follows_threshold():
+    assert dedup.CollapseConfig().long_at == 0.65
+    assert dedup.CollapseConfig(threshold=0.9).long_at == 0.85
+    assert dedup.CollapseConfig(threshold=0.08).long_at == 0.04
+    assert dedup.CollapseConfig(threshold=0.9, long_threshold=0.5).long_at == 0.5
+    assert dedup.CollapseConfig(threshold=0.6).lsh_threshold == 0.55
 
 
 def test_short_block_with_chance_overlap_stays():

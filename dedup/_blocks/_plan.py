@@ -200,7 +200,7 @@ def plan(ids, a: dict, cfg: CollapseConfig, budget) -> Plan:
     has = np.flatnonzero(source >= 0)
     src = source[has]
     ok = _block_decide.copies(_similarity(rep, fuzzy, csr, has, src, cfg.lsh_threshold), words[has], words[src],
-                              bdoc[has], bdoc[src], cfg.threshold, cfg.long_threshold, cfg.long_words)
+                              bdoc[has], bdoc[src], cfg.threshold, cfg.long_at, cfg.long_words)
     del bdoc
     if not ok.all():
         _block_decide.demote(bptr, nsh, kind, source, ok)
@@ -224,11 +224,11 @@ def _near_pairs(keys, members, csr, cfg, budget, words, docs) -> Pairs:
     """
     rep = np.arange(csr[0].shape[0] - 1, dtype=np.int64)
     out = _link(keys, members, csr, budget, rep, cfg.threshold)
-    if cfg.long_threshold >= cfg.threshold:
+    if cfg.long_at >= cfg.threshold:
         return out
-    long = _link(keys, members[words[members] >= cfg.long_words], csr, budget, rep, cfg.long_threshold, "long-")
+    long = _link(keys, members[words[members] >= cfg.long_words], csr, budget, rep, cfg.long_at, "long-")
     ok = _block_decide.copies(long.score, words[long.i], words[long.j], docs[long.i], docs[long.j], cfg.threshold,
-                              cfg.long_threshold, cfg.long_words) & (long.score < cfg.threshold)
+                              cfg.long_at, cfg.long_words) & (long.score < cfg.threshold)
     return _pipeline.with_edges(out, long.i[ok], long.j[ok], long.score[ok])
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields, replace
 from dataclasses import field as dataclass_field
 
-from ._options import COLLAPSE, FREQUENT, INDEX, MODES, PASSAGES, REMOVABLE, SHINGLES, SKETCHES, UNITS
+from ._options import COLLAPSE, FREQUENT, INDEX, LONG_MARGIN, MODES, PASSAGES, REMOVABLE, SHINGLES, SKETCHES, UNITS
 
 
 def filled(cls, values: Mapping) -> dict:
@@ -152,10 +152,12 @@ class CollapseConfig:
     threshold : float in (0, 1], default 0.7
         Blocks with exact Jaccard >= threshold are copies (and so, in two
         different documents, are long blocks at ``long_threshold``).
-    long_words, long_threshold : int and float in (0, 1], defaults 40 and 0.65
+    long_words, long_threshold : int and float in (0, 1], defaults 40 and ``threshold - 0.05``
         Two blocks of ``long_words`` words or more each, in different
         documents, are copies at exact Jaccard >= ``min(threshold,
-        long_threshold)``: a syndicated paragraph edited in a few places (a
+        long_threshold)`` (0.65 at the default threshold; ``None`` is 0.05
+        below whatever ``threshold`` is, or half of it under 0.1, so a
+        stricter ``threshold`` is stricter for long blocks too): a syndicated paragraph edited in a few places (a
         word changed, a clause dropped) falls below 0.7 once in 8 copies,
         while two paragraphs of 40 words from different pages share that
         many word 3-grams only by copying. Inside one document the threshold
@@ -209,7 +211,7 @@ class CollapseConfig:
     min_prob: float = COLLAPSE["min_prob"]
     fuzzy_words: int = COLLAPSE["fuzzy_words"]
     long_words: int = COLLAPSE["long_words"]
-    long_threshold: float = COLLAPSE["long_threshold"]
+    long_threshold: float | None = COLLAPSE["long_threshold"]
     min_words: int = COLLAPSE["min_words"]
     min_docs: int = COLLAPSE["min_docs"]
     window: int = COLLAPSE["window"]
@@ -225,9 +227,18 @@ class CollapseConfig:
         object.__setattr__(self, "long_threshold", v["long_threshold"])
 
     @property
+    def long_at(self) -> float:
+        """The Jaccard from which long blocks of two documents are copies: ``long_threshold``, or when it is
+        None ``_options.LONG_MARGIN`` below ``threshold`` (half of it under twice the margin)."""
+        if self.long_threshold is not None:
+            return self.long_threshold
+        t = self.threshold
+        return round(t - LONG_MARGIN if t > 2 * LONG_MARGIN else t / 2, 12)
+
+    @property
     def lsh_threshold(self) -> float:
-        """The lowest Jaccard at which two blocks are copies, ``min(threshold, long_threshold)``: LSH bands for it."""
-        return min(self.threshold, self.long_threshold)
+        """The lowest Jaccard at which two blocks are copies, ``min(threshold, long_at)``: LSH bands for it."""
+        return min(self.threshold, self.long_at)
 
     @classmethod
     def check(cls, values: Mapping, name: Callable[[str], str] = str) -> dict:
@@ -250,7 +261,8 @@ class CollapseConfig:
                 raise ValueError(f"{name('remove')}: kinds must be from {list(REMOVABLE)}, got {k!r}")
         v["remove"] = tuple(k for k in REMOVABLE if k in remove)
         v["threshold"] = check_threshold(v["threshold"], name("threshold"))
-        v["long_threshold"] = check_threshold(v["long_threshold"], name("long_threshold"))
+        if v["long_threshold"] is not None:  # None: follows threshold (``long_at``)
+            v["long_threshold"] = check_threshold(v["long_threshold"], name("long_threshold"))
         for field, low in (("ngram", 1), ("num_perm", 1), ("fuzzy_words", 1), ("long_words", 1), ("min_words", 1),
                            ("min_docs", 2), ("window", 0), ("anchor_words", 1), ("protect_words", 0),
                            ("passage_words", 1)):

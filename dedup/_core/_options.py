@@ -25,9 +25,11 @@ FORMATS = ("text", "jsonl", "csv", "json")
 #: ``dedup.index`` / ``Config``: documents compared by word 5-grams at Jaccard 0.8.
 INDEX = {"threshold": 0.8, "ngram": 5, "shingle": "word", "num_perm": 128, "seed": 0, "min_prob": 0.99,
          "sketch": "oph"}
-#: ``dedup.collapse`` / ``CollapseConfig``: blocks compared by word 3-grams at 0.7 (see its docstring).
+#: ``dedup.collapse`` / ``CollapseConfig``: blocks compared by word 3-grams at 0.7 (see its docstring); long blocks of
+#: two documents ``LONG_MARGIN`` lower (``long_threshold=None``).
+LONG_MARGIN = 0.05
 COLLAPSE = {"unit": "line", "mode": "keep_first", "remove": REMOVABLE, "ngram": 3, "threshold": 0.7,
-            "num_perm": 64, "seed": 0, "min_prob": 0.99, "fuzzy_words": 8, "long_words": 40, "long_threshold": 0.65,
+            "num_perm": 64, "seed": 0, "min_prob": 0.99, "fuzzy_words": 8, "long_words": 40, "long_threshold": None,
             "min_words": 8, "min_docs": 3, "window": 2, "anchor_words": 20, "protect_words": 20, "passages": False,
             "passage_words": 8}
 #: ``dedup.passages`` / ``PassageConfig``: passages of 10 shared words or more (a clause) in at most 50 documents,

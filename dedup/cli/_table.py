@@ -16,7 +16,7 @@ import textwrap
 
 import dedup
 
-from .._core._options import INDEX, COLLAPSE, SHINGLES, SKETCHES, UNITS
+from .._core._options import INDEX, COLLAPSE, LONG_MARGIN, SHINGLES, SKETCHES, UNITS
 from . import _blocks, _find, _index, _overview, _passages, _report, _warm
 from ._command import Command
 from ._io._sources import STDIN_FORMATS
@@ -165,7 +165,7 @@ def shared_options() -> argparse.ArgumentParser:
     g.add_argument("--threshold", type=float, metavar="T",
                    help=f"near-duplicates have Jaccard similarity >= T, in (0, 1] (default {INDEX['threshold']:g}; "
                         f"collapse/blocks: {COLLAPSE['threshold']:g}, blocks of {COLLAPSE['long_words']}+ words in two "
-                        f"documents also at {COLLAPSE['long_threshold']:g}; index query/filter: the index's)")
+                        f"documents also at T - {LONG_MARGIN:g}; index query/filter: the index's)")
     g.add_argument("--ngram", type=int, metavar="N",
                    help=f"words per shingle, >= 1 (default {INDEX['ngram']}; collapse/blocks: {COLLAPSE['ngram']})")
     g.add_argument("--shingle", choices=SHINGLES,
