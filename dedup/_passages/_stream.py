@@ -36,6 +36,9 @@ from . import _align, _seeds
 from ._candidates import Hits, candidate_pairs
 from ._groups import PairPassages, PassageArrays, group_stage, word_glue
 
+#: Longest document with ``memory=``, in characters (its token spans are kept in 32 bits).
+MAX_CHARS = (1 << 32) - 1
+
 #: Most parts the keys, or the hits, are cut into (each an open spool file past the budget).
 MAX_PARTS = 256
 
@@ -71,7 +74,7 @@ class _Taken:
         self.arr = arr
 
     def __getitem__(self, idx):
-        return take(self.arr, idx)
+        return take(self.arr, idx).astype(np.int64)
 
 
 def _drain(spool: _spill.Spool, budget: _spill.Budget) -> np.ndarray:
@@ -99,7 +102,9 @@ def _parts(n: int, item_bytes: int, ram: int) -> int:
 class _Tokens:
     """Pass 1: per chunk of texts, the tokens' units, spans and glue, and each document's token count."""
 
-    NAMES = (("ntok", np.int64), ("units", np.uint64), ("starts", np.int64), ("ends", np.int64), ("glue", np.uint8))
+    #: Token spans are ``str`` offsets in their document, kept in 32 bits (``MAX_CHARS``).
+    NAMES = (("ntok", np.int64), ("units", np.uint64), ("starts", np.uint32), ("ends", np.uint32),
+             ("glue", np.uint8))
 
     def __init__(self, budget):
         self.s = {name: _spill.Spool(budget, f"passages-{name}", dt) for name, dt in self.NAMES}
@@ -109,6 +114,9 @@ class _Tokens:
         tk = _tokens.tokenize_code_points(cps, doc_ptr)
         glue = word_glue(cps, doc_ptr, tk)
         del cps
+        if tk.ends.shape[0] and int(tk.ends.max()) > MAX_CHARS:
+            raise ValueError(f"with memory=, documents of at most {MAX_CHARS} characters; one has "
+                             f"{int(tk.ends.max())} (split it, or leave out memory=)")
         s = self.s
         s["ntok"].append(np.diff(tk.tptr))
         s["units"].append(tk.units)
