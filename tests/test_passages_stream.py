@@ -112,8 +112,10 @@ def test_bad_options_are_refused():
         dedup.passages("a b c", memory="1G")
 
 
-def test_reading_back_equals_numpy(tmp_path):
+@pytest.mark.parametrize("block", [1 << 20, 1000, 1])
+def test_reading_back_equals_numpy(block, tmp_path, monkeypatch):
     """``read_range`` and ``take`` read the same values from a spilled file as numpy from the array."""
+    monkeypatch.setattr(_stream, "TAKE_BLOCK", block)
     rng = np.random.default_rng(0)
     values = rng.integers(0, 1 << 60, size=50_000, dtype=np.uint64)
     b = _spill.Budget(1, tmp_path)
@@ -127,6 +129,7 @@ def test_reading_back_equals_numpy(tmp_path):
     idx = rng.integers(0, 50_000, size=(300,))
     idx[:50] = idx[50:100]  # repeats
     assert np.array_equal(_stream.take(mapped, idx), values[idx])
+    assert np.array_equal(_stream.take(mapped, idx.reshape(3, 100)), values[idx].reshape(3, 100))
     assert np.array_equal(_stream.take(values, idx), values[idx])
     assert _stream.take(mapped, np.zeros(0, np.int64)).shape == (0,)
     del mapped

@@ -51,20 +51,42 @@ def read_range(arr: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return _spill.gather_rows(np.array([lo, hi], dtype=np.int64), arr, np.zeros(1, dtype=np.int64))[1]
 
 
-class _Identity:
-    """``indptr`` of one-value rows for ``gather_rows``: row ``r`` is ``[r, r + 1)``."""
-
-    def __getitem__(self, rows):
-        return rows
+#: Values of a memory-mapped array ``take`` reads at most at once (the span of one block's indices).
+TAKE_BLOCK = 1 << 20
 
 
 def take(arr: np.ndarray, idx) -> np.ndarray:
-    """``arr[idx]``; from a memory-mapped ``arr``, only the values asked for are read (``pread``)."""
+    """``arr[idx]``; from a memory-mapped ``arr``, read with ``pread``: per block of ``TAKE_BLOCK`` values that
+    holds an index, the span from its first index to its last (never a mapping of the file: the page-cache
+    folio around every value read showed up as resident memory)."""
     idx = np.asarray(idx, dtype=np.int64)
     if not _spill.is_mapped(arr):
         return arr[idx]
-    rows, inv = np.unique(idx, return_inverse=True)
-    return _spill.gather_rows(_Identity(), arr, rows)[1][inv].reshape(idx.shape)
+    flat = idx.ravel()
+    order = np.argsort(flat, kind="stable")
+    s = flat[order]
+    out = np.empty(flat.shape[0], dtype=arr.dtype)
+    if s.shape[0] == 0:
+        return out.reshape(idx.shape)
+    block = s // TAKE_BLOCK
+    cuts = np.flatnonzero(block[1:] != block[:-1]) + 1
+    lo = np.concatenate([[0], cuts]).tolist()
+    hi = np.concatenate([cuts, [s.shape[0]]]).tolist()
+    item = arr.dtype.itemsize
+    buf = np.empty(TAKE_BLOCK, dtype=arr.dtype)
+    with open(arr.filename, "rb", buffering=0) as f:
+        fd = f.fileno()
+        for i0, i1 in zip(lo, hi):
+            first, last = int(s[i0]), int(s[i1 - 1])
+            view = memoryview(buf[: last - first + 1]).cast("B")
+            done = 0
+            while done < view.nbytes:
+                got = os.preadv(fd, [view[done:]], arr.offset + first * item + done)
+                if got <= 0:
+                    raise OSError(f"{arr.filename}: short read")
+                done += got
+            out[order[i0:i1]] = buf[s[i0:i1] - first]
+    return out.reshape(idx.shape)
 
 
 class _Taken:
