@@ -23,6 +23,9 @@ shares, and a passage copied into ``m`` documents costs ``m - 1`` alignments
 
 Passages are found between different documents; a passage repeated inside
 one document is ``dedup.collapse``'s business.
+
+With ``memory=`` the same stages run over the corpus read in chunks, their
+arrays spilled to a work directory past the budget (``_stream``).
 """
 
 from __future__ import annotations
