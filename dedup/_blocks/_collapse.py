@@ -357,8 +357,7 @@ def _streamed_passages(run: _Run, p: _plan.Plan, cfg: CollapseConfig):
     """The passages of the documents of ``run`` within its budget (a third pass over them), as arrays."""
     from .._passages._stream import passage_arrays
 
-    arrays, _ = passage_arrays((texts for _, texts in run.pass2()), _passage_config(cfg), run.budget)
-    return arrays
+    return passage_arrays((texts for _, texts in run.pass2()), _passage_config(cfg), run.budget)
 
 
 def _passage_records(a, p: _plan.Plan):

@@ -260,7 +260,7 @@ def _passages_within(docs, cfg: PassageConfig, memory, workdir, keep_workdir) ->
     run = _Run(docs, None, None, None, memory, workdir, keep_workdir)
     try:
         ids: list = []
-        arrays, _ = _stream.passage_arrays(run.chunks(), cfg, run.budget, on_chunk=lambda c: ids.extend(c[0]))
+        arrays = _stream.passage_arrays(run.chunks(), cfg, run.budget, on_chunk=lambda c: ids.extend(c[0]))
         texts = _stream.OccurrenceTexts(arrays, run.budget)
         if arrays.doc.shape[0]:
             for d0, chunk in run.pass2():

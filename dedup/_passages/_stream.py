@@ -21,8 +21,10 @@ resident memory of a stage is what it reads.
 from __future__ import annotations
 
 import codecs
+import itertools
 import os
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -169,7 +171,7 @@ def _hits(units, tptr, cfg: PassageConfig, budget):
     bits = min((_parts(n_tokens, 8, budget.ram) - 1).bit_length(), 64 - shift)
     key_parts = [_spill.Spool(budget, f"passages-keys-{b}", np.uint64) for b in range(1 << bits)]
     bounds = chunk_bounds(lens, slice_tokens) if lens.shape[0] else [0]
-    for d0, d1 in zip(bounds[:-1], bounds[1:]):
+    for d0, d1 in itertools.pairwise(bounds):
         t0, t1 = int(tptr[d0]), int(tptr[d1])
         keys, _, _ = _seeds.gram_keys(read_range(units, t0, t1), tptr[d0 : d1 + 1] - t0, cfg.ngram, cfg.winnow,
                                       of=of, d0=d0, t0=t0)
@@ -222,8 +224,6 @@ def _hits(units, tptr, cfg: PassageConfig, budget):
 
 def _passages(units, tptr, hits, cfg: PassageConfig, budget) -> PairPassages:
     """``_find.align_stage`` in batches of candidate pairs, reading the units of each batch's documents only."""
-    import numba
-
     names = ("doc_a", "doc_b", "sa", "ea", "sb", "eb", "matches")
     out = {k: _spill.Spool(budget, f"passages-pp-{k}", np.int64) for k in names}
     pairs, hptr, pos = hits
@@ -237,7 +237,7 @@ def _passages(units, tptr, hits, cfg: PassageConfig, budget) -> PairPassages:
     cost += np.diff(hptr)
     bounds = chunk_bounds(cost, max(1 << 16, budget.ram // 64)) if n_pairs else [0]
     del cost
-    for k0, k1 in zip(bounds[:-1], bounds[1:]):
+    for k0, k1 in itertools.pairwise(bounds):
         pr = read_range(pairs, 2 * k0, 2 * k1).reshape(-1, 2)
         h0, h1 = int(hptr[k0]), int(hptr[k1])
         ps = read_range(pos, 2 * h0, 2 * h1).reshape(-1, 2)
@@ -254,12 +254,11 @@ def _passages(units, tptr, hits, cfg: PassageConfig, budget) -> PairPassages:
     return PairPassages(*(np.array(out[k].finish()) for k in names))
 
 
-def passage_arrays(texts_chunks, cfg: PassageConfig, budget, on_chunk=None) -> tuple[PassageArrays, dict]:
+def passage_arrays(texts_chunks, cfg: PassageConfig, budget, on_chunk=None) -> PassageArrays:
     """The groups of a corpus given as chunks of texts (``passages``' stages within ``budget``).
 
     ``on_chunk(chunk)`` is called with each item of ``texts_chunks`` (ids collected by the caller); the
-    texts are the item itself or, for ``(ids, texts)`` pairs, its second half. Returns the arrays and
-    the token arrays (``_Tokens.finish``).
+    texts are the item itself or, for ``(ids, texts)`` pairs, its second half.
     """
     tk = _Tokens(budget)
     for chunk in prefetch(texts_chunks):
@@ -275,7 +274,7 @@ def passage_arrays(texts_chunks, cfg: PassageConfig, budget, on_chunk=None) -> t
     spans = _tokens.Tokens(t["tptr"], None, _Taken(t["starts"]), _Taken(t["ends"]))
     arrays = group_stage(spans, pp, t["glue"], cfg.max_docs)
     budget.unmap()
-    return arrays, t
+    return arrays
 
 
 # --------------------------------------------------------------------------- the occurrences' texts
