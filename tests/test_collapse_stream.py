@@ -79,11 +79,6 @@ def test_closing_early_removes_the_work_directory(tmp_path):
     assert len(kept) == 1 and "texts.pickle" in os.listdir(kept[0])
 
 
-def test_passages_in_a_budget_are_refused():
-    with pytest.raises(ValueError, match="passages=True needs the corpus in RAM"):
-        dedup.collapse(["a b c"], passages=True, memory="1G")
-
-
 def test_a_bad_budget_is_refused():
     with pytest.raises(ValueError, match="memory must be a size"):
         dedup.collapse(["a b c"], memory="lots")

@@ -191,16 +191,14 @@ def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = N
     """
     cfg = resolve(CollapseConfig, config, dict(options, unit=unit, mode=mode))
     if memory is not None and not is_frame(docs):
-        if cfg.passages:
-            raise ValueError("passages=True needs the corpus in RAM: leave out memory= (or find passages "
-                             "separately with dedup.passages)")
         run = _Run(docs, cfg, text, id, memory, workdir, keep_workdir)
         try:
             p = run.plan()
+            extra = _passage_records(_streamed_passages(run, p, cfg), p) if cfg.passages else None
         except BaseException:
             run.close()
             raise
-        return Collapsing(run, p)
+        return Collapsing(run, p, extra)
     run = _Run(docs, cfg, text, id, memory, workdir, keep_workdir)
     try:
         out = _collapse(run, cfg)
@@ -263,7 +261,10 @@ def _collapse(run: _Run, cfg: CollapseConfig) -> list[CollapsedDoc]:
 
 
 def _cut_all(run: _Run, p: _plan.Plan, cfg: CollapseConfig) -> list[CollapsedDoc]:
-    extra = _passage_records(run.held, p, cfg) if cfg.passages else None
+    extra = None
+    if cfg.passages:  # a generator's texts are not held: its passages are found as within a budget
+        a = _held_passages(run.held, cfg) if run.held is not None else _streamed_passages(run, p, cfg)
+        extra = _passage_records(a, p)
     apply = MODES[cfg.mode][1]
     out = CollapsedDocs()
     for d0, texts in run.pass2():
@@ -285,14 +286,14 @@ class Collapsing:
     number of documents; the work directory goes when it is exhausted or ``close``\ d (or at exit of a
     ``with`` block)."""
 
-    def __init__(self, run: _Run, p: _plan.Plan):
-        self._run, self._plan = run, p
+    def __init__(self, run: _Run, p: _plan.Plan, extra=None):
+        self._run, self._plan, self._extra = run, p, extra
         self._it = None
 
     def _cut(self, originals: bool):
         apply = MODES[self._run.cfg.mode][1]
         for d0, texts in self._run.pass2():
-            out = _plan.cut(self._plan, d0, texts, apply)
+            out = _plan.cut(self._plan, d0, texts, apply, _docs_of(self._extra, d0, len(texts)))
             yield list(zip(out, texts)) if originals else out
 
     def _docs(self, originals: bool):
@@ -338,13 +339,30 @@ class Collapsing:
         self.close()
 
 
-def _passage_records(held, p: _plan.Plan, cfg: CollapseConfig):
-    """Records of the passages shared with an earlier document inside kept text: ``(doc, start, end,
-    source doc, source start, source end, similarity)`` arrays, source the group's first occurrence."""
+def _passage_config(cfg: CollapseConfig):
+    from .._core._config import PassageConfig
+
+    return PassageConfig(min_words=cfg.passage_words, max_docs=None)
+
+
+def _held_passages(held, cfg: CollapseConfig):
+    """The passages of a corpus in RAM, as arrays."""
     from .._passages._find import passages
 
     ids, texts = held
-    a = passages(list(zip(ids, texts)), min_words=cfg.passage_words, max_docs=None).arrays()
+    return passages(list(zip(ids, texts)), config=_passage_config(cfg)).arrays()
+
+
+def _streamed_passages(run: _Run, p: _plan.Plan, cfg: CollapseConfig):
+    """The passages of the documents of ``run`` within its budget (a third pass over them), as arrays."""
+    from .._passages._stream import passage_arrays
+
+    return passage_arrays((texts for _, texts in run.pass2()), _passage_config(cfg), run.budget)
+
+
+def _passage_records(a, p: _plan.Plan):
+    """Records of the passages (arrays ``a``) shared with an earlier document inside kept text: ``(doc, start,
+    end, source doc, source start, source end, similarity)`` arrays, source the group's first occurrence."""
     n = a.doc.shape[0]
     group = np.repeat(np.arange(a.group_ptr.shape[0] - 1), np.diff(a.group_ptr))
     first = a.first[group]

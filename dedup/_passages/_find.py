@@ -23,6 +23,9 @@ shares, and a passage copied into ``m`` documents costs ``m - 1`` alignments
 
 Passages are found between different documents; a passage repeated inside
 one document is ``dedup.collapse``'s business.
+
+With ``memory=`` the same stages run over the corpus read in chunks, their
+arrays spilled to a work directory past the budget (``_stream``).
 """
 
 from __future__ import annotations
@@ -122,13 +125,20 @@ class Passages(Sequence):
     """The reuse groups of a corpus: a read-only sequence of ``PassageGroup`` records, built when read.
 
     ``arrays()`` gives them all as arrays, ``doc_spans()`` per document.
+    ``texts`` is the corpus's texts, or (``memory=``) a callable giving the
+    text of occurrence ``k`` of document ``d``, span ``[s, e)``: ``texts(k, d, s, e)``.
     """
 
-    def __init__(self, ids: list, texts: list, arrays: PassageArrays, config: PassageConfig):
+    def __init__(self, ids: list, texts, arrays: PassageArrays, config: PassageConfig):
         self.ids = ids
         self._texts = texts
         self._a = arrays
         self.config = config
+
+    def _text(self, k: int, d: int, s: int, e: int) -> str:
+        if callable(self._texts):
+            return self._texts(k, d, s, e)
+        return self._texts[d][s:e]
 
     def __len__(self) -> int:
         return self._a.group_ptr.shape[0] - 1
@@ -148,7 +158,7 @@ class Passages(Sequence):
         occs = []
         for k in range(lo, hi):
             d, s, e = int(a.doc[k]), int(a.start[k]), int(a.end[k])
-            occs.append(Occurrence(self.ids[d], s, e, int(a.word_end[k] - a.word_start[k]), self._texts[d][s:e]))
+            occs.append(Occurrence(self.ids[d], s, e, int(a.word_end[k] - a.word_start[k]), self._text(k, d, s, e)))
         als = tuple(
             Alignment(int(a.align_a[x]) - lo, int(a.align_b[x]) - lo, int(a.a_start[x]), int(a.a_end[x]),
                       int(a.b_start[x]), int(a.b_end[x]), int(a.a_word_end[x] - a.a_word_start[x]),
@@ -176,7 +186,8 @@ class Passages(Sequence):
         return f"<dedup.Passages: {len(self)} groups, {n_occ} occurrences in {len(self.ids)} documents; {self.config}>"
 
 
-def passages(docs, *, config: PassageConfig | None = None, **options) -> Passages:
+def passages(docs, *, config: PassageConfig | None = None, memory=None, workdir=None, keep_workdir: bool = False,
+             **options) -> Passages:
     """Passages shared by two or more documents, grouped, with exact spans; copies may be edited.
 
     Parameters
@@ -187,6 +198,19 @@ def passages(docs, *, config: PassageConfig | None = None, **options) -> Passage
         All settings at once; or give them as keywords: ``min_words``,
         ``max_docs``, ``ngram``, ``max_df``, ``frequent``, ``min_seeds``, ``max_repeat``,
         ``xdrop``, ``max_gap`` (see ``PassageConfig``).
+    memory : int or str, optional
+        Budget for the stages' arrays in RAM, such as ``"1GB"``. Without it
+        the whole corpus is tokenized at once and the texts are held (about
+        12 bytes of RAM per character). Given, ``docs`` is read in chunks (it
+        may be a generator: it is then spooled to the work directory) and
+        read twice; per token only its unit, span and glue are kept, in
+        ``.npy`` files past the budget, alignment reads the two documents of
+        each candidate pair from there, and the second pass cuts out the
+        text of every occurrence (kept beside the result, in RAM within the
+        budget, else in a file mapped read-only): the result holds no
+        document's text. The same groups, in the same order, as without it.
+    workdir, keep_workdir : with ``memory=``, as for ``dedup.index``: where
+        the work directory is made, and whether it is left in place.
 
     Returns
     -------
@@ -213,6 +237,11 @@ def passages(docs, *, config: PassageConfig | None = None, **options) -> Passage
     (16, 15, 14, 0.903)
     """
     cfg = resolve(PassageConfig, config, options)
+    if memory is not None:
+        return _passages_within(docs, cfg, memory, workdir, keep_workdir)
+    if workdir is not None or keep_workdir:
+        raise ValueError("workdir= and keep_workdir= apply only with memory= (the corpus read in chunks, its "
+                         "arrays spilled to the work directory past the budget): give memory= too, or leave them out")
     ids, texts = as_documents(docs)
     cps, doc_ptr = _codepoints.code_points(texts)
     tokens = _tokens.tokenize_code_points(cps, doc_ptr)
@@ -221,6 +250,25 @@ def passages(docs, *, config: PassageConfig | None = None, **options) -> Passage
     hits = seed_stage(tokens, cfg)
     pp = align_stage(tokens, hits, cfg)
     return Passages(ids, texts, group_stage(tokens, pp, glue, cfg.max_docs), cfg)
+
+
+def _passages_within(docs, cfg: PassageConfig, memory, workdir, keep_workdir) -> Passages:
+    """``passages`` within a memory budget (``_stream``): two passes over the documents (``_Run``)."""
+    from .._blocks._collapse import _Run
+    from . import _stream
+
+    run = _Run(docs, None, None, None, memory, workdir, keep_workdir)
+    try:
+        ids: list = []
+        arrays = _stream.passage_arrays(run.chunks(), cfg, run.budget, on_chunk=lambda c: ids.extend(c[0]))
+        texts = _stream.OccurrenceTexts(arrays, run.budget)
+        if arrays.doc.shape[0]:
+            for d0, chunk in run.pass2():
+                texts.add(d0, chunk)
+        texts.finish()
+    finally:
+        run.close()
+    return Passages(ids, texts, arrays, cfg)
 
 
 # --------------------------------------------------------------------------- one pair

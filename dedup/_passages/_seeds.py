@@ -104,8 +104,11 @@ def _winnow(h, m, w, out):
 
 
 @njit(cache=True, parallel=True)
-def _gram_keys(units, tptr, ngram, window, shift, pos_bits, kptr, keys, counts):
-    """Keys of the winnowed n-grams of every document, packed from ``kptr[d]``; their count to ``counts[d]``."""
+def _gram_keys(units, tptr, ngram, window, shift, pos_bits, d0, t0, kptr, keys, counts):
+    """Keys of the winnowed n-grams of every document, packed from ``kptr[d]``; their count to ``counts[d]``.
+
+    The documents are ``d0, d0 + 1, ...`` of the corpus, their first token its ``t0``-th (a slice of it).
+    """
     mask = (np.uint64(1) << np.uint64(shift)) - np.uint64(1)
     pb = np.uint64(pos_bits)
     n = tptr.shape[0] - 1
@@ -129,7 +132,7 @@ def _gram_keys(units, tptr, ngram, window, shift, pos_bits, kptr, keys, counts):
             k = kptr[d]
             for x in range(c):
                 t = sel[x]
-                low = (np.uint64(d) << pb) | np.uint64(t) if pos_bits > 0 else np.uint64(a + t)
+                low = (np.uint64(d0 + d) << pb) | np.uint64(t) if pos_bits > 0 else np.uint64(t0 + a + t)
                 keys[k + x] = (h[t] & ~mask) | low
             counts[d] = c
 
@@ -140,18 +143,20 @@ def _pack_rows(src, src_ptr, counts, dst_ptr, dst):
         dst[dst_ptr[d] : dst_ptr[d] + counts[d]] = src[src_ptr[d] : src_ptr[d] + counts[d]]
 
 
-def gram_keys(units: np.ndarray, tptr: np.ndarray, ngram: int, window: int = 1) -> tuple[np.ndarray, int, int]:
+def gram_keys(units: np.ndarray, tptr: np.ndarray, ngram: int, window: int = 1, *, of=None, d0: int = 0,
+              t0: int = 0) -> tuple[np.ndarray, int, int]:
     """One key per winnowed word n-gram occurrence (``window`` 1: every n-gram), unsorted.
 
-    Documents shorter than ``ngram`` have none. Returns the keys and their ``layout``.
+    Documents shorter than ``ngram`` have none. Returns the keys and their ``layout``. For a slice of a
+    corpus (``tptr`` from 0), ``of`` is the corpus's layout and ``d0``/``t0`` its first document and token.
     """
-    shift, pos_bits = layout(tptr)
+    shift, pos_bits = layout(tptr) if of is None else of
     bound = np.maximum(np.diff(tptr) - ngram + 1, 0)
     kptr = np.zeros(tptr.shape[0], dtype=np.int64)
     np.cumsum(bound, out=kptr[1:])
     keys = np.empty(int(kptr[-1]), dtype=np.uint64)
     counts = np.empty(tptr.shape[0] - 1, dtype=np.int64)
-    _gram_keys(units, tptr, ngram, window, shift, pos_bits, kptr, keys, counts)
+    _gram_keys(units, tptr, ngram, window, shift, pos_bits, d0, t0, kptr, keys, counts)
     if window == 1:
         return keys, shift, pos_bits
     dense_ptr = np.zeros(tptr.shape[0], dtype=np.int64)
@@ -300,6 +305,26 @@ def _all_hits(keys, bounds, shift, pos_bits, tptr, max_df, max_repeat, star, cou
             counts[c + 1] = k
 
 
+def sorted_hits(keys: np.ndarray, shift: int, pos_bits: int, tptr: np.ndarray, *, max_df: int, max_repeat: int,
+                frequent: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hits ``(doc a, doc b, position in a, in b)`` (int32) of sorted keys, in key order.
+
+    A run of equal prefixes is never split across calls: keys cut on their high bits (``shift`` or more
+    below the top) give, call after call, the hits of the whole array.
+    """
+    n_chunks = max(1, min(numba.get_num_threads() * 8, keys.shape[0] // 4096 + 1))
+    bounds = _run_bounds(keys, shift, n_chunks)
+    counts = np.zeros(n_chunks + 1, dtype=np.int64)
+    star = FREQUENT[frequent]
+    e32 = np.empty(0, dtype=np.int32)
+    _all_hits(keys, bounds, shift, pos_bits, tptr, max_df, max_repeat, star, counts, e32, e32, e32, e32, False)
+    np.cumsum(counts, out=counts)
+    total = int(counts[-1])
+    da, db, pa, pb = (np.empty(total, dtype=np.int32) for _ in range(4))
+    _all_hits(keys, bounds, shift, pos_bits, tptr, max_df, max_repeat, star, counts, da, db, pa, pb, True)
+    return da, db, pa, pb
+
+
 def seed_hits(units: np.ndarray, tptr: np.ndarray, *, ngram: int, max_df: int, max_repeat: int, frequent: str,
               min_seeds: int, window: int, band: int, winnow: int = 1) -> Hits:
     """Candidate pairs of documents and their seed hits (see the module doc).
@@ -311,16 +336,8 @@ def seed_hits(units: np.ndarray, tptr: np.ndarray, *, ngram: int, max_df: int, m
     """
     keys, shift, pos_bits = gram_keys(units, tptr, ngram, winnow)
     keys = sort_keys(keys)
-    n_chunks = max(1, min(numba.get_num_threads() * 8, keys.shape[0] // 4096 + 1))
-    bounds = _run_bounds(keys, shift, n_chunks)
-    counts = np.zeros(n_chunks + 1, dtype=np.int64)
-    star = FREQUENT[frequent]
-    e32 = np.empty(0, dtype=np.int32)
-    _all_hits(keys, bounds, shift, pos_bits, tptr, max_df, max_repeat, star, counts, e32, e32, e32, e32, False)
-    np.cumsum(counts, out=counts)
-    total = int(counts[-1])
-    da, db, pa, pb = (np.empty(total, dtype=np.int32) for _ in range(4))
-    _all_hits(keys, bounds, shift, pos_bits, tptr, max_df, max_repeat, star, counts, da, db, pa, pb, True)
+    da, db, pa, pb = sorted_hits(keys, shift, pos_bits, tptr, max_df=max_df, max_repeat=max_repeat,
+                                 frequent=frequent)
     del keys
     return candidate_pairs(da, db, pa, pb, tptr, min_seeds=min_seeds, window=window, band=band)
 

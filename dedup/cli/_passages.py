@@ -10,8 +10,22 @@ import dedup
 from .._core import _options
 from . import _render
 from ._command import Command, PathArg
-from ._common import INDEX_OPTIONS, SPILL_OPTIONS, calling, configured, emit, emit_records, given, option, read
+from ._common import (
+    INDEX_OPTIONS,
+    SPILL_OPTIONS,
+    budget_options,
+    calling,
+    configured,
+    emit,
+    emit_records,
+    given,
+    option,
+    read,
+    spilling,
+    stream,
+)
 from ._io._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
+from ._io._sources import total_bytes
 from ._io._ui import plural
 
 
@@ -38,9 +52,13 @@ def passages_arguments(p) -> None:
 
 
 def run_passages(args, ui) -> int:
-    with read(args, ui, args.paths) as corpus:
-        found = calling(ui, f"passages: {len(corpus)} documents", dedup.passages, zip(corpus.ids, corpus.texts),
-                        config=args.config)
+    streamed = any(getattr(args, k, None) for k in SPILL_OPTIONS)
+    with (stream if streamed else read)(args, ui, args.paths) as corpus:
+        if streamed:
+            found = _stream_passages(args, ui, corpus)
+        else:
+            found = calling(ui, f"passages: {len(corpus)} documents", dedup.passages, zip(corpus.ids, corpus.texts),
+                            config=args.config)
         records = _render.passage_records(found)
         emit_records(args, records, _render.PASSAGE_COLUMNS, lambda out, shown, style: _render.render_passages(
             out, shown, n_docs=len(corpus), min_words=args.config.min_words, style=style), corpus.ids)
@@ -48,9 +66,31 @@ def run_passages(args, ui) -> int:
     return EXIT_FOUND if args.fail_on_duplicates and records else EXIT_OK
 
 
+def _stream_passages(args, ui, corpus):
+    """``dedup.passages`` of the stream ``corpus`` within --memory (spilling to --workdir): read twice, nothing
+    of it held but the occurrences' texts."""
+    bar = ui.progress(total_bytes(corpus.sources), "read, tokenize")
+    corpus.progress = bar.update
+
+    def read_all(c):
+        bar.close()
+        ui.note(f"read {plural(len(c), 'document')} from {plural(len(c.sources), 'file')}, {c.nbytes / 1e6:.2f} MB")
+        ui.status("seeds, alignments, groups")
+
+    corpus.at_end.append(read_all)
+    spill = budget_options(args)
+    ui.note(f"dedup.passages(config={args.config}, memory={spill['memory']})")
+    try:
+        found = calling(ui, None, spilling, spill, 0, dedup.passages, corpus.documents(), config=args.config)
+    finally:
+        bar.close()
+    found.ids = corpus.ids  # the stream's documents are numbered by position
+    return found
+
+
 PASSAGES = Command(
     name="passages", arguments=passages_arguments, run=run_passages, configure=passage_config,
-    ignores=("threshold", "num_perm", "seed", "shingle", "unit", "sketch", *SPILL_OPTIONS),
+    ignores=("threshold", "num_perm", "seed", "shingle", "unit", "sketch"),
     help="list passages documents share, lightly edited or not, and where",
     description="List passages that two or more documents share, even with words substituted, inserted or deleted, "
                 "grouped across documents, with exact character offsets.",
@@ -62,7 +102,10 @@ Each group is one passage and its copies: "occurrences" ({{id, start, end,
 words}}, character offsets), the first in input order ("first"), and the
 "alignments" that joined them ({{a, b, similarity, matches}}, indexing
 occurrences; similarity is 2 x matched words / words of both copies). --ngram
-sets the seed n-gram (default {_options.PASSAGES['ngram']}).""",
+sets the seed n-gram (default {_options.PASSAGES['ngram']}). With --memory, --workdir or --keep-workdir the
+input is read twice as a stream, the passage finder's arrays within --memory
+(spilled to --workdir past it), and only the occurrences' texts are held; the
+output is the same.""",
     paths=(PathArg("paths", "read"), PathArg("output", "write", "-o")))
 
 

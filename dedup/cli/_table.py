@@ -197,7 +197,7 @@ def shared_options() -> argparse.ArgumentParser:
     g.add_argument("--skip-errors", action="store_true",
                    help="skip unreadable files and records with a warning instead of stopping")
     g = p.add_argument_group("memory (commands that index or cut blocks: find, dedup, index build, collapse, blocks, "
-                             "the overview, report)")
+                             "the overview, report; passages with --memory, --workdir or --keep-workdir)")
     g.add_argument("--memory", metavar="SIZE",
                    help="RAM for the arrays of the index or of the blocks, such as 2G or 512M; past half of it they "
                         "go to files in a work directory, used memory-mapped, with the same answers (default: half "
