@@ -6,8 +6,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 
+import numpy as np
+
 import dedup
 
+from .._blocks._records import removal_rows
 from .._core import _options
 from .._core._options import MODES, REMOVABLE
 from . import _render
@@ -111,44 +114,49 @@ def run_collapse(args, ui) -> int:
             results = _dask_collapse(args, ui, corpus)
             done = contextlib.nullcontext()
 
-            def pairs():
-                return zip(results, corpus.texts)
+            def chunks():
+                yield 0, results, corpus.texts
         else:
             out = _stream_collapse(args, ui, corpus)
-            done, pairs = out, out.with_originals
+            done, chunks = out, out.chunks
         ids = corpus.ids
         # The stream's results are numbered by position; the cluster's carry the ids.
         id_of = (lambda x: x) if on_dask else ids.__getitem__
         counts = [0, 0]  # removals, documents touched
         removals: list = []
 
-        def records(pos, doc, original):
-            recs = _render.removal_records([doc], [original], id_of)
-            if recs:
-                counts[0] += len(recs)
-                counts[1] += 1
-            return recs
-
         with done:
             if args.dry_run:
                 ui.status("cutting")
-                for pos, (doc, original) in enumerate(pairs()):
-                    removals += records(pos, doc, original)
+                for _, docs, originals in chunks():
+                    recs = _render.removal_records(docs, originals, id_of)
+                    removals += recs
+                    counts[1] += sum(1 for d in docs if len(d.removed))
+                counts[0] = len(removals)
                 ui.status(None)
                 emit_records(args, removals, _render.REMOVAL_COLUMNS, lambda o, shown, style: _render.render_removals(
                     o, shown, n_docs=len(corpus), style=style), ids)
                 where = "dry run, nothing written"
             else:
                 lines = _render.RemovalLines(id_of)
-                with Outputs() as outputs, atomic_file(args.removals, "w", outputs=outputs) as rout:
-                    def write(pos, doc, original):
-                        n = len(doc.removed)
-                        if n:
-                            counts[0] += n
-                            counts[1] += 1
-                            rout.write(lines(doc, original))
+                with Outputs() as outputs, atomic_file(args.removals, "wb", outputs=outputs) as rout:
+                    def write(d0, docs, originals):
+                        data = None
+                        if not on_dask:  # the chunk's lines at once (numba), ids by position
+                            from . import _lines
 
-                    texts = InOrder(pairs(), write)
+                            rows = removal_rows(docs)
+                            counts[0] += rows[1].shape[0]
+                            counts[1] += int(np.count_nonzero(rows[0]))
+                            data = _lines.removal_lines(originals, d0, rows, lines.json_of)
+                        else:
+                            counts[0] += sum(len(d.removed) for d in docs)
+                            counts[1] += sum(1 for d in docs if len(d.removed))
+                        if data is None:  # a lone surrogate (UTF-8 cannot hold it: encode says so), or Dask's
+                            data = "".join(lines(d, o) for d, o in zip(docs, originals)).encode("utf-8")
+                        rout.write(data)
+
+                    texts = InOrder(chunks(), write)
                     calling(ui, "cutting, writing", write_corpus, corpus, args.output, texts=texts,
                             text_field=args.text_field, outputs=outputs)
                     texts.finish()
@@ -180,30 +188,30 @@ def _stream_collapse(args, ui, corpus):
 
 class InOrder:
     """``texts[i]`` of documents 0, 1, 2, ... asked in order (``write_corpus``'s second pass): each document's
-    cleaned text, from ``(CollapsedDoc, original)`` pairs as collapse cuts them, or None for a document that
-    collapse left as it was (its record is then copied byte for byte); ``on_doc(position, doc, original)`` is
-    called once for each, in order (``finish`` runs it for those never asked for)."""
+    cleaned text, from ``(d0, docs, originals)`` chunks as collapse cuts them (``CollapsedDoc`` of documents
+    ``d0 : d0 + len(docs)`` and their original texts), or None for a document that collapse left as it was
+    (its record is then copied byte for byte); ``on_chunk(d0, docs, originals)`` is called once for each
+    chunk, in order, when its first document is asked for (``finish`` runs it for those never asked for)."""
 
-    def __init__(self, pairs, on_doc):
-        self._it = iter(pairs)
-        self._on = on_doc
-        self._next = 0
-        self._text = None
+    def __init__(self, chunks, on_chunk):
+        self._it = iter(chunks)
+        self._on = on_chunk
+        self._lo = self._hi = 0
+        self._texts: list = []
 
     def __getitem__(self, i: int) -> str:
-        if i < self._next - 1:
-            raise IndexError(f"document {i} was asked for after document {self._next - 1}")
-        while self._next <= i:
-            doc, original = next(self._it)
-            self._on(self._next, doc, original)
-            self._text = None if doc.text is original else doc.text
-            self._next += 1
-        return self._text
+        if i < self._lo:
+            raise IndexError(f"document {i} was asked for after document {self._lo}")
+        while self._hi <= i:
+            d0, docs, originals = next(self._it)
+            self._on(d0, docs, originals)
+            self._texts = [None if d.text is o else d.text for d, o in zip(docs, originals)]
+            self._lo, self._hi = d0, d0 + len(docs)
+        return self._texts[i - self._lo]
 
     def finish(self) -> None:
-        for doc, original in self._it:
-            self._on(self._next, doc, original)
-            self._next += 1
+        for chunk in self._it:
+            self._on(*chunk)
 
 
 COLLAPSE = Command(
