@@ -63,3 +63,45 @@ def test_a_lone_surrogate_is_left_to_the_caller():
     got = _lines.removal_lines(["a\ud800b", "ok"], 0, rows, json.dumps)
     assert got == b'{"id": 1, "start": 0, "end": 2, "kind": "repeat", "similarity": 1.0, "source": {"id": 0, ' \
                   b'"start": 0, "end": 3}, "text": "ok"}\n'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(CHARS, max_size=30), max_size=6))
+def test_json_strings_are_json_dumps(texts):
+    data, at = _lines.json_strings(texts)
+    assert [data[at[k] : at[k + 1]].decode("utf-8") for k in range(len(texts))] == \
+        [json.dumps(t, ensure_ascii=False) for t in texts]
+    assert _lines.json_strings(["ok", "a\udc00"]) is None
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(CHARS),
+                           lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.sampled_from(["text", "id", "t\\"]), inner, max_size=3), max_leaves=6)
+
+
+@st.composite
+def records(draw):
+    """A JSON object as someone might write it: spacing, key order, escapes, a text field (or two, or none)."""
+    keys = draw(st.lists(st.sampled_from(["id", "text", "url", "te\\u0078t", "\u00e9", "text "]), max_size=5))
+    seps = draw(st.sampled_from([(", ", ": "), (",", ":"), (" ,\t", " : ")]))
+    parts = []
+    for k in keys:
+        v = draw(JSON_VALUES)
+        raw = draw(st.booleans())
+        parts.append(f'"{k}"{seps[1]}' + json.dumps(v, ensure_ascii=raw, separators=(seps[0].strip() + " ", ": ")))
+    line = draw(st.sampled_from(["", " "])) + "{" + seps[0].join(parts) + "}"
+    return line + draw(st.sampled_from(["\n", "\r\n", "", " \n"])), keys
+
+
+@settings(max_examples=500, deadline=None)
+@given(records(), st.text(CHARS, max_size=20))
+def test_with_text_is_the_json_round_trip_or_declines(record, new):
+    line, keys = record
+    raw = line.encode("utf-8")
+    rec = json.loads(raw)
+    got = _lines.with_text(raw, b"text", "text", json.dumps(new, ensure_ascii=False).encode("utf-8"))
+    if keys.count("text") == 1 and not any("\\" in k for k in keys):
+        assert got is not None, "a plain record is spliced"
+    if got is not None:
+        rec["text"] = new
+        assert got == json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n"

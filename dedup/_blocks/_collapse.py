@@ -289,14 +289,14 @@ class Collapsing:
         self._run, self._plan = run, p
         self._it = None
 
-    def _cut(self):
+    def _cut(self, then):
         apply = MODES[self._run.cfg.mode][1]
         for d0, texts in self._run.pass2():
-            yield d0, _plan.cut(self._plan, d0, texts, apply), texts
+            yield then(d0, _plan.cut(self._plan, d0, texts, apply), texts)
 
-    def _chunks(self):
+    def _chunks(self, then=lambda *chunk: chunk):
         try:  # the next chunk is cut on a thread while the caller takes (writes) this one's documents
-            yield from prefetch(self._cut())
+            yield from prefetch(self._cut(then))
         finally:
             self.close()
 
@@ -314,11 +314,12 @@ class Collapsing:
         """Iterate ``(CollapsedDoc, original text)`` pairs instead (once, as the documents themselves)."""
         return self._start(self._docs(True))
 
-    def chunks(self):
+    def chunks(self, then=None):
         """Iterate the chunks instead (once, as the documents themselves): ``(d0, docs, texts)``, the
         ``CollapsedDoc`` of documents ``d0 : d0 + len(docs)`` and their original texts, in order (their
-        removals as arrays: ``_records.removal_rows(docs)``)."""
-        return self._start(self._chunks())
+        removals as arrays: ``_records.removal_rows(docs)``); with ``then``, ``then(d0, docs, texts)`` of
+        each, called on the thread that cuts the chunks (ahead of the caller)."""
+        return self._start(self._chunks() if then is None else self._chunks(then))
 
     def __len__(self) -> int:
         return self._plan.bptr.shape[0] - 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -114,8 +116,8 @@ def run_collapse(args, ui) -> int:
             results = _dask_collapse(args, ui, corpus)
             done = contextlib.nullcontext()
 
-            def chunks():
-                yield 0, results, corpus.texts
+            def chunks(then):
+                yield then(0, results, corpus.texts)
         else:
             out = _stream_collapse(args, ui, corpus)
             done, chunks = out, out.chunks
@@ -128,7 +130,7 @@ def run_collapse(args, ui) -> int:
         with done:
             if args.dry_run:
                 ui.status("cutting")
-                for _, docs, originals in chunks():
+                for _, docs, originals in chunks(lambda *chunk: chunk):
                     recs = _render.removal_records(docs, originals, id_of)
                     removals += recs
                     counts[1] += sum(1 for d in docs if len(d.removed))
@@ -140,23 +142,13 @@ def run_collapse(args, ui) -> int:
             else:
                 lines = _render.RemovalLines(id_of)
                 with Outputs() as outputs, atomic_file(args.removals, "wb", outputs=outputs) as rout:
-                    def write(d0, docs, originals):
-                        data = None
-                        if not on_dask:  # the chunk's lines at once (numba), ids by position
-                            from . import _lines
+                    def write(chunk: _Written):
+                        counts[0] += chunk.removals
+                        counts[1] += chunk.touched
+                        rout.write(chunk.lines)
 
-                            rows = removal_rows(docs)
-                            counts[0] += rows[1].shape[0]
-                            counts[1] += int(np.count_nonzero(rows[0]))
-                            data = _lines.removal_lines(originals, d0, rows, lines.json_of)
-                        else:
-                            counts[0] += sum(len(d.removed) for d in docs)
-                            counts[1] += sum(1 for d in docs if len(d.removed))
-                        if data is None:  # a lone surrogate (UTF-8 cannot hold it: encode says so), or Dask's
-                            data = "".join(lines(d, o) for d, o in zip(docs, originals)).encode("utf-8")
-                        rout.write(data)
-
-                    texts = InOrder(chunks(), write)
+                    texts = InOrder(chunks(functools.partial(_written, lines=lines, by_position=not on_dask)),
+                                    write)
                     calling(ui, "cutting, writing", write_corpus, corpus, args.output, texts=texts,
                             text_field=args.text_field, outputs=outputs)
                     texts.finish()
@@ -186,32 +178,75 @@ def _stream_collapse(args, ui, corpus):
     return out
 
 
+class _Written(NamedTuple):
+    """What writing one cut chunk takes, made ahead of the writer (``_written``)."""
+
+    d0: int
+    texts: list  # per document: its cleaned text, or None when collapse left it as it was
+    lines: bytes  # its removals, JSON Lines
+    removals: int
+    touched: int  # documents with a removal
+    json: tuple | None  # (data, offsets, slot per document): the JSON of the cleaned texts (``_lines.json_strings``)
+
+
+def _written(d0, docs, originals, lines, by_position: bool) -> _Written:
+    """The ``_Written`` of a chunk ``(d0, docs, originals)``, on the thread that cuts them: with documents
+    numbered by position, its removal lines and its new texts' JSON are kernel-built at once (ids from
+    ``lines.json_of``); otherwise (Dask's results) and where a text holds a lone surrogate, line by line."""
+    from . import _lines
+
+    texts = [None if d.text is o else d.text for d, o in zip(docs, originals)]
+    data, enc = None, None
+    if by_position:
+        rows = removal_rows(docs)
+        n, touched = rows[1].shape[0], int(np.count_nonzero(rows[0]))
+        data = _lines.removal_lines(originals, d0, rows, lines.json_of)
+        edited = [k for k, t in enumerate(texts) if t is not None]
+        got = _lines.json_strings([texts[k] for k in edited]) if edited else None
+        if got is not None:
+            slot = dict(zip(edited, range(len(edited))))
+            enc = (memoryview(got[0]), got[1], slot)
+    else:
+        n, touched = sum(len(d.removed) for d in docs), sum(1 for d in docs if len(d.removed))
+    if data is None:  # (a lone surrogate: UTF-8 cannot hold it, and encode says so)
+        data = "".join(lines(d, o) for d, o in zip(docs, originals)).encode("utf-8")
+    return _Written(d0, texts, data, n, touched, enc)
+
+
 class InOrder:
     """``texts[i]`` of documents 0, 1, 2, ... asked in order (``write_corpus``'s second pass): each document's
-    cleaned text, from ``(d0, docs, originals)`` chunks as collapse cuts them (``CollapsedDoc`` of documents
-    ``d0 : d0 + len(docs)`` and their original texts), or None for a document that collapse left as it was
-    (its record is then copied byte for byte); ``on_chunk(d0, docs, originals)`` is called once for each
-    chunk, in order, when its first document is asked for (``finish`` runs it for those never asked for)."""
+    cleaned text, from the ``_Written`` chunks as collapse cuts them, or None for a document that collapse
+    left as it was (its record is then copied byte for byte); ``json_text(i)`` its JSON (or None: not
+    made). ``on_chunk(chunk)`` is called once for each chunk, in order, when its first document is asked for
+    (``finish`` runs it for those never asked for)."""
 
     def __init__(self, chunks, on_chunk):
         self._it = iter(chunks)
         self._on = on_chunk
         self._lo = self._hi = 0
-        self._texts: list = []
+        self._chunk = None
 
     def __getitem__(self, i: int) -> str:
         if i < self._lo:
             raise IndexError(f"document {i} was asked for after document {self._lo}")
         while self._hi <= i:
-            d0, docs, originals = next(self._it)
-            self._on(d0, docs, originals)
-            self._texts = [None if d.text is o else d.text for d, o in zip(docs, originals)]
-            self._lo, self._hi = d0, d0 + len(docs)
-        return self._texts[i - self._lo]
+            chunk = next(self._it)
+            self._on(chunk)
+            self._chunk = chunk
+            self._lo, self._hi = chunk.d0, chunk.d0 + len(chunk.texts)
+        return self._chunk.texts[i - self._lo]
+
+    def json_text(self, i: int):
+        """The JSON of ``texts[i]`` (UTF-8, a memoryview), asked after ``texts[i]``; None if not made."""
+        enc = self._chunk.json
+        if enc is None or not self._lo <= i < self._hi:
+            return None
+        k = enc[2].get(i - self._lo)
+        return None if k is None else enc[0][enc[1][k] : enc[1][k + 1]]
 
     def finish(self) -> None:
         for chunk in self._it:
-            self._on(*chunk)
+            self._on(chunk)
 
 
 COLLAPSE = Command(

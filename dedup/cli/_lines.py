@@ -253,3 +253,150 @@ def removal_lines(texts, d0: int, rows, json_of):
                              *_KINDS_TABLE, np.ascontiguousarray(ints[:, 2]), sims, sptr, simk.astype(np.int64),
                              _LIT, _LIT_PTR)
     return out.tobytes() if ok else None
+
+
+# ------------------------------------------------------------------ records with a new text
+@njit(cache=True, parallel=True, nogil=True)
+def _json_strings(cps, ptr):
+    n = ptr.shape[0] - 1
+    size = np.empty(n, dtype=np.int64)
+    bad = 0
+    for k in prange(n):
+        size[k] = escaped_size(cps, ptr[k], ptr[k + 1])
+        if size[k] < 0:
+            bad += 1
+    at = np.zeros(n + 1, dtype=np.int64)
+    if bad:
+        return np.zeros(0, dtype=np.uint8), at, False
+    for k in range(n):
+        at[k + 1] = at[k] + size[k] + 2
+    out = np.empty(at[n], dtype=np.uint8)
+    for k in prange(n):
+        out[at[k]] = 34
+        write_escaped(cps, ptr[k], ptr[k + 1], out, at[k] + 1)
+        out[at[k + 1] - 1] = 34
+    return out, at, True
+
+
+def json_strings(texts):
+    """``(data, offsets)``: ``json.dumps(texts[k], ensure_ascii=False)`` as UTF-8 is
+    ``data[offsets[k]:offsets[k+1]]``; None if a text holds a lone surrogate."""
+    cps, ptr = code_points(texts)
+    out, at, ok = _json_strings(cps, ptr)
+    return (out.tobytes(), at.tolist()) if ok else None
+
+
+@njit(cache=True, inline="always")
+def _skip_space(b, i):
+    while i < b.shape[0] and (b[i] == 32 or b[i] == 9 or b[i] == 10 or b[i] == 13):
+        i += 1
+    return i
+
+
+@njit(cache=True, inline="always")
+def _string_end(b, i):
+    """One past the closing quote of the JSON string opening at ``b[i]``, or -1."""
+    i += 1
+    while i < b.shape[0]:
+        c = b[i]
+        if c == 92:
+            i += 2
+        elif c == 34:
+            return i + 1
+        else:
+            i += 1
+    return -1
+
+
+@njit(cache=True)
+def _value_end(b, i):
+    """One past the JSON value starting at ``b[i]`` (checked only as far as finding its end), or -1."""
+    c = b[i]
+    if c == 34:
+        return _string_end(b, i)
+    if c == 123 or c == 91:  # { [
+        depth = 0
+        while i < b.shape[0]:
+            c = b[i]
+            if c == 34:
+                i = _string_end(b, i)
+                if i < 0:
+                    return -1
+                continue
+            if c == 123 or c == 91:
+                depth += 1
+            elif c == 125 or c == 93:
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+        return -1
+    while i < b.shape[0] and not (b[i] == 44 or b[i] == 125 or b[i] == 93 or b[i] == 32 or b[i] == 9
+                                  or b[i] == 10 or b[i] == 13):
+        i += 1
+    return i
+
+
+@njit(cache=True)
+def value_span(b, key):
+    """``(start, end)`` of the value of the key ``key`` (UTF-8) of the JSON object ``b``, found once among its
+    own keys; ``(-1, -1)`` if it is not found exactly once, or a key is written with an escape."""
+    i = _skip_space(b, 0)
+    if i >= b.shape[0] or b[i] != 123:
+        return -1, -1
+    i = _skip_space(b, i + 1)
+    start, end, found = -1, -1, 0
+    while i < b.shape[0] and b[i] == 34:
+        e = _string_end(b, i)
+        if e < 0:
+            return -1, -1
+        same = e - i - 2 == key.shape[0]
+        for j in range(i + 1, e - 1):
+            if b[j] == 92:
+                return -1, -1
+            if same and b[j] != key[j - i - 1]:
+                same = False
+        i = _skip_space(b, e)
+        if i >= b.shape[0] or b[i] != 58:  # :
+            return -1, -1
+        i = _skip_space(b, i + 1)
+        if i >= b.shape[0]:
+            return -1, -1
+        e = _value_end(b, i)
+        if e < 0:
+            return -1, -1
+        if same:
+            start, end, found = i, e, found + 1
+        i = _skip_space(b, e)
+        if i < b.shape[0] and b[i] == 44:  # ,
+            i = _skip_space(b, i + 1)
+        elif i < b.shape[0] and b[i] == 125:  # }
+            return (start, end) if found == 1 else (-1, -1)
+        else:
+            return -1, -1
+    return -1, -1
+
+
+_SENTINEL = "\x00near-dups: the new text\x00"
+_SENTINEL_JSON = json.dumps(_SENTINEL, ensure_ascii=False)
+
+
+def with_text(line: bytes, key: bytes, field: str, new) -> bytes | None:
+    """``json.dumps(record, ensure_ascii=False)`` of the JSON object ``line`` with ``record[field]`` replaced
+    by the string whose JSON is ``new`` (``json_strings``), plus a newline, without decoding or encoding the
+    texts: only the rest of the record goes through ``json`` (``key``: ``field`` as UTF-8). None when the line
+    is not one this can do (the field twice, a key with an escape, invalid JSON): the caller's round trip."""
+    a, b = value_span(np.frombuffer(line, dtype=np.uint8), np.frombuffer(key, dtype=np.uint8))
+    if a < 0:
+        return None
+    try:
+        rec = json.loads(line[:a] + b"null" + line[b:])
+    except ValueError:
+        return None
+    if not isinstance(rec, dict) or rec.get(field, 0) is not None:
+        return None
+    rec[field] = _SENTINEL
+    parts = json.dumps(rec, ensure_ascii=False).split(_SENTINEL_JSON)
+    if len(parts) != 2:
+        return None
+    return b"".join((parts[0].encode("utf-8"), new, parts[1].encode("utf-8"), b"\n"))
