@@ -100,3 +100,54 @@ def test_frame_removals_of_many_chunks(chunk):
     got = out.removals[["id", "start", "end", "kind", "source_id", "similarity"]]
     assert [tuple(x) for x in got.astype(object).where(got.notna(), None).values.tolist()] == want
     assert len(want) > 100
+
+
+def _every_block_shingled(texts, cfg):
+    """Words, shingle counts and set digests of every block of ``texts``, each block shingled (no copy skipped)."""
+    import numpy as np
+
+    from dedup._blocks import _segment
+    from dedup._text import _codepoints, _normalize, _shingle
+
+    cps, doc_ptr = _codepoints.code_points(texts)
+    buf, norm_ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
+    bptr, starts, ends, nstart, nend = _segment.segment(cps, doc_ptr, buf, norm_ptr, _segment.UNITS[cfg.unit])
+    words = np.empty(starts.shape[0], dtype=np.int64)
+    indptr, values = _shingle.shingle_segments(buf, nstart, nend, cfg.ngram, _shingle.WORDS,
+                                               _normalize.char_classes(), units=words)
+    at = np.repeat(doc_ptr[:-1], np.diff(bptr))
+    blocks = [texts[d][s:e] for d, s, e in zip(np.repeat(np.arange(len(texts)), np.diff(bptr)).tolist(),
+                                               (starts - at).tolist(), (ends - at).tolist())]
+    return words, np.diff(indptr), _segment.set_digests(indptr, values), blocks
+
+
+def test_a_block_whose_token_sequence_was_shingled_is_not_shingled_again():
+    """featurize shingles the first block of each token sequence only (in its chunk, and in the chunks before it
+    through SeenBlocks); every block still gets the words, shingle count and digest of shingling it."""
+    import numpy as np
+
+    from dedup._blocks import _plan
+    from dedup._core._config import CollapseConfig
+    from tests.support import reference as ref
+
+    cfg = CollapseConfig()
+    texts = [t for _, t in crawl_docs(300)]
+    texts += ["Menu, Home!\nmenu   home\nMENU HOME.\nHome menu\n", "Menu home\n\nshort\nshort\n"]
+    seen = _plan.SeenBlocks()
+    sequences: set = set()
+    for a in range(0, len(texts), 37):
+        chunk = texts[a : a + 37]
+        before = seen.shingled
+        f = _plan.featurize(chunk, cfg, seen)
+        words, nsh, digests, blocks = _every_block_shingled(chunk, cfg)
+        assert np.array_equal(f.words, words) and np.array_equal(f.nshingles, nsh)
+        assert np.array_equal(f.digests, digests)
+        new = {tuple(ref.tokens(b)) for b in blocks} - sequences
+        sequences |= new
+        assert seen.shingled - before == len(new), "one block shingled per new token sequence"
+    assert seen.blocks > 2 * seen.shingled  # templated pages: most blocks are copies
+    # A table with no room: each chunk shingles its own first copies, and the features are the same.
+    tight = _plan.SeenBlocks(limit=0)
+    f = _plan.featurize(texts[:37], cfg, tight)
+    assert tight.shingled == len({tuple(ref.tokens(b)) for b in _every_block_shingled(texts[:37], cfg)[3]})
+    assert np.array_equal(f.digests, _every_block_shingled(texts[:37], cfg)[2])
