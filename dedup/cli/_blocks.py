@@ -8,11 +8,8 @@ import contextlib
 import functools
 from typing import NamedTuple
 
-import numpy as np
-
 import dedup
 
-from .._blocks._records import removal_rows
 from .._core import _options
 from .._core._options import MODES, REMOVABLE
 from . import _render
@@ -193,6 +190,9 @@ def _written(d0, docs, originals, lines, by_position: bool) -> _Written:
     """The ``_Written`` of a chunk ``(d0, docs, originals)``, on the thread that cuts them: with documents
     numbered by position, its removal lines and its new texts' JSON are kernel-built at once (ids from
     ``lines.json_of``); otherwise (Dask's results) and where a text holds a lone surrogate, line by line."""
+    import numpy as np
+
+    from .._blocks._records import removal_rows
     from . import _lines
 
     texts = [None if d.text is o else d.text for d, o in zip(docs, originals)]
