@@ -103,8 +103,7 @@ def test_frame_removals_of_many_chunks(chunk):
 
 
 def _every_block_shingled(texts, cfg):
-    """Words, shingle counts and set digests of every block of ``texts``, each block shingled (no copy skipped),
-    the blocks' texts, and the parallel tasks they are shingled in (``(first, stop)`` blocks)."""
+    """Words, shingle counts and set digests of every block of ``texts``, each block shingled (no copy skipped)."""
     import numpy as np
 
     from dedup._blocks import _segment
@@ -119,13 +118,12 @@ def _every_block_shingled(texts, cfg):
     at = np.repeat(doc_ptr[:-1], np.diff(bptr))
     blocks = [texts[d][s:e] for d, s, e in zip(np.repeat(np.arange(len(texts)), np.diff(bptr)).tolist(),
                                                (starts - at).tolist(), (ends - at).tolist())]
-    tasks = _shingle._chunk_offsets(nstart, nend, _shingle.WORDS)[0].tolist()
-    return words, np.diff(indptr), _segment.set_digests(indptr, values), blocks, list(zip(tasks, tasks[1:]))
+    return words, np.diff(indptr), _segment.set_digests(indptr, values), blocks
 
 
 def test_a_block_whose_token_sequence_was_shingled_is_not_shingled_again():
-    """featurize shingles a block only if its token sequence is new: not in an earlier chunk (SeenBlocks), nor
-    earlier in its parallel task; every block still gets the words, shingle count and digest of shingling it."""
+    """featurize shingles the first block of each token sequence only (in its chunk, and in the chunks before it
+    through SeenBlocks); every block still gets the words, shingle count and digest of shingling it."""
     import numpy as np
 
     from dedup._blocks import _plan
@@ -135,25 +133,21 @@ def test_a_block_whose_token_sequence_was_shingled_is_not_shingled_again():
     cfg = CollapseConfig()
     texts = [t for _, t in crawl_docs(300)]
     texts += ["Menu, Home!\nmenu   home\nMENU HOME.\nHome menu\n", "Menu home\n\nshort\nshort\n"]
-
-    def run(seen, size):
-        earlier: set = set()  # sequences of the chunks before
-        for a in range(0, len(texts), size):
-            chunk = texts[a : a + size]
-            before = seen.shingled
-            f = _plan.featurize(chunk, cfg, seen)
-            words, nsh, digests, blocks, tasks = _every_block_shingled(chunk, cfg)
-            assert np.array_equal(f.words, words) and np.array_equal(f.nshingles, nsh)
-            assert np.array_equal(f.digests, digests)
-            seqs = [tuple(ref.tokens(b)) for b in blocks]
-            want = sum(len({x for x in seqs[lo:hi]} - earlier) for lo, hi in tasks)
-            assert seen.shingled - before == want, "one block shingled per new token sequence in each task"
-            if seen.limit:
-                earlier |= set(seqs)
-
     seen = _plan.SeenBlocks()
-    run(seen, 37)
+    sequences: set = set()
+    for a in range(0, len(texts), 37):
+        chunk = texts[a : a + 37]
+        before = seen.shingled
+        f = _plan.featurize(chunk, cfg, seen)
+        words, nsh, digests, blocks = _every_block_shingled(chunk, cfg)
+        assert np.array_equal(f.words, words) and np.array_equal(f.nshingles, nsh)
+        assert np.array_equal(f.digests, digests)
+        new = {tuple(ref.tokens(b)) for b in blocks} - sequences
+        sequences |= new
+        assert seen.shingled - before == len(new), "one block shingled per new token sequence"
     assert seen.blocks > 2 * seen.shingled  # templated pages: most blocks are copies
-    run(_plan.SeenBlocks(limit=0), 37)  # no room: each chunk shingles its own first copies; the same features
-    small = _plan.SeenBlocks()
-    run(small, 2)  # chunks of one task: every copy after the first of its sequence is skipped
+    # A table with no room: each chunk shingles its own first copies, and the features are the same.
+    tight = _plan.SeenBlocks(limit=0)
+    f = _plan.featurize(texts[:37], cfg, tight)
+    assert tight.shingled == len({tuple(ref.tokens(b)) for b in _every_block_shingled(texts[:37], cfg)[3]})
+    assert np.array_equal(f.digests, _every_block_shingled(texts[:37], cfg)[2])

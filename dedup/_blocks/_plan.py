@@ -84,8 +84,7 @@ class SeenBlocks:
     An open-addressing table keyed by the 64-bit sequence hash (``_shingle.shingle_new``), at most ``limit``
     bytes (25 a slot, at most half full); once full, new sequences are not added, and their later copies are
     shingled again (the same answers, more work). ``shingled`` and ``blocks`` count the blocks shingled and
-    all blocks seen. A key may be added twice (a sequence first in two parallel tasks of one batch): with the
-    same values, in one slot.
+    all blocks seen.
     """
 
     def __init__(self, limit: int = 1 << 26):
@@ -150,10 +149,9 @@ def _seen_add(keys, used, digests, counts, seq, dig, cnt):
 
 
 def _shingle_blocks(buf, nstart, nend, ngram, words, seen: SeenBlocks):
-    """CSR shingles of the blocks whose token sequence is new (not in ``seen``, nor earlier in their parallel
-    task: ``_shingle.shingle_new``), empty rows for the others; with every block's set digest and shingle
-    count (a copy's from the first of its sequence) and which blocks were shingled. Writes each block's token
-    count into ``words``."""
+    """CSR shingles of the blocks whose token sequence is new (first in the batch and not in ``seen``), empty
+    rows for the others; with every block's set digest and shingle count (a copy's from the first of its
+    sequence) and which blocks were shingled. Writes each block's token count into ``words``."""
     classes = _normalize.char_classes()
     n = nstart.shape[0]
     digests = np.empty(n, dtype=np.uint64)
@@ -167,21 +165,31 @@ def _shingle_blocks(buf, nstart, nend, ngram, words, seen: SeenBlocks):
     while lo < n:
         base = cum[lo - 1] if lo else 0
         hi = max(lo + 1, int(np.searchsorted(cum, base + BATCH_BYTES, side="right")))
-        p, v, seq, dig, src = _shingle.shingle_new(buf, nstart[lo:hi], nend[lo:hi], ngram, classes, words[lo:hi],
-                                                   seen.keys, seen.used, _blocks.DIGEST_SEED)
-        cnt = np.diff(p)
-        new = src == -1
-        old = np.flatnonzero(src <= -2)
-        dig[old] = seen.digests[-2 - src[old]]
-        cnt[old] = seen.counts[-2 - src[old]]
-        copy = np.flatnonzero(src >= 0)  # of a row shingled (the first of its sequence in the task)
-        dig[copy] = dig[src[copy]]
-        cnt[copy] = cnt[src[copy]]
+        found = {}
+
+        def pick(seq, units):
+            found["rep"] = rep = first_equal(seq, units)
+            found["at"] = at = seen.find(seq)
+            return (rep == np.arange(rep.shape[0])) & (at < 0)
+
+        p, v, seq = _shingle.shingle_new(buf, nstart[lo:hi], nend[lo:hi], ngram, classes, words[lo:hi], pick)
+        rep, at = found["rep"], found["at"]
+        own = np.diff(p)
+        new = np.flatnonzero((rep == np.arange(rep.shape[0])) & (at < 0))
+        dig = _blocks.set_digests(p, v)  # right for the rows shingled; the others' come next
+        cnt = own.copy()
+        old = at >= 0
+        dig[old] = seen.digests[at[old]]
+        cnt[old] = seen.counts[at[old]]
+        copy = ~old
+        dig[copy] = dig[rep[copy]]
+        cnt[copy] = cnt[rep[copy]]
         seen.add(seq[new], dig[new], cnt[new])
-        digests[lo:hi], nsh[lo:hi], shingled[lo:hi] = dig, cnt, new
-        seen.shingled += int(np.count_nonzero(new))
+        digests[lo:hi], nsh[lo:hi] = dig, cnt
+        shingled[lo + new] = True
+        seen.shingled += new.shape[0]
         seen.blocks += hi - lo
-        ptrs.append(np.diff(p))
+        ptrs.append(own)
         vals.append(v)
         lo = hi
     indptr = np.zeros(n + 1, dtype=np.int64)

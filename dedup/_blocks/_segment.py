@@ -63,7 +63,7 @@ WRAPPED_SHARE = 0.9
 
 _NL = 10
 _GT = 62
-DIGEST_SEED = np.uint64(0x626C6F636B736574)  # "blockset": of ``set_digests``
+_DIGEST_SEED = np.uint64(0x626C6F636B736574)  # "blockset"
 
 
 @njit(cache=True, inline="always")
@@ -417,7 +417,7 @@ def set_digests(indptr, values):
     n = indptr.shape[0] - 1
     out = np.empty(n, dtype=np.uint64)
     for r in prange(n):
-        h = DIGEST_SEED
+        h = _DIGEST_SEED
         for s in range(indptr[r], indptr[r + 1]):
             h = combine(h, values[s])
         out[r] = fmix64(h ^ np.uint64(indptr[r + 1] - indptr[r]))

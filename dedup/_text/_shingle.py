@@ -284,23 +284,31 @@ def _fill(buf, starts, ends, ngram, mode, classes, tasks, values, counts, units)
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _fill_new(buf, starts, ends, ngram, classes, tasks, values, counts, units, seq, digests, src, seen_keys,
-              seen_used, digest_seed):
-    """``_fill`` (``WORDS``) of the segments whose token sequence is new, with their set digests.
+def _token_rows(buf, starts, ends, classes, tasks, values, units, seq):
+    """Tokenize every segment (``WORDS``): its token hashes at its slot of ``values`` (the sum of the bounds
+    of the rows before it in its task, from ``tasks[1, c]``), its unit count, and a hash of its token
+    sequence (equal sequences, equal hashes: ``shingle_new``)."""
+    kinds = _ascii_kinds(classes)
+    for c in prange(tasks.shape[1] - 1):
+        p = tasks[1, c]
+        for d in range(tasks[0, c], tasks[0, c + 1]):
+            n = _token_hashes(buf, starts[d], ends[d], kinds, classes, values, p)
+            units[d] = n
+            h = _SEQ_SEED
+            for k in range(p, p + n):
+                h = combine(h, values[k])
+            seq[d] = fmix64(h ^ np.uint64(n))
+            p += max(0, _row_bound(ends[d] - starts[d], WORDS))
 
-    Each segment is tokenized and its token sequence hashed (``seq``); it is
-    shingled only if the sequence is neither in the table ``seen_keys`` /
-    ``seen_used`` (open addressing, read only here; ``src[d] = -2 - slot``)
-    nor in an earlier segment of its task (``src[d]`` = that segment); else
-    ``src[d] = -1``, and its digest is ``_segment.set_digests``' (from
-    ``digest_seed``), made while the row is in cache. Skipped rows are empty.
-    """
+
+@njit(cache=True, parallel=True, nogil=True)
+def _window_rows(starts, ends, ngram, tasks, values, counts, units, keep):
+    """``_fill``'s second half on the token hashes ``_token_rows`` left: the shingles of the rows ``keep``,
+    packed from ``tasks[1, c]`` on as ``_fill`` packs them; the other rows are empty."""
     top = np.uint64(1)
     for _ in range(ngram - 1):
         top *= _POLY
     tag = _WIDTH_TAG * np.uint64(ngram)
-    kinds = _ascii_kinds(classes)
-    seen_mask = seen_keys.shape[0] - 1
     for c in prange(tasks.shape[1] - 1):
         lo = tasks[0, c]
         hi = tasks[0, c + 1]
@@ -311,46 +319,21 @@ def _fill_new(buf, starts, ends, ngram, classes, tasks, values, counts, units, s
         large = longest >= SMALL
         tmp = np.empty(longest if large else 0, dtype=np.uint64)
         count = np.empty((1 << bucket_bits(longest)) + 1 if large else 0, dtype=np.int64)
-        size = 16
-        while size < 2 * (hi - lo):
-            size *= 2
-        own_keys = np.empty(size, dtype=np.uint64)  # the task's sequences so far -> their first row
-        own_rows = np.full(size, -1, dtype=np.int64)
-        p = tasks[1, c]
+        p = tasks[1, c]  # where the next row goes
+        q = p  # where row d's token hashes are (never before p: a row takes at most its bound)
         for d in range(lo, hi):
-            n_units = _token_hashes(buf, starts[d], ends[d], kinds, classes, values, p)
-            units[d] = n_units
-            h = _SEQ_SEED
-            for k in range(p, p + n_units):
-                h = combine(h, values[k])
-            s = fmix64(h ^ np.uint64(n_units))
-            seq[d] = s
-            counts[d + 1] = 0
-            if seen_used.shape[0] > 0:
-                j = np.int64(s & np.uint64(seen_mask))
-                while seen_used[j] and seen_keys[j] != s:
-                    j = (j + 1) & seen_mask
-                if seen_used[j]:
-                    src[d] = -2 - j
-                    continue
-            j = np.int64(s & np.uint64(size - 1))
-            while own_rows[j] >= 0 and own_keys[j] != s:
-                j = (j + 1) & (size - 1)
-            if own_rows[j] >= 0:
-                src[d] = own_rows[j]
-                continue
-            own_keys[j] = s
-            own_rows[j] = d
-            src[d] = -1
-            short = n_units - ngram + 1 < SMALL  # sorted as they come
-            k = _windows(values, p, n_units, ngram, ring, top, tag, short)
-            u = _finish_row(values, p, k, tmp, count, short)
+            u = 0
+            if keep[d]:
+                n = units[d]
+                if q != p:
+                    for k in range(n):
+                        values[p + k] = values[q + k]
+                short = n - ngram + 1 < SMALL
+                k = _windows(values, p, n, ngram, ring, top, tag, short)
+                u = _finish_row(values, p, k, tmp, count, short)
             counts[d + 1] = u
-            g = digest_seed
-            for t in range(p, p + u):
-                g = combine(g, values[t])
-            digests[d] = fmix64(g ^ np.uint64(u))
             p += u
+            q += max(0, _row_bound(ends[d] - starts[d], WORDS))
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -446,25 +429,20 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=
     return indptr, out
 
 
-def shingle_new(buf, starts, ends, ngram, classes, units, seen_keys, seen_used, digest_seed):
-    """``shingle_segments`` in ``WORDS`` mode of only the segments whose token sequence is new.
+def shingle_new(buf, starts, ends, ngram, classes, units, pick):
+    """``shingle_segments`` in ``WORDS`` mode of only the segments ``pick`` chooses by their token sequence.
 
-    A segment is tokenized, and shingled only if its token sequence (a
-    64-bit hash of it) is neither in the table ``seen_keys``/``seen_used``
-    (open addressing, power-of-two size; empty arrays for none) nor in an
-    earlier segment of its parallel task (up to 256 consecutive segments):
-    a segment whose token sequence equals another's has the same shingle
-    set, so the caller copies that one's digest and shingle count.
+    Every segment is tokenized once; ``pick(seq, units)`` gets the hash of
+    each one's token sequence (uint64; equal sequences, equal hashes) and its
+    unit count (``units``, filled here), and returns a bool mask of the
+    segments to shingle, from the token hashes already made (the others get
+    empty rows). A segment whose token sequence equals one already shingled
+    has the same shingle set: the caller copies what it needs of that one.
 
     Returns
     -------
-    indptr, values : as ``shingle_segments`` (rows not shingled are empty).
+    indptr, values : as ``shingle_segments``.
     seq : uint64 array, shape (n,): the sequence hashes.
-    digests : uint64 array, shape (n,): ``_segment.set_digests`` of the
-        rows shingled (from ``digest_seed``); other entries are undefined.
-    src : int64 array, shape (n,): -1 for a row shingled, the earlier row
-        it copies, or ``-2 - slot`` for a sequence found in the table.
-    ``units`` (int64, shape (n,)) receives each segment's token count.
     """
     starts = np.ascontiguousarray(starts, dtype=np.int64)
     ends = np.ascontiguousarray(ends, dtype=np.int64)
@@ -472,12 +450,12 @@ def shingle_new(buf, starts, ends, ngram, classes, units, seen_keys, seen_used, 
     tasks = _chunk_offsets(starts, ends, WORDS)
     values = _pool.empty(tasks[1, -1], np.uint64)
     seq = np.empty(n, dtype=np.uint64)
-    digests = np.empty(n, dtype=np.uint64)
-    src = np.empty(n, dtype=np.int64)
+    with numba.parallel_chunksize(1):
+        _token_rows(buf, starts, ends, classes, tasks, values, units, seq)
+    keep = np.ascontiguousarray(pick(seq, units), dtype=np.bool_)
     indptr = np.zeros(n + 1, dtype=np.int64)
     with numba.parallel_chunksize(1):
-        _fill_new(buf, starts, ends, ngram, classes, tasks, values, indptr, units, seq, digests, src, seen_keys,
-                  seen_used, np.uint64(digest_seed))
+        _window_rows(starts, ends, ngram, tasks, values, indptr, units, keep)
     out = _pool.empty(int(indptr[1:].sum()), np.uint64)
     _compact(tasks, values, indptr, out, numba.get_num_threads())
-    return indptr, out, seq, digests, src
+    return indptr, out, seq
