@@ -112,14 +112,10 @@ class _Run:
         bands, _ = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
         spools = _plan.Spools(self.budget, bands)
         ids: list = []
-        # Blocks whose token sequence an earlier chunk shingled are not shingled again, in a table of at most
-        # a 32nd of the budget (from the half left to the work: ``_spill.Budget.take``).
-        seen = _plan.SeenBlocks(self.budget.ram // 32)
         # The next chunk is read (a caller's generator, JSON parsed) on a thread while this one is featurized.
         for chunk_ids, texts in prefetch(self.chunks()):
-            spools.append(_plan.featurize(texts, cfg, seen))
+            spools.append(_plan.featurize(texts, cfg))
             ids.extend(chunk_ids)
-        del seen
         return _plan.plan(ids, spools.finish(), cfg, self.budget)
 
     def close(self) -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from .._core import _spill
 from .._core._arrays import group_by_label, take_rows
@@ -77,146 +76,43 @@ class ChunkFeatures(NamedTuple):
     keys: np.ndarray  # uint64 (bands, m): their band keys
 
 
-class SeenBlocks:
-    """The token sequences shingled so far (by ``featurize``, chunk after chunk), with their shingle set's
-    digest and size: a block whose sequence is here is not shingled again, as its set is the same.
-
-    An open-addressing table keyed by the 64-bit sequence hash (``_shingle.shingle_new``), at most ``limit``
-    bytes (25 a slot, at most half full); once full, new sequences are not added, and their later copies are
-    shingled again (the same answers, more work). ``shingled`` and ``blocks`` count the blocks shingled and
-    all blocks seen.
-    """
-
-    def __init__(self, limit: int = 1 << 26):
-        self.limit = limit
-        self._new(1 << 12)
-        self.size = 0
-        self.shingled = 0
-        self.blocks = 0
-
-    def _new(self, cap: int) -> None:
-        self.keys = np.zeros(cap, dtype=np.uint64)
-        self.used = np.zeros(cap, dtype=np.bool_)
-        self.digests = np.zeros(cap, dtype=np.uint64)
-        self.counts = np.zeros(cap, dtype=np.int64)
-
-    def find(self, seq) -> np.ndarray:
-        """The slot of each sequence hash, or -1."""
-        out = np.empty(seq.shape[0], dtype=np.int64)
-        _seen_find(self.keys, self.used, seq, out)
-        return out
-
-    def add(self, seq, digests, counts) -> None:
-        """Remember these (new, distinct) sequences with their digests and shingle counts, as room allows."""
-        cap = self.keys.shape[0]
-        while 2 * (self.size + seq.shape[0]) > cap:
-            cap *= 2
-        if cap * 25 > self.limit:
-            return
-        if cap != self.keys.shape[0]:
-            old = (self.keys, self.used, self.digests, self.counts)
-            self._new(cap)
-            at = np.flatnonzero(old[1])
-            _seen_add(self.keys, self.used, self.digests, self.counts, old[0][at], old[2][at], old[3][at])
-        _seen_add(self.keys, self.used, self.digests, self.counts, seq, digests, counts)
-        self.size += seq.shape[0]
-
-
-@njit(cache=True, nogil=True)
-def _seen_find(keys, used, seq, out):
-    mask = keys.shape[0] - 1
-    for i in range(seq.shape[0]):
-        h = np.int64(seq[i] & np.uint64(mask))
-        out[i] = -1
-        while used[h]:
-            if keys[h] == seq[i]:
-                out[i] = h
-                break
-            h = (h + 1) & mask
-
-
-@njit(cache=True, nogil=True)
-def _seen_add(keys, used, digests, counts, seq, dig, cnt):
-    mask = keys.shape[0] - 1
-    for i in range(seq.shape[0]):
-        h = np.int64(seq[i] & np.uint64(mask))
-        while used[h] and keys[h] != seq[i]:
-            h = (h + 1) & mask
-        used[h] = True
-        keys[h] = seq[i]
-        digests[h] = dig[i]
-        counts[h] = cnt[i]
-
-
-def _shingle_blocks(buf, nstart, nend, ngram, words, seen: SeenBlocks):
-    """CSR shingles of the blocks whose token sequence is new (first in the batch and not in ``seen``), empty
-    rows for the others; with every block's set digest and shingle count (a copy's from the first of its
-    sequence) and which blocks were shingled. Writes each block's token count into ``words``."""
+def _shingle_blocks(buf, nstart, nend, ngram, words):
+    """CSR shingles of every block; writes each block's token count into ``words``."""
     classes = _normalize.char_classes()
     n = nstart.shape[0]
-    digests = np.empty(n, dtype=np.uint64)
-    nsh = np.empty(n, dtype=np.int64)
-    shingled = np.zeros(n, dtype=np.bool_)
     if n == 0:
-        return np.zeros(1, np.int64), np.zeros(0, np.uint64), digests, nsh, shingled
+        return np.zeros(1, np.int64), np.zeros(0, np.uint64)
     ptrs, vals = [], []
     cum = np.cumsum(nend - nstart)
     lo = 0
     while lo < n:
         base = cum[lo - 1] if lo else 0
         hi = max(lo + 1, int(np.searchsorted(cum, base + BATCH_BYTES, side="right")))
-        found = {}
-
-        def pick(seq, units):
-            found["rep"] = rep = first_equal(seq, units)
-            found["at"] = at = seen.find(seq)
-            return (rep == np.arange(rep.shape[0])) & (at < 0)
-
-        p, v, seq = _shingle.shingle_new(buf, nstart[lo:hi], nend[lo:hi], ngram, classes, words[lo:hi], pick)
-        rep, at = found["rep"], found["at"]
-        own = np.diff(p)
-        new = np.flatnonzero((rep == np.arange(rep.shape[0])) & (at < 0))
-        dig = _blocks.set_digests(p, v)  # right for the rows shingled; the others' come next
-        cnt = own.copy()
-        old = at >= 0
-        dig[old] = seen.digests[at[old]]
-        cnt[old] = seen.counts[at[old]]
-        copy = ~old
-        dig[copy] = dig[rep[copy]]
-        cnt[copy] = cnt[rep[copy]]
-        seen.add(seq[new], dig[new], cnt[new])
-        digests[lo:hi], nsh[lo:hi] = dig, cnt
-        shingled[lo + new] = True
-        seen.shingled += new.shape[0]
-        seen.blocks += hi - lo
-        ptrs.append(own)
+        p, v = _shingle.shingle_segments(buf, nstart[lo:hi], nend[lo:hi], ngram, _shingle.WORDS, classes,
+                                         units=words[lo:hi])
+        ptrs.append(np.diff(p))
         vals.append(v)
         lo = hi
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.concatenate(ptrs), out=indptr[1:])
-    return indptr, np.concatenate(vals), digests, nsh, shingled
+    return indptr, np.concatenate(vals)
 
 
-def featurize(texts, cfg: CollapseConfig, seen: SeenBlocks | None = None) -> ChunkFeatures:
-    """Cut a chunk of texts (a sequence of str) into blocks, shingle them, and sketch those that need it.
-
-    A block is shingled only if its token sequence is new (``SeenBlocks``: in this chunk, and in the chunks
-    before it that ``seen`` holds); a copy gets the digest and shingle count of the first. Only the first
-    block of each digest in the chunk, and none seen in an earlier chunk, keeps its shingles: those are the
-    first of their digest in the corpus, the only ones ``plan`` reads.
-    """
+def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
+    """Cut a chunk of texts (a sequence of str) into blocks, shingle them, and sketch those that need it."""
     cps, doc_ptr = _codepoints.code_points(texts)
     buf, norm_ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
     bptr, starts, ends, nstart, nend = _blocks.segment(cps, doc_ptr, buf, norm_ptr, _blocks.UNITS[cfg.unit])
     del cps
     n = starts.shape[0]
     words = np.empty(n, dtype=np.int64)
-    indptr, values, digests, nsh, shingled = _shingle_blocks(buf, nstart, nend, cfg.ngram, words,
-                                                             SeenBlocks() if seen is None else seen)
+    indptr, values = _shingle_blocks(buf, nstart, nend, cfg.ngram, words)
     del buf, nstart, nend
+    nsh = np.diff(indptr)
+    digests = _blocks.set_digests(indptr, values)
     at = np.repeat(doc_ptr[:-1], np.diff(bptr))
     first = first_equal(digests, nsh) == np.arange(n)
-    fuzzy = np.flatnonzero(first & shingled & (words >= cfg.fuzzy_words) & (nsh > 0))
+    fuzzy = np.flatnonzero(first & (words >= cfg.fuzzy_words) & (nsh > 0))
     bands, r = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
     keys = _pipeline.sketch(indptr, values, fuzzy, num_perm=cfg.num_perm, seed=cfg.seed, bands=bands, rows=r)
     fptr, fvals = take_rows(indptr, values, fuzzy)

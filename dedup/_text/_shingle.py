@@ -26,7 +26,7 @@ from numba import njit, prange
 
 from .._core import _pool
 from .._core._arrays import SMALL, bucket_bits, insert_sorted, sort_large, sort_small
-from .._core._hashing import FNV_OFFSET, FNV_PRIME, combine, fmix64
+from .._core._hashing import FNV_OFFSET, FNV_PRIME, fmix64
 from .._core._types import FILL, fixed
 from ._tokenize import _ascii_kinds, _decode, _token_hashes
 
@@ -35,7 +35,6 @@ CHARS = 1
 _POLY = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the rolling hash
 _WIDTH_TAG = np.uint64(0x6E6561722D647570)  # "near-dup", mixed with the width
 _SPACE = np.uint64(32)
-_SEQ_SEED = np.uint64(0x746F6B656E736571)  # "tokenseq"
 
 
 @njit(cache=True, inline="always")
@@ -284,59 +283,6 @@ def _fill(buf, starts, ends, ngram, mode, classes, tasks, values, counts, units)
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _token_rows(buf, starts, ends, classes, tasks, values, units, seq):
-    """Tokenize every segment (``WORDS``): its token hashes at its slot of ``values`` (the sum of the bounds
-    of the rows before it in its task, from ``tasks[1, c]``), its unit count, and a hash of its token
-    sequence (equal sequences, equal hashes: ``shingle_new``)."""
-    kinds = _ascii_kinds(classes)
-    for c in prange(tasks.shape[1] - 1):
-        p = tasks[1, c]
-        for d in range(tasks[0, c], tasks[0, c + 1]):
-            n = _token_hashes(buf, starts[d], ends[d], kinds, classes, values, p)
-            units[d] = n
-            h = _SEQ_SEED
-            for k in range(p, p + n):
-                h = combine(h, values[k])
-            seq[d] = fmix64(h ^ np.uint64(n))
-            p += max(0, _row_bound(ends[d] - starts[d], WORDS))
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def _window_rows(starts, ends, ngram, tasks, values, counts, units, keep):
-    """``_fill``'s second half on the token hashes ``_token_rows`` left: the shingles of the rows ``keep``,
-    packed from ``tasks[1, c]`` on as ``_fill`` packs them; the other rows are empty."""
-    top = np.uint64(1)
-    for _ in range(ngram - 1):
-        top *= _POLY
-    tag = _WIDTH_TAG * np.uint64(ngram)
-    for c in prange(tasks.shape[1] - 1):
-        lo = tasks[0, c]
-        hi = tasks[0, c + 1]
-        longest = 0
-        for d in range(lo, hi):
-            longest = max(longest, _row_bound(ends[d] - starts[d], WORDS))
-        ring = np.empty(ngram, dtype=np.uint64)
-        large = longest >= SMALL
-        tmp = np.empty(longest if large else 0, dtype=np.uint64)
-        count = np.empty((1 << bucket_bits(longest)) + 1 if large else 0, dtype=np.int64)
-        p = tasks[1, c]  # where the next row goes
-        q = p  # where row d's token hashes are (never before p: a row takes at most its bound)
-        for d in range(lo, hi):
-            u = 0
-            if keep[d]:
-                n = units[d]
-                if q != p:
-                    for k in range(n):
-                        values[p + k] = values[q + k]
-                short = n - ngram + 1 < SMALL
-                k = _windows(values, p, n, ngram, ring, top, tag, short)
-                u = _finish_row(values, p, k, tmp, count, short)
-            counts[d + 1] = u
-            p += u
-            q += max(0, _row_bound(ends[d] - starts[d], WORDS))
-
-
-@njit(cache=True, parallel=True, nogil=True)
 def _compact(tasks, values, indptr, out, parts):
     """Prefix-sum ``indptr`` (row counts in ``indptr[1:]``), then gather every task's rows into ``out``.
 
@@ -427,35 +373,3 @@ def shingle_segments(buf, starts, ends, ngram, mode, classes, scratch=None, out=
         out = _pool.empty(total, np.uint64)
     _compact(tasks, values, indptr, out, numba.get_num_threads())
     return indptr, out
-
-
-def shingle_new(buf, starts, ends, ngram, classes, units, pick):
-    """``shingle_segments`` in ``WORDS`` mode of only the segments ``pick`` chooses by their token sequence.
-
-    Every segment is tokenized once; ``pick(seq, units)`` gets the hash of
-    each one's token sequence (uint64; equal sequences, equal hashes) and its
-    unit count (``units``, filled here), and returns a bool mask of the
-    segments to shingle, from the token hashes already made (the others get
-    empty rows). A segment whose token sequence equals one already shingled
-    has the same shingle set: the caller copies what it needs of that one.
-
-    Returns
-    -------
-    indptr, values : as ``shingle_segments``.
-    seq : uint64 array, shape (n,): the sequence hashes.
-    """
-    starts = np.ascontiguousarray(starts, dtype=np.int64)
-    ends = np.ascontiguousarray(ends, dtype=np.int64)
-    n = starts.shape[0]
-    tasks = _chunk_offsets(starts, ends, WORDS)
-    values = _pool.empty(tasks[1, -1], np.uint64)
-    seq = np.empty(n, dtype=np.uint64)
-    with numba.parallel_chunksize(1):
-        _token_rows(buf, starts, ends, classes, tasks, values, units, seq)
-    keep = np.ascontiguousarray(pick(seq, units), dtype=np.bool_)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    with numba.parallel_chunksize(1):
-        _window_rows(starts, ends, ngram, tasks, values, indptr, units, keep)
-    out = _pool.empty(int(indptr[1:].sum()), np.uint64)
-    _compact(tasks, values, indptr, out, numba.get_num_threads())
-    return indptr, out, seq
