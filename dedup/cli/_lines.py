@@ -252,7 +252,7 @@ def removal_lines(texts, d0: int, rows, json_of):
                              np.ascontiguousarray(ints[:, 4]), np.ascontiguousarray(ints[:, 5]),
                              *_KINDS_TABLE, np.ascontiguousarray(ints[:, 2]), sims, sptr, simk.astype(np.int64),
                              _LIT, _LIT_PTR)
-    return out.tobytes() if ok else None
+    return out if ok else None
 
 
 # ------------------------------------------------------------------ records with a new text
@@ -280,10 +280,10 @@ def _json_strings(cps, ptr):
 
 def json_strings(texts):
     """``(data, offsets)``: ``json.dumps(texts[k], ensure_ascii=False)`` as UTF-8 is
-    ``data[offsets[k]:offsets[k+1]]``; None if a text holds a lone surrogate."""
+    ``data[offsets[k]:offsets[k+1]]`` (``data`` a uint8 array); None if a text holds a lone surrogate."""
     cps, ptr = code_points(texts)
     out, at, ok = _json_strings(cps, ptr)
-    return (out.tobytes(), at.tolist()) if ok else None
+    return (out, at.tolist()) if ok else None
 
 
 @njit(cache=True, inline="always")
