@@ -180,7 +180,7 @@ class _Written(NamedTuple):
 
     d0: int
     texts: list  # per document: its cleaned text, or None when collapse left it as it was
-    lines: bytes  # its removals, JSON Lines
+    lines: object  # its removals, JSON Lines (bytes, or the uint8 array of ``_lines.removal_lines``)
     removals: int
     touched: int  # documents with a removal
     json: tuple | None  # (data, offsets, slot per document): the JSON of the cleaned texts (``_lines.json_strings``)
