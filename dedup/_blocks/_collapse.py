@@ -290,25 +290,37 @@ class Collapsing:
         self._run, self._plan, self._extra = run, p, extra
         self._it = None
 
-    def _cut(self, originals: bool):
+    def _cut(self, then):
         apply = MODES[self._run.cfg.mode][1]
         for d0, texts in self._run.pass2():
-            out = _plan.cut(self._plan, d0, texts, apply, _docs_of(self._extra, d0, len(texts)))
-            yield list(zip(out, texts)) if originals else out
+            yield then(d0, _plan.cut(self._plan, d0, texts, apply, _docs_of(self._extra, d0, len(texts))), texts)
 
-    def _docs(self, originals: bool):
+    def _chunks(self, then=lambda *chunk: chunk):
         try:  # the next chunk is cut on a thread while the caller takes (writes) this one's documents
-            for chunk in prefetch(self._cut(originals)):
-                yield from chunk
+            yield from prefetch(self._cut(then))
         finally:
             self.close()
 
-    def with_originals(self):
-        """Iterate ``(CollapsedDoc, original text)`` pairs instead (once, as the documents themselves)."""
+    def _docs(self, originals: bool):
+        for _, out, texts in self._chunks():
+            yield from zip(out, texts) if originals else out
+
+    def _start(self, it):
         if self._it is not None:
             raise RuntimeError("this Collapsing is already being iterated")
-        self._it = self._docs(True)
-        return self._it
+        self._it = it
+        return it
+
+    def with_originals(self):
+        """Iterate ``(CollapsedDoc, original text)`` pairs instead (once, as the documents themselves)."""
+        return self._start(self._docs(True))
+
+    def chunks(self, then=None):
+        """Iterate the chunks instead (once, as the documents themselves): ``(d0, docs, texts)``, the
+        ``CollapsedDoc`` of documents ``d0 : d0 + len(docs)`` and their original texts, in order (their
+        removals as arrays: ``_records.removal_rows(docs)``); with ``then``, ``then(d0, docs, texts)`` of
+        each, called on the thread that cuts the chunks (ahead of the caller)."""
+        return self._start(self._chunks() if then is None else self._chunks(then))
 
     def __len__(self) -> int:
         return self._plan.bptr.shape[0] - 1
@@ -318,7 +330,7 @@ class Collapsing:
 
     def __next__(self) -> CollapsedDoc:
         if self._it is None:
-            self._it = self._docs(False)
+            self._start(self._docs(False))
         return next(self._it)
 
     @property

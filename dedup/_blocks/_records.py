@@ -135,6 +135,22 @@ class _RemovalTable:
                                           sim[lo:hi].tolist())))
 
 
+def removal_rows(docs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(counts, ints, sim)``: the removals of consecutive documents of one cut (one chunk of ``Collapsing``)
+    as arrays, without a record built. ``counts[d]``: removals of ``docs[d]``; ``ints`` (int64, a row per
+    removal, in document order): start, end, kind code, source document (position in the corpus, -1 for
+    none), source start, source end; ``sim``: float64 similarities."""
+    counts = np.fromiter((len(d.removed) for d in docs), dtype=np.int64, count=len(docs))
+    if not docs or not counts.any():
+        return counts, np.zeros((0, 6), dtype=np.int64), np.zeros(0, dtype=np.float64)
+    first, last = docs[0].removed, docs[-1].removed
+    if not (isinstance(first, Removals) and isinstance(last, Removals) and first._table is last._table
+            and last._hi - first._lo == counts.sum()):
+        raise ValueError("removal_rows takes the documents of one cut, in order")
+    ints, sim = first._table.columns
+    return counts, ints[first._lo : last._hi], sim[first._lo : last._hi]
+
+
 _new_span = functools.partial(tuple.__new__, Span)
 _new_removal = functools.partial(tuple.__new__, Removal)
 

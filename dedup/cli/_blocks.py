@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+from typing import NamedTuple
 
 import dedup
 
@@ -111,44 +113,39 @@ def run_collapse(args, ui) -> int:
             results = _dask_collapse(args, ui, corpus)
             done = contextlib.nullcontext()
 
-            def pairs():
-                return zip(results, corpus.texts)
+            def chunks(then):
+                yield then(0, results, corpus.texts)
         else:
             out = _stream_collapse(args, ui, corpus)
-            done, pairs = out, out.with_originals
+            done, chunks = out, out.chunks
         ids = corpus.ids
         # The stream's results are numbered by position; the cluster's carry the ids.
         id_of = (lambda x: x) if on_dask else ids.__getitem__
         counts = [0, 0]  # removals, documents touched
         removals: list = []
 
-        def records(pos, doc, original):
-            recs = _render.removal_records([doc], [original], id_of)
-            if recs:
-                counts[0] += len(recs)
-                counts[1] += 1
-            return recs
-
         with done:
             if args.dry_run:
                 ui.status("cutting")
-                for pos, (doc, original) in enumerate(pairs()):
-                    removals += records(pos, doc, original)
+                for _, docs, originals in chunks(lambda *chunk: chunk):
+                    recs = _render.removal_records(docs, originals, id_of)
+                    removals += recs
+                    counts[1] += sum(1 for d in docs if len(d.removed))
+                counts[0] = len(removals)
                 ui.status(None)
                 emit_records(args, removals, _render.REMOVAL_COLUMNS, lambda o, shown, style: _render.render_removals(
                     o, shown, n_docs=len(corpus), style=style), ids)
                 where = "dry run, nothing written"
             else:
                 lines = _render.RemovalLines(id_of)
-                with Outputs() as outputs, atomic_file(args.removals, "w", outputs=outputs) as rout:
-                    def write(pos, doc, original):
-                        n = len(doc.removed)
-                        if n:
-                            counts[0] += n
-                            counts[1] += 1
-                            rout.write(lines(doc, original))
+                with Outputs() as outputs, atomic_file(args.removals, "wb", outputs=outputs) as rout:
+                    def write(chunk: _Written):
+                        counts[0] += chunk.removals
+                        counts[1] += chunk.touched
+                        rout.write(chunk.lines)
 
-                    texts = InOrder(pairs(), write)
+                    texts = InOrder(chunks(functools.partial(_written, lines=lines, by_position=not on_dask)),
+                                    write)
                     calling(ui, "cutting, writing", write_corpus, corpus, args.output, texts=texts,
                             text_field=args.text_field, outputs=outputs)
                     texts.finish()
@@ -178,32 +175,78 @@ def _stream_collapse(args, ui, corpus):
     return out
 
 
+class _Written(NamedTuple):
+    """What writing one cut chunk takes, made ahead of the writer (``_written``)."""
+
+    d0: int
+    texts: list  # per document: its cleaned text, or None when collapse left it as it was
+    lines: object  # its removals, JSON Lines (bytes, or the uint8 array of ``_lines.removal_lines``)
+    removals: int
+    touched: int  # documents with a removal
+    json: tuple | None  # (data, offsets, slot per document): the JSON of the cleaned texts (``_lines.json_strings``)
+
+
+def _written(d0, docs, originals, lines, by_position: bool) -> _Written:
+    """The ``_Written`` of a chunk ``(d0, docs, originals)``, on the thread that cuts them: with documents
+    numbered by position, its removal lines and its new texts' JSON are kernel-built at once (ids from
+    ``lines.json_of``); otherwise (Dask's results) and where a text holds a lone surrogate, line by line."""
+    import numpy as np
+
+    from .._blocks._records import removal_rows
+    from . import _lines
+
+    texts = [None if d.text is o else d.text for d, o in zip(docs, originals)]
+    data, enc = None, None
+    if by_position:
+        rows = removal_rows(docs)
+        n, touched = rows[1].shape[0], int(np.count_nonzero(rows[0]))
+        data = _lines.removal_lines(originals, d0, rows, lines.json_of)
+        edited = [k for k, t in enumerate(texts) if t is not None]
+        got = _lines.json_strings([texts[k] for k in edited]) if edited else None
+        if got is not None:
+            slot = dict(zip(edited, range(len(edited))))
+            enc = (memoryview(got[0]), got[1], slot)
+    else:
+        n, touched = sum(len(d.removed) for d in docs), sum(1 for d in docs if len(d.removed))
+    if data is None:  # (a lone surrogate: UTF-8 cannot hold it, and encode says so)
+        data = "".join(lines(d, o) for d, o in zip(docs, originals)).encode("utf-8")
+    return _Written(d0, texts, data, n, touched, enc)
+
+
 class InOrder:
     """``texts[i]`` of documents 0, 1, 2, ... asked in order (``write_corpus``'s second pass): each document's
-    cleaned text, from ``(CollapsedDoc, original)`` pairs as collapse cuts them, or None for a document that
-    collapse left as it was (its record is then copied byte for byte); ``on_doc(position, doc, original)`` is
-    called once for each, in order (``finish`` runs it for those never asked for)."""
+    cleaned text, from the ``_Written`` chunks as collapse cuts them, or None for a document that collapse
+    left as it was (its record is then copied byte for byte); ``json_text(i)`` its JSON (or None: not
+    made). ``on_chunk(chunk)`` is called once for each chunk, in order, when its first document is asked for
+    (``finish`` runs it for those never asked for)."""
 
-    def __init__(self, pairs, on_doc):
-        self._it = iter(pairs)
-        self._on = on_doc
-        self._next = 0
-        self._text = None
+    def __init__(self, chunks, on_chunk):
+        self._it = iter(chunks)
+        self._on = on_chunk
+        self._lo = self._hi = 0
+        self._chunk = None
 
     def __getitem__(self, i: int) -> str:
-        if i < self._next - 1:
-            raise IndexError(f"document {i} was asked for after document {self._next - 1}")
-        while self._next <= i:
-            doc, original = next(self._it)
-            self._on(self._next, doc, original)
-            self._text = None if doc.text is original else doc.text
-            self._next += 1
-        return self._text
+        if i < self._lo:
+            raise IndexError(f"document {i} was asked for after document {self._lo}")
+        while self._hi <= i:
+            chunk = next(self._it)
+            self._on(chunk)
+            self._chunk = chunk
+            self._lo, self._hi = chunk.d0, chunk.d0 + len(chunk.texts)
+        return self._chunk.texts[i - self._lo]
+
+    def json_text(self, i: int):
+        """The JSON of ``texts[i]`` (UTF-8, a memoryview), asked after ``texts[i]``; None if not made."""
+        enc = self._chunk.json
+        if enc is None or not self._lo <= i < self._hi:
+            return None
+        k = enc[2].get(i - self._lo)
+        return None if k is None else enc[0][enc[1][k] : enc[1][k + 1]]
 
     def finish(self) -> None:
-        for doc, original in self._it:
-            self._on(self._next, doc, original)
-            self._next += 1
+        for chunk in self._it:
+            self._on(chunk)
 
 
 COLLAPSE = Command(

@@ -217,7 +217,8 @@ class RemovalLines:
 
     def __init__(self, id_of):
         self._id_of = id_of
-        self._json_of = functools.lru_cache(maxsize=1 << 16)(self._encode)
+        #: ``json_of(x)``: the JSON of id ``x`` (cached: the kept copies' documents recur).
+        self.json_of = functools.lru_cache(maxsize=1 << 16)(self._encode)
 
     def _encode(self, x) -> str:
         return json.dumps(jsonable(self._id_of(x)), ensure_ascii=False)
@@ -227,8 +228,8 @@ class RemovalLines:
         removed = doc.removed
         if not len(removed):
             return ""
-        jid = self._json_of(doc.id)
-        enc, json_of = _encode_str, self._json_of
+        jid = self.json_of(doc.id)
+        enc, json_of = _encode_str, self.json_of
         lines = []
         for start, end, kind, src, sim in removed:
             source = "null" if src is None else (f'{{"id": {json_of(src[0])}, "start": {src[1]}, '

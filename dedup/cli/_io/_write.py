@@ -87,6 +87,10 @@ def _remove(path: str) -> None:
             os.unlink(path)
 
 
+#: Bytes an output file gathers before a write to the OS (large outputs: few system calls).
+WRITE_BUFFER = 1 << 20
+
+
 @contextlib.contextmanager
 def atomic_file(dest: str, mode: str = "w", compress: bool | str | None = None, *, outputs: Outputs | None = None):
     """Open a temporary file next to ``dest``; rename it to ``dest`` only on success.
@@ -123,7 +127,7 @@ def atomic_file(dest: str, mode: str = "w", compress: bool | str | None = None, 
         raise _fs.named(e, dest) from None
     try:
         os.chmod(tmp, _fs.file_mode())  # mkstemp makes it private; give it a normal file's mode
-        with os.fdopen(fd, "wb") as raw:
+        with os.fdopen(fd, "wb", buffering=WRITE_BUFFER) as raw:
             codec = _codec_of(dest) if compress is None else "gzip" if compress is True else compress
             if codec == "gzip":
                 with gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as gz:
@@ -326,6 +330,12 @@ def _write_source(src, wanted: _Wanted, dest, texts, text_field, compress, outpu
                     new = None if texts is None else texts[i]
                     out.write((line.rstrip("\r") if new is None else new).encode("utf-8") + b"\n")
         elif src.kind in ("jsonl", "lines"):
+            # A new text already JSON-encoded (``texts.json_text``) goes in place of the old one's value, unread.
+            json_text = getattr(texts, "json_text", None) if src.kind == "jsonl" else None
+            if json_text is not None:
+                from .._lines import with_text
+
+                key = text_field.encode("utf-8")
             with src.open() as f:
                 for lineno, line in enumerate(f, 1):
                     if wanted.done:
@@ -337,6 +347,9 @@ def _write_source(src, wanted: _Wanted, dest, texts, text_field, compress, outpu
                     if new is not None:
                         if src.kind == "lines":
                             line = new.encode("utf-8")
+                        elif json_text is not None and (enc := json_text(i)) is not None and (
+                                spliced := with_text(line.removeprefix(codecs.BOM_UTF8), key, text_field, enc)):
+                            line = spliced
                         else:
                             rec = json.loads(line.removeprefix(codecs.BOM_UTF8))
                             rec[text_field] = new

@@ -1,0 +1,107 @@
+"""The removal lines of a chunk, written by a kernel, against ``json.dumps`` of each record."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup._blocks._decide import KINDS
+from dedup.cli import _lines
+
+# Every character class the escaping treats apart: controls, quote, backslash, 1- to 4-byte UTF-8.
+CHARS = st.characters(blacklist_categories=("Cs",)) | st.sampled_from('\x00\x01\x08\t\n\x0c\r\x1f"\\\x7f\xe9\u20ac😀')
+
+
+def _reference(texts, d0, rows, ids) -> str:
+    counts, ints, sim = rows
+    out, k = [], 0
+    for d, text in enumerate(texts):
+        for _ in range(counts[d]):
+            start, end, kind, sdoc, ss, se = ints[k].tolist()
+            src = None if sdoc < 0 else {"id": ids[sdoc], "start": ss, "end": se}
+            out.append(json.dumps({"id": ids[d0 + d], "start": start, "end": end, "kind": KINDS[kind],
+                                   "similarity": round(float(sim[k]), 6), "source": src, "text": text[start:end]},
+                                  ensure_ascii=False) + "\n")
+            k += 1
+    return "".join(out)
+
+
+@st.composite
+def chunks(draw):
+    texts = draw(st.lists(st.text(CHARS, max_size=40), min_size=1, max_size=6))
+    d0 = draw(st.integers(0, 3))
+    n_ids = d0 + len(texts) + draw(st.integers(0, 3))
+    ids = draw(st.lists(st.text(CHARS, max_size=8) | st.integers(-10**12, 10**12), min_size=n_ids, max_size=n_ids))
+    counts, rows, sims = [], [], []
+    for t in texts:
+        spans = draw(st.lists(st.tuples(st.integers(0, len(t)), st.integers(0, len(t))), max_size=4))
+        counts.append(len(spans))
+        for a, b in spans:
+            sdoc = draw(st.integers(-1, n_ids - 1))
+            rows.append([min(a, b), max(a, b), draw(st.integers(1, len(KINDS) - 1)), sdoc,
+                         draw(st.integers(0, 10**9)), draw(st.integers(0, 10**9))])
+            sims.append(draw(st.sampled_from([0.0, 1.0, 0.5, 1 / 3, 0.8571428571, 0.1234565])))
+    return texts, d0, ids, (np.array(counts, dtype=np.int64), np.array(rows, dtype=np.int64).reshape(-1, 6),
+                            np.array(sims, dtype=np.float64))
+
+
+@settings(max_examples=300, deadline=None)
+@given(chunks())
+def test_removal_lines_are_json_dumps_of_each_record(chunk):
+    texts, d0, ids, rows = chunk
+    got = _lines.removal_lines(texts, d0, rows, lambda p: json.dumps(ids[p], ensure_ascii=False))
+    assert bytes(got).decode("utf-8") == _reference(texts, d0, rows, ids)
+
+
+def test_a_lone_surrogate_is_left_to_the_caller():
+    rows = (np.array([1, 0]), np.array([[0, 3, 1, -1, 0, 0]]), np.array([0.0]))
+    assert _lines.removal_lines(["a\ud800b", "ok"], 0, rows, json.dumps) is None
+    rows = (np.array([0, 1]), np.array([[0, 2, 1, 0, 0, 3]]), np.array([1.0]))  # the surrogate is not written
+    got = _lines.removal_lines(["a\ud800b", "ok"], 0, rows, json.dumps)
+    assert bytes(got) == b'{"id": 1, "start": 0, "end": 2, "kind": "repeat", "similarity": 1.0, "source": {"id": 0, ' \
+                  b'"start": 0, "end": 3}, "text": "ok"}\n'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(CHARS, max_size=30), max_size=6))
+def test_json_strings_are_json_dumps(texts):
+    data, at = _lines.json_strings(texts)
+    assert [bytes(data[at[k] : at[k + 1]]).decode("utf-8") for k in range(len(texts))] == \
+        [json.dumps(t, ensure_ascii=False) for t in texts]
+    assert _lines.json_strings(["ok", "a\udc00"]) is None
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(CHARS),
+                           lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.sampled_from(["text", "id", "t\\"]), inner, max_size=3), max_leaves=6)
+
+
+@st.composite
+def records(draw):
+    """A JSON object as someone might write it: spacing, key order, escapes, a text field (or two, or none)."""
+    keys = draw(st.lists(st.sampled_from(["id", "text", "url", "te\\u0078t", "\u00e9", "text "]), max_size=5))
+    seps = draw(st.sampled_from([(", ", ": "), (",", ":"), (" ,\t", " : ")]))
+    parts = []
+    for k in keys:
+        v = draw(JSON_VALUES)
+        raw = draw(st.booleans())
+        parts.append(f'"{k}"{seps[1]}' + json.dumps(v, ensure_ascii=raw, separators=(seps[0].strip() + " ", ": ")))
+    line = draw(st.sampled_from(["", " "])) + "{" + seps[0].join(parts) + "}"
+    return line + draw(st.sampled_from(["\n", "\r\n", "", " \n"])), keys
+
+
+@settings(max_examples=500, deadline=None)
+@given(records(), st.text(CHARS, max_size=20))
+def test_with_text_is_the_json_round_trip_or_declines(record, new):
+    line, keys = record
+    raw = line.encode("utf-8")
+    rec = json.loads(raw)
+    got = _lines.with_text(raw, b"text", "text", json.dumps(new, ensure_ascii=False).encode("utf-8"))
+    if keys.count("text") == 1 and not any("\\" in k for k in keys):
+        assert got is not None, "a plain record is spliced"
+    if got is not None:
+        rec["text"] = new
+        assert got == json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n"
