@@ -70,8 +70,8 @@ class UI:
         from ..._core import _compile, _interpret
 
         uncached = _compile.uncached(job)
-        try:
-            self.interpreted = _interpret.choose(uncached, inputs)
+        try:  # `near-dups warm` (no job) compiles, whatever is asked
+            self.interpreted = job is not None and _interpret.choose(uncached, inputs)
         except ValueError as e:
             raise UsageError(str(e)) from None
         talk = (self.interactive or self.verbose) and not self.quiet
