@@ -1,9 +1,9 @@
 """Running the kernels interpreted: a small first job without compiling them (issue 28).
 
-Compiling the kernels a job calls takes 15-20 CPU seconds, once; on a few
+Compiling the kernels a job calls takes 15-25 CPU seconds, once; on a few
 kilobytes of text they then run in milliseconds. Interpreted, as numba's
 ``NUMBA_DISABLE_JIT`` would run them, the same kernels take about a second
-or two on the README's corpus. So the command line runs a job interpreted
+on the README's corpus. So the command line runs a job interpreted
 when numba's cache lacks some of the job's kernels and its input is small
 (``choose``), while the first run's second process compiles them into the
 cache for the next run (``_compile.start``).
@@ -31,8 +31,9 @@ import numpy as np
 #: ``NEAR_DUPS_INTERPRET=1`` runs every job interpreted, ``0`` never; unset, ``choose`` decides.
 ENV = "NEAR_DUPS_INTERPRET"
 #: The automatic choice's bound: inputs of at most this many bytes run interpreted while the job's kernels are
-#: not cached (measured: ``benchmarks/results/compile/COMPILE.md``).
-SMALL = 256 * 1024
+#: not cached. About where the overview interpreted takes as long as compiling its kernels (15-25 CPU s):
+#: 10 CPU s on 512 kB of newsgroup posts, 19 s on 1 MB (``benchmarks/results/compile/COMPILE.md``).
+SMALL = 1_000_000
 #: Inputs that are not measured by their size (compressed, columnar): a job on them compiles.
 UNMEASURED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".parquet")
 
