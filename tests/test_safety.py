@@ -559,11 +559,14 @@ def test_warm_compiles_ahead_so_the_first_run_compiles_nothing(tmp_path):
     script = ("import sys; from numba.core import event; from dedup import cli\n"
               "with event.install_recorder('numba:compile') as rec:\n"
               "    code = cli.main(['find', sys.argv[1], '-q'])\n"
-              "print(code, sorted({e.data['dispatcher'].py_func.__qualname__ for _, e in rec.buffer}))\n")
+              "from dedup._core import _interpret\n"
+              "print(code, sorted({e.data['dispatcher'].py_func.__qualname__ for _, e in rec.buffer}), "
+              "_interpret.entered)\n")
     run = subprocess.run([sys.executable, "-c", script, str(CORPUS)], capture_output=True, env=env, timeout=600,
                          text=True)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[-1] == "0 []"  # nothing compiled: every kernel came from the cache
+    # nothing compiled, nothing interpreted: every kernel came from the cache
+    assert run.stdout.splitlines()[-1] == "0 [] 0"
 
 
 # =========================================================================== one overwrite rule

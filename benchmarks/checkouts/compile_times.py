@@ -3,6 +3,10 @@
 Runs a job of the command line in a fresh process with an empty numba cache
 (``NUMBA_CACHE_DIR`` pointed at a new folder), recording numba's own
 ``numba:compile`` events, and then the same run again with the cache warm.
+A first run that ran its kernels interpreted (``dedup._core._interpret``)
+is timed to the end of its job; the worker then waits for the second
+process warming the cache (``warmed``: seconds from the start until it is
+done) before the warm run.
 With two checkouts, they alternate, so the figures compare on the same
 machine state::
 
@@ -151,6 +155,11 @@ def worker(job: str, variant: str = "", corpus: str = CORPUS) -> dict:
             cli.main(["blocks", corpus, "-q", "--format", "jsonl", "-o", os.path.join(tmp, "b.jsonl")])
     total = time.perf_counter() - start
     event.unregister("numba:compile", listener)
+    interpreted = bool(getattr(sys.modules.get("dedup._core._interpret"), "entered", 0))
+    child = getattr(sys.modules.get("dedup._core._compile"), "last_child", None)
+    if child is not None and child.poll() is None:  # an interpreted run's second process warms the cache after it
+        child.wait()
+    warmed = time.perf_counter() - start
     per_module: dict = {}
     count: dict = {}
     for name, (wall, _, n, _) in rec.per_kernel.items():
@@ -159,7 +168,8 @@ def worker(job: str, variant: str = "", corpus: str = CORPUS) -> dict:
         count[mod] = count.get(mod, 0) + n
     dedup_compiles = sum(v[2] for k, v in rec.per_kernel.items() if k.startswith("dedup."))
     return {"main_job": main_job, "main_cpu": main_cpu, "total": total, "modules": per_module, "kernels": count,
-            "per_kernel": rec.per_kernel, "top": _entries(rec.top), "dedup_compiles": dedup_compiles}
+            "per_kernel": rec.per_kernel, "top": _entries(rec.top), "dedup_compiles": dedup_compiles,
+            "interpreted": interpreted, "warmed": warmed}
 
 
 def run(checkout: str, cache: str, job: str, variant: str = "", corpus: str = CORPUS, env=None) -> dict:
@@ -264,7 +274,8 @@ def main(argv=None) -> int:
                     for kind, r in (("cold", cold[c][-1]), ("warm", warm[c][-1])):
                         f.write(json.dumps({"checkout": c, "round": k, "job": args.job, "variant": args.variant,
                                             "cache": kind, "load": loads[-1], **{x: r[x] for x in (
-                                                "main_job", "main_cpu", "total", "dedup_compiles")}}) + "\n")
+                                                "main_job", "main_cpu", "total", "dedup_compiles", "interpreted",
+                                                "warmed")}}) + "\n")
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?") \
         if os.path.exists("/proc/cpuinfo") else "?"
     print(f"{args.rounds} rounds, checkouts alternating; CPU {cpu}, {os.cpu_count()} cores; "
@@ -278,6 +289,12 @@ def main(argv=None) -> int:
               f"every round: {', '.join(f'{x:.1f}' for x in xs)}); with the cache warm: "
               f"{med([r['main_job'] for r in warm[c]]):.2f} s (min {min(r['main_job'] for r in warm[c]):.2f})")
         print(f"kernels of dedup compiled in the process (median): {med([r['dedup_compiles'] for r in cold[c]])}")
+        runs = sum(r["interpreted"] for r in cold[c])
+        if runs:
+            xs = [r["warmed"] for r in cold[c]]
+            print(f"kernels interpreted in {runs} of {len(xs)} first runs; the second process had compiled them "
+                  f"{med(xs):.1f} s after the start (median; min {min(xs):.1f}, max {max(xs):.1f}); "
+                  f"kernels compiled by the next run (median): {med([r['dedup_compiles'] for r in warm[c]])}")
         if args.job == "overview":
             print(f"main job + blocks, cold: {med([r['total'] for r in cold[c]]):.1f} s\n")
         mods = sorted({m for r in cold[c] for m in r["modules"]})

@@ -22,10 +22,13 @@ skipped: it is then compiled when the job calls it, as without the list.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -116,25 +119,46 @@ def compile_kernels(entries, on_each=None) -> int:
 
 
 # ---------------------------------------------------------------- the second process of a first run
-def start(job: str) -> subprocess.Popen | None:
-    """Start compiling ``job``'s kernels from the last, in a second process; None where there is nothing to do.
+#: The jobs whose kernels the second process of an interpreted run compiles too (the overview finds passages).
+ALSO = {"overview": ("passages",)}
+#: The last second process started here (the compile benchmark waits for it).
+last_child: subprocess.Popen | None = None
+
+
+def start(job: str, interpreted: bool = False) -> subprocess.Popen | None:
+    """Start compiling ``job``'s kernels in a second process; None where there is nothing to do.
 
     Only with more than one core, and unless ``NEAR_DUPS_COMPILE_CHILD=0``;
-    the caller knows it is a first run (``cli._io._ui.kernels_uncompiled``).
+    the caller knows it is a first run (``uncached``). While this process
+    compiles, the second one takes the kernels from the last, and stops with
+    the run (``stop``). When this process runs them interpreted
+    (``_interpret``), the second one compiles from the first and outlives the
+    run, in its own session, so that the next run finds them cached; one such
+    process compiles at a time (the others wait for it, then load most of
+    what they list from the cache).
     """
     if os.environ.get(CHILD_ENV) == "0" or (os.cpu_count() or 1) < 2 or not kernels([job]):
         return None
+    if interpreted:
+        return spawn([job, *ALSO.get(ALIASES.get(job, job), ())], forward=True)
     return spawn([job])
 
 
-def spawn(jobs, every_width: bool = False) -> subprocess.Popen | None:
-    """A process compiling ``kernels(jobs, every_width)``, the last first (None if it cannot start)."""
-    code = f"import dedup._core._compile as c; c.child({list(jobs)!r}, {every_width!r})"
+def spawn(jobs, every_width: bool = False, forward: bool = False) -> subprocess.Popen | None:
+    """A process compiling ``kernels(jobs, every_width)``, the last first (None if it cannot start).
+
+    ``forward``: from the first, after any other such process (a lock), in
+    a session of its own (it outlives the run and the terminal's signals).
+    """
+    global last_child
+    code = f"import dedup._core._compile as c; c.child({list(jobs)!r}, {every_width!r}, {forward!r})"
     try:
-        return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=dict(os.environ, NUMBA_NUM_THREADS="1"))
+        last_child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, env=dict(os.environ, NUMBA_NUM_THREADS="1"),
+                                      start_new_session=forward)
     except OSError:
         return None
+    return last_child
 
 
 def stop(proc: subprocess.Popen | None) -> None:
@@ -144,8 +168,9 @@ def stop(proc: subprocess.Popen | None) -> None:
         proc.wait()
 
 
-def child(jobs, every_width: bool = False) -> None:
-    """In the second process: compile the jobs' kernels, the last first, at a lower priority.
+def child(jobs, every_width: bool = False, forward: bool = False) -> None:
+    """In the second process: compile the jobs' kernels, the last first (``forward``: the first first, one such
+    process at a time), at a lower priority.
 
     On an idle core it runs at full speed; on a busy machine it takes what
     the run's own process leaves (at the same priority, it took half of the
@@ -155,7 +180,62 @@ def child(jobs, every_width: bool = False) -> None:
         os.nice(10)
     except (AttributeError, OSError):  # no nice (Windows), or not allowed: compile at the same priority
         pass
-    compile_kernels(list(reversed(kernels(jobs, every_width))))
+    entries = kernels(jobs, every_width)
+    if not forward:
+        compile_kernels(list(reversed(entries)))
+        return
+    with _one_at_a_time():
+        compile_kernels(entries)
+
+
+@contextlib.contextmanager
+def _one_at_a_time():
+    """An exclusive lock per numba cache, held while compiling (none where ``fcntl`` is missing: Windows)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    where = hashlib.sha256(str(cache_folder()).encode()).hexdigest()[:16]
+    path = os.path.join(tempfile.gettempdir(), f"near-dups-compile-{os.getuid()}-{where}.lock")
+    try:
+        f = open(path, "a")
+    except OSError:
+        yield
+        return
+    with f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def uncached(job: str | None) -> bool:
+    """Whether numba's cache lacks some of ``job``'s listed kernels (no index file for it yet); False for a job
+    without a list, or where the cache cannot be found.
+
+    Imports the listed modules (not numba's compiler), one ``listdir`` per
+    module; a kernel cached for other argument types (another code-point
+    width) counts as cached.
+    """
+    entries = kernels([job]) if job else []
+    folders: dict = {}
+    for module, name, _ in entries:
+        if module not in folders:
+            folder = cache_folder(module.split(".", 1)[1].replace(".", "/"))
+            try:
+                folders[module] = set(os.listdir(folder)) if folder is not None else None
+            except OSError:
+                folders[module] = set()
+        files = folders[module]
+        if files is None:  # numba's cache internals moved: say cached (compile, as before)
+            return False
+        try:  # numba names the files after the function's own name (``_fill_serial`` is ``_fill_run_pairs``)
+            kernel = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):  # stale entry
+            continue
+        stem = f"{module.rsplit('.', 1)[1]}.{getattr(kernel, 'py_func', kernel).__qualname__}-"
+        if not any(f.startswith(stem) and f.endswith(".nbi") for f in files):
+            return True
+    return False
 
 
 def cache_folder(module: str = "_text/_shingle") -> str | None:

@@ -15,6 +15,8 @@ import threading
 
 from numba import types
 
+from . import _interpret
+
 RO_U8 = types.Array(types.uint8, 1, "C", readonly=True)
 RO_I64 = types.Array(types.int64, 1, "C", readonly=True)
 RO_U64 = types.Array(types.uint64, 1, "C", readonly=True)
@@ -43,8 +45,11 @@ def fixed(kernel, signature):
 
     What ``@njit(signature)`` does at import: after this, arguments convert
     to the signature's types (a writable array to a read-only one) instead of
-    compiling another version.
+    compiling another version. ``kernel`` itself while the kernels run
+    interpreted (``_interpret``, or ``NUMBA_DISABLE_JIT``).
     """
+    if not hasattr(kernel, "disable_compile") or _interpret.active():  # interpreted: nothing to compile
+        return kernel
     if kernel not in _fixed:
         with _fixed_lock:
             if kernel not in _fixed:

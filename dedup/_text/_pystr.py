@@ -31,21 +31,31 @@ from typing import NamedTuple
 import numba
 import numpy as np
 from numba import njit, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 _LENGTH = 16  # offset of a str's length, after refcount and type (64-bit builds; probed by layout())
 _STATE = 32  # offset of the state word after refcount, type, length and hash (64-bit builds)
 
 
+def _pointer(address):
+    """``address`` (an int64) as a ``void *``, for ``numba.carray``: a ctypes pointer when the kernels run
+    interpreted (``_core._interpret``), LLVM's ``inttoptr`` in a compiled kernel (``_inttoptr``)."""
+    return ctypes.c_void_p(int(address))
+
+
 @intrinsic
-def _pointer(typingctx, address):
-    """``address`` (an int64) as a ``void *``, for ``numba.carray``."""
+def _inttoptr(typingctx, address):
     sig = types.voidptr(address)
 
     def codegen(context, builder, signature, args):
         return builder.inttoptr(args[0], context.get_value_type(types.voidptr))
 
     return sig, codegen
+
+
+@overload(_pointer)
+def _pointer_compiled(address):
+    return lambda address: _inttoptr(address)
 
 
 class Layout(NamedTuple):

@@ -19,15 +19,25 @@ import numpy as np
 import xxhash
 from llvmlite import ir
 from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 from . import _jaccard
 from .._core._arrays import sort_uniform
 
 
+def _call_hash(fn, data, size):
+    """``((uint64 (*)(const void *, size_t)) fn)(data, size)``: a C hash function called by its address (through
+    ctypes when the kernels run interpreted, ``_core._interpret``; compiled, a direct call: ``_call_by_address``)."""
+    return np.uint64(_c_hash(int(fn))(int(data), int(size)))
+
+
+@functools.cache
+def _c_hash(fn: int):
+    return ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t)(fn)
+
+
 @intrinsic
-def _call_hash(typingctx, fn, data, size):
-    """``((uint64 (*)(const void *, size_t)) fn)(data, size)``: a C hash function called by its address."""
+def _call_by_address(typingctx, fn, data, size):
     if not all(isinstance(t, types.Integer) for t in (fn, data, size)):
         return None
     sig = types.uint64(fn, data, size)
@@ -39,6 +49,11 @@ def _call_hash(typingctx, fn, data, size):
         return builder.call(callee, [builder.inttoptr(args[1], ptr), args[2]])
 
     return sig, codegen
+
+
+@overload(_call_hash)
+def _call_hash_compiled(fn, data, size):
+    return lambda fn, data, size: _call_by_address(fn, data, size)
 
 
 @njit(cache=True, parallel=True, nogil=True)

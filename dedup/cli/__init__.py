@@ -70,13 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         args.command = f"{args.command} {leaf}"
     command = BY_NAME[args.command]
-    ui = UI(args)
-    # before anything imports the kernels: on a first run, a second process compiles the job's meanwhile
-    first = ui.first_run(None if command.name == "warm" else command.name)
-    try:
-        return _run(command, args, ui, subs)
-    finally:
-        ui.first_run_over(first)
+    return _run(command, args, UI(args), subs)
 
 
 def _run(command, args, ui, subs) -> int:
@@ -88,7 +82,12 @@ def _run(command, args, ui, subs) -> int:
         name_side_files(command, args)
         args.outputs, inputs = paths_of(command, args)
         check_paths(args.outputs, inputs)  # no output may be an input: checked here, for every command
-        return command.run(args, ui)
+        # on a first run, a second process compiles the job's kernels meanwhile; on a small input they run interpreted
+        first = ui.first_run(None if command.name == "warm" else command.name, inputs)
+        try:
+            return command.run(args, ui)
+        finally:
+            ui.first_run_over(first)
     except UsageError as e:
         subs[args.command].print_usage(sys.stderr)
         print(f"near-dups {args.command}: error: {e}", file=sys.stderr)

@@ -98,6 +98,7 @@ def arguments(p) -> None:
 
 def analyse(args, ui, corpus) -> Results:
     """Index the documents, collapse and group their blocks (one analysis), find shared passages."""
+    from .._core import _interpret
     from .._passages import _warm
     from .._blocks._collapse import collapse_and_blocks
     from ._io._ui import kernels_uncompiled
@@ -105,8 +106,10 @@ def analyse(args, ui, corpus) -> Results:
     docs = list(zip(corpus.ids, corpus.texts))
     cfg: Configs = args.config
     times = {}
-    # First run: a second process compiles the passage finder's kernels meanwhile (dedup._passages._warm).
-    warm = _warm.start(corpus.texts, cfg.passages.min_words) if kernels_uncompiled("_text/_tokens") else None
+    # First run: a second process compiles the passage finder's kernels meanwhile (dedup._passages._warm); when
+    # they run interpreted, the run's second process compiles them for the next run instead (_compile.ALSO).
+    warm = _warm.start(corpus.texts, cfg.passages.min_words) if not _interpret.active() and kernels_uncompiled(
+        "_text/_tokens") else None
     try:
         t = time.perf_counter()
         spill, need = spill_options(args, cfg.index, corpus.sources)  # --memory, --workdir: as find has them

@@ -68,4 +68,6 @@ image and warm it at build time:
 Dask workers: build their image so, or give them the same NUMBA_CACHE_DIR
 on a shared disk warmed once. A first run without a warmed cache compiles
 what it needs, a second process compiling the later steps' kernels meanwhile
-(NEAR_DUPS_COMPILE_CHILD=0 turns that off).""")
+(NEAR_DUPS_COMPILE_CHILD=0 turns that off); on input files of at most 1 MB
+it runs the kernels interpreted instead while that process compiles them
+for the next runs (NEAR_DUPS_INTERPRET=1 or 0 forces either).""")

@@ -7,6 +7,7 @@ import sys
 import time
 
 from ..._core._words import number, plural  # noqa: F401  (the CLI's counts: one wording with the report)
+from ._errors import UsageError
 
 MAX_WARNINGS = 20  # then one line says how many more (all of them with -v)
 
@@ -26,6 +27,7 @@ class UI:
         self._step: str | None = None  # the status line's step, which the compile progress follows
         self._shown = 0.0  # when the compile progress was last written
         self._progress = None  # a first run's _compile.Progress
+        self.interpreted = False  # whether the kernels run interpreted (_core._interpret)
 
     def _write(self, msg: str) -> None:
         from tqdm import tqdm
@@ -60,15 +62,30 @@ class UI:
             sys.stderr.write("\r\x1b[K" + (f"{self._step}… " if self._step else "") + msg)
             sys.stderr.flush()
 
-    def first_run(self, job: str | None = None):
-        """On a first run (numba's cache holds none of the kernels yet): say so (a terminal, or -v), show the
-        compiling on a terminal, and have a second process compile ``job``'s kernels meanwhile
-        (``_compile.start``). Returns what ``first_run_over`` ends, or None on later runs."""
-        if not kernels_uncompiled():
-            return None
-        from ..._core import _compile
+    def first_run(self, job: str | None = None, inputs=()):
+        """On a first run (numba's cache lacks the job's kernels): on a small input (``_interpret.choose``) run them
+        interpreted; else say so (a terminal, or -v) and show the compiling on a terminal. Either way a second
+        process compiles ``job``'s kernels meanwhile (``_compile.start``). Returns what ``first_run_over`` ends,
+        or None on later runs."""
+        from ..._core import _compile, _interpret
 
-        if (self.interactive or self.verbose) and not self.quiet:
+        uncached = _compile.uncached(job)
+        try:  # `near-dups warm` (no job) compiles, whatever is asked
+            self.interpreted = job is not None and _interpret.choose(uncached, inputs)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        talk = (self.interactive or self.verbose) and not self.quiet
+        if self.interpreted:
+            context = _interpret.interpreted()
+            context.__enter__()
+            child = _compile.start(job, interpreted=True) if job and uncached else None
+            if talk and child is not None:
+                self._write("near-dups: first run on a small input: the kernels run interpreted while a second "
+                            "process compiles them for the next runs (`near-dups warm` compiles them ahead of time)")
+            return None, None, lambda: context.__exit__(None, None, None)
+        if not (uncached or kernels_uncompiled()):
+            return None
+        if talk:
             self._write("near-dups: first run: compiling the kernels, once (later runs load them from numba's "
                         "cache in about a second; `near-dups warm` compiles them ahead of time)")
         child = _compile.start(job) if job else None
@@ -76,15 +93,16 @@ class UI:
         return child, self._progress, _compile.listen(self._progress)
 
     def first_run_over(self, first) -> None:
-        """Stop the second process (what it cached stays), stop listening, and say what was compiled here (-v)."""
+        """Stop the second process (what it cached stays; an interpreted run's goes on), stop listening, and say
+        what was compiled here (-v)."""
         if first is None:
             return
         from ..._core import _compile
 
-        child, _, unlisten = first
+        child, _, over = first
         _compile.stop(child)
-        unlisten()
-        if self.interactive:
+        over()
+        if self.interactive and not self.interpreted:
             sys.stderr.write("\r\x1b[K" + (f"{self._step}…" if self._step else ""))
             sys.stderr.flush()
 
@@ -130,6 +148,8 @@ class UI:
         if p is not None and p.start is not None:
             self.note(f"first run: compiled {plural(p.count, 'kernel')} in this process, in "
                       f"{time.perf_counter() - p.start:.1f} s" + (" (and others in a second one)" if p.helped else ""))
+        if self.interpreted:
+            self.note("the kernels ran interpreted (a first run on a small input, or NEAR_DUPS_INTERPRET=1)")
         line = self._stages_line()
         if line is not None:
             print(line, file=sys.stderr)
