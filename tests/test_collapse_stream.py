@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
@@ -100,3 +101,27 @@ def test_frame_removals_of_many_chunks(chunk):
     got = out.removals[["id", "start", "end", "kind", "source_id", "similarity"]]
     assert [tuple(x) for x in got.astype(object).where(got.notna(), None).values.tolist()] == want
     assert len(want) > 100
+
+
+@pytest.mark.parametrize("unit", ["line", "paragraph"])
+def test_features_of_chunks_merged_equal_the_features_of_the_whole(unit):
+    """``merge_features`` of consecutive chunks gives what ``featurize`` gives for all their texts (a Dask
+    partition is featurized a chunk at a time), and ``blocks_of`` the spans ``featurize`` cut."""
+    import numpy as np
+
+    from dedup._blocks import _plan
+
+    cfg = dedup.CollapseConfig(unit=unit)
+    texts = [t for _, t in crawl_docs(300, seed=12)]
+    texts = texts + texts[:40]  # blocks whose first copy is in an earlier chunk
+    whole = _plan.featurize(texts, cfg)
+    cuts = [0, 1, 1, 57, 160, 299, len(texts)]  # an empty chunk too
+    parts = [_plan.featurize(texts[a:b], cfg) for a, b in itertools.pairwise(cuts)]
+    assert sum(f.fuzzy.shape[0] for f in parts) > whole.fuzzy.shape[0]  # chunks' firsts that repeat
+    merged = _plan.merge_features(parts)
+    for name in _plan.ChunkFeatures._fields:
+        assert np.array_equal(getattr(merged, name), getattr(whole, name)), name
+        assert getattr(merged, name).dtype == getattr(whole, name).dtype, name
+    bptr, starts, ends = _plan.blocks_of(texts, cfg)
+    assert np.array_equal(np.diff(bptr), whole.counts)
+    assert np.array_equal(starts, whole.starts) and np.array_equal(ends, whole.ends)

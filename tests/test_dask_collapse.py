@@ -206,3 +206,30 @@ def test_cli_collapse_on_dask_writes_what_the_local_engine_writes(client, tmp_pa
     r = subprocess.run([*_near_dups(), "collapse", str(src), "--dry-run", "--dask", "--keep-workdir"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "--keep-workdir does not apply with --dask" in r.stderr
+
+
+def test_partitions_featurized_and_cut_a_chunk_at_a_time(monkeypatch):
+    """A partition larger than a chunk (``BATCH_CHARS``) is featurized and cut a chunk at a time: the same
+    answer. In this process (the synchronous scheduler), where the patched chunk size applies."""
+    from dedup._dask import _collapse as dc
+
+    monkeypatch.setattr(dc, "BATCH_CHARS", 30_000)
+    with dask.config.set(scheduler="sync"):
+        for mode in ("keep_first", "report"):
+            check(partitioned(crawl_frame(), 3), mode=mode)
+
+
+def test_a_partitions_slice_of_the_plan_is_a_byte_a_block(client):
+    """What travels in the graph: about a byte per block and 4 per removal, plus its distinct sources."""
+    import pickle
+
+    from dedup._dask import _collapse as dc
+
+    ddf = partitioned(crawl_frame(), 3)
+    _, p, ids, sizes, budget = ddk._blocks_plan(ddf, "text", "id", None, {}, None, None, 1, {})
+    budget.close()
+    slices = list(dc.cuts(p, ids, sizes, True))
+    size = sum(len(pickle.dumps(c, protocol=5)) for c in slices)
+    sources = sum(c.sid.shape[0] for c in slices)
+    assert sources < p.removed.shape[0] / 5
+    assert size < p.bptr[-1] + 4 * p.removed.shape[0] + 40 * sources + 2000 * len(slices)

@@ -98,12 +98,23 @@ def _shingle_blocks(buf, nstart, nend, ngram, words):
     return indptr, np.concatenate(vals)
 
 
-def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
-    """Cut a chunk of texts (a sequence of str) into blocks, shingle them, and sketch those that need it."""
+def _segment(texts, cfg: CollapseConfig):
     cps, doc_ptr = _codepoints.code_points(texts)
     buf, norm_ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
-    bptr, starts, ends, nstart, nend = _blocks.segment(cps, doc_ptr, buf, norm_ptr, _blocks.UNITS[cfg.unit])
-    del cps
+    return (doc_ptr, buf) + _blocks.segment(cps, doc_ptr, buf, norm_ptr, _blocks.UNITS[cfg.unit])
+
+
+def blocks_of(texts, cfg: CollapseConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(bptr, starts, ends)``: the blocks ``featurize`` cuts ``texts`` into, offsets in their document (for
+    a caller that holds a chunk's kinds but not its blocks' spans: ``dedup.dask.collapse``'s cut)."""
+    doc_ptr, _, bptr, starts, ends, _, _ = _segment(texts, cfg)
+    at = np.repeat(doc_ptr[:-1], np.diff(bptr))
+    return bptr, starts - at, ends - at
+
+
+def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
+    """Cut a chunk of texts (a sequence of str) into blocks, shingle them, and sketch those that need it."""
+    doc_ptr, buf, bptr, starts, ends, nstart, nend = _segment(texts, cfg)
     n = starts.shape[0]
     words = np.empty(n, dtype=np.int64)
     indptr, values = _shingle_blocks(buf, nstart, nend, cfg.ngram, words)
@@ -117,6 +128,30 @@ def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
     keys = _pipeline.sketch(indptr, values, fuzzy, num_perm=cfg.num_perm, seed=cfg.seed, bands=bands, rows=r)
     fptr, fvals = take_rows(indptr, values, fuzzy)
     return ChunkFeatures(np.diff(bptr), starts - at, ends - at, words, nsh, digests, fuzzy, fptr, fvals, keys)
+
+
+def merge_features(parts: list) -> ChunkFeatures:
+    """The ``ChunkFeatures`` of consecutive chunks as ``featurize`` gives them for the whole: blocks numbered
+    on, and shingles and band keys kept only for the first block of each digest in the whole (a chunk's
+    first may repeat an earlier chunk's block). Empties ``parts`` as it goes."""
+    if len(parts) == 1:
+        return parts[0]
+    cat = [np.concatenate([getattr(f, name) for f in parts]) for name in ChunkFeatures._fields[:6]]
+    offsets = np.cumsum([0] + [f.starts.shape[0] for f in parts]).tolist()
+    fuzzy = np.concatenate([f.fuzzy + o for f, o in zip(parts, offsets)])
+    first = first_equal(cat[5], cat[4]) if fuzzy.shape[0] else fuzzy
+    kept, lens, vals, keys = [], [], [], []
+    for k, f in enumerate(parts):  # each chunk's shingles cut to those kept before the next is read
+        rows = np.flatnonzero(first[f.fuzzy + offsets[k]] == f.fuzzy + offsets[k])
+        ptr, v = take_rows(f.indptr, f.values, rows)
+        kept.append(f.fuzzy[rows] + offsets[k])
+        lens.append(np.diff(ptr))
+        vals.append(v)
+        keys.append(f.keys[:, rows])
+        parts[k] = None
+    indptr = np.zeros(sum(x.shape[0] for x in lens) + 1, dtype=np.int64)
+    np.cumsum(np.concatenate(lens), out=indptr[1:])
+    return ChunkFeatures(*cat, np.concatenate(kept), indptr, np.concatenate(vals), np.concatenate(keys, axis=1))
 
 
 # ------------------------------------------------------------------ 2. the plan of the corpus

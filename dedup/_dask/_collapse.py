@@ -1,17 +1,23 @@
 """The Dask engine of ``dedup.dask.collapse`` and ``dedup.dask.blocks``: the three steps of ``_blocks._plan``.
 
 1. ``features`` on every partition (a task each): its blocks' features
-   (``_plan.featurize``, the local engine's kernels) and its ids.
-2. ``plan`` on the client: the features gathered in partition order (a few
-   partitions computed ahead of the one read, ``_in_order``) and appended
-   to ``_plan.Spools`` within the client's ``_spill.Budget``; then
+   (``_plan.featurize``, the local engine's kernels, a chunk of
+   ``BATCH_CHARS`` at a time, joined by ``_plan.merge_features``) and its
+   ids.
+2. ``plan`` on the client: the features gathered in partition order (one
+   task running and one result waiting per worker thread, ``_in_order``;
+   each result released on the cluster once taken) and appended to
+   ``_plan.Spools`` within the client's ``_spill.Budget``; then
    ``_plan.plan``, the decisions for the whole corpus, as the local engine
    makes them.
 3. ``cut_frames``: each partition read again and cut by a ``Cut``, its
-   slice of the plan (its blocks' spans and kinds, its removals with their
-   sources' ids and spans), built on the client by ``cuts``; the cut runs
-   ``_plan.edit_texts`` and builds the partition's rows of the removals
-   frame. No task sees the plan of the whole corpus.
+   slice of the plan built on the client by ``cuts``: a byte per block
+   (its kind) and 4 per removal (its source, in a table of the distinct
+   ones), as the task cuts the texts into blocks again for their spans.
+   One task per partition makes both frames' parts: its cleaned rows
+   (``_plan.edit_texts``) and its removals. No task sees the plan of the
+   whole corpus, and the slices travel in the graph (a lost worker's part
+   is computed again).
 
 The corpus order is (partition, row), as ``ddf.compute()`` gives it, so the
 answers equal ``dedup.collapse(ddf.compute())`` whatever the partitioning.
@@ -19,6 +25,7 @@ answers equal ``dedup.collapse(ddf.compute())`` whatever the partitioning.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from typing import NamedTuple
@@ -33,7 +40,9 @@ from .._blocks import _plan
 from .._core import _pool
 from .._core._config import CollapseConfig
 from .._core._threads import numba_threads
+from .._indexing._pipeline import BATCH_CHARS
 from .._sketch import _lsh
+from .._text._documents import chunk_bounds
 from . import _stages as st
 
 #: The dtype pandas gives a column of ``str`` (``"str"`` from pandas 3, else object).
@@ -76,7 +85,14 @@ def features(pdf: pd.DataFrame, text: str, id: str | None, cfg: CollapseConfig, 
     texts = st._texts(pdf, text, id, k)
     ids = _ids(pdf, id, k)
     with numba_threads(threads), _pool.fresh():  # nothing kept past the task (a worker is watched on its RSS)
-        return ids, _plan.featurize(texts, cfg)
+        # chunks of BATCH_CHARS, as the local engine reads them: the scratch space is a chunk's, not a partition's
+        return ids, _plan.merge_features([_plan.featurize(texts[a:b], cfg) for a, b in _bounds(texts)])
+
+
+def _bounds(texts: list) -> list:
+    """``(start, stop)`` of consecutive texts of about ``BATCH_CHARS`` characters (one empty chunk for none)."""
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    return list(itertools.pairwise(chunk_bounds(lengths, BATCH_CHARS))) or [(0, 0)]
 
 
 def _client():
@@ -94,11 +110,13 @@ def _client():
 
 
 def _in_order(tasks: list):
-    """The results of ``tasks`` (Delayed), in order, with at most two windows of them computed at a time, so
-    that neither the workers nor the client hold the results of every partition at once."""
+    """The results of ``tasks`` (Delayed), in order, with at most two windows of them computed at a time (a
+    window is a task per worker thread), so that neither the workers nor the client hold the results of
+    more than a few partitions at once: each thread has one task running and one result waiting for the
+    client to take."""
     client = _client()
     threads = sum(client.nthreads().values()) if client is not None else (os.cpu_count() or 1)
-    window = max(2, 2 * threads)
+    window = max(1, threads)
     if client is None:
         for lo in range(0, len(tasks), window):
             yield from dask.compute(*tasks[lo : lo + window])
@@ -164,30 +182,33 @@ def _unique(ids: np.ndarray, column: str) -> None:
 class Cut(NamedTuple):
     """A partition's slice of the plan: what its cut task needs, and no more.
 
-    ``bptr, starts, ends, kind``: its blocks (offsets in their document;
-    None when no text of the partition changes). The removals, in document
-    order: ``rdoc`` (row in the partition), ``rstart, rend, rkind``; ``has``
-    whether each has a source, and for those the source's ``sid`` (id),
-    ``sstart, send``; ``sim`` of every removal. ``first``: the index of its
-    first removal in the corpus (the removals frame's index); ``d0``: its
-    first document's position; ``rows``: its documents.
+    The cut task cuts the partition's texts into blocks again (``_plan.blocks_of``,
+    as ``featurize`` did), so the slice holds no spans of its own blocks:
+    ``kind``, a code per block (None when none is removed), and per removal
+    (its blocks of kind other than KEPT, in order) ``source``, a row of the
+    table of its distinct sources (``sid`` id, ``sstart, send``), -1
+    without one. A removal's similarity is 1.0 with a source and 0.0
+    without, except for those at ``odd``, whose similarities are ``sim``.
+    ``first``: the index of its first removal in the corpus (the removals
+    frame's index); ``d0``: its first document's position; ``rows, blocks``:
+    its documents and blocks; ``apply``: whether texts are edited.
+
+    A block costs a byte, a removal 4 (about a twentieth of the spans and
+    sources of every block and removal, which made a graph of 1 GiB at 1M
+    crawl pages).
     """
 
     rows: int
     d0: int
     first: int
-    bptr: np.ndarray | None
-    starts: np.ndarray | None
-    ends: np.ndarray | None
+    blocks: int
+    apply: bool
     kind: np.ndarray | None
-    rdoc: np.ndarray
-    rstart: np.ndarray
-    rend: np.ndarray
-    rkind: np.ndarray
-    has: np.ndarray
+    source: np.ndarray
     sid: np.ndarray
     sstart: np.ndarray
     send: np.ndarray
+    odd: np.ndarray
     sim: np.ndarray
 
 
@@ -197,18 +218,17 @@ def cuts(p: _plan.Plan, ids: np.ndarray, sizes: np.ndarray, apply: bool):
     for n in sizes.tolist():
         b0, b1 = int(p.bptr[d]), int(p.bptr[d + n])
         lo, hi = np.searchsorted(p.removed, [b0, b1]).tolist()
-        removed = np.array(p.removed[lo:hi])
-        src = np.array(p.source[removed])
+        src = np.array(p.source[p.removed[lo:hi]])
         has = src >= 0
-        s = src[has]
-        sdoc = np.searchsorted(p.bptr, s, side="right") - 1
-        bptr = np.array(p.bptr[d : d + n + 1]) - b0
-        blocks = (bptr, np.array(p.starts[b0:b1]), np.array(p.ends[b0:b1]), np.array(p.kind[b0:b1])) \
-            if apply and hi > lo else (None,) * 4
-        rdoc = np.searchsorted(bptr, removed - b0, side="right") - 1
-        yield Cut(n, d, lo, *blocks, rdoc, np.array(p.starts[removed]), np.array(p.ends[removed]),
-                  np.array(p.kind[removed]), has, ids[sdoc], np.array(p.starts[s]), np.array(p.ends[s]),
-                  np.array(p.similarity[lo:hi]))
+        distinct, row = np.unique(src[has], return_inverse=True)
+        source = np.full(hi - lo, -1, dtype=np.int32)
+        source[has] = row
+        sdoc = np.searchsorted(p.bptr, distinct, side="right") - 1
+        sim = np.array(p.similarity[lo:hi])
+        odd = np.flatnonzero(sim != has).astype(np.int32)
+        kind = np.array(p.kind[b0:b1], dtype=np.int8) if hi > lo else None
+        yield Cut(n, d, lo, b1 - b0, apply, kind, source, ids[sdoc], np.array(p.starts[distinct]),
+                  np.array(p.ends[distinct]), odd, sim[odd])
         d += n
 
 
@@ -231,47 +251,75 @@ def removal_meta(id_dtype) -> pd.DataFrame:
                          "similarity": np.zeros(0, np.float64)}, index=pd.RangeIndex(0))
 
 
-def _removals(c: Cut, row_ids: np.ndarray, id_dtype) -> pd.DataFrame:
-    m = c.rdoc.shape[0]
+def _removals(c: Cut, rdoc: np.ndarray, rstart: np.ndarray, rend: np.ndarray, rkind: np.ndarray,
+              row_ids: np.ndarray, id_dtype) -> pd.DataFrame:
+    m = rdoc.shape[0]
+    has = c.source >= 0
+    row = c.source[has]
     sid = np.full(m, None, dtype=object)
-    sid[c.has] = c.sid
-    missing = ~c.has
+    sid[has] = c.sid[row]
+    sim = has.astype(np.float64)
+    sim[c.odd] = c.sim
 
     def spans(values):
         full = np.zeros(m, dtype=np.int64)
-        full[c.has] = values
-        return pd.arrays.IntegerArray(full, missing)
+        full[has] = values[row]
+        return pd.arrays.IntegerArray(full, ~has)
 
-    return pd.DataFrame({"id": pd.array(row_ids[c.rdoc], dtype=id_dtype), "start": c.rstart,
-                         "end": c.rend, "kind": pd.array(KINDS[c.rkind], dtype=STR),
+    return pd.DataFrame({"id": pd.array(row_ids[rdoc], dtype=id_dtype), "start": rstart, "end": rend,
+                         "kind": pd.array(KINDS[rkind], dtype=STR),
                          "source_id": pd.array(sid, dtype=_nullable(id_dtype)), "source_start": spans(c.sstart),
-                         "source_end": spans(c.send), "similarity": c.sim},
+                         "source_end": spans(c.send), "similarity": sim},
                         index=pd.RangeIndex(c.first, c.first + m))
 
 
-def cut_partition(pdf: pd.DataFrame, c: Cut, text: str, id: str | None, id_dtype, k: int,
+def _changed(k: int, what: str) -> RuntimeError:
+    return RuntimeError(f"partition {k} has {what} when its blocks were planned: ddf must give the same "
+                        "partitions each time it is computed (persist it first)")
+
+
+def cut_partition(pdf: pd.DataFrame, c: Cut, text: str, id: str | None, id_dtype, cfg: CollapseConfig, k: int,
                   threads: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(cleaned partition, its removals)``: partition ``k`` with its text column cut by ``c``, other columns
-    and rows unchanged, and a row per removal."""
+    and rows unchanged, and a row per removal. Its texts are cut into blocks again, a chunk of
+    ``BATCH_CHARS`` at a time, to find the spans of its removed blocks."""
     if len(pdf) != c.rows:
-        raise RuntimeError(f"partition {k} has {len(pdf)} rows now, {c.rows} when its blocks were planned: ddf "
-                           "must give the same partitions each time it is computed (persist it first)")
+        raise _changed(k, f"{len(pdf)} rows now, {c.rows}")
     docs = pdf
-    if c.bptr is not None:
+    rdoc, rstart, rend, rkind = [np.zeros(0, np.int64)] * 3 + [np.zeros(0, np.int8)]
+    if c.kind is not None:
         texts = st._texts(pdf, text, id, k)
+        clean, found, at = [], [], 0
         with numba_threads(threads), _pool.fresh():
-            clean, _ = _plan.edit_texts(texts, c.bptr, c.starts, c.ends, c.kind)
-        docs = pdf.copy(deep=False)
-        docs[text] = pd.Series(clean, index=pdf.index, dtype=pdf[text].dtype)
+            for a, b in _bounds(texts):
+                bptr, starts, ends = _plan.blocks_of(texts[a:b], cfg)
+                kind = c.kind[at : at + starts.shape[0]]
+                at += starts.shape[0]
+                if kind.shape[0] < starts.shape[0]:
+                    raise _changed(k, f"more than its {c.blocks} blocks now")
+                removed = np.flatnonzero(kind != _block_decide.KEPT)
+                found.append((np.searchsorted(bptr, removed, side="right") - 1 + a, starts[removed], ends[removed],
+                               kind[removed]))
+                if c.apply:
+                    clean.extend(_plan.edit_texts(texts[a:b], bptr, starts, ends, kind)[0])
+        if at != c.blocks:
+            raise _changed(k, f"{at} blocks now, {c.blocks}")
+        rdoc, rstart, rend, rkind = (np.concatenate(x) for x in zip(*found))
+        if rdoc.shape[0] != c.source.shape[0]:  # pragma: no cover - the plan's kinds are the cut's
+            raise _changed(k, f"{rdoc.shape[0]} removals now, {c.source.shape[0]}")
+        if c.apply:
+            del texts
+            docs = pdf.copy(deep=False)
+            docs[text] = pd.Series(clean, index=pdf.index, dtype=pdf[text].dtype)
     row_ids = pdf[id].to_numpy() if id is not None else np.arange(c.d0, c.d0 + c.rows, dtype=np.int64)
-    return docs, _removals(c, row_ids, id_dtype)
+    return docs, _removals(c, rdoc, rstart, rend, rkind, row_ids, id_dtype)
 
 
 def cut_frames(job: Job, meta: pd.DataFrame, payloads) -> tuple[dd.DataFrame, dd.DataFrame]:
     """The cleaned frame and the removals frame, lazy: partition ``k`` of each from a task on input partition
     ``k`` and its ``Cut`` (which travels in the graph, so a lost worker's part is computed again)."""
     task = dask.delayed(cut_partition, pure=True, nout=2)
-    outs = [task(part, c, job.text, job.id, job.id_dtype, k, job.threads)
+    outs = [task(part, c, job.text, job.id, job.id_dtype, job.cfg, k, job.threads)
             for k, (part, c) in enumerate(zip(job.parts, payloads))]
     docs = dd.from_delayed([o[0] for o in outs], meta=meta, verify_meta=False)
     removals = dd.from_delayed([o[1] for o in outs], meta=removal_meta(job.id_dtype), verify_meta=False)
