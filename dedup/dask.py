@@ -52,7 +52,7 @@ Collapse (``collapse``, ``blocks``; ``dedup._dask._collapse``)
     the client in partition order, within a memory budget, for the plan of
     the whole corpus; each partition cut on the workers by its own slice of
     the plan, which travels in the graph with its task (a byte per block
-    and 4 per removal: the task cuts its texts into blocks again).
+    and 2 or 4 per removal: the task cuts its texts into blocks again).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@
    makes them.
 3. ``cut_frames``: each partition read again and cut by a ``Cut``, its
    slice of the plan built on the client by ``cuts``: a byte per block
-   (its kind) and 4 per removal (its source, in a table of the distinct
-   ones), as the task cuts the texts into blocks again for their spans.
+   (its kind) and 2 or 4 per removal (its source, in a table of the
+   distinct ones), as the task cuts the texts into blocks again for their spans.
    One task per partition makes both frames' parts: its cleaned rows
    (``_plan.edit_texts``) and its removals. No task sees the plan of the
    whole corpus, and the slices travel in the graph (a lost worker's part
@@ -82,16 +82,28 @@ def _ids(pdf: pd.DataFrame, id: str | None, k: int):
 def features(pdf: pd.DataFrame, text: str, id: str | None, cfg: CollapseConfig, k: int,
              threads: int | None = None):
     """``(ids, ChunkFeatures)`` of partition ``k``: its blocks numbered from 0, as ``_plan.featurize`` gives them."""
-    texts = st._texts(pdf, text, id, k)
     ids = _ids(pdf, id, k)
     with numba_threads(threads), _pool.fresh():  # nothing kept past the task (a worker is watched on its RSS)
-        # chunks of BATCH_CHARS, as the local engine reads them: the scratch space is a chunk's, not a partition's
-        return ids, _plan.merge_features([_plan.featurize(texts[a:b], cfg) for a, b in _bounds(texts)])
+        return ids, _plan.merge_features([_plan.featurize(texts, cfg) for _, texts in _text_chunks(pdf, text, id, k)])
 
 
-def _bounds(texts: list) -> list:
-    """``(start, stop)`` of consecutive texts of about ``BATCH_CHARS`` characters (one empty chunk for none)."""
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+def _text_chunks(pdf: pd.DataFrame, text: str, id: str | None, k: int):
+    """``(first row, texts)`` of consecutive chunks of about ``BATCH_CHARS`` characters of partition ``k``'s
+    texts, as the local engine reads them: a task's scratch space is a chunk's, and a column of strings
+    (Arrow) becomes Python strs a chunk at a time. One empty chunk for no rows."""
+    col = pdf[text]
+    if isinstance(col.dtype, pd.StringDtype):
+        lengths = col.str.len()
+        if not lengths.isna().any():  # else _texts names the missing text
+            for a, b in _bounds(lengths.to_numpy(dtype=np.int64)):
+                yield a, col.iloc[a:b].tolist()
+            return
+    texts = st._texts(pdf, text, id, k)
+    for a, b in _bounds(np.fromiter(map(len, texts), np.int64, len(texts))):
+        yield a, texts[a:b]
+
+
+def _bounds(lengths: np.ndarray) -> list:
     return list(itertools.pairwise(chunk_bounds(lengths, BATCH_CHARS))) or [(0, 0)]
 
 
@@ -193,7 +205,7 @@ class Cut(NamedTuple):
     frame's index); ``d0``: its first document's position; ``rows, blocks``:
     its documents and blocks; ``apply``: whether texts are edited.
 
-    A block costs a byte, a removal 4 (about a twentieth of the spans and
+    A block costs a byte, a removal 2 or 4 (about a twentieth of the spans and
     sources of every block and removal, which made a graph of 1 GiB at 1M
     crawl pages).
     """
@@ -211,6 +223,11 @@ class Cut(NamedTuple):
     odd: np.ndarray
     sim: np.ndarray
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of its arrays (of the pointers of ``sid`` when ids are objects)."""
+        return sum(getattr(x, "nbytes", 0) for x in self)
+
 
 def cuts(p: _plan.Plan, ids: np.ndarray, sizes: np.ndarray, apply: bool):
     """The ``Cut`` of every partition, in order (copies: the plan may be mapped from a work directory)."""
@@ -221,7 +238,7 @@ def cuts(p: _plan.Plan, ids: np.ndarray, sizes: np.ndarray, apply: bool):
         src = np.array(p.source[p.removed[lo:hi]])
         has = src >= 0
         distinct, row = np.unique(src[has], return_inverse=True)
-        source = np.full(hi - lo, -1, dtype=np.int32)
+        source = np.full(hi - lo, -1, dtype=np.int16 if distinct.shape[0] < 2**15 else np.int32)
         source[has] = row
         sdoc = np.searchsorted(p.bptr, distinct, side="right") - 1
         sim = np.array(p.similarity[lo:hi])
@@ -288,11 +305,11 @@ def cut_partition(pdf: pd.DataFrame, c: Cut, text: str, id: str | None, id_dtype
     docs = pdf
     rdoc, rstart, rend, rkind = [np.zeros(0, np.int64)] * 3 + [np.zeros(0, np.int8)]
     if c.kind is not None:
-        texts = st._texts(pdf, text, id, k)
         clean, found, at = [], [], 0
+        dtype = pdf[text].dtype
         with numba_threads(threads), _pool.fresh():
-            for a, b in _bounds(texts):
-                bptr, starts, ends = _plan.blocks_of(texts[a:b], cfg)
+            for a, texts in _text_chunks(pdf, text, id, k):
+                bptr, starts, ends = _plan.blocks_of(texts, cfg)
                 kind = c.kind[at : at + starts.shape[0]]
                 at += starts.shape[0]
                 if kind.shape[0] < starts.shape[0]:
@@ -300,17 +317,16 @@ def cut_partition(pdf: pd.DataFrame, c: Cut, text: str, id: str | None, id_dtype
                 removed = np.flatnonzero(kind != _block_decide.KEPT)
                 found.append((np.searchsorted(bptr, removed, side="right") - 1 + a, starts[removed], ends[removed],
                                kind[removed]))
-                if c.apply:
-                    clean.extend(_plan.edit_texts(texts[a:b], bptr, starts, ends, kind)[0])
+                if c.apply:  # each chunk's texts back in the column's dtype (Arrow) before the next is read
+                    clean.append(pd.Series(_plan.edit_texts(texts, bptr, starts, ends, kind)[0], dtype=dtype))
         if at != c.blocks:
             raise _changed(k, f"{at} blocks now, {c.blocks}")
         rdoc, rstart, rend, rkind = (np.concatenate(x) for x in zip(*found))
         if rdoc.shape[0] != c.source.shape[0]:  # pragma: no cover - the plan's kinds are the cut's
             raise _changed(k, f"{rdoc.shape[0]} removals now, {c.source.shape[0]}")
         if c.apply:
-            del texts
             docs = pdf.copy(deep=False)
-            docs[text] = pd.Series(clean, index=pdf.index, dtype=pdf[text].dtype)
+            docs[text] = (pd.concat(clean, ignore_index=True) if len(clean) > 1 else clean[0]).set_axis(pdf.index)
     row_ids = pdf[id].to_numpy() if id is not None else np.arange(c.d0, c.d0 + c.rows, dtype=np.int64)
     return docs, _removals(c, rdoc, rstart, rend, rkind, row_ids, id_dtype)
 
