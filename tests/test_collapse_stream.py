@@ -104,24 +104,35 @@ def test_frame_removals_of_many_chunks(chunk):
 
 
 @pytest.mark.parametrize("unit", ["line", "paragraph"])
-def test_features_of_chunks_merged_equal_the_features_of_the_whole(unit):
-    """``merge_features`` of consecutive chunks gives what ``featurize`` gives for all their texts (a Dask
-    partition is featurized a chunk at a time), and ``blocks_of`` the spans ``featurize`` cut."""
+def test_features_of_chunks_trimmed_equal_the_features_of_the_whole(unit, tmp_path):
+    """The chunks' features, each trimmed of the shingles of blocks an earlier chunk holds (``trim_features``,
+    as a Dask partition is featurized a chunk at a time), spool what ``featurize`` gives for all their texts;
+    ``blocks_of`` gives the spans ``featurize`` cut."""
     import numpy as np
 
     from dedup._blocks import _plan
+    from dedup._core import _spill
+    from dedup._sketch import _lsh
 
     cfg = dedup.CollapseConfig(unit=unit)
     texts = [t for _, t in crawl_docs(300, seed=12)]
     texts = texts + texts[:40]  # blocks whose first copy is in an earlier chunk
-    whole = _plan.featurize(texts, cfg)
     cuts = [0, 1, 1, 57, 160, 299, len(texts)]  # an empty chunk too
-    parts = [_plan.featurize(texts[a:b], cfg) for a, b in itertools.pairwise(cuts)]
-    assert sum(f.fuzzy.shape[0] for f in parts) > whole.fuzzy.shape[0]  # chunks' firsts that repeat
-    merged = _plan.merge_features(parts)
-    for name in _plan.ChunkFeatures._fields:
-        assert np.array_equal(getattr(merged, name), getattr(whole, name)), name
-        assert getattr(merged, name).dtype == getattr(whole, name).dtype, name
+    bands, _ = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
+    with _spill.Budget(1 << 30, tmp_path) as budget:
+        whole, chunks = _plan.Spools(budget, bands), _plan.Spools(budget, bands)
+        f = _plan.featurize(texts, cfg)
+        whole.append(f)
+        seen, untrimmed = _plan.NO_BLOCKS, 0
+        for a, b in itertools.pairwise(cuts):
+            part = _plan.featurize(texts[a:b], cfg)
+            untrimmed += part.fuzzy.shape[0]
+            part, seen = _plan.trim_features(part, seen)
+            chunks.append(part)
+        assert untrimmed > f.fuzzy.shape[0]  # chunks' firsts that repeat an earlier chunk's block
+        want, got = whole.finish(), chunks.finish()
+        for name in want:
+            assert np.array_equal(got[name], want[name]) and got[name].dtype == want[name].dtype, name
     bptr, starts, ends = _plan.blocks_of(texts, cfg)
-    assert np.array_equal(np.diff(bptr), whole.counts)
-    assert np.array_equal(starts, whole.starts) and np.array_equal(ends, whole.ends)
+    assert np.array_equal(np.diff(bptr), f.counts)
+    assert np.array_equal(starts, f.starts) and np.array_equal(ends, f.ends)

@@ -33,6 +33,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -109,6 +110,8 @@ def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str |
     w = dedup.dask.collapse(dd.from_pandas(_warm_frame(), npartitions=workers))
     dask.compute(w.docs, w.removals)
     client.run(_start_probe)  # after the warm-up
+    peaks, stop = {}, threading.Event()
+    threading.Thread(target=_sample_client, args=(peaks, stop), daemon=True).start()
     t = time.perf_counter()
     out, info = dedup.dask.collapse(dd.read_parquet(folder), memory=memory, return_info=True)
     planned = time.perf_counter() - t
@@ -123,6 +126,7 @@ def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str |
                          info["times"])
     wall = time.perf_counter() - t
     workers_mb = client.run(_worker_peak_mb)
+    stop.set()
     probes = sorted(client.run(_read_probe).values(), key=lambda d: d["peak_rss"])
     client.close()
     cluster.close()
@@ -133,8 +137,21 @@ def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str |
                 worker_disk_written=sum(d["disk_written"] for d in probes), worker_disk_written_plan=spilled_in_plan,
                 worker_start_mb=sorted(d["start_rss"] / 2**20 for d in probes), slices_bytes=info["slices"],
                 peak_mb=_peak_mb() + sum(workers_mb.values()), client_peak_mb=_peak_mb(),
+                client_peak_anon_mb=peaks.get("RssAnon"), client_peak_file_mb=peaks.get("RssFile"),
                 worker_peak_mb=sorted(workers_mb.values()), written=write,
                 digest=digest)
+
+
+def _sample_client(peaks: dict, stop: threading.Event, every: float = 0.2) -> None:
+    """Peaks of this process's anonymous and file-backed resident memory (``RssAnon``, ``RssFile``: the
+    client's spill files are memory-mapped, and their pages count in its RSS while the kernel keeps them)."""
+    while not stop.is_set():
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(("RssAnon:", "RssFile:")):
+                    key, kb = line.split()[:2]
+                    peaks[key[:-1]] = max(peaks.get(key[:-1], 0), int(kb) / 1024)
+        stop.wait(every)
 
 
 def _disk_written(dask_worker=None) -> int:

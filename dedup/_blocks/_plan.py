@@ -130,28 +130,23 @@ def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
     return ChunkFeatures(np.diff(bptr), starts - at, ends - at, words, nsh, digests, fuzzy, fptr, fvals, keys)
 
 
-def merge_features(parts: list) -> ChunkFeatures:
-    """The ``ChunkFeatures`` of consecutive chunks as ``featurize`` gives them for the whole: blocks numbered
-    on, and shingles and band keys kept only for the first block of each digest in the whole (a chunk's
-    first may repeat an earlier chunk's block). Empties ``parts`` as it goes."""
-    if len(parts) == 1:
-        return parts[0]
-    cat = [np.concatenate([getattr(f, name) for f in parts]) for name in ChunkFeatures._fields[:6]]
-    offsets = np.cumsum([0] + [f.starts.shape[0] for f in parts]).tolist()
-    fuzzy = np.concatenate([f.fuzzy + o for f, o in zip(parts, offsets)])
-    first = first_equal(cat[5], cat[4]) if fuzzy.shape[0] else fuzzy
-    kept, lens, vals, keys = [], [], [], []
-    for k, f in enumerate(parts):  # each chunk's shingles cut to those kept before the next is read
-        rows = np.flatnonzero(first[f.fuzzy + offsets[k]] == f.fuzzy + offsets[k])
-        ptr, v = take_rows(f.indptr, f.values, rows)
-        kept.append(f.fuzzy[rows] + offsets[k])
-        lens.append(np.diff(ptr))
-        vals.append(v)
-        keys.append(f.keys[:, rows])
-        parts[k] = None
-    indptr = np.zeros(sum(x.shape[0] for x in lens) + 1, dtype=np.int64)
-    np.cumsum(np.concatenate(lens), out=indptr[1:])
-    return ChunkFeatures(*cat, np.concatenate(kept), indptr, np.concatenate(vals), np.concatenate(keys, axis=1))
+def trim_features(f: ChunkFeatures, seen: tuple) -> tuple[ChunkFeatures, tuple]:
+    """``f`` with shingles and band keys only for the blocks first of their digest among ``seen`` (the digests
+    and shingle counts of the blocks of earlier chunks, as ``(digests, nshingles)``) and its own, and ``seen``
+    with its blocks added. The chunks of a run, each trimmed and appended to ``Spools`` in turn, give what
+    ``featurize`` of all their texts at once gives: a chunk's first copy of an earlier chunk's block needs
+    no shingles."""
+    digests = np.concatenate([seen[0], f.digests])
+    nsh = np.concatenate([seen[1], f.nshingles])
+    at = seen[0].shape[0]
+    if f.fuzzy.shape[0] and at:
+        rows = np.flatnonzero(first_equal(digests, nsh)[f.fuzzy + at] == f.fuzzy + at)
+        fptr, fvals = take_rows(f.indptr, f.values, rows)
+        f = f._replace(fuzzy=f.fuzzy[rows], indptr=fptr, values=fvals, keys=np.ascontiguousarray(f.keys[:, rows]))
+    return f, (digests, nsh)
+
+
+NO_BLOCKS = (np.zeros(0, np.uint64), np.zeros(0, np.int64))
 
 
 # ------------------------------------------------------------------ 2. the plan of the corpus

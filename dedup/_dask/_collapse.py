@@ -1,9 +1,9 @@
 """The Dask engine of ``dedup.dask.collapse`` and ``dedup.dask.blocks``: the three steps of ``_blocks._plan``.
 
 1. ``features`` on every partition (a task each): its blocks' features
-   (``_plan.featurize``, the local engine's kernels, a chunk of
-   ``BATCH_CHARS`` at a time, joined by ``_plan.merge_features``) and its
-   ids.
+   (``_plan.featurize``, the local engine's kernels), a chunk of
+   ``BATCH_CHARS`` at a time, each trimmed of the shingles of blocks an
+   earlier chunk holds (``_plan.trim_features``), and its ids.
 2. ``plan`` on the client: the features gathered in partition order (one
    task running and one result waiting per worker thread, ``_in_order``;
    each result released on the cluster once taken) and appended to
@@ -81,10 +81,15 @@ def _ids(pdf: pd.DataFrame, id: str | None, k: int):
 
 def features(pdf: pd.DataFrame, text: str, id: str | None, cfg: CollapseConfig, k: int,
              threads: int | None = None):
-    """``(ids, ChunkFeatures)`` of partition ``k``: its blocks numbered from 0, as ``_plan.featurize`` gives them."""
+    """``(ids, [ChunkFeatures])`` of partition ``k``: the features of its chunks, in order, as
+    ``_plan.featurize`` gives them, trimmed (``_plan.trim_features``)."""
     ids = _ids(pdf, id, k)
     with numba_threads(threads), _pool.fresh():  # nothing kept past the task (a worker is watched on its RSS)
-        return ids, _plan.merge_features([_plan.featurize(texts, cfg) for _, texts in _text_chunks(pdf, text, id, k)])
+        out, seen = [], _plan.NO_BLOCKS
+        for _, texts in _text_chunks(pdf, text, id, k):
+            f, seen = _plan.trim_features(_plan.featurize(texts, cfg), seen)
+            out.append(f)
+        return ids, out
 
 
 def _text_chunks(pdf: pd.DataFrame, text: str, id: str | None, k: int):
@@ -161,9 +166,10 @@ def plan(job: Job, budget, times: dict) -> tuple[_plan.Plan, np.ndarray, np.ndar
     task = dask.delayed(features, pure=True)
     tasks = [task(p, job.text, job.id, cfg, k, job.threads) for k, p in enumerate(job.parts)]
     ids, sizes = [], []
-    for chunk_ids, f in _in_order(tasks):
-        spools.append(f)
-        sizes.append(f.counts.shape[0])
+    for chunk_ids, chunks in _in_order(tasks):
+        for f in chunks:  # not joined on the worker: that would hold them twice
+            spools.append(f)
+        sizes.append(sum(f.counts.shape[0] for f in chunks))
         if chunk_ids is not None:
             ids.append(chunk_ids)
     sizes = np.array(sizes, dtype=np.int64)
