@@ -4,9 +4,9 @@
    (``_plan.featurize``, the local engine's kernels), a chunk of
    ``BATCH_CHARS`` at a time, each trimmed of the shingles of blocks an
    earlier chunk holds (``_plan.trim_features``), and its ids.
-2. ``plan`` on the client: the features gathered in partition order (one
-   task running and one result waiting per worker thread, ``_in_order``;
-   each result released on the cluster once taken) and appended to
+2. ``plan`` on the client: the features gathered in partition order (a
+   task per worker thread and one more in flight, ``_in_order``; each
+   result released on the cluster once taken) and appended to
    ``_plan.Spools`` within the client's ``_spill.Budget``; then
    ``_plan.plan``, the decisions for the whole corpus, as the local engine
    makes them.
@@ -25,6 +25,7 @@ answers equal ``dedup.collapse(ddf.compute())`` whatever the partitioning.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import time
@@ -127,32 +128,30 @@ def _client():
 
 
 def _in_order(tasks: list):
-    """The results of ``tasks`` (Delayed), in order, with at most two windows of them computed at a time (a
-    window is a task per worker thread), so that neither the workers nor the client hold the results of
-    more than a few partitions at once: each thread has one task running and one result waiting for the
-    client to take."""
+    """The results of ``tasks`` (Delayed), in order, with at most a task per worker thread and one more
+    computed at a time: the next is submitted once a result is taken (and released on the cluster), so
+    that neither the workers nor the client hold the results of more than a few partitions at once (the
+    features of a partition of 62,500 crawl pages are 320 MB)."""
     client = _client()
     threads = sum(client.nthreads().values()) if client is not None else (os.cpu_count() or 1)
-    window = max(1, threads)
     if client is None:
-        for lo in range(0, len(tasks), window):
-            yield from dask.compute(*tasks[lo : lo + window])
+        for lo in range(0, len(tasks), threads):
+            yield from dask.compute(*tasks[lo : lo + threads])
         return
-    batches = [client.compute(tasks[lo : lo + window]) for lo in range(0, min(len(tasks), 2 * window), window)]
-    nxt = 2 * window
+    window = collections.deque(client.compute(t) for t in tasks[: threads + 1])
+    nxt = len(window)
     try:
-        while batches:
-            batch = batches.pop(0)
+        while window:
+            f = window.popleft()
+            result = f.result()
+            f.release()
             if nxt < len(tasks):
-                batches.append(client.compute(tasks[nxt : nxt + window]))
-                nxt += window
-            for k, f in enumerate(batch):
-                yield f.result()
-                batch[k] = None  # released on the cluster
-                f.release()
+                window.append(client.compute(tasks[nxt]))
+                nxt += 1
+            yield result
+            del result
     finally:
-        for batch in batches:
-            client.cancel([f for f in batch if f is not None])
+        client.cancel(list(window))
 
 
 def plan(job: Job, budget, times: dict) -> tuple[_plan.Plan, np.ndarray, np.ndarray]:
