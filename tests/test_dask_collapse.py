@@ -107,7 +107,7 @@ def test_report_mode_and_options(client):
 
 
 def test_many_partitions_are_gathered_in_order_a_window_at_a_time(client):
-    """More partitions than the features the client keeps in flight (a task per worker thread and one more)."""
+    """More partitions than the features the client keeps in flight (a task per worker thread)."""
     info, _ = check(dd.from_pandas(crawl_frame(150, seed=2), npartitions=19, sort=False))
     assert info["partitions"] == 19
 

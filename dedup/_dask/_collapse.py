@@ -5,8 +5,8 @@
    ``BATCH_CHARS`` at a time, each trimmed of the shingles of blocks an
    earlier chunk holds (``_plan.trim_features``), and its ids.
 2. ``plan`` on the client: the features gathered in partition order (a
-   task per worker thread and one more in flight, ``_in_order``; each
-   result released on the cluster once taken) and appended to
+   task per worker thread in flight, ``_in_order``; each result released
+   on the cluster once taken, the next task submitted then) and appended to
    ``_plan.Spools`` within the client's ``_spill.Budget``; then
    ``_plan.plan``, the decisions for the whole corpus, as the local engine
    makes them.
@@ -128,17 +128,17 @@ def _client():
 
 
 def _in_order(tasks: list):
-    """The results of ``tasks`` (Delayed), in order, with at most a task per worker thread and one more
-    computed at a time: the next is submitted once a result is taken (and released on the cluster), so
-    that neither the workers nor the client hold the results of more than a few partitions at once (the
-    features of a partition of 62,500 crawl pages are 320 MB)."""
+    """The results of ``tasks`` (Delayed), in order, with at most a task per worker thread computed at a
+    time: the next is submitted once a result is taken (and released on the cluster), so that neither the
+    workers nor the client hold the results of more than a few partitions at once (the features of a
+    partition of 62,500 crawl pages are 320 MB)."""
     client = _client()
     threads = sum(client.nthreads().values()) if client is not None else (os.cpu_count() or 1)
     if client is None:
         for lo in range(0, len(tasks), threads):
             yield from dask.compute(*tasks[lo : lo + threads])
         return
-    window = collections.deque(client.compute(t) for t in tasks[: threads + 1])
+    window = collections.deque(client.compute(t) for t in tasks[:threads])
     nxt = len(window)
     try:
         while window:
