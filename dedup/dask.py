@@ -51,7 +51,8 @@ Collapse (``collapse``, ``blocks``; ``dedup._dask._collapse``)
     partition's blocks featurized on the workers; the features gathered to
     the client in partition order, within a memory budget, for the plan of
     the whole corpus; each partition cut on the workers by its own slice of
-    the plan, which travels in the graph with its task.
+    the plan, which travels in the graph with its task (a byte per block
+    and 2 or 4 per removal: the task cuts its texts into blocks again).
 """
 
 from __future__ import annotations
@@ -340,7 +341,9 @@ def collapse(ddf, text: str = "text", id: str | None = "id", *, config: Collapse
     return_info : bool, default False
         Also return a dict: ``documents``, ``partitions``, ``blocks``,
         ``removals``, ``spilled`` (whether the client's budget was
-        exceeded), ``disk`` (bytes its work files took) and ``times``
+        exceeded), ``disk`` (bytes its work files took), ``slices``
+        (bytes of the partitions' slices of the plan, which travel in
+        the graph) and ``times``
         (wall seconds of ``features``, computed on the workers and
         gathered, ``plan`` on the client, and ``slices``, the partitions'
         slices of it; the cut runs when the frames are computed).
@@ -364,7 +367,14 @@ def collapse(ddf, text: str = "text", id: str | None = "id", *, config: Collapse
         costly) and makes both frames' parts, so compute them together
         (``dask.compute(out.docs, out.removals)``, or write them with
         ``compute=False`` and one ``dask.compute``). The decisions travel
-        in the graph, a partition's slice with its task.
+        in the graph, a partition's slice with its task. A corpus larger
+        than a worker's memory cannot be computed whole: ``compute``
+        joins every partition in one worker (then sends the frame to the
+        client), which is lost past its ``memory_limit`` (3 GB at 1M crawl
+        pages of 2.8 GB of text); write both frames from the workers
+        (``to_parquet(..., compute=False)`` of each, one ``dask.compute``)
+        or take them a few partitions at a time (``to_delayed()`` of
+        each, the k-th of both computed together).
     (CollapsedFrames, dict)
         With ``return_info=True``.
 
@@ -388,9 +398,12 @@ def collapse(ddf, text: str = "text", id: str | None = "id", *, config: Collapse
     try:
         apply = blocks_graph.MODES[job.cfg.mode][1]
         with _timed(times, "slices"):
-            docs, removals = blocks_graph.cut_frames(job, ddf._meta, list(blocks_graph.cuts(p, ids, sizes, apply)))
+            slices = list(blocks_graph.cuts(p, ids, sizes, apply))
+            docs, removals = blocks_graph.cut_frames(job, ddf._meta, slices)
         info = dict(documents=int(sizes.sum()), partitions=len(job.parts), blocks=int(p.bptr[-1]),
-                    removals=int(p.removed.shape[0]), spilled=budget.spilled, disk=budget.disk_bytes(), times=times)
+                    removals=int(p.removed.shape[0]), spilled=budget.spilled, disk=budget.disk_bytes(),
+                    slices=sum(c.nbytes for c in slices), times=times)
+        del slices
     finally:
         del p
         budget.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
@@ -95,3 +96,38 @@ def test_frame_removals_of_many_chunks(chunk):
     got = out.removals[["id", "start", "end", "kind", "source_id", "similarity"]]
     assert [tuple(x) for x in got.astype(object).where(got.notna(), None).values.tolist()] == want
     assert len(want) > 100
+
+
+@pytest.mark.parametrize("unit", ["line", "paragraph"])
+def test_features_of_chunks_trimmed_equal_the_features_of_the_whole(unit, tmp_path):
+    """The chunks' features, each trimmed of the shingles of blocks an earlier chunk holds (``trim_features``,
+    as a Dask partition is featurized a chunk at a time), spool what ``featurize`` gives for all their texts;
+    ``blocks_of`` gives the spans ``featurize`` cut."""
+    import numpy as np
+
+    from dedup._blocks import _plan
+    from dedup._core import _spill
+    from dedup._sketch import _lsh
+
+    cfg = dedup.CollapseConfig(unit=unit)
+    texts = [t for _, t in crawl_docs(300, seed=12)]
+    texts = texts + texts[:40]  # blocks whose first copy is in an earlier chunk
+    cuts = [0, 1, 1, 57, 160, 299, len(texts)]  # an empty chunk too
+    bands, _ = _lsh.choose_bands(cfg.threshold, cfg.num_perm, cfg.min_prob)
+    with _spill.Budget(1 << 30, tmp_path) as budget:
+        whole, chunks = _plan.Spools(budget, bands), _plan.Spools(budget, bands)
+        f = _plan.featurize(texts, cfg)
+        whole.append(f)
+        seen, untrimmed = _plan.NO_BLOCKS, 0
+        for a, b in itertools.pairwise(cuts):
+            part = _plan.featurize(texts[a:b], cfg)
+            untrimmed += part.fuzzy.shape[0]
+            part, seen = _plan.trim_features(part, seen)
+            chunks.append(part)
+        assert untrimmed > f.fuzzy.shape[0]  # chunks' firsts that repeat an earlier chunk's block
+        want, got = whole.finish(), chunks.finish()
+        for name in want:
+            assert np.array_equal(got[name], want[name]) and got[name].dtype == want[name].dtype, name
+    bptr, starts, ends = _plan.blocks_of(texts, cfg)
+    assert np.array_equal(np.diff(bptr), f.counts)
+    assert np.array_equal(starts, f.starts) and np.array_equal(ends, f.ends)

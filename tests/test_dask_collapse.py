@@ -107,7 +107,7 @@ def test_report_mode_and_options(client):
 
 
 def test_many_partitions_are_gathered_in_order_a_window_at_a_time(client):
-    """More partitions than the windows of features the client keeps in flight (2 x 2 worker threads each)."""
+    """More partitions than the features the client keeps in flight (a task per worker thread)."""
     info, _ = check(dd.from_pandas(crawl_frame(150, seed=2), npartitions=19, sort=False))
     assert info["partitions"] == 19
 
@@ -206,3 +206,50 @@ def test_cli_collapse_on_dask_writes_what_the_local_engine_writes(client, tmp_pa
     r = subprocess.run([*_near_dups(), "collapse", str(src), "--dry-run", "--dask", "--keep-workdir"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "--keep-workdir does not apply with --dask" in r.stderr
+
+
+def test_partitions_featurized_and_cut_a_chunk_at_a_time(monkeypatch):
+    """A partition larger than a chunk (``BATCH_CHARS``) is featurized and cut a chunk at a time: the same
+    answer. In this process (the synchronous scheduler), where the patched chunk size applies."""
+    from dedup._dask import _collapse as dc
+
+    monkeypatch.setattr(dc, "BATCH_CHARS", 30_000)
+    with dask.config.set(scheduler="sync"):
+        for mode in ("keep_first", "report"):
+            check(partitioned(crawl_frame(), 3), mode=mode)
+
+
+def test_a_partitions_slice_of_the_plan_is_a_byte_a_block(client):
+    """What travels in the graph: about a byte per block and 4 per removal, plus its distinct sources."""
+    import pickle
+
+    from dedup._dask import _collapse as dc
+
+    ddf = partitioned(crawl_frame(), 3)
+    _, p, ids, sizes, budget = ddk._blocks_plan(ddf, "text", "id", None, {}, None, None, 1, {})
+    budget.close()
+    slices = list(dc.cuts(p, ids, sizes, True))
+    size = sum(len(pickle.dumps(c, protocol=5)) for c in slices)
+    sources = sum(c.sid.shape[0] for c in slices)
+    assert sources < p.removed.shape[0] / 5
+    assert size < p.bptr[-1] + 4 * p.removed.shape[0] + 40 * sources + 2000 * len(slices)
+
+
+def test_both_frames_come_from_one_cut_per_partition(monkeypatch):
+    """Computed together, or partition by partition (the k-th of both), each partition is cut once."""
+    from dedup._dask import _collapse as dc
+
+    cut, calls = dc.cut_partition, []
+
+    def counted(pdf, c, *args):
+        calls.append(c.d0)
+        return cut(pdf, c, *args)
+
+    monkeypatch.setattr(dc, "cut_partition", counted)
+    with dask.config.set(scheduler="sync"):
+        out = ddk.collapse(partitioned(crawl_frame(), 3))
+        dask.compute(out.docs, out.removals)
+        assert len(calls) == 3
+        for d, r in zip(out.docs.to_delayed(), out.removals.to_delayed()):
+            dask.compute(d, r)
+        assert len(calls) == 6

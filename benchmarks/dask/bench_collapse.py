@@ -11,7 +11,11 @@ memory is the run's own (both warm the kernels on 200 pages first):
 - ``local``: ``pandas.read_parquet`` + ``dedup.collapse(frame)``;
 - ``dask``: a ``LocalCluster`` of ``--workers`` processes (1 thread each,
   ``--memory-limit`` each), ``dask.dataframe.read_parquet`` +
-  ``dedup.dask.collapse`` + one ``dask.compute`` of both frames.
+  ``dedup.dask.collapse``, then both frames' partitions taken to the
+  client in order, a few at a time, and digested (``dask.compute`` of
+  both frames would gather the whole corpus in one worker first, and
+  then in the client), or with ``--write`` written to Parquet by the
+  workers.
 
 Reports wall time, peak RSS (the client process, which also runs the
 scheduler and nannies, plus each worker), whether the client's budget
@@ -29,6 +33,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -48,16 +53,24 @@ def write_corpus(folder: Path, pages: int, seed: int, partitions: int) -> None:
         frame.to_parquet(folder / f"part.{k:04d}.parquet", index=False)
 
 
-def _digest(docs, removals) -> str:
-    """One digest of the cleaned texts and the removal rows (nulls as None; dtypes aside)."""
-    h = hashlib.sha256()
-    for t in docs["text"].tolist():
-        h.update(t.encode("utf-8", "surrogatepass") + b"\0")
+def _digest(parts, spent: dict | None = None) -> str:
+    """One digest of the cleaned texts and of the removal rows (nulls as None; dtypes aside), from
+    ``(docs, removals)`` frames of consecutive parts of the corpus, in order; ``spent["digest"]``: the
+    seconds spent hashing."""
+    texts, rows = hashlib.sha256(), hashlib.sha256()
     cols = ["id", "start", "end", "kind", "source_id", "source_start", "source_end", "similarity"]
-    frame = removals[cols].astype(object)
-    for row in frame.where(frame.notna(), None).values.tolist():
-        h.update(repr([None if v is None else (float(v) if k == 7 else str(v)) for k, v in enumerate(row)]).encode())
-    return h.hexdigest()
+    spent = {} if spent is None else spent
+    spent["digest"] = 0.0
+    for docs, removals in parts:
+        t = time.perf_counter()
+        for x in docs["text"].tolist():
+            texts.update(x.encode("utf-8", "surrogatepass") + b"\0")
+        frame = removals[cols].astype(object)
+        for row in frame.where(frame.notna(), None).values.tolist():
+            rows.update(repr([None if v is None else (float(v) if k == 7 else str(v))
+                              for k, v in enumerate(row)]).encode())
+        spent["digest"] += time.perf_counter() - t
+    return hashlib.sha256(texts.digest() + rows.digest()).hexdigest()
 
 
 def _warm_frame():
@@ -80,7 +93,7 @@ def run_local(folder: Path) -> dict:
     out = dedup.collapse(frame)
     wall = time.perf_counter() - t
     return dict(engine="local", wall=wall, peak_mb=_peak_mb(), documents=len(frame),
-                removals=len(out.removals), digest=_digest(out.docs, out.removals))
+                removals=len(out.removals), digest=_digest([(out.docs, out.removals)]))
 
 
 def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str | None, write: bool = False) -> dict:
@@ -89,6 +102,7 @@ def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str |
     import distributed
 
     import dedup.dask
+    from dedup._dask._collapse import _in_order
 
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None,
                                        memory_limit=memory_limit or "auto")
@@ -96,17 +110,23 @@ def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str |
     w = dedup.dask.collapse(dd.from_pandas(_warm_frame(), npartitions=workers))
     dask.compute(w.docs, w.removals)
     client.run(_start_probe)  # after the warm-up
+    peaks, stop = {}, threading.Event()
+    threading.Thread(target=_sample_client, args=(peaks, stop), daemon=True).start()
     t = time.perf_counter()
     out, info = dedup.dask.collapse(dd.read_parquet(folder), memory=memory, return_info=True)
     planned = time.perf_counter() - t
+    spilled_in_plan = sum(client.run(_disk_written).values())
     if write:  # each worker writes its partitions' two frames: nothing of the corpus comes back to the client
         dask.compute(out.docs.to_parquet(folder.parent / "out-docs", compute=False),
                      out.removals.to_parquet(folder.parent / "out-removals", compute=False))
-        docs = removals = None
-    else:
-        docs, removals = dask.compute(out.docs, out.removals)
+        digest = None
+    else:  # both frames' partitions to the client a window at a time, in order, each digested and dropped
+        pair = dask.delayed(lambda docs, removals: (docs, removals), pure=True)
+        digest = _digest(_in_order([pair(d, r) for d, r in zip(out.docs.to_delayed(), out.removals.to_delayed())]),
+                         info["times"])
     wall = time.perf_counter() - t
     workers_mb = client.run(_worker_peak_mb)
+    stop.set()
     probes = sorted(client.run(_read_probe).values(), key=lambda d: d["peak_rss"])
     client.close()
     cluster.close()
@@ -115,9 +135,29 @@ def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str |
                 partitions=info["partitions"], blocks=info["blocks"], removals=info["removals"],
                 client_spilled=info["spilled"], client_disk=info["disk"],
                 worker_disk_written=sum(d["disk_written"] for d in probes),
+                worker_peak_managed_mb=sorted(d["peak_managed"] / 2**20 for d in probes), worker_disk_written_plan=spilled_in_plan,
+                worker_start_mb=sorted(d["start_rss"] / 2**20 for d in probes), slices_bytes=info["slices"],
                 peak_mb=_peak_mb() + sum(workers_mb.values()), client_peak_mb=_peak_mb(),
+                client_peak_anon_mb=peaks.get("RssAnon"), client_peak_file_mb=peaks.get("RssFile"),
                 worker_peak_mb=sorted(workers_mb.values()), written=write,
-                digest=None if write else _digest(docs, removals))
+                digest=digest)
+
+
+def _sample_client(peaks: dict, stop: threading.Event, every: float = 0.2) -> None:
+    """Peaks of this process's anonymous and file-backed resident memory (``RssAnon``, ``RssFile``: the
+    client's spill files are memory-mapped, and their pages count in its RSS while the kernel keeps them)."""
+    while not stop.is_set():
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(("RssAnon:", "RssFile:")):
+                    key, kb = line.split()[:2]
+                    peaks[key[:-1]] = max(peaks.get(key[:-1], 0), int(kb) / 1024)
+        stop.wait(every)
+
+
+def _disk_written(dask_worker=None) -> int:
+    """Bytes this worker's spilling has written to disk so far."""
+    return int(getattr(dask_worker.data, "cumulative_metrics", {}).get(("disk-write", "bytes"), 0))
 
 
 def _subprocess(args, engine: str, folder: Path) -> dict:

@@ -98,12 +98,23 @@ def _shingle_blocks(buf, nstart, nend, ngram, words):
     return indptr, np.concatenate(vals)
 
 
-def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
-    """Cut a chunk of texts (a sequence of str) into blocks, shingle them, and sketch those that need it."""
+def _segment(texts, cfg: CollapseConfig):
     cps, doc_ptr = _codepoints.code_points(texts)
     buf, norm_ptr = _normalize.fold_code_points(cps, doc_ptr, texts)
-    bptr, starts, ends, nstart, nend = _blocks.segment(cps, doc_ptr, buf, norm_ptr, _blocks.UNITS[cfg.unit])
-    del cps
+    return (doc_ptr, buf) + _blocks.segment(cps, doc_ptr, buf, norm_ptr, _blocks.UNITS[cfg.unit])
+
+
+def blocks_of(texts, cfg: CollapseConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(bptr, starts, ends)``: the blocks ``featurize`` cuts ``texts`` into, offsets in their document (for
+    a caller that holds a chunk's kinds but not its blocks' spans: ``dedup.dask.collapse``'s cut)."""
+    doc_ptr, _, bptr, starts, ends, _, _ = _segment(texts, cfg)
+    at = np.repeat(doc_ptr[:-1], np.diff(bptr))
+    return bptr, starts - at, ends - at
+
+
+def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
+    """Cut a chunk of texts (a sequence of str) into blocks, shingle them, and sketch those that need it."""
+    doc_ptr, buf, bptr, starts, ends, nstart, nend = _segment(texts, cfg)
     n = starts.shape[0]
     words = np.empty(n, dtype=np.int64)
     indptr, values = _shingle_blocks(buf, nstart, nend, cfg.ngram, words)
@@ -117,6 +128,25 @@ def featurize(texts, cfg: CollapseConfig) -> ChunkFeatures:
     keys = _pipeline.sketch(indptr, values, fuzzy, num_perm=cfg.num_perm, seed=cfg.seed, bands=bands, rows=r)
     fptr, fvals = take_rows(indptr, values, fuzzy)
     return ChunkFeatures(np.diff(bptr), starts - at, ends - at, words, nsh, digests, fuzzy, fptr, fvals, keys)
+
+
+def trim_features(f: ChunkFeatures, seen: tuple) -> tuple[ChunkFeatures, tuple]:
+    """``f`` with shingles and band keys only for the blocks first of their digest among ``seen`` (the digests
+    and shingle counts of the blocks of earlier chunks, as ``(digests, nshingles)``) and its own, and ``seen``
+    with its blocks added. The chunks of a run, each trimmed and appended to ``Spools`` in turn, give what
+    ``featurize`` of all their texts at once gives: a chunk's first copy of an earlier chunk's block needs
+    no shingles."""
+    digests = np.concatenate([seen[0], f.digests])
+    nsh = np.concatenate([seen[1], f.nshingles])
+    at = seen[0].shape[0]
+    if f.fuzzy.shape[0] and at:
+        rows = np.flatnonzero(first_equal(digests, nsh)[f.fuzzy + at] == f.fuzzy + at)
+        fptr, fvals = take_rows(f.indptr, f.values, rows)
+        f = f._replace(fuzzy=f.fuzzy[rows], indptr=fptr, values=fvals, keys=np.ascontiguousarray(f.keys[:, rows]))
+    return f, (digests, nsh)
+
+
+NO_BLOCKS = (np.zeros(0, np.uint64), np.zeros(0, np.int64))
 
 
 # ------------------------------------------------------------------ 2. the plan of the corpus

@@ -1,17 +1,23 @@
 """The Dask engine of ``dedup.dask.collapse`` and ``dedup.dask.blocks``: the three steps of ``_blocks._plan``.
 
 1. ``features`` on every partition (a task each): its blocks' features
-   (``_plan.featurize``, the local engine's kernels) and its ids.
-2. ``plan`` on the client: the features gathered in partition order (a few
-   partitions computed ahead of the one read, ``_in_order``) and appended
-   to ``_plan.Spools`` within the client's ``_spill.Budget``; then
+   (``_plan.featurize``, the local engine's kernels), a chunk of
+   ``BATCH_CHARS`` at a time, each trimmed of the shingles of blocks an
+   earlier chunk holds (``_plan.trim_features``), and its ids.
+2. ``plan`` on the client: the features gathered in partition order (a
+   task per worker thread in flight, ``_in_order``; each result released
+   on the cluster once taken, the next task submitted then) and appended to
+   ``_plan.Spools`` within the client's ``_spill.Budget``; then
    ``_plan.plan``, the decisions for the whole corpus, as the local engine
    makes them.
 3. ``cut_frames``: each partition read again and cut by a ``Cut``, its
-   slice of the plan (its blocks' spans and kinds, its removals with their
-   sources' ids and spans), built on the client by ``cuts``; the cut runs
-   ``_plan.edit_texts`` and builds the partition's rows of the removals
-   frame. No task sees the plan of the whole corpus.
+   slice of the plan built on the client by ``cuts``: a byte per block
+   (its kind) and 2 or 4 per removal (its source, in a table of the
+   distinct ones), as the task cuts the texts into blocks again for their spans.
+   One task per partition makes both frames' parts: its cleaned rows
+   (``_plan.edit_texts``) and its removals. No task sees the plan of the
+   whole corpus, and the slices travel in the graph (a lost worker's part
+   is computed again).
 
 The corpus order is (partition, row), as ``ddf.compute()`` gives it, so the
 answers equal ``dedup.collapse(ddf.compute())`` whatever the partitioning.
@@ -19,6 +25,8 @@ answers equal ``dedup.collapse(ddf.compute())`` whatever the partitioning.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import os
 import time
 from typing import NamedTuple
@@ -33,7 +41,9 @@ from .._blocks import _plan
 from .._core import _pool
 from .._core._config import CollapseConfig
 from .._core._threads import numba_threads
+from .._indexing._pipeline import BATCH_CHARS
 from .._sketch import _lsh
+from .._text._documents import chunk_bounds
 from . import _stages as st
 
 #: The dtype pandas gives a column of ``str`` (``"str"`` from pandas 3, else object).
@@ -72,11 +82,35 @@ def _ids(pdf: pd.DataFrame, id: str | None, k: int):
 
 def features(pdf: pd.DataFrame, text: str, id: str | None, cfg: CollapseConfig, k: int,
              threads: int | None = None):
-    """``(ids, ChunkFeatures)`` of partition ``k``: its blocks numbered from 0, as ``_plan.featurize`` gives them."""
-    texts = st._texts(pdf, text, id, k)
+    """``(ids, [ChunkFeatures])`` of partition ``k``: the features of its chunks, in order, as
+    ``_plan.featurize`` gives them, trimmed (``_plan.trim_features``)."""
     ids = _ids(pdf, id, k)
     with numba_threads(threads), _pool.fresh():  # nothing kept past the task (a worker is watched on its RSS)
-        return ids, _plan.featurize(texts, cfg)
+        out, seen = [], _plan.NO_BLOCKS
+        for _, texts in _text_chunks(pdf, text, id, k):
+            f, seen = _plan.trim_features(_plan.featurize(texts, cfg), seen)
+            out.append(f)
+        return ids, out
+
+
+def _text_chunks(pdf: pd.DataFrame, text: str, id: str | None, k: int):
+    """``(first row, texts)`` of consecutive chunks of about ``BATCH_CHARS`` characters of partition ``k``'s
+    texts, as the local engine reads them: a task's scratch space is a chunk's, and a column of strings
+    (Arrow) becomes Python strs a chunk at a time. One empty chunk for no rows."""
+    col = pdf[text]
+    if isinstance(col.dtype, pd.StringDtype):
+        lengths = col.str.len()
+        if not lengths.isna().any():  # else _texts names the missing text
+            for a, b in _bounds(lengths.to_numpy(dtype=np.int64)):
+                yield a, col.iloc[a:b].tolist()
+            return
+    texts = st._texts(pdf, text, id, k)
+    for a, b in _bounds(np.fromiter(map(len, texts), np.int64, len(texts))):
+        yield a, texts[a:b]
+
+
+def _bounds(lengths: np.ndarray) -> list:
+    return list(itertools.pairwise(chunk_bounds(lengths, BATCH_CHARS))) or [(0, 0)]
 
 
 def _client():
@@ -94,30 +128,30 @@ def _client():
 
 
 def _in_order(tasks: list):
-    """The results of ``tasks`` (Delayed), in order, with at most two windows of them computed at a time, so
-    that neither the workers nor the client hold the results of every partition at once."""
+    """The results of ``tasks`` (Delayed), in order, with at most a task per worker thread computed at a
+    time: the next is submitted once a result is taken (and released on the cluster), so that neither the
+    workers nor the client hold the results of more than a few partitions at once (the features of a
+    partition of 62,500 crawl pages are 320 MB)."""
     client = _client()
     threads = sum(client.nthreads().values()) if client is not None else (os.cpu_count() or 1)
-    window = max(2, 2 * threads)
     if client is None:
-        for lo in range(0, len(tasks), window):
-            yield from dask.compute(*tasks[lo : lo + window])
+        for lo in range(0, len(tasks), threads):
+            yield from dask.compute(*tasks[lo : lo + threads])
         return
-    batches = [client.compute(tasks[lo : lo + window]) for lo in range(0, min(len(tasks), 2 * window), window)]
-    nxt = 2 * window
+    window = collections.deque(client.compute(t) for t in tasks[:threads])
+    nxt = len(window)
     try:
-        while batches:
-            batch = batches.pop(0)
+        while window:
+            f = window.popleft()
+            result = f.result()
+            f.release()
             if nxt < len(tasks):
-                batches.append(client.compute(tasks[nxt : nxt + window]))
-                nxt += window
-            for k, f in enumerate(batch):
-                yield f.result()
-                batch[k] = None  # released on the cluster
-                f.release()
+                window.append(client.compute(tasks[nxt]))
+                nxt += 1
+            yield result
+            del result
     finally:
-        for batch in batches:
-            client.cancel([f for f in batch if f is not None])
+        client.cancel(list(window))
 
 
 def plan(job: Job, budget, times: dict) -> tuple[_plan.Plan, np.ndarray, np.ndarray]:
@@ -131,9 +165,10 @@ def plan(job: Job, budget, times: dict) -> tuple[_plan.Plan, np.ndarray, np.ndar
     task = dask.delayed(features, pure=True)
     tasks = [task(p, job.text, job.id, cfg, k, job.threads) for k, p in enumerate(job.parts)]
     ids, sizes = [], []
-    for chunk_ids, f in _in_order(tasks):
-        spools.append(f)
-        sizes.append(f.counts.shape[0])
+    for chunk_ids, chunks in _in_order(tasks):
+        for f in chunks:  # not joined on the worker: that would hold them twice
+            spools.append(f)
+        sizes.append(sum(f.counts.shape[0] for f in chunks))
         if chunk_ids is not None:
             ids.append(chunk_ids)
     sizes = np.array(sizes, dtype=np.int64)
@@ -164,31 +199,39 @@ def _unique(ids: np.ndarray, column: str) -> None:
 class Cut(NamedTuple):
     """A partition's slice of the plan: what its cut task needs, and no more.
 
-    ``bptr, starts, ends, kind``: its blocks (offsets in their document;
-    None when no text of the partition changes). The removals, in document
-    order: ``rdoc`` (row in the partition), ``rstart, rend, rkind``; ``has``
-    whether each has a source, and for those the source's ``sid`` (id),
-    ``sstart, send``; ``sim`` of every removal. ``first``: the index of its
-    first removal in the corpus (the removals frame's index); ``d0``: its
-    first document's position; ``rows``: its documents.
+    The cut task cuts the partition's texts into blocks again (``_plan.blocks_of``,
+    as ``featurize`` did), so the slice holds no spans of its own blocks:
+    ``kind``, a code per block (None when none is removed), and per removal
+    (its blocks of kind other than KEPT, in order) ``source``, a row of the
+    table of its distinct sources (``sid`` id, ``sstart, send``), -1
+    without one. A removal's similarity is 1.0 with a source and 0.0
+    without, except for those at ``odd``, whose similarities are ``sim``.
+    ``first``: the index of its first removal in the corpus (the removals
+    frame's index); ``d0``: its first document's position; ``rows, blocks``:
+    its documents and blocks; ``apply``: whether texts are edited.
+
+    A block costs a byte, a removal 2 or 4 (about a twentieth of the spans and
+    sources of every block and removal, which made a graph of 1 GiB at 1M
+    crawl pages).
     """
 
     rows: int
     d0: int
     first: int
-    bptr: np.ndarray | None
-    starts: np.ndarray | None
-    ends: np.ndarray | None
+    blocks: int
+    apply: bool
     kind: np.ndarray | None
-    rdoc: np.ndarray
-    rstart: np.ndarray
-    rend: np.ndarray
-    rkind: np.ndarray
-    has: np.ndarray
+    source: np.ndarray
     sid: np.ndarray
     sstart: np.ndarray
     send: np.ndarray
+    odd: np.ndarray
     sim: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of its arrays (of the pointers of ``sid`` when ids are objects)."""
+        return sum(getattr(x, "nbytes", 0) for x in self)
 
 
 def cuts(p: _plan.Plan, ids: np.ndarray, sizes: np.ndarray, apply: bool):
@@ -197,18 +240,17 @@ def cuts(p: _plan.Plan, ids: np.ndarray, sizes: np.ndarray, apply: bool):
     for n in sizes.tolist():
         b0, b1 = int(p.bptr[d]), int(p.bptr[d + n])
         lo, hi = np.searchsorted(p.removed, [b0, b1]).tolist()
-        removed = np.array(p.removed[lo:hi])
-        src = np.array(p.source[removed])
+        src = np.array(p.source[p.removed[lo:hi]])
         has = src >= 0
-        s = src[has]
-        sdoc = np.searchsorted(p.bptr, s, side="right") - 1
-        bptr = np.array(p.bptr[d : d + n + 1]) - b0
-        blocks = (bptr, np.array(p.starts[b0:b1]), np.array(p.ends[b0:b1]), np.array(p.kind[b0:b1])) \
-            if apply and hi > lo else (None,) * 4
-        rdoc = np.searchsorted(bptr, removed - b0, side="right") - 1
-        yield Cut(n, d, lo, *blocks, rdoc, np.array(p.starts[removed]), np.array(p.ends[removed]),
-                  np.array(p.kind[removed]), has, ids[sdoc], np.array(p.starts[s]), np.array(p.ends[s]),
-                  np.array(p.similarity[lo:hi]))
+        distinct, row = np.unique(src[has], return_inverse=True)
+        source = np.full(hi - lo, -1, dtype=np.int16 if distinct.shape[0] < 2**15 else np.int32)
+        source[has] = row
+        sdoc = np.searchsorted(p.bptr, distinct, side="right") - 1
+        sim = np.array(p.similarity[lo:hi])
+        odd = np.flatnonzero(sim != has).astype(np.int32)
+        kind = np.array(p.kind[b0:b1], dtype=np.int8) if hi > lo else None
+        yield Cut(n, d, lo, b1 - b0, apply, kind, source, ids[sdoc], np.array(p.starts[distinct]),
+                  np.array(p.ends[distinct]), odd, sim[odd])
         d += n
 
 
@@ -231,47 +273,74 @@ def removal_meta(id_dtype) -> pd.DataFrame:
                          "similarity": np.zeros(0, np.float64)}, index=pd.RangeIndex(0))
 
 
-def _removals(c: Cut, row_ids: np.ndarray, id_dtype) -> pd.DataFrame:
-    m = c.rdoc.shape[0]
+def _removals(c: Cut, rdoc: np.ndarray, rstart: np.ndarray, rend: np.ndarray, rkind: np.ndarray,
+              row_ids: np.ndarray, id_dtype) -> pd.DataFrame:
+    m = rdoc.shape[0]
+    has = c.source >= 0
+    row = c.source[has]
     sid = np.full(m, None, dtype=object)
-    sid[c.has] = c.sid
-    missing = ~c.has
+    sid[has] = c.sid[row]
+    sim = has.astype(np.float64)
+    sim[c.odd] = c.sim
 
     def spans(values):
         full = np.zeros(m, dtype=np.int64)
-        full[c.has] = values
-        return pd.arrays.IntegerArray(full, missing)
+        full[has] = values[row]
+        return pd.arrays.IntegerArray(full, ~has)
 
-    return pd.DataFrame({"id": pd.array(row_ids[c.rdoc], dtype=id_dtype), "start": c.rstart,
-                         "end": c.rend, "kind": pd.array(KINDS[c.rkind], dtype=STR),
+    return pd.DataFrame({"id": pd.array(row_ids[rdoc], dtype=id_dtype), "start": rstart, "end": rend,
+                         "kind": pd.array(KINDS[rkind], dtype=STR),
                          "source_id": pd.array(sid, dtype=_nullable(id_dtype)), "source_start": spans(c.sstart),
-                         "source_end": spans(c.send), "similarity": c.sim},
+                         "source_end": spans(c.send), "similarity": sim},
                         index=pd.RangeIndex(c.first, c.first + m))
 
 
-def cut_partition(pdf: pd.DataFrame, c: Cut, text: str, id: str | None, id_dtype, k: int,
+def _changed(k: int, what: str) -> RuntimeError:
+    return RuntimeError(f"partition {k} has {what} when its blocks were planned: ddf must give the same "
+                        "partitions each time it is computed (persist it first)")
+
+
+def cut_partition(pdf: pd.DataFrame, c: Cut, text: str, id: str | None, id_dtype, cfg: CollapseConfig, k: int,
                   threads: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(cleaned partition, its removals)``: partition ``k`` with its text column cut by ``c``, other columns
-    and rows unchanged, and a row per removal."""
+    and rows unchanged, and a row per removal. Its texts are cut into blocks again, a chunk of
+    ``BATCH_CHARS`` at a time, to find the spans of its removed blocks."""
     if len(pdf) != c.rows:
-        raise RuntimeError(f"partition {k} has {len(pdf)} rows now, {c.rows} when its blocks were planned: ddf "
-                           "must give the same partitions each time it is computed (persist it first)")
+        raise _changed(k, f"{len(pdf)} rows now, {c.rows}")
     docs = pdf
-    if c.bptr is not None:
-        texts = st._texts(pdf, text, id, k)
+    rdoc, rstart, rend, rkind = [np.zeros(0, np.int64)] * 3 + [np.zeros(0, np.int8)]
+    if c.kind is not None:
+        clean, found, at = [], [], 0
+        dtype = pdf[text].dtype
         with numba_threads(threads), _pool.fresh():
-            clean, _ = _plan.edit_texts(texts, c.bptr, c.starts, c.ends, c.kind)
-        docs = pdf.copy(deep=False)
-        docs[text] = pd.Series(clean, index=pdf.index, dtype=pdf[text].dtype)
+            for a, texts in _text_chunks(pdf, text, id, k):
+                bptr, starts, ends = _plan.blocks_of(texts, cfg)
+                kind = c.kind[at : at + starts.shape[0]]
+                at += starts.shape[0]
+                if kind.shape[0] < starts.shape[0]:
+                    raise _changed(k, f"more than its {c.blocks} blocks now")
+                removed = np.flatnonzero(kind != _block_decide.KEPT)
+                found.append((np.searchsorted(bptr, removed, side="right") - 1 + a, starts[removed], ends[removed],
+                               kind[removed]))
+                if c.apply:  # each chunk's texts back in the column's dtype (Arrow) before the next is read
+                    clean.append(pd.Series(_plan.edit_texts(texts, bptr, starts, ends, kind)[0], dtype=dtype))
+        if at != c.blocks:
+            raise _changed(k, f"{at} blocks now, {c.blocks}")
+        rdoc, rstart, rend, rkind = (np.concatenate(x) for x in zip(*found))
+        if rdoc.shape[0] != c.source.shape[0]:  # pragma: no cover - the plan's kinds are the cut's
+            raise _changed(k, f"{rdoc.shape[0]} removals now, {c.source.shape[0]}")
+        if c.apply:
+            docs = pdf.copy(deep=False)
+            docs[text] = (pd.concat(clean, ignore_index=True) if len(clean) > 1 else clean[0]).set_axis(pdf.index)
     row_ids = pdf[id].to_numpy() if id is not None else np.arange(c.d0, c.d0 + c.rows, dtype=np.int64)
-    return docs, _removals(c, row_ids, id_dtype)
+    return docs, _removals(c, rdoc, rstart, rend, rkind, row_ids, id_dtype)
 
 
 def cut_frames(job: Job, meta: pd.DataFrame, payloads) -> tuple[dd.DataFrame, dd.DataFrame]:
     """The cleaned frame and the removals frame, lazy: partition ``k`` of each from a task on input partition
     ``k`` and its ``Cut`` (which travels in the graph, so a lost worker's part is computed again)."""
     task = dask.delayed(cut_partition, pure=True, nout=2)
-    outs = [task(part, c, job.text, job.id, job.id_dtype, k, job.threads)
+    outs = [task(part, c, job.text, job.id, job.id_dtype, job.cfg, k, job.threads)
             for k, (part, c) in enumerate(zip(job.parts, payloads))]
     docs = dd.from_delayed([o[0] for o in outs], meta=meta, verify_meta=False)
     removals = dd.from_delayed([o[1] for o in outs], meta=removal_meta(job.id_dtype), verify_meta=False)
