@@ -183,7 +183,8 @@ def record(checkout: str) -> None:
     """Rewrite ``dedup/_core/_kernel_list.py`` of ``checkout`` from cold runs of every job (``RECORDED``)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    env = dict(os.environ, NEAR_DUPS_COMPILE_CHILD="0")  # every kernel compiled in the recorded process
+    # every kernel compiled in the recorded process, none interpreted
+    env = dict(os.environ, NEAR_DUPS_COMPILE_CHILD="0", NEAR_DUPS_INTERPRET="0")
 
     def cold(job: str, corpus: str) -> dict:
         with tempfile.TemporaryDirectory() as cache:

@@ -24,6 +24,7 @@ KERNELS = {
         ('dedup._blocks._segment', '_pack', ('int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]',)),
         ('dedup._blocks._segment', 'set_digests', ('int64[1C]', 'uint64[1C]',)),
         ('dedup._core._arrays', 'take_rows', ('int64[1C]', 'uint64[1C]', 'int64[1C]',)),
+        ('dedup._blocks._decide', 'copies', ('float64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'float64', 'float64', 'int64',)),
         ('dedup._blocks._decide', 'group_stats', ('int64[1C]', 'int64[1C]',)),
         ('dedup._blocks._decide', 'anchored', ('int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64', 'int64',)),
         ('dedup._blocks._decide', 'decide', ('int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int8[1C]', 'int64', 'int64', 'int64', 'int64', 'bool[1C]',)),
@@ -86,6 +87,7 @@ KERNELS = {
         ('dedup._core._arrays', '_run_starts', ('int64[1C]',)),
         ('dedup._core._arrays', '_fill_serial', ('int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]',)),
         ('dedup._verify._jaccard', '_jaccard_cross', ('int64[1Cr]', 'uint64[1Cr]', 'int64[1Cr]', 'int64[1Cr]', 'uint64[1Cr]', 'int64[1Cr]', 'float64',)),
+        ('dedup._blocks._decide', 'copies', ('float64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'float64', 'float64', 'int64',)),
         ('dedup._verify._cluster', 'components', ('int64', 'int64[1C]', 'int64[1C]',)),
         ('dedup._blocks._decide', 'group_stats', ('int64[1C]', 'int64[1C]',)),
         ('dedup._blocks._decide', 'anchored', ('int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64', 'int64',)),
@@ -109,12 +111,15 @@ KERNELS = {
         ('dedup._core._arrays', '_run_starts', ('int64[1C]',)),
         ('dedup._core._arrays', '_fill_serial', ('int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]',)),
         ('dedup._verify._jaccard', '_jaccard_cross', ('int64[1Cr]', 'uint64[1Cr]', 'int64[1Cr]', 'int64[1Cr]', 'uint64[1Cr]', 'int64[1Cr]', 'float64',)),
+        ('dedup._blocks._decide', 'copies', ('float64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'float64', 'float64', 'int64',)),
         ('dedup._verify._cluster', 'components', ('int64', 'int64[1C]', 'int64[1C]',)),
         ('dedup._blocks._decide', 'group_stats', ('int64[1C]', 'int64[1C]',)),
         ('dedup._blocks._decide', 'anchored', ('int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64', 'int64',)),
         ('dedup._blocks._decide', 'decide', ('int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int8[1C]', 'int64', 'int64', 'int64', 'int64', 'bool[1C]',)),
         ('dedup._blocks._decide', 'edits', ('uint16[1Cr]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int8[1C]',)),
         ('dedup._blocks._decide', 'apply_edits', ('uint16[1Cr]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]',)),
+        ('dedup.cli._lines', '_removal_lines', ('uint16[1Cr]', 'int64[1C]', 'int64[1C]', 'uint8[1Cr]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'uint8[1Cr]', 'int64[1C]', 'int64[1C]', 'uint8[1Cr]', 'int64[1C]', 'int64[1C]', 'uint8[1Cr]', 'int64[1C]',)),
+        ('dedup.cli._lines', '_json_strings', ('uint16[1Cr]', 'int64[1C]',)),
     ),
     'passages': (
         ('dedup._text._tokens', '_slow_docs', ('uint16[1Cr]', 'int64[1C]', 'uint8[1Cr]', 'bool[1C]',)),
@@ -176,4 +181,4 @@ WIDTHS = {
     ),
 }
 #: job -> how many kernels of ``dedup`` a first run of it on ``corpus/`` compiles (nested ones too)
-COUNTS = {'overview': 57, 'find': 35, 'dedup': 35, 'blocks': 41, 'collapse': 43, 'passages': 48, 'index build': 33}
+COUNTS = {'overview': 61, 'find': 38, 'dedup': 38, 'blocks': 42, 'collapse': 48, 'passages': 48, 'index build': 36}
