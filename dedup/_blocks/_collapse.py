@@ -21,20 +21,16 @@ document, and the ``Removal`` records are built only when read (``Removals``).
 
 from __future__ import annotations
 
-import itertools
-import pickle
-from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
-from .._core import _spill
 from .._core._config import CollapseConfig, resolve
 from .._indexing._pipeline import BATCH_CHARS
 from .._indexing._stream import prefetch
 from .._sketch import _lsh
 from .._text import _frames
-from .._text._documents import as_documents, chunk_bounds, is_frame, iter_documents
+from .._text._documents import TwoPasses, is_frame
 from . import _decide as _block_decide
 from . import _plan
 from ._records import BlockGroup, CollapsedDoc, CollapsedDocs
@@ -43,68 +39,13 @@ from ._records import BlockGroup, CollapsedDoc, CollapsedDocs
 MODES = _plan.MODES
 
 
-def _is_collection(docs) -> bool:
-    return (isinstance(docs, (Sequence, Mapping)) and not isinstance(docs, (str, bytes, bytearray))
-            or is_frame(docs))
-
-
-def _bounds(texts):
-    """``(start, stop)`` of consecutive texts of about ``BATCH_CHARS`` characters."""
-    b = chunk_bounds(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), BATCH_CHARS)
-    return itertools.pairwise(b)
-
-
-class _Run:
-    """One call's documents, read once for the features and once to cut (``pass2``), within a budget.
-
-    A collection the caller holds is read twice; a one-shot iterable is
-    pickled chunk by chunk to the budget's work directory on the first pass
-    and read back on the second.
-    """
+class _Run(TwoPasses):
+    """One call's documents (``TwoPasses``, chunks of ``BATCH_CHARS``) and its collapse options: read once for
+    the features (``plan``) and once to cut (``pass2``), within a budget."""
 
     def __init__(self, docs, cfg, text, id, memory, workdir, keep_workdir):
+        super().__init__(docs, BATCH_CHARS, text=text, id=id, memory=memory, workdir=workdir, keep_workdir=keep_workdir)
         self.cfg = cfg
-        self.budget = _spill.Budget(_spill.parse_size(memory) if memory is not None else _spill.default_memory(),
-                                    workdir, keep=keep_workdir)
-        self.held = None  # (ids, texts) of a collection
-        self.spool = None
-        if _is_collection(docs):
-            self.held = as_documents(docs, text=text, id=id)
-        else:
-            self.docs = iter_documents(docs, BATCH_CHARS, text=text, id=id)
-
-    def chunks(self):
-        """``(ids, texts)`` of each chunk, first pass."""
-        if self.held is not None:
-            ids, texts = self.held
-            for a, b in _bounds(texts):
-                yield ids[a:b], texts[a:b]
-            return
-        for ids, texts in self.docs:
-            if self.spool is None:
-                self.spool = open(self.budget.directory() / "texts.pickle", "wb")
-            pickle.dump(texts, self.spool, protocol=pickle.HIGHEST_PROTOCOL)
-            yield ids, texts
-
-    def pass2(self):
-        """``(d0, texts)`` of each chunk again, in order."""
-        if self.held is not None:
-            texts = self.held[1]
-            for a, b in _bounds(texts):
-                yield a, texts[a:b]
-            return
-        if self.spool is None:
-            return
-        self.spool.close()
-        d0 = 0
-        with open(self.budget.directory() / "texts.pickle", "rb") as f:
-            while True:
-                try:
-                    texts = pickle.load(f)
-                except EOFError:
-                    return
-                yield d0, texts
-                d0 += len(texts)
 
     def plan(self) -> _plan.Plan:
         """Features of every chunk (spooled within the budget), then the plan."""
@@ -117,11 +58,6 @@ class _Run:
             spools.append(_plan.featurize(texts, cfg))
             ids.extend(chunk_ids)
         return _plan.plan(ids, spools.finish(), cfg, self.budget)
-
-    def close(self) -> None:
-        if self.spool is not None and not self.spool.closed:
-            self.spool.close()
-        self.budget.close()
 
 
 def collapse(docs, *, config: CollapseConfig | None = None, unit: str | None = None, mode: str | None = None,

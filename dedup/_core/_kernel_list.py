@@ -127,7 +127,7 @@ KERNELS = {
         ('dedup._text._tokens', '_fill', ('uint16[1Cr]', 'int64[1C]', 'int64[1C]', 'uint8[1C]', 'int64[1C]', 'uint8[1Cr]', 'int32[1Cr]', 'uint8[1Cr]', 'uint8[1Cr]', 'uint8[1Cr]', 'int64[1C]', 'uint64[1C]', 'int64[1C]', 'int64[1C]',)),
         ('dedup._passages._groups', '_glue', ('uint16[1Cr]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'int64[1C]', 'bool[1C]', 'int64',)),
         ('dedup._passages._seeds', '_gram_keys', ('uint64[1C]', 'int64[1C]', 'int64', 'int64', 'int64', 'int64', 'int64', 'int64', 'int64[1C]', 'uint64[1C]', 'int64[1C]',)),
-        ('dedup._core._keysort', '_partition', ('uint64[1C]', 'int64', 'int64', 'uint64[1C]',)),
+        ('dedup._core._keysort', 'partition', ('uint64[1C]', 'int64', 'int64', 'uint64[1C]',)),
         ('dedup._core._keysort', '_sort_buckets', ('uint64[1C]', 'int64[1C]', 'int64', 'int64',)),
         ('dedup._passages._seeds', '_run_bounds', ('uint64[1C]', 'int64', 'int64',)),
         ('dedup._passages._seeds', '_all_hits', ('uint64[1C]', 'int64[1C]', 'int64', 'int64', 'int64[1C]', 'int64', 'int64', 'int64', 'int64[1C]', 'int32[1C]', 'int32[1C]', 'int32[1C]', 'int32[1C]', 'bool',)),

@@ -23,7 +23,7 @@ def _bucket_counts(keys, lo, hi, top, counts):
 
 
 @njit(cache=True, parallel=True)
-def _partition(keys, top, n_chunks, out):
+def partition(keys, top, n_chunks, out):
     """Counting sort of ``keys`` on their ``top`` high bits, in parallel; return bucket starts."""
     n = keys.shape[0]
     m = 1 << top
@@ -85,6 +85,6 @@ def sort_keys(keys: np.ndarray) -> np.ndarray:
         return out
     top = max(1, min(24, (n >> 8).bit_length()))  # ~256 keys per bucket
     n_chunks = max(1, min(numba.get_num_threads() * 4, n // 65536 + 1))
-    starts = _partition(keys, top, n_chunks, out)
+    starts = partition(keys, top, n_chunks, out)
     _sort_buckets(out, starts, top, max(1, min(starts.shape[0] - 1, numba.get_num_threads() * 16)))
     return out

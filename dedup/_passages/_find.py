@@ -253,11 +253,12 @@ def passages(docs, *, config: PassageConfig | None = None, memory=None, workdir=
 
 
 def _passages_within(docs, cfg: PassageConfig, memory, workdir, keep_workdir) -> Passages:
-    """``passages`` within a memory budget (``_stream``): two passes over the documents (``_Run``)."""
-    from .._blocks._collapse import _Run
+    """``passages`` within a memory budget (``_stream``): two passes over the documents (``TwoPasses``)."""
+    from .._indexing._pipeline import BATCH_CHARS
+    from .._text._documents import TwoPasses
     from . import _stream
 
-    run = _Run(docs, None, None, None, memory, workdir, keep_workdir)
+    run = TwoPasses(docs, BATCH_CHARS, memory=memory, workdir=workdir, keep_workdir=keep_workdir)
     try:
         ids: list = []
         arrays = _stream.passage_arrays(run.chunks(), cfg, run.budget, on_chunk=lambda c: ids.extend(c[0]))

@@ -30,7 +30,7 @@ from numba import njit
 
 from .._core import _spill
 from .._core._config import PassageConfig
-from .._core._keysort import _partition, sort_keys
+from .._core._keysort import partition, sort_keys
 from .._indexing._stream import prefetch
 from .._text import _codepoints, _tokens
 from .._text._documents import chunk_bounds
@@ -179,7 +179,7 @@ def _hits(units, tptr, cfg: PassageConfig, budget):
             key_parts[0].append(keys)
             continue
         out = np.empty_like(keys)
-        starts = _partition(keys, bits, 4, out)
+        starts = partition(keys, bits, 4, out)
         for b in np.flatnonzero(np.diff(starts)).tolist():
             key_parts[b].append(out[starts[b] : starts[b + 1]])
     n_keys = sum(sp.size for sp in key_parts)

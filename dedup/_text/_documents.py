@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+import itertools
+import pickle
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .._core import _spill
 from . import _frames, _pystr
 
 
@@ -138,3 +141,73 @@ def chunk_bounds(lengths: np.ndarray, chars: int) -> list:
         base = ends[bounds[-1] - 1] if bounds[-1] else 0
         bounds.append(max(bounds[-1] + 1, int(np.searchsorted(ends, base + chars, side="right"))))
     return bounds
+
+
+def _is_collection(docs) -> bool:
+    return (isinstance(docs, (Sequence, Mapping)) and not isinstance(docs, (str, bytes, bytearray))
+            or is_frame(docs))
+
+
+class TwoPasses:
+    """One call's documents read twice in chunks of about ``chars`` characters, within a memory budget.
+
+    ``chunks`` is the first pass, ``pass2`` the second. A collection the
+    caller holds is read twice; a one-shot iterable is pickled chunk by chunk
+    to the budget's work directory on the first pass and read back on the
+    second. ``budget`` (``_spill.Budget``) is the run's: its work directory
+    goes at ``close``.
+    """
+
+    def __init__(self, docs, chars: int, *, text=None, id=None, memory=None, workdir=None, keep_workdir=False):
+        self.chars = chars
+        self.budget = _spill.Budget(_spill.parse_size(memory) if memory is not None else _spill.default_memory(),
+                                    workdir, keep=keep_workdir)
+        self.held = None  # (ids, texts) of a collection
+        self.spool = None
+        if _is_collection(docs):
+            self.held = as_documents(docs, text=text, id=id)
+        else:
+            self.docs = iter_documents(docs, chars, text=text, id=id)
+
+    def _bounds(self, texts):
+        """``(start, stop)`` of consecutive texts of about ``chars`` characters."""
+        b = chunk_bounds(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), self.chars)
+        return itertools.pairwise(b)
+
+    def chunks(self):
+        """``(ids, texts)`` of each chunk, first pass."""
+        if self.held is not None:
+            ids, texts = self.held
+            for a, b in self._bounds(texts):
+                yield ids[a:b], texts[a:b]
+            return
+        for ids, texts in self.docs:
+            if self.spool is None:
+                self.spool = open(self.budget.directory() / "texts.pickle", "wb")
+            pickle.dump(texts, self.spool, protocol=pickle.HIGHEST_PROTOCOL)
+            yield ids, texts
+
+    def pass2(self):
+        """``(d0, texts)`` of each chunk again, in order."""
+        if self.held is not None:
+            texts = self.held[1]
+            for a, b in self._bounds(texts):
+                yield a, texts[a:b]
+            return
+        if self.spool is None:
+            return
+        self.spool.close()
+        d0 = 0
+        with open(self.budget.directory() / "texts.pickle", "rb") as f:
+            while True:
+                try:
+                    texts = pickle.load(f)
+                except EOFError:
+                    return
+                yield d0, texts
+                d0 += len(texts)
+
+    def close(self) -> None:
+        if self.spool is not None and not self.spool.closed:
+            self.spool.close()
+        self.budget.close()
