@@ -135,15 +135,21 @@ def gather_rows(indptr, values, rows: np.ndarray):
         for a, b in zip(first.tolist(), last.tolist()):
             lo, hi = int(starts[a]), int(ends[b - 1])
             block = np.empty(hi - lo, dtype=values.dtype)
-            view = memoryview(block).cast("B")
-            done = 0
-            while done < view.nbytes:
-                got = os.preadv(fd, [view[done:]], values.offset + lo * item + done)
-                if got <= 0:
-                    raise OSError(f"{values.filename}: short read")
-                done += got
+            read_at(fd, block, values.offset + lo * item, values.filename)
             _place(block, starts[a:b] - lo, ends[a:b] - lo, out, ptr[a:b])
     return ptr, out
+
+
+def read_at(fd: int, out: np.ndarray, offset: int, name) -> None:
+    """Fill ``out`` (contiguous) with the bytes of file ``fd`` from ``offset`` (``pread`` until full; ``name``
+    for the error of a file shorter than that)."""
+    view = memoryview(out).cast("B")
+    done = 0
+    while done < view.nbytes:
+        got = os.preadv(fd, [view[done:]], offset + done)
+        if got <= 0:
+            raise OSError(f"{name}: short read")
+        done += got
 
 
 #: Rows closer than this in a spill file are read in one ``pread``, gap included.

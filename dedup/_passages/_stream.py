@@ -80,13 +80,7 @@ def take(arr: np.ndarray, idx) -> np.ndarray:
         fd = f.fileno()
         for i0, i1 in zip(lo, hi):
             first, last = int(s[i0]), int(s[i1 - 1])
-            view = memoryview(buf[: last - first + 1]).cast("B")
-            done = 0
-            while done < view.nbytes:
-                got = os.preadv(fd, [view[done:]], arr.offset + first * item + done)
-                if got <= 0:
-                    raise OSError(f"{arr.filename}: short read")
-                done += got
+            _spill.read_at(fd, buf[: last - first + 1], arr.offset + first * item, arr.filename)
             out[order[i0:i1]] = buf[s[i0:i1] - first]
     return out.reshape(idx.shape)
 

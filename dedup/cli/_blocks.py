@@ -20,12 +20,12 @@ from ._common import (
     configured,
     emit_records,
     given,
+    on_stream,
     read,
     spilling,
     stream,
 )
 from ._io._errors import EXIT_FOUND, EXIT_OK, UsageError
-from ._io._sources import total_bytes
 from ._io._ui import plural
 from ._io._write import Outputs, atomic_file, write_corpus
 
@@ -156,21 +156,10 @@ def run_collapse(args, ui) -> int:
 
 def _stream_collapse(args, ui, corpus):
     """``dedup.collapse`` of the stream ``corpus`` within --memory: the plan made, a ``Collapsing`` to iterate."""
-    bar = ui.progress(total_bytes(corpus.sources), "read, cut + shingle blocks")
-    corpus.progress = bar.update
-
-    def read_all(c):
-        bar.close()
-        ui.note(f"read {plural(len(c), 'document')} from {plural(len(c.sources), 'file')}, {c.nbytes / 1e6:.2f} MB")
-        ui.status("groups of blocks, decisions")
-
-    corpus.at_end.append(read_all)
     spill = budget_options(args)
     ui.note(f"dedup.collapse(config={args.config}, memory={spill['memory']})")
-    try:
-        out = calling(ui, None, spilling, spill, 0, dedup.collapse, corpus.documents(), config=args.config)
-    finally:
-        bar.close()
+    out = on_stream(ui, corpus, "read, cut + shingle blocks", "groups of blocks, decisions", spill, 0, dedup.collapse,
+                    config=args.config)
     ui.swept(out.stats["swept"])
     return out
 

@@ -162,6 +162,25 @@ def stream(args, ui, paths, output: str | None = None):
                   skip_errors=args.skip_errors, warn=ui.warn, encoding=args.encoding)
 
 
+def on_stream(ui, corpus, reading: str, then: str, spill: dict, need: int, fn, **kwargs):
+    """``fn(corpus.documents(), **kwargs)`` of the :class:`Stream` ``corpus`` within ``spill`` (``spilling``):
+    a progress bar of the input's bytes (``reading``) while it is read, then a note of what was read and
+    the status line ``then`` for the stages after reading."""
+    bar = ui.progress(total_bytes(corpus.sources), reading)
+    corpus.progress = bar.update
+
+    def read_all(c):
+        bar.close()
+        ui.note(f"read {plural(len(c), 'document')} from {plural(len(c.sources), 'file')}, {c.nbytes / 1e6:.2f} MB")
+        ui.status(then)
+
+    corpus.at_end.append(read_all)
+    try:
+        return calling(ui, None, spilling, spill, need, fn, corpus.documents(), **kwargs)
+    finally:
+        bar.close()
+
+
 def build_index(ui, corpus, config: dedup.Config, keep: str = "first", args=None):
     """``dedup.index`` of the corpus with ``config``, within ``--memory`` (spilling to ``--workdir``).
 
@@ -179,19 +198,8 @@ def build_index(ui, corpus, config: dedup.Config, keep: str = "first", args=None
         ui.stages(idx.stats)
         ui.note(f"indexed: {idx!r}")
         return idx
-    bar = ui.progress(total_bytes(corpus.sources), "read, shingle + sketch")
-    corpus.progress = bar.update
-
-    def read_all(c):
-        bar.close()
-        ui.note(f"read {plural(len(c), 'document')} from {plural(len(c.sources), 'file')}, {c.nbytes / 1e6:.2f} MB")
-        ui.status("exact groups, buckets, verify")
-
-    corpus.at_end.append(read_all)
-    try:
-        idx = calling(ui, None, spilling, spill, need, dedup.index, corpus.documents(), config=config, keep=keep)
-    finally:
-        bar.close()
+    idx = on_stream(ui, corpus, "read, shingle + sketch", "exact groups, buckets, verify", spill, need, dedup.index,
+                    config=config, keep=keep)
     idx.ids = corpus.ids
     ui.stages(idx.stats)
     ui.note(f"indexed: {idx!r}")

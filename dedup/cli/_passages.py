@@ -19,13 +19,12 @@ from ._common import (
     emit,
     emit_records,
     given,
+    on_stream,
     option,
     read,
-    spilling,
     stream,
 )
 from ._io._errors import EXIT_FOUND, EXIT_OK, InputError, UsageError
-from ._io._sources import total_bytes
 from ._io._ui import plural
 
 
@@ -69,21 +68,10 @@ def run_passages(args, ui) -> int:
 def _stream_passages(args, ui, corpus):
     """``dedup.passages`` of the stream ``corpus`` within --memory (spilling to --workdir): read twice, nothing
     of it held but the occurrences' texts."""
-    bar = ui.progress(total_bytes(corpus.sources), "read, tokenize")
-    corpus.progress = bar.update
-
-    def read_all(c):
-        bar.close()
-        ui.note(f"read {plural(len(c), 'document')} from {plural(len(c.sources), 'file')}, {c.nbytes / 1e6:.2f} MB")
-        ui.status("seeds, alignments, groups")
-
-    corpus.at_end.append(read_all)
     spill = budget_options(args)
     ui.note(f"dedup.passages(config={args.config}, memory={spill['memory']})")
-    try:
-        found = calling(ui, None, spilling, spill, 0, dedup.passages, corpus.documents(), config=args.config)
-    finally:
-        bar.close()
+    found = on_stream(ui, corpus, "read, tokenize", "seeds, alignments, groups", spill, 0, dedup.passages,
+                      config=args.config)
     found.ids = corpus.ids  # the stream's documents are numbered by position
     return found
 
