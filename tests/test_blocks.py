@@ -405,10 +405,11 @@ def test_decide_matches_reference(mode, data, enabled):
     bdoc = np.repeat(np.arange(len(docs_blocks)), docs_blocks).astype(np.int64)
     lab = np.array(labels, dtype=np.int64)
     w = np.array(words, dtype=np.int64)
-    size, ndocs = bd.group_stats(lab, bdoc)
-    anchor = bd.anchored(bptr, lab, size, w, 1, 20)
+    groups, count = bd.dense_groups(lab)
+    anchor = bd.anchored(bptr, lab, groups, count, w, 1, 20)
     assert anchor.tolist() == ref_anchored(docs_blocks, labels, words, 1, 20)
-    kind, source = bd.decide(bptr, bdoc, lab, w, np.array(nsh, dtype=np.int64), anchor, mode, 3, 8, 15, en)
+    kind, source = bd.decide(bptr, bdoc, lab, groups, count, w, np.array(nsh, dtype=np.int64), anchor, mode, 3, 8,
+                             15, en)
     rk, rs = ref_decide(docs_blocks, labels, words, nsh, mode, 3, 8, 15, 1, 20, en)
     assert kind.tolist() == rk
     assert source.tolist() == rs
@@ -439,10 +440,11 @@ def test_decide_matches_reference_on_page_like_blocks(mode, pages, window):
     bdoc = np.repeat(np.arange(len(docs_blocks)), docs_blocks).astype(np.int64)
     lab = np.array(labels, dtype=np.int64)
     w = np.array(words, dtype=np.int64)
-    size, _ = bd.group_stats(lab, bdoc)
-    anchor = bd.anchored(bptr, lab, size, w, window, 20)
+    groups, count = bd.dense_groups(lab)
+    anchor = bd.anchored(bptr, lab, groups, count, w, window, 20)
     assert anchor.tolist() == ref_anchored(docs_blocks, labels, words, window, 20)
-    kind, source = bd.decide(bptr, bdoc, lab, w, np.array(nsh, dtype=np.int64), anchor, mode, 3, 8, 15, en)
+    kind, source = bd.decide(bptr, bdoc, lab, groups, count, w, np.array(nsh, dtype=np.int64), anchor, mode, 3, 8,
+                             15, en)
     rk, rs = ref_decide(docs_blocks, labels, words, nsh, mode, 3, 8, 15, window, 20, en)
     assert kind.tolist() == rk
     assert source.tolist() == rs
@@ -525,3 +527,30 @@ def test_copies_matches_reference(pairs, threshold, long_threshold, long_words):
         [np.zeros(0, np.float64)] + [np.zeros(0, np.int64)] * 4
     got = bd.copies(*cols, threshold, long_threshold, long_words)
     assert got.tolist() == [ref_copies(*p, threshold, long_threshold, long_words) for p in pairs]
+
+
+# --------------------------------------------------------------- groups of blocks
+
+
+@settings(max_examples=300, deadline=None)
+@given(shingle_sets=st.lists(st.integers(-1, 6), min_size=1, max_size=40), data=st.data())
+def test_group_labels_are_the_components_of_exact_groups_and_pairs(shingle_sets, data):
+    """``group_labels`` (union-find over the pairs' blocks only) labels every block as ``_pipeline.components``
+    (union-find over all blocks) does, and ``dense_groups`` numbers the groups of two blocks or more."""
+    from dedup._core._steps import Pairs
+    from dedup._indexing import _pipeline
+
+    n = len(shingle_sets)
+    first: dict = {}
+    rep = np.array([-1 if g < 0 else first.setdefault(g, x) for x, g in enumerate(shingle_sets)], dtype=np.int64)
+    idx = st.integers(0, n - 1)
+    edges = data.draw(st.lists(st.tuples(idx, idx), max_size=2 * n))
+    i = np.array([a for a, _ in edges], dtype=np.int64)
+    j = np.array([b for _, b in edges], dtype=np.int64)
+    want = _pipeline.components(n, Pairs(i, j, np.ones(i.shape[0])), rep)
+    labels = bd.group_labels(rep, i, j)
+    assert labels.tolist() == want.tolist()
+    groups, count = bd.dense_groups(labels)
+    big = sorted({g for g in labels.tolist() if labels.tolist().count(g) >= 2})
+    assert count == len(big)
+    assert [int(groups[g]) for g in labels.tolist()] == [big.index(g) if g in big else -1 for g in labels.tolist()]

@@ -92,7 +92,94 @@ def group_stats(labels, bdoc):
 
 
 @njit(cache=True)
-def anchored(bptr, labels, size, words, window, anchor_words):
+def dense_groups(labels):
+    """Dense numbers of the groups of two blocks or more: ``(groups, count)``.
+
+    ``groups`` is int32 (n,), indexed by label: ``groups[labels[x]]`` is the
+    number (0 .. count-1, by first block) of the group of block ``x``, or -1
+    when its group is that block alone. The per-group tallies of ``anchored``
+    and ``decide`` are then ``count`` long instead of one per block: a few
+    hundred MB less at 20M blocks. Needs ``labels[g] == g`` for every label.
+    """
+    n = labels.shape[0]
+    groups = np.zeros(n, dtype=np.int32)
+    for x in range(n):
+        groups[labels[x]] += 1
+    count = 0
+    for x in range(n):
+        if labels[x] == x:
+            if groups[x] >= 2:
+                groups[x] = count
+                count += 1
+            else:
+                groups[x] = -1
+    return groups, count
+
+
+@njit(cache=True)
+def group_labels(rep, i, j):
+    """The label (first block) of every block's group: the exact groups ``rep`` joined by the pairs ``(i, j)``.
+
+    Equal to ``_pipeline.components(n, Pairs(i, j, ...), rep)`` (``rep[x]``:
+    the first block ``<= x`` with ``x``'s shingle set, -1 for a block never
+    grouped), with union-find over the pairs' blocks and their first copies
+    only, not over every block: one int64 array of n instead of five. The
+    first block of a component is the first copy of one of its blocks, or
+    a block never grouped; both are among those.
+    """
+    n = rep.shape[0]
+    m = i.shape[0]
+    ends = np.empty(4 * m, dtype=np.int64)  # each pair's blocks and their first copies
+    for e in range(m):
+        ends[4 * e] = i[e]
+        ends[4 * e + 1] = j[e]
+        ends[4 * e + 2] = rep[i[e]] if rep[i[e]] >= 0 else i[e]
+        ends[4 * e + 3] = rep[j[e]] if rep[j[e]] >= 0 else j[e]
+    nodes = np.unique(ends)
+    k = nodes.shape[0]
+    at = np.searchsorted(nodes, ends)
+    parent = np.arange(k, dtype=np.int64)
+    for e in range(m):
+        _union(parent, at[4 * e], at[4 * e + 1])
+        _union(parent, at[4 * e], at[4 * e + 2])
+        _union(parent, at[4 * e + 1], at[4 * e + 3])
+    marked = np.zeros((n >> 3) + 1, dtype=np.uint8)  # a bit per block: is it a node
+    for p in range(k):
+        marked[nodes[p] >> 3] |= np.uint8(1 << (nodes[p] & 7))
+    labels = np.empty(n, dtype=np.int64)
+    for x in range(n):
+        c = rep[x] if rep[x] >= 0 else x
+        labels[x] = c
+        if marked[c >> 3] & (1 << (c & 7)):
+            labels[x] = nodes[_root(parent, np.searchsorted(nodes, c))]
+    return labels
+
+
+@njit(cache=True, inline="always")
+def _union(parent, a, b):
+    """Join the sets of nodes ``a`` and ``b``; the smaller root stays root (nodes sorted: the set's first block)."""
+    ra = _root(parent, a)
+    rb = _root(parent, b)
+    if ra < rb:
+        parent[rb] = ra
+    elif rb < ra:
+        parent[ra] = rb
+
+
+@njit(cache=True, inline="always")
+def _root(parent, a):
+    r = a
+    while parent[r] != r:
+        r = parent[r]
+    while parent[a] != r:  # path compression
+        nxt = parent[a]
+        parent[a] = r
+        a = nxt
+    return r
+
+
+@njit(cache=True)
+def anchored(bptr, labels, groups, count, words, window, anchor_words):
     """Where each block stands to the substantial blocks of its document, as bits (int8, (n,)).
 
     ``NEAR``: an own substantial block (``anchor_words`` words or more, its
@@ -100,36 +187,40 @@ def anchored(bptr, labels, size, words, window, anchor_words):
     or after; ``ABOVE``: one lies within ``window`` blocks after it; ``TEXT``:
     a block of ``anchor_words`` words or more (own or not) lies within
     ``window`` blocks after it; ``LEAD``: no own substantial block comes
-    before it in its document. ``size`` from ``group_stats``.
+    before it in its document. ``groups, count`` from ``dense_groups``.
     """
     n = labels.shape[0]
-    last = np.full(n, -1, dtype=np.int64)  # a group's document, -2 once it has two
+    last = np.full(count, -1, dtype=np.int64)  # a group's document, -2 once it has two
+    longest = 0
     for d in range(bptr.shape[0] - 1):
+        longest = max(longest, bptr[d + 1] - bptr[d])
         for x in range(bptr[d], bptr[d + 1]):
-            g = labels[x]
-            if size[g] >= 2 and last[g] != d:
+            g = groups[labels[x]]
+            if g >= 0 and last[g] != d:
                 last[g] = d if last[g] == -1 else -2
-    own = np.zeros(n + 1, dtype=np.int64)  # prefix counts of substantial blocks: own, any
-    text = np.zeros(n + 1, dtype=np.int64)
-    for x in range(n):
-        big = words[x] >= anchor_words
-        own[x + 1] = own[x] + (1 if big and last[labels[x]] != -2 else 0)
-        text[x + 1] = text[x] + (1 if big else 0)
+    own = np.zeros(longest + 1, dtype=np.int64)  # one document's prefix counts of substantial blocks: own, any
+    text = np.zeros(longest + 1, dtype=np.int64)
     out = np.zeros(n, dtype=np.int8)
     for d in range(bptr.shape[0] - 1):
         a = bptr[d]
         b = bptr[d + 1]
         for x in range(a, b):
-            lo = max(a, x - window)
-            hi = min(b, x + window + 1)
+            big = words[x] >= anchor_words
+            g = groups[labels[x]]
+            own[x - a + 1] = own[x - a] + (1 if big and (g < 0 or last[g] != -2) else 0)
+            text[x - a + 1] = text[x - a] + (1 if big else 0)
+        for x in range(a, b):
+            lo = max(a, x - window) - a
+            hi = min(b, x + window + 1) - a
+            i = x - a
             bits = 0
-            if own[hi] - own[x + 1] + own[x] - own[lo] > 0:
+            if own[hi] - own[i + 1] + own[i] - own[lo] > 0:
                 bits |= NEAR
-            if own[hi] - own[x + 1] > 0:
+            if own[hi] - own[i + 1] > 0:
                 bits |= ABOVE
-            if text[hi] - text[x + 1] > 0:
+            if text[hi] - text[i + 1] > 0:
                 bits |= TEXT
-            if own[x] == own[a]:
+            if own[i] == 0:
                 bits |= LEAD
             out[x] = bits
     return out
@@ -146,13 +237,16 @@ def _rank(bits):
 
 
 @njit(cache=True)
-def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_words, protect_words, enabled):
+def decide(bptr, bdoc, labels, groups, count, words, nshingles, anchor, mode, min_docs, min_words,
+           protect_words, enabled):
     """Kind and source of every block.
 
     Parameters
     ----------
     bptr : int64 (n_docs + 1,), blocks per document; bdoc : int64 (n,).
     labels : int64 (n,), group label (first block of the group).
+    groups, count : from ``dense_groups``: the tallies are per group of two
+        blocks or more, not per block.
     words, nshingles : int64 (n,).
     anchor : int8 (n,), bits from ``anchored``.
     mode : ``KEEP_FIRST`` or ``REMOVE_ALL`` (remove every unprotected copy of
@@ -171,24 +265,36 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
         points to the next copy.
     """
     n = labels.shape[0]
-    size, ndocs = group_stats(labels, bdoc)
-    keeper = np.full(n, -1, dtype=np.int64)
-    second = np.full(n, -1, dtype=np.int64)
+    size = np.zeros(count, dtype=np.int64)
+    ndocs = np.zeros(count, dtype=np.int64)
+    last = np.full(count, -1, dtype=np.int64)
     for x in range(n):
-        g = labels[x]
-        if size[g] < 2:
+        g = groups[labels[x]]
+        if g < 0:
+            continue
+        size[g] += 1
+        if last[g] != bdoc[x]:
+            ndocs[g] += 1
+            last[g] = bdoc[x]
+    keeper = np.full(count, -1, dtype=np.int64)
+    second = np.full(count, -1, dtype=np.int64)
+    for x in range(n):
+        g = groups[labels[x]]
+        if g < 0:
             continue
         k = keeper[g]
         if k < 0:
             keeper[g] = x
         elif _rank(anchor[x]) > _rank(anchor[k]) and words[x] < protect_words:
             keeper[g] = x
-    n_anchored = np.zeros(n, dtype=np.int64)
-    lead_docs = np.zeros(n, dtype=np.int64)  # documents where a short copy is anchored above the own text
-    last = np.full(n, -1, dtype=np.int64)
+    n_anchored = np.zeros(count, dtype=np.int64)
+    lead_docs = np.zeros(count, dtype=np.int64)  # documents where a short copy is anchored above the own text
+    last[:] = -1
     for x in range(n):
-        g = labels[x]
-        if size[g] >= 2 and x != keeper[g] and second[g] < 0:
+        g = groups[labels[x]]
+        if g < 0:
+            continue
+        if x != keeper[g] and second[g] < 0:
             second[g] = x
         if anchor[x] & NEAR and words[x] < protect_words:
             n_anchored[g] += 1
@@ -197,17 +303,18 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
                 last[g] = bdoc[x]
     shared = np.zeros(n, dtype=np.bool_)
     for x in range(n):
-        shared[x] = ndocs[labels[x]] >= 2
+        g = groups[labels[x]]
+        shared[x] = g >= 0 and ndocs[g] >= 2
     in_run = _in_run(bptr, nshingles, shared)
     # A group's lone short copies (not in a run): how many, how many just above the top of their
     # document's own text, and in how many documents (the layout rule of the module doc).
-    alone = np.zeros(n, dtype=np.int64)
-    alone_anchored = np.zeros(n, dtype=np.int64)
-    alone_docs = np.zeros(n, dtype=np.int64)
+    alone = np.zeros(count, dtype=np.int64)
+    alone_anchored = np.zeros(count, dtype=np.int64)
+    alone_docs = np.zeros(count, dtype=np.int64)
     last[:] = -1
     for x in range(n):
-        g = labels[x]
-        if in_run[x] or words[x] >= min_words:
+        g = groups[labels[x]]
+        if g < 0 or in_run[x] or words[x] >= min_words:
             continue
         alone[g] += 1
         if (anchor[x] & (ABOVE | LEAD)) == (ABOVE | LEAD):
@@ -218,8 +325,8 @@ def decide(bptr, bdoc, labels, words, nshingles, anchor, mode, min_docs, min_wor
     kind = np.zeros(n, dtype=np.int8)
     source = np.full(n, -1, dtype=np.int64)
     for x in range(n):
-        g = labels[x]
-        if size[g] < 2 or nshingles[x] == 0:
+        g = groups[labels[x]]
+        if g < 0 or nshingles[x] == 0:
             continue
         k = keeper[g]
         boiler = ndocs[g] >= min_docs

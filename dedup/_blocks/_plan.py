@@ -51,6 +51,8 @@ from ._records import (
 
 #: Normalized bytes of blocks shingled per kernel call (scratch is 8 bytes per byte).
 BATCH_BYTES = 1 << 24
+#: Removed blocks checked against their source per step of ``plan`` (arrays of a step: tens of MB).
+STEP = 1 << 21
 
 #: ``mode=`` option -> (decision kernel mode, whether the text is edited).
 MODES = {
@@ -203,8 +205,8 @@ def plan(ids, a: dict, cfg: CollapseConfig, budget) -> Plan:
     bptr = np.zeros(a["counts"].shape[0] + 1, dtype=np.int64)
     np.cumsum(a["counts"], out=bptr[1:])
     n = int(bptr[-1])
-    if n >= 2**32:
-        raise ValueError(f"at most 2**32 - 1 blocks per call, got {n}; collapse the corpus in parts")
+    if n >= 2**31:  # ``_decide.dense_groups`` counts in int32
+        raise ValueError(f"at most 2**31 - 1 blocks per call, got {n}; collapse the corpus in parts")
     nsh = np.asarray(a["nshingles"])
     # Blocks compare by shingle set: equal digest and shingle count make an exact group, and a block without
     # letters or digits (no shingles) is never grouped.
@@ -217,27 +219,35 @@ def plan(ids, a: dict, cfg: CollapseConfig, budget) -> Plan:
     words = np.asarray(a["words"])
     pairs = _near_pairs(a["keys"], members, csr, cfg, budget, words[fuzzy],
                         np.searchsorted(bptr, fuzzy, side="right") - 1)
-    labels = _pipeline.components(n, Pairs(fuzzy[pairs.i], fuzzy[pairs.j], pairs.score), rep)
+    labels = _block_decide.group_labels(rep, fuzzy[pairs.i], fuzzy[pairs.j])
     del pairs
+    groups, count = _block_decide.dense_groups(labels)
     bdoc = np.repeat(np.arange(bptr.shape[0] - 1, dtype=np.int64), np.diff(bptr))
-    size, _ = _block_decide.group_stats(labels, bdoc)
-    anchor = _block_decide.anchored(bptr, labels, size, words, cfg.window, cfg.anchor_words)
-    del size
+    anchor = _block_decide.anchored(bptr, labels, groups, count, words, cfg.window, cfg.anchor_words)
     enabled = np.array([False] + [k in cfg.remove for k in REMOVABLE] + [True])
-    kind, source = _block_decide.decide(bptr, bdoc, labels, words, nsh, anchor, MODES[cfg.mode][0],
+    kind, source = _block_decide.decide(bptr, bdoc, labels, groups, count, words, nsh, anchor, MODES[cfg.mode][0],
                                         cfg.min_docs, cfg.min_words, cfg.protect_words, enabled)
-    del anchor
+    del anchor, groups
     has = np.flatnonzero(source >= 0)
-    src = source[has]
-    ok = _block_decide.copies(_similarity(rep, fuzzy, csr, has, src, cfg.lsh_threshold), words[has], words[src],
-                              bdoc[has], bdoc[src], cfg.threshold, cfg.long_at, cfg.long_words)
-    del bdoc
+    ok = np.empty(has.shape[0], dtype=np.bool_)
+    for lo in range(0, has.shape[0], STEP):  # a slice at a time: five arrays of every removal would be 0.5 GB at 1M
+        x = has[lo : lo + STEP]
+        s = source[x]
+        ok[lo : lo + STEP] = _block_decide.copies(_similarity(rep, fuzzy, csr, x, s, cfg.lsh_threshold), words[x],
+                                                  words[s], bdoc[x], bdoc[s], cfg.threshold, cfg.long_at,
+                                                  cfg.long_words)
+    del bdoc, has
     if not ok.all():
         _block_decide.demote(bptr, nsh, kind, source, ok)
+    del ok
     removed = np.flatnonzero(kind != _block_decide.KEPT)
-    src = source[removed]
     sim = np.zeros(removed.shape[0], dtype=np.float64)
-    sim[src >= 0] = _similarity(rep, fuzzy, csr, removed[src >= 0], src[src >= 0])
+    for lo in range(0, removed.shape[0], STEP):
+        x = removed[lo : lo + STEP]
+        s = source[x]
+        x, s, at = x[s >= 0], s[s >= 0], lo + np.flatnonzero(s >= 0)
+        sim[at] = _similarity(rep, fuzzy, csr, x, s)
+    del rep
     budget.unmap()
     return Plan(ids, bptr, a["starts"], a["ends"], labels, kind, source, removed, sim)
 
@@ -274,14 +284,16 @@ def _similarity(rep, fuzzy, csr, i, j, threshold: float = 0.0) -> np.ndarray:
 
     Two blocks of one group with different digests are joined by near
     copies, so the first block of each of their digests kept its shingles.
+    Pairs are scored ``STEP`` at a time.
     """
     out = np.ones(i.shape[0], dtype=np.float64)
-    ri, rj = rep[i], rep[j]
-    other = np.flatnonzero(ri != rj)
-    if other.shape[0]:
-        a = np.searchsorted(fuzzy, ri[other])
-        b = np.searchsorted(fuzzy, rj[other])
-        out[other] = _pipeline.scores(csr, csr, a, b, threshold)
+    for lo in range(0, i.shape[0], STEP):
+        ri, rj = rep[i[lo : lo + STEP]], rep[j[lo : lo + STEP]]
+        other = np.flatnonzero(ri != rj)
+        if other.shape[0]:
+            a = np.searchsorted(fuzzy, ri[other])
+            b = np.searchsorted(fuzzy, rj[other])
+            out[lo + other] = _pipeline.scores(csr, csr, a, b, threshold)
     return out
 
 
