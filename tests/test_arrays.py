@@ -137,3 +137,60 @@ def test_take_rows_is_the_rows_in_the_order_given(rows, data):
     assert ptr.tolist() == np.concatenate([[0], np.cumsum([len(r) for r in want])]).astype(int).tolist()
     assert vals.tolist() == [v for r in want for v in r]
     assert vals.dtype == np.uint64
+
+
+def _bucket_runs_of(keys, members):
+    """Runs of equal keys per band of ``members`` (columns of ``keys``), as lists of members in run order."""
+    from dedup._sketch import _lsh
+
+    order, sk = _lsh.sort_bands(keys, members)
+    runs, cols = _lsh.bucket_runs(order, sk)
+    return runs, cols
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), bands=st.integers(1, 4), n=st.integers(0, 30))
+def test_runs_of_subset_equal_bucketing_the_subset(data, bands, n):
+    """The runs of the kept columns, taken from the runs of all, are those a sort of the kept columns alone
+    gives: the same runs in the same order, each with the same members in the same order."""
+    keys = np.array(data.draw(st.lists(st.lists(st.integers(0, 3), min_size=n, max_size=n), min_size=bands,
+                                       max_size=bands)), dtype=np.uint64).reshape(bands, n) * np.uint64(2**61)
+    members = np.array(sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=n))) if n else [], dtype=np.int64)
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=members.shape[0], max_size=members.shape[0])),
+                    dtype=np.bool_)
+    if members.shape[0] < 2:
+        return
+    runs, cols = _bucket_runs_of(keys, members)
+    got_r, got_c = _arrays.runs_of_subset(runs, cols, keep)
+    want_r, want_c = _bucket_runs_of(keys, members[keep]) if keep.sum() >= 2 else (np.zeros(0, np.int64),) * 2
+    sub = members[keep]
+
+    def listed(r, c):
+        return [sub[c[a:b]].tolist() for a, b in r.reshape(-1, 2).tolist()]
+
+    assert listed(got_r, got_c) == listed(want_r, want_c)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), span=st.integers(1, 40))
+def test_subset_runs_of_a_mapped_cols_a_span_at_a_time(tmp_path_factory, seed, span):
+    """``_pipeline.subset_runs`` on memory-mapped buckets, a span of runs at a time, gives what the kernel
+    gives on the same arrays in RAM."""
+    from dedup._indexing import _pipeline
+
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 6, size=(3, 60)).astype(np.uint64) * np.uint64(2**60)
+    members = np.sort(rng.choice(60, size=40, replace=False)).astype(np.int64)
+    keep = rng.random(40) < 0.6
+    runs, cols = _bucket_runs_of(keys, members)
+    path = tmp_path_factory.mktemp("cols") / "cols.npy"
+    np.save(path, cols)
+    mapped = np.load(path, mmap_mode="r")
+    old = _pipeline.MAPPED_SPAN
+    _pipeline.MAPPED_SPAN = span
+    try:
+        got = _pipeline.subset_runs(runs, mapped, keep)
+    finally:
+        _pipeline.MAPPED_SPAN = old
+    want = _arrays.runs_of_subset(runs, cols, keep)
+    assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()

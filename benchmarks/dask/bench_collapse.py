@@ -115,6 +115,7 @@ def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str |
     t = time.perf_counter()
     out, info = dedup.dask.collapse(dd.read_parquet(folder), memory=memory, return_info=True)
     planned = time.perf_counter() - t
+    client_mb = {"planned": _peak_mb()}  # the client's peak so far, after each step
     spilled_in_plan = sum(client.run(_disk_written).values())
     if write:  # each worker writes its partitions' two frames: nothing of the corpus comes back to the client
         dask.compute(out.docs.to_parquet(folder.parent / "out-docs", compute=False),
@@ -125,6 +126,7 @@ def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str |
         digest = _digest(_in_order([pair(d, r) for d, r in zip(out.docs.to_delayed(), out.removals.to_delayed())]),
                          info["times"])
     wall = time.perf_counter() - t
+    client_mb["cut"] = _peak_mb()
     workers_mb = client.run(_worker_peak_mb)
     stop.set()
     probes = sorted(client.run(_read_probe).values(), key=lambda d: d["peak_rss"])
@@ -138,6 +140,7 @@ def run_dask(folder: Path, workers: int, memory_limit: str | None, memory: str |
                 worker_peak_managed_mb=sorted(d["peak_managed"] / 2**20 for d in probes), worker_disk_written_plan=spilled_in_plan,
                 worker_start_mb=sorted(d["start_rss"] / 2**20 for d in probes), slices_bytes=info["slices"],
                 peak_mb=_peak_mb() + sum(workers_mb.values()), client_peak_mb=_peak_mb(),
+                client_peak_mb_after=dict(client_mb, closed=_peak_mb()),
                 client_peak_anon_mb=peaks.get("RssAnon"), client_peak_file_mb=peaks.get("RssFile"),
                 worker_peak_mb=sorted(workers_mb.values()), written=write,
                 digest=digest)

@@ -258,25 +258,27 @@ def _near_pairs(keys, members, csr, cfg, budget, words, docs) -> Pairs:
     ``words`` and ``docs``: of every row. Pairs at ``threshold`` (the
     components are exact), then, when ``long_threshold`` is lower, the pairs
     among long rows at it that are ``_decide.copies`` (in different
-    documents); in a bucket of more than ``_pipeline.BIG_BUCKET`` long rows
+    documents), from the same buckets (``_pipeline.subset_runs``: the
+    buckets the long rows alone would make, without sorting the bands
+    again); in a bucket of more than ``_pipeline.BIG_BUCKET`` long rows
     that second step may miss a pair whose rows a pair of one document
     already joined.
     """
+    if members.shape[0] < 2:
+        return _pipeline.no_pairs()
     rep = np.arange(csr[0].shape[0] - 1, dtype=np.int64)
-    out = _link(keys, members, csr, budget, rep, cfg.threshold)
+    b = bucket_on_disk(keys, members, budget) if budget.spilled else _pipeline.bucket(keys, members)
+    runs, cols = _lsh.bucket_runs(b.order, b.sorted_keys)
+    del b
+    out = _pipeline.link(runs, cols, members, csr, rep, cfg.threshold)
     if cfg.long_at >= cfg.threshold:
         return out
-    long = _link(keys, members[words[members] >= cfg.long_words], csr, budget, rep, cfg.long_at, "long-")
+    keep = words[members] >= cfg.long_words
+    runs, cols = _pipeline.subset_runs(runs, cols, keep)
+    long = _pipeline.link(runs, cols, members[keep], csr, rep, cfg.long_at)
     ok = _block_decide.copies(long.score, words[long.i], words[long.j], docs[long.i], docs[long.j], cfg.threshold,
                               cfg.long_at, cfg.long_words) & (long.score < cfg.threshold)
     return _pipeline.with_edges(out, long.i[ok], long.j[ok], long.score[ok])
-
-
-def _link(keys, members, csr, budget, rep, threshold, name="") -> Pairs:
-    if members.shape[0] < 2:
-        return _pipeline.no_pairs()
-    b = bucket_on_disk(keys, members, budget, name) if budget.spilled else _pipeline.bucket(keys, members)
-    return _pipeline.link(*_lsh.bucket_runs(b.order, b.sorted_keys), members, csr, rep, threshold)
 
 
 def _similarity(rep, fuzzy, csr, i, j, threshold: float = 0.0) -> np.ndarray:

@@ -11,7 +11,8 @@ Each exists once here so that a fix reaches every caller:
   uint64 ``i << 32 | j``, so pairs sort and deduplicate as plain numbers;
 * ``band_runs``/``run_pairs``: runs of equal keys, and every pair of members
   inside a run (the LSH bucket -> candidate pairs step, local and on Dask
-  alike);
+  alike); ``runs_of_subset``: the runs of some of the columns, from those
+  of all;
 * ``group_by_label``: members of each label, in input order.
 """
 
@@ -179,6 +180,48 @@ def band_runs(sorted_keys, shift):
     for b in prange(bands):
         _runs_of(sorted_keys[b], shift, np.int64(b) * n, runs, 2 * start[b], np.bool_(True))
     return runs
+
+
+@njit(cache=True, nogil=True)
+def runs_of_subset(runs, cols, keep):
+    """The runs of ``band_runs`` (with ``cols``, the column at each place) of the columns ``keep`` alone.
+
+    ``keep`` is bool per column. Returns ``(runs, cols)`` as bucketing only
+    the kept columns would give them, in the same order, run for run:
+    each run's kept columns (at least two), numbered among the kept ones
+    (``cumsum(keep) - 1``); the places are those of the new ``cols``, which
+    holds only the runs' columns. Equal keys of the kept columns are the
+    kept columns of a run of all the columns, so no sort is done again.
+    """
+    rank = np.cumsum(keep.astype(np.int64)) - 1
+    r = runs.shape[0] // 2
+    total = 0
+    nruns = 0
+    for k in range(r):
+        c = 0
+        for x in range(runs[2 * k], runs[2 * k + 1]):
+            if keep[cols[x]]:
+                c += 1
+        if c >= 2:
+            total += c
+            nruns += 1
+    out_runs = np.empty(2 * nruns, dtype=np.int64)
+    out_cols = np.empty(total, dtype=np.int64)
+    o = 0
+    q = 0
+    for k in range(r):
+        a = o
+        for x in range(runs[2 * k], runs[2 * k + 1]):
+            if keep[cols[x]]:
+                out_cols[o] = rank[cols[x]]
+                o += 1
+        if o - a >= 2:
+            out_runs[2 * q] = a
+            out_runs[2 * q + 1] = o
+            q += 1
+        else:
+            o = a
+    return out_runs, out_cols
 
 
 @njit(cache=True)

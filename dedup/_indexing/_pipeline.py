@@ -311,6 +311,24 @@ def _candidates(runs, cols, members):
     return _arrays.unique_pairs(np.concatenate(parts_i), np.concatenate(parts_j))
 
 
+def subset_runs(runs, cols, keep):
+    """``_arrays.runs_of_subset`` (the buckets of the columns ``keep`` alone, from those of all); a mapped
+    ``cols`` a span of runs at a time, its pages unmapped after each, as ``_candidates`` reads it."""
+    if not _spill.is_mapped(cols) or cols.shape[0] <= MAPPED_SPAN:
+        return _arrays.runs_of_subset(runs, cols, keep)
+    runs = runs.reshape(-1, 2)
+    cut = np.searchsorted(runs[:, 0], np.arange(0, cols.shape[0] + MAPPED_SPAN, MAPPED_SPAN))
+    parts_r, parts_c, at = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], 0
+    for a, b in zip(cut[:-1].tolist(), cut[1:].tolist()):
+        if b > a:
+            r, c = _arrays.runs_of_subset(runs[a:b].ravel(), cols, keep)
+            parts_r.append(r + at)
+            parts_c.append(c)
+            at += c.shape[0]
+        _spill.advise(cols, "done")
+    return np.concatenate(parts_r), np.concatenate(parts_c)
+
+
 def rows_of_runs(csr, runs, cols, members):
     """The CSR and the row of each column for ``connect_runs``: ``csr`` as it is, or its rows
     that the runs use, read into RAM when it is memory-mapped."""
