@@ -26,7 +26,7 @@ lines. A popular title is on its own page and in the sidebar of about 30
 others, so the headline a page must keep is also a line of many documents.
 A title is 3-7 words, the last its page's own (a name), so no two pages
 share one, as on the web: Zipf words alone made 0.2 % of titles at 100k
-pages and 0.8 % at 1M the same as another site's, lines that are repeated.
+pages and 0.8 % at 1M the same as another page's, lines that are repeated.
 Body paragraphs are unique to their page, or syndicated: one story copied
 into 2 to 50 pages of any site, later copies edited with probability
 ``edit`` (2 to 2 + words/25 edits: a word replaced, dropped or inserted, a
