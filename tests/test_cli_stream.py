@@ -308,12 +308,12 @@ def test_a_collapse_killed_mid_run_leaves_no_output_and_the_next_run_removes_its
     src.write_text(rows)
     work = tmp_path / "work"
     slow = ("import sys, time, dedup.cli._blocks as b\n"
-            "real = b.InOrder.__getitem__\n"
+            "real = b.InOrder.edits\n"
             "def slow(self, i):\n"
-            "    if i == 1500:\n"
-            "        print('cutting', flush=True); time.sleep(60)\n"
-            "    return real(self, i)\n"
-            "b.InOrder.__getitem__ = slow\n"
+            "    got = real(self, i)\n"
+            "    print('cutting', flush=True); time.sleep(60)\n"
+            "    return got\n"
+            "b.InOrder.edits = slow\n"
             "from dedup.cli import main\n"
             "sys.exit(main(sys.argv[1:]))\n")
     p = subprocess.Popen([sys.executable, "-c", slow, "collapse", str(src), "-o", str(tmp_path / "out.jsonl"),
