@@ -35,6 +35,12 @@ from ._io._ui import UI
 __all__ = ["main", "TABLE"]
 
 
+#: Seconds a thread running Python holds the GIL while another waits for it (Python's default: 0.005). A stream
+#: is read (JSON parsed) on a thread while the main thread runs kernels that release the GIL; each kernel's
+#: return waits for the reader to let go, up to this long, dozens of times per chunk.
+SWITCH_INTERVAL = 0.0005
+
+
 def _parse(argv: list[str]):
     """``(args, parser, parser of every command by name)``; argparse's SystemExit (help, version, bad usage) escapes."""
     parser, subs = build_parser()
@@ -84,9 +90,12 @@ def _run(command, args, ui, subs) -> int:
         check_paths(args.outputs, inputs)  # no output may be an input: checked here, for every command
         # on a first run, a second process compiles the job's kernels meanwhile; on a small input they run interpreted
         first = ui.first_run(None if command.name == "warm" else command.name, inputs)
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         try:
             return command.run(args, ui)
         finally:
+            sys.setswitchinterval(switch)
             ui.first_run_over(first)
     except UsageError as e:
         subs[args.command].print_usage(sys.stderr)
