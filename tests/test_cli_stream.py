@@ -18,6 +18,8 @@ import re
 import tracemalloc
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dedup
 from dedup import cli
@@ -330,3 +332,30 @@ def test_a_collapse_killed_mid_run_leaves_no_output_and_the_next_run_removes_its
     assert code == 0 and (tmp_path / "out.jsonl").exists()
     assert not list(work.glob(_spill.PREFIX + "*")), "the killed run's work directory was removed"
     assert sorted(x.name for x in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "out.removals.jsonl", "work"]
+
+
+_ID = st.none() | st.text(max_size=4) | st.integers(-(2**70), 2**70)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_ID, max_size=5) | st.lists(st.text(max_size=4), max_size=5)
+                | st.lists(st.none(), max_size=5), max_size=5))
+def test_doc_ids_extend_is_append_one_by_one(batches):
+    """A batch of ids added at once (a stream's batch with nothing to check one by one) is stored as each id
+    added in turn: the same ids, the same arrays."""
+    from array import array
+
+    from dedup.cli._io._doc_ids import DocIds
+    from dedup.cli._io._sources import Source
+
+    every = [x for b in batches for x in b]
+    src = [Source(path="f.jsonl", name="f.jsonl", rel="f.jsonl", kind="jsonl")]
+    where = (array("i", [0] * len(every)), array("q", range(1, len(every) + 1)))
+    one, many = DocIds(src, *where), DocIds(src, *where)
+    for x in every:
+        one.append(x)
+    for b in batches:
+        many.extend(tuple(b))
+    assert list(many) == list(one) and len(many) == len(every)
+    assert (many.blob, many.offsets, many.ints, many.big, many.kinds, many.ref, many.first_kind) == \
+        (one.blob, one.offsets, one.ints, one.big, one.kinds, one.ref, one.first_kind)
