@@ -30,7 +30,7 @@ from typing import Protocol
 
 from ._decode import BOMS, Undecodable, csv_codec, decode_text
 from ._errors import InputError
-from ._sources import CompressedError, Source, decompressed, fail, require_pyarrow, stat_of
+from ._sources import READ_BUFFER, CompressedError, Source, decompressed, fail, require_pyarrow, stat_of
 
 class Sink(Protocol):
     """Where a reader puts documents: an in-memory ``_read.Corpus`` or a streamed ``_stream.Stream``."""
@@ -223,7 +223,7 @@ _json_decode = json.JSONDecoder().decode  # json.loads of a str, without its che
 
 
 def read_jsonl(r, s: int, src: Source):
-    raw = open(src.path, "rb")
+    raw = open(src.path, "rb", buffering=READ_BUFFER)
     f = decompressed(raw, src)
     lineno, done = 0, 0
     try:
