@@ -275,6 +275,43 @@ def test_collapse_within_a_tiny_budget_writes_what_it_writes_in_ram(tmp_path, ca
     assert not any(work.iterdir()), "the work directory is removed"
 
 
+def test_collapse_writes_each_record_as_json_dumps_with_its_new_text_whatever_its_shape(tmp_path, capsys):
+    """Records with a new text are written as ``json.dumps`` of the record with it, spliced by the kernel or (a
+    record not as ``json.dumps`` writes one: other spacing, a BOM, CRLF, an escaped key, a float) parsed; a
+    record left as it was is copied byte for byte, its line end included; blank lines are not records."""
+    texts = ["Menu: Home | News | Sport | Weather\n" + f"Story {k}: " + " ".join(f"w{k}x{j}" for j in range(12))
+             + "\nread more\nCopyright 2024 Example Media Group, all rights reserved." for k in range(8)]
+    texts.append("A page of its own, \u00e9t\u00e9, nothing shared\twith anyone")
+    shapes = [
+        lambda r: json.dumps(r, ensure_ascii=False),
+        lambda r: json.dumps(r, separators=(",", ":")),
+        lambda r: json.dumps(r, ensure_ascii=True),
+        lambda r: json.dumps({**r, "score": 0.5, "tags": ["a", {"b": None}], "n": -3}, ensure_ascii=False),
+        lambda r: json.dumps(r, ensure_ascii=False).replace('"id"', '"\\u0069d"'),
+        lambda r: json.dumps(r, ensure_ascii=False) + "\r",
+        lambda r: json.dumps({"text": r["text"], "id": r["id"], "ok": True}, ensure_ascii=False),
+        lambda r: " " + json.dumps(r, ensure_ascii=False),
+    ]
+    lines = [("\ufeff" if k == 0 else "") + shapes[k % len(shapes)]({"id": f"p{k}", "text": t})
+             for k, t in enumerate(texts)]
+    raw = "\n".join(lines[:4]) + "\n\n" + "\n".join(lines[4:])  # a blank line; no newline at the end
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(raw.encode("utf-8"))
+    code, _, err = _call(["collapse", src, "-o", tmp_path / "out.jsonl", "-q"], capsys)
+    assert code == 0 and err == ""
+    new = [d.text for d in dedup.collapse([(f"p{k}", t) for k, t in enumerate(texts)])]
+    want = []
+    for k, (line, t) in enumerate(zip(lines, texts)):
+        if new[k] == t:
+            want.append(line.encode("utf-8") + b"\n")
+        else:
+            rec = json.loads(line.removeprefix("\ufeff"))
+            rec["text"] = new[k]
+            want.append(json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
+    assert sum(n != t for n, t in zip(new, texts)) >= 7, "the shared lines are removed"
+    assert (tmp_path / "out.jsonl").read_bytes() == b"".join(want)
+
+
 def test_a_full_disk_while_collapse_spills_is_one_message_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     from dedup._blocks import _collapse
 
