@@ -18,6 +18,8 @@ import re
 import tracemalloc
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dedup
 from dedup import cli
@@ -273,6 +275,43 @@ def test_collapse_within_a_tiny_budget_writes_what_it_writes_in_ram(tmp_path, ca
     assert not any(work.iterdir()), "the work directory is removed"
 
 
+def test_collapse_writes_each_record_as_json_dumps_with_its_new_text_whatever_its_shape(tmp_path, capsys):
+    """Records with a new text are written as ``json.dumps`` of the record with it, spliced by the kernel or (a
+    record not as ``json.dumps`` writes one: other spacing, a BOM, CRLF, an escaped key, a float) parsed; a
+    record left as it was is copied byte for byte, its line end included; blank lines are not records."""
+    texts = ["Menu: Home | News | Sport | Weather\n" + f"Story {k}: " + " ".join(f"w{k}x{j}" for j in range(12))
+             + "\nread more\nCopyright 2024 Example Media Group, all rights reserved." for k in range(8)]
+    texts.append("A page of its own, \u00e9t\u00e9, nothing shared\twith anyone")
+    shapes = [
+        lambda r: json.dumps(r, ensure_ascii=False),
+        lambda r: json.dumps(r, separators=(",", ":")),
+        lambda r: json.dumps(r, ensure_ascii=True),
+        lambda r: json.dumps({**r, "score": 0.5, "tags": ["a", {"b": None}], "n": -3}, ensure_ascii=False),
+        lambda r: json.dumps(r, ensure_ascii=False).replace('"id"', '"\\u0069d"'),
+        lambda r: json.dumps(r, ensure_ascii=False) + "\r",
+        lambda r: json.dumps({"text": r["text"], "id": r["id"], "ok": True}, ensure_ascii=False),
+        lambda r: " " + json.dumps(r, ensure_ascii=False),
+    ]
+    lines = [("\ufeff" if k == 0 else "") + shapes[k % len(shapes)]({"id": f"p{k}", "text": t})
+             for k, t in enumerate(texts)]
+    raw = "\n".join(lines[:4]) + "\n\n" + "\n".join(lines[4:])  # a blank line; no newline at the end
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(raw.encode("utf-8"))
+    code, _, err = _call(["collapse", src, "-o", tmp_path / "out.jsonl", "-q"], capsys)
+    assert code == 0 and err == ""
+    new = [d.text for d in dedup.collapse([(f"p{k}", t) for k, t in enumerate(texts)])]
+    want = []
+    for k, (line, t) in enumerate(zip(lines, texts)):
+        if new[k] == t:
+            want.append(line.encode("utf-8") + b"\n")
+        else:
+            rec = json.loads(line.removeprefix("\ufeff"))
+            rec["text"] = new[k]
+            want.append(json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
+    assert sum(n != t for n, t in zip(new, texts)) >= 7, "the shared lines are removed"
+    assert (tmp_path / "out.jsonl").read_bytes() == b"".join(want)
+
+
 def test_a_full_disk_while_collapse_spills_is_one_message_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     from dedup._blocks import _collapse
 
@@ -308,12 +347,12 @@ def test_a_collapse_killed_mid_run_leaves_no_output_and_the_next_run_removes_its
     src.write_text(rows)
     work = tmp_path / "work"
     slow = ("import sys, time, dedup.cli._blocks as b\n"
-            "real = b.InOrder.__getitem__\n"
+            "real = b.InOrder.edits\n"
             "def slow(self, i):\n"
-            "    if i == 1500:\n"
-            "        print('cutting', flush=True); time.sleep(60)\n"
-            "    return real(self, i)\n"
-            "b.InOrder.__getitem__ = slow\n"
+            "    got = real(self, i)\n"
+            "    print('cutting', flush=True); time.sleep(60)\n"
+            "    return got\n"
+            "b.InOrder.edits = slow\n"
             "from dedup.cli import main\n"
             "sys.exit(main(sys.argv[1:]))\n")
     p = subprocess.Popen([sys.executable, "-c", slow, "collapse", str(src), "-o", str(tmp_path / "out.jsonl"),
@@ -330,3 +369,30 @@ def test_a_collapse_killed_mid_run_leaves_no_output_and_the_next_run_removes_its
     assert code == 0 and (tmp_path / "out.jsonl").exists()
     assert not list(work.glob(_spill.PREFIX + "*")), "the killed run's work directory was removed"
     assert sorted(x.name for x in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "out.removals.jsonl", "work"]
+
+
+_ID = st.none() | st.text(max_size=4) | st.integers(-(2**70), 2**70)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_ID, max_size=5) | st.lists(st.text(max_size=4), max_size=5)
+                | st.lists(st.none(), max_size=5), max_size=5))
+def test_doc_ids_extend_is_append_one_by_one(batches):
+    """A batch of ids added at once (a stream's batch with nothing to check one by one) is stored as each id
+    added in turn: the same ids, the same arrays."""
+    from array import array
+
+    from dedup.cli._io._doc_ids import DocIds
+    from dedup.cli._io._sources import Source
+
+    every = [x for b in batches for x in b]
+    src = [Source(path="f.jsonl", name="f.jsonl", rel="f.jsonl", kind="jsonl")]
+    where = (array("i", [0] * len(every)), array("q", range(1, len(every) + 1)))
+    one, many = DocIds(src, *where), DocIds(src, *where)
+    for x in every:
+        one.append(x)
+    for b in batches:
+        many.extend(tuple(b))
+    assert list(many) == list(one) and len(many) == len(every)
+    assert (many.blob, many.offsets, many.ints, many.big, many.kinds, many.ref, many.first_kind) == \
+        (one.blob, one.offsets, one.ints, one.big, one.kinds, one.ref, one.first_kind)

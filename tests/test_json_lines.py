@@ -105,3 +105,104 @@ def test_with_text_is_the_json_round_trip_or_declines(record, new):
     if got is not None:
         rec["text"] = new
         assert got == json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def _canonical(line: bytes, field: str = "text"):
+    key = np.frombuffer(json.dumps(field, ensure_ascii=False)[1:-1].encode("utf-8"), dtype=np.uint8)
+    b = np.frombuffer(line, dtype=np.uint8)
+    return _lines.canonical_span(b, 0, b.shape[0], key, np.empty((2, _lines._MAX_KEYS), dtype=np.int64))
+
+
+# What json.dumps writes byte for byte as it reads (no float, whose repr the kernel does not check).
+PLAIN_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.text(CHARS),
+                            lambda inner: st.lists(inner, max_size=3)
+                            | st.dictionaries(st.text(CHARS, max_size=4), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.text(CHARS, max_size=5), PLAIN_VALUES, max_size=4), st.text(CHARS, max_size=20),
+       st.text(CHARS, max_size=20), st.integers(0, 4))
+def test_canonical_span_finds_the_text_of_what_json_dumps_writes(rec, old, new, at):
+    """A record as ``json.dumps`` writes it: the span of its text's value is found, and the line with the new
+    text's JSON put there is ``json.dumps`` of the record with the new text."""
+    items = list(rec.items())
+    items.insert(min(at, len(items)), ("text", old))
+    rec = dict(kv for kv in items if kv[0] != "text" or kv[1] is old)
+    line = json.dumps(rec, ensure_ascii=False).encode("utf-8")
+    a, b = _canonical(line)
+    assert (a, b) != (-1, -1)
+    assert line[a:b] == json.dumps(old, ensure_ascii=False).encode("utf-8")
+    rec["text"] = new
+    assert line[:a] + json.dumps(new, ensure_ascii=False).encode("utf-8") + line[b:] == \
+        json.dumps(rec, ensure_ascii=False).encode("utf-8")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(records(), st.text(CHARS, max_size=20))
+def test_canonical_span_is_the_json_round_trip_or_declines(record, new):
+    """Any record (other spacing, escapes, floats, keys twice, no text): where a span is found, splicing is
+    ``json.dumps`` of the record read by ``json.loads`` with the new text; ``json.dumps``' own output is found."""
+    line, keys = record
+    raw = line.rstrip("\n").encode("utf-8")
+    a, b = _canonical(raw)
+    rec = json.loads(raw)
+    if json.dumps(rec, ensure_ascii=False).encode("utf-8") == raw and "text" in rec and isinstance(rec["text"], str) \
+            and not any(isinstance(v, float) for v in _leaves(rec)):
+        assert a >= 0, "json.dumps' own output is spliced"
+    if a >= 0:
+        rec["text"] = new
+        assert raw[:a] + json.dumps(new, ensure_ascii=False).encode("utf-8") + raw[b:] == \
+            json.dumps(rec, ensure_ascii=False).encode("utf-8")
+
+
+def _leaves(x):
+    if isinstance(x, dict):
+        for v in x.values():
+            yield from _leaves(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _leaves(v)
+    else:
+        yield x
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=12) | st.sampled_from([b'{"id": 1, "text": "a"}', b'{"text": "\\u00e9"}',
+                                                         b'{"text": -0}', b'{"text": "x"} ', b'{"text": 1e5}',
+                                                         b'{"id": [1, {"a": 2}], "text": "\\\\"}', b'{"text": "x"}}',
+                                                         b'{"text": "x", "id": 00}', b'{"text": "x", "t": tru}',
+                                                         b'{"text": "\\ud800"}', b'[{"text": "x"}]']), max_size=8))
+def test_canonical_span_of_arbitrary_bytes_is_safe(lines):
+    """Bytes that are not a record (or not one ``json.dumps`` writes) are declined, never misread."""
+    for raw in lines:
+        a, b = _canonical(raw)
+        if a < 0:
+            continue
+        rec = json.loads(raw)  # the text's own value is replaced, written as it may be
+        assert isinstance(rec["text"], str) and json.loads(raw[a:b]) == rec["text"]
+        rec["text"] = None
+        assert json.dumps(rec, ensure_ascii=False).encode("utf-8") == raw[:a] + b"null" + raw[b:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(records(), st.sampled_from([-2, -1, 0])), max_size=6), st.text(CHARS, max_size=10))
+def test_splice_lines_writes_each_line_or_leaves_it_to_the_caller(items, new):
+    lines = [(line.rstrip("\n").encode("utf-8"), s) for (line, _), s in items]
+    buf = b"".join(raw + b"\n" for raw, _ in lines)
+    ls = np.cumsum([0] + [len(raw) + 1 for raw, _ in lines])[:-1].astype(np.int64)
+    le = ls + np.array([len(raw) for raw, _ in lines], dtype=np.int64)
+    enc = json.dumps(new, ensure_ascii=False).encode("utf-8")
+    slot = np.array([s for _, s in lines], dtype=np.int64)
+    out, at, rest = _lines.splice_lines(np.frombuffer(buf, dtype=np.uint8), ls, le, slot,
+                                        np.frombuffer(enc, dtype=np.uint8), np.array([0, len(enc)]),
+                                        np.frombuffer(b"text", dtype=np.uint8))
+    for k, (raw, s) in enumerate(lines):
+        got = bytes(out[at[k] : at[k + 1]])
+        if s == -1:
+            assert got == raw + b"\n"
+        elif k in rest.tolist():
+            assert got == b"" and (s == -2 or _canonical(raw)[0] < 0)
+        else:
+            rec = json.loads(raw)
+            rec["text"] = new
+            assert s == 0 and got == json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n"

@@ -172,7 +172,8 @@ class _Written(NamedTuple):
     lines: object  # its removals, JSON Lines (bytes, or the uint8 array of ``_lines.removal_lines``)
     removals: int
     touched: int  # documents with a removal
-    json: tuple | None  # (data, offsets, slot per document): the JSON of the cleaned texts (``_lines.json_strings``)
+    slot: object  # int64 per document: -1 left as it was, -2 a new text without its JSON, else its JSON's row
+    json: tuple  # (data, offsets): the JSON of the cleaned texts (``_lines.json_strings``), rows of ``slot``
 
 
 def _written(d0, docs, originals, lines, by_position: bool) -> _Written:
@@ -185,28 +186,30 @@ def _written(d0, docs, originals, lines, by_position: bool) -> _Written:
     from . import _lines
 
     texts = [None if d.text is o else d.text for d, o in zip(docs, originals)]
-    data, enc = None, None
+    edited = [k for k, t in enumerate(texts) if t is not None]
+    slot = np.full(len(texts), -1, dtype=np.int64)
+    slot[edited] = -2
+    data, enc = None, (np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
     if by_position:
         rows = removal_rows(docs)
         n, touched = rows[1].shape[0], int(np.count_nonzero(rows[0]))
         data = _lines.removal_lines(originals, d0, rows, lines.json_of)
-        edited = [k for k, t in enumerate(texts) if t is not None]
         got = _lines.json_strings([texts[k] for k in edited]) if edited else None
         if got is not None:
-            slot = dict(zip(edited, range(len(edited))))
-            enc = (memoryview(got[0]), got[1], slot)
+            slot[edited] = np.arange(len(edited))
+            enc = got
     else:
         n, touched = sum(len(d.removed) for d in docs), sum(1 for d in docs if len(d.removed))
     if data is None:  # (a lone surrogate: UTF-8 cannot hold it, and encode says so)
         data = "".join(lines(d, o) for d, o in zip(docs, originals)).encode("utf-8")
-    return _Written(d0, texts, data, n, touched, enc)
+    return _Written(d0, texts, data, n, touched, slot, enc)
 
 
 class InOrder:
     """``texts[i]`` of documents 0, 1, 2, ... asked in order (``write_corpus``'s second pass): each document's
     cleaned text, from the ``_Written`` chunks as collapse cuts them, or None for a document that collapse
-    left as it was (its record is then copied byte for byte); ``json_text(i)`` its JSON (or None: not
-    made). ``on_chunk(chunk)`` is called once for each chunk, in order, when its first document is asked for
+    left as it was (its record is then copied byte for byte); ``edits(i)`` the JSON of a chunk's texts at
+    once. ``on_chunk(chunk)`` is called once for each chunk, in order, when its first document is asked for
     (``finish`` runs it for those never asked for)."""
 
     def __init__(self, chunks, on_chunk):
@@ -225,13 +228,13 @@ class InOrder:
             self._lo, self._hi = chunk.d0, chunk.d0 + len(chunk.texts)
         return self._chunk.texts[i - self._lo]
 
-    def json_text(self, i: int):
-        """The JSON of ``texts[i]`` (UTF-8, a memoryview), asked after ``texts[i]``; None if not made."""
-        enc = self._chunk.json
-        if enc is None or not self._lo <= i < self._hi:
-            return None
-        k = enc[2].get(i - self._lo)
-        return None if k is None else enc[0][enc[1][k] : enc[1][k + 1]]
+    def edits(self, i: int) -> tuple:
+        """``(lo, hi, slot, data, offsets)`` of the chunk holding document ``i`` (asked in order, as
+        ``texts[i]``): its documents ``lo:hi``, and the new texts' JSON, document ``lo + k``'s at
+        ``data[offsets[slot[k]] : offsets[slot[k] + 1]]`` (``_Written.slot``)."""
+        self[i]
+        c = self._chunk
+        return self._lo, self._hi, c.slot, *c.json
 
     def finish(self) -> None:
         for chunk in self._it:

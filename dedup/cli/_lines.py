@@ -280,10 +280,11 @@ def _json_strings(cps, ptr):
 
 def json_strings(texts):
     """``(data, offsets)``: ``json.dumps(texts[k], ensure_ascii=False)`` as UTF-8 is
-    ``data[offsets[k]:offsets[k+1]]`` (``data`` a uint8 array); None if a text holds a lone surrogate."""
+    ``data[offsets[k]:offsets[k+1]]`` (``data`` a uint8 array, ``offsets`` int64); None if a text holds a lone
+    surrogate."""
     cps, ptr = code_points(texts)
     out, at, ok = _json_strings(cps, ptr)
-    return (out, at.tolist()) if ok else None
+    return (out, at) if ok else None
 
 
 @njit(cache=True, inline="always")
@@ -400,3 +401,227 @@ def with_text(line: bytes, key: bytes, field: str, new) -> bytes | None:
     if len(parts) != 2:
         return None
     return b"".join((parts[0].encode("utf-8"), new, parts[1].encode("utf-8"), b"\n"))
+
+
+# ------------------------------------------------------------------ records spliced a chunk at a time
+#: Keys (at every depth) and nesting a record may have for ``canonical_span``; past them, the caller's own path.
+_MAX_KEYS = 256
+_MAX_DEPTH = 64
+#: Digits of an integer ``json.loads`` reads (``sys.get_int_max_str_digits``' default).
+_MAX_DIGITS = 4300
+
+
+@njit(cache=True, inline="always")
+def _plain_string_end(b, i, e):
+    """One past the closing quote of the JSON string opening at ``b[i]`` (before ``e``), or -1."""
+    i += 1
+    while i < e:
+        c = b[i]
+        if c == 92:
+            i += 2
+        elif c == 34:
+            return i + 1
+        elif c < 0x20:
+            return -1
+        else:
+            i += 1
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _canonical_string_end(b, i, e):
+    """One past the closing quote of the JSON string opening at ``b[i]`` if ``json.dumps(json.loads(s),
+    ensure_ascii=False)`` writes it byte for byte as it is (escapes only ``\\" \\\\ \\b \\f \\n \\r \\t`` and
+    ``\\u00xx`` for the other control characters), else -1."""
+    i += 1
+    while i < e:
+        c = b[i]
+        if c == 34:
+            return i + 1
+        if c < 0x20:
+            return -1
+        if c != 92:
+            i += 1
+            continue
+        if i + 1 >= e:
+            return -1
+        x = b[i + 1]
+        if x == 34 or x == 92 or x == 98 or x == 102 or x == 110 or x == 114 or x == 116:
+            i += 2
+            continue
+        if x != 117 or i + 5 >= e or b[i + 2] != 48 or b[i + 3] != 48:
+            return -1
+        h, lo = b[i + 4], b[i + 5]
+        if h != 48 and h != 49:
+            return -1
+        if 48 <= lo <= 57:
+            v = (h - 48) * 16 + lo - 48
+        elif 97 <= lo <= 102:
+            v = (h - 48) * 16 + lo - 87
+        else:
+            return -1
+        if v == 8 or v == 9 or v == 10 or v == 12 or v == 13:
+            return -1
+        i += 6
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _same(b, a0, a1, c0, c1):
+    if a1 - a0 != c1 - c0:
+        return False
+    for k in range(a1 - a0):
+        if b[a0 + k] != b[c0 + k]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def canonical_span(b, s, e, key, keys):
+    """``(start, end)`` of the value of the top-level key ``key`` (its JSON, without quotes) in the line
+    ``b[s:e]`` when that line is a JSON object exactly as ``json.dumps(json.loads(line), ensure_ascii=False)``
+    writes it, apart from that value (any JSON string); else ``(-1, -1)``. ``keys``: scratch, int64 (2,
+    ``_MAX_KEYS``). Declined: other spacing, a float, ``-0``, an escape ``json.dumps`` would not write, a key
+    twice in one object (``json.loads`` keeps the last), no such key, deeper than ``_MAX_DEPTH``."""
+    if s >= e or b[s] != 123:
+        return -1, -1
+    kind = np.zeros(_MAX_DEPTH, dtype=np.uint8)  # 0 object, 1 array
+    base = np.zeros(_MAX_DEPTH, dtype=np.int64)  # first of the object's keys in ``keys``
+    depth, nk, i, first = 0, 0, s + 1, True
+    va, vb = -1, -1
+    while True:
+        if i >= e:
+            return -1, -1
+        close = 125 if kind[depth] == 0 else 93
+        closed = False
+        if b[i] == close:
+            i += 1
+            closed = True
+        elif not first:
+            if b[i] != 44 or i + 1 >= e or b[i + 1] != 32:  # ", "
+                return -1, -1
+            i += 2
+        if closed:
+            if depth == 0:
+                return (va, vb) if i == e and va >= 0 else (-1, -1)
+            nk = base[depth]
+            depth -= 1
+            first = False
+            continue
+        first = False
+        is_key = False
+        if kind[depth] == 0:
+            if i >= e or b[i] != 34:
+                return -1, -1
+            ke = _canonical_string_end(b, i, e)
+            if ke < 0 or nk >= _MAX_KEYS:
+                return -1, -1
+            for q in range(base[depth], nk):
+                if _same(b, keys[0, q], keys[1, q], i, ke):
+                    return -1, -1
+            keys[0, nk], keys[1, nk] = i, ke
+            nk += 1
+            is_key = depth == 0 and ke - i - 2 == key.shape[0]
+            if is_key:
+                for q in range(key.shape[0]):
+                    if b[i + 1 + q] != key[q]:
+                        is_key = False
+                        break
+            i = ke
+            if i + 1 >= e or b[i] != 58 or b[i + 1] != 32:  # ": "
+                return -1, -1
+            i += 2
+            if i >= e:
+                return -1, -1
+        c = b[i]
+        if is_key:
+            if c != 34:
+                return -1, -1
+            va = i
+            i = _plain_string_end(b, i, e)
+            if i < 0:
+                return -1, -1
+            vb = i
+        elif c == 34:
+            i = _canonical_string_end(b, i, e)
+            if i < 0:
+                return -1, -1
+        elif c == 123 or c == 91:
+            if depth + 1 >= _MAX_DEPTH:
+                return -1, -1
+            depth += 1
+            kind[depth] = 0 if c == 123 else 1
+            base[depth] = nk
+            i += 1
+            first = True
+        elif c == 116:  # true
+            if i + 4 > e or b[i + 1] != 114 or b[i + 2] != 117 or b[i + 3] != 101:
+                return -1, -1
+            i += 4
+        elif c == 102:  # false
+            if i + 5 > e or b[i + 1] != 97 or b[i + 2] != 108 or b[i + 3] != 115 or b[i + 4] != 101:
+                return -1, -1
+            i += 5
+        elif c == 110:  # null
+            if i + 4 > e or b[i + 1] != 117 or b[i + 2] != 108 or b[i + 3] != 108:
+                return -1, -1
+            i += 4
+        elif c == 45 or 48 <= c <= 57:  # an integer as Python writes it
+            j = i + 1 if c == 45 else i
+            d = j
+            while j < e and 48 <= b[j] <= 57:
+                j += 1
+            if j == d or j - d > _MAX_DIGITS or (b[d] == 48 and (j - d > 1 or c == 45)):
+                return -1, -1
+            i = j
+        else:
+            return -1, -1
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _splice(buf, ls, le, slot, data, offsets, key):
+    n = ls.shape[0]
+    va = np.empty(n, dtype=np.int64)
+    vb = np.empty(n, dtype=np.int64)
+    size = np.empty(n, dtype=np.int64)
+    for k in prange(n):
+        va[k] = -1
+        if slot[k] == -1:
+            size[k] = le[k] - ls[k] + 1
+            continue
+        a, b = -1, -1
+        if slot[k] >= 0:
+            a, b = canonical_span(buf, ls[k], le[k], key, np.empty((2, _MAX_KEYS), dtype=np.int64))
+        if a < 0:
+            va[k] = -2  # the caller's own path
+            size[k] = 0
+        else:
+            va[k], vb[k] = a, b
+            size[k] = le[k] - ls[k] - (b - a) + offsets[slot[k] + 1] - offsets[slot[k]] + 1
+    at = np.zeros(n + 1, dtype=np.int64)
+    for k in range(n):
+        at[k + 1] = at[k] + size[k]
+    out = np.empty(at[n], dtype=np.uint8)
+    for k in prange(n):
+        o = at[k]
+        if va[k] == -1:
+            o = _put(buf, ls[k], le[k], out, o)
+        elif va[k] >= 0:
+            o = _put(buf, ls[k], va[k], out, o)
+            o = _put(data, offsets[slot[k]], offsets[slot[k] + 1], out, o)
+            o = _put(buf, vb[k], le[k], out, o)
+        else:
+            continue
+        out[o] = 10
+    return out, at, va
+
+
+def splice_lines(buf, ls, le, slot, data, offsets, key):
+    """JSON Lines ``buf[ls[k]:le[k]]`` (each without its newline) written again at once: line ``k`` as it is
+    (``slot[k] == -1``), or with the value of the top-level key ``key`` (its JSON, without quotes) replaced by
+    the JSON ``data[offsets[slot[k]] : offsets[slot[k] + 1]]``, each with a newline, where ``canonical_span``
+    says that is ``json.dumps`` of the record with that new value. Returns ``(out, at, rest)``: line ``k``'s
+    bytes are ``out[at[k]:at[k + 1]]``, and empty for the lines ``rest`` (ascending) the caller writes its
+    own way (``slot`` -2: no JSON; or a record not written as ``json.dumps`` writes one)."""
+    out, at, va = _splice(buf, ls, le, slot, data, offsets, key)
+    return out, at, np.flatnonzero(va == -2)

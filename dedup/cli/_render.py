@@ -221,7 +221,9 @@ class RemovalLines:
         self.json_of = functools.lru_cache(maxsize=1 << 16)(self._encode)
 
     def _encode(self, x) -> str:
-        return json.dumps(jsonable(self._id_of(x)), ensure_ascii=False)
+        v = self._id_of(x)
+        # A str as json.dumps(v, ensure_ascii=False) writes it, without its Python steps (a call per document).
+        return _encode_str(v) if type(v) is str else json.dumps(jsonable(v), ensure_ascii=False)
 
     def __call__(self, doc, original: str) -> str:
         """The lines of one ``CollapsedDoc`` (its removals), ``original`` its text before collapse."""

@@ -19,6 +19,7 @@ are equal are compared exactly, so a hash collision never refuses an id.
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections.abc import Sequence
 
@@ -76,6 +77,24 @@ class DocIds(Sequence):
             self.kinds.append(kind)
             self.ref.append(ref)
         self.n += 1
+
+    def extend(self, doc_ids) -> None:
+        """``append`` each of ``doc_ids``; a batch of str ids (or of ids made from their records) in one step
+        while the ids are all of that kind."""
+        if self.kinds is None and self.first_kind in (None, STR) and doc_ids and all(type(x) is str for x in doc_ids):
+            enc = [x.encode("utf-8", "surrogatepass") for x in doc_ids]
+            ends = itertools.accumulate(map(len, enc), initial=len(self.blob))
+            next(ends)  # (the end of the ids before, there already)
+            self.offsets.extend(ends)
+            self.blob += b"".join(enc)
+            self.first_kind = STR
+            self.n += len(enc)
+        elif self.kinds is None and self.first_kind in (None, MADE) and doc_ids and all(x is None for x in doc_ids):
+            self.first_kind = MADE
+            self.n += len(doc_ids)
+        else:
+            for x in doc_ids:
+                self.append(x)
 
     def _one(self, k: int):
         if self.kinds is None:

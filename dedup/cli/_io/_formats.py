@@ -30,7 +30,7 @@ from typing import Protocol
 
 from ._decode import BOMS, Undecodable, csv_codec, decode_text
 from ._errors import InputError
-from ._sources import CompressedError, Source, decompressed, fail, require_pyarrow, stat_of
+from ._sources import READ_BUFFER, CompressedError, Source, decompressed, fail, require_pyarrow, stat_of
 
 class Sink(Protocol):
     """Where a reader puts documents: an in-memory ``_read.Corpus`` or a streamed ``_stream.Stream``."""
@@ -219,8 +219,11 @@ def read_lines(r, s: int, src: Source):
             yield
 
 
+_json_decode = json.JSONDecoder().decode  # json.loads of a str, without its checks per call
+
+
 def read_jsonl(r, s: int, src: Source):
-    raw = open(src.path, "rb")
+    raw = open(src.path, "rb", buffering=READ_BUFFER)
     f = decompressed(raw, src)
     lineno, done = 0, 0
     try:
@@ -235,16 +238,19 @@ def read_jsonl(r, s: int, src: Source):
                 where = f"{src.name}:{lineno}"
                 if lineno == 1 and line.startswith(codecs.BOM_UTF8):
                     line = line[3:]
-                if not line.strip():
+                if not line or line.isspace():
                     continue
                 text = _decode(line, where, r)
                 if text is None:
                     continue
-                try:
-                    rec = json.loads(text.rstrip("\r\n"))
-                except json.JSONDecodeError as e:
-                    r.bad(f"{where}: malformed JSON: {e.msg.removesuffix(' at')} at column {e.colno}")
-                    continue
+                try:  # (a line's end is JSON whitespace: cut only to say where a malformed line goes wrong)
+                    rec = _json_decode(text)
+                except json.JSONDecodeError:
+                    try:
+                        rec = json.loads(text.rstrip("\r\n"))
+                    except json.JSONDecodeError as e:
+                        r.bad(f"{where}: malformed JSON: {e.msg.removesuffix(' at')} at column {e.colno}")
+                        continue
                 got = r.take(rec, where)
                 del rec
                 if got is not None:

@@ -140,6 +140,15 @@ class Stream(Records):
         if hashing and len(batch) > 1:
             h = np.sort(hashes)
             twice = set(h[1:][h[1:] == h[:-1]].tolist())
+        if not held and not before and not twice and batch:  # nothing to say, no id seen before: kept as a whole
+            doc_ids, texts, srcs, recs, _ = zip(*batch)
+            n = len(self.ids)
+            self.ids.extend(doc_ids)
+            self.source_of.extend(srcs)
+            self.record_of.extend(recs)
+            if hashing:
+                self._seen.add(hashes, np.arange(n, n + len(batch)))
+            return list(texts)
         here: dict[int, list[int]] = {}  # hash -> positions kept from this batch, for hashes seen twice in it
         texts, kept = [], []
         said = 0

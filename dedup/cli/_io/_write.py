@@ -301,6 +301,14 @@ class _Wanted:
                 return int(self.positions[self._at - 1])
         return None
 
+    def between(self, lo: int, hi: int):
+        """Records in ``[lo, hi)`` and their positions, ``lo`` past every record asked for before (a file read
+        front to back, a block of records at a time)."""
+        a = self._at
+        b = a + int(self.records[a:].searchsorted(hi))
+        self._at, self._recs, self._base = b, [], b
+        return self.records[a:b], self.positions[a:b]
+
     def rows(self, lo: int, hi: int):
         """Records in ``[lo, hi)`` and their positions (Parquet: one batch of rows at a time)."""
         a, b = self.records.searchsorted([lo, hi])
@@ -329,13 +337,10 @@ def _write_source(src, wanted: _Wanted, dest, texts, text_field, compress, outpu
                 if i is not None:
                     new = None if texts is None else texts[i]
                     out.write((line.rstrip("\r") if new is None else new).encode("utf-8") + b"\n")
+        elif src.kind == "jsonl" and (texts is None or hasattr(texts, "edits")):
+            with src.open() as f:
+                _write_jsonl_blocks(f, out, wanted, texts, text_field)
         elif src.kind in ("jsonl", "lines"):
-            # A new text already JSON-encoded (``texts.json_text``) goes in place of the old one's value, unread.
-            json_text = getattr(texts, "json_text", None) if src.kind == "jsonl" else None
-            if json_text is not None:
-                from .._lines import with_text
-
-                key = text_field.encode("utf-8")
             with src.open() as f:
                 for lineno, line in enumerate(f, 1):
                     if wanted.done:
@@ -345,15 +350,7 @@ def _write_source(src, wanted: _Wanted, dest, texts, text_field, compress, outpu
                         continue
                     new = None if texts is None else texts[i]
                     if new is not None:
-                        if src.kind == "lines":
-                            line = new.encode("utf-8")
-                        elif json_text is not None and (enc := json_text(i)) is not None and (
-                                spliced := with_text(line.removeprefix(codecs.BOM_UTF8), key, text_field, enc)):
-                            line = spliced
-                        else:
-                            rec = json.loads(line.removeprefix(codecs.BOM_UTF8))
-                            rec[text_field] = new
-                            line = json.dumps(rec, ensure_ascii=False).encode("utf-8")
+                        line = new.encode("utf-8") if src.kind == "lines" else _with_new_text(line, text_field, new)
                     out.write(line if line.endswith(b"\n") else line + b"\n")
         elif src.kind == "json":
             with src.open() as f:
@@ -384,6 +381,84 @@ def _write_source(src, wanted: _Wanted, dest, texts, text_field, compress, outpu
             text_out.flush()
             text_out.detach()
     return len(wanted)
+
+
+def _with_new_text(line: bytes, text_field: str, new: str, enc=None, key: bytes = b"") -> bytes:
+    """The JSON Lines record ``line`` with ``new`` as its ``text_field``, as ``json.dumps`` writes it: spliced
+    when its JSON ``enc`` is given and ``_lines.with_text`` can (``key``: the field as UTF-8), else parsed."""
+    line = line.removeprefix(codecs.BOM_UTF8)
+    if enc is not None:
+        from .._lines import with_text
+
+        spliced = with_text(line, key, text_field, enc)
+        if spliced:
+            return spliced
+    rec = json.loads(line)
+    rec[text_field] = new
+    return json.dumps(rec, ensure_ascii=False).encode("utf-8")
+
+
+#: Bytes of a JSON Lines input read at a time when it is written again (``_write_jsonl_blocks``).
+READ_BLOCK = 8 << 20
+
+
+def _write_jsonl_blocks(f, out, wanted: _Wanted, texts, text_field: str) -> None:
+    """The wanted records of the JSON Lines file ``f`` written to ``out`` a block of lines at a time: kept
+    records byte for byte, records with a new text (``texts.edits``, the texts' JSON made ahead) spliced by
+    a kernel (``_lines.splice_lines``) where the record is as ``json.dumps`` writes one, the others (and a
+    text without its JSON) one by one as ``_with_new_text`` writes them. Lines are numbered as
+    ``enumerate(f, 1)`` numbers them (at ``\\n`` only)."""
+    import numpy as np
+
+    from .._lines import splice_lines
+
+    try:
+        field_json = json.dumps(text_field, ensure_ascii=False)[1:-1].encode("utf-8")
+        key = text_field.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in the name: no record has that key in UTF-8
+        field_json = key = b"\xff"
+    field_arr = np.frombuffer(field_json, dtype=np.uint8)
+    no_json = (np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
+    carry = bytearray()
+    first = 1  # number of the first line in the block
+    while not wanted.done:
+        more = f.read(max(READ_BLOCK, len(carry)))  # a line longer than a block: read in doubling steps
+        carry += more
+        if not carry:
+            break
+        buf = np.frombuffer(carry, dtype=np.uint8)
+        ends = np.flatnonzero(buf == 10)
+        if not more and (ends.shape[0] == 0 or ends[-1] != buf.shape[0] - 1):
+            ends = np.append(ends, buf.shape[0])  # the last line, without its newline
+        starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+        recs, pos = wanted.between(first, first + ends.shape[0])
+        if recs.shape[0]:
+            ls = starts[recs - first]
+            le = ends[recs - first]
+            k = 0
+            while k < pos.shape[0]:
+                if texts is None:
+                    m, slot, (data, offsets) = pos.shape[0], np.full(pos.shape[0], -1, np.int64), no_json
+                else:
+                    lo, hi, chunk_slot, data, offsets = texts.edits(int(pos[k]))
+                    m = k + int(np.searchsorted(pos[k:], hi))
+                    slot = chunk_slot[pos[k:m] - lo]
+                got, at, rest = splice_lines(buf, ls[k:m], le[k:m], slot, data, offsets, field_arr)
+                done = 0
+                for r in rest.tolist():
+                    out.write(got[at[done] : at[r]])
+                    i = int(pos[k + r])
+                    enc = None if slot[r] < 0 else data[offsets[slot[r]] : offsets[slot[r] + 1]].tobytes()
+                    line = _with_new_text(bytes(buf[ls[k + r] : le[k + r]]), text_field, texts[i], enc, key)
+                    out.write(line if line.endswith(b"\n") else line + b"\n")
+                    done = r + 1
+                out.write(got[at[done] :])
+                k = m
+        first += ends.shape[0]
+        del buf
+        carry = carry[int(ends[-1]) + 1 :] if ends.shape[0] else carry
+        if not more:
+            break
 
 
 #: Rows of a Parquet output are written in row groups of about this many bytes: a small output is one row
