@@ -192,12 +192,20 @@ def _status_kib(pid: int, field: bytes) -> int:
 
 
 class TreeMonitor(threading.Thread):
-    """Every 0.1 s, the process tree of ``pid``: peaks of its summed RSS and PSS, the largest ``VmHWM``, the count.
+    """Every 0.1 s, the process tree of ``pid``: peaks of its summed RSS, the largest ``VmHWM``, the count; its
+    summed PSS every second.
 
     ``VmHWM`` (a process's own peak RSS since its exec) catches a spike
     between two samples. ``wait4``'s ``ru_maxrss`` would not do: a child
     forked from this harness carries the harness' own peak over its exec.
+    RSS and ``VmHWM`` come from ``/proc/PID/status`` (counters); PSS needs
+    ``smaps_rollup``, which walks the process's page tables holding its
+    ``mmap_lock``: read every 0.1 s, it cost a process of 1 GB resident
+    (and its allocations, which wait for that lock) more than one of 0.1 GB,
+    so it is read every tenth sample.
     """
+
+    PSS_EVERY = 10
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -207,13 +215,16 @@ class TreeMonitor(threading.Thread):
     def run(self) -> None:
         from benchmarks.scale.datatrove_scale import _mem_kib, _tree
 
+        tick = 0
         while not self.stop.is_set():
             pids = _tree(self.pid)
-            mems = [_mem_kib(p) for p in pids]
-            self.rss = max(self.rss, sum(m[0] for m in mems))
-            self.pss = max(self.pss, sum(m[1] for m in mems))
+            rss = [_status_kib(p, b"VmRSS:") for p in pids]
+            self.rss = max(self.rss, sum(rss))
             self.hwm = max([self.hwm] + [_status_kib(p, b"VmHWM:") for p in pids])
-            self.procs = max(self.procs, sum(1 for m in mems if m[0]))
+            self.procs = max(self.procs, sum(1 for r in rss if r))
+            if tick % self.PSS_EVERY == 0:
+                self.pss = max(self.pss, sum(_mem_kib(p)[1] for p in pids))
+            tick += 1
             self.stop.wait(0.1)
 
 
