@@ -9,7 +9,7 @@ corpus, the cut of a chunk), run over chunks of about 16M characters:
           --_shingle.shingle_segments-----------> shingles and word counts of every block
           --_segment.set_digests----------------> exact copies (digest of the shingle set)
           --_pipeline.sketch / link-------------> verified near copies (long blocks only)
-          --_pipeline.components----------------> groups of repeated blocks
+          --_decide.group_labels----------------> groups of repeated blocks
           --_decide.decide / edits / apply_edits--> kinds, kept copies, cleaned text
 
 In RAM when the features fit the memory budget, else spilled to a work

@@ -1,6 +1,6 @@
 """Repeated-block groups -> what each occurrence is, which copy is kept, and the text edits.
 
-Input: the group label of every block (``_cluster.components`` over exact and
+Input: the group label of every block (``group_labels``: components over exact and
 verified near-duplicate edges, so a label is the group's first block), the
 document of every block (blocks sorted by document, then by position), and
 each block's word count and shingle count.
