@@ -72,18 +72,20 @@ LEAD = 8
 
 
 @njit(cache=True)
-def group_stats(labels, bdoc):
-    """Occurrences and distinct documents of every group.
+def group_stats(labels, groups, count, bdoc):
+    """Occurrences and distinct documents of every group of two blocks or more.
 
-    Returns int64 arrays ``size`` and ``ndocs``, shape (n,), indexed by label
-    (entries of non-label blocks are 0). Needs blocks sorted by document.
+    Returns int64 arrays ``size`` and ``ndocs``, shape (count,), indexed by
+    the groups' numbers (``groups, count`` from ``dense_groups``). Needs
+    blocks sorted by document.
     """
-    n = labels.shape[0]
-    size = np.zeros(n, dtype=np.int64)
-    ndocs = np.zeros(n, dtype=np.int64)
-    last = np.full(n, -1, dtype=np.int64)
-    for x in range(n):
-        g = labels[x]
+    size = np.zeros(count, dtype=np.int64)
+    ndocs = np.zeros(count, dtype=np.int64)
+    last = np.full(count, -1, dtype=np.int64)
+    for x in range(labels.shape[0]):
+        g = groups[labels[x]]
+        if g < 0:
+            continue
         size[g] += 1
         if last[g] != bdoc[x]:
             ndocs[g] += 1
@@ -265,17 +267,7 @@ def decide(bptr, bdoc, labels, groups, count, words, nshingles, anchor, mode, mi
         points to the next copy.
     """
     n = labels.shape[0]
-    size = np.zeros(count, dtype=np.int64)
-    ndocs = np.zeros(count, dtype=np.int64)
-    last = np.full(count, -1, dtype=np.int64)
-    for x in range(n):
-        g = groups[labels[x]]
-        if g < 0:
-            continue
-        size[g] += 1
-        if last[g] != bdoc[x]:
-            ndocs[g] += 1
-            last[g] = bdoc[x]
+    size, ndocs = group_stats(labels, groups, count, bdoc)
     keeper = np.full(count, -1, dtype=np.int64)
     second = np.full(count, -1, dtype=np.int64)
     for x in range(n):
@@ -289,7 +281,7 @@ def decide(bptr, bdoc, labels, groups, count, words, nshingles, anchor, mode, mi
             keeper[g] = x
     n_anchored = np.zeros(count, dtype=np.int64)
     lead_docs = np.zeros(count, dtype=np.int64)  # documents where a short copy is anchored above the own text
-    last[:] = -1
+    last = np.full(count, -1, dtype=np.int64)
     for x in range(n):
         g = groups[labels[x]]
         if g < 0:

@@ -378,11 +378,13 @@ def group_spans(p: Plan):
     order; ``ndocs[g]`` the distinct documents it occurs in.
     """
     bdoc = np.repeat(np.arange(p.bptr.shape[0] - 1, dtype=np.int64), np.diff(p.bptr))
-    size, ndocs = _block_decide.group_stats(p.labels, bdoc)
-    rep = np.flatnonzero(size[p.labels] >= 2)
-    order, bounds = group_by_label(p.labels[rep])
-    rep = rep[order]
-    return rep, bounds, ndocs[p.labels[rep[bounds[:-1]]]]
+    labels = np.asarray(p.labels)
+    groups, count = _block_decide.dense_groups(labels)
+    _, ndocs = _block_decide.group_stats(labels, groups, count, bdoc)
+    g = groups[labels]
+    rep = np.flatnonzero(g >= 0)
+    order, bounds = group_by_label(g[rep])  # groups are numbered by their first block, as labels are
+    return rep[order], bounds, ndocs
 
 
 def groups(p: Plan, cfg: CollapseConfig, spans, first_texts) -> BlockGroups:
