@@ -211,21 +211,22 @@ def test_a_workdir_without_room_is_refused_before_reading(tmp_path, capsys, monk
 
 
 def _disk_full_after_some_spill(monkeypatch) -> None:
-    """Spools fail with ENOSPC once they are on disk and more than three chunks were appended."""
+    """The work files' writes fail with ENOSPC after three of them (on the thread that writes them, raised by
+    the next append or the end of the spool)."""
     import errno
 
     from dedup._core import _spill
 
     calls = []
-    append = _spill.Spool.append
+    write = _spill._write
 
-    def full(self, chunk):
-        if self.file is not None and len(calls) > 3:
+    def full(f, buf):
+        if len(calls) > 3:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         calls.append(1)
-        return append(self, chunk)
+        return write(f, buf)
 
-    monkeypatch.setattr(_spill.Spool, "append", full)
+    monkeypatch.setattr(_spill, "_write", full)
 
 
 def test_a_full_disk_while_spilling_is_one_message_and_leaves_no_work_files(tmp_path, capsys, monkeypatch):

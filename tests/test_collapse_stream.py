@@ -131,3 +131,17 @@ def test_features_of_chunks_trimmed_equal_the_features_of_the_whole(unit, tmp_pa
     bptr, starts, ends = _plan.blocks_of(texts, cfg)
     assert np.array_equal(np.diff(bptr), f.counts)
     assert np.array_equal(starts, f.starts) and np.array_equal(ends, f.ends)
+
+
+@pytest.mark.parametrize("fits", [True, False], ids=["buckets-in-ram", "buckets-on-disk"])
+def test_a_spilled_collapse_buckets_in_ram_or_on_disk_with_the_same_answers(fits, tmp_path, monkeypatch):
+    """Once the features went to disk, the near-copy buckets are sorted in RAM when they fit the budget
+    (``Budget.fits``), else into work files: the same answers either way."""
+    from dedup._core import _spill
+
+    monkeypatch.setattr(_spill.Budget, "fits", lambda self, nbytes: fits)
+    docs = crawl_docs(300, seed=7)
+    for unit in ("line", "paragraph"):
+        out = dedup.collapse(docs, unit=unit, memory=1, workdir=tmp_path)
+        assert out.stats["spilled"]
+        same(out, dedup.collapse(docs, unit=unit))

@@ -312,3 +312,75 @@ def test_budget_stacks_spools_into_one_array_in_ram_or_mapped(tmp_path, ram):
             assert [a is got for a in budget.mapped] == [True]
         empty = budget.stack("none", [], 7, np.uint64)
         assert empty.shape == (0, 7) and empty.dtype == np.uint64
+
+
+@pytest.mark.parametrize("behind", [1, 1 << 26])
+def test_spools_on_disk_hold_every_chunk_in_order_whatever_the_writer_lags(tmp_path, monkeypatch, behind):
+    """Chunks appended after the spill go through the writer's thread (``_Writer``), at most ``BEHIND`` bytes
+    behind: each spool's file holds its chunks in order, whatever the lag and however the spools interleave."""
+    monkeypatch.setattr(_spill, "BEHIND", behind)
+    rng = np.random.default_rng(9)
+    with _spill.Budget(64, tmp_path) as budget:
+        spools = [_spill.Spool(budget, f"s{k}", dt) for k, dt in enumerate((np.uint64, np.int32, np.float64))]
+        want = [[], [], []]
+        for _ in range(40):
+            k = int(rng.integers(0, 3))
+            chunk = rng.integers(0, 1000, size=int(rng.integers(0, 300))).astype(spools[k].dtype)
+            spools[k].append(chunk)
+            want[k].append(chunk)
+        assert budget.spilled
+        for s, w in zip(spools, want):
+            got = s.finish()
+            assert _spill.is_mapped(got) and got.tolist() == np.concatenate(w).tolist()
+
+
+def test_a_failed_write_on_the_writers_thread_is_raised_by_the_next_append_or_finish(tmp_path, monkeypatch):
+    import errno
+
+    real = _spill._write
+    calls = []
+
+    def full(f, buf):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(f, buf)
+
+    monkeypatch.setattr(_spill, "_write", full)
+    with _spill.Budget(8, tmp_path) as budget:
+        s = _spill.Spool(budget, "x", np.int64)
+        with pytest.raises(OSError) as e:
+            for k in range(10):
+                s.append(np.arange(k * 4, k * 4 + 4))
+            s.finish()
+        assert e.value.errno == errno.ENOSPC
+    assert not any(tmp_path.iterdir()), "the work directory goes with the budget"
+
+
+@pytest.mark.parametrize("how", ["copy_file_range", "buffered", "copy_file_range fails"])
+def test_stacked_files_are_copied_whole_in_the_kernel_or_through_a_buffer(tmp_path, monkeypatch, how):
+    if how == "buffered":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    elif how == "copy_file_range fails":
+        real = getattr(os, "copy_file_range", None)
+        if real is None:
+            pytest.skip("no os.copy_file_range here")
+        done = []
+
+        def half(src, dst, count, offset_src=None, offset_dst=None):  # copies some, then fails: all written again
+            if done:
+                raise OSError(18, "Invalid cross-device link")
+            done.append(1)
+            return real(src, dst, max(1, count // 2), offset_src, offset_dst)
+
+        monkeypatch.setattr(os, "copy_file_range", half)
+    rng = np.random.default_rng(2)
+    rows = [rng.integers(0, 2**63, size=5000, dtype=np.uint64) for _ in range(3)]
+    with _spill.Budget(64, tmp_path) as budget:
+        spools = [_spill.Spool(budget, f"row-{b}", np.uint64) for b in range(3)]
+        for s, row in zip(spools, rows):
+            s.append(row[:1000])
+            s.append(row[1000:])
+        got = budget.stack("rows", spools, 5000, np.uint64)
+        assert got.tolist() == np.stack(rows).tolist()
+        assert os.path.getsize(budget.file("rows")) == _spill.HEADER + 3 * 5000 * 8

@@ -267,7 +267,9 @@ def _near_pairs(keys, members, csr, cfg, budget, words, docs) -> Pairs:
     if members.shape[0] < 2:
         return _pipeline.no_pairs()
     rep = np.arange(csr[0].shape[0] - 1, dtype=np.int64)
-    b = bucket_on_disk(keys, members, budget) if budget.spilled else _pipeline.bucket(keys, members)
+    sorted_bytes = 16 * keys.shape[0] * members.shape[0]  # the order and the sorted keys of every band
+    b = (_pipeline.bucket(keys, members) if not budget.spilled or budget.fits(sorted_bytes) else
+         bucket_on_disk(keys, members, budget))
     runs, cols = _lsh.bucket_runs(b.order, b.sorted_keys)
     del b
     out = _pipeline.link(runs, cols, members, csr, rep, cfg.threshold)

@@ -22,6 +22,8 @@ import re
 import shutil
 import socket
 import tempfile
+import threading
+from collections import deque
 
 import numpy as np
 
@@ -29,6 +31,8 @@ from . import _pool
 
 #: Bytes of the ``.npy`` header of a spool file (format 1.0, padded with spaces).
 HEADER = 128
+#: Bytes a spool's writes may lag behind its appends (``_Writer``).
+BEHIND = 64 << 20
 #: Prefix of every work directory, and the file in it naming the process that owns it.
 PREFIX = "near-dups-work-"
 OWNER = "OWNER"
@@ -189,6 +193,7 @@ class Budget:
         self.spools: list[Spool] = []
         self.mapped: list = []  # arrays mapped from the work directory
         self.path: pathlib.Path | None = None
+        self.writer = _Writer()  # the spools' appends once on disk
 
     def directory(self) -> pathlib.Path:
         """The run's work directory, made on first need; work directories that killed runs left there are
@@ -215,6 +220,12 @@ class Budget:
             for s in self.spools:
                 s.to_disk()
 
+    def fits(self, nbytes: int) -> bool:
+        """Whether ``nbytes`` more of arrays in RAM keep what the spools hold in RAM within half the limit: a
+        stage's output that may then stay in RAM rather than go to a work file (once every spool went to
+        disk, they hold none)."""
+        return self.held + nbytes <= self.ram // 2
+
     def file(self, name: str) -> pathlib.Path:
         """The path of ``name.npy`` in the work directory."""
         return self.directory() / f"{name}.npy"
@@ -240,8 +251,7 @@ class Budget:
             out.write(npy_header(np.dtype(dtype), (len(spools), length)))
             for s in spools:
                 with open(s.path, "rb") as src:
-                    src.seek(HEADER)
-                    shutil.copyfileobj(src, out, 1 << 24)
+                    _copy_rest(src, out)
                 os.unlink(s.path)
         self.mapped = [a for a in self.mapped if not any(a is x for x in rows)]
         del rows
@@ -261,6 +271,7 @@ class Budget:
     def close(self) -> None:
         """Remove the work directory (unless ``keep``: then it is disowned, so no later run sweeps it);
         arrays mapped from it stay readable until dropped."""
+        self.writer.close()
         if self.path is not None and not self.keep:
             shutil.rmtree(self.path, ignore_errors=True)
             self.path = None
@@ -272,6 +283,94 @@ class Budget:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class _Writer:
+    """Writes to files on a thread of their own, in the order they were handed over, at most ``BEHIND`` bytes
+    behind: a spooled chunk is copied into the page cache while the next one is worked out (the copy costs
+    about a second a GB, on the thread that would otherwise wait for it). The first error a write meets is
+    raised by the next ``write`` or ``drain``; later writes are dropped."""
+
+    def __init__(self):
+        self.queue: deque = deque()
+        self.pending = 0
+        self.error: BaseException | None = None
+        self.cv = threading.Condition()
+        self.thread: threading.Thread | None = None
+        self.stop = False
+
+    def write(self, f, arr: np.ndarray) -> None:
+        """Append the bytes of ``arr`` (contiguous, not changed afterwards) to the open file ``f``."""
+        buf = _bytes(arr)
+        with self.cv:
+            while self.pending > BEHIND and self.error is None:
+                self.cv.wait()
+            self._raise()
+            self.queue.append((f, buf))
+            self.pending += buf.nbytes
+            if self.thread is None:
+                self.stop = False
+                self.thread = threading.Thread(target=self._run, name="near-dups-spill", daemon=True)
+                self.thread.start()
+            self.cv.notify_all()
+
+    def drain(self) -> None:
+        """Wait until every write handed over is done; raise the first error one met."""
+        with self.cv:
+            while self.queue and self.error is None:
+                self.cv.wait()
+            self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            e, self.error = self.error, None
+            self.queue.clear()
+            self.pending = 0
+            raise e
+
+    def _run(self) -> None:
+        while True:
+            with self.cv:
+                while not self.queue and not self.stop:
+                    self.cv.wait()
+                if not self.queue:
+                    return
+                f, buf = self.queue[0]
+            try:
+                _write(f, buf)
+            except BaseException as e:  # raised on the caller's thread
+                with self.cv:
+                    self.error = e
+                    self.queue.clear()
+                    self.pending = 0
+                    self.cv.notify_all()
+                continue
+            with self.cv:
+                if self.queue and self.queue[0][1] is buf:
+                    self.queue.popleft()
+                    self.pending -= buf.nbytes
+                self.cv.notify_all()
+
+    def close(self) -> None:
+        """Drop the writes not yet begun, and stop the thread after the one under way; errors are not raised.
+        (Every spool's ``finish`` has waited for its writes; a run that ends before them is removing its work
+        files.)"""
+        with self.cv:
+            while len(self.queue) > 1:  # the first may be under way
+                self.queue.pop()
+            self.stop = True
+            self.cv.notify_all()
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        self.queue.clear()
+        self.pending = 0
+        self.error = None
+
+
+def _write(f, buf) -> None:
+    """One write of ``_Writer``'s thread (a test makes it fail as a full disk does)."""
+    f.write(buf)
 
 
 def _started(pid: int) -> str | None:
@@ -327,6 +426,37 @@ def npy_header(dtype: np.dtype, shape: tuple) -> bytes:
     return body + b" " * (HEADER - 1 - len(body)) + b"\n"
 
 
+def _bytes(a: np.ndarray) -> memoryview:
+    """A contiguous array's bytes to write, without the copy ``tobytes`` makes (and its fresh pages)."""
+    return memoryview(a.reshape(-1).view(np.uint8))
+
+
+def _copy_rest(src, out) -> None:
+    """Copy ``src`` past its ``.npy`` header to the end of ``out``: in the kernel (``copy_file_range``) where
+    the system has it, else through a buffer."""
+    size = os.fstat(src.fileno()).st_size - HEADER
+    out.flush()
+    at = out.tell()
+    copy = getattr(os, "copy_file_range", None)
+    if copy is not None:
+        try:
+            done = 0
+            while done < size:
+                got = copy(src.fileno(), out.fileno(), size - done, HEADER + done, at + done)
+                if got == 0:
+                    break
+                done += got
+            if done == size:
+                out.seek(at + size)
+                return
+        except OSError:
+            pass
+        out.seek(at)  # what was copied, if any, is written again
+        out.truncate()
+    src.seek(HEADER)
+    shutil.copyfileobj(src, out, 1 << 24)
+
+
 class Spool:
     """An append-only 1-d array: chunks in RAM, or a ``.npy`` file once the budget spills."""
 
@@ -338,6 +468,7 @@ class Spool:
         self.size = 0
         self.file = None
         self.path: pathlib.Path | None = None
+        self.held = 0  # bytes of ``chunks``, counted in the budget
         budget.spools.append(self)
         if budget.spilled:
             self.to_disk()
@@ -346,9 +477,10 @@ class Spool:
         chunk = np.ascontiguousarray(chunk, dtype=self.dtype)
         self.size += chunk.shape[0]
         if self.file is not None:
-            self.file.write(chunk.tobytes())
+            self.budget.writer.write(self.file, chunk)
             return
         self.chunks.append(chunk.copy() if chunk.base is not None else chunk)
+        self.held += chunk.nbytes
         self.budget.take(chunk.nbytes)
 
     def to_disk(self) -> None:
@@ -358,12 +490,14 @@ class Spool:
         self.file = open(self.path, "wb")
         self.file.write(npy_header(self.dtype, (0,)))
         for c in self.chunks:
-            self.file.write(c.tobytes())
+            self.budget.writer.write(self.file, c)
         self.chunks = []
+        self.budget.held -= self.held
+        self.held = 0
 
     def finish(self) -> np.ndarray:
         """The whole array: in RAM, or memory-mapped read-only from its file."""
-        if self.file is None:
+        if self.file is None and self.path is None:
             if not self.chunks:
                 return np.zeros(0, dtype=self.dtype)
             if len(self.chunks) == 1:
@@ -371,11 +505,14 @@ class Spool:
             # Into kept memory (``_pool``): fresh pages cost a fault each, and a hypervisor's too.
             out = _pool.empty(self.size, self.dtype)
             np.concatenate(self.chunks, out=out)
+            self.chunks = [out]  # not the chunks and their copy both
             return out
-        self.file.seek(0)
-        self.file.write(npy_header(self.dtype, (self.size,)))
-        self.file.close()
-        self.file = None
+        if self.file is not None:
+            self.budget.writer.drain()
+            self.file.seek(0)
+            self.file.write(npy_header(self.dtype, (self.size,)))
+            self.file.close()
+            self.file = None
         arr = np.load(self.path, mmap_mode="r")
         advise(arr, "random")  # rows are read by candidate pairs, in no order
         self.budget.mapped.append(arr)
