@@ -31,7 +31,7 @@ from . import _pool
 
 #: Bytes of the ``.npy`` header of a spool file (format 1.0, padded with spaces).
 HEADER = 128
-#: Bytes a spool's writes may lag behind its appends (``_Writer``).
+#: Bytes a spool's appends on disk may lag behind (``_Writer``).
 BEHIND = 64 << 20
 #: Prefix of every work directory, and the file in it naming the process that owns it.
 PREFIX = "near-dups-work-"
@@ -286,28 +286,30 @@ class Budget:
 
 
 class _Writer:
-    """Writes to files on a thread of their own, in the order they were handed over, at most ``BEHIND`` bytes
-    behind: a spooled chunk is copied into the page cache while the next one is worked out (the copy costs
-    about a second a GB, on the thread that would otherwise wait for it). The first error a write meets is
-    raised by the next ``write`` or ``drain``; later writes are dropped."""
+    """Writes to files on a thread of their own, in the order they were handed over: a spooled chunk is copied
+    into the page cache while the next one is worked out (the copy costs about a second a GB, on the thread
+    that would otherwise wait for it). Appends may lag at most ``BEHIND`` bytes; the chunks a spool held in RAM
+    when the budget spilled are queued without waiting (they are in RAM either way). The first error a write
+    meets is raised by the next ``write`` or ``drain``; later writes are dropped."""
 
     def __init__(self):
-        self.queue: deque = deque()
-        self.pending = 0
+        self.queue: deque = deque()  # (file, bytes, whether they count in the lag)
+        self.lag = 0  # bytes of appends queued, not yet written
         self.error: BaseException | None = None
         self.cv = threading.Condition()
         self.thread: threading.Thread | None = None
         self.stop = False
 
-    def write(self, f, arr: np.ndarray) -> None:
-        """Append the bytes of ``arr`` (contiguous, not changed afterwards) to the open file ``f``."""
+    def write(self, f, arr: np.ndarray, held: bool = False) -> None:
+        """Append the bytes of ``arr`` (contiguous, not changed afterwards) to the open file ``f``: at once if
+        ``held`` (an array already in RAM), else once the appends are at most ``BEHIND`` bytes behind."""
         buf = _bytes(arr)
         with self.cv:
-            while self.pending > BEHIND and self.error is None:
+            while not held and self.lag > BEHIND and self.error is None:
                 self.cv.wait()
             self._raise()
-            self.queue.append((f, buf))
-            self.pending += buf.nbytes
+            self.queue.append((f, buf, not held))
+            self.lag += 0 if held else buf.nbytes
             if self.thread is None:
                 self.stop = False
                 self.thread = threading.Thread(target=self._run, name="near-dups-spill", daemon=True)
@@ -325,7 +327,7 @@ class _Writer:
         if self.error is not None:
             e, self.error = self.error, None
             self.queue.clear()
-            self.pending = 0
+            self.lag = 0
             raise e
 
     def _run(self) -> None:
@@ -335,20 +337,20 @@ class _Writer:
                     self.cv.wait()
                 if not self.queue:
                     return
-                f, buf = self.queue[0]
+                item = self.queue[0]
             try:
-                _write(f, buf)
+                _write(item[0], item[1])
             except BaseException as e:  # raised on the caller's thread
                 with self.cv:
                     self.error = e
                     self.queue.clear()
-                    self.pending = 0
+                    self.lag = 0
                     self.cv.notify_all()
                 continue
             with self.cv:
-                if self.queue and self.queue[0][1] is buf:
+                if self.queue and self.queue[0] is item:
                     self.queue.popleft()
-                    self.pending -= buf.nbytes
+                    self.lag -= item[1].nbytes if item[2] else 0
                 self.cv.notify_all()
 
     def close(self) -> None:
@@ -364,7 +366,7 @@ class _Writer:
             self.thread.join()
             self.thread = None
         self.queue.clear()
-        self.pending = 0
+        self.lag = 0
         self.error = None
 
 
@@ -490,7 +492,7 @@ class Spool:
         self.file = open(self.path, "wb")
         self.file.write(npy_header(self.dtype, (0,)))
         for c in self.chunks:
-            self.budget.writer.write(self.file, c)
+            self.budget.writer.write(self.file, c, held=True)
         self.chunks = []
         self.budget.held -= self.held
         self.held = 0
