@@ -1,7 +1,5 @@
 """``python -m dedup.cli``: the ``near-dups`` command."""
 
-import sys
+from . import entry
 
-from . import main
-
-sys.exit(main())
+entry()
