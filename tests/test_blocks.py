@@ -179,6 +179,18 @@ def test_narrow_code_points_give_the_same_blocks_as_utf32(unit, texts, bmp):
         assert got == ref_segment(text, unit)
 
 
+@settings(max_examples=80, deadline=None)
+@given(texts=st.lists(st.one_of(LATIN1_PIECES, st.text(max_size=40)), max_size=6))
+def test_a_held_chunk_makes_its_code_points_once_and_they_equal_a_lists(texts):
+    """``_codepoints.Held``: the cut and the removal lines of a chunk share one ``code_points``."""
+    held = _codepoints.Held(texts)
+    first = _codepoints.code_points(held)
+    assert _codepoints.code_points(held) is first  # made once
+    want = _codepoints.code_points(list(texts))
+    assert first[0].dtype == want[0].dtype and np.array_equal(first[0], want[0])
+    assert np.array_equal(first[1], want[1]) and list(held) == texts
+
+
 @settings(max_examples=150, deadline=None)
 @given(texts=st.lists(st.one_of(TEXTS, st.text(max_size=40)), max_size=6), wide=st.booleans())
 def test_fold_code_points_equals_encode_batch(texts, wide):

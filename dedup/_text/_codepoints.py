@@ -5,6 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 
+class Held(list):
+    """A chunk's texts that keeps their code points once ``code_points`` has made them: the cut of a chunk and
+    the writing of its removals both take them (joining and encoding 16 MB twice). Not to be changed."""
+
+    __slots__ = ("cps",)
+
+    def __init__(self, texts=()):
+        super().__init__(texts)
+        self.cps = None
+
+
 def code_points(texts):
     """The code points of ``texts`` concatenated, in the narrowest of uint8, uint16 and uint32.
 
@@ -14,8 +25,17 @@ def code_points(texts):
     Plane (web text with curly quotes and dashes, most scripts) as UTF-16,
     which then has one unit per code point; anything else (an emoji, a lone
     surrogate) as UTF-32. One character decides for the whole call. Every
-    kernel reading ``cps`` is compiled for the three widths.
+    kernel reading ``cps`` is compiled for the three widths. A ``Held`` chunk
+    makes them once.
     """
+    if type(texts) is Held:
+        if texts.cps is None:
+            texts.cps = _code_points(texts)
+        return texts.cps
+    return _code_points(texts)
+
+
+def _code_points(texts):
     n = len(texts)
     doc_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=n), out=doc_ptr[1:])

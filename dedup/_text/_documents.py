@@ -10,6 +10,7 @@ import numpy as np
 
 from .._core import _spill
 from . import _frames, _pystr
+from ._codepoints import Held
 
 
 def _kind(x) -> str:
@@ -188,11 +189,11 @@ class TwoPasses:
             yield ids, texts
 
     def pass2(self):
-        """``(d0, texts)`` of each chunk again, in order."""
+        """``(d0, texts)`` of each chunk again, in order (a list as ``Held``)."""
         if self.held is not None:
             texts = self.held[1]
             for a, b in self._bounds(texts):
-                yield a, texts[a:b]
+                yield a, Held(texts[a:b]) if isinstance(texts, list) else texts[a:b]
             return
         if self.spool is None:
             return
@@ -204,7 +205,7 @@ class TwoPasses:
                     texts = pickle.load(f)
                 except EOFError:
                     return
-                yield d0, texts
+                yield d0, Held(texts)
                 d0 += len(texts)
 
     def close(self) -> None:
