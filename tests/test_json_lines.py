@@ -206,3 +206,27 @@ def test_splice_lines_writes_each_line_or_leaves_it_to_the_caller(items, new):
             rec = json.loads(raw)
             rec["text"] = new
             assert s == 0 and got == json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def test_the_new_texts_json_from_the_cuts_code_points_is_json_dumps_of_each(tmp_path):
+    """The command writes the new texts' JSON from the code points the cut made (``Held.edited``), not from
+    the texts again: the same bytes as ``json.dumps`` of each, also where the chunk's code points are wider than
+    its new texts need (the emoji and the curly quote are in removed lines)."""
+    import dedup
+    from dedup.cli._blocks import _written
+    from dedup.cli._render import RemovalLines
+
+    frame = "Site header \U0001F600 menu links here\nAbout \u2019us\u2019 contact us today now"
+    docs = [(f"d{k}", f"{frame}\nBody number {k} has words of its own, plain {k * 7}.\n{frame}") for k in range(12)]
+    out = dedup.collapse(docs, unit="line", memory="1K", workdir=tmp_path)
+    seen = 0
+    for d0, cut, originals in out.chunks():
+        assert originals.edited is not None
+        w = _written(d0, cut, originals, RemovalLines(lambda i: docs[i][0]), True)
+        data, offsets = w.json
+        for k, d in enumerate(cut):
+            if w.slot[k] >= 0:
+                assert bytes(data[offsets[w.slot[k]] : offsets[w.slot[k] + 1]]).decode() == \
+                    json.dumps(d.text, ensure_ascii=False)
+                seen += 1
+    assert seen == len(docs)  # every page lost its frame's second copy at least

@@ -354,6 +354,8 @@ def edit_texts(texts, bptr, starts, ends, kind) -> tuple[list, np.ndarray]:
     eptr, cut0, cut1, keep0, keep1, empty = _block_decide.edits(cps, doc_ptr, bptr, starts + at, ends + at, kind)
     edited = np.flatnonzero(np.diff(eptr))
     out, out_ptr = _block_decide.apply_edits(cps, doc_ptr, eptr, cut0, cut1, keep0, keep1, edited)
+    if type(texts) is _codepoints.Held:
+        texts.edited = (edited, out, out_ptr)
     joined = _decode(out)
     bounds = out_ptr.tolist()
     for k, d in enumerate(edited.tolist()):

@@ -7,13 +7,16 @@ import numpy as np
 
 class Held(list):
     """A chunk's texts that keeps their code points once ``code_points`` has made them: the cut of a chunk and
-    the writing of its removals both take them (joining and encoding 16 MB twice). Not to be changed."""
+    the writing of its removals both take them (joining and encoding 16 MB twice). Not to be changed.
+    ``edited``: what the cut made of them, ``(docs, cps, ptr)``, the code points of the new text of document
+    ``docs[k]`` at ``cps[ptr[k]:ptr[k + 1]]`` (``_plan.edit_texts``), for the JSON of the new texts."""
 
-    __slots__ = ("cps",)
+    __slots__ = ("cps", "edited")
 
     def __init__(self, texts=()):
         super().__init__(texts)
         self.cps = None
+        self.edited = None
 
 
 def code_points(texts):

@@ -194,7 +194,9 @@ def _written(d0, docs, originals, lines, by_position: bool) -> _Written:
         rows = removal_rows(docs)
         n, touched = rows[1].shape[0], int(np.count_nonzero(rows[0]))
         data = _lines.removal_lines(originals, d0, rows, lines.json_of)
-        got = _lines.json_strings([texts[k] for k in edited]) if edited else None
+        cut = getattr(originals, "edited", None)  # the cut's code points of the new texts (``Held``)
+        cps = cut[1:] if cut is not None and cut[0].tolist() == edited else None
+        got = _lines.json_strings([texts[k] for k in edited], cps) if edited else None
         if got is not None:
             slot[edited] = np.arange(len(edited))
             enc = got

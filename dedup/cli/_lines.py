@@ -278,11 +278,11 @@ def _json_strings(cps, ptr):
     return out, at, True
 
 
-def json_strings(texts):
+def json_strings(texts, cps=None):
     """``(data, offsets)``: ``json.dumps(texts[k], ensure_ascii=False)`` as UTF-8 is
     ``data[offsets[k]:offsets[k+1]]`` (``data`` a uint8 array, ``offsets`` int64); None if a text holds a lone
-    surrogate."""
-    cps, ptr = code_points(texts)
+    surrogate. ``cps``: their ``(code points, ptr)`` when the caller has them."""
+    cps, ptr = code_points(texts) if cps is None else cps
     out, at, ok = _json_strings(cps, ptr)
     return (out, at) if ok else None
 
