@@ -384,3 +384,25 @@ def test_stacked_files_are_copied_whole_in_the_kernel_or_through_a_buffer(tmp_pa
         got = budget.stack("rows", spools, 5000, np.uint64)
         assert got.tolist() == np.stack(rows).tolist()
         assert os.path.getsize(budget.file("rows")) == _spill.HEADER + 3 * 5000 * 8
+
+
+def test_the_writers_thread_ends_when_idle_and_the_next_write_starts_another(tmp_path, monkeypatch):
+    """A budget left open (a ``Collapsing`` never exhausted) keeps no thread: it ends after ``IDLE`` seconds."""
+    import time
+
+    monkeypatch.setattr(_spill, "IDLE", 0.05)
+    with _spill.Budget(8, tmp_path) as budget:
+        s = _spill.Spool(budget, "x", np.int64)
+        s.append(np.arange(4))  # spills: the chunk goes to the writer
+        first = budget.writer.thread
+        assert first is not None
+        budget.writer.drain()
+        for _ in range(100):
+            if budget.writer.thread is None:
+                break
+            time.sleep(0.01)
+        assert budget.writer.thread is None and not first.is_alive()
+        s.append(np.arange(4, 9))
+        assert budget.writer.thread is not None
+        assert s.finish().tolist() == list(range(9))
+    assert budget.writer.thread is None

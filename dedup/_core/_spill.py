@@ -33,6 +33,8 @@ from . import _pool
 HEADER = 128
 #: Bytes a spool's appends on disk may lag behind (``_Writer``).
 BEHIND = 64 << 20
+#: Seconds the writer's thread waits for more before it ends (a budget left open keeps no thread).
+IDLE = 1.0
 #: Prefix of every work directory, and the file in it naming the process that owns it.
 PREFIX = "near-dups-work-"
 OWNER = "OWNER"
@@ -334,7 +336,9 @@ class _Writer:
         while True:
             with self.cv:
                 while not self.queue and not self.stop:
-                    self.cv.wait()
+                    if not self.cv.wait(IDLE) and not self.queue:  # idle: the next write starts another
+                        self.thread = None
+                        return
                 if not self.queue:
                     return
                 item = self.queue[0]
@@ -362,9 +366,9 @@ class _Writer:
                 self.queue.pop()
             self.stop = True
             self.cv.notify_all()
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
+            thread, self.thread = self.thread, None
+        if thread is not None:
+            thread.join()
         self.queue.clear()
         self.lag = 0
         self.error = None
