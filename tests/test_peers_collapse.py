@@ -136,3 +136,13 @@ def test_memory_is_passed_to_collapse_only_when_it_uses_it(tmp_path):
     assert cli.commands("B", "O")[0][-2:] == ["--memory", "1G"]  # the warm-up asks with it
     cli.memory_used = False
     assert "--memory" not in cli.commands("B", "O")[0]
+
+
+def test_each_round_runs_every_tool_once_and_no_tool_always_follows_the_same_one():
+    names = ["near-dups CLI", "near-dups API", "dolma", "datatrove"]
+    orders = [pc.round_order(names, r) for r in range(5)]
+    assert all(sorted(o) == sorted(names) for o in orders)
+    for name in names:
+        before = {o[o.index(name) - 1] for o in orders if o.index(name) > 0}
+        assert len(before) >= 2, (name, orders)
+    assert pc.round_order([], 3) == []

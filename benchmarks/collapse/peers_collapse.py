@@ -35,6 +35,13 @@ pages:
   pages the others keep, and costs a spaCy tokenization of every changed
   page (at 2,000 pages, load 10: the filter stage 66 s with it).
 
+Every timed run starts on a settled machine: ``sync`` (the previous tool's
+writes flushed to disk, so that their writeback does not land in the next
+tool's time), then a pause of ``SETTLE`` seconds, both untimed. The order rotates by one tool each round and is reversed every
+other round, so that no tool always follows the same one (in a fixed cycle
+the command followed datatrove in three rounds of five, and took 7.2-7.9 s
+there against 6.1 s elsewhere; ``peers_100000_fixed_order.json``).
+
 Measured from outside: wall time, and the memory of the whole process tree
 (every descendant, sampled from /proc every 0.1 s: the peak of the summed
 RSS, or the largest process's own ``VmHWM`` when higher; and the peak of the
@@ -82,6 +89,7 @@ import threading
 import time
 
 TOOLS = ("near-dups CLI", "near-dups API", "dolma", "datatrove")
+SETTLE = 2.0  # seconds of pause before each timed run, after ``sync``
 WORKERS = 2  # the cores: dolma's processes, datatrove's tasks and workers, the shards
 WARMUP_PAGES = 300
 DOLMA_INSTALL = ("python -m venv /work/dolma-venv && /work/dolma-venv/bin/pip install dolma boto3==1.26.161 "
@@ -226,6 +234,21 @@ class TreeMonitor(threading.Thread):
                 self.pss = max(self.pss, sum(_mem_kib(p)[1] for p in pids))
             tick += 1
             self.stop.wait(0.1)
+
+
+def round_order(names: list, r: int) -> list:
+    """Round ``r``'s order: the tools rotated by ``r``, reversed in odd rounds."""
+    if not names:
+        return []
+    k = r % len(names)
+    order = names[k:] + names[:k]
+    return order[::-1] if r % 2 else order
+
+
+def settle() -> None:
+    """Flush the previous run's writes to disk (``sync``), then pause ``SETTLE`` seconds: untimed."""
+    os.sync()
+    time.sleep(SETTLE)
 
 
 def measure(cmds: list, log: str) -> dict:
@@ -696,12 +719,13 @@ def _run(a, crawl, cpu_name, contenders, versions, skipped, work) -> int:
               "started": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "runs": []}
     path = os.path.join(a.out, f"peers_{a.pages}.json")
     for r in range(a.rounds):
-        order = names[r % len(names):] + names[:r % len(names)] if names else []
+        order = round_order(names, r)
         for pos, name in enumerate(order):
             c = contenders[name]
             out = os.path.join(work, "out", "main", name.replace(" ", "_"))
             c.clear(bases["main"], out)
             run = {"tool": name, "round": r, "position": pos}
+            settle()
             try:
                 run.update(measure(c.commands(bases["main"], out), os.path.join(work, "out", f"{name}.{r}".replace(
                     " ", "_"))))
