@@ -146,3 +146,5 @@ def test_each_round_runs_every_tool_once_and_no_tool_always_follows_the_same_one
         before = {o[o.index(name) - 1] for o in orders if o.index(name) > 0}
         assert len(before) >= 2, (name, orders)
     assert pc.round_order([], 3) == []
+    two = [pc.round_order(["a", "b"], r)[0] for r in range(4)]
+    assert two.count("a") == two.count("b") == 2

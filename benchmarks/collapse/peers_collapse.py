@@ -37,8 +37,8 @@ pages:
 
 Every timed run starts on a settled machine: ``sync`` (the previous tool's
 writes flushed to disk, so that their writeback does not land in the next
-tool's time), then a pause of ``SETTLE`` seconds, both untimed. The order rotates by one tool each round and is reversed every
-other round, so that no tool always follows the same one (in a fixed cycle
+tool's time), then a pause of ``SETTLE`` seconds, both untimed. The order is reversed every other round and rotates by one tool
+every two, so that no tool always follows the same one (in a fixed cycle
 the command followed datatrove in three rounds of five, and took 7.2-7.9 s
 there against 6.1 s elsewhere; ``peers_100000_fixed_order.json``).
 
@@ -237,10 +237,10 @@ class TreeMonitor(threading.Thread):
 
 
 def round_order(names: list, r: int) -> list:
-    """Round ``r``'s order: the tools rotated by ``r``, reversed in odd rounds."""
+    """Round ``r``'s order: the tools rotated by ``r // 2``, reversed in odd rounds (two tools alternate)."""
     if not names:
         return []
-    k = r % len(names)
+    k = (r // 2) % len(names)
     order = names[k:] + names[:k]
     return order[::-1] if r % 2 else order
 
