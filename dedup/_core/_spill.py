@@ -328,9 +328,13 @@ class _Writer:
     def _raise(self) -> None:
         if self.error is not None:
             e, self.error = self.error, None
-            self.queue.clear()
-            self.lag = 0
+            self._drop()
             raise e
+
+    def _drop(self) -> None:
+        """Forget every queued write (under ``cv``)."""
+        self.queue.clear()
+        self.lag = 0
 
     def _run(self) -> None:
         while True:
@@ -347,8 +351,7 @@ class _Writer:
             except BaseException as e:  # raised on the caller's thread
                 with self.cv:
                     self.error = e
-                    self.queue.clear()
-                    self.lag = 0
+                    self._drop()
                     self.cv.notify_all()
                 continue
             with self.cv:
@@ -369,9 +372,9 @@ class _Writer:
             thread, self.thread = self.thread, None
         if thread is not None:
             thread.join()
-        self.queue.clear()
-        self.lag = 0
-        self.error = None
+        with self.cv:
+            self._drop()
+            self.error = None
 
 
 def _write(f, buf) -> None:

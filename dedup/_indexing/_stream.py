@@ -177,12 +177,11 @@ def build(f: Features, config: Config, budget):
     return g, b, p
 
 
-def bucket_on_disk(keys: np.ndarray, select: np.ndarray, budget, name: str = "") -> Buckets:
+def bucket_on_disk(keys: np.ndarray, select: np.ndarray, budget) -> Buckets:
     """``_pipeline.bucket`` into ``.npy`` files of ``budget``'s work directory, a band per thread at a time,
-    each band's pages (and its keys') dropped after; the buckets come back memory-mapped. ``name`` prefixes
-    the files' names (a second bucketing of one run)."""
+    each band's pages (and its keys') dropped after; the buckets come back memory-mapped."""
     shape = (keys.shape[0], select.shape[0])
-    names = (name + "order", name + "sorted_keys")
+    names = ("order", "sorted_keys")
     out = [np.lib.format.open_memmap(budget.file(name), mode="w+", dtype=dt, shape=shape)
            for name, dt in zip(names, (np.int64, np.uint64))]
     step = max(1, numba.get_num_threads())
